@@ -1,0 +1,136 @@
+#include "cli/cli.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "daemon/daemon.h"
+#include "ui/report.h"
+
+namespace freezr::cli {
+namespace {
+
+constexpr const char* kUnits =
+    "Units: CPU% is percent of ONE core over the sampling interval (100 = one core busy; a "
+    "multi-threaded process can exceed 100). Memory is the resident set size in MiB.\n"
+    "Config search without --config: ./freezr.toml, /etc/freezr/config.toml, then the "
+    "embedded default (`freezr config default`).";
+
+struct Args {
+  std::optional<std::string> config;
+  bool dry_run = false;
+  bool stats = false;
+  double report_interval = 60;
+  std::string proc_root = "/proc";
+  std::string sort = "cpu";
+  std::optional<std::string> rule;
+  double ps_interval = 1.0;
+  int limit = 0;
+  std::optional<std::string> file;
+};
+
+int usage_error(const std::string& message) {
+  fmt::print(stderr, "freezr: {} (see 'freezr --help')\n", message);
+  return 2;
+}
+
+int config_error(const config::ConfigError& e) {
+  fmt::print(stderr, "freezr: configuration error: {}\n", e.what());
+  return 2;
+}
+
+int run_config_command(CLI::App* sub, Args& a) {
+  if (sub->got_subcommand("default")) {
+    fmt::print("{}", config::default_config_text());
+    return 0;
+  }
+  if (sub->got_subcommand("check")) {
+    const auto loaded = resolve_config(a.file ? a.file : a.config);
+    fmt::print("{}: OK, {} rule{}\n", loaded.config.source, loaded.config.rules.size(),
+               loaded.config.rules.size() == 1 ? "" : "s");
+    for (const auto& n : loaded.config.notes) fmt::print("note: {}\n", n);
+    return 0;
+  }
+  const auto cfg = config::load_config(*a.file);
+  fmt::print("{}", config::render_config(cfg));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"FreezR: a Linux process guardian. It watches processes through /proc, matches "
+               "them against rules and acts when one breaks its rule for long enough.",
+               "freezr"};
+  app.footer(kUnits);
+  app.set_version_flag("--version,-V", fmt::format("freezr {}", ui::kVersion));
+  Args a;
+  app.add_option("--config,-c", a.config, "Configuration file (TOML)");
+  app.add_flag("--dry-run", a.dry_run, "Decide as usual but only log what would be done");
+  app.add_flag("--stats", a.stats, "Print the statistics block every --report-interval seconds");
+  app.add_option("--report-interval", a.report_interval, "Seconds between statistics blocks")
+      ->check(CLI::Range(1.0, 86400.0));
+  app.add_option("--proc-root", a.proc_root, "Read processes from this /proc tree")
+      ->group("");
+
+  auto* run = app.add_subcommand("run", "Run the guardian in the foreground (the default)");
+  run->fallthrough();
+  auto* check = app.add_subcommand(
+      "check", "Sample over one interval and print every rule's matches and verdict; acts on "
+               "nothing");
+  check->fallthrough();
+  auto* ps = app.add_subcommand("ps", "Show the process table with the rule of each process");
+  ps->fallthrough();
+  ps->add_option("--sort", a.sort, "Sort by cpu or mem")->check(CLI::IsMember({"cpu", "mem"}));
+  ps->add_option("--rule", a.rule, "Only processes under this rule");
+  ps->add_option("--interval", a.ps_interval, "Sampling interval in seconds")
+      ->check(CLI::Range(0.05, 60.0));
+  ps->add_option("--limit,-n", a.limit, "Show at most N rows")->check(CLI::Range(0, 1000000));
+  auto* cfg = app.add_subcommand("config", "Print, check or convert configurations");
+  cfg->fallthrough();
+  cfg->require_subcommand(1);
+  cfg->add_subcommand("default", "Print the embedded default configuration, commented");
+  cfg->add_subcommand("check", "Validate a configuration (FILE, or the one `run` would use)")
+      ->add_option("FILE", a.file, "Configuration file");
+  cfg->add_subcommand("convert", "Translate a Rust FreezR configuration into FreezR rules")
+      ->add_option("FILE", a.file, "Configuration file")
+      ->required();
+  app.require_subcommand(0, 1);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+    return usage_error(msg);
+  }
+
+  try {
+    if (cfg->parsed()) return run_config_command(cfg, a);
+    auto loaded = resolve_config(a.config);
+    if (check->parsed()) return cmd_check(loaded.config, a.proc_root);
+    if (ps->parsed()) {
+      return cmd_ps(loaded.config, a.proc_root, a.sort, a.rule, a.ps_interval, a.limit);
+    }
+    daemon::RunOptions opts;
+    opts.config_path = loaded.path;
+    opts.dry_run = a.dry_run;
+    opts.stats = a.stats;
+    opts.report_interval = a.report_interval;
+    opts.proc_root = a.proc_root;
+    return daemon::run(std::move(loaded.config), opts);
+  } catch (const config::ConfigError& e) {
+    return config_error(e);
+  } catch (const std::system_error& e) {
+    fmt::print(stderr, "freezr: {}\n", e.what());
+    return 1;
+  }
+}
+
+}  // namespace freezr::cli

@@ -1,0 +1,130 @@
+#include "cli/commands.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <thread>
+
+#include "core/clock.h"
+#include "daemon/scanner.h"
+
+namespace freezr::cli {
+
+LoadedConfig resolve_config(const std::optional<std::string>& path) {
+  if (path) return {config::load_config(*path), path};
+  for (const char* candidate : {"./freezr.toml", "/etc/freezr/config.toml"}) {
+    std::error_code ec;
+    if (std::filesystem::exists(candidate, ec)) {
+      return {config::load_config(candidate), std::string(candidate)};
+    }
+  }
+  return {config::default_config(), std::nullopt};
+}
+
+namespace {
+
+// Two scans `interval` seconds apart, so CPU% is measured over that interval.
+daemon::ScanResult sample(daemon::Scanner& scanner, double interval) {
+  SystemClock clock;
+  scanner.scan(clock.monotonic());
+  std::this_thread::sleep_for(std::chrono::duration<double>(interval));
+  return scanner.scan(clock.monotonic());
+}
+
+std::string printable(std::string s) {
+  for (auto& c : s) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  }
+  return s;
+}
+
+}  // namespace
+
+int cmd_check(const config::Config& cfg, const std::string& proc_root) {
+  proc::FsProcSource source(proc_root);
+  daemon::Scanner scanner(source, &cfg.rules);
+  fmt::print("Sampling for {:g}s ({} rules, config: {})...\n", cfg.monitor.interval,
+             cfg.rules.size(), cfg.source);
+  const auto r = sample(scanner, cfg.monitor.interval);
+  for (std::size_t i = 0; i < cfg.rules.size(); ++i) {
+    const auto& rule = cfg.rules[i];
+    const auto& members = r.cls.members[i];
+    fmt::print("\nrule '{}'{}: {} process{}\n", rule.name, rule.enabled ? "" : " (disabled)",
+               members.size(), members.size() == 1 ? "" : "es");
+    double cpu_sum = 0, mem_sum = 0;
+    for (auto idx : members) {
+      const auto& p = r.snap.processes[idx];
+      cpu_sum += p.cpu_percent;
+      mem_sum += p.rss_mb();
+      const bool cpu_v = rule.cpu_percent && p.cpu_percent > *rule.cpu_percent;
+      const bool mem_v = rule.memory_mb && p.rss_mb() > *rule.memory_mb;
+      std::string verdict = "ok";
+      if (rule.aggregate == engine::Aggregate::kGroup) {
+        verdict = "(summed below)";
+      } else if (cpu_v || mem_v) {
+        verdict = std::string("VIOLATES") + (cpu_v ? " cpu" : "") + (mem_v ? " memory" : "");
+      }
+      fmt::print("  pid {:>7}  {:<16} cpu {:6.1f}%  rss {:8.1f} MiB  {}\n", p.id.pid,
+                 printable(p.comm), p.cpu_percent, p.rss_mb(), verdict);
+    }
+    if (rule.aggregate == engine::Aggregate::kGroup) {
+      const bool cpu_v = rule.cpu_percent && cpu_sum > *rule.cpu_percent;
+      const bool mem_v = rule.memory_mb && mem_sum > *rule.memory_mb;
+      fmt::print("  group total: cpu {:.1f}%  rss {:.1f} MiB  {}\n", cpu_sum, mem_sum,
+                 cpu_v || mem_v ? std::string("VIOLATES") + (cpu_v ? " cpu" : "") +
+                                      (mem_v ? " memory" : "")
+                                : "ok");
+    }
+    if (members.empty()) fmt::print("  (matches no running process)\n");
+  }
+  return 0;
+}
+
+int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::string& sort,
+           const std::optional<std::string>& rule, double interval, int limit) {
+  std::optional<std::size_t> rule_index;
+  if (rule) {
+    for (std::size_t i = 0; i < cfg.rules.size(); ++i) {
+      if (cfg.rules[i].name == *rule) rule_index = i;
+    }
+    if (!rule_index) {
+      fmt::print(stderr, "freezr: no rule named '{}' in {}\n", *rule, cfg.source);
+      return 2;
+    }
+  }
+  proc::FsProcSource source(proc_root);
+  daemon::Scanner scanner(source, &cfg.rules);
+  const auto r = sample(scanner, interval);
+  std::vector<std::size_t> rows;
+  if (rule_index) {
+    rows = r.cls.members[*rule_index];
+  } else {
+    for (std::size_t i = 0; i < r.snap.processes.size(); ++i) {
+      if (!r.snap.processes[i].kernel_thread) rows.push_back(i);
+    }
+  }
+  const bool by_mem = sort == "mem";
+  std::sort(rows.begin(), rows.end(), [&](auto a, auto b) {
+    const auto& pa = r.snap.processes[a];
+    const auto& pb = r.snap.processes[b];
+    return by_mem ? pa.rss_bytes > pb.rss_bytes : pa.cpu_percent > pb.cpu_percent;
+  });
+  if (limit > 0 && rows.size() > static_cast<std::size_t>(limit)) rows.resize(static_cast<std::size_t>(limit));
+  fmt::print("{:>7} {:<16} {:>7} {:>10}  {}\n", "PID", "NAME", "CPU%", "RSS(MiB)", "RULE");
+  for (auto idx : rows) {
+    const auto& p = r.snap.processes[idx];
+    std::string rules;
+    for (std::size_t ri = 0; ri < cfg.rules.size(); ++ri) {
+      const auto& m = r.cls.members[ri];
+      if (std::find(m.begin(), m.end(), idx) != m.end()) {
+        rules += (rules.empty() ? "" : ",") + cfg.rules[ri].name;
+      }
+    }
+    fmt::print("{:>7} {:<16} {:>7.1f} {:>10.1f}  {}\n", p.id.pid, printable(p.comm),
+               p.cpu_percent, p.rss_mb(), rules.empty() ? "-" : rules);
+  }
+  return 0;
+}
+
+}  // namespace freezr::cli

@@ -1,0 +1,27 @@
+// Subcommands other than `run`. Each returns an exit status.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "config/config.h"
+
+namespace freezr::cli {
+
+struct LoadedConfig {
+  config::Config config;
+  std::optional<std::string> path;  // nullopt for the embedded default
+};
+
+// --config FILE, else ./freezr.toml, else /etc/freezr/config.toml, else the embedded default.
+// Throws config::ConfigError.
+LoadedConfig resolve_config(const std::optional<std::string>& path);
+
+// `freezr check`: samples over one interval and prints every rule's verdict. Acts on nothing.
+int cmd_check(const config::Config& cfg, const std::string& proc_root);
+
+// `freezr ps`: the process table with each process's rule.
+int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::string& sort,
+           const std::optional<std::string>& rule, double interval, int limit);
+
+}  // namespace freezr::cli

@@ -1,0 +1,186 @@
+#include "config/config.h"
+
+#include <pwd.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "config/legacy.h"
+#include "config/table_reader.h"
+#include "engine/protection.h"
+
+namespace freezr::config {
+
+namespace {
+std::string place(const std::string& file, unsigned line, unsigned column) {
+  std::string out = file;
+  if (line > 0) {
+    out.append(":").append(std::to_string(line)).append(":").append(std::to_string(column));
+  }
+  return out;
+}
+}  // namespace
+
+ConfigError::ConfigError(std::string file, unsigned line, unsigned column,
+                         const std::string& message)
+    : std::runtime_error(place(file, line, column).append(": ").append(message)),
+      file_(std::move(file)),
+      line_(line),
+      column_(column) {}
+
+std::vector<std::string> Config::protected_names() const {
+  std::vector<std::string> out;
+  if (protect.defaults) out = engine::default_protected_names();
+  out.insert(out.end(), protect.comm.begin(), protect.comm.end());
+  return out;
+}
+
+namespace {
+
+void read_monitor(TableReader t, MonitorSettings& m) {
+  if (auto v = t.number("interval", 0.1, 86400)) m.interval = *v;
+  if (auto v = t.boolean("dry_run")) m.dry_run = *v;
+  if (auto v = t.number("kill_grace", 0, 3600)) m.kill_grace = *v;
+  t.finish();
+}
+
+void read_protect(TableReader t, ProtectSettings& p) {
+  if (auto v = t.string_list("comm")) p.comm = *v;
+  if (auto v = t.boolean("defaults")) p.defaults = *v;
+  t.finish();
+}
+
+std::string unit_name(std::string s) {
+  return s.find('.') == std::string::npos ? s + ".service" : s;
+}
+
+void read_match(TableReader t, engine::Match& m) {
+  if (auto v = t.string_list("comm")) {
+    for (const auto& c : *v) {
+      if (c.size() > 15) {
+        t.fail_key("comm", "'" + c + "' is longer than 15 characters; the kernel truncates "
+                           "process names to 15, so it can never match (use exe or cmdline)");
+      }
+    }
+    m.comm = *v;
+  }
+  if (auto v = t.string_list("exe")) m.exe = *v;
+  if (auto v = t.string("cmdline")) {
+    std::string err;
+    m.cmdline = engine::Regex::compile(*v, &err);
+    if (!m.cmdline) t.fail_key("cmdline", "invalid regular expression: " + err);
+  }
+  if (auto v = t.string_list("user")) {
+    for (const auto& name : *v) {
+      const passwd* pw = ::getpwnam(name.c_str());
+      if (pw == nullptr) t.fail_key("user", "no such user '" + name + "'");
+      m.uids.push_back(pw->pw_uid);
+    }
+    m.user = *v;
+  }
+  if (m.comm.empty() && m.exe.empty() && !m.cmdline && m.user.empty()) {
+    t.fail(t.raw().source(), t.where() + ": give at least one of comm, exe, cmdline, user");
+  }
+  t.finish();
+}
+
+engine::Rule read_rule(TableReader t) {
+  engine::Rule r;
+  auto name = t.string("name");
+  if (!name || name->empty()) t.fail(t.raw().source(), t.where() + ": 'name' is required");
+  r.name = *name;
+  auto match = t.table("match");
+  if (!match) t.fail(t.raw().source(), t.where() + " '" + r.name + "': 'match' is required");
+  read_match(*match, r.match);
+  r.cpu_percent = t.number("cpu_percent", 0, 100000);
+  r.memory_mb = t.number("memory_mb", 0, 1e9);
+  if (!r.cpu_percent && !r.memory_mb) {
+    t.fail(t.raw().source(),
+           t.where() + " '" + r.name + "': give cpu_percent, memory_mb or both");
+  }
+  if (auto v = t.integer("violations", 1, 100000)) r.violations = static_cast<int>(*v);
+  if (auto v = t.choice("aggregate", {"process", "group"})) {
+    r.aggregate = *v == "group" ? engine::Aggregate::kGroup : engine::Aggregate::kProcess;
+  }
+  if (auto v = t.choice("target", {"all", "hottest"})) {
+    r.target = *v == "hottest" ? engine::Target::kHottest : engine::Target::kAll;
+  }
+  if (auto v = t.choice("action", {"log", "kill", "restart"})) {
+    r.action = *v == "kill"      ? engine::ActionKind::kKill
+               : *v == "restart" ? engine::ActionKind::kRestart
+                                 : engine::ActionKind::kLog;
+  }
+  if (auto v = t.string("service")) {
+    if (r.action != engine::ActionKind::kRestart) {
+      t.fail_key("service", "only used with action = \"restart\"");
+    }
+    r.service = unit_name(*v);
+  } else if (r.action == engine::ActionKind::kRestart) {
+    t.fail(t.raw().source(), t.where() + " '" + r.name + "': action = \"restart\" needs 'service'");
+  }
+  if (auto v = t.number("cooldown", 0, 7 * 86400)) r.cooldown = *v;
+  if (auto v = t.boolean("enabled")) r.enabled = *v;
+  t.finish();
+  return r;
+}
+
+void read_rules(TableReader& top, Config& c) {
+  const toml::node* n = top.node("rule");
+  if (n == nullptr) return;
+  const auto* arr = n->as_array();
+  if (arr == nullptr) top.fail(n->source(), "'rule' must be an array of tables: write [[rule]]");
+  std::set<std::string> names;
+  int index = 0;
+  for (const auto& el : *arr) {
+    ++index;
+    const auto* t = el.as_table();
+    if (t == nullptr) top.fail(el.source(), "each [[rule]] entry must be a table");
+    auto rule = read_rule(TableReader(*t, top.file(), "[[rule]] #" + std::to_string(index)));
+    if (!names.insert(rule.name).second) {
+      top.fail(t->source(), "[[rule]] #" + std::to_string(index) + ": duplicate name '" +
+                                rule.name + "'");
+    }
+    c.rules.push_back(std::move(rule));
+  }
+}
+
+}  // namespace
+
+Config parse_config(std::string_view text, const std::string& source) {
+  toml::table root;
+  try {
+    root = toml::parse(text, source);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(source, e.source().begin.line, e.source().begin.column,
+                      std::string(e.description()));
+  }
+  Config c;
+  c.source = source;
+  TableReader top(root, source, "the top level");
+  if (auto t = top.table("monitor")) read_monitor(*t, c.monitor);
+  if (auto t = top.table("protect")) read_protect(*t, c.protect);
+  read_rules(top, c);
+  read_logging_and_legacy(top, c);  // [logging] plus the Rust FreezR sections
+  top.finish();
+  std::set<std::string> names;
+  for (const auto& r : c.rules) {
+    if (!names.insert(r.name).second) {
+      throw ConfigError(source, 0, 0, "two rules are named '" + r.name + "'");
+    }
+  }
+  return c;
+}
+
+Config load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path, 0, 0, "cannot read the configuration file");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw ConfigError(path, 0, 0, "error while reading the configuration file");
+  return parse_config(ss.str(), path);
+}
+
+Config default_config() { return parse_config(default_config_text(), kEmbeddedSource); }
+
+}  // namespace freezr::config

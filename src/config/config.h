@@ -1,0 +1,74 @@
+// Configuration: the TOML model, its loader and validator. Loading throws ConfigError; nothing
+// else in FreezR throws for bad input.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/rule.h"
+
+namespace freezr::config {
+
+// A configuration problem with its place: file, 1-based line and column (0 when unknown).
+class ConfigError : public std::runtime_error {
+ public:
+  ConfigError(std::string file, unsigned line, unsigned column, const std::string& message);
+  [[nodiscard]] const std::string& file() const { return file_; }
+  [[nodiscard]] unsigned line() const { return line_; }
+  [[nodiscard]] unsigned column() const { return column_; }
+
+ private:
+  std::string file_;
+  unsigned line_;
+  unsigned column_;
+};
+
+struct MonitorSettings {
+  double interval = 3.0;    // seconds between scans, >= 0.1
+  bool dry_run = false;     // decide as usual, only log what would be done
+  double kill_grace = 5.0;  // seconds between SIGTERM and SIGKILL
+};
+
+struct LoggingSettings {
+  std::string dir = "logs";  // daily files process_monitor.log.YYYY-MM-DD
+};
+
+struct ProtectSettings {
+  std::vector<std::string> comm;  // names added to the protected list
+  bool defaults = true;           // keep the built-in protected names
+};
+
+struct Config {
+  std::string source;  // file path, or "(embedded default)"
+  MonitorSettings monitor;
+  LoggingSettings logging;
+  ProtectSettings protect;
+  std::vector<engine::Rule> rules;
+  // Set when sections of the Rust FreezR format were translated; notes say how.
+  bool legacy = false;
+  std::vector<std::string> notes;
+
+  // The effective protected names: built-ins (unless disabled) plus [protect] comm.
+  [[nodiscard]] std::vector<std::string> protected_names() const;
+};
+
+inline constexpr const char* kEmbeddedSource = "(embedded default)";
+
+// The commented default configuration compiled into the binary.
+std::string_view default_config_text();
+
+// Parses and validates TOML text; source names it in errors. Throws ConfigError.
+Config parse_config(std::string_view text, const std::string& source);
+
+// Reads and parses a file. Throws ConfigError (line 0 when the file cannot be read).
+Config load_config(const std::string& path);
+
+// The embedded default, parsed.
+Config default_config();
+
+// Renders a configuration as TOML in FreezR's own format (used by `config convert`).
+std::string render_config(const Config& config);
+
+}  // namespace freezr::config

@@ -1,0 +1,112 @@
+#include "config/legacy.h"
+
+namespace freezr::config {
+namespace {
+
+constexpr const char* kKeslExe = "/opt/kaspersky/kesl/libexec/kesl";
+
+void read_logging(TableReader t, Config& c) {
+  if (auto v = t.string("dir")) c.logging.dir = *v;
+  if (auto v = t.string("log_dir")) {
+    c.logging.dir = *v;
+    c.legacy = true;
+  }
+  for (const char* key : {"kesl_log", "node_log", "actions_log"}) {
+    if (t.string(key)) {
+      c.legacy = true;
+      c.notes.push_back(std::string("[logging] ") + key +
+                        " dropped: FreezR writes one daily file, process_monitor.log.YYYY-MM-DD");
+    }
+  }
+  for (const char* key : {"max_file_size_mb", "rotate_count"}) {
+    if (t.integer(key, 1, 1000000)) {
+      c.legacy = true;
+      c.notes.push_back(std::string("[logging] ") + key +
+                        " dropped: files rotate daily instead of by size");
+    }
+  }
+  t.finish();
+}
+
+struct LegacyMonitoring {
+  std::optional<double> min_restart_interval;
+};
+
+LegacyMonitoring read_monitoring(TableReader t, Config& c) {
+  LegacyMonitoring m;
+  if (auto v = t.integer("check_interval_secs", 1, 86400)) {
+    c.monitor.interval = static_cast<double>(*v);
+  }
+  if (auto v = t.integer("min_restart_interval_secs", 0, 7 * 86400)) {
+    m.min_restart_interval = static_cast<double>(*v);
+  }
+  t.finish();
+  return m;
+}
+
+engine::Rule read_kesl(TableReader t, const LegacyMonitoring& mon) {
+  engine::Rule r;
+  r.name = "kesl";
+  r.match.exe = {kKeslExe};
+  r.cpu_percent = t.number("cpu_threshold", 0, 100).value_or(30.0);
+  r.memory_mb = static_cast<double>(t.integer("memory_threshold_mb", 1, 1000000).value_or(600));
+  r.violations = static_cast<int>(t.integer("max_violations", 1, 100000).value_or(3));
+  r.aggregate = engine::Aggregate::kGroup;
+  r.action = engine::ActionKind::kRestart;
+  auto service = t.string("service_name").value_or("kesl");
+  r.service = service.find('.') == std::string::npos ? service + ".service" : service;
+  r.cooldown = mon.min_restart_interval.value_or(100.0);
+  r.enabled = t.boolean("enabled").value_or(true);
+  t.finish();
+  return r;
+}
+
+engine::Rule read_node(TableReader t, Config& c) {
+  engine::Rule r;
+  r.name = "node";
+  r.match.exe = {"node", "nodejs"};
+  r.cpu_percent = t.number("cpu_threshold", 0, 100).value_or(80.0);
+  r.violations = 3;
+  r.action = t.boolean("auto_kill").value_or(true) ? engine::ActionKind::kKill
+                                                     : engine::ActionKind::kLog;
+  r.enabled = t.boolean("enabled").value_or(true);
+  if (t.boolean("confirm_kill").value_or(false)) {
+    c.notes.push_back("[node] confirm_kill = true: FreezR never asks; it kills only after "
+                      "`violations` consecutive scans");
+  }
+  c.notes.push_back("[node]: the Rust FreezR killed on a single sample; this rule waits for 3 "
+                    "consecutive violating scans (change `violations` to taste)");
+  t.finish();
+  return r;
+}
+
+}  // namespace
+
+void read_logging_and_legacy(TableReader& top, Config& c) {
+  if (auto t = top.table("logging")) read_logging(*t, c);
+  LegacyMonitoring mon;
+  if (auto t = top.table("monitoring")) {
+    mon = read_monitoring(*t, c);
+    c.legacy = true;
+  }
+  if (auto t = top.table("kesl")) {
+    c.rules.push_back(read_kesl(*t, mon));
+    c.legacy = true;
+  } else if (mon.min_restart_interval) {
+    c.notes.push_back("[monitoring] min_restart_interval_secs has no [kesl] section to apply to");
+  }
+  if (auto t = top.table("node")) {
+    c.rules.push_back(read_node(*t, c));
+    c.legacy = true;
+  }
+  for (const char* section : {"snap", "firefox", "brave", "telegram", "memory_pressure",
+                              "cgroups", "nvim"}) {
+    if (top.has(section)) {
+      top.node(section);
+      top.fail_key(section, "this section of the Rust FreezR format is not supported yet; "
+                            "express it as a [[rule]]");
+    }
+  }
+}
+
+}  // namespace freezr::config

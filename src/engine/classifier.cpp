@@ -1,0 +1,84 @@
+#include "engine/classifier.h"
+
+#include <algorithm>
+
+namespace freezr::engine {
+
+const char* to_string(ActionKind a) {
+  switch (a) {
+    case ActionKind::kLog: return "log";
+    case ActionKind::kKill: return "kill";
+    case ActionKind::kRestart: return "restart";
+  }
+  return "?";
+}
+
+const char* to_string(Aggregate a) { return a == Aggregate::kGroup ? "group" : "process"; }
+const char* to_string(Target t) { return t == Target::kHottest ? "hottest" : "all"; }
+
+namespace {
+std::string_view basename(std::string_view path) {
+  const auto slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+}  // namespace
+
+bool matches(const Match& m, const ProcessSample& s, proc::InfoSource& info) {
+  if (!m.comm.empty() && std::find(m.comm.begin(), m.comm.end(), s.comm) == m.comm.end()) {
+    return false;
+  }
+  if (!m.exe.empty()) {
+    const std::string& exe = info.exe(s.id);
+    if (exe.empty()) return false;
+    const bool hit = std::any_of(m.exe.begin(), m.exe.end(), [&](const std::string& want) {
+      return want.find('/') != std::string::npos ? exe == want : basename(exe) == want;
+    });
+    if (!hit) return false;
+  }
+  if (!m.uids.empty()) {
+    const auto uid = info.uid(s.id);
+    if (!uid || std::find(m.uids.begin(), m.uids.end(), *uid) == m.uids.end()) return false;
+  }
+  if (m.cmdline && !m.cmdline->search(info.cmdline(s.id))) return false;
+  return true;
+}
+
+void Classifier::reset(const std::vector<Rule>* rules) {
+  rules_ = rules;
+  cache_.clear();
+}
+
+Classification Classifier::classify(const Snapshot& snap, proc::InfoSource& info) {
+  const auto& rules = *rules_;
+  Classification out;
+  out.members.resize(rules.size());
+  out.first_rule.assign(snap.processes.size(), -1);
+  std::unordered_map<ProcessId, Cached, ProcessIdHash> next;
+  next.reserve(snap.processes.size());
+  for (std::size_t i = 0; i < snap.processes.size(); ++i) {
+    const auto& p = snap.processes[i];
+    if (p.kernel_thread || !p.alive()) continue;
+    auto it = cache_.find(p.id);
+    Cached entry;
+    if (it != cache_.end() && it->second.comm == p.comm) {
+      entry = std::move(it->second);
+    } else {
+      if (it != cache_.end()) info.forget(p.id);  // exec: name and command line changed
+      entry.comm = p.comm;
+      entry.hits.resize(rules.size());
+      for (std::size_t r = 0; r < rules.size(); ++r) {
+        entry.hits[r] = rules[r].enabled && matches(rules[r].match, p, info);
+      }
+    }
+    for (std::size_t r = 0; r < rules.size(); ++r) {
+      if (!entry.hits[r]) continue;
+      out.members[r].push_back(i);
+      if (out.first_rule[i] < 0) out.first_rule[i] = static_cast<int>(r);
+    }
+    next.emplace(p.id, std::move(entry));
+  }
+  cache_.swap(next);
+  return out;
+}
+
+}  // namespace freezr::engine

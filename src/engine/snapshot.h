@@ -1,0 +1,43 @@
+// Snapshot: one scan of the machine, with CPU% already derived. Plain data.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/types.h"
+#include "proc/parse.h"
+
+namespace freezr::engine {
+
+struct ProcessSample {
+  ProcessId id;
+  Pid ppid = 0;
+  Pid pgrp = 0;
+  std::string comm;
+  char state = '?';
+  bool kernel_thread = false;
+  int nice = 0;
+  // Percent of one core since the previous scan (100 = one core busy). Only meaningful when
+  // cpu_valid: a process seen for the first time has no previous sample.
+  double cpu_percent = 0;
+  bool cpu_valid = false;
+  std::uint64_t rss_bytes = 0;
+
+  [[nodiscard]] double rss_mb() const { return static_cast<double>(rss_bytes) / kMiB; }
+  [[nodiscard]] bool alive() const { return state != 'Z' && state != 'X' && state != 'x'; }
+};
+
+struct Snapshot {
+  Seconds time = 0;      // monotonic time of the scan
+  Seconds interval = 0;  // wall time since the previous scan; 0 on the first
+  std::vector<ProcessSample> processes;
+  std::optional<proc::MemInfo> meminfo;
+  std::optional<proc::LoadAvg> loadavg;
+  std::optional<proc::Pressure> memory_pressure;
+
+  // Index of pid in processes, or nullptr.
+  [[nodiscard]] const ProcessSample* find(Pid pid) const;
+};
+
+}  // namespace freezr::engine

@@ -1,0 +1,45 @@
+#include "proc/info_cache.h"
+
+#include <unordered_set>
+
+namespace freezr::proc {
+
+const std::string& ProcInfoCache::cmdline(const ProcessId& id) {
+  auto& e = entries_[id];
+  if (!e.cmdline) {
+    auto r = source_.read_pid_file(id.pid, "cmdline", buf_);
+    e.cmdline = r ? join_cmdline(buf_) : std::string();
+  }
+  return *e.cmdline;
+}
+
+const std::string& ProcInfoCache::exe(const ProcessId& id) {
+  auto& e = entries_[id];
+  if (!e.exe) {
+    auto r = source_.read_exe(id.pid);
+    e.exe = r ? std::move(r).value() : std::string();
+  }
+  return *e.exe;
+}
+
+std::optional<std::uint32_t> ProcInfoCache::uid(const ProcessId& id) {
+  auto& e = entries_[id];
+  if (!e.uid) {
+    std::optional<std::uint32_t> v;
+    if (source_.read_pid_file(id.pid, "status", buf_)) {
+      if (auto u = parse_status_uid(buf_)) v = *u;
+    }
+    e.uid = v;
+  }
+  return *e.uid;
+}
+
+void ProcInfoCache::retain(const std::vector<ProcessId>& alive) {
+  if (entries_.empty()) return;
+  std::unordered_set<ProcessId, ProcessIdHash> keep(alive.begin(), alive.end());
+  for (auto it = entries_.begin(); it != entries_.end();) {
+    it = keep.count(it->first) != 0U ? std::next(it) : entries_.erase(it);
+  }
+}
+
+}  // namespace freezr::proc

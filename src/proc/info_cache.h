@@ -1,0 +1,54 @@
+// Static facts about a process (command line, executable, user), read once per process and
+// cached by identity. They only change on exec, after which the caller calls forget().
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "core/types.h"
+#include "proc/proc_source.h"
+
+namespace freezr::proc {
+
+class InfoSource {
+ public:
+  virtual ~InfoSource() = default;
+  // Space-joined argv; empty for kernel threads and vanished processes.
+  virtual const std::string& cmdline(const ProcessId& id) = 0;
+  // Absolute executable path; empty when unknown or not readable.
+  virtual const std::string& exe(const ProcessId& id) = 0;
+  // Real uid; nullopt when unknown.
+  virtual std::optional<std::uint32_t> uid(const ProcessId& id) = 0;
+  // Drops what is cached for id (after an exec).
+  virtual void forget(const ProcessId& id) = 0;
+};
+
+// Reads lazily through a ProcSource. Not thread-safe.
+class ProcInfoCache final : public InfoSource {
+ public:
+  explicit ProcInfoCache(ProcSource& source) : source_(source) {}
+
+  const std::string& cmdline(const ProcessId& id) override;
+  const std::string& exe(const ProcessId& id) override;
+  std::optional<std::uint32_t> uid(const ProcessId& id) override;
+  void forget(const ProcessId& id) override { entries_.erase(id); }
+
+  // Drops every entry whose process is not in `alive`.
+  void retain(const std::vector<ProcessId>& alive);
+  [[nodiscard]] std::size_t size() const { return entries_.size(); }
+
+ private:
+  struct Entry {
+    std::optional<std::string> cmdline;
+    std::optional<std::string> exe;
+    std::optional<std::optional<std::uint32_t>> uid;
+  };
+  ProcSource& source_;
+  std::unordered_map<ProcessId, Entry, ProcessIdHash> entries_;
+  std::string buf_;
+};
+
+}  // namespace freezr::proc

@@ -1,0 +1,198 @@
+#include "proc/parse.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <vector>
+
+namespace freezr::proc {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
+  return s;
+}
+
+template <typename T>
+bool to_int(std::string_view s, T& out) {
+  if (s.empty()) return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+bool to_double(std::string_view s, double& out) {
+  if (s.empty()) return false;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && ptr == s.data() + s.size();
+}
+
+// Splits on single spaces, skipping empty tokens, up to max tokens.
+std::vector<std::string_view> split_ws(std::string_view s, std::size_t max) {
+  std::vector<std::string_view> out;
+  out.reserve(max);
+  std::size_t i = 0;
+  while (i < s.size() && out.size() < max) {
+    while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\t')) ++i;
+    std::size_t j = i;
+    while (j < s.size() && s[j] != ' ' && s[j] != '\n' && s[j] != '\t') ++j;
+    if (j > i) out.push_back(s.substr(i, j - i));
+    i = j;
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<StatFields> parse_stat(std::string_view text) {
+  const auto open = text.find('(');
+  const auto close = text.rfind(')');
+  if (open == std::string_view::npos || close == std::string_view::npos || close < open) {
+    return parse_error("stat: no '(comm)'");
+  }
+  StatFields f;
+  if (!to_int(trim(text.substr(0, open)), f.pid)) return parse_error("stat: bad pid");
+  f.comm = std::string(text.substr(open + 1, close - open - 1));
+  // Fields after comm, numbered from 3 (state) as in proc(5).
+  const auto rest = split_ws(text.substr(close + 1), 22);
+  if (rest.size() < 22) return parse_error("stat: truncated");
+  if (rest[0].size() != 1) return parse_error("stat: bad state");
+  f.state = rest[0][0];
+  auto field = [&](int n) { return rest[static_cast<std::size_t>(n - 3)]; };
+  bool ok = to_int(field(4), f.ppid) && to_int(field(5), f.pgrp) && to_int(field(6), f.session) &&
+            to_int(field(9), f.flags) && to_int(field(14), f.utime) &&
+            to_int(field(15), f.stime) && to_int(field(16), f.cutime) &&
+            to_int(field(17), f.cstime) && to_int(field(19), f.nice) &&
+            to_int(field(20), f.num_threads) && to_int(field(22), f.start_time) &&
+            to_int(field(23), f.vsize) && to_int(field(24), f.rss_pages);
+  if (!ok) return parse_error("stat: bad number");
+  return f;
+}
+
+Result<std::uint32_t> parse_status_uid(std::string_view text) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    auto line = text.substr(pos, end - pos);
+    if (line.substr(0, 4) == "Uid:") {
+      auto toks = split_ws(line.substr(4), 1);
+      std::uint32_t uid = 0;
+      if (toks.empty() || !to_int(toks[0], uid)) return parse_error("status: bad Uid line");
+      return uid;
+    }
+    pos = end + 1;
+  }
+  return parse_error("status: no Uid line");
+}
+
+std::string join_cmdline(std::string_view raw) {
+  while (!raw.empty() && raw.back() == '\0') raw.remove_suffix(1);
+  std::string out(raw);
+  for (auto& c : out) {
+    if (c == '\0') c = ' ';
+  }
+  return out;
+}
+
+Result<MemInfo> parse_meminfo(std::string_view text) {
+  MemInfo m;
+  bool have_total = false, have_avail = false;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    auto line = text.substr(pos, end - pos);
+    pos = end + 1;
+    auto colon = line.find(':');
+    if (colon == std::string_view::npos) continue;
+    auto key = line.substr(0, colon);
+    auto toks = split_ws(line.substr(colon + 1), 1);
+    std::uint64_t v = 0;
+    if (toks.empty() || !to_int(toks[0], v)) continue;
+    if (key == "MemTotal") {
+      m.total_kb = v;
+      have_total = true;
+    } else if (key == "MemAvailable") {
+      m.available_kb = v;
+      have_avail = true;
+    } else if (key == "SwapTotal") {
+      m.swap_total_kb = v;
+    } else if (key == "SwapFree") {
+      m.swap_free_kb = v;
+    }
+  }
+  if (!have_total || !have_avail) return parse_error("meminfo: MemTotal or MemAvailable missing");
+  if (m.available_kb > m.total_kb) return parse_error("meminfo: MemAvailable > MemTotal");
+  return m;
+}
+
+Result<LoadAvg> parse_loadavg(std::string_view text) {
+  auto toks = split_ws(text, 4);
+  LoadAvg l;
+  if (toks.size() < 4 || !to_double(toks[0], l.one) || !to_double(toks[1], l.five) ||
+      !to_double(toks[2], l.fifteen)) {
+    return parse_error("loadavg: malformed");
+  }
+  auto slash = toks[3].find('/');
+  if (slash == std::string_view::npos || !to_int(toks[3].substr(0, slash), l.running) ||
+      !to_int(toks[3].substr(slash + 1), l.total)) {
+    return parse_error("loadavg: malformed run queue");
+  }
+  return l;
+}
+
+namespace {
+Result<PressureLine> parse_pressure_fields(std::string_view rest) {
+  PressureLine p;
+  bool a10 = false, a60 = false, a300 = false, tot = false;
+  for (auto tok : split_ws(rest, 16)) {
+    auto eq = tok.find('=');
+    if (eq == std::string_view::npos) return parse_error("pressure: token without '='");
+    auto key = tok.substr(0, eq);
+    auto val = tok.substr(eq + 1);
+    bool ok = true;
+    if (key == "avg10") {
+      ok = to_double(val, p.avg10), a10 = true;
+    } else if (key == "avg60") {
+      ok = to_double(val, p.avg60), a60 = true;
+    } else if (key == "avg300") {
+      ok = to_double(val, p.avg300), a300 = true;
+    } else if (key == "total") {
+      ok = to_int(val, p.total_us), tot = true;
+    }  // unknown keys from newer kernels are ignored
+    if (!ok) return parse_error("pressure: bad number");
+  }
+  if (!a10 || !a60 || !a300 || !tot) return parse_error("pressure: missing field");
+  return p;
+}
+}  // namespace
+
+Result<Pressure> parse_pressure(std::string_view text) {
+  Pressure out;
+  bool have_some = false;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    auto line = trim(text.substr(pos, end - pos));
+    pos = end + 1;
+    if (line.empty()) continue;
+    auto sp = line.find(' ');
+    auto kind = line.substr(0, sp);
+    if (sp == std::string_view::npos) return parse_error("pressure: malformed line");
+    auto fields = parse_pressure_fields(line.substr(sp + 1));
+    if (!fields) return fields.error();
+    if (kind == "some") {
+      out.some = *fields;
+      have_some = true;
+    } else if (kind == "full") {
+      out.full = *fields;
+    } else {
+      return parse_error("pressure: unknown line kind");
+    }
+  }
+  if (!have_some) return parse_error("pressure: no 'some' line");
+  return out;
+}
+
+}  // namespace freezr::proc

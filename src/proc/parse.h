@@ -1,0 +1,84 @@
+// Pure parsers for /proc text. string_view in, Result out; no file access here.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/result.h"
+#include "core/types.h"
+
+namespace freezr::proc {
+
+// The fields of /proc/PID/stat that FreezR uses.
+struct StatFields {
+  Pid pid = 0;
+  std::string comm;  // may contain spaces, parentheses, newlines
+  char state = '?';
+  Pid ppid = 0;
+  Pid pgrp = 0;
+  Pid session = 0;
+  unsigned flags = 0;
+  std::uint64_t utime = 0;  // clock ticks
+  std::uint64_t stime = 0;
+  std::int64_t cutime = 0;
+  std::int64_t cstime = 0;
+  std::int64_t nice = 0;
+  std::int64_t num_threads = 0;
+  std::uint64_t start_time = 0;  // clock ticks after boot
+  std::uint64_t vsize = 0;       // bytes
+  std::int64_t rss_pages = 0;
+
+  [[nodiscard]] bool kernel_thread() const { return (flags & 0x00200000U) != 0; }  // PF_KTHREAD
+};
+
+// /proc/PID/stat, e.g.
+// 1234 (a) b (c) S 1 1234 1234 0 -1 4194560 97 0 0 0 3 1 0 0 20 0 1 0 8214 5623808 230 ...
+// comm is taken between the first '(' and the LAST ')'.
+Result<StatFields> parse_stat(std::string_view text);
+
+// /proc/PID/status "Uid:\t1000\t1000\t1000\t1000" -> the real uid.
+Result<std::uint32_t> parse_status_uid(std::string_view text);
+
+// /proc/PID/cmdline: NUL-separated argv -> space-separated, trailing NULs dropped.
+std::string join_cmdline(std::string_view raw);
+
+// /proc/meminfo values in kiB.
+struct MemInfo {
+  std::uint64_t total_kb = 0;
+  std::uint64_t available_kb = 0;
+  std::uint64_t swap_total_kb = 0;
+  std::uint64_t swap_free_kb = 0;
+
+  [[nodiscard]] double used_percent() const {
+    return total_kb == 0 ? 0.0
+                         : 100.0 * static_cast<double>(total_kb - available_kb) /
+                               static_cast<double>(total_kb);
+  }
+};
+// MemTotal:       24562812 kB
+// MemAvailable:   20811208 kB
+Result<MemInfo> parse_meminfo(std::string_view text);
+
+// /proc/loadavg: "0.52 0.58 0.59 2/612 12345"
+struct LoadAvg {
+  double one = 0, five = 0, fifteen = 0;
+  int running = 0, total = 0;
+};
+Result<LoadAvg> parse_loadavg(std::string_view text);
+
+// /proc/pressure/{cpu,io,memory}:
+// some avg10=0.00 avg60=0.00 avg300=0.00 total=0
+// full avg10=0.00 avg60=0.00 avg300=0.00 total=0     (absent for cpu on older kernels)
+struct PressureLine {
+  double avg10 = 0, avg60 = 0, avg300 = 0;
+  std::uint64_t total_us = 0;
+};
+struct Pressure {
+  PressureLine some;
+  std::optional<PressureLine> full;
+};
+Result<Pressure> parse_pressure(std::string_view text);
+
+}  // namespace freezr::proc

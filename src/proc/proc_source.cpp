@@ -1,0 +1,128 @@
+#include "proc/proc_source.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <system_error>
+
+namespace freezr::proc {
+
+FsProcSource::FsProcSource(std::string root)
+    : root_(std::move(root)), ticks_(sysconf(_SC_CLK_TCK)), page_(sysconf(_SC_PAGESIZE)) {
+  root_fd_ = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd_ < 0) throw std::system_error(errno, std::generic_category(), "open " + root_);
+}
+
+FsProcSource::~FsProcSource() {
+  if (root_fd_ >= 0) ::close(root_fd_);
+}
+
+void FsProcSource::list_pids(std::vector<Pid>& out) {
+  out.clear();
+  int fd = ::openat(root_fd_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  DIR* dir = ::fdopendir(fd);
+  if (dir == nullptr) {
+    ::close(fd);
+    return;
+  }
+  while (const dirent* e = ::readdir(dir)) {
+    const char* name = e->d_name;
+    if (name[0] < '1' || name[0] > '9') continue;
+    Pid pid = 0;
+    const auto len = std::strlen(name);
+    auto [ptr, ec] = std::from_chars(name, name + len, pid);
+    if (ec == std::errc() && ptr == name + len) out.push_back(pid);
+  }
+  ::closedir(dir);
+}
+
+Result<bool> FsProcSource::read_at(const char* path, std::string& buf) {
+  buf.clear();
+  int fd = ::openat(root_fd_, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Error{errno, std::string("open ") + path + ": " + std::strerror(errno)};
+  constexpr std::size_t kChunk = 4096;
+  for (;;) {
+    const auto old = buf.size();
+    buf.resize(old + kChunk);
+    const ssize_t n = ::read(fd, buf.data() + old, kChunk);
+    if (n < 0) {
+      const int err = errno;
+      ::close(fd);
+      buf.clear();
+      return Error{err, std::string("read ") + path + ": " + std::strerror(err)};
+    }
+    buf.resize(old + static_cast<std::size_t>(n));
+    if (n == 0) break;
+  }
+  ::close(fd);
+  return true;
+}
+
+Result<bool> FsProcSource::read_pid_file(Pid pid, const char* name, std::string& buf) {
+  char path[64];
+  auto [end, ec] = std::to_chars(path, path + 20, pid);
+  *end++ = '/';
+  const auto len = std::strlen(name);
+  if (ec != std::errc() || len > 40) return Error{EINVAL, "bad path"};
+  std::memcpy(end, name, len + 1);
+  return read_at(path, buf);
+}
+
+Result<std::string> FsProcSource::read_exe(Pid pid) {
+  const std::string path = std::to_string(pid) + "/exe";
+  std::string target(4096, '\0');
+  const ssize_t n = ::readlinkat(root_fd_, path.c_str(), target.data(), target.size());
+  if (n < 0) return Error{errno, "readlink " + path + ": " + std::strerror(errno)};
+  target.resize(static_cast<std::size_t>(n));
+  constexpr std::string_view kDeleted = " (deleted)";
+  if (target.size() > kDeleted.size() &&
+      target.compare(target.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0) {
+    target.resize(target.size() - kDeleted.size());
+  }
+  return target;
+}
+
+Result<std::string> FsProcSource::read_system_file(const char* relative) {
+  std::string buf;
+  auto r = read_at(relative, buf);
+  if (!r) return r.error();
+  return buf;
+}
+
+void read_all(ProcSource& source, RawScan& out, std::vector<Pid>& pids, std::string& buf) {
+  out.processes.clear();
+  out.unreadable = 0;
+  source.list_pids(pids);
+  out.processes.reserve(pids.size());
+  for (Pid pid : pids) {
+    if (!source.read_pid_file(pid, "stat", buf)) {
+      ++out.unreadable;
+      continue;
+    }
+    auto stat = parse_stat(buf);
+    if (!stat) {
+      ++out.unreadable;
+      continue;
+    }
+    out.processes.push_back(std::move(stat).value());
+  }
+  out.meminfo.reset();
+  out.loadavg.reset();
+  out.memory_pressure.reset();
+  if (auto t = source.read_system_file("meminfo")) {
+    if (auto m = parse_meminfo(*t)) out.meminfo = *m;
+  }
+  if (auto t = source.read_system_file("loadavg")) {
+    if (auto l = parse_loadavg(*t)) out.loadavg = *l;
+  }
+  if (auto t = source.read_system_file("pressure/memory")) {
+    if (auto p = parse_pressure(*t)) out.memory_pressure = *p;
+  }
+}
+
+}  // namespace freezr::proc

@@ -1,0 +1,85 @@
+#include "ui/report.h"
+
+#include <fmt/format.h>
+
+namespace freezr::ui {
+
+std::string format_duration(double seconds) {
+  const auto total = static_cast<long long>(seconds < 0 ? 0 : seconds);
+  const long long h = total / 3600, m = (total % 3600) / 60, s = total % 60;
+  if (h > 0) return fmt::format("{}h {}m {}s", h, m, s);
+  if (m > 0) return fmt::format("{}m {}s", m, s);
+  return fmt::format("{}s", s);
+}
+
+namespace {
+const char* kTop = "╔═══════════════════════════════════════════════════════════╗\n";
+const char* kBottom = "╚═══════════════════════════════════════════════════════════╝\n";
+
+std::string boxed_title(const std::string& title) {
+  constexpr int kWidth = 59;
+  const int pad = kWidth - static_cast<int>(title.size());
+  const int left = pad / 2;
+  return fmt::format("{}║{}{}{}║\n{}", kTop, std::string(static_cast<std::size_t>(left), ' '),
+                     title, std::string(static_cast<std::size_t>(pad - left), ' '), kBottom);
+}
+
+std::string rule_line(const engine::Rule& r) {
+  std::string s = fmt::format("   └─ {}:", r.name);
+  if (r.cpu_percent) s += fmt::format(" CPU {:.1f}%", *r.cpu_percent);
+  if (r.memory_mb) s += fmt::format("{} Memory {:.0f}MB", r.cpu_percent ? "," : "", *r.memory_mb);
+  s += fmt::format(" (max {} violations", r.violations);
+  if (r.aggregate == engine::Aggregate::kGroup) s += ", summed over the group";
+  s += ")";
+  switch (r.action) {
+    case engine::ActionKind::kLog: s += " → log"; break;
+    case engine::ActionKind::kKill: s += " → kill"; break;
+    case engine::ActionKind::kRestart: s += " → restart " + r.service; break;
+  }
+  if (r.cooldown > 0) s += fmt::format(", cooldown {}", format_duration(r.cooldown));
+  if (!r.enabled) s += " [disabled]";
+  return s + "\n";
+}
+}  // namespace
+
+std::string banner(const config::Config& config, bool dry_run) {
+  std::string out = "\n" + boxed_title(fmt::format("FreezR Process Monitor v{}", kVersion));
+  out += "\n📊 Monitoring Configuration:\n";
+  for (const auto& r : config.rules) out += rule_line(r);
+  if (config.rules.empty()) out += "   └─ (no rules: measuring only)\n";
+  out += fmt::format("   └─ Check interval: {:g}s\n", config.monitor.interval);
+  out += fmt::format("   └─ Config: {}\n", config.source);
+  if (dry_run) out += "   └─ DRY-RUN: decisions are logged, nothing is signalled or restarted\n";
+  return out;
+}
+
+double violation_rate(const Totals& t) {
+  return t.process_checks == 0
+             ? 0.0
+             : 100.0 * static_cast<double>(t.violating_checks) /
+                   static_cast<double>(t.process_checks);
+}
+
+std::string statistics_block(const Totals& t) {
+  std::string out = "\n" + boxed_title("PROCESS MONITOR STATISTICS");
+  out += fmt::format("📈 Runtime: {}\n", format_duration(t.runtime));
+  out += fmt::format("📊 Total checks: {}\n", t.checks);
+  out += fmt::format("⚠️  Violations: CPU={}, Memory={} (since last action: CPU={}, Memory={})\n",
+                     t.cpu_violations, t.memory_violations, t.cpu_since_action,
+                     t.memory_since_action);
+  out += fmt::format("🔄 Restarts: {}\n", t.restarts);
+  out += fmt::format("🔪 Kills: {}\n", t.kills);
+  if (t.failed_actions > 0) out += fmt::format("❌ Failed actions: {}\n", t.failed_actions);
+  out += fmt::format("📉 Violation rate: {:.2f}% ({} of {} process checks)\n", violation_rate(t),
+                     t.violating_checks, t.process_checks);
+  std::string health;
+  if (t.load) health += fmt::format("Load: {:.2f}", t.load->one);
+  if (t.memory) {
+    health += fmt::format("{}Memory: {:.1f}% used", health.empty() ? "" : ", ",
+                          t.memory->used_percent());
+  }
+  out += fmt::format("💚 System health: {}\n", health.empty() ? "unknown" : health);
+  return out;
+}
+
+}  // namespace freezr::ui

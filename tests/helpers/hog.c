@@ -1,0 +1,45 @@
+/* A process for tests to start and watch: burns CPU and/or holds memory under a name of the
+ * test's choosing. Prints "ready" once it is in its final state.
+ *   freezr_test_hog [--cpu] [--mem MB] [--name NAME] [--ignore-term] */
+#define _GNU_SOURCE
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+int main(int argc, char** argv) {
+  int cpu = 0;
+  long mem_mb = 0;
+  for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--cpu") == 0) {
+      cpu = 1;
+    } else if (strcmp(argv[i], "--mem") == 0 && i + 1 < argc) {
+      mem_mb = atol(argv[++i]);
+    } else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
+      prctl(PR_SET_NAME, argv[++i], 0, 0, 0);
+    } else if (strcmp(argv[i], "--ignore-term") == 0) {
+      signal(SIGTERM, SIG_IGN);
+    } else {
+      fprintf(stderr, "hog: unknown argument %s\n", argv[i]);
+      return 2;
+    }
+  }
+  if (mem_mb > 0) {
+    size_t n = (size_t)mem_mb * 1024 * 1024;
+    char* p = malloc(n);
+    if (p == NULL) return 3;
+    memset(p, 1, n);
+  }
+  printf("ready\n");
+  fflush(stdout);
+  volatile unsigned long x = 0;
+  for (;;) {
+    if (cpu) {
+      ++x;
+    } else {
+      pause();
+    }
+  }
+}
