@@ -101,10 +101,10 @@ void read_logging_and_legacy(TableReader& top, Config& c) {
   }
   for (const char* section : {"snap", "firefox", "brave", "telegram", "memory_pressure",
                               "cgroups", "nvim"}) {
-    if (top.has(section)) {
-      top.node(section);
-      top.fail_key(section, "this section of the Rust FreezR format is not supported yet; "
-                            "express it as a [[rule]]");
+    if (const auto* n = top.node(section)) {
+      top.fail(n->source(), std::string("[") + section +
+                                "] of the Rust FreezR format is not supported yet; express it "
+                                "as a [[rule]]");
     }
   }
 }

@@ -8,6 +8,7 @@ const std::string& ProcInfoCache::cmdline(const ProcessId& id) {
   auto& e = entries_[id];
   if (!e.cmdline) {
     auto r = source_.read_pid_file(id.pid, "cmdline", buf_);
+    if (r && buf_.size() > kMaxCmdline) buf_.resize(kMaxCmdline);
     e.cmdline = r ? join_cmdline(buf_) : std::string();
   }
   return *e.cmdline;

@@ -13,10 +13,15 @@
 
 namespace freezr::proc {
 
+// Command lines are kept to this many bytes: enough for any rule, and it bounds the cost of
+// matching a regular expression against a hostile, megabyte-long argv.
+inline constexpr std::size_t kMaxCmdline = 4096;
+
 class InfoSource {
  public:
   virtual ~InfoSource() = default;
-  // Space-joined argv; empty for kernel threads and vanished processes.
+  // Space-joined argv, at most kMaxCmdline bytes; empty for kernel threads and vanished
+  // processes.
   virtual const std::string& cmdline(const ProcessId& id) = 0;
   // Absolute executable path; empty when unknown or not readable.
   virtual const std::string& exe(const ProcessId& id) = 0;

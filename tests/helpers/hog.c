@@ -9,6 +9,9 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+/* Kept in a global so the compiler cannot drop the allocation. */
+volatile char* g_memory;
+
 int main(int argc, char** argv) {
   int cpu = 0;
   long mem_mb = 0;
@@ -28,9 +31,9 @@ int main(int argc, char** argv) {
   }
   if (mem_mb > 0) {
     size_t n = (size_t)mem_mb * 1024 * 1024;
-    char* p = malloc(n);
-    if (p == NULL) return 3;
-    memset(p, 1, n);
+    g_memory = malloc(n);
+    if (g_memory == NULL) return 3;
+    for (size_t i = 0; i < n; i += 4096) g_memory[i] = 1;
   }
   printf("ready\n");
   fflush(stdout);

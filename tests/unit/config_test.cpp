@@ -1,0 +1,264 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "config/config.h"
+
+namespace freezr::config {
+namespace {
+
+// Expects parse_config(text) to fail at line:column with a message containing `what`.
+void expect_error(const std::string& text, unsigned line, unsigned column,
+                  const std::string& what) {
+  try {
+    parse_config(text, "test.toml");
+    FAIL() << "no error for:\n" << text;
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.file(), "test.toml");
+    EXPECT_EQ(e.line(), line) << e.what();
+    EXPECT_EQ(e.column(), column) << e.what();
+    EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    EXPECT_EQ(std::string(e.what()).rfind("test.toml:" + std::to_string(line) + ":" +
+                                              std::to_string(column) + ": ",
+                                          0),
+              0U)
+        << e.what();
+  }
+}
+
+TEST(DefaultConfig, ReproducesTheSeed) {
+  const auto c = default_config();
+  EXPECT_EQ(c.source, kEmbeddedSource);
+  EXPECT_DOUBLE_EQ(c.monitor.interval, 3.0);
+  EXPECT_FALSE(c.monitor.dry_run);
+  ASSERT_EQ(c.rules.size(), 2U);
+  const auto& kesl = c.rules[0];
+  EXPECT_EQ(kesl.name, "kesl");
+  EXPECT_DOUBLE_EQ(*kesl.cpu_percent, 30.0);
+  EXPECT_DOUBLE_EQ(*kesl.memory_mb, 600.0);
+  EXPECT_EQ(kesl.violations, 3);
+  EXPECT_EQ(kesl.action, engine::ActionKind::kRestart);
+  EXPECT_EQ(kesl.service, "kesl.service");
+  EXPECT_DOUBLE_EQ(kesl.cooldown, 100.0);
+  const auto& node = c.rules[1];
+  EXPECT_EQ(node.name, "node");
+  EXPECT_DOUBLE_EQ(*node.cpu_percent, 80.0);
+  EXPECT_EQ(node.action, engine::ActionKind::kKill);
+  EXPECT_EQ(node.match.exe, (std::vector<std::string>{"node", "nodejs"}));
+}
+
+TEST(Config, FullRule) {
+  const auto c = parse_config(R"(
+[monitor]
+interval = 0.5
+dry_run = true
+kill_grace = 2
+[protect]
+comm = ["precious"]
+defaults = false
+[[rule]]
+name = "r"
+match = { comm = ["a", "b"], exe = ["/usr/bin/a"], cmdline = "x.*y", user = ["root"] }
+cpu_percent = 150
+memory_mb = 1024
+violations = 5
+aggregate = "group"
+target = "hottest"
+action = "kill"
+cooldown = 30
+enabled = false
+)",
+                              "t.toml");
+  EXPECT_DOUBLE_EQ(c.monitor.interval, 0.5);
+  EXPECT_TRUE(c.monitor.dry_run);
+  EXPECT_DOUBLE_EQ(c.monitor.kill_grace, 2.0);
+  EXPECT_EQ(c.protected_names(), (std::vector<std::string>{"precious"}));
+  ASSERT_EQ(c.rules.size(), 1U);
+  const auto& r = c.rules[0];
+  EXPECT_EQ(r.match.comm.size(), 2U);
+  EXPECT_TRUE(r.match.cmdline->search("axxy"));
+  EXPECT_EQ(r.match.uids, (std::vector<std::uint32_t>{0}));
+  EXPECT_EQ(r.violations, 5);
+  EXPECT_EQ(r.aggregate, engine::Aggregate::kGroup);
+  EXPECT_EQ(r.target, engine::Target::kHottest);
+  EXPECT_DOUBLE_EQ(r.cooldown, 30.0);
+  EXPECT_FALSE(r.enabled);
+}
+
+TEST(Config, ServiceGetsItsSuffix) {
+  const auto c = parse_config(
+      "[[rule]]\nname='k'\nmatch={comm=['k']}\ncpu_percent=1\naction='restart'\nservice='kesl'\n",
+      "t");
+  EXPECT_EQ(c.rules[0].service, "kesl.service");
+}
+
+TEST(ConfigErrors, SyntaxErrorHasLineAndColumn) {
+  expect_error("[monitor]\ninterval = = 3\n", 2, 12, "");
+}
+
+TEST(ConfigErrors, UnknownKeys) {
+  expect_error("[monitor]\ninterval = 3\ncheck_interval_ms = 100\n", 3, 1,
+               "unknown key 'check_interval_ms'");
+  expect_error("[bogus]\nx = 1\n", 1, 2, "unknown key 'bogus'");
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['a'], nmae='x'}\ncpu_percent=1\n", 3, 20,
+               "unknown key 'nmae'");
+}
+
+TEST(ConfigErrors, WrongTypes) {
+  expect_error("[monitor]\ninterval = \"3\"\n", 2, 12, "expected a number");
+  expect_error("[monitor]\ndry_run = 1\n", 2, 11, "expected true or false");
+  expect_error("[[rule]]\nname='a'\nmatch={comm='a'}\ncpu_percent=1\n", 3, 13,
+               "expected a list of strings");
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=1\nviolations=2.5\n", 5, 12,
+               "expected an integer");
+  expect_error("rule = 3\n", 1, 8, "array of tables");
+}
+
+TEST(ConfigErrors, ImpossibleValues) {
+  expect_error("[monitor]\ninterval = 0.05\n", 2, 12, "between 0.1 and");
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=-5\n", 4, 13, "between 0");
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=5\nviolations=0\n", 5, 12,
+               "between 1");
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=5\naction='explode'\n", 5, 8,
+               "must be one of");
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=5\naction='restart'\n", 1, 1,
+               "needs 'service'");
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=5\nservice='x'\n", 5, 9,
+               "only used with action");
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['averyveryverylongname']}\ncpu_percent=5\n", 3,
+               13, "longer than 15");
+  expect_error("[[rule]]\nname='a'\nmatch={user=['no-such-user-xyz']}\ncpu_percent=5\n", 3, 13,
+               "no such user");
+  expect_error("[[rule]]\nname='a'\nmatch={}\ncpu_percent=5\n", 3, 7, "at least one of");
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\n", 1, 1, "cpu_percent, memory_mb");
+  expect_error("[[rule]]\nmatch={comm=['a']}\ncpu_percent=1\n", 1, 1, "'name' is required");
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=1\n"
+               "[[rule]]\nname='a'\nmatch={comm=['b']}\ncpu_percent=1\n",
+               5, 1, "duplicate name");
+}
+
+TEST(ConfigErrors, BadRegex) {
+  expect_error("[[rule]]\nname='a'\nmatch={cmdline='(unclosed'}\ncpu_percent=5\n", 3, 16,
+               "invalid regular expression");
+}
+
+TEST(ConfigErrors, UnreadableFile) {
+  try {
+    load_config("/nonexistent/freezr.toml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.line(), 0U);
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/freezr.toml"), std::string::npos);
+  }
+}
+
+constexpr const char* kRustConfig = R"(# config/examples/config.toml of the Rust FreezR
+[kesl]
+cpu_threshold = 25.0
+memory_threshold_mb = 500
+max_violations = 4
+service_name = "kesl"
+enabled = true
+
+[node]
+cpu_threshold = 70.0
+enabled = true
+auto_kill = true
+confirm_kill = false
+
+[logging]
+log_dir = "./logs"
+kesl_log = "kesl-monitor.log"
+node_log = "node-monitor.log"
+actions_log = "actions.log"
+max_file_size_mb = 10
+rotate_count = 5
+
+[monitoring]
+check_interval_secs = 5
+min_restart_interval_secs = 120
+)";
+
+TEST(LegacyConfig, RustFormatIsTranslatedIntoRules) {
+  const auto c = parse_config(kRustConfig, "old.toml");
+  EXPECT_TRUE(c.legacy);
+  EXPECT_DOUBLE_EQ(c.monitor.interval, 5.0);
+  EXPECT_EQ(c.logging.dir, "./logs");
+  ASSERT_EQ(c.rules.size(), 2U);
+  EXPECT_EQ(c.rules[0].name, "kesl");
+  EXPECT_DOUBLE_EQ(*c.rules[0].cpu_percent, 25.0);
+  EXPECT_DOUBLE_EQ(*c.rules[0].memory_mb, 500.0);
+  EXPECT_EQ(c.rules[0].violations, 4);
+  EXPECT_EQ(c.rules[0].service, "kesl.service");
+  EXPECT_DOUBLE_EQ(c.rules[0].cooldown, 120.0);  // min_restart_interval_secs is honoured
+  EXPECT_EQ(c.rules[1].action, engine::ActionKind::kKill);
+  EXPECT_DOUBLE_EQ(*c.rules[1].cpu_percent, 70.0);
+  EXPECT_FALSE(c.notes.empty());
+}
+
+TEST(LegacyConfig, DisabledAndNoAutoKillAreHonoured) {
+  const auto c = parse_config("[kesl]\nenabled = false\n[node]\nauto_kill = false\n", "old");
+  EXPECT_FALSE(c.rules[0].enabled);
+  EXPECT_EQ(c.rules[1].action, engine::ActionKind::kLog);
+}
+
+TEST(LegacyConfig, ValidatedLikeTheRest) {
+  expect_error("[kesl]\ncpu_threshold = 150\n", 2, 17, "between 0 and 100");
+  expect_error("[node]\ncpu_treshold = 50\n", 2, 1, "unknown key 'cpu_treshold'");
+  expect_error("[snap]\ncpu_threshold = 300\n", 1, 1, "[snap] of the Rust FreezR format is not supported yet");
+}
+
+TEST(LegacyConfig, ConvertOutputParsesToTheSameRules) {
+  const auto c = parse_config(kRustConfig, "old.toml");
+  const auto text = render_config(c);
+  const auto again = parse_config(text, "converted.toml");
+  EXPECT_FALSE(again.legacy);
+  ASSERT_EQ(again.rules.size(), c.rules.size());
+  for (std::size_t i = 0; i < c.rules.size(); ++i) {
+    EXPECT_EQ(again.rules[i].name, c.rules[i].name);
+    EXPECT_EQ(again.rules[i].cpu_percent, c.rules[i].cpu_percent);
+    EXPECT_EQ(again.rules[i].memory_mb, c.rules[i].memory_mb);
+    EXPECT_EQ(again.rules[i].violations, c.rules[i].violations);
+    EXPECT_EQ(again.rules[i].action, c.rules[i].action);
+    EXPECT_EQ(again.rules[i].service, c.rules[i].service);
+    EXPECT_EQ(again.rules[i].cooldown, c.rules[i].cooldown);
+    EXPECT_EQ(again.rules[i].match.exe, c.rules[i].match.exe);
+  }
+  EXPECT_DOUBLE_EQ(again.monitor.interval, 5.0);
+  EXPECT_EQ(again.logging.dir, "./logs");
+}
+
+TEST(Config, RenderQuotesHostileStrings) {
+  const auto c = parse_config(
+      "[[rule]]\nname = 'we\"ird\\\\'\nmatch = { cmdline = 'a\"b' }\ncpu_percent = 1\n", "t");
+  const auto again = parse_config(render_config(c), "t2");
+  EXPECT_EQ(again.rules[0].name, c.rules[0].name);
+  EXPECT_EQ(again.rules[0].match.cmdline->pattern(), "a\"b");
+}
+
+// Every ```toml block in the README must parse: the Rust FreezR's own examples did not.
+TEST(Docs, EveryTomlExampleInTheReadmeParses) {
+  std::ifstream in(std::string(FREEZR_SOURCE_DIR) + "/README.md");
+  ASSERT_TRUE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  int blocks = 0;
+  std::size_t pos = 0;
+  while ((pos = text.find("```toml\n", pos)) != std::string::npos) {
+    pos += 8;
+    const auto end = text.find("```", pos);
+    ASSERT_NE(end, std::string::npos);
+    const std::string block = text.substr(pos, end - pos);
+    ++blocks;
+    EXPECT_NO_THROW(parse_config(block, "README.md block " + std::to_string(blocks)))
+        << block;
+    pos = end + 3;
+  }
+  EXPECT_GE(blocks, 3);
+}
+
+}  // namespace
+}  // namespace freezr::config

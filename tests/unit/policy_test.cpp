@@ -1,0 +1,236 @@
+#include <gtest/gtest.h>
+
+#include "engine/policy.h"
+#include "engine_fixtures.h"
+
+namespace freezr::engine {
+namespace {
+
+using testing::FakeInfo;
+using testing::proc;
+using testing::snap;
+
+constexpr Pid kSelf = 500;
+
+Rule kill_rule(const std::string& comm, double cpu, int violations = 3) {
+  Rule r;
+  r.name = comm;
+  r.match.comm = {comm};
+  r.cpu_percent = cpu;
+  r.violations = violations;
+  r.action = ActionKind::kKill;
+  return r;
+}
+
+// Runs the policy over a series of snapshots the way the daemon does.
+class PolicyRun {
+ public:
+  explicit PolicyRun(std::vector<Rule> rules, std::vector<std::string> protect = {})
+      : rules_(std::move(rules)),
+        classifier_(&rules_),
+        policy_(&rules_),
+        protection_(kSelf, std::move(protect)) {}
+
+  std::vector<Decision> tick(const Snapshot& s) {
+    protection_.refresh(s);
+    return policy_.evaluate(s, classifier_.classify(s, info_), protection_);
+  }
+  Policy& policy() { return policy_; }
+  std::vector<Rule>& rules() { return rules_; }
+
+ private:
+  std::vector<Rule> rules_;
+  FakeInfo info_;
+  Classifier classifier_;
+  Policy policy_;
+  Protection protection_;
+};
+
+TEST(Policy, ActsOnlyAfterTheConfiguredConsecutiveViolations) {
+  PolicyRun run({kill_rule("hog", 80, 3)});
+  EXPECT_TRUE(run.tick(snap(1, {proc(10, "hog", 95, 10)})).empty());
+  EXPECT_TRUE(run.tick(snap(2, {proc(10, "hog", 95, 10)})).empty());
+  auto d = run.tick(snap(3, {proc(10, "hog", 96, 10)}));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].verdict, Verdict::kAct);
+  EXPECT_EQ(d[0].action, ActionKind::kKill);
+  ASSERT_EQ(d[0].targets.size(), 1U);
+  EXPECT_EQ(d[0].targets[0].id.pid, 10);
+  EXPECT_EQ(d[0].metric, "cpu");
+  EXPECT_EQ(d[0].streak, 3);
+  EXPECT_EQ(d[0].reason(), "cpu 96.0% > 80.0% for 3 scans");
+}
+
+TEST(Policy, ARecoveredScanResetsTheCounter) {
+  PolicyRun run({kill_rule("hog", 80, 3)});
+  run.tick(snap(1, {proc(10, "hog", 95, 10)}));
+  run.tick(snap(2, {proc(10, "hog", 95, 10)}));
+  EXPECT_TRUE(run.tick(snap(3, {proc(10, "hog", 80, 10)})).empty());  // not strictly above
+  EXPECT_TRUE(run.tick(snap(4, {proc(10, "hog", 95, 10)})).empty());
+  EXPECT_TRUE(run.tick(snap(5, {proc(10, "hog", 95, 10)})).empty());
+  EXPECT_EQ(run.tick(snap(6, {proc(10, "hog", 95, 10)})).size(), 1U);
+}
+
+TEST(Policy, CountersArePerProcessIdentity) {
+  PolicyRun run({kill_rule("hog", 80, 2)});
+  run.tick(snap(1, {proc(10, "hog", 95, 1, 1, 100)}));
+  // PID 10 reused by a new process: its count starts again.
+  EXPECT_TRUE(run.tick(snap(2, {proc(10, "hog", 95, 1, 1, 200)})).empty());
+  EXPECT_EQ(run.tick(snap(3, {proc(10, "hog", 95, 1, 1, 200)})).size(), 1U);
+}
+
+TEST(Policy, CpuOfAFirstSampleIsNotAViolation) {
+  PolicyRun run({kill_rule("hog", 80, 1)});
+  auto p = proc(10, "hog", 0, 1);
+  p.cpu_valid = false;
+  EXPECT_TRUE(run.tick(snap(1, {p})).empty());
+}
+
+TEST(Policy, MemoryAndCpuCountSeparately) {
+  Rule r = kill_rule("hog", 80, 2);
+  r.memory_mb = 100;
+  PolicyRun run({r});
+  run.tick(snap(1, {proc(10, "hog", 95, 50)}));
+  EXPECT_TRUE(run.tick(snap(2, {proc(10, "hog", 10, 150)})).empty());  // cpu reset, mem 1
+  auto d = run.tick(snap(3, {proc(10, "hog", 10, 150)}));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].metric, "memory");
+  const auto& c = run.policy().counters(0);
+  EXPECT_EQ(c.cpu_violations, 1U);
+  EXPECT_EQ(c.memory_violations, 2U);
+  EXPECT_EQ(c.checks, 3U);
+  EXPECT_EQ(c.violating_checks, 3U);
+  EXPECT_EQ(c.actions, 1U);
+  EXPECT_EQ(c.memory_since_action, 0U);
+}
+
+TEST(Policy, IdleMatchingAndNonMatchingHogsAreUntouched) {
+  PolicyRun run({kill_rule("hog", 80, 1)});
+  auto d = run.tick(snap(1, {proc(10, "hog", 5, 1), proc(11, "other", 400, 1)}));
+  EXPECT_TRUE(d.empty());
+}
+
+TEST(Policy, GroupAggregationSumsTheApplication) {
+  Rule r = kill_rule("renderer", 300, 2);
+  r.aggregate = Aggregate::kGroup;
+  PolicyRun run({r});
+  std::vector<ProcessSample> twenty;
+  for (Pid p = 100; p < 120; ++p) twenty.push_back(proc(p, "renderer", 50, 10));
+  EXPECT_TRUE(run.tick(snap(1, twenty)).empty());
+  auto d = run.tick(snap(2, twenty));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_DOUBLE_EQ(d[0].value, 1000.0);
+  EXPECT_EQ(d[0].targets.size(), 20U);
+  EXPECT_EQ(run.policy().counters(0).processes, 20U);
+}
+
+TEST(Policy, GroupTargetHottestPicksOne) {
+  Rule r = kill_rule("renderer", 100, 1);
+  r.aggregate = Aggregate::kGroup;
+  r.target = Target::kHottest;
+  PolicyRun run({r});
+  auto d = run.tick(snap(1, {proc(1000, "renderer", 30, 1), proc(1001, "renderer", 90, 1),
+                             proc(1002, "renderer", 20, 1)}));
+  ASSERT_EQ(d.size(), 1U);
+  ASSERT_EQ(d[0].targets.size(), 1U);
+  EXPECT_EQ(d[0].targets[0].id.pid, 1001);
+}
+
+TEST(Policy, CooldownHoldsBackTheNextActionAndIsReportedOnce) {
+  Rule r = kill_rule("hog", 80, 1);
+  r.cooldown = 10;
+  PolicyRun run({r});
+  EXPECT_EQ(run.tick(snap(100, {proc(10, "hog", 95, 1)}))[0].verdict, Verdict::kAct);
+  auto d = run.tick(snap(101, {proc(11, "hog", 95, 1)}));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].verdict, Verdict::kCooldown);
+  EXPECT_TRUE(run.tick(snap(105, {proc(11, "hog", 95, 1)})).empty());  // reported once
+  auto after = run.tick(snap(110.5, {proc(11, "hog", 95, 1)}));
+  ASSERT_EQ(after.size(), 1U);
+  EXPECT_EQ(after[0].verdict, Verdict::kAct);
+  EXPECT_EQ(after[0].targets[0].id.pid, 11);
+}
+
+TEST(Policy, RestartIsOneDecisionForTheRuleAndRespectsCooldown) {
+  Rule r;
+  r.name = "kesl";
+  r.match.comm = {"kesl"};
+  r.cpu_percent = 30;
+  r.violations = 2;
+  r.action = ActionKind::kRestart;
+  r.service = "kesl.service";
+  r.cooldown = 100;
+  PolicyRun run({r});
+  auto two = [](Seconds t) { return snap(t, {proc(1, "kesl", 50, 1), proc(2, "kesl", 60, 1)}); };
+  EXPECT_TRUE(run.tick(two(0)).empty());
+  auto d = run.tick(two(3));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].action, ActionKind::kRestart);
+  EXPECT_EQ(d[0].service, "kesl.service");
+  EXPECT_EQ(d[0].verdict, Verdict::kAct);  // PID 1 protection does not apply to restarts
+  int acts = 0;
+  for (Seconds t = 6; t < 100; t += 3) {
+    for (const auto& x : run.tick(two(t))) acts += x.verdict == Verdict::kAct ? 1 : 0;
+  }
+  EXPECT_EQ(acts, 0);
+  bool acted = false;
+  for (const auto& x : run.tick(two(104))) acted = acted || x.verdict == Verdict::kAct;
+  EXPECT_TRUE(acted);
+}
+
+TEST(Policy, ProtectedProcessesAreNeverTargets) {
+  std::vector<Rule> rules = {kill_rule("hog", 10, 1)};
+  rules[0].match.comm = {"hog", "hog-protect", "kworker"};
+  PolicyRun run2(rules, {"hog-protect"});
+  auto init = proc(1, "hog", 99, 1, 0);
+  auto self = proc(kSelf, "hog", 99, 1, 400);
+  auto parent = proc(400, "hog", 99, 1, 300);
+  auto grandparent = proc(300, "hog", 99, 1, 1);
+  auto named = proc(600, "hog-protect", 99, 1);
+  auto kthread = proc(700, "kworker", 99, 0, 2);
+  kthread.kernel_thread = true;
+  auto victim = proc(800, "hog", 99, 1);
+  auto d = run2.tick(snap(1, {init, self, parent, grandparent, named, kthread, victim}));
+  std::vector<Pid> acted, skipped;
+  std::vector<std::string> reasons;
+  for (const auto& x : d) {
+    if (x.verdict == Verdict::kAct) {
+      for (const auto& t : x.targets) acted.push_back(t.id.pid);
+    }
+    for (const auto& [t, why] : x.skipped) {
+      skipped.push_back(t.id.pid);
+      reasons.push_back(why);
+    }
+  }
+  EXPECT_EQ(acted, (std::vector<Pid>{800}));
+  EXPECT_EQ(skipped, (std::vector<Pid>{1, kSelf, 400, 300, 600}));  // kthread never matches
+  EXPECT_EQ(reasons[0], "PID 1");
+  EXPECT_EQ(reasons[1], "FreezR itself");
+  EXPECT_EQ(reasons[2], "an ancestor of FreezR");
+  EXPECT_EQ(reasons[4], "on the protected list ('hog-protect')");
+}
+
+TEST(Policy, GroupKillWithOnlyProtectedMembersIsReportedNotActed) {
+  Rule r = kill_rule("sshd", 10, 1);
+  r.aggregate = Aggregate::kGroup;
+  PolicyRun run({r}, {"sshd"});
+  auto d = run.tick(snap(1, {proc(50, "sshd", 99, 1)}));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].verdict, Verdict::kProtected);
+  EXPECT_TRUE(d[0].targets.empty());
+  EXPECT_EQ(run.policy().counters(0).actions, 0U);
+}
+
+TEST(Policy, ResetKeepsTheStateOfRulesThatStay) {
+  PolicyRun run({kill_rule("hog", 80, 3), kill_rule("other", 80, 3)});
+  run.tick(snap(1, {proc(10, "hog", 95, 1)}));
+  run.tick(snap(2, {proc(10, "hog", 95, 1)}));
+  std::vector<Rule> next = {kill_rule("new", 80, 3), kill_rule("hog", 80, 3)};
+  run.policy().reset(&next);
+  EXPECT_EQ(run.policy().counters(1).cpu_violations, 2U);
+  EXPECT_EQ(run.policy().counters(0).cpu_violations, 0U);
+  EXPECT_EQ(run.policy().streak(1), 2);
+}
+
+}  // namespace
+}  // namespace freezr::engine

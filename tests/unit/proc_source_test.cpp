@@ -1,0 +1,95 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "proc/info_cache.h"
+#include "proc/proc_source.h"
+
+namespace freezr::proc {
+namespace {
+
+const std::string kRoot = std::string(FREEZR_FIXTURES) + "/proc";
+
+TEST(FsProcSource, ListsNumericEntriesOnly) {
+  FsProcSource src(kRoot);
+  std::vector<Pid> pids;
+  src.list_pids(pids);
+  std::sort(pids.begin(), pids.end());
+  EXPECT_EQ(pids, (std::vector<Pid>{1, 777, 4242, 31337}));
+}
+
+TEST(FsProcSource, MissingRootThrows) {
+  EXPECT_THROW(FsProcSource("/nonexistent/proc-root"), std::system_error);
+}
+
+TEST(FsProcSource, VanishedProcessIsGone) {
+  FsProcSource src(kRoot);
+  std::string buf;
+  auto r = src.read_pid_file(99999, "stat", buf);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(r.error().gone());
+}
+
+TEST(ReadAll, SkipsMalformedAndParsesHostileNames) {
+  FsProcSource src(kRoot);
+  RawScan scan;
+  std::vector<Pid> pids;
+  std::string buf;
+  read_all(src, scan, pids, buf);
+  EXPECT_EQ(scan.unreadable, 1U);  // 31337 is truncated
+  ASSERT_EQ(scan.processes.size(), 3U);
+  auto find = [&](Pid p) {
+    return *std::find_if(scan.processes.begin(), scan.processes.end(),
+                         [&](const StatFields& f) { return f.pid == p; });
+  };
+  EXPECT_EQ(find(4242).comm, "a) b (c");
+  EXPECT_EQ(find(4242).nice, 5);
+  EXPECT_EQ(find(777).comm, "evil\nname");
+  ASSERT_TRUE(scan.meminfo);
+  EXPECT_EQ(scan.meminfo->total_kb, 24562812U);
+  EXPECT_EQ(scan.meminfo->swap_free_kb, 1048574U);
+  ASSERT_TRUE(scan.loadavg);
+  EXPECT_EQ(scan.loadavg->total, 612);
+  ASSERT_TRUE(scan.memory_pressure);
+  EXPECT_DOUBLE_EQ(scan.memory_pressure->some.avg10, 1.5);
+}
+
+TEST(ProcInfoCache, ReadsOnceAndForgets) {
+  FsProcSource src(kRoot);
+  ProcInfoCache cache(src);
+  const ProcessId id{4242, 8214};
+  EXPECT_EQ(cache.cmdline(id), "node /srv/app/server.js --port 8080");
+  EXPECT_EQ(cache.uid(id), std::optional<std::uint32_t>(1000));
+  EXPECT_EQ(cache.exe(id), "");  // no exe link in the fixture
+  EXPECT_EQ(cache.size(), 1U);
+  cache.retain({});
+  EXPECT_EQ(cache.size(), 0U);
+}
+
+TEST(FsProcSource, ReadsExeLinkWithoutDeletedSuffix) {
+  const auto dir = std::filesystem::temp_directory_path() / ("freezr-exe-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir / "55");
+  std::filesystem::create_symlink("/usr/bin/thing (deleted)", dir / "55" / "exe");
+  FsProcSource src(dir.string());
+  auto r = src.read_exe(55);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(*r, "/usr/bin/thing");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(FsProcSource, RealProcHasThisProcess) {
+  FsProcSource src("/proc");
+  std::string buf;
+  ASSERT_TRUE(src.read_pid_file(getpid(), "stat", buf).ok());
+  auto st = parse_stat(buf);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->pid, getpid());
+  auto exe = src.read_exe(getpid());
+  ASSERT_TRUE(exe.ok());
+  EXPECT_NE(exe->find("freezr_unit_tests"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace freezr::proc
