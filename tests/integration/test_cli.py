@@ -1,0 +1,151 @@
+"""The command line: subcommands, usage errors, configuration errors."""
+import os
+import re
+import subprocess
+import unittest
+
+from harness import FREEZR, TestCase, monitor, rule
+
+FIXTURES = os.path.join(os.environ.get("FREEZR_SOURCE_DIR", "../.."), "tests", "fixtures")
+
+
+def run(*args, cwd=None, timeout=30):
+    return subprocess.run([FREEZR, *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=timeout, stdin=subprocess.DEVNULL)
+
+
+class UsageTest(TestCase):
+    def test_version_and_help(self):
+        r = run("--version")
+        self.assertEqual(r.returncode, 0)
+        self.assertRegex(r.stdout, r"^freezr \d+\.\d+\.\d+")
+        r = run("--help")
+        self.assertEqual(r.returncode, 0)
+        for word in ("run", "check", "ps", "config", "--stats", "--report-interval",
+                     "percent of ONE core", "resident set size in MiB"):
+            self.assertIn(word, r.stdout)
+
+    def test_usage_errors_exit_2_with_one_line(self):
+        for args in (["--bogus"], ["--report-interval", "0"], ["--report-interval", "x"],
+                     ["ps", "--sort", "name"], ["frobnicate"], ["config"],
+                     ["config", "convert"]):
+            r = run(*args)
+            self.assertEqual(r.returncode, 2, (args, r.stdout, r.stderr))
+            self.assertEqual(len(r.stderr.strip().splitlines()), 1, (args, r.stderr))
+            self.assertTrue(r.stderr.startswith("freezr: "), r.stderr)
+
+    def test_process_monitor_name_behaves_the_same(self):
+        link = os.path.join(self.workdir, "process-monitor")
+        os.symlink(os.path.abspath(FREEZR), link)
+        r = subprocess.run([link, "--version"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0)
+        self.assertEqual(r.stdout, run("--version").stdout)
+
+
+class ConfigCommandTest(TestCase):
+    def write(self, name, text):
+        path = os.path.join(self.workdir, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_default_is_commented_and_valid(self):
+        r = run("config", "default")
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("# ", r.stdout)
+        path = self.write("default.toml", r.stdout)
+        r = run("config", "check", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("OK, 2 rules", r.stdout)
+
+    def test_each_kind_of_error_exits_2_with_line_and_column(self):
+        cases = {
+            "syntax": ("[monitor]\ninterval = = 3\n", r":2:\d+: "),
+            "unknown": ("[monitor]\nintervall = 3\n", r":2:1: unknown key 'intervall'"),
+            "type": ("[monitor]\ninterval = 'fast'\n", r":2:12: .*expected a number"),
+            "value": ("[monitor]\ninterval = 0\n", r":2:12: .*between 0.1"),
+            "regex": ("[[rule]]\nname='a'\nmatch={cmdline='a['}\ncpu_percent=1\n",
+                      r":3:16: .*invalid regular expression"),
+        }
+        for name, (text, pattern) in cases.items():
+            path = self.write(f"{name}.toml", text)
+            for args in (["config", "check", path], ["--config", path, "--dry-run"],
+                         ["check", "--config", path]):
+                r = run(*args)
+                self.assertEqual(r.returncode, 2, (name, args, r.stdout, r.stderr))
+                self.assertRegex(r.stderr, re.escape(path) + pattern)
+
+    def test_missing_config_file_exits_2(self):
+        r = run("--config", "/nonexistent/freezr.toml", "--dry-run")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("/nonexistent/freezr.toml", r.stderr)
+
+    def test_convert_rust_config(self):
+        path = self.write("old.toml", "[kesl]\ncpu_threshold = 25.0\nmemory_threshold_mb = 500\n"
+                                      "max_violations = 4\nservice_name = \"kesl\"\n"
+                                      "enabled = true\n[node]\ncpu_threshold = 70.0\n"
+                                      "enabled = true\nauto_kill = true\nconfirm_kill = false\n"
+                                      "[monitoring]\ncheck_interval_secs = 5\n"
+                                      "min_restart_interval_secs = 120\n")
+        r = run("config", "convert", path)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn('service = "kesl.service"', r.stdout)
+        self.assertIn("cooldown = 120.0", r.stdout)
+        self.assertIn("cpu_percent = 70.0", r.stdout)
+        self.assertNotIn("[kesl]", r.stdout)
+        converted = self.write("new.toml", r.stdout)
+        r = run("config", "check", converted)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("OK, 2 rules", r.stdout)
+
+    def test_config_search_prefers_the_working_directory(self):
+        self.write("freezr.toml", "[[rule]]\nname = 'here'\nmatch = { comm = ['x'] }\n"
+                                  "cpu_percent = 5\n")
+        r = run("config", "check", cwd=self.workdir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("./freezr.toml: OK, 1 rule", r.stdout)
+
+
+class InspectTest(TestCase):
+    def test_check_prints_matches_and_verdicts_and_acts_on_nothing(self):
+        hog = self.hog(cpu=True)
+        idle = self.hog()
+        cfg = os.path.join(self.workdir, "c.toml")
+        with open(cfg, "w") as f:
+            f.write(monitor(interval=0.5) +
+                    rule("hogs", [hog.name, idle.name], cpu_percent=50, violations=1,
+                         action="kill"))
+        r = run("check", "--config", cfg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, rf"rule 'hogs': 2 processes")
+        self.assertRegex(r.stdout, rf"pid +{hog.pid} +{hog.name} +cpu +\d+\.\d% .*VIOLATES cpu")
+        self.assertRegex(r.stdout, rf"pid +{idle.pid} +{idle.name} +cpu +0\.0% .* ok")
+        self.assertTrue(hog.alive())
+
+    def test_ps_lists_processes_with_their_rule(self):
+        hog = self.hog(cpu=True)
+        cfg = os.path.join(self.workdir, "c.toml")
+        with open(cfg, "w") as f:
+            f.write(rule("hogs", [hog.name], cpu_percent=50))
+        r = run("ps", "--config", cfg, "--interval", "0.3", "--rule", "hogs")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertIn("PID", lines[0])
+        self.assertEqual(len(lines), 2)
+        self.assertRegex(lines[1], rf"^\s*{hog.pid} {hog.name}\s+\d+\.\d\s+\d+\.\d\s+hogs$")
+        r = run("ps", "--config", cfg, "--interval", "0.3", "--sort", "cpu", "-n", "5")
+        self.assertEqual(r.returncode, 0)
+        self.assertLessEqual(len(r.stdout.splitlines()), 6)
+        r = run("ps", "--config", cfg, "--rule", "nope")
+        self.assertEqual(r.returncode, 2)
+
+    def test_ps_on_a_fixture_tree_shows_hostile_names_safely(self):
+        r = run("ps", "--proc-root", os.path.join(FIXTURES, "proc"), "--interval", "0.05")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("a) b (c", r.stdout)
+        self.assertIn("evil?name", r.stdout)
+        self.assertNotIn("31337", r.stdout)  # truncated stat: skipped
+
+
+if __name__ == "__main__":
+    unittest.main()

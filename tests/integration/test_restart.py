@@ -1,0 +1,90 @@
+"""Restarts over a real D-Bus: a private dbus-daemon with a stand-in systemd on it."""
+import os
+import subprocess
+import time
+import unittest
+
+from harness import FAKE_SYSTEMD, TestCase, monitor, rule, unique_name, wait_until
+
+
+class RestartTest(TestCase):
+    def setUp(self):
+        super().setUp()
+        self.socket = os.path.join(self.workdir, "system_bus")
+        self.bus = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", "--nopidfile",
+             f"--address=unix:path={self.socket}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.assertTrue(wait_until(lambda: os.path.exists(self.socket), 10))
+        self.address = f"unix:path={self.socket}"
+        self.calls = os.path.join(self.workdir, "restart_calls.log")
+        self.fake = None
+
+    def start_fake(self, fail=""):
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address, FAKE_SYSTEMD_FAIL=fail)
+        self.fake = subprocess.Popen([FAKE_SYSTEMD, self.calls], env=env,
+                                     stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        self.assertEqual(self.fake.stdout.readline(), b"ready\n")
+
+    def tearDown(self):
+        super().tearDown()
+        for p in (self.fake, self.bus):
+            if p is not None:
+                p.kill()
+                p.wait()
+        if self.fake is not None:
+            self.fake.stdout.close()
+
+    def calls_made(self):
+        if not os.path.exists(self.calls):
+            return []
+        with open(self.calls) as f:
+            return f.read().splitlines()
+
+    def test_restart_arrives_once_with_the_unit_and_not_again_within_the_cooldown(self):
+        self.start_fake()
+        hog = self.hog(cpu=True)
+        unit = unique_name("svc")
+        f = self.freezr(monitor(interval=0.2) +
+                        rule("svc", [hog.name], cpu_percent=50, violations=2,
+                             action="restart", service=unit, cooldown=60),
+                        env={"DBUS_SYSTEM_BUS_ADDRESS": self.address})
+        f.wait_for(rf"ACTION rule=svc action=restart service={unit}.service: restart job "
+                   r"queued: /org/freedesktop/systemd1/job/42")
+        f.wait_for(r"COOLDOWN rule=svc")
+        time.sleep(2.0)  # ten more violating scans
+        self.assertEqual(self.calls_made(), [f"RestartUnit {unit}.service replace"])
+        self.assertTrue(hog.alive())  # a restart rule never signals the process
+        self.assertEqual(f.stop(), 0)
+
+    def test_failed_restart_is_logged_and_retried_after_the_cooldown(self):
+        unit = unique_name("bad")
+        self.start_fake(fail=f"{unit}.service")
+        hog = self.hog(cpu=True)
+        f = self.freezr(monitor(interval=0.2) +
+                        rule("bad", [hog.name], cpu_percent=50, violations=2,
+                             action="restart", service=unit, cooldown=1),
+                        env={"DBUS_SYSTEM_BUS_ADDRESS": self.address})
+        f.wait_for(r"ACTION FAILED rule=bad action=restart service=.*: D-Bus error "
+                   r"org\.freedesktop\.systemd1\.NoSuchUnit: Unit .* not loaded")
+        self.assertTrue(wait_until(lambda: len(self.calls_made()) >= 2, 10), f.output())
+        first_two = self.calls_made()[:2]
+        self.assertEqual(first_two, [f"RestartUnit {unit}.service replace"] * 2)
+        f.stop()
+
+    def test_no_bus_is_a_logged_failure_and_monitoring_goes_on(self):
+        hog = self.hog(cpu=True)
+        f = self.freezr(monitor(interval=0.2) +
+                        rule("svc", [hog.name], cpu_percent=50, violations=2,
+                             action="restart", service="x", cooldown=0.5),
+                        env={"DBUS_SYSTEM_BUS_ADDRESS":
+                             f"unix:path={self.workdir}/no_such_socket"})
+        f.wait_for(r"ACTION FAILED rule=svc action=restart service=x.service: cannot connect "
+                   r"to the system bus")
+        f.wait_for(r"ACTION FAILED(.*\n)+.*ACTION FAILED")  # retried, still running
+        self.assertIsNone(f.proc.poll())
+        self.assertEqual(f.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
