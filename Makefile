@@ -19,10 +19,14 @@ build: deps
 run: build
 	$(BUILD)/freezr $(ARGS)
 
+# The suite runs twice: on the release build, then under AddressSanitizer and UBSan.
 test: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release -DFREEZR_WERROR=ON $(CMAKE_FLAGS) >/dev/null
-	cmake --build $(BUILD) -j$(JOBS)
-	cd $(BUILD) && ctest --output-on-failure --timeout 600
+	cmake --preset release $(CMAKE_FLAGS) >/dev/null
+	cmake --build --preset release
+	ctest --preset release --timeout 600
+	cmake --preset sanitize $(CMAKE_FLAGS) >/dev/null
+	cmake --build --preset sanitize
+	ctest --preset sanitize --timeout 600
 
 install: build
 	cmake --install $(BUILD) --prefix /usr/local

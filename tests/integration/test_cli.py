@@ -42,6 +42,21 @@ class UsageTest(TestCase):
         self.assertEqual(r.stdout, run("--version").stdout)
 
 
+class InstallTest(TestCase):
+    def test_install_puts_freezr_and_the_process_monitor_link_in_bin(self):
+        build = os.path.dirname(os.path.abspath(FREEZR))
+        prefix = os.path.join(self.workdir, "prefix")
+        r = subprocess.run(["cmake", "--install", build, "--prefix", prefix],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        binary = os.path.join(prefix, "bin", "freezr")
+        link = os.path.join(prefix, "bin", "process-monitor")
+        self.assertTrue(os.access(binary, os.X_OK))
+        self.assertEqual(os.readlink(link), "freezr")
+        out = subprocess.run([link, "--version"], capture_output=True, text=True)
+        self.assertEqual(out.stdout, run("--version").stdout)
+
+
 class ConfigCommandTest(TestCase):
     def write(self, name, text):
         path = os.path.join(self.workdir, name)
