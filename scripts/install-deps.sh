@@ -5,9 +5,9 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
-  libsqlite3-dev libboost1.81-dev libsystemd-dev libncurses-dev libcap-ng-dev
+  libsqlite3-dev libboost1.81-dev libsystemd-dev libncurses-dev libcap-ng-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 dbus sqlite3 procps
+  python3 dbus sqlite3 procps systemd
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -25,6 +25,10 @@ struct Args {
   std::string sort = "cpu";
   std::optional<std::string> rule;
   double ps_interval = 1.0;
+  bool replace = false;
+  std::optional<std::string> log_format;
+  std::optional<std::string> log_dir;
+  std::optional<std::string> data_dir;
   int limit = 0;
   std::optional<std::string> file;
 };
@@ -70,6 +74,12 @@ int main(int argc, char** argv) {
   app.add_flag("--stats", a.stats, "Print the statistics block every --report-interval seconds");
   app.add_option("--report-interval", a.report_interval, "Seconds between statistics blocks")
       ->check(CLI::Range(1.0, 86400.0));
+  app.add_flag("--replace", a.replace,
+               "Ask a running FreezR (the holder of the lock) to stop, then take over");
+  app.add_option("--log-format", a.log_format, "text, or json: one JSON object per line")
+      ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--log-dir", a.log_dir, "Directory of the daily log files");
+  app.add_option("--data-dir", a.data_dir, "Directory of the lock file and status snapshot");
   app.add_option("--proc-root", a.proc_root, "Read processes from this /proc tree")
       ->group("");
 
@@ -124,6 +134,10 @@ int main(int argc, char** argv) {
     opts.stats = a.stats;
     opts.report_interval = a.report_interval;
     opts.proc_root = a.proc_root;
+    opts.replace = a.replace;
+    if (a.log_format) opts.json_log = *a.log_format == "json";
+    opts.log_dir = a.log_dir;
+    opts.data_dir = a.data_dir;
     return daemon::run(std::move(loaded.config), opts);
   } catch (const config::ConfigError& e) {
     return config_error(e);

@@ -45,6 +45,21 @@ void read_monitor(TableReader t, MonitorSettings& m) {
   t.finish();
 }
 
+void read_storage(TableReader t, StorageSettings& s) {
+  if (auto v = t.string("dir")) s.dir = *v;
+  t.finish();
+}
+
+void read_preflight(TableReader t, PreflightSettings& p) {
+  if (auto v = t.number("disk_warn_percent", 1, 100)) p.disk_warn_percent = *v;
+  if (auto v = t.number("disk_critical_percent", 1, 100)) p.disk_critical_percent = *v;
+  if (p.disk_critical_percent < p.disk_warn_percent) {
+    t.fail(t.raw().source(), "[preflight]: disk_critical_percent must not be below "
+                             "disk_warn_percent");
+  }
+  t.finish();
+}
+
 void read_protect(TableReader t, ProtectSettings& p) {
   if (auto v = t.string_list("comm")) p.comm = *v;
   if (auto v = t.boolean("defaults")) p.defaults = *v;
@@ -160,6 +175,8 @@ Config parse_config(std::string_view text, const std::string& source) {
   TableReader top(root, source, "the top level");
   if (auto t = top.table("monitor")) read_monitor(*t, c.monitor);
   if (auto t = top.table("protect")) read_protect(*t, c.protect);
+  if (auto t = top.table("storage")) read_storage(*t, c.storage);
+  if (auto t = top.table("preflight")) read_preflight(*t, c.preflight);
   read_rules(top, c);
   read_logging_and_legacy(top, c);  // [logging] plus the Rust FreezR sections
   top.finish();

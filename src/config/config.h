@@ -32,7 +32,19 @@ struct MonitorSettings {
 };
 
 struct LoggingSettings {
-  std::string dir = "logs";  // daily files process_monitor.log.YYYY-MM-DD
+  std::string dir = "logs";     // daily files process_monitor.log.YYYY-MM-DD
+  bool json = false;            // format = "json": one JSON object per line
+  int keep_days = 14;           // daily files older than this are deleted (0 = keep all)
+  int compress_after_days = 2;  // and older than this are gzipped (0 = never)
+};
+
+struct StorageSettings {
+  std::string dir = "data";  // lock file, status snapshot, history
+};
+
+struct PreflightSettings {
+  double disk_warn_percent = 90;      // warn above this usage of the log/data filesystems
+  double disk_critical_percent = 95;  // above this, file logging keeps only warnings
 };
 
 struct ProtectSettings {
@@ -44,6 +56,8 @@ struct Config {
   std::string source;  // file path, or "(embedded default)"
   MonitorSettings monitor;
   LoggingSettings logging;
+  StorageSettings storage;
+  PreflightSettings preflight;
   ProtectSettings protect;
   std::vector<engine::Rule> rules;
   // Set when sections of the Rust FreezR format were translated; notes say how.

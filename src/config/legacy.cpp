@@ -7,6 +7,11 @@ constexpr const char* kKeslExe = "/opt/kaspersky/kesl/libexec/kesl";
 
 void read_logging(TableReader t, Config& c) {
   if (auto v = t.string("dir")) c.logging.dir = *v;
+  if (auto v = t.choice("format", {"text", "json"})) c.logging.json = *v == "json";
+  if (auto v = t.integer("keep_days", 0, 36500)) c.logging.keep_days = static_cast<int>(*v);
+  if (auto v = t.integer("compress_after_days", 0, 36500)) {
+    c.logging.compress_after_days = static_cast<int>(*v);
+  }
   if (auto v = t.string("log_dir")) {
     c.logging.dir = *v;
     c.legacy = true;

@@ -66,7 +66,13 @@ std::string render_config(const Config& c) {
   o << "\n[monitor]\ninterval = " << number(c.monitor.interval) << "\n"
     << "dry_run = " << (c.monitor.dry_run ? "true" : "false") << "\n"
     << "kill_grace = " << number(c.monitor.kill_grace) << "\n";
-  o << "\n[logging]\ndir = " << quote(c.logging.dir) << "\n";
+  o << "\n[logging]\ndir = " << quote(c.logging.dir) << "\n"
+    << "format = \"" << (c.logging.json ? "json" : "text") << "\"\n"
+    << "keep_days = " << c.logging.keep_days << "\n"
+    << "compress_after_days = " << c.logging.compress_after_days << "\n";
+  o << "\n[storage]\ndir = " << quote(c.storage.dir) << "\n";
+  o << "\n[preflight]\ndisk_warn_percent = " << number(c.preflight.disk_warn_percent) << "\n"
+    << "disk_critical_percent = " << number(c.preflight.disk_critical_percent) << "\n";
   o << "\n[protect]\ndefaults = " << (c.protect.defaults ? "true" : "false") << "\n"
     << "comm = " << list(c.protect.comm) << "\n";
   for (const auto& r : c.rules) render_rule(o, r);

@@ -6,12 +6,24 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <ctime>
+#include <set>
 
 #include "act/linux_actuator.h"
 #include "act/systemd.h"
 #include "core/clock.h"
+#include <spdlog/sinks/sink.h>
+
+#include "daemon/capabilities.h"
+#include "daemon/eventlog.h"
+#include "daemon/events.h"
+#include "daemon/instance_lock.h"
 #include "daemon/logging.h"
+#include "daemon/notify.h"
+#include "daemon/preflight.h"
+#include "daemon/retention.h"
 #include "daemon/scanner.h"
+#include "daemon/status.h"
 #include "engine/policy.h"
 #include "engine/protection.h"
 #include "ui/report.h"
@@ -20,24 +32,40 @@ namespace freezr::daemon {
 namespace {
 
 namespace asio = boost::asio;
+using spdlog::level::level_enum;
 using std::chrono::steady_clock;
 
 steady_clock::duration to_duration(double seconds) {
   return std::chrono::duration_cast<steady_clock::duration>(std::chrono::duration<double>(seconds));
 }
 
-std::string describe(const engine::TargetInfo& t) {
-  return fmt::format("pid={} name=\"{}\" cpu={:.1f}% rss={:.1f}MiB", t.id.pid, t.comm,
-                     t.cpu_percent, t.rss_mb);
+Date today() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  return Date{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
 }
+
+config::Config with_overrides(config::Config c, const RunOptions& o) {
+  if (o.log_dir) c.logging.dir = *o.log_dir;
+  if (o.data_dir) c.storage.dir = *o.data_dir;
+  if (o.json_log) c.logging.json = *o.json_log;
+  return c;
+}
+
+constexpr double kHousekeepingSeconds = 60;
 
 class Daemon {
  public:
   Daemon(config::Config cfg, RunOptions opts)
       : opts_(std::move(opts)),
-        cfg_(std::make_unique<config::Config>(std::move(cfg))),
+        cfg_(std::make_unique<config::Config>(with_overrides(std::move(cfg), opts_))),
+        logging_(make_logger(cfg_->logging.dir)),
+        log_(logging_.logger, cfg_->logging.json),
         tick_timer_(io_),
         report_timer_(io_),
+        housekeeping_timer_(io_),
+        watchdog_timer_(io_),
         exit_timer_(io_),
         signals_(io_, SIGINT, SIGTERM, SIGHUP),
         source_(opts_.proc_root),
@@ -47,32 +75,136 @@ class Daemon {
         services_(io_),
         linux_(io_, source_, services_, cfg_->monitor.kill_grace,
                [this](const act::ActionOutcome& o) { on_outcome(o); }),
-        dry_([this](const act::ActionOutcome& o) { on_outcome(o); }) {
-    std::string file_error;
-    log_ = make_logger(cfg_->logging.dir, &file_error);
-    if (!file_error.empty()) {
-      log_->warn("file logging is off ({}); logging to stdout only", file_error);
-    }
-  }
+        dry_([this](const act::ActionOutcome& o) { on_outcome(o); }) {}
 
   int run() {
     signals_.add(SIGUSR1);
     started_ = clock_.monotonic();
-    log_->info("{}", ui::banner(*cfg_, dry_run()));
-    for (const auto& n : cfg_->notes) log_->info("config note: {}", n);
+    started_wall_ = clock_.wall();
+    log_.note(level_enum::info, ui::banner(*cfg_, dry_run()));
+    for (const auto& n : cfg_->notes) log_.note(level_enum::info, "config note: " + n);
+    if (!preflight()) {
+      logging_.logger->flush();
+      return 1;
+    }
     wait_signal();
     next_tick_ = steady_clock::now();
     tick();
+    notify_ready(fmt::format("monitoring {} rules every {:g}s", cfg_->rules.size(),
+                             cfg_->monitor.interval));
     if (opts_.stats) schedule_report();
+    schedule_housekeeping();
+    schedule_watchdog();
     io_.run();
-    log_->info("FreezR stopped");
-    log_->flush();
+    log_.note(level_enum::info, "FreezR stopped");
+    logging_.logger->flush();
     return 0;
   }
 
  private:
   [[nodiscard]] bool dry_run() const { return opts_.dry_run || cfg_->monitor.dry_run; }
   act::Actuator& actuator() { return dry_run() ? static_cast<act::Actuator&>(dry_) : linux_; }
+
+  void check(bool ok, const std::string& what, const std::string& detail) {
+    log_.event(ok ? level_enum::info : level_enum::warn, "preflight",
+               {{"check", what}, {"ok", ok}}, detail);
+    if (!ok) ++preflight_warnings_;
+  }
+
+  bool preflight() {
+    if (logging_.file_error.empty()) {
+      auto r = ensure_writable_dir(cfg_->logging.dir);
+      check(r.ok(), "log directory", cfg_->logging.dir + ": " + (r ? *r : r.error().message));
+    } else {
+      check(false, "log directory", "file logging is off (" + logging_.file_error + ")");
+    }
+    auto data = ensure_writable_dir(cfg_->storage.dir);
+    if (!data) {
+      log_.event(level_enum::err, "preflight", {{"check", "data directory"}, {"ok", false}},
+                 data.error().message + "; cannot continue without it");
+      return false;
+    }
+    check(true, "data directory", cfg_->storage.dir + ": " + *data);
+    auto lock = InstanceLock::acquire(
+        cfg_->storage.dir + "/freezr.lock", opts_.replace, cfg_->monitor.kill_grace + 20,
+        [this](const std::string& s) { log_.note(level_enum::info, s); });
+    if (!lock) {
+      log_.event(level_enum::err, "preflight", {{"check", "single instance"}, {"ok", false}},
+                 lock.error().message);
+      return false;
+    }
+    lock_ = std::move(lock).value();
+    check(true, "single instance", "lock " + lock_.path() + " held by PID " +
+                                       std::to_string(::getpid()));
+    check_disks(true);
+    proc::RawScan raw;
+    std::vector<Pid> pids;
+    std::string buf;
+    proc::read_all(source_, raw, pids, buf);
+    auto pressure = [this](const char* which) -> std::optional<proc::Pressure> {
+      auto t = source_.read_system_file(which);
+      if (!t) return std::nullopt;
+      auto p = proc::parse_pressure(*t);
+      return p ? std::optional<proc::Pressure>(*p) : std::nullopt;
+    };
+    check(raw.meminfo.has_value(), "system health",
+          health_line(raw.loadavg, raw.meminfo, pressure("pressure/cpu"), pressure("pressure/io"),
+                      raw.memory_pressure));
+    if (::geteuid() == 0 && !under_systemd()) {
+      const auto err = drop_capabilities();
+      check(err.empty(), "capabilities",
+            err.empty() ? "dropped to the ones FreezR needs" : "not dropped: " + err);
+    }
+    log_.note(preflight_warnings_ == 0 ? level_enum::info : level_enum::warn,
+              preflight_warnings_ == 0
+                  ? "✅ Pre-flight checks: ALL PASSED"
+                  : fmt::format("⚠️  Pre-flight checks: {} warning(s), monitoring anyway",
+                                preflight_warnings_));
+    run_retention();
+    return true;
+  }
+
+  // Disk usage of the log and data filesystems. Above the critical level the file sink keeps
+  // only warnings; one line when entering and one when leaving that state.
+  void check_disks(bool at_start) {
+    double worst = 0;
+    for (const auto& dir : std::set<std::string>{cfg_->logging.dir, cfg_->storage.dir}) {
+      auto u = disk_usage(dir);
+      if (!u) continue;
+      worst = std::max(worst, u->used_percent);
+      if (at_start) {
+        check(u->used_percent <= cfg_->preflight.disk_warn_percent, "disk space",
+              fmt::format("{}: {:.1f}% used, {:.1f} MiB free", dir, u->used_percent,
+                          static_cast<double>(u->free_bytes) / kMiB));
+      }
+    }
+    const bool critical = worst > cfg_->preflight.disk_critical_percent;
+    if (critical == degraded_) return;
+    degraded_ = critical;
+    if (logging_.file) {
+      logging_.file->set_level(critical ? level_enum::warn : level_enum::trace);
+    }
+    log_.event(critical ? level_enum::warn : level_enum::info, "disk",
+               {{"used_percent", worst}, {"critical_percent", cfg_->preflight.disk_critical_percent}},
+               critical ? "disk almost full: files keep only warnings; monitoring continues"
+                        : "disk space recovered: full file logging again");
+  }
+
+  void run_retention() {
+    if (!logging_.file) return;
+    int removed = 0, compressed = 0;
+    for (const auto& p : apply_retention(cfg_->logging.dir, today(), cfg_->logging.keep_days,
+                                         cfg_->logging.compress_after_days, &removed,
+                                         &compressed)) {
+      log_.event(level_enum::warn, "retention", {}, p);
+    }
+    if (removed + compressed > 0) {
+      log_.event(level_enum::info, "retention",
+                 {{"deleted", static_cast<long long>(removed)},
+                  {"compressed", static_cast<long long>(compressed)}},
+                 "old daily log files handled");
+    }
+  }
 
   void tick() {
     const auto result = scanner_.scan(clock_.monotonic());
@@ -81,17 +213,20 @@ class Daemon {
     mem_ = result.snap.meminfo;
     protection_.refresh(result.snap);
     if (checks_ == 1) warn_unmatched(result);
-    for (const auto& d : policy_.evaluate(result.snap, result.cls, protection_)) handle(d);
+    for (const auto& d : policy_.evaluate(result.snap, result.cls, protection_)) {
+      log_decision(log_, d, cfg_->rules[d.rule_index].cooldown);
+      if (d.verdict == engine::Verdict::kAct) actuator().apply(d);
+    }
+    write_status();
     schedule_tick();
   }
 
   void schedule_tick() {
     if (stopping_) return;
-    const auto interval = to_duration(cfg_->monitor.interval);
-    next_tick_ += interval;
+    next_tick_ += to_duration(cfg_->monitor.interval);
     const auto now = steady_clock::now();
     if (next_tick_ <= now) {
-      log_->warn("scan overran its interval; the next scan starts now");
+      log_.note(level_enum::warn, "scan overran its interval; the next scan starts now");
       next_tick_ = now;
     }
     tick_timer_.expires_at(next_tick_);
@@ -103,50 +238,40 @@ class Daemon {
   void warn_unmatched(const ScanResult& r) {
     for (std::size_t i = 0; i < cfg_->rules.size(); ++i) {
       if (cfg_->rules[i].enabled && r.cls.members[i].empty()) {
-        log_->warn("rule '{}' matches no running process (check its match criteria)",
-                   cfg_->rules[i].name);
+        log_.note(level_enum::warn, "rule '" + cfg_->rules[i].name +
+                                        "' matches no running process (check its match criteria)");
       }
     }
   }
 
-  void handle(const engine::Decision& d) {
-    std::string who;
-    for (const auto& t : d.targets) who += " " + describe(t);
-    switch (d.verdict) {
-      case engine::Verdict::kAct:
-        log_->warn("VIOLATION rule={} action={}{}{} reason=\"{}\"", d.rule,
-                   engine::to_string(d.action),
-                   d.service.empty() ? "" : " service=" + d.service, who, d.reason());
-        actuator().apply(d);
-        return;
-      case engine::Verdict::kProtected:
-        for (const auto& [t, why] : d.skipped) {
-          log_->warn("SKIP rule={} {} reason=\"{}\": protected ({}), not acted on", d.rule,
-                     describe(t), d.reason(), why);
-        }
-        return;
-      case engine::Verdict::kCooldown:
-        log_->info("COOLDOWN rule={}{} reason=\"{}\": acted less than {:g}s ago, waiting", d.rule,
-                   who, d.reason(), cfg_->rules[d.rule_index].cooldown);
-        return;
+  void write_status() {
+    StatusInput in;
+    in.pid = ::getpid();
+    in.dry_run = dry_run();
+    in.started_wall = started_wall_;
+    in.now_wall = clock_.wall();
+    in.interval = cfg_->monitor.interval;
+    in.config_source = cfg_->source;
+    in.degraded_logging = degraded_;
+    in.totals = totals();
+    for (std::size_t i = 0; i < cfg_->rules.size(); ++i) {
+      const auto& r = cfg_->rules[i];
+      in.rules.push_back({r.name, engine::to_string(r.action), r.enabled, policy_.streak(i),
+                          policy_.counters(i)});
     }
+    const auto err = write_atomically(cfg_->storage.dir + "/status.json",
+                                      status_json(in).dump(2) + "\n");
+    if (!err.empty() && !status_error_reported_) {
+      log_.note(level_enum::warn, "status snapshot not written: " + err + " (said once)");
+    }
+    status_error_reported_ = !err.empty();
   }
 
   void on_outcome(const act::ActionOutcome& o) {
-    const std::string who = o.target ? " " + describe(*o.target) : " service=" + o.service;
-    if (o.dry_run) {
-      log_->warn("DRY-RUN rule={} action={}{}: {}", o.rule, engine::to_string(o.action), who,
-                 o.detail);
-    } else if (!o.ok) {
-      ++failed_;
-      log_->error("ACTION FAILED rule={} action={}{}: {}", o.rule, engine::to_string(o.action),
-                  who, o.detail);
-    } else {
-      log_->warn("ACTION rule={} action={}{}: {}", o.rule, engine::to_string(o.action), who,
-                 o.detail);
-      if (o.final && o.action == engine::ActionKind::kKill) ++kills_;
-      if (o.final && o.action == engine::ActionKind::kRestart) ++restarts_;
-    }
+    log_outcome(log_, o);
+    if (!o.dry_run && !o.ok) ++failed_;
+    if (!o.dry_run && o.ok && o.final && o.action == engine::ActionKind::kKill) ++kills_;
+    if (!o.dry_run && o.ok && o.final && o.action == engine::ActionKind::kRestart) ++restarts_;
     if (stopping_ && linux_.pending() == 0) io_.stop();
   }
 
@@ -156,7 +281,7 @@ class Daemon {
       if (sig == SIGHUP) {
         reload();
       } else if (sig == SIGUSR1) {
-        log_->info("{}", ui::statistics_block(totals()));
+        log_.note(level_enum::info, ui::statistics_block(totals()));
       } else {
         shutdown(sig);
         return;
@@ -167,32 +292,47 @@ class Daemon {
 
   void reload() {
     if (!opts_.config_path) {
-      log_->info("SIGHUP: running on the embedded default configuration; nothing to reload");
+      log_.note(level_enum::info,
+                "SIGHUP: running on the embedded default configuration; nothing to reload");
       return;
     }
+    notify_reloading();
     try {
-      auto next = std::make_unique<config::Config>(config::load_config(*opts_.config_path));
+      auto next = std::make_unique<config::Config>(
+          with_overrides(config::load_config(*opts_.config_path), opts_));
+      next->logging.dir = cfg_->logging.dir;  // directories and the lock stay until restart
+      next->storage.dir = cfg_->storage.dir;
       policy_.reset(&next->rules);
       scanner_.reset_rules(&next->rules);
       protection_ = engine::Protection(::getpid(), next->protected_names());
       cfg_ = std::move(next);
-      log_->info("configuration reloaded from {}: {} rules", cfg_->source, cfg_->rules.size());
+      log_.event(level_enum::info, "reload",
+                 {{"config", cfg_->source}, {"rules", static_cast<long long>(cfg_->rules.size())}},
+                 fmt::format("configuration reloaded from {}: {} rules", cfg_->source,
+                             cfg_->rules.size()));
     } catch (const config::ConfigError& e) {
-      log_->error("configuration reload rejected, keeping the running one: {}", e.what());
+      log_.event(level_enum::err, "reload", {{"ok", false}},
+                 std::string("configuration reload rejected, keeping the running one: ") +
+                     e.what());
     }
+    notify_ready("configuration reloaded");
   }
 
   void shutdown(int sig) {
-    log_->info("received {}; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    notify_stopping();
+    log_.note(level_enum::info,
+              fmt::format("received {}; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
     stopping_ = true;
-    tick_timer_.cancel();
-    report_timer_.cancel();
+    for (auto* t : {&tick_timer_, &report_timer_, &housekeeping_timer_, &watchdog_timer_}) {
+      t->cancel();
+    }
     signals_.cancel();
     if (linux_.pending() == 0) {
       io_.stop();
       return;
     }
-    log_->info("waiting for {} pending action(s) to finish", linux_.pending());
+    log_.note(level_enum::info,
+              fmt::format("waiting for {} pending action(s) to finish", linux_.pending()));
     exit_timer_.expires_after(to_duration(cfg_->monitor.kill_grace + 12));
     exit_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (!ec) io_.stop();
@@ -203,8 +343,28 @@ class Daemon {
     report_timer_.expires_after(to_duration(opts_.report_interval));
     report_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping_) return;
-      log_->info("{}", ui::statistics_block(totals()));
+      log_.note(level_enum::info, ui::statistics_block(totals()));
       schedule_report();
+    });
+  }
+
+  void schedule_housekeeping() {
+    housekeeping_timer_.expires_after(to_duration(kHousekeepingSeconds));
+    housekeeping_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec || stopping_) return;
+      check_disks(false);
+      if (++housekeeping_rounds_ % 60 == 0) run_retention();  // hourly
+      schedule_housekeeping();
+    });
+  }
+
+  void schedule_watchdog() {
+    const auto period = watchdog_period();
+    if (!period) return;
+    notify_watchdog();
+    watchdog_timer_.expires_after(to_duration(*period));
+    watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && !stopping_) schedule_watchdog();
     });
   }
 
@@ -231,10 +391,11 @@ class Daemon {
 
   RunOptions opts_;
   std::unique_ptr<config::Config> cfg_;
+  Logging logging_;
+  EventLog log_;
   asio::io_context io_;
-  asio::steady_timer tick_timer_;
-  asio::steady_timer report_timer_;
-  asio::steady_timer exit_timer_;
+  asio::steady_timer tick_timer_, report_timer_, housekeeping_timer_, watchdog_timer_,
+      exit_timer_;
   asio::signal_set signals_;
   SystemClock clock_;
   proc::FsProcSource source_;
@@ -244,12 +405,17 @@ class Daemon {
   act::SystemdManager services_;
   act::LinuxActuator linux_;
   act::DryRunActuator dry_;
-  std::shared_ptr<spdlog::logger> log_;
+  InstanceLock lock_;
   Seconds started_ = 0;
+  double started_wall_ = 0;
   steady_clock::time_point next_tick_;
   std::uint64_t checks_ = 0, restarts_ = 0, kills_ = 0, failed_ = 0;
   std::optional<proc::LoadAvg> load_;
   std::optional<proc::MemInfo> mem_;
+  int preflight_warnings_ = 0;
+  unsigned housekeeping_rounds_ = 0;
+  bool degraded_ = false;
+  bool status_error_reported_ = false;
   bool stopping_ = false;
 };
 

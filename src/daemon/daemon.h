@@ -13,10 +13,15 @@ struct RunOptions {
   bool dry_run = false;                    // --dry-run: overrides [monitor] dry_run
   bool stats = false;                      // --stats: periodic statistics block
   double report_interval = 60;             // seconds
+  bool replace = false;                    // --replace: take over from a running instance
+  std::optional<bool> json_log;            // --log-format, over [logging] format
+  std::optional<std::string> log_dir;      // --log-dir, over [logging] dir
+  std::optional<std::string> data_dir;     // --data-dir, over [storage] dir
   std::string proc_root = "/proc";
 };
 
-// Runs until SIGTERM/SIGINT. Returns the process exit status.
+// Runs until SIGTERM/SIGINT. Returns the process exit status: 0 after a clean stop, 1 when
+// another instance holds the lock or start-up fails.
 int run(config::Config config, const RunOptions& options);
 
 }  // namespace freezr::daemon

@@ -23,19 +23,32 @@ struct SeedFileName {
 using SeedDailySink = spdlog::sinks::daily_file_sink<std::mutex, SeedFileName>;
 }  // namespace
 
-std::shared_ptr<spdlog::logger> make_logger(const std::string& dir, std::string* file_error) {
+Logging make_logger(const std::string& dir) {
+  Logging out;
   std::vector<spdlog::sink_ptr> sinks;
-  sinks.push_back(std::make_shared<spdlog::sinks::stdout_color_sink_mt>());
+  auto console = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
+  sinks.push_back(console);
   try {
     std::filesystem::create_directories(dir);
-    sinks.push_back(std::make_shared<SeedDailySink>(dir + "/process_monitor.log", 0, 0));
+    out.file = std::make_shared<SeedDailySink>(dir + "/process_monitor.log", 0, 0);
+    sinks.push_back(out.file);
   } catch (const std::exception& e) {
-    if (file_error != nullptr) *file_error = e.what();
+    out.file_error = e.what();
   }
-  auto logger = std::make_shared<spdlog::logger>("freezr", sinks.begin(), sinks.end());
-  logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
-  logger->flush_on(spdlog::level::info);
-  return logger;
+  out.logger = std::make_shared<spdlog::logger>("freezr", sinks.begin(), sinks.end());
+  out.logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
+  out.logger->flush_on(spdlog::level::info);
+  auto file = out.file;
+  out.logger->set_error_handler([console, file](const std::string& msg) {
+    // Only the file sink can fail to write: turn it off, say so once, keep monitoring.
+    if (file && file->level() != spdlog::level::off) {
+      file->set_level(spdlog::level::off);
+      const std::string text =
+          "file logging stopped (" + msg + "); logging to stdout only, monitoring continues";
+      console->log(spdlog::details::log_msg("freezr", spdlog::level::warn, text));
+    }
+  });
+  return out;
 }
 
 }  // namespace freezr::daemon

@@ -13,6 +13,16 @@ const char* to_string(ActionKind a) {
   return "?";
 }
 
+bool same_rule(const Rule& a, const Rule& b) {
+  auto pattern = [](const Match& m) { return m.cmdline ? m.cmdline->pattern() : std::string(); };
+  return a.name == b.name && a.match.comm == b.match.comm && a.match.exe == b.match.exe &&
+         pattern(a.match) == pattern(b.match) && bool(a.match.cmdline) == bool(b.match.cmdline) &&
+         a.match.uids == b.match.uids && a.cpu_percent == b.cpu_percent &&
+         a.memory_mb == b.memory_mb && a.violations == b.violations &&
+         a.aggregate == b.aggregate && a.target == b.target && a.action == b.action &&
+         a.service == b.service && a.cooldown == b.cooldown && a.enabled == b.enabled;
+}
+
 const char* to_string(Aggregate a) { return a == Aggregate::kGroup ? "group" : "process"; }
 const char* to_string(Target t) { return t == Target::kHottest ? "hottest" : "all"; }
 

@@ -28,7 +28,7 @@ void Policy::reset(const std::vector<Rule>* rules) {
   std::vector<State> next(rules->size());
   for (std::size_t i = 0; i < rules->size(); ++i) {
     for (std::size_t j = 0; j < rules_->size(); ++j) {
-      if ((*rules_)[j].name == (*rules)[i].name) {
+      if (same_rule((*rules_)[j], (*rules)[i])) {
         next[i] = std::move(states_[j]);
         break;
       }

@@ -64,8 +64,9 @@ class Policy {
  public:
   explicit Policy(const std::vector<Rule>* rules);
 
-  // Swaps in a new rule list. State (counters, streaks, cooldown) of rules whose name is kept
-  // survives; rules must outlive the policy.
+  // Swaps in a new rule list. State (counters, streaks, cooldown) of rules that are unchanged
+  // (same name and settings) survives; changed and new rules start afresh. rules must outlive
+  // the policy.
   void reset(const std::vector<Rule>* rules);
 
   std::vector<Decision> evaluate(const Snapshot& snap, const Classification& cls,

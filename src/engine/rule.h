@@ -42,4 +42,7 @@ struct Rule {
   bool enabled = true;
 };
 
+// True when a and b are the same rule in every setting (used to keep state across reloads).
+bool same_rule(const Rule& a, const Rule& b);
+
 }  // namespace freezr::engine

@@ -22,7 +22,7 @@ class KillTest(TestCase):
         # Three violating scans need at least three scans after the first (which has no CPU%).
         self.assertGreaterEqual(elapsed, 0.85)
         out = f.output()
-        self.assertRegex(out, rf'VIOLATION rule=hogs action=kill pid={hog.pid} name="{hog.name}"'
+        self.assertRegex(out, rf'VIOLATION rule=hogs action=kill pid={hog.pid} name={hog.name} '
                               r'.*for 3 scans')
         self.assertRegex(out, rf"pid={hog.pid} .*exited .* after SIGTERM")
         time.sleep(1.0)
@@ -59,7 +59,7 @@ class KillTest(TestCase):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.2, protect=[hog.name]) +
                         rule("hog", [hog.name], cpu_percent=50, violations=2, action="kill"))
-        f.wait_for(rf"SKIP rule=hog pid={hog.pid} .*protected \(on the protected list")
+        f.wait_for(rf"SKIP rule=hog action=kill pid={hog.pid} .*protected \(on the protected list")
         time.sleep(0.5)
         self.assertTrue(hog.alive())
         f.stop()

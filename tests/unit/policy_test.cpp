@@ -232,5 +232,14 @@ TEST(Policy, ResetKeepsTheStateOfRulesThatStay) {
   EXPECT_EQ(run.policy().streak(1), 2);
 }
 
+TEST(Policy, ResetStartsAChangedRuleAfresh) {
+  PolicyRun run({kill_rule("hog", 80, 3)});
+  run.tick(snap(1, {proc(10, "hog", 95, 1)}));
+  std::vector<Rule> next = {kill_rule("hog", 70, 3)};
+  run.policy().reset(&next);
+  EXPECT_EQ(run.policy().counters(0).cpu_violations, 0U);
+  EXPECT_EQ(run.policy().streak(0), 0);
+}
+
 }  // namespace
 }  // namespace freezr::engine

@@ -1,0 +1,31 @@
+#include "daemon/capabilities.h"
+
+#include <cap-ng.h>
+#include <linux/capability.h>
+
+namespace freezr::daemon {
+
+const std::vector<std::string>& needed_capabilities() {
+  static const std::vector<std::string> kNames = {"CAP_KILL",         "CAP_SYS_NICE",
+                                                  "CAP_SYS_PTRACE",   "CAP_DAC_READ_SEARCH",
+                                                  "CAP_SYS_RESOURCE", "CAP_IPC_LOCK"};
+  return kNames;
+}
+
+std::string drop_capabilities() {
+  capng_clear(CAPNG_SELECT_BOTH);
+  for (const auto& name : needed_capabilities()) {
+    const int cap = capng_name_to_capability(name.substr(4).c_str());  // without "CAP_"
+    if (cap < 0) return "unknown capability " + name;
+    if (capng_update(CAPNG_ADD,
+                     static_cast<capng_type_t>(CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+                                               CAPNG_BOUNDING_SET),
+                     static_cast<unsigned>(cap)) != 0) {
+      return "cannot keep " + name;
+    }
+  }
+  if (capng_apply(CAPNG_SELECT_BOTH) != 0) return "capng_apply failed";
+  return {};
+}
+
+}  // namespace freezr::daemon

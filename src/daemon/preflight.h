@@ -1,0 +1,34 @@
+// Pre-flight checks, run before the first scan. Each yields one log line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/result.h"
+#include "proc/parse.h"
+
+namespace freezr::daemon {
+
+struct DiskUsage {
+  double used_percent = 0;
+  std::uint64_t free_bytes = 0;
+  std::uint64_t total_bytes = 0;
+};
+
+// Usage of the filesystem holding path (statvfs; blocks reserved for root count as used).
+Result<DiskUsage> disk_usage(const std::string& path);
+
+// Creates dir if missing and proves it writable by creating and removing a probe file.
+// Returns a description ("exists", "created") or an error.
+Result<std::string> ensure_writable_dir(const std::string& dir);
+
+// "Load: 0.52 0.58 0.59, Memory: 15.3% used (20.3 GiB available), Swap: 50.0% used,
+//  PSI some avg10: cpu 1.20 io 0.00 memory 0.00"
+std::string health_line(const std::optional<proc::LoadAvg>& load,
+                        const std::optional<proc::MemInfo>& mem,
+                        const std::optional<proc::Pressure>& cpu,
+                        const std::optional<proc::Pressure>& io,
+                        const std::optional<proc::Pressure>& memory);
+
+}  // namespace freezr::daemon

@@ -1,0 +1,41 @@
+// The machine-readable status snapshot, written atomically to <storage.dir>/status.json after
+// every scan.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/policy.h"
+#include "ui/report.h"
+
+namespace freezr::daemon {
+
+struct RuleStatus {
+  std::string name;
+  std::string action;
+  bool enabled = true;
+  int streak = 0;
+  engine::RuleCounters counters;
+};
+
+struct StatusInput {
+  long pid = 0;
+  bool dry_run = false;
+  double started_wall = 0;  // Unix seconds
+  double now_wall = 0;
+  double interval = 0;
+  std::string config_source;
+  bool degraded_logging = false;
+  ui::Totals totals;
+  std::vector<RuleStatus> rules;
+};
+
+nlohmann::json status_json(const StatusInput& in);
+
+// Writes content to path.tmp (mode 0644) and renames it over path, so a reader never sees a
+// torn file. Returns an error text, empty on success.
+std::string write_atomically(const std::string& path, const std::string& content);
+
+}  // namespace freezr::daemon
