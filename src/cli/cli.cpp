@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/service.h"
 #include "daemon/daemon.h"
 #include "ui/report.h"
 
@@ -45,7 +46,7 @@ int config_error(const config::ConfigError& e) {
 
 int run_config_command(CLI::App* sub, Args& a) {
   if (sub->got_subcommand("default")) {
-    fmt::print("{}", config::default_config_text());
+    fmt::print("{}", default_config_text());
     return 0;
   }
   if (sub->got_subcommand("check")) {
@@ -105,6 +106,18 @@ int main(int argc, char** argv) {
   cfg->add_subcommand("convert", "Translate a Rust FreezR configuration into FreezR rules")
       ->add_option("FILE", a.file, "Configuration file")
       ->required();
+  auto* svc = app.add_subcommand("service", "Install, remove or inspect the systemd unit");
+  svc->require_subcommand(1);
+  ServiceOptions so;
+  for (auto* sub : {svc->add_subcommand("install", "Write the unit and a default config, enable it"),
+                    svc->add_subcommand("uninstall", "Disable and remove the unit"),
+                    svc->add_subcommand("status", "Show the unit, the last status snapshot and "
+                                                  "systemctl status")}) {
+    sub->add_option("--unit-dir", so.unit_dir, "Where the unit file goes");
+    sub->add_option("--config-dir", so.config_dir, "Where config.toml goes");
+    sub->add_option("--data-dir", so.data_dir, "FreezR's data directory");
+    sub->add_flag("!--no-systemctl", so.systemctl, "Only write or read files");
+  }
   app.require_subcommand(0, 1);
 
   try {
@@ -123,6 +136,11 @@ int main(int argc, char** argv) {
 
   try {
     if (cfg->parsed()) return run_config_command(cfg, a);
+    if (svc->parsed()) {
+      if (svc->got_subcommand("install")) return service_install(so);
+      if (svc->got_subcommand("uninstall")) return service_uninstall(so);
+      return service_status(so);
+    }
     auto loaded = resolve_config(a.config);
     if (check->parsed()) return cmd_check(loaded.config, a.proc_root);
     if (ps->parsed()) {

@@ -70,8 +70,16 @@ struct Config {
 
 inline constexpr const char* kEmbeddedSource = "(embedded default)";
 
+}  // namespace freezr::config
+
+namespace freezr {
 // The commented default configuration compiled into the binary.
 std::string_view default_config_text();
+// packaging/freezr.service, compiled into the binary for `freezr service install`.
+std::string_view systemd_unit_text();
+}  // namespace freezr
+
+namespace freezr::config {
 
 // Parses and validates TOML text; source names it in errors. Throws ConfigError.
 Config parse_config(std::string_view text, const std::string& source);

@@ -14,7 +14,8 @@ namespace freezr::daemon {
 const std::vector<std::string>& needed_capabilities();
 
 // Drops every other capability from the effective, permitted and inheritable sets and the
-// bounding set. Returns an error text, or an empty string on success.
-std::string drop_capabilities();
+// bounding set. Needed capabilities this process does not have are listed in *unavailable.
+// Returns an error text, or an empty string on success.
+std::string drop_capabilities(std::vector<std::string>* unavailable);
 
 }  // namespace freezr::daemon

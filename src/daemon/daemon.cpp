@@ -151,9 +151,11 @@ class Daemon {
           health_line(raw.loadavg, raw.meminfo, pressure("pressure/cpu"), pressure("pressure/io"),
                       raw.memory_pressure));
     if (::geteuid() == 0 && !under_systemd()) {
-      const auto err = drop_capabilities();
-      check(err.empty(), "capabilities",
-            err.empty() ? "dropped to the ones FreezR needs" : "not dropped: " + err);
+      std::vector<std::string> missing;
+      const auto err = drop_capabilities(&missing);
+      std::string detail = err.empty() ? "dropped to the ones FreezR needs" : "not dropped: " + err;
+      for (const auto& m : missing) detail += (&m == &missing.front() ? "; not held: " : ", ") + m;
+      check(err.empty(), "capabilities", detail);
     }
     log_.note(preflight_warnings_ == 0 ? level_enum::info : level_enum::warn,
               preflight_warnings_ == 0

@@ -1,0 +1,136 @@
+#include "cli/service.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "config/config.h"
+
+namespace freezr::cli {
+namespace {
+
+namespace fs = std::filesystem;
+constexpr const char* kUnitName = "freezr.service";
+
+std::string self_path() {
+  std::error_code ec;
+  auto p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("/usr/local/bin/freezr") : p.string();
+}
+
+// Runs systemctl with args; returns its exit status (127 when it cannot be run).
+int systemctl(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  std::string prog = "systemctl";
+  argv.push_back(prog.data());
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid < 0) return 127;
+  if (pid == 0) {
+    execvp("systemctl", argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0) return 127;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+bool write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  return static_cast<bool>(out);
+}
+
+}  // namespace
+
+std::string render_unit(const std::string& binary, const ServiceOptions& o) {
+  std::istringstream in{std::string(systemd_unit_text())};
+  std::string out, line;
+  while (std::getline(in, line)) {
+    if (line.rfind("ExecStart=", 0) == 0) {
+      line = fmt::format("ExecStart={} run --config {}/config.toml --log-dir /var/log/freezr "
+                         "--data-dir {}",
+                         binary, o.config_dir, o.data_dir);
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+int service_install(const ServiceOptions& o) {
+  std::error_code ec;
+  fs::create_directories(o.unit_dir, ec);
+  fs::create_directories(o.config_dir, ec);
+  const std::string unit = o.unit_dir + "/" + kUnitName;
+  if (!write_file(unit, render_unit(self_path(), o))) {
+    fmt::print(stderr, "freezr: cannot write {}\n", unit);
+    return 1;
+  }
+  fmt::print("wrote {}\n", unit);
+  const std::string cfg = o.config_dir + "/config.toml";
+  if (fs::exists(cfg, ec)) {
+    fmt::print("kept the existing {}\n", cfg);
+  } else if (write_file(cfg, std::string(default_config_text()))) {
+    fmt::print("wrote {} (the default configuration)\n", cfg);
+  } else {
+    fmt::print(stderr, "freezr: cannot write {}\n", cfg);
+    return 1;
+  }
+  if (!o.systemctl) return 0;
+  if (systemctl({"daemon-reload"}) != 0 || systemctl({"enable", "--now", kUnitName}) != 0) {
+    fmt::print(stderr,
+               "freezr: systemctl failed (is systemd running here?); the unit is installed, "
+               "start it with: systemctl enable --now {}\n",
+               kUnitName);
+    return 1;
+  }
+  fmt::print("enabled and started {}\n", kUnitName);
+  return 0;
+}
+
+int service_uninstall(const ServiceOptions& o) {
+  int rc = 0;
+  if (o.systemctl && systemctl({"disable", "--now", kUnitName}) != 0) {
+    fmt::print(stderr, "freezr: systemctl disable failed (is systemd running here?)\n");
+    rc = 1;
+  }
+  const std::string unit = o.unit_dir + "/" + kUnitName;
+  std::error_code ec;
+  if (fs::remove(unit, ec)) {
+    fmt::print("removed {} (the configuration in {} is kept)\n", unit, o.config_dir);
+  } else {
+    fmt::print("{} was not installed\n", unit);
+  }
+  if (o.systemctl && systemctl({"daemon-reload"}) != 0) rc = 1;
+  return rc;
+}
+
+int service_status(const ServiceOptions& o) {
+  const std::string unit = o.unit_dir + "/" + kUnitName;
+  std::error_code ec;
+  const bool installed = fs::exists(unit, ec);
+  fmt::print("unit: {} ({})\n", unit, installed ? "installed" : "not installed");
+  const std::string status = o.data_dir + "/status.json";
+  if (fs::exists(status, ec)) {
+    std::ifstream in(status);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    fmt::print("last status snapshot ({}):\n{}", status, ss.str());
+  } else {
+    fmt::print("no status snapshot at {}\n", status);
+  }
+  if (o.systemctl) {
+    const int rc = systemctl({"status", "--no-pager", kUnitName});
+    if (rc == 127) fmt::print("systemctl is not available here\n");
+  }
+  return installed ? 0 : 3;
+}
+
+}  // namespace freezr::cli

@@ -1,0 +1,22 @@
+// `freezr service install|uninstall|status`: the systemd unit on this machine.
+#pragma once
+
+#include <string>
+
+namespace freezr::cli {
+
+struct ServiceOptions {
+  std::string unit_dir = "/etc/systemd/system";
+  std::string config_dir = "/etc/freezr";
+  std::string data_dir = "/var/lib/freezr";
+  bool systemctl = true;  // run systemctl after writing (daemon-reload, enable --now ...)
+};
+
+// The unit text with ExecStart pointing at `binary` and the given directories.
+std::string render_unit(const std::string& binary, const ServiceOptions& o);
+
+int service_install(const ServiceOptions& o);
+int service_uninstall(const ServiceOptions& o);
+int service_status(const ServiceOptions& o);
+
+}  // namespace freezr::cli

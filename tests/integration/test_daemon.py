@@ -1,0 +1,241 @@
+"""Running as a real daemon: single instance, status snapshot, logs, disk full, systemd."""
+import datetime
+import gzip
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+import unittest
+
+from harness import FREEZR, Freezr, TestCase, monitor, rule, unique_name, wait_until
+
+SOURCE = os.environ.get("FREEZR_SOURCE_DIR", "../..")
+
+
+def quiet_config(**rule_keys):
+    return monitor(interval=0.2) + rule("ghost", [unique_name()], cpu_percent=50, **rule_keys)
+
+
+class SingleInstanceTest(TestCase):
+    def test_second_instance_exits_1_naming_the_first_and_replace_takes_over(self):
+        first = self.freezr(quiet_config())
+        first.wait_for(r"single instance.*held by PID")
+        second = self.freezr(quiet_config(), config_name="second.toml")
+        self.assertEqual(second.proc.wait(timeout=15), 1)
+        self.assertRegex(second.output(), rf"another FreezR is running \(PID {first.pid}")
+        self.assertIsNone(first.proc.poll())
+        third = self.freezr(quiet_config(), args=["--replace"], config_name="third.toml")
+        third.wait_for(rf"took over from PID {first.pid}")
+        self.assertEqual(first.proc.wait(timeout=15), 0)
+        third.wait_for(r"Pre-flight checks")
+        with open(os.path.join(self.workdir, "data", "freezr.lock")) as f:
+            self.assertEqual(int(f.read()), third.pid)
+        self.assertEqual(third.stop(), 0)
+
+
+class StatusAndLogsTest(TestCase):
+    def test_status_snapshot_is_rewritten_atomically_each_tick(self):
+        hog = self.hog(cpu=True)
+        f = self.freezr(monitor(interval=0.2) +
+                        rule("hog", [hog.name], cpu_percent=50, violations=2, action="kill"))
+        path = os.path.join(self.workdir, "data", "status.json")
+        self.assertTrue(wait_until(lambda: not hog.alive(), 10))
+        f.wait_for(r"exited")
+
+        def checks():
+            with open(path) as s:
+                return json.load(s)["totals"]["checks"]
+        first = checks()
+        self.assertTrue(wait_until(lambda: checks() > first + 2, 5))
+        with open(path) as s:
+            status = json.load(s)
+        self.assertEqual(status["pid"], f.pid)
+        self.assertEqual(status["totals"]["kills"], 1)
+        self.assertEqual(status["rules"][0]["name"], "hog")
+        self.assertEqual(status["rules"][0]["actions"], 1)
+        self.assertEqual(oct(os.stat(path).st_mode & 0o777), "0o644")
+        self.assertFalse(os.path.exists(path + ".tmp"))
+        f.stop()
+
+    def test_json_log_format_is_one_object_per_line(self):
+        hog = self.hog(cpu=True)
+        f = self.freezr(monitor(interval=0.2) +
+                        rule("hog", [hog.name], cpu_percent=50, violations=2, action="kill"),
+                        args=["--log-format", "json"])
+        self.assertTrue(wait_until(lambda: not hog.alive(), 10))
+        f.wait_for(r'"exited')
+        f.stop()
+        objects = [json.loads(line) for line in f.output().splitlines() if line.strip()]
+        self.assertTrue(all("time" in o and "level" in o for o in objects))
+        violation = next(o for o in objects if o.get("event") == "violation")
+        self.assertEqual(violation["rule"], "hog")
+        self.assertEqual(violation["pid"], hog.pid)
+        self.assertEqual(violation["name"], hog.name)
+        self.assertEqual(violation["threshold"], 50.0)
+        self.assertGreater(violation["value"], 50.0)
+        self.assertEqual(violation["streak"], 2)
+        self.assertIn("for 2 scans", violation["reason"])
+        self.assertTrue(any(o.get("event") == "action" and "SIGTERM sent" in o["message"]
+                            for o in objects))
+
+    def test_retention_deletes_and_compresses_old_daily_files(self):
+        logs = os.path.join(self.workdir, "logs")
+        os.makedirs(logs)
+        today = datetime.date.today()
+
+        def name(days_ago):
+            d = today - datetime.timedelta(days=days_ago)
+            return os.path.join(logs, f"process_monitor.log.{d:%Y-%m-%d}")
+        for days in (1, 5, 20):
+            with open(name(days), "w") as f:
+                f.write(f"a line from {days} days ago\n")
+        f = self.freezr(quiet_config().replace(
+            '[logging]\ndir = "logs"', '[logging]\ndir = "logs"\nkeep_days = 14\n'
+            'compress_after_days = 2'))
+        f.wait_for(r"RETENTION deleted=1 compressed=1")
+        self.assertTrue(os.path.exists(name(1)))
+        self.assertFalse(os.path.exists(name(5)))
+        with gzip.open(name(5) + ".gz", "rt") as gz:
+            self.assertEqual(gz.read(), "a line from 5 days ago\n")
+        self.assertFalse(os.path.exists(name(20)))
+        f.stop()
+
+
+class DiskFullTest(TestCase):
+    def setUp(self):
+        super().setUp()
+        self.mount = os.path.join(self.workdir, "small")
+        os.makedirs(self.mount)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", self.mount],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, f"this test needs to mount a tmpfs: {r.stderr}")
+
+    def tearDown(self):
+        for f in self.freezrs:
+            if f.proc.poll() is None:
+                f.stop()
+        subprocess.run(["umount", "-l", self.mount])
+        super().tearDown()
+
+    def fill(self, leave_bytes):
+        st = os.statvfs(self.mount)
+        size = st.f_bavail * st.f_frsize - leave_bytes
+        with open(os.path.join(self.mount, f"filler{time.monotonic_ns()}"), "wb") as f:
+            try:
+                f.write(b"\0" * max(size, 0))
+            except OSError:
+                pass
+
+    def test_full_log_disk_degrades_logging_with_one_warning_and_monitoring_goes_on(self):
+        self.fill(leave_bytes=8 * 1024)
+        hog = self.hog(cpu=True)
+        config = (monitor(interval=0.2) +
+                  rule("hog", [hog.name], cpu_percent=50, violations=2, action="kill"))
+        config = config.replace('[logging]\ndir = "logs"', f'[logging]\ndir = "{self.mount}"')
+        f = self.freezr(config)
+        self.assertTrue(wait_until(lambda: not hog.alive(), 10), f.output())
+        self.assertEqual(f.count(r"disk almost full"), 1)
+        # Now fill the last bytes: writes to the file fail, monitoring does not.
+        self.fill(leave_bytes=0)
+        hog2 = self.hog(cpu=True, name=hog.name)
+        self.assertTrue(wait_until(lambda: not hog2.alive(), 10), f.output())
+        f.wait_for(rf"pid={hog2.pid} .*exited")
+        self.assertLessEqual(f.count(r"file logging stopped"), 1)
+        self.assertEqual(f.count(r"disk almost full"), 1)
+        self.assertIsNone(f.proc.poll())
+        self.assertEqual(f.stop(), 0)
+
+
+class SystemdTest(TestCase):
+    def test_notify_ready_watchdog_reloading_stopping(self):
+        path = os.path.join(self.workdir, "notify.sock")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sock.bind(path)
+        sock.settimeout(0.2)
+        messages = []
+
+        def drain():
+            try:
+                while True:
+                    messages.append(sock.recv(4096).decode())
+            except (socket.timeout, BlockingIOError):
+                pass
+            return messages
+        f = self.freezr(quiet_config(),
+                        env={"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "400000"})
+        self.assertTrue(wait_until(lambda: any("READY=1" in m for m in drain()), 10))
+        self.assertTrue(wait_until(lambda: sum("WATCHDOG=1" in m for m in drain()) >= 3, 5))
+        f.signal(__import__("signal").SIGHUP)
+        self.assertTrue(wait_until(lambda: any("RELOADING=1" in m for m in drain()), 5))
+        reload_at = next(i for i, m in enumerate(messages) if "RELOADING=1" in m)
+        self.assertTrue(wait_until(
+            lambda: any("READY=1" in m for m in drain()[reload_at + 1:]), 5))
+        self.assertEqual(f.stop(), 0)
+        drain()
+        self.assertIn("STOPPING=1", messages[-1])
+        sock.close()
+
+    def test_root_outside_systemd_drops_to_the_needed_capabilities(self):
+        f = self.freezr(quiet_config())
+        f.wait_for(r"Pre-flight checks")
+        with open(f"/proc/{f.pid}/status") as s:
+            caps = dict(line.split(":\t") for line in s.read().splitlines() if line.startswith("Cap"))
+        with open("/proc/self/status") as s:
+            mine = dict(l.split(":\t") for l in s.read().splitlines() if l.startswith("Cap"))
+        if os.geteuid() == 0:
+            # KILL, SYS_NICE, SYS_PTRACE, DAC_READ_SEARCH, SYS_RESOURCE, IPC_LOCK: those we hold.
+            wanted = sum(1 << n for n in (5, 23, 19, 2, 24, 14)) & int(mine["CapPrm"], 16)
+            self.assertEqual(int(caps["CapEff"], 16), wanted)
+            self.assertEqual(int(caps["CapPrm"], 16), wanted)
+            self.assertEqual(int(caps["CapBnd"], 16), wanted)
+            self.assertIn("dropped to the ones FreezR needs", f.output())
+        else:
+            self.assertEqual(int(caps["CapEff"], 16), 0)
+        f.stop()
+
+    def test_unit_file_verifies_and_service_install_writes_it(self):
+        units = os.path.join(self.workdir, "units")
+        etc = os.path.join(self.workdir, "etc")
+        r = subprocess.run([FREEZR, "service", "install", "--unit-dir", units, "--config-dir", etc,
+                            "--data-dir", os.path.join(self.workdir, "state"), "--no-systemctl"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        unit = os.path.join(units, "freezr.service")
+        with open(unit) as u:
+            text = u.read()
+        self.assertIn(f"ExecStart={os.path.realpath(FREEZR)} run --config {etc}/config.toml", text)
+        self.assertIn("Type=notify", text)
+        self.assertNotIn("After=multi-user.target", text)
+        r = subprocess.run([FREEZR, "config", "check", os.path.join(etc, "config.toml")],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        if shutil.which("systemd-analyze"):
+            v = subprocess.run(["systemd-analyze", "verify", unit], capture_output=True, text=True)
+            self.assertEqual(v.returncode, 0, v.stderr)
+            self.assertEqual(v.stderr.strip(), "")
+        r = subprocess.run([FREEZR, "service", "status", "--unit-dir", units, "--no-systemctl"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0)
+        self.assertIn("(installed)", r.stdout)
+        r = subprocess.run([FREEZR, "service", "uninstall", "--unit-dir", units,
+                            "--no-systemctl"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0)
+        self.assertFalse(os.path.exists(unit))
+        self.assertTrue(os.path.exists(os.path.join(etc, "config.toml")))
+
+    def test_shipped_unit_file_is_the_embedded_one(self):
+        r = subprocess.run([FREEZR, "service", "install", "--unit-dir", self.workdir,
+                            "--config-dir", "/etc/freezr", "--data-dir", "/var/lib/freezr",
+                            "--no-systemctl"], capture_output=True, text=True,
+                           cwd=self.workdir)
+        with open(os.path.join(SOURCE, "packaging", "freezr.service")) as shipped:
+            expected = [l for l in shipped.read().splitlines() if not l.startswith("ExecStart=")]
+        with open(os.path.join(self.workdir, "freezr.service")) as written:
+            got = [l for l in written.read().splitlines() if not l.startswith("ExecStart=")]
+        self.assertEqual(got, expected)
+
+
+if __name__ == "__main__":
+    unittest.main()

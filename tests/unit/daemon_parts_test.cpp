@@ -1,0 +1,209 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "config/config.h"
+#include "daemon/capabilities.h"
+#include "daemon/eventlog.h"
+#include "daemon/instance_lock.h"
+#include "daemon/preflight.h"
+#include "daemon/retention.h"
+#include "daemon/status.h"
+
+namespace freezr::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() : path_(fs::temp_directory_path() / ("freezr-unit-" + std::to_string(getpid()) + "-" +
+                                                 std::to_string(counter_++))) {
+    fs::create_directories(path_);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  [[nodiscard]] std::string str() const { return path_.string(); }
+
+ private:
+  static inline int counter_ = 0;
+  fs::path path_;
+};
+
+TEST(Retention, DaysFromCivil) {
+  EXPECT_EQ(days_from_civil({1970, 1, 1}), 0);
+  EXPECT_EQ(days_from_civil({2000, 3, 1}) - days_from_civil({2000, 2, 28}), 2);  // leap year
+  EXPECT_EQ(days_from_civil({2027, 1, 1}) - days_from_civil({2026, 12, 31}), 1);
+}
+
+TEST(Retention, ParsesOnlyDailyFileNames) {
+  EXPECT_TRUE(daily_file_date("process_monitor.log.2026-11-27"));
+  EXPECT_TRUE(daily_file_date("process_monitor.log.2026-11-27.gz"));
+  EXPECT_FALSE(daily_file_date("process_monitor.log.2026-13-27"));
+  EXPECT_FALSE(daily_file_date("process_monitor.log.2026-11-27.tmp"));
+  EXPECT_FALSE(daily_file_date("other.log.2026-11-27"));
+  EXPECT_FALSE(daily_file_date("process_monitor.log.yesterday"));
+}
+
+TEST(Retention, PlanDeletesOldCompressesLessOldKeepsRecent) {
+  const Date today{2026, 11, 27};
+  const std::vector<std::string> names = {
+      "process_monitor.log.2026-11-27",     // today: never touched
+      "process_monitor.log.2026-11-26",     // 1 day: kept as is
+      "process_monitor.log.2026-11-24",     // 3 days: compressed
+      "process_monitor.log.2026-11-20.gz",  // 7 days, already compressed: kept
+      "process_monitor.log.2026-11-12",     // 15 days: deleted
+      "process_monitor.log.2026-10-01.gz",  // deleted
+      "notes.txt"};
+  const auto plan = plan_retention(names, today, 14, 2);
+  EXPECT_EQ(plan.compress, (std::vector<std::string>{"process_monitor.log.2026-11-24"}));
+  EXPECT_EQ(plan.remove, (std::vector<std::string>{"process_monitor.log.2026-11-12",
+                                                   "process_monitor.log.2026-10-01.gz"}));
+  const auto keep_all = plan_retention(names, today, 0, 0);
+  EXPECT_TRUE(keep_all.remove.empty());
+  EXPECT_TRUE(keep_all.compress.empty());
+}
+
+TEST(Retention, ApplyCompressesAndDeletesRealFiles) {
+  TempDir dir;
+  for (const char* n : {"process_monitor.log.2026-11-26", "process_monitor.log.2026-11-20",
+                        "process_monitor.log.2026-10-01"}) {
+    std::ofstream(dir.str() + "/" + n) << "line one\nline two\n";
+  }
+  int removed = 0, compressed = 0;
+  const auto problems = apply_retention(dir.str(), {2026, 11, 27}, 14, 2, &removed, &compressed);
+  EXPECT_TRUE(problems.empty());
+  EXPECT_EQ(removed, 1);
+  EXPECT_EQ(compressed, 1);
+  EXPECT_TRUE(fs::exists(dir.str() + "/process_monitor.log.2026-11-26"));
+  EXPECT_FALSE(fs::exists(dir.str() + "/process_monitor.log.2026-11-20"));
+  EXPECT_TRUE(fs::exists(dir.str() + "/process_monitor.log.2026-11-20.gz"));
+  EXPECT_FALSE(fs::exists(dir.str() + "/process_monitor.log.2026-10-01"));
+  // gzip magic bytes
+  std::ifstream gz(dir.str() + "/process_monitor.log.2026-11-20.gz", std::ios::binary);
+  unsigned char magic[2] = {0, 0};
+  gz.read(reinterpret_cast<char*>(magic), 2);
+  EXPECT_EQ(magic[0], 0x1f);
+  EXPECT_EQ(magic[1], 0x8b);
+}
+
+TEST(EventLog, TextQuotesOnlyWhatNeedsIt) {
+  const auto line = render_text("violation",
+                                {{"rule", std::string("node")},
+                                 {"name", std::string("a) b (c")},
+                                 {"evil", std::string("x\ny\"")},
+                                 {"pid", 42LL},
+                                 {"cpu", 95.04},
+                                 {"ok", true}},
+                                "kill it");
+  EXPECT_EQ(line,
+            "VIOLATION rule=node name=\"a) b (c\" evil=\"x\\x0ay\\\"\" pid=42 cpu=95.0 ok=true: "
+            "kill it");
+  EXPECT_EQ(render_text("action_failed", {}, ""), "ACTION FAILED");
+}
+
+TEST(EventLog, JsonIsOneParseableObject) {
+  const auto line = render_json("2026-11-27T10:00:00.000+0000", "warning", "violation",
+                                {{"rule", std::string("node")},
+                                 {"name", std::string("bad\xff\nname")},
+                                 {"pid", 42LL},
+                                 {"cpu", 95.5}},
+                                "msg");
+  EXPECT_EQ(line.find('\n'), std::string::npos);
+  const auto j = nlohmann::ordered_json::parse(line);
+  EXPECT_EQ(j["event"], "violation");
+  EXPECT_EQ(j["level"], "warning");
+  EXPECT_EQ(j["pid"], 42);
+  EXPECT_DOUBLE_EQ(j["cpu"].get<double>(), 95.5);
+  EXPECT_EQ(j["message"], "msg");
+  EXPECT_EQ(j.begin().key(), "time");
+}
+
+TEST(InstanceLock, SecondHolderIsRefusedWithThePid) {
+  TempDir dir;
+  const std::string path = dir.str() + "/freezr.lock";
+  auto first = InstanceLock::acquire(path, false, 1, [](const std::string&) {});
+  ASSERT_TRUE(first.ok()) << first.error().message;
+  EXPECT_EQ(InstanceLock::read_holder(path), getpid());
+  auto second = InstanceLock::acquire(path, false, 1, [](const std::string&) {});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.error().code, EWOULDBLOCK);
+  EXPECT_NE(second.error().message.find("PID " + std::to_string(getpid())), std::string::npos);
+  first = InstanceLock();  // released
+  auto third = InstanceLock::acquire(path, false, 1, [](const std::string&) {});
+  EXPECT_TRUE(third.ok());
+}
+
+TEST(Preflight, WritableDirAndDiskUsage) {
+  TempDir dir;
+  auto created = ensure_writable_dir(dir.str() + "/a/b");
+  ASSERT_TRUE(created.ok());
+  EXPECT_EQ(*created, "created, writable");
+  EXPECT_EQ(*ensure_writable_dir(dir.str() + "/a/b"), "exists, writable");
+  EXPECT_FALSE(fs::exists(dir.str() + "/a/b/.write_test"));
+  std::ofstream(dir.str() + "/file") << "x";
+  EXPECT_FALSE(ensure_writable_dir(dir.str() + "/file/sub").ok());
+  auto u = disk_usage(dir.str());
+  ASSERT_TRUE(u.ok());
+  EXPECT_GT(u->total_bytes, 0U);
+  EXPECT_GE(u->used_percent, 0.0);
+  EXPECT_LE(u->used_percent, 100.0);
+  EXPECT_FALSE(disk_usage("/nonexistent/dir").ok());
+}
+
+TEST(Preflight, HealthLine) {
+  proc::MemInfo m;
+  m.total_kb = 1000;
+  m.available_kb = 250;
+  proc::Pressure p;
+  p.some.avg10 = 1.25;
+  const auto line = health_line(proc::LoadAvg{0.5, 0.25, 0.125, 1, 10}, m, p, std::nullopt, p);
+  EXPECT_EQ(line,
+            "Load: 0.50 0.25 0.12, Memory: 75.0% used (0.0 GiB available), PSI some avg10: cpu "
+            "1.25 io n/a memory 1.25");
+  EXPECT_EQ(health_line(std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt),
+            "PSI: not available");
+}
+
+TEST(Status, WrittenAtomicallyAsJson) {
+  TempDir dir;
+  StatusInput in;
+  in.pid = 7;
+  in.totals.checks = 3;
+  in.totals.process_checks = 4;
+  in.totals.violating_checks = 1;
+  RuleStatus r;
+  r.name = "node";
+  r.action = "kill";
+  r.counters.processes = 2;
+  in.rules.push_back(r);
+  const std::string path = dir.str() + "/status.json";
+  EXPECT_EQ(write_atomically(path, status_json(in).dump()), "");
+  EXPECT_FALSE(fs::exists(path + ".tmp"));
+  std::ifstream f(path);
+  const auto j = nlohmann::json::parse(f);
+  EXPECT_EQ(j["pid"], 7);
+  EXPECT_EQ(j["totals"]["checks"], 3);
+  EXPECT_DOUBLE_EQ(j["totals"]["violation_rate_percent"].get<double>(), 25.0);
+  EXPECT_EQ(j["rules"][0]["name"], "node");
+  EXPECT_EQ(j["rules"][0]["processes"], 2);
+  EXPECT_NE(write_atomically("/nonexistent/dir/status.json", "{}"), "");
+}
+
+TEST(Capabilities, TheUnitFileBoundsExactlyTheNeededSet) {
+  std::istringstream unit{std::string(systemd_unit_text())};
+  std::string line, bounding;
+  while (std::getline(unit, line)) {
+    if (line.rfind("CapabilityBoundingSet=", 0) == 0) bounding = line.substr(22);
+  }
+  std::istringstream words(bounding);
+  std::vector<std::string> listed;
+  for (std::string w; words >> w;) listed.push_back(w);
+  EXPECT_EQ(listed, needed_capabilities());
+}
+
+}  // namespace
+}  // namespace freezr::daemon
