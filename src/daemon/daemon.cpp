@@ -14,7 +14,6 @@
 #include "core/clock.h"
 #include <spdlog/sinks/sink.h>
 
-#include "daemon/capabilities.h"
 #include "daemon/eventlog.h"
 #include "daemon/events.h"
 #include "daemon/instance_lock.h"
@@ -105,63 +104,23 @@ class Daemon {
   [[nodiscard]] bool dry_run() const { return opts_.dry_run || cfg_->monitor.dry_run; }
   act::Actuator& actuator() { return dry_run() ? static_cast<act::Actuator&>(dry_) : linux_; }
 
-  void check(bool ok, const std::string& what, const std::string& detail) {
-    log_.event(ok ? level_enum::info : level_enum::warn, "preflight",
-               {{"check", what}, {"ok", ok}}, detail);
-    if (!ok) ++preflight_warnings_;
-  }
-
   bool preflight() {
+    Preflight pf(log_);
     if (logging_.file_error.empty()) {
       auto r = ensure_writable_dir(cfg_->logging.dir);
-      check(r.ok(), "log directory", cfg_->logging.dir + ": " + (r ? *r : r.error().message));
+      pf.check(r.ok(), "log directory", cfg_->logging.dir + ": " + (r ? *r : r.error().message));
     } else {
-      check(false, "log directory", "file logging is off (" + logging_.file_error + ")");
+      pf.check(false, "log directory", "file logging is off (" + logging_.file_error + ")");
     }
-    auto data = ensure_writable_dir(cfg_->storage.dir);
-    if (!data) {
-      log_.event(level_enum::err, "preflight", {{"check", "data directory"}, {"ok", false}},
-                 data.error().message + "; cannot continue without it");
-      return false;
-    }
-    check(true, "data directory", cfg_->storage.dir + ": " + *data);
-    auto lock = InstanceLock::acquire(
-        cfg_->storage.dir + "/freezr.lock", opts_.replace, cfg_->monitor.kill_grace + 20,
-        [this](const std::string& s) { log_.note(level_enum::info, s); });
-    if (!lock) {
-      log_.event(level_enum::err, "preflight", {{"check", "single instance"}, {"ok", false}},
-                 lock.error().message);
-      return false;
-    }
-    lock_ = std::move(lock).value();
-    check(true, "single instance", "lock " + lock_.path() + " held by PID " +
-                                       std::to_string(::getpid()));
+    auto lock = pf.data_dir_and_lock(cfg_->storage.dir, opts_.replace,
+                                     cfg_->monitor.kill_grace + 20);
+    if (!lock) return false;
+    lock_ = std::move(*lock);
+    preflight_warnings_ = 0;
     check_disks(true);
-    proc::RawScan raw;
-    std::vector<Pid> pids;
-    std::string buf;
-    proc::read_all(source_, raw, pids, buf);
-    auto pressure = [this](const char* which) -> std::optional<proc::Pressure> {
-      auto t = source_.read_system_file(which);
-      if (!t) return std::nullopt;
-      auto p = proc::parse_pressure(*t);
-      return p ? std::optional<proc::Pressure>(*p) : std::nullopt;
-    };
-    check(raw.meminfo.has_value(), "system health",
-          health_line(raw.loadavg, raw.meminfo, pressure("pressure/cpu"), pressure("pressure/io"),
-                      raw.memory_pressure));
-    if (::geteuid() == 0 && !under_systemd()) {
-      std::vector<std::string> missing;
-      const auto err = drop_capabilities(&missing);
-      std::string detail = err.empty() ? "dropped to the ones FreezR needs" : "not dropped: " + err;
-      for (const auto& m : missing) detail += (&m == &missing.front() ? "; not held: " : ", ") + m;
-      check(err.empty(), "capabilities", detail);
-    }
-    log_.note(preflight_warnings_ == 0 ? level_enum::info : level_enum::warn,
-              preflight_warnings_ == 0
-                  ? "✅ Pre-flight checks: ALL PASSED"
-                  : fmt::format("⚠️  Pre-flight checks: {} warning(s), monitoring anyway",
-                                preflight_warnings_));
+    pf.system_health(source_);
+    pf.capabilities();
+    pf.summary(preflight_warnings_);
     run_retention();
     return true;
   }
@@ -175,9 +134,12 @@ class Daemon {
       if (!u) continue;
       worst = std::max(worst, u->used_percent);
       if (at_start) {
-        check(u->used_percent <= cfg_->preflight.disk_warn_percent, "disk space",
-              fmt::format("{}: {:.1f}% used, {:.1f} MiB free", dir, u->used_percent,
-                          static_cast<double>(u->free_bytes) / kMiB));
+        const bool ok = u->used_percent <= cfg_->preflight.disk_warn_percent;
+        if (!ok) ++preflight_warnings_;
+        log_.event(ok ? level_enum::info : level_enum::warn, "preflight",
+                   {{"check", std::string("disk space")}, {"ok", ok}},
+                   fmt::format("{}: {:.1f}% used, {:.1f} MiB free", dir, u->used_percent,
+                               static_cast<double>(u->free_bytes) / kMiB));
       }
     }
     const bool critical = worst > cfg_->preflight.disk_critical_percent;

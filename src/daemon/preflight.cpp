@@ -9,7 +9,12 @@
 #include <filesystem>
 #include <fmt/format.h>
 
+#include "daemon/capabilities.h"
+#include "daemon/notify.h"
+
 namespace freezr::daemon {
+
+using spdlog::level::level_enum;
 
 Result<DiskUsage> disk_usage(const std::string& path) {
   struct statvfs st {};
@@ -70,6 +75,80 @@ std::string health_line(const std::optional<proc::LoadAvg>& load,
     add("PSI: not available");
   }
   return out;
+}
+
+void Preflight::check(bool ok, const std::string& what, const std::string& detail) {
+  log_.event(ok ? level_enum::info : level_enum::warn, "preflight", {{"check", what}, {"ok", ok}},
+             detail);
+  if (!ok) ++warnings_;
+}
+
+std::optional<InstanceLock> Preflight::data_dir_and_lock(const std::string& dir, bool replace,
+                                                         double wait_seconds) {
+  auto data = ensure_writable_dir(dir);
+  if (!data) {
+    log_.event(level_enum::err, "preflight",
+               {{"check", std::string("data directory")}, {"ok", false}},
+               data.error().message + "; cannot continue without it");
+    return std::nullopt;
+  }
+  check(true, "data directory", dir + ": " + *data);
+  auto lock = InstanceLock::acquire(dir + "/freezr.lock", replace, wait_seconds,
+                                    [this](const std::string& s) {
+                                      log_.note(level_enum::info, s);
+                                    });
+  if (!lock) {
+    log_.event(level_enum::err, "preflight",
+               {{"check", std::string("single instance")}, {"ok", false}},
+               lock.error().message);
+    return std::nullopt;
+  }
+  check(true, "single instance",
+        "lock " + lock->path() + " held by PID " + std::to_string(::getpid()));
+  return std::move(lock).value();
+}
+
+void Preflight::system_health(proc::ProcSource& source) {
+  auto read = [&](const char* file) -> std::optional<std::string> {
+    auto t = source.read_system_file(file);
+    return t ? std::optional<std::string>(*t) : std::nullopt;
+  };
+  auto pressure = [&](const char* file) -> std::optional<proc::Pressure> {
+    auto t = read(file);
+    if (!t) return std::nullopt;
+    auto p = proc::parse_pressure(*t);
+    return p ? std::optional<proc::Pressure>(*p) : std::nullopt;
+  };
+  std::optional<proc::LoadAvg> load;
+  std::optional<proc::MemInfo> mem;
+  if (auto t = read("loadavg")) {
+    if (auto l = proc::parse_loadavg(*t)) load = *l;
+  }
+  if (auto t = read("meminfo")) {
+    if (auto m = proc::parse_meminfo(*t)) mem = *m;
+  }
+  check(mem.has_value(), "system health",
+        health_line(load, mem, pressure("pressure/cpu"), pressure("pressure/io"),
+                    pressure("pressure/memory")));
+}
+
+void Preflight::capabilities() {
+  if (::geteuid() != 0 || under_systemd()) return;
+  std::vector<std::string> missing;
+  const auto err = drop_capabilities(&missing);
+  std::string detail = err.empty() ? "dropped to the ones FreezR needs" : "not dropped: " + err;
+  for (std::size_t i = 0; i < missing.size(); ++i) {
+    detail += (i == 0 ? "; not held: " : ", ") + missing[i];
+  }
+  check(err.empty(), "capabilities", detail);
+}
+
+void Preflight::summary(int extra_warnings) {
+  const int total = warnings_ + extra_warnings;
+  log_.note(total == 0 ? level_enum::info : level_enum::warn,
+            total == 0 ? std::string("✅ Pre-flight checks: ALL PASSED")
+                       : fmt::format("⚠️  Pre-flight checks: {} warning(s), monitoring anyway",
+                                     total));
 }
 
 }  // namespace freezr::daemon

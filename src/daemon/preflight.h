@@ -6,7 +6,10 @@
 #include <string>
 
 #include "core/result.h"
+#include "daemon/eventlog.h"
+#include "daemon/instance_lock.h"
 #include "proc/parse.h"
+#include "proc/proc_source.h"
 
 namespace freezr::daemon {
 
@@ -30,5 +33,28 @@ std::string health_line(const std::optional<proc::LoadAvg>& load,
                         const std::optional<proc::Pressure>& cpu,
                         const std::optional<proc::Pressure>& io,
                         const std::optional<proc::Pressure>& memory);
+
+// The start-up checks, each logged as one PREFLIGHT line.
+class Preflight {
+ public:
+  explicit Preflight(EventLog& log) : log_(log) {}
+
+  // Logs one check; a failed one counts as a warning.
+  void check(bool ok, const std::string& what, const std::string& detail);
+  // Creates the data directory and takes the single-instance lock in it. nullopt (after
+  // logging why) when FreezR cannot go on.
+  std::optional<InstanceLock> data_dir_and_lock(const std::string& dir, bool replace,
+                                                double wait_seconds);
+  // Load, memory and PSI averages.
+  void system_health(proc::ProcSource& source);
+  // Drops capabilities when run as root outside systemd.
+  void capabilities();
+  // The closing "Pre-flight checks: ..." line; extra_warnings come from checks made elsewhere.
+  void summary(int extra_warnings);
+
+ private:
+  EventLog& log_;
+  int warnings_ = 0;
+};
 
 }  // namespace freezr::daemon

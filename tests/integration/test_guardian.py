@@ -1,5 +1,6 @@
 """The guardian against real processes the tests start."""
 import datetime
+import json
 import os
 import signal
 import time
@@ -136,6 +137,40 @@ class LifecycleTest(TestCase):
         f.wait_for(r"configuration reloaded from .*: 1 rules")
         self.assertTrue(wait_until(lambda: not hog.alive(), 10), f.output())
         self.assertEqual(f.stop(), 0)
+
+    def test_sighup_keeps_the_state_of_unchanged_rules_only(self):
+        hog = self.hog(cpu=True)
+        kept = rule("kept", [hog.name], cpu_percent=50, violations=1000, action="log")
+        changed = rule("changed", [hog.name], cpu_percent=50, violations=1000, action="log")
+        f = self.freezr(monitor(interval=0.2) + kept + changed)
+        path = os.path.join(self.workdir, "data", "status.json")
+
+        def counters():
+            if not os.path.exists(path):
+                return {}
+            with open(path) as s:
+                return {r["name"]: r["cpu_violations"] for r in json.load(s)["rules"]}
+        self.assertTrue(wait_until(lambda: counters().get("kept", 0) >= 5, 10))
+        with open(f.config_path, "w") as cfg:
+            cfg.write(monitor(interval=0.2) + kept +
+                      changed.replace("cpu_percent = 50", "cpu_percent = 40"))
+        before = counters()
+        f.signal(signal.SIGHUP)
+        f.wait_for(r"configuration reloaded")
+        time.sleep(0.3)
+        after = counters()
+        self.assertGreaterEqual(after["kept"], before["kept"])
+        self.assertLess(after["changed"], before["changed"])
+        f.stop()
+
+    def test_sigterm_while_a_report_is_due_exits_0(self):
+        f = self.freezr(monitor(interval=0.2) +
+                        rule("ghost", [unique_name()], cpu_percent=50, action="log"),
+                        args=["--stats", "--report-interval", "1"])
+        f.wait_for(r"PROCESS MONITOR STATISTICS")
+        time.sleep(0.95)
+        self.assertEqual(f.stop(), 0)
+        self.assertIn("FreezR stopped", f.output())
 
     def test_stats_block_on_interval_and_on_sigusr1(self):
         hog = self.hog(cpu=True)
