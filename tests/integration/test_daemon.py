@@ -227,9 +227,11 @@ class SystemdTest(TestCase):
 
     def test_shipped_unit_file_is_the_embedded_one(self):
         r = subprocess.run([FREEZR, "service", "install", "--unit-dir", self.workdir,
-                            "--config-dir", "/etc/freezr", "--data-dir", "/var/lib/freezr",
+                            "--config-dir", os.path.join(self.workdir, "etc"),
+                            "--data-dir", os.path.join(self.workdir, "state"),
                             "--no-systemctl"], capture_output=True, text=True,
                            cwd=self.workdir)
+        self.assertEqual(r.returncode, 0, r.stderr)
         with open(os.path.join(SOURCE, "packaging", "freezr.service")) as shipped:
             expected = [l for l in shipped.read().splitlines() if not l.startswith("ExecStart=")]
         with open(os.path.join(self.workdir, "freezr.service")) as written:
