@@ -19,6 +19,7 @@ struct ActionOutcome {
   bool dry_run = false;
   bool final = true;  // false for progress reports (e.g. "SIGTERM sent")
   std::string detail;
+  bool undo = false;  // the outcome of undoing a renice, throttle or freeze
 };
 
 using OutcomeSink = std::function<void(const ActionOutcome&)>;

@@ -1,33 +1,50 @@
+#include <fmt/format.h>
+
 #include "act/actuator.h"
 
 namespace freezr::act {
 
+namespace {
+std::string would(const engine::Action& a) {
+  switch (a.kind) {
+    case engine::ActionKind::kLog: return "logged";
+    case engine::ActionKind::kRenice:
+      return a.nice ? fmt::format("would renice to {}", *a.nice) : "would lower the I/O priority";
+    case engine::ActionKind::kThrottle:
+      return fmt::format("would throttle to {:g}% of a core", a.cpu_limit);
+    case engine::ActionKind::kFreeze: return fmt::format("would freeze for {:g}s", a.duration);
+    case engine::ActionKind::kKill:
+      return "would send SIGTERM (then SIGKILL after the grace period)";
+    case engine::ActionKind::kRestart: return "would restart " + a.service;
+  }
+  return "?";
+}
+}  // namespace
+
 void DryRunActuator::apply(const engine::Decision& d) {
   ActionOutcome o;
   o.rule = d.rule;
-  o.action = d.action;
+  o.action = d.action.kind;
   o.ok = true;
   o.dry_run = true;
-  switch (d.action) {
-    case engine::ActionKind::kRestart:
-      o.service = d.service;
-      o.detail = "would restart " + d.service;
+  if (d.verdict == engine::Verdict::kRelease) {
+    o.detail = "would undo its renice/throttle";
+    if (d.targets.empty()) sink_(o);
+    for (const auto& t : d.targets) {
+      o.target = t;
       sink_(o);
-      return;
-    case engine::ActionKind::kKill:
-      for (const auto& t : d.targets) {
-        o.target = t;
-        o.detail = "would send SIGTERM (then SIGKILL after the grace period)";
-        sink_(o);
-      }
-      return;
-    case engine::ActionKind::kLog:
-      for (const auto& t : d.targets) {
-        o.target = t;
-        o.detail = "logged";
-        sink_(o);
-      }
-      return;
+    }
+    return;
+  }
+  o.detail = would(d.action);
+  if (d.action.kind == engine::ActionKind::kRestart) {
+    o.service = d.action.service;
+    sink_(o);
+    return;
+  }
+  for (const auto& t : d.targets) {
+    o.target = t;
+    sink_(o);
   }
 }
 

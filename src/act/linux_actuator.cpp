@@ -47,8 +47,14 @@ struct LinuxActuator::PendingKill {
 };
 
 LinuxActuator::LinuxActuator(asio::io_context& io, proc::ProcSource& source,
-                             ServiceManager& services, double grace, OutcomeSink sink)
-    : io_(io), source_(source), services_(services), grace_(grace), sink_(std::move(sink)) {}
+                             ServiceManager& services, Reversibles& reversibles, double grace,
+                             OutcomeSink sink)
+    : io_(io),
+      source_(source),
+      services_(services),
+      reversibles_(reversibles),
+      grace_(grace),
+      sink_(std::move(sink)) {}
 
 LinuxActuator::~LinuxActuator() {
   for (auto& [id, k] : kills_) {
@@ -62,12 +68,25 @@ LinuxActuator::~LinuxActuator() {
 std::size_t LinuxActuator::pending() const { return kills_.size() + services_.pending(); }
 
 void LinuxActuator::apply(const engine::Decision& d) {
-  switch (d.action) {
+  if (d.verdict == engine::Verdict::kRelease) {
+    reversibles_.release(d);
+    return;
+  }
+  switch (d.action.kind) {
     case engine::ActionKind::kLog:
       for (const auto& t : d.targets) {
-        ActionOutcome o{d.rule, d.action, t, "", true, false, true, "logged"};
+        ActionOutcome o{d.rule, d.action.kind, t, "", true, false, true, "logged"};
         sink_(o);
       }
+      return;
+    case engine::ActionKind::kRenice:
+      reversibles_.renice(d);
+      return;
+    case engine::ActionKind::kThrottle:
+      reversibles_.throttle(d);
+      return;
+    case engine::ActionKind::kFreeze:
+      reversibles_.freeze(d);
       return;
     case engine::ActionKind::kKill:
       for (const auto& t : d.targets) kill(d, t);
@@ -75,7 +94,7 @@ void LinuxActuator::apply(const engine::Decision& d) {
     case engine::ActionKind::kRestart: {
       auto sink = sink_;
       auto rule = d.rule;
-      auto unit = d.service;
+      auto unit = d.action.service;
       services_.restart(unit, [sink, rule, unit](bool ok, const std::string& detail) {
         ActionOutcome o;
         o.rule = rule;

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "act/actuator.h"
+#include "act/reversible.h"
 #include "proc/proc_source.h"
 
 namespace freezr::act {
@@ -24,10 +25,12 @@ class LinuxActuator final : public Actuator {
  public:
   // grace: seconds between SIGTERM and SIGKILL. All references must outlive the actuator.
   LinuxActuator(boost::asio::io_context& io, proc::ProcSource& source, ServiceManager& services,
-                double grace, OutcomeSink sink);
+                Reversibles& reversibles, double grace, OutcomeSink sink);
   ~LinuxActuator() override;
 
   void apply(const engine::Decision& d) override;
+  // Kills waiting for their process to exit and restarts waiting for systemd. Freezes are not
+  // counted: they are undone at once when FreezR stops.
   [[nodiscard]] std::size_t pending() const override;
 
   // Sends SIGKILL at once to every process still waiting out its grace period.
@@ -42,6 +45,7 @@ class LinuxActuator final : public Actuator {
   boost::asio::io_context& io_;
   proc::ProcSource& source_;
   ServiceManager& services_;
+  Reversibles& reversibles_;
   double grace_;
   OutcomeSink sink_;
   std::map<ProcessId, std::shared_ptr<PendingKill>> kills_;

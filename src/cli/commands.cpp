@@ -57,8 +57,9 @@ int cmd_check(const config::Config& cfg, const std::string& proc_root) {
       const auto& p = r.snap.processes[idx];
       cpu_sum += p.cpu_percent;
       mem_sum += p.rss_mb();
-      const bool cpu_v = rule.cpu_percent && p.cpu_percent > *rule.cpu_percent;
-      const bool mem_v = rule.memory_mb && p.rss_mb() > *rule.memory_mb;
+      const auto& step = rule.steps.front();
+      const bool cpu_v = step.cpu_percent && p.cpu_percent > *step.cpu_percent;
+      const bool mem_v = step.memory_mb && p.rss_mb() > *step.memory_mb;
       std::string verdict = "ok";
       if (rule.aggregate == engine::Aggregate::kGroup) {
         verdict = "(summed below)";
@@ -69,8 +70,9 @@ int cmd_check(const config::Config& cfg, const std::string& proc_root) {
                  printable(p.comm), p.cpu_percent, p.rss_mb(), verdict);
     }
     if (rule.aggregate == engine::Aggregate::kGroup) {
-      const bool cpu_v = rule.cpu_percent && cpu_sum > *rule.cpu_percent;
-      const bool mem_v = rule.memory_mb && mem_sum > *rule.memory_mb;
+      const auto& step = rule.steps.front();
+      const bool cpu_v = step.cpu_percent && cpu_sum > *step.cpu_percent;
+      const bool mem_v = step.memory_mb && mem_sum > *step.memory_mb;
       fmt::print("  group total: cpu {:.1f}%  rss {:.1f} MiB  {}\n", cpu_sum, mem_sum,
                  cpu_v || mem_v ? std::string("VIOLATES") + (cpu_v ? " cpu" : "") +
                                       (mem_v ? " memory" : "")

@@ -2,6 +2,7 @@
 
 #include <pwd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -100,6 +101,95 @@ void read_match(TableReader t, engine::Match& m) {
   t.finish();
 }
 
+std::optional<engine::IoPriority> parse_ionice(const std::string& v) {
+  if (v == "idle") return engine::IoPriority{3, 0};
+  for (const auto& [name, cls] : {std::pair<std::string, int>{"best-effort", 2}, {"realtime", 1}}) {
+    if (v == name) return engine::IoPriority{cls, 4};
+    if (v.size() == name.size() + 2 && v.rfind(name + ":", 0) == 0 && v.back() >= '0' &&
+        v.back() <= '7') {
+      return engine::IoPriority{cls, v.back() - '0'};
+    }
+  }
+  return std::nullopt;
+}
+
+// Reads `action` and its parameters from t (a rule or a step).
+engine::Action read_action(TableReader& t) {
+  engine::Action a;
+  static const std::vector<std::string> kKinds = {"log",    "renice", "throttle",
+                                                  "freeze", "kill",   "restart"};
+  const auto kind = t.choice("action", kKinds).value_or("log");
+  const std::vector<engine::ActionKind> kinds = {
+      engine::ActionKind::kLog,    engine::ActionKind::kRenice, engine::ActionKind::kThrottle,
+      engine::ActionKind::kFreeze, engine::ActionKind::kKill,   engine::ActionKind::kRestart};
+  a.kind = kinds[static_cast<std::size_t>(
+      std::find(kKinds.begin(), kKinds.end(), kind) - kKinds.begin())];
+  auto only_with = [&](const std::string& key, engine::ActionKind k, const char* name) {
+    if (t.has(key) && a.kind != k) {
+      t.fail_key(key, std::string("only used with action = \"") + name + "\"");
+    }
+  };
+  only_with("nice", engine::ActionKind::kRenice, "renice");
+  only_with("ionice", engine::ActionKind::kRenice, "renice");
+  only_with("cpu_limit", engine::ActionKind::kThrottle, "throttle");
+  only_with("duration", engine::ActionKind::kFreeze, "freeze");
+  only_with("service", engine::ActionKind::kRestart, "restart");
+  if (auto v = t.integer("nice", -20, 19)) a.nice = static_cast<int>(*v);
+  if (auto v = t.string("ionice")) {
+    a.ionice = parse_ionice(*v);
+    if (!a.ionice) {
+      t.fail_key("ionice", "must be \"idle\", \"best-effort[:0-7]\" or \"realtime[:0-7]\"");
+    }
+  }
+  if (auto v = t.number("cpu_limit", 1, 100000)) a.cpu_limit = *v;
+  if (auto v = t.number("duration", 0.1, 86400)) a.duration = *v;
+  if (auto v = t.string("service")) a.service = unit_name(*v);
+  const auto here = t.raw().source();
+  if (a.kind == engine::ActionKind::kRenice && !a.nice && !a.ionice) {
+    t.fail(here, t.where() + ": action = \"renice\" needs nice, ionice or both");
+  }
+  if (a.kind == engine::ActionKind::kThrottle && a.cpu_limit <= 0) {
+    t.fail(here, t.where() + ": action = \"throttle\" needs cpu_limit");
+  }
+  if (a.kind == engine::ActionKind::kRestart && a.service.empty()) {
+    t.fail(here, t.where() + ": action = \"restart\" needs 'service'");
+  }
+  return a;
+}
+
+// Reads thresholds, violations, cooldown and the action of one step from t.
+engine::Step read_step(TableReader& t, const std::string& rule_name) {
+  engine::Step s;
+  s.cpu_percent = t.number("cpu_percent", 0, 100000);
+  s.memory_mb = t.number("memory_mb", 0, 1e9);
+  if (!s.cpu_percent && !s.memory_mb) {
+    t.fail(t.raw().source(), t.where() + " '" + rule_name + "': give cpu_percent, memory_mb or both");
+  }
+  if (auto v = t.integer("violations", 1, 100000)) s.violations = static_cast<int>(*v);
+  if (auto v = t.number("cooldown", 0, 7 * 86400)) s.cooldown = *v;
+  s.action = read_action(t);
+  return s;
+}
+
+void read_steps(TableReader& t, engine::Rule& r) {
+  const toml::node* n = t.node("steps");
+  const auto* arr = n->as_array();
+  if (arr == nullptr || arr->empty()) t.fail_key("steps", "expected a non-empty list of tables");
+  for (const char* key : {"cpu_percent", "memory_mb", "violations", "cooldown", "action", "nice",
+                          "ionice", "cpu_limit", "duration", "service"}) {
+    if (t.has(key)) t.fail_key(key, "belongs inside each of the steps when a rule has steps");
+  }
+  int index = 0;
+  for (const auto& el : *arr) {
+    ++index;
+    const auto* st = el.as_table();
+    if (st == nullptr) t.fail(el.source(), t.where() + " steps: each step must be a table");
+    TableReader sr(*st, t.file(), t.where() + " steps #" + std::to_string(index));
+    r.steps.push_back(read_step(sr, r.name));
+    sr.finish();
+  }
+}
+
 engine::Rule read_rule(TableReader t) {
   engine::Rule r;
   auto name = t.string("name");
@@ -108,33 +198,31 @@ engine::Rule read_rule(TableReader t) {
   auto match = t.table("match");
   if (!match) t.fail(t.raw().source(), t.where() + " '" + r.name + "': 'match' is required");
   read_match(*match, r.match);
-  r.cpu_percent = t.number("cpu_percent", 0, 100000);
-  r.memory_mb = t.number("memory_mb", 0, 1e9);
-  if (!r.cpu_percent && !r.memory_mb) {
-    t.fail(t.raw().source(),
-           t.where() + " '" + r.name + "': give cpu_percent, memory_mb or both");
+  if (t.has("steps")) {
+    read_steps(t, r);
+  } else {
+    r.steps.push_back(read_step(t, r.name));
   }
-  if (auto v = t.integer("violations", 1, 100000)) r.violations = static_cast<int>(*v);
   if (auto v = t.choice("aggregate", {"process", "group"})) {
     r.aggregate = *v == "group" ? engine::Aggregate::kGroup : engine::Aggregate::kProcess;
   }
   if (auto v = t.choice("target", {"all", "hottest"})) {
     r.target = *v == "hottest" ? engine::Target::kHottest : engine::Target::kAll;
   }
-  if (auto v = t.choice("action", {"log", "kill", "restart"})) {
-    r.action = *v == "kill"      ? engine::ActionKind::kKill
-               : *v == "restart" ? engine::ActionKind::kRestart
-                                 : engine::ActionKind::kLog;
+  if (auto v = t.choice("scope", {"process", "tree"})) {
+    r.scope = *v == "tree" ? engine::Scope::kTree : engine::Scope::kProcess;
   }
-  if (auto v = t.string("service")) {
-    if (r.action != engine::ActionKind::kRestart) {
-      t.fail_key("service", "only used with action = \"restart\"");
-    }
-    r.service = unit_name(*v);
-  } else if (r.action == engine::ActionKind::kRestart) {
-    t.fail(t.raw().source(), t.where() + " '" + r.name + "': action = \"restart\" needs 'service'");
+  if (auto v = t.boolean("restore")) r.restore = *v;
+  const auto max_actions = t.integer("max_actions", 1, 1000000);
+  const auto per_minutes = t.number("per_minutes", 0.01, 100000);
+  if (max_actions.has_value() != per_minutes.has_value()) {
+    t.fail(t.raw().source(), t.where() + " '" + r.name +
+                                 "': max_actions and per_minutes go together");
   }
-  if (auto v = t.number("cooldown", 0, 7 * 86400)) r.cooldown = *v;
+  if (max_actions) {
+    r.max_actions = static_cast<int>(*max_actions);
+    r.per_seconds = *per_minutes * 60;
+  }
   if (auto v = t.boolean("enabled")) r.enabled = *v;
   t.finish();
   return r;

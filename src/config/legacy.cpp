@@ -53,14 +53,16 @@ engine::Rule read_kesl(TableReader t, const LegacyMonitoring& mon) {
   engine::Rule r;
   r.name = "kesl";
   r.match.exe = {kKeslExe};
-  r.cpu_percent = t.number("cpu_threshold", 0, 100).value_or(30.0);
-  r.memory_mb = static_cast<double>(t.integer("memory_threshold_mb", 1, 1000000).value_or(600));
-  r.violations = static_cast<int>(t.integer("max_violations", 1, 100000).value_or(3));
-  r.aggregate = engine::Aggregate::kGroup;
-  r.action = engine::ActionKind::kRestart;
+  engine::Step s;
+  s.cpu_percent = t.number("cpu_threshold", 0, 100).value_or(30.0);
+  s.memory_mb = static_cast<double>(t.integer("memory_threshold_mb", 1, 1000000).value_or(600));
+  s.violations = static_cast<int>(t.integer("max_violations", 1, 100000).value_or(3));
+  s.action.kind = engine::ActionKind::kRestart;
   auto service = t.string("service_name").value_or("kesl");
-  r.service = service.find('.') == std::string::npos ? service + ".service" : service;
-  r.cooldown = mon.min_restart_interval.value_or(100.0);
+  s.action.service = service.find('.') == std::string::npos ? service + ".service" : service;
+  s.cooldown = mon.min_restart_interval.value_or(100.0);
+  r.steps = {s};
+  r.aggregate = engine::Aggregate::kGroup;
   r.enabled = t.boolean("enabled").value_or(true);
   t.finish();
   return r;
@@ -70,10 +72,12 @@ engine::Rule read_node(TableReader t, Config& c) {
   engine::Rule r;
   r.name = "node";
   r.match.exe = {"node", "nodejs"};
-  r.cpu_percent = t.number("cpu_threshold", 0, 100).value_or(80.0);
-  r.violations = 3;
-  r.action = t.boolean("auto_kill").value_or(true) ? engine::ActionKind::kKill
-                                                     : engine::ActionKind::kLog;
+  engine::Step s;
+  s.cpu_percent = t.number("cpu_threshold", 0, 100).value_or(80.0);
+  s.violations = 3;
+  s.action.kind = t.boolean("auto_kill").value_or(true) ? engine::ActionKind::kKill
+                                                          : engine::ActionKind::kLog;
+  r.steps = {s};
   r.enabled = t.boolean("enabled").value_or(true);
   if (t.boolean("confirm_kill").value_or(false)) {
     c.notes.push_back("[node] confirm_kill = true: FreezR never asks; it kills only after "
@@ -81,6 +85,56 @@ engine::Rule read_node(TableReader t, Config& c) {
   }
   c.notes.push_back("[node]: the Rust FreezR killed on a single sample; this rule waits for 3 "
                     "consecutive violating scans (change `violations` to taste)");
+  t.finish();
+  return r;
+}
+
+// [snap]: one action (nice, freeze or kill) on snap processes above a per-process threshold.
+engine::Rule read_snap(TableReader t) {
+  engine::Rule r;
+  r.name = "snap";
+  r.match.comm = {"snapd", "snap", "snap-store"};
+  engine::Step s;
+  s.cpu_percent = t.number("cpu_threshold", 0, 1000).value_or(300.0);
+  s.violations = static_cast<int>(t.integer("max_violations", 1, 100000).value_or(3));
+  const auto action = t.choice("action", {"nice", "freeze", "kill"}).value_or("nice");
+  const auto nice = t.integer("nice_level", 0, 19).value_or(15);
+  const auto duration = t.integer("freeze_duration_secs", 1, 86400).value_or(5);
+  if (action == "nice") {
+    s.action.kind = engine::ActionKind::kRenice;
+    s.action.nice = static_cast<int>(nice);
+  } else if (action == "freeze") {
+    s.action.kind = engine::ActionKind::kFreeze;
+    s.action.duration = static_cast<double>(duration);
+  } else {
+    s.action.kind = engine::ActionKind::kKill;
+  }
+  r.steps = {s};
+  r.enabled = t.boolean("enabled").value_or(true);
+  t.finish();
+  return r;
+}
+
+// [firefox], [brave], [telegram]: freeze above one threshold, kill above a higher one.
+engine::Rule read_two_tier(TableReader t, const std::string& name,
+                           std::vector<std::string> exe) {
+  engine::Rule r;
+  r.name = name;
+  r.match.exe = std::move(exe);
+  engine::Step freeze, kill;
+  freeze.cpu_percent = t.number("cpu_threshold_freeze", 0, 100).value_or(80.0);
+  kill.cpu_percent = t.number("cpu_threshold_kill", 0, 100).value_or(95.0);
+  if (*kill.cpu_percent <= *freeze.cpu_percent) {
+    t.fail(t.raw().source(), "[" + name + "]: cpu_threshold_kill must be above cpu_threshold_freeze");
+  }
+  freeze.violations = static_cast<int>(t.integer("max_violations_freeze", 1, 100000).value_or(2));
+  kill.violations = static_cast<int>(t.integer("max_violations_kill", 1, 100000).value_or(3));
+  freeze.action.kind = engine::ActionKind::kFreeze;
+  freeze.action.duration =
+      static_cast<double>(t.integer("freeze_duration_secs", 1, 86400).value_or(5));
+  kill.action.kind = engine::ActionKind::kKill;
+  r.steps = {freeze, kill};
+  r.enabled = t.boolean("enabled").value_or(true);
   t.finish();
   return r;
 }
@@ -104,8 +158,21 @@ void read_logging_and_legacy(TableReader& top, Config& c) {
     c.rules.push_back(read_node(*t, c));
     c.legacy = true;
   }
-  for (const char* section : {"snap", "firefox", "brave", "telegram", "memory_pressure",
-                              "cgroups", "nvim"}) {
+  if (auto t = top.table("snap")) {
+    c.rules.push_back(read_snap(*t));
+    c.legacy = true;
+  }
+  const std::vector<std::pair<std::string, std::vector<std::string>>> two_tier = {
+      {"firefox", {"firefox", "firefox-esr", "firefox-bin"}},
+      {"brave", {"brave", "brave-browser"}},
+      {"telegram", {"telegram-desktop", "Telegram"}}};
+  for (const auto& [section, exe] : two_tier) {
+    if (auto t = top.table(section)) {
+      c.rules.push_back(read_two_tier(*t, section, exe));
+      c.legacy = true;
+    }
+  }
+  for (const char* section : {"memory_pressure", "cgroups", "nvim"}) {
     if (const auto* n = top.node(section)) {
       top.fail(n->source(), std::string("[") + section +
                                 "] of the Rust FreezR format is not supported yet; express it "

@@ -1,4 +1,6 @@
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "config/config.h"
 
@@ -33,6 +35,29 @@ std::string number(double v) {
   return out;
 }
 
+std::string ionice_text(const engine::IoPriority& p) {
+  if (p.io_class == 3) return "idle";
+  return std::string(p.io_class == 1 ? "realtime" : "best-effort") + ":" +
+         std::to_string(p.level);
+}
+
+// The keys of one step, as `key = value` pairs.
+std::vector<std::pair<std::string, std::string>> step_keys(const engine::Step& s) {
+  std::vector<std::pair<std::string, std::string>> kv;
+  if (s.cpu_percent) kv.emplace_back("cpu_percent", number(*s.cpu_percent));
+  if (s.memory_mb) kv.emplace_back("memory_mb", number(*s.memory_mb));
+  kv.emplace_back("violations", std::to_string(s.violations));
+  kv.emplace_back("action", quote(engine::to_string(s.action.kind)));
+  const auto& a = s.action;
+  if (a.nice) kv.emplace_back("nice", std::to_string(*a.nice));
+  if (a.ionice) kv.emplace_back("ionice", quote(ionice_text(*a.ionice)));
+  if (a.kind == engine::ActionKind::kThrottle) kv.emplace_back("cpu_limit", number(a.cpu_limit));
+  if (a.kind == engine::ActionKind::kFreeze) kv.emplace_back("duration", number(a.duration));
+  if (!a.service.empty()) kv.emplace_back("service", quote(a.service));
+  if (s.cooldown > 0) kv.emplace_back("cooldown", number(s.cooldown));
+  return kv;
+}
+
 void render_rule(std::ostringstream& o, const engine::Rule& r) {
   o << "\n[[rule]]\nname = " << quote(r.name) << "\n";
   std::string m;
@@ -42,17 +67,26 @@ void render_rule(std::ostringstream& o, const engine::Rule& r) {
   if (r.match.cmdline) add("cmdline = " + quote(r.match.cmdline->pattern()));
   if (!r.match.user.empty()) add("user = " + list(r.match.user));
   o << "match = { " << m << " }\n";
-  if (r.cpu_percent) o << "cpu_percent = " << number(*r.cpu_percent) << "\n";
-  if (r.memory_mb) o << "memory_mb = " << number(*r.memory_mb) << "\n";
-  o << "violations = " << r.violations << "\n";
   o << "aggregate = \"" << engine::to_string(r.aggregate) << "\"\n";
-  if (r.aggregate == engine::Aggregate::kGroup && r.action == engine::ActionKind::kKill) {
-    o << "target = \"" << engine::to_string(r.target) << "\"\n";
+  if (r.target != engine::Target::kAll) o << "target = \"" << engine::to_string(r.target) << "\"\n";
+  if (r.scope != engine::Scope::kProcess) o << "scope = \"" << engine::to_string(r.scope) << "\"\n";
+  if (!r.restore) o << "restore = false\n";
+  if (r.max_actions > 0) {
+    o << "max_actions = " << r.max_actions << "\nper_minutes = " << number(r.per_seconds / 60)
+      << "\n";
   }
-  o << "action = \"" << engine::to_string(r.action) << "\"\n";
-  if (!r.service.empty()) o << "service = " << quote(r.service) << "\n";
-  if (r.cooldown > 0) o << "cooldown = " << number(r.cooldown) << "\n";
   if (!r.enabled) o << "enabled = false\n";
+  if (r.steps.size() == 1) {
+    for (const auto& [k, v] : step_keys(r.steps[0])) o << k << " = " << v << "\n";
+    return;
+  }
+  o << "steps = [\n";
+  for (const auto& s : r.steps) {
+    std::string inner;
+    for (const auto& [k, v] : step_keys(s)) inner += (inner.empty() ? "" : ", ") + k + " = " + v;
+    o << "  { " << inner << " },\n";
+  }
+  o << "]\n";
 }
 
 }  // namespace

@@ -9,7 +9,9 @@
 #include <ctime>
 #include <set>
 
+#include "act/cgroups.h"
 #include "act/linux_actuator.h"
+#include "act/reversible.h"
 #include "act/systemd.h"
 #include "core/clock.h"
 #include <spdlog/sinks/sink.h>
@@ -25,6 +27,8 @@
 #include "daemon/status.h"
 #include "engine/policy.h"
 #include "engine/protection.h"
+#include "store/database.h"
+#include "store/ledger.h"
 #include "ui/report.h"
 
 namespace freezr::daemon {
@@ -54,6 +58,11 @@ config::Config with_overrides(config::Config c, const RunOptions& o) {
 
 constexpr double kHousekeepingSeconds = 60;
 
+act::CgroupRoots cgroup_roots(proc::ProcSource& source) {
+  auto text = source.read_system_file("self/mountinfo");
+  return text ? act::find_cgroup_roots(proc::parse_mountinfo(*text)) : act::CgroupRoots{};
+}
+
 class Daemon {
  public:
   Daemon(config::Config cfg, RunOptions opts)
@@ -72,7 +81,11 @@ class Daemon {
         policy_(&cfg_->rules),
         protection_(::getpid(), cfg_->protected_names()),
         services_(io_),
-        linux_(io_, source_, services_, cfg_->monitor.kill_grace,
+        ledger_(nullptr),
+        cgroups_(cgroup_roots(source_)),
+        reversibles_(io_, source_, opts_.proc_root, cgroups_, ledger_,
+                     [this](const act::ActionOutcome& o) { on_outcome(o); }),
+        linux_(io_, source_, services_, reversibles_, cfg_->monitor.kill_grace,
                [this](const act::ActionOutcome& o) { on_outcome(o); }),
         dry_([this](const act::ActionOutcome& o) { on_outcome(o); }) {}
 
@@ -119,10 +132,29 @@ class Daemon {
     preflight_warnings_ = 0;
     check_disks(true);
     pf.system_health(source_);
+    open_database(pf);
+    pf.check(true, "cgroups", cgroups_.describe());
+    for (const auto& line : reversibles_.recover()) pf.check(true, "leftovers", line);
     pf.capabilities();
     pf.summary(preflight_warnings_);
     run_retention();
     return true;
+  }
+
+  // The history and ledger file. Without it the ledger lives in memory: freezes are still
+  // undone on a clean exit, but not after a crash.
+  void open_database(Preflight& pf) {
+    std::string note;
+    auto db = store::Database::open(cfg_->storage.dir + "/freezr.db", false, &note);
+    if (!note.empty()) pf.check(false, "database", note);
+    if (!db) {
+      pf.check(false, "database", db.error().message + "; the freeze ledger is kept in memory");
+      return;
+    }
+    db_ = std::move(db).value();
+    ledger_ = store::Ledger(db_.get());
+    pf.check(true, "database", db_->path() + " (schema " +
+                                   std::to_string(db_->schema_version()) + ")");
   }
 
   // Disk usage of the log and data filesystems. Above the critical level the file sink keeps
@@ -178,7 +210,7 @@ class Daemon {
     protection_.refresh(result.snap);
     if (checks_ == 1) warn_unmatched(result);
     for (const auto& d : policy_.evaluate(result.snap, result.cls, protection_)) {
-      log_decision(log_, d, cfg_->rules[d.rule_index].cooldown);
+      log_decision(log_, d, cfg_->rules[d.rule_index].steps[d.step].cooldown);
       if (d.verdict == engine::Verdict::kAct) actuator().apply(d);
     }
     write_status();
@@ -220,8 +252,9 @@ class Daemon {
     in.totals = totals();
     for (std::size_t i = 0; i < cfg_->rules.size(); ++i) {
       const auto& r = cfg_->rules[i];
-      in.rules.push_back({r.name, engine::to_string(r.action), r.enabled, policy_.streak(i),
-                          policy_.counters(i)});
+      const std::string action =
+          r.steps.size() == 1 ? engine::to_string(r.steps[0].action.kind) : "ladder";
+      in.rules.push_back({r.name, action, r.enabled, policy_.streak(i), policy_.counters(i)});
     }
     const auto err = write_atomically(cfg_->storage.dir + "/status.json",
                                       status_json(in).dump(2) + "\n");
@@ -236,6 +269,9 @@ class Daemon {
     if (!o.dry_run && !o.ok) ++failed_;
     if (!o.dry_run && o.ok && o.final && o.action == engine::ActionKind::kKill) ++kills_;
     if (!o.dry_run && o.ok && o.final && o.action == engine::ActionKind::kRestart) ++restarts_;
+    if (!o.dry_run && o.ok && !o.undo && o.action == engine::ActionKind::kFreeze) ++freezes_;
+    if (!o.dry_run && o.ok && !o.undo && o.action == engine::ActionKind::kThrottle) ++throttles_;
+    if (!o.dry_run && o.ok && !o.undo && o.action == engine::ActionKind::kRenice) ++renices_;
     if (stopping_ && linux_.pending() == 0) io_.stop();
   }
 
@@ -291,6 +327,9 @@ class Daemon {
       t->cancel();
     }
     signals_.cancel();
+    if (const int undone = reversibles_.undo_all(); undone > 0) {
+      log_.note(level_enum::info, fmt::format("undid {} renice/throttle/freeze action(s)", undone));
+    }
     if (linux_.pending() == 0) {
       io_.stop();
       return;
@@ -347,6 +386,9 @@ class Daemon {
     }
     t.restarts = restarts_;
     t.kills = kills_;
+    t.freezes = freezes_;
+    t.throttles = throttles_;
+    t.renices = renices_;
     t.failed_actions = failed_;
     t.load = load_;
     t.memory = mem_;
@@ -367,6 +409,10 @@ class Daemon {
   engine::Policy policy_;
   engine::Protection protection_;
   act::SystemdManager services_;
+  std::unique_ptr<store::Database> db_;
+  store::Ledger ledger_;
+  act::Cgroups cgroups_;
+  act::Reversibles reversibles_;
   act::LinuxActuator linux_;
   act::DryRunActuator dry_;
   InstanceLock lock_;
@@ -374,6 +420,7 @@ class Daemon {
   double started_wall_ = 0;
   steady_clock::time_point next_tick_;
   std::uint64_t checks_ = 0, restarts_ = 0, kills_ = 0, failed_ = 0;
+  std::uint64_t freezes_ = 0, throttles_ = 0, renices_ = 0;
   std::optional<proc::LoadAvg> load_;
   std::optional<proc::MemInfo> mem_;
   int preflight_warnings_ = 0;

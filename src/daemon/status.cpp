@@ -59,6 +59,9 @@ nlohmann::json status_json(const StatusInput& in) {
             {"memory_violations_since_action", t.memory_since_action},
             {"restarts", t.restarts},
             {"kills", t.kills},
+            {"freezes", t.freezes},
+            {"throttles", t.throttles},
+            {"renices", t.renices},
             {"failed_actions", t.failed_actions}}},
           {"health", health},
           {"rules", rules}};

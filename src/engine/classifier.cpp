@@ -7,24 +7,29 @@ namespace freezr::engine {
 const char* to_string(ActionKind a) {
   switch (a) {
     case ActionKind::kLog: return "log";
+    case ActionKind::kRenice: return "renice";
+    case ActionKind::kThrottle: return "throttle";
+    case ActionKind::kFreeze: return "freeze";
     case ActionKind::kKill: return "kill";
     case ActionKind::kRestart: return "restart";
   }
   return "?";
 }
 
-bool same_rule(const Rule& a, const Rule& b) {
-  auto pattern = [](const Match& m) { return m.cmdline ? m.cmdline->pattern() : std::string(); };
-  return a.name == b.name && a.match.comm == b.match.comm && a.match.exe == b.match.exe &&
-         pattern(a.match) == pattern(b.match) && bool(a.match.cmdline) == bool(b.match.cmdline) &&
-         a.match.uids == b.match.uids && a.cpu_percent == b.cpu_percent &&
-         a.memory_mb == b.memory_mb && a.violations == b.violations &&
-         a.aggregate == b.aggregate && a.target == b.target && a.action == b.action &&
-         a.service == b.service && a.cooldown == b.cooldown && a.enabled == b.enabled;
-}
-
 const char* to_string(Aggregate a) { return a == Aggregate::kGroup ? "group" : "process"; }
 const char* to_string(Target t) { return t == Target::kHottest ? "hottest" : "all"; }
+const char* to_string(Scope s) { return s == Scope::kTree ? "tree" : "process"; }
+
+bool same_rule(const Rule& a, const Rule& b) {
+  auto pattern = [](const Match& m) {
+    return m.cmdline ? std::optional<std::string>(m.cmdline->pattern()) : std::nullopt;
+  };
+  return a.name == b.name && a.match.comm == b.match.comm && a.match.exe == b.match.exe &&
+         pattern(a.match) == pattern(b.match) && a.match.uids == b.match.uids &&
+         a.steps == b.steps && a.aggregate == b.aggregate && a.target == b.target &&
+         a.scope == b.scope && a.restore == b.restore && a.max_actions == b.max_actions &&
+         a.per_seconds == b.per_seconds && a.enabled == b.enabled;
+}
 
 namespace {
 std::string_view basename(std::string_view path) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <unordered_set>
 
 namespace freezr::engine {
 
@@ -10,65 +11,50 @@ const char* to_string(Verdict v) {
     case Verdict::kAct: return "act";
     case Verdict::kProtected: return "protected";
     case Verdict::kCooldown: return "cooldown";
+    case Verdict::kRateLimited: return "rate-limited";
+    case Verdict::kRelease: return "release";
   }
   return "?";
 }
 
 std::string Decision::reason() const {
   char buf[160];
+  if (verdict == Verdict::kRelease) {
+    std::snprintf(buf, sizeof buf, "back under its thresholds for %d scan%s", streak,
+                  streak == 1 ? "" : "s");
+    return buf;
+  }
   const bool cpu = metric == "cpu";
   std::snprintf(buf, sizeof buf, "%s %.1f%s > %.1f%s for %d scan%s", metric.c_str(), value,
                 cpu ? "%" : " MiB", threshold, cpu ? "%" : " MiB", streak, streak == 1 ? "" : "s");
   return buf;
 }
 
-Policy::Policy(const std::vector<Rule>* rules) : rules_(rules), states_(rules->size()) {}
+Policy::Policy(const std::vector<Rule>* rules) : rules_(rules) { reset(rules); }
 
 void Policy::reset(const std::vector<Rule>* rules) {
   std::vector<State> next(rules->size());
   for (std::size_t i = 0; i < rules->size(); ++i) {
-    for (std::size_t j = 0; j < rules_->size(); ++j) {
-      if (same_rule((*rules_)[j], (*rules)[i])) {
+    const auto& r = (*rules)[i];
+    for (std::size_t j = 0; j < states_.size(); ++j) {
+      if (same_rule((*rules_)[j], r)) {
         next[i] = std::move(states_[j]);
         break;
       }
     }
+    next[i].step_last_action.resize(r.steps.size());
+    next[i].cooldown_reported.resize(r.steps.size());
   }
   rules_ = rules;
   states_ = std::move(next);
 }
 
 int Policy::streak(std::size_t rule) const {
-  const auto& st = states_[rule];
-  int best = std::max(st.group.cpu, st.group.mem);
-  for (const auto& [id, s] : st.per_process) best = std::max({best, s.cpu, s.mem});
+  int best = 0;
+  for (const auto& [id, e] : states_[rule].entities) {
+    for (const auto& s : e.steps) best = std::max({best, s.cpu, s.mem});
+  }
   return best;
-}
-
-bool Policy::in_cooldown(const Rule& r, const State& st, Seconds now) const {
-  return r.cooldown > 0 && st.last_action && now - *st.last_action < r.cooldown;
-}
-
-void Policy::mark_acted(State& st, Seconds now) {
-  st.last_action = now;
-  st.cooldown_reported = false;
-  st.counters.actions++;
-  st.counters.cpu_since_action = 0;
-  st.counters.memory_since_action = 0;
-}
-
-Policy::Streak Policy::step(const Rule& r, Streak s, double cpu, bool cpu_valid, double mem,
-                            State& st) {
-  const bool cpu_v = r.cpu_percent && cpu_valid && cpu > *r.cpu_percent;
-  const bool mem_v = r.memory_mb && mem > *r.memory_mb;
-  s.cpu = cpu_v ? s.cpu + 1 : 0;
-  s.mem = mem_v ? s.mem + 1 : 0;
-  auto& c = st.counters;
-  c.checks++;
-  if (cpu_v || mem_v) c.violating_checks++;
-  if (cpu_v) c.cpu_violations++, c.cpu_since_action++;
-  if (mem_v) c.memory_violations++, c.memory_since_action++;
-  return s;
 }
 
 namespace {
@@ -76,152 +62,165 @@ TargetInfo target_of(const ProcessSample& p) {
   return TargetInfo{p.id, p.comm, p.cpu_percent, p.rss_mb()};
 }
 
-Decision make_decision(std::size_t ri, const Rule& r, const char* metric, double value,
-                       double threshold, int streak) {
-  Decision d;
-  d.rule_index = ri;
-  d.rule = r.name;
-  d.action = r.action;
-  d.metric = metric;
-  d.value = value;
-  d.threshold = threshold;
-  d.streak = streak;
-  d.service = r.service;
-  return d;
+// Descendants of the processes at `roots` (indexes into snap), breadth first.
+std::vector<std::size_t> with_descendants(const Snapshot& snap,
+                                          const std::vector<std::size_t>& roots) {
+  std::unordered_multimap<Pid, std::size_t> children;
+  for (std::size_t i = 0; i < snap.processes.size(); ++i) {
+    children.emplace(snap.processes[i].ppid, i);
+  }
+  std::vector<std::size_t> out = roots;
+  std::unordered_set<std::size_t> seen(roots.begin(), roots.end());
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    auto [a, b] = children.equal_range(snap.processes[out[k]].id.pid);
+    for (auto it = a; it != b; ++it) {
+      if (seen.insert(it->second).second) out.push_back(it->second);
+    }
+  }
+  return out;
 }
 }  // namespace
 
-void Policy::evaluate_process_rule(std::size_t ri, const Snapshot& snap,
-                                   const std::vector<std::size_t>& members,
-                                   const Protection& prot, std::vector<Decision>& out) {
-  const Rule& r = (*rules_)[ri];
-  State& st = states_[ri];
-  std::unordered_map<ProcessId, Streak, ProcessIdHash> next;
-  std::vector<Trigger> triggers;
-  for (auto idx : members) {
-    const auto& p = snap.processes[idx];
-    auto prev = st.per_process.find(p.id);
-    Streak s = prev == st.per_process.end() ? Streak{} : prev->second;
-    s = step(r, s, p.cpu_percent, p.cpu_valid, p.rss_mb(), st);
-    if (s.cpu >= r.violations) {
-      triggers.push_back({idx, "cpu", p.cpu_percent, *r.cpu_percent, s.cpu});
-    } else if (s.mem >= r.violations) {
-      triggers.push_back({idx, "memory", p.rss_mb(), *r.memory_mb, s.mem});
-    }
-    next.emplace(p.id, s);
+// Cooldown and rate limit. Returns true (and fills d's verdict, or clears it when the hold
+// was already reported) when the action must wait.
+bool Policy::held_back(const Rule& r, std::size_t step, State& st, Seconds now, Decision& d) {
+  const auto& last = st.step_last_action[step];
+  const double cooldown = r.steps[step].cooldown;
+  if (cooldown > 0 && last && now - *last < cooldown) {
+    d.verdict = st.cooldown_reported[step] ? Verdict::kAct : Verdict::kCooldown;
+    st.cooldown_reported[step] = true;
+    return true;
   }
-  st.per_process.swap(next);
-  if (triggers.empty()) return;
-
-  const Seconds now = snap.time;
-  if (r.action == ActionKind::kRestart) {
-    const auto& t = triggers.front();
-    if (in_cooldown(r, st, now)) {
-      if (!st.cooldown_reported) {
-        auto d = make_decision(ri, r, t.metric, t.value, t.threshold, t.streak);
-        d.verdict = Verdict::kCooldown;
-        out.push_back(std::move(d));
-        st.cooldown_reported = true;
-      }
-      return;
+  if (r.max_actions > 0 && r.per_seconds > 0) {
+    while (!st.action_times.empty() && now - st.action_times.front() >= r.per_seconds) {
+      st.action_times.pop_front();
     }
-    auto d = make_decision(ri, r, t.metric, t.value, t.threshold, t.streak);
-    for (const auto& tr : triggers) {
-      d.targets.push_back(target_of(snap.processes[tr.index]));
-      st.per_process[snap.processes[tr.index].id] = Streak{};
+    if (st.action_times.size() >= static_cast<std::size_t>(r.max_actions)) {
+      d.verdict = st.rate_reported ? Verdict::kAct : Verdict::kRateLimited;
+      st.rate_reported = true;
+      return true;
     }
-    out.push_back(std::move(d));
-    mark_acted(st, now);
-    return;
+    st.rate_reported = false;
   }
-  for (const auto& t : triggers) {
-    const auto& p = snap.processes[t.index];
-    auto d = make_decision(ri, r, t.metric, t.value, t.threshold, t.streak);
-    if (r.action == ActionKind::kKill) {
-      if (auto why = prot.reason(p)) {
-        d.verdict = Verdict::kProtected;
-        d.skipped.emplace_back(target_of(p), *why);
-        st.per_process[p.id] = Streak{};
-        out.push_back(std::move(d));
-        continue;
-      }
-    }
-    if (in_cooldown(r, st, now)) {
-      if (!st.cooldown_reported) {
-        d.verdict = Verdict::kCooldown;
-        d.targets.push_back(target_of(p));
-        out.push_back(std::move(d));
-        st.cooldown_reported = true;
-      }
-      continue;
-    }
-    d.targets.push_back(target_of(p));
-    st.per_process[p.id] = Streak{};
-    out.push_back(std::move(d));
-    mark_acted(st, now);
-  }
+  return false;
 }
 
-void Policy::evaluate_group_rule(std::size_t ri, const Snapshot& snap,
-                                 const std::vector<std::size_t>& members,
-                                 const Protection& prot, std::vector<Decision>& out) {
-  const Rule& r = (*rules_)[ri];
-  State& st = states_[ri];
-  st.per_process.clear();
-  if (members.empty()) {
-    st.group = Streak{};
-    return;
-  }
-  double cpu = 0, mem = 0;
-  bool cpu_valid = false;
-  for (auto idx : members) {
-    const auto& p = snap.processes[idx];
-    if (p.cpu_valid) cpu += p.cpu_percent, cpu_valid = true;
-    mem += p.rss_mb();
-  }
-  st.group = step(r, st.group, cpu, cpu_valid, mem, st);
-  const bool by_cpu = st.group.cpu >= r.violations;
-  if (!by_cpu && st.group.mem < r.violations) return;
-
-  const Seconds now = snap.time;
-  auto d = by_cpu ? make_decision(ri, r, "cpu", cpu, *r.cpu_percent, st.group.cpu)
-                  : make_decision(ri, r, "memory", mem, *r.memory_mb, st.group.mem);
-  if (in_cooldown(r, st, now)) {
-    if (!st.cooldown_reported) {
-      d.verdict = Verdict::kCooldown;
-      out.push_back(std::move(d));
-      st.cooldown_reported = true;
-    }
-    return;
-  }
-  std::vector<std::size_t> eligible;
-  for (auto idx : members) {
-    const auto& p = snap.processes[idx];
-    auto why = r.action == ActionKind::kKill ? prot.reason(p) : std::nullopt;
-    if (why) {
-      d.skipped.emplace_back(target_of(p), *why);
-    } else {
-      eligible.push_back(idx);
-    }
-  }
-  if (r.target == Target::kHottest && eligible.size() > 1) {
+void Policy::fill_targets(const Rule& r, bool by_cpu, const std::vector<std::size_t>& members,
+                          const Snapshot& snap, const Protection& prot, Decision& d) const {
+  std::vector<std::size_t> chosen = members;
+  if (r.aggregate == Aggregate::kGroup && r.target == Target::kHottest && chosen.size() > 1) {
     auto key = [&](std::size_t i) {
       const auto& p = snap.processes[i];
       return by_cpu ? p.cpu_percent : p.rss_mb();
     };
-    auto hottest = *std::max_element(eligible.begin(), eligible.end(),
-                                     [&](auto a, auto b) { return key(a) < key(b); });
-    eligible.assign(1, hottest);
+    chosen.assign(1, *std::max_element(chosen.begin(), chosen.end(),
+                                       [&](auto a, auto b) { return key(a) < key(b); }));
   }
-  for (auto idx : eligible) d.targets.push_back(target_of(snap.processes[idx]));
-  st.group = Streak{};
-  if (r.action == ActionKind::kKill && d.targets.empty()) {
-    d.verdict = Verdict::kProtected;
+  if (r.scope == Scope::kTree && d.action.touches_processes()) {
+    chosen = with_descendants(snap, chosen);
+  }
+  for (auto idx : chosen) {
+    const auto& p = snap.processes[idx];
+    if (!p.alive() || p.kernel_thread) continue;
+    auto why = d.action.touches_processes() ? prot.reason(p) : std::nullopt;
+    if (why) {
+      d.skipped.emplace_back(target_of(p), *why);
+    } else {
+      d.targets.push_back(target_of(p));
+    }
+  }
+}
+
+void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
+                   const std::vector<std::size_t>& members, const Snapshot& snap,
+                   const Protection& prot, std::vector<Decision>& out) {
+  const Rule& r = (*rules_)[ri];
+  State& st = states_[ri];
+  Entity& e = st.entities[key];
+  e.steps.resize(r.steps.size());
+  bool any = false, any_cpu = false, any_mem = false;
+  for (std::size_t i = 0; i < r.steps.size(); ++i) {
+    const Step& s = r.steps[i];
+    const bool cpu_v = s.cpu_percent && m.cpu_valid && m.cpu > *s.cpu_percent;
+    const bool mem_v = s.memory_mb && m.mem > *s.memory_mb;
+    e.steps[i].cpu = cpu_v ? e.steps[i].cpu + 1 : 0;
+    e.steps[i].mem = mem_v ? e.steps[i].mem + 1 : 0;
+    any_cpu = any_cpu || cpu_v;
+    any_mem = any_mem || mem_v;
+  }
+  any = any_cpu || any_mem;
+  auto& c = st.counters;
+  c.checks++;
+  if (any) c.violating_checks++;
+  if (any_cpu) c.cpu_violations++, c.cpu_since_action++;
+  if (any_mem) c.memory_violations++, c.memory_since_action++;
+
+  if (!any) {
+    e.calm++;
+    if (e.calm >= r.steps.front().violations) {
+      e.highest_tried = -1;  // calmed down: the ladder starts again from the bottom
+      if (e.holds && r.restore) {
+        Decision d;
+        d.rule_index = ri;
+        d.rule = r.name;
+        d.verdict = Verdict::kRelease;
+        d.entity = key;
+        d.streak = e.calm;
+        for (auto idx : members) d.targets.push_back(target_of(snap.processes[idx]));
+        out.push_back(std::move(d));
+        e.holds = false;
+      }
+    }
+    return;
+  }
+  e.calm = 0;
+  // The highest step that is due and allowed (its predecessor has acted).
+  for (std::size_t i = r.steps.size(); i-- > 0;) {
+    const Step& s = r.steps[i];
+    if (static_cast<int>(i) > e.highest_tried + 1) continue;
+    const bool by_cpu = e.steps[i].cpu >= s.violations;
+    if (!by_cpu && e.steps[i].mem < s.violations) continue;
+    const auto& last = st.step_last_action[i];
+    if (s.action.kind == ActionKind::kRestart && last && *last == snap.time) {
+      e.steps[i] = Streak{};  // another process of the rule restarted the unit this scan
+      return;
+    }
+    Decision d;
+    d.rule_index = ri;
+    d.rule = r.name;
+    d.step = i;
+    d.action = s.action;
+    d.entity = key;
+    d.metric = by_cpu ? "cpu" : "memory";
+    d.value = by_cpu ? m.cpu : m.mem;
+    d.threshold = by_cpu ? *s.cpu_percent : *s.memory_mb;
+    d.streak = by_cpu ? e.steps[i].cpu : e.steps[i].mem;
+    const Seconds now = snap.time;
+    if (held_back(r, i, st, now, d)) {
+      if (d.verdict != Verdict::kAct) {
+        fill_targets(r, by_cpu, members, snap, prot, d);
+        out.push_back(std::move(d));
+      }
+      return;
+    }
+    fill_targets(r, by_cpu, members, snap, prot, d);
+    e.steps[i] = Streak{};
+    if (d.action.touches_processes() && d.targets.empty()) {
+      d.verdict = Verdict::kProtected;
+      out.push_back(std::move(d));
+      return;
+    }
+    st.step_last_action[i] = now;
+    st.cooldown_reported[i] = false;
+    st.action_times.push_back(now);
+    c.actions++;
+    c.cpu_since_action = 0;
+    c.memory_since_action = 0;
+    e.highest_tried = std::max(e.highest_tried, static_cast<int>(i));
+    if (d.action.lasting()) e.holds = true;
     out.push_back(std::move(d));
     return;
   }
-  out.push_back(std::move(d));
-  mark_acted(st, now);
 }
 
 std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classification& cls,
@@ -229,7 +228,8 @@ std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classificatio
   std::vector<Decision> out;
   for (std::size_t ri = 0; ri < rules_->size(); ++ri) {
     const Rule& r = (*rules_)[ri];
-    auto& c = states_[ri].counters;
+    State& st = states_[ri];
+    auto& c = st.counters;
     const auto& members = cls.members[ri];
     c.processes = members.size();
     c.cpu_percent = 0;
@@ -240,9 +240,41 @@ std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classificatio
     }
     if (!r.enabled) continue;
     if (r.aggregate == Aggregate::kGroup) {
-      evaluate_group_rule(ri, snap, members, protection, out);
-    } else {
-      evaluate_process_rule(ri, snap, members, protection, out);
+      if (members.empty()) {
+        st.entities.erase(kGroupEntity);
+        continue;
+      }
+      Measure m;
+      for (auto idx : members) {
+        const auto& p = snap.processes[idx];
+        if (p.cpu_valid) m.cpu += p.cpu_percent, m.cpu_valid = true;
+        m.mem += p.rss_mb();
+      }
+      judge(ri, kGroupEntity, m, members, snap, protection, out);
+      continue;
+    }
+    std::unordered_set<ProcessId, ProcessIdHash> present;
+    for (auto idx : members) {
+      const auto& p = snap.processes[idx];
+      present.insert(p.id);
+      judge(ri, p.id, Measure{p.cpu_percent, p.cpu_valid, p.rss_mb()}, {idx}, snap,
+            protection, out);
+    }
+    // Processes that left the rule (exited, or exec'd into something else).
+    for (auto it = st.entities.begin(); it != st.entities.end();) {
+      if (present.count(it->first) != 0U) {
+        ++it;
+        continue;
+      }
+      if (it->second.holds && r.restore) {
+        Decision d;
+        d.rule_index = ri;
+        d.rule = r.name;
+        d.verdict = Verdict::kRelease;
+        d.entity = it->first;
+        out.push_back(std::move(d));
+      }
+      it = st.entities.erase(it);
     }
   }
   return out;

@@ -1,8 +1,9 @@
-// Policy: per-rule violation counters, cooldowns and the decisions they lead to. Pure: it reads
-// a snapshot and returns decisions; it never signals anything.
+// Policy: per-rule ladders of violation counters, cooldowns, rate limits, and the decisions
+// they lead to. Pure: it reads a snapshot and returns decisions; it never touches a process.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -16,9 +17,11 @@
 namespace freezr::engine {
 
 enum class Verdict {
-  kAct,        // carry the action out
-  kProtected,  // every target is protected; nothing is done
-  kCooldown,   // the rule acted less than `cooldown` seconds ago; reported once per cooldown
+  kAct,          // carry the action out
+  kProtected,    // every target is protected; nothing is done
+  kCooldown,     // the step acted less than its cooldown ago; reported once per cooldown
+  kRateLimited,  // the rule used up its max_actions; reported once per window
+  kRelease,      // the rule no longer applies to the entity: undo its renice/throttle
 };
 const char* to_string(Verdict v);
 
@@ -29,18 +32,23 @@ struct TargetInfo {
   double rss_mb = 0;
 };
 
+// The entity a rule judges: one process, or (for group rules) the whole group, whose
+// ProcessId is {0, 0}.
+inline constexpr ProcessId kGroupEntity{0, 0};
+
 struct Decision {
   std::size_t rule_index = 0;
   std::string rule;
-  ActionKind action = ActionKind::kLog;
+  std::size_t step = 0;    // index into the rule's steps
+  Action action;
   Verdict verdict = Verdict::kAct;
+  ProcessId entity;        // the process judged, or kGroupEntity
   std::string metric;      // "cpu" or "memory"
   double value = 0;        // measured (CPU % of one core, or MiB)
   double threshold = 0;
   int streak = 0;          // consecutive violating scans
-  std::vector<TargetInfo> targets;  // processes to act on (kill/log) or that caused it (restart)
+  std::vector<TargetInfo> targets;  // processes to act on, or that caused a restart
   std::vector<std::pair<TargetInfo, std::string>> skipped;  // protected processes and why
-  std::string service;     // for restart
 
   // One-line human reason, e.g. "cpu 95.2% > 80% for 3 scans".
   [[nodiscard]] std::string reason() const;
@@ -48,7 +56,7 @@ struct Decision {
 
 struct RuleCounters {
   std::uint64_t checks = 0;            // process-checks (group-checks for group rules)
-  std::uint64_t violating_checks = 0;  // checks where any threshold was exceeded
+  std::uint64_t violating_checks = 0;  // checks where any step's threshold was exceeded
   std::uint64_t cpu_violations = 0;
   std::uint64_t memory_violations = 0;
   std::uint64_t cpu_since_action = 0;
@@ -64,9 +72,8 @@ class Policy {
  public:
   explicit Policy(const std::vector<Rule>* rules);
 
-  // Swaps in a new rule list. State (counters, streaks, cooldown) of rules that are unchanged
-  // (same name and settings) survives; changed and new rules start afresh. rules must outlive
-  // the policy.
+  // Swaps in a new rule list. State of rules that are unchanged (same name and settings)
+  // survives; changed and new rules start afresh. rules must outlive the policy.
   void reset(const std::vector<Rule>* rules);
 
   std::vector<Decision> evaluate(const Snapshot& snap, const Classification& cls,
@@ -83,30 +90,32 @@ class Policy {
     int cpu = 0;
     int mem = 0;
   };
+  struct Entity {
+    std::vector<Streak> steps;
+    int calm = 0;           // consecutive scans without any violation
+    int highest_tried = -1; // highest step that has acted
+    bool holds = false;     // a lasting action (renice/throttle) is in force
+  };
   struct State {
-    std::unordered_map<ProcessId, Streak, ProcessIdHash> per_process;
-    Streak group;
-    std::optional<Seconds> last_action;
-    bool cooldown_reported = false;
+    std::unordered_map<ProcessId, Entity, ProcessIdHash> entities;
+    std::vector<std::optional<Seconds>> step_last_action;
+    std::vector<bool> cooldown_reported;
+    std::deque<Seconds> action_times;
+    bool rate_reported = false;
     RuleCounters counters;
   };
-  struct Trigger {
-    std::size_t index;  // into snapshot processes
-    const char* metric;
-    double value;
-    double threshold;
-    int streak;
+  struct Measure {
+    double cpu = 0;
+    bool cpu_valid = false;
+    double mem = 0;
   };
 
-  Streak step(const Rule& r, Streak s, double cpu, bool cpu_valid, double mem, State& st);
-  void evaluate_process_rule(std::size_t ri, const Snapshot& snap,
-                             const std::vector<std::size_t>& members, const Protection& prot,
-                             std::vector<Decision>& out);
-  void evaluate_group_rule(std::size_t ri, const Snapshot& snap,
-                           const std::vector<std::size_t>& members, const Protection& prot,
-                           std::vector<Decision>& out);
-  bool in_cooldown(const Rule& r, const State& st, Seconds now) const;
-  void mark_acted(State& st, Seconds now);
+  void judge(std::size_t ri, const ProcessId& key, const Measure& m,
+             const std::vector<std::size_t>& members, const Snapshot& snap,
+             const Protection& prot, std::vector<Decision>& out);
+  void fill_targets(const Rule& r, bool by_cpu, const std::vector<std::size_t>& members,
+                    const Snapshot& snap, const Protection& prot, Decision& d) const;
+  bool held_back(const Rule& r, std::size_t step, State& st, Seconds now, Decision& d);
 
   const std::vector<Rule>* rules_;
   std::vector<State> states_;

@@ -10,35 +10,75 @@
 
 namespace freezr::engine {
 
-enum class ActionKind { kLog, kKill, kRestart };
+enum class ActionKind { kLog, kRenice, kThrottle, kFreeze, kKill, kRestart };
 enum class Aggregate { kProcess, kGroup };
-// Which processes of a group a kill hits.
+// Which processes of a group an action hits.
 enum class Target { kAll, kHottest };
+// Whether an action on a process also hits its descendants.
+enum class Scope { kProcess, kTree };
 
 const char* to_string(ActionKind a);
 const char* to_string(Aggregate a);
 const char* to_string(Target t);
+const char* to_string(Scope s);
+
+// I/O priority for renice: class 1 realtime, 2 best-effort, 3 idle (ioprio_set(2)).
+struct IoPriority {
+  int io_class = 2;
+  int level = 4;  // 0 (highest) .. 7, for best-effort
+  auto operator<=>(const IoPriority&) const = default;
+};
+
+struct Action {
+  ActionKind kind = ActionKind::kLog;
+  std::optional<int> nice;               // renice: -20..19
+  std::optional<IoPriority> ionice;      // renice
+  double cpu_limit = 0;                  // throttle: percent of one core
+  double duration = 5;                   // freeze: seconds
+  std::string service;                   // restart: systemd unit with its suffix
+
+  // Renice and throttle hold until the rule no longer applies; freeze undoes itself by timer.
+  [[nodiscard]] bool lasting() const {
+    return kind == ActionKind::kRenice || kind == ActionKind::kThrottle;
+  }
+  // Whether the action signals or changes processes (and so honours the protected list).
+  [[nodiscard]] bool touches_processes() const {
+    return kind != ActionKind::kLog && kind != ActionKind::kRestart;
+  }
+  bool operator==(const Action&) const = default;
+};
+
+// One rung of a ladder: thresholds, how long they must hold, and what to do.
+struct Step {
+  std::optional<double> cpu_percent;  // percent of one core; violated when strictly above
+  std::optional<double> memory_mb;    // resident set, MiB; violated when strictly above
+  int violations = 3;                 // consecutive violating scans before acting
+  Action action;
+  double cooldown = 0;  // seconds between two actions of this step (rule-wide)
+  bool operator==(const Step&) const = default;
+};
 
 // All given criteria must hold; at least one is given.
 struct Match {
-  std::vector<std::string> comm;       // exact process names (15-char kernel comm)
-  std::vector<std::string> exe;        // basenames, or absolute paths when containing '/'
-  std::optional<Regex> cmdline;        // searched in the space-joined command line
-  std::vector<std::string> user;       // names as written in the config
-  std::vector<std::uint32_t> uids;     // the same users, resolved
+  std::vector<std::string> comm;    // exact process names (15-char kernel comm)
+  std::vector<std::string> exe;     // basenames, or absolute paths when containing '/'
+  std::optional<Regex> cmdline;     // searched in the space-joined command line
+  std::vector<std::string> user;    // names as written in the config
+  std::vector<std::uint32_t> uids;  // the same users, resolved
 };
 
 struct Rule {
   std::string name;
   Match match;
-  std::optional<double> cpu_percent;  // percent of one core; violated when strictly above
-  std::optional<double> memory_mb;    // resident set, MiB; violated when strictly above
-  int violations = 3;                 // consecutive violating scans before acting
+  // At least one step. A rule written with single-action keys has exactly one; a ladder
+  // (`steps = [...]`) escalates: step i+1 may act only after step i has acted.
+  std::vector<Step> steps;
   Aggregate aggregate = Aggregate::kProcess;
   Target target = Target::kAll;
-  ActionKind action = ActionKind::kLog;
-  std::string service;    // systemd unit for kRestart, with its suffix
-  double cooldown = 0;    // seconds between two actions of this rule
+  Scope scope = Scope::kProcess;
+  bool restore = true;     // undo renice/throttle when the rule no longer applies
+  int max_actions = 0;     // rate limit: at most this many actions ...
+  double per_seconds = 0;  // ... per this many seconds (0: no limit)
   bool enabled = true;
 };
 

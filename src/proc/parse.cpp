@@ -195,4 +195,67 @@ Result<Pressure> parse_pressure(std::string_view text) {
   return out;
 }
 
+namespace {
+std::string unescape_octal(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' &&
+        s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' &&
+        s[i + 3] <= '7') {
+      out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
+      i += 3;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+}  // namespace
+
+std::vector<Mount> parse_mountinfo(std::string_view text) {
+  std::vector<Mount> out;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const auto line = text.substr(pos, end - pos);
+    pos = end + 1;
+    const auto sep = line.find(" - ");
+    if (sep == std::string_view::npos) continue;
+    const auto left = split_ws(line.substr(0, sep), 6);
+    const auto right = split_ws(line.substr(sep + 3), 3);
+    if (left.size() < 5 || right.size() < 3) continue;
+    out.push_back(Mount{unescape_octal(left[3]), unescape_octal(left[4]), std::string(right[0]),
+                        std::string(right[2])});
+  }
+  return out;
+}
+
+std::optional<std::string> parse_cgroup_path(std::string_view text, std::string_view controller) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const auto line = text.substr(pos, end - pos);
+    pos = end + 1;
+    const auto c1 = line.find(':');
+    const auto c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
+    if (c2 == std::string_view::npos) continue;
+    const auto controllers = line.substr(c1 + 1, c2 - c1 - 1);
+    const auto path = line.substr(c2 + 1);
+    if (controller.empty()) {
+      if (line.substr(0, c1) == "0" && controllers.empty()) return std::string(path);
+      continue;
+    }
+    std::size_t p = 0;
+    while (p <= controllers.size()) {
+      auto comma = controllers.find(',', p);
+      if (comma == std::string_view::npos) comma = controllers.size();
+      if (controllers.substr(p, comma - p) == controller) return std::string(path);
+      p = comma + 1;
+    }
+  }
+  return std::nullopt;
+}
+
 }  // namespace freezr::proc

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/result.h"
 #include "core/types.h"
@@ -80,5 +81,21 @@ struct Pressure {
   std::optional<PressureLine> full;
 };
 Result<Pressure> parse_pressure(std::string_view text);
+
+// One line of /proc/self/mountinfo:
+// 40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+struct Mount {
+  std::string root;         // field 4: the mount's root within its filesystem
+  std::string mount_point;  // field 5
+  std::string fstype;       // after " - "
+  std::string super_options;
+};
+// Lines that do not parse are skipped. Octal escapes (\040) in paths are decoded.
+std::vector<Mount> parse_mountinfo(std::string_view text);
+
+// The cgroup path of a process from /proc/PID/cgroup: the v2 line ("0::/user.slice/x") when
+// controller is empty, else the v1 line whose controller list contains it
+// ("4:cpu,cpuacct:/x"). nullopt when there is no such line.
+std::optional<std::string> parse_cgroup_path(std::string_view text, std::string_view controller);
 
 }  // namespace freezr::proc

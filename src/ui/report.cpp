@@ -24,19 +24,50 @@ std::string boxed_title(const std::string& title) {
                      title, std::string(static_cast<std::size_t>(pad - left), ' '), kBottom);
 }
 
+std::string action_text(const engine::Action& a) {
+  switch (a.kind) {
+    case engine::ActionKind::kLog: return "log";
+    case engine::ActionKind::kRenice: {
+      std::string s = "renice";
+      if (a.nice) s += fmt::format(" to {}", *a.nice);
+      if (a.ionice) s += a.ionice->io_class == 3 ? ", ionice idle" : ", ionice lowered";
+      return s;
+    }
+    case engine::ActionKind::kThrottle: return fmt::format("throttle to {:g}% of a core", a.cpu_limit);
+    case engine::ActionKind::kFreeze: return fmt::format("freeze {:g}s", a.duration);
+    case engine::ActionKind::kKill: return "kill";
+    case engine::ActionKind::kRestart: return "restart " + a.service;
+  }
+  return "?";
+}
+
+std::string step_text(const engine::Step& s, bool short_form) {
+  std::string out;
+  if (s.cpu_percent) out += fmt::format("CPU {:.1f}%", *s.cpu_percent);
+  if (s.memory_mb) out += fmt::format("{}Memory {:.0f}MB", s.cpu_percent ? ", " : "", *s.memory_mb);
+  out += short_form ? fmt::format(" ×{}", s.violations)
+                    : fmt::format(" (max {} violations", s.violations);
+  return out;
+}
+
 std::string rule_line(const engine::Rule& r) {
   std::string s = fmt::format("   └─ {}:", r.name);
-  if (r.cpu_percent) s += fmt::format(" CPU {:.1f}%", *r.cpu_percent);
-  if (r.memory_mb) s += fmt::format("{} Memory {:.0f}MB", r.cpu_percent ? "," : "", *r.memory_mb);
-  s += fmt::format(" (max {} violations", r.violations);
-  if (r.aggregate == engine::Aggregate::kGroup) s += ", summed over the group";
-  s += ")";
-  switch (r.action) {
-    case engine::ActionKind::kLog: s += " → log"; break;
-    case engine::ActionKind::kKill: s += " → kill"; break;
-    case engine::ActionKind::kRestart: s += " → restart " + r.service; break;
+  const bool group = r.aggregate == engine::Aggregate::kGroup;
+  if (r.steps.size() == 1) {
+    const auto& st = r.steps[0];
+    s += " " + step_text(st, false);
+    if (group) s += ", summed over the group";
+    s += ") → " + action_text(st.action);
+    if (st.cooldown > 0) s += fmt::format(", cooldown {}", format_duration(st.cooldown));
+  } else {
+    s += group ? " ladder over the group:" : " ladder:";
+    for (std::size_t i = 0; i < r.steps.size(); ++i) {
+      s += (i ? "; " : " ") + step_text(r.steps[i], true) + " → " + action_text(r.steps[i].action);
+    }
   }
-  if (r.cooldown > 0) s += fmt::format(", cooldown {}", format_duration(r.cooldown));
+  if (r.max_actions > 0) {
+    s += fmt::format(", at most {} actions per {}", r.max_actions, format_duration(r.per_seconds));
+  }
   if (!r.enabled) s += " [disabled]";
   return s + "\n";
 }
@@ -69,6 +100,8 @@ std::string statistics_block(const Totals& t) {
                      t.memory_since_action);
   out += fmt::format("🔄 Restarts: {}\n", t.restarts);
   out += fmt::format("🔪 Kills: {}\n", t.kills);
+  out += fmt::format("🧊 Freezes: {}, Throttles: {}, Renices: {}\n", t.freezes, t.throttles,
+                     t.renices);
   if (t.failed_actions > 0) out += fmt::format("❌ Failed actions: {}\n", t.failed_actions);
   out += fmt::format("📉 Violation rate: {:.2f}% ({} of {} process checks)\n", violation_rate(t),
                      t.violating_checks, t.process_checks);

@@ -30,6 +30,9 @@ struct Totals {
   std::uint64_t memory_since_action = 0;
   std::uint64_t restarts = 0;
   std::uint64_t kills = 0;
+  std::uint64_t freezes = 0;
+  std::uint64_t throttles = 0;
+  std::uint64_t renices = 0;
   std::uint64_t failed_actions = 0;
   std::optional<proc::LoadAvg> load;
   std::optional<proc::MemInfo> memory;

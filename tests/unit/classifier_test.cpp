@@ -14,7 +14,9 @@ Rule rule(const std::string& name, Match m) {
   Rule r;
   r.name = name;
   r.match = std::move(m);
-  r.cpu_percent = 50;
+  Step st;
+  st.cpu_percent = 50;
+  r.steps = {st};
   return r;
 }
 

@@ -36,16 +36,16 @@ TEST(DefaultConfig, ReproducesTheSeed) {
   ASSERT_EQ(c.rules.size(), 2U);
   const auto& kesl = c.rules[0];
   EXPECT_EQ(kesl.name, "kesl");
-  EXPECT_DOUBLE_EQ(*kesl.cpu_percent, 30.0);
-  EXPECT_DOUBLE_EQ(*kesl.memory_mb, 600.0);
-  EXPECT_EQ(kesl.violations, 3);
-  EXPECT_EQ(kesl.action, engine::ActionKind::kRestart);
-  EXPECT_EQ(kesl.service, "kesl.service");
-  EXPECT_DOUBLE_EQ(kesl.cooldown, 100.0);
+  EXPECT_DOUBLE_EQ(*kesl.steps[0].cpu_percent, 30.0);
+  EXPECT_DOUBLE_EQ(*kesl.steps[0].memory_mb, 600.0);
+  EXPECT_EQ(kesl.steps[0].violations, 3);
+  EXPECT_EQ(kesl.steps[0].action.kind, engine::ActionKind::kRestart);
+  EXPECT_EQ(kesl.steps[0].action.service, "kesl.service");
+  EXPECT_DOUBLE_EQ(kesl.steps[0].cooldown, 100.0);
   const auto& node = c.rules[1];
   EXPECT_EQ(node.name, "node");
-  EXPECT_DOUBLE_EQ(*node.cpu_percent, 80.0);
-  EXPECT_EQ(node.action, engine::ActionKind::kKill);
+  EXPECT_DOUBLE_EQ(*node.steps[0].cpu_percent, 80.0);
+  EXPECT_EQ(node.steps[0].action.kind, engine::ActionKind::kKill);
   EXPECT_EQ(node.match.exe, (std::vector<std::string>{"node", "nodejs"}));
 }
 
@@ -80,10 +80,10 @@ enabled = false
   EXPECT_EQ(r.match.comm.size(), 2U);
   EXPECT_TRUE(r.match.cmdline->search("axxy"));
   EXPECT_EQ(r.match.uids, (std::vector<std::uint32_t>{0}));
-  EXPECT_EQ(r.violations, 5);
+  EXPECT_EQ(r.steps[0].violations, 5);
   EXPECT_EQ(r.aggregate, engine::Aggregate::kGroup);
   EXPECT_EQ(r.target, engine::Target::kHottest);
-  EXPECT_DOUBLE_EQ(r.cooldown, 30.0);
+  EXPECT_DOUBLE_EQ(r.steps[0].cooldown, 30.0);
   EXPECT_FALSE(r.enabled);
 }
 
@@ -91,7 +91,7 @@ TEST(Config, ServiceGetsItsSuffix) {
   const auto c = parse_config(
       "[[rule]]\nname='k'\nmatch={comm=['k']}\ncpu_percent=1\naction='restart'\nservice='kesl'\n",
       "t");
-  EXPECT_EQ(c.rules[0].service, "kesl.service");
+  EXPECT_EQ(c.rules[0].steps[0].action.service, "kesl.service");
 }
 
 TEST(ConfigErrors, SyntaxErrorHasLineAndColumn) {
@@ -188,26 +188,115 @@ TEST(LegacyConfig, RustFormatIsTranslatedIntoRules) {
   EXPECT_EQ(c.logging.dir, "./logs");
   ASSERT_EQ(c.rules.size(), 2U);
   EXPECT_EQ(c.rules[0].name, "kesl");
-  EXPECT_DOUBLE_EQ(*c.rules[0].cpu_percent, 25.0);
-  EXPECT_DOUBLE_EQ(*c.rules[0].memory_mb, 500.0);
-  EXPECT_EQ(c.rules[0].violations, 4);
-  EXPECT_EQ(c.rules[0].service, "kesl.service");
-  EXPECT_DOUBLE_EQ(c.rules[0].cooldown, 120.0);  // min_restart_interval_secs is honoured
-  EXPECT_EQ(c.rules[1].action, engine::ActionKind::kKill);
-  EXPECT_DOUBLE_EQ(*c.rules[1].cpu_percent, 70.0);
+  EXPECT_DOUBLE_EQ(*c.rules[0].steps[0].cpu_percent, 25.0);
+  EXPECT_DOUBLE_EQ(*c.rules[0].steps[0].memory_mb, 500.0);
+  EXPECT_EQ(c.rules[0].steps[0].violations, 4);
+  EXPECT_EQ(c.rules[0].steps[0].action.service, "kesl.service");
+  EXPECT_DOUBLE_EQ(c.rules[0].steps[0].cooldown, 120.0);  // min_restart_interval_secs is honoured
+  EXPECT_EQ(c.rules[1].steps[0].action.kind, engine::ActionKind::kKill);
+  EXPECT_DOUBLE_EQ(*c.rules[1].steps[0].cpu_percent, 70.0);
   EXPECT_FALSE(c.notes.empty());
 }
 
 TEST(LegacyConfig, DisabledAndNoAutoKillAreHonoured) {
   const auto c = parse_config("[kesl]\nenabled = false\n[node]\nauto_kill = false\n", "old");
   EXPECT_FALSE(c.rules[0].enabled);
-  EXPECT_EQ(c.rules[1].action, engine::ActionKind::kLog);
+  EXPECT_EQ(c.rules[1].steps[0].action.kind, engine::ActionKind::kLog);
 }
 
 TEST(LegacyConfig, ValidatedLikeTheRest) {
   expect_error("[kesl]\ncpu_threshold = 150\n", 2, 17, "between 0 and 100");
   expect_error("[node]\ncpu_treshold = 50\n", 2, 1, "unknown key 'cpu_treshold'");
-  expect_error("[snap]\ncpu_threshold = 300\n", 1, 1, "[snap] of the Rust FreezR format is not supported yet");
+  expect_error("[memory_pressure]\nenabled = true\n", 1, 1,
+               "[memory_pressure] of the Rust FreezR format is not supported yet");
+  expect_error("[firefox]\ncpu_threshold_freeze = 90\ncpu_threshold_kill = 80\n", 1, 1,
+               "cpu_threshold_kill must be above cpu_threshold_freeze");
+  expect_error("[snap]\naction = \"explode\"\n", 2, 10, "must be one of");
+}
+
+TEST(LegacyConfig, SnapAndTwoTierSectionsBecomeLadders) {
+  const auto c = parse_config(R"(
+[snap]
+cpu_threshold = 250.0
+action = "nice"
+nice_level = 12
+max_violations = 2
+[firefox]
+cpu_threshold_freeze = 70.0
+cpu_threshold_kill = 90.0
+freeze_duration_secs = 4
+max_violations_freeze = 2
+max_violations_kill = 3
+[telegram]
+enabled = false
+)",
+                              "old.toml");
+  ASSERT_EQ(c.rules.size(), 3U);
+  const auto& snap = c.rules[0];
+  ASSERT_EQ(snap.steps.size(), 1U);
+  EXPECT_EQ(snap.steps[0].action.kind, engine::ActionKind::kRenice);
+  EXPECT_EQ(snap.steps[0].action.nice, 12);
+  EXPECT_EQ(snap.steps[0].violations, 2);
+  const auto& ff = c.rules[1];
+  EXPECT_EQ(ff.name, "firefox");
+  ASSERT_EQ(ff.steps.size(), 2U);
+  EXPECT_EQ(ff.steps[0].action.kind, engine::ActionKind::kFreeze);
+  EXPECT_DOUBLE_EQ(ff.steps[0].action.duration, 4.0);
+  EXPECT_DOUBLE_EQ(*ff.steps[0].cpu_percent, 70.0);
+  EXPECT_EQ(ff.steps[1].action.kind, engine::ActionKind::kKill);
+  EXPECT_EQ(ff.steps[1].violations, 3);
+  EXPECT_FALSE(c.rules[2].enabled);
+  // The translation renders as FreezR rules and reads back the same.
+  const auto again = parse_config(render_config(c), "converted.toml");
+  ASSERT_EQ(again.rules.size(), 3U);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_TRUE(engine::same_rule(again.rules[i], c.rules[i]));
+}
+
+TEST(Config, LadderStepsAndActionParameters) {
+  const auto c = parse_config(R"(
+[[rule]]
+name = "browser"
+match = { comm = ["browser"] }
+aggregate = "group"
+target = "hottest"
+scope = "tree"
+max_actions = 4
+per_minutes = 10
+steps = [
+  { cpu_percent = 60, violations = 2, action = "renice", nice = 10, ionice = "idle" },
+  { cpu_percent = 80, violations = 3, action = "freeze", duration = 5, cooldown = 30 },
+  { cpu_percent = 80, violations = 3, action = "throttle", cpu_limit = 50 },
+  { cpu_percent = 95, memory_mb = 4096, violations = 3, action = "kill" },
+]
+)",
+                              "t");
+  const auto& r = c.rules[0];
+  ASSERT_EQ(r.steps.size(), 4U);
+  EXPECT_EQ(r.steps[0].action.nice, 10);
+  EXPECT_EQ(r.steps[0].action.ionice->io_class, 3);
+  EXPECT_DOUBLE_EQ(r.steps[1].action.duration, 5.0);
+  EXPECT_DOUBLE_EQ(r.steps[1].cooldown, 30.0);
+  EXPECT_DOUBLE_EQ(r.steps[2].action.cpu_limit, 50.0);
+  EXPECT_EQ(r.scope, engine::Scope::kTree);
+  EXPECT_EQ(r.max_actions, 4);
+  EXPECT_DOUBLE_EQ(r.per_seconds, 600.0);
+  EXPECT_TRUE(engine::same_rule(parse_config(render_config(c), "t2").rules[0], r));
+}
+
+TEST(ConfigErrors, ActionParameters) {
+  const std::string head = "[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=5\n";
+  expect_error(head + "action='renice'\n", 1, 1, "needs nice, ionice or both");
+  expect_error(head + "action='renice'\nnice=25\n", 6, 6, "between -20 and 19");
+  expect_error(head + "action='renice'\nionice='lazy'\n", 6, 8, "must be \"idle\"");
+  expect_error(head + "action='throttle'\n", 1, 1, "needs cpu_limit");
+  expect_error(head + "action='kill'\nduration=5\n", 6, 10, "only used with action = \"freeze\"");
+  expect_error(head + "action='freeze'\nduration=0\n", 6, 10, "between 0.1");
+  expect_error(head + "max_actions=3\n", 1, 1, "max_actions and per_minutes go together");
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\nsteps=[]\n", 4, 7, "non-empty list");
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=5\nsteps=[{cpu_percent=1}]\n",
+               4, 13, "belongs inside each of the steps");
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\nsteps=[{cpu_percent=1, nope=2}]\n", 4,
+               24, "unknown key 'nope'");
 }
 
 TEST(LegacyConfig, ConvertOutputParsesToTheSameRules) {
@@ -218,12 +307,12 @@ TEST(LegacyConfig, ConvertOutputParsesToTheSameRules) {
   ASSERT_EQ(again.rules.size(), c.rules.size());
   for (std::size_t i = 0; i < c.rules.size(); ++i) {
     EXPECT_EQ(again.rules[i].name, c.rules[i].name);
-    EXPECT_EQ(again.rules[i].cpu_percent, c.rules[i].cpu_percent);
-    EXPECT_EQ(again.rules[i].memory_mb, c.rules[i].memory_mb);
-    EXPECT_EQ(again.rules[i].violations, c.rules[i].violations);
-    EXPECT_EQ(again.rules[i].action, c.rules[i].action);
-    EXPECT_EQ(again.rules[i].service, c.rules[i].service);
-    EXPECT_EQ(again.rules[i].cooldown, c.rules[i].cooldown);
+    EXPECT_EQ(again.rules[i].steps[0].cpu_percent, c.rules[i].steps[0].cpu_percent);
+    EXPECT_EQ(again.rules[i].steps[0].memory_mb, c.rules[i].steps[0].memory_mb);
+    EXPECT_EQ(again.rules[i].steps[0].violations, c.rules[i].steps[0].violations);
+    EXPECT_EQ(again.rules[i].steps[0].action.kind, c.rules[i].steps[0].action.kind);
+    EXPECT_EQ(again.rules[i].steps[0].action.service, c.rules[i].steps[0].action.service);
+    EXPECT_EQ(again.rules[i].steps[0].cooldown, c.rules[i].steps[0].cooldown);
     EXPECT_EQ(again.rules[i].match.exe, c.rules[i].match.exe);
   }
   EXPECT_DOUBLE_EQ(again.monitor.interval, 5.0);

@@ -12,13 +12,21 @@ using testing::snap;
 
 constexpr Pid kSelf = 500;
 
+Step step(ActionKind kind, std::optional<double> cpu, int violations,
+          std::optional<double> mem = std::nullopt) {
+  Step s;
+  s.cpu_percent = cpu;
+  s.memory_mb = mem;
+  s.violations = violations;
+  s.action.kind = kind;
+  return s;
+}
+
 Rule kill_rule(const std::string& comm, double cpu, int violations = 3) {
   Rule r;
   r.name = comm;
   r.match.comm = {comm};
-  r.cpu_percent = cpu;
-  r.violations = violations;
-  r.action = ActionKind::kKill;
+  r.steps = {step(ActionKind::kKill, cpu, violations)};
   return r;
 }
 
@@ -53,7 +61,7 @@ TEST(Policy, ActsOnlyAfterTheConfiguredConsecutiveViolations) {
   auto d = run.tick(snap(3, {proc(10, "hog", 96, 10)}));
   ASSERT_EQ(d.size(), 1U);
   EXPECT_EQ(d[0].verdict, Verdict::kAct);
-  EXPECT_EQ(d[0].action, ActionKind::kKill);
+  EXPECT_EQ(d[0].action.kind, ActionKind::kKill);
   ASSERT_EQ(d[0].targets.size(), 1U);
   EXPECT_EQ(d[0].targets[0].id.pid, 10);
   EXPECT_EQ(d[0].metric, "cpu");
@@ -88,7 +96,7 @@ TEST(Policy, CpuOfAFirstSampleIsNotAViolation) {
 
 TEST(Policy, MemoryAndCpuCountSeparately) {
   Rule r = kill_rule("hog", 80, 2);
-  r.memory_mb = 100;
+  r.steps[0].memory_mb = 100;
   PolicyRun run({r});
   run.tick(snap(1, {proc(10, "hog", 95, 50)}));
   EXPECT_TRUE(run.tick(snap(2, {proc(10, "hog", 10, 150)})).empty());  // cpu reset, mem 1
@@ -138,7 +146,7 @@ TEST(Policy, GroupTargetHottestPicksOne) {
 
 TEST(Policy, CooldownHoldsBackTheNextActionAndIsReportedOnce) {
   Rule r = kill_rule("hog", 80, 1);
-  r.cooldown = 10;
+  r.steps[0].cooldown = 10;
   PolicyRun run({r});
   EXPECT_EQ(run.tick(snap(100, {proc(10, "hog", 95, 1)}))[0].verdict, Verdict::kAct);
   auto d = run.tick(snap(101, {proc(11, "hog", 95, 1)}));
@@ -155,18 +163,16 @@ TEST(Policy, RestartIsOneDecisionForTheRuleAndRespectsCooldown) {
   Rule r;
   r.name = "kesl";
   r.match.comm = {"kesl"};
-  r.cpu_percent = 30;
-  r.violations = 2;
-  r.action = ActionKind::kRestart;
-  r.service = "kesl.service";
-  r.cooldown = 100;
+  r.steps = {step(ActionKind::kRestart, 30, 2)};
+  r.steps[0].action.service = "kesl.service";
+  r.steps[0].cooldown = 100;
   PolicyRun run({r});
   auto two = [](Seconds t) { return snap(t, {proc(1, "kesl", 50, 1), proc(2, "kesl", 60, 1)}); };
   EXPECT_TRUE(run.tick(two(0)).empty());
   auto d = run.tick(two(3));
-  ASSERT_EQ(d.size(), 1U);
-  EXPECT_EQ(d[0].action, ActionKind::kRestart);
-  EXPECT_EQ(d[0].service, "kesl.service");
+  ASSERT_EQ(d.size(), 1U);  // one restart for the rule, not one per process
+  EXPECT_EQ(d[0].action.kind, ActionKind::kRestart);
+  EXPECT_EQ(d[0].action.service, "kesl.service");
   EXPECT_EQ(d[0].verdict, Verdict::kAct);  // PID 1 protection does not apply to restarts
   int acts = 0;
   for (Seconds t = 6; t < 100; t += 3) {

@@ -1,0 +1,114 @@
+#include "act/cgroups.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace freezr::act {
+
+CgroupRoots find_cgroup_roots(const std::vector<proc::Mount>& mounts) {
+  CgroupRoots r;
+  for (const auto& m : mounts) {
+    if (m.root != "/") continue;
+    if (m.fstype == "cgroup2" && r.v2.empty()) r.v2 = m.mount_point;
+    if (m.fstype == "cgroup" && r.v1_cpu.empty()) {
+      std::stringstream opts(m.super_options);
+      for (std::string o; std::getline(opts, o, ',');) {
+        if (o == "cpu") r.v1_cpu = m.mount_point;
+      }
+    }
+  }
+  return r;
+}
+
+std::string safe_name(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    out += ok ? c : '_';
+  }
+  return out.empty() ? "_" : out;
+}
+
+Result<bool> Cgroups::write(const std::string& dir, const std::string& file,
+                            const std::string& value) {
+  const std::string path = dir + "/" + file;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return Error{errno, "open " + path + ": " + std::strerror(errno)};
+  const ssize_t n = ::write(fd, value.data(), value.size());
+  const int err = errno;
+  ::close(fd);
+  if (n != static_cast<ssize_t>(value.size())) {
+    return Error{err, "write " + path + ": " + std::strerror(err)};
+  }
+  return true;
+}
+
+std::string Cgroups::read(const std::string& dir, const std::string& file) {
+  std::ifstream in(dir + "/" + file);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+Result<bool> Cgroups::move(const std::string& dir, Pid pid) {
+  return write(dir, "cgroup.procs", std::to_string(pid));
+}
+
+void Cgroups::remove(const std::string& dir) { ::rmdir(dir.c_str()); }
+
+Cgroups::Cgroups(CgroupRoots roots, std::string group)
+    : roots_(std::move(roots)), group_(std::move(group)) {
+  std::error_code ec;
+  if (!roots_.v2.empty()) {
+    const std::string base = roots_.v2 + "/" + group_;
+    if (std::filesystem::create_directories(base, ec) || std::filesystem::is_directory(base, ec)) {
+      freeze_ = std::filesystem::exists(base + "/cgroup.freeze", ec);
+      const bool cpu = read(roots_.v2, "cgroup.controllers").find("cpu") != std::string::npos;
+      throttle_v2_ = cpu && write(roots_.v2, "cgroup.subtree_control", "+cpu").ok() &&
+                     write(base, "cgroup.subtree_control", "+cpu").ok();
+    }
+  }
+  if (!throttle_v2_ && !roots_.v1_cpu.empty()) {
+    const std::string base = roots_.v1_cpu + "/" + group_;
+    std::filesystem::create_directories(base, ec);
+    throttle_v1_ = std::filesystem::exists(base + "/cpu.cfs_quota_us", ec);
+  }
+}
+
+std::string Cgroups::describe() const {
+  std::string out = "cgroups: ";
+  out += roots_.v2.empty() ? "no v2 hierarchy" : "v2 at " + roots_.v2;
+  if (!roots_.v1_cpu.empty()) out += ", v1 cpu at " + roots_.v1_cpu;
+  out += "; freeze: ";
+  out += freeze_ ? "cgroup.freeze" : "SIGSTOP/SIGCONT (no cgroup.freeze)";
+  out += "; throttle: ";
+  out += throttle_v2_   ? "cpu.max (v2)"
+         : throttle_v1_ ? "cpu.cfs_quota_us (v1)"
+                        : "not possible, falls back to renice 19";
+  return out;
+}
+
+Result<std::string> Cgroups::make(bool v2, const std::string& leaf) {
+  const std::string dir = (v2 ? roots_.v2 : roots_.v1_cpu) + "/" + group_ + "/" + leaf;
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    return Error{errno, "mkdir " + dir + ": " + std::strerror(errno)};
+  }
+  return dir;
+}
+
+std::string Cgroups::origin(std::string_view proc_pid_cgroup, bool v2) const {
+  auto path = proc::parse_cgroup_path(proc_pid_cgroup, v2 ? "" : "cpu");
+  if (!path) return {};
+  const std::string& root = v2 ? roots_.v2 : roots_.v1_cpu;
+  return *path == "/" ? root : root + *path;
+}
+
+}  // namespace freezr::act

@@ -1,0 +1,60 @@
+// Cgroups: FreezR-owned groups for throttling (cpu.max on v2, cpu.cfs_quota_us on v1) and
+// freezing (cgroup.freeze on v2). The hierarchy roots come from /proc/self/mountinfo, or are
+// given by tests.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+#include "core/types.h"
+#include "proc/parse.h"
+
+namespace freezr::act {
+
+struct CgroupRoots {
+  std::string v2;      // cgroup2 mount point, empty when absent
+  std::string v1_cpu;  // mount point of the v1 hierarchy with the cpu controller, or empty
+};
+
+// Finds the roots among mounts (only mounts of a hierarchy's root are usable).
+CgroupRoots find_cgroup_roots(const std::vector<proc::Mount>& mounts);
+
+class Cgroups {
+ public:
+  // group: the name of FreezR's own directory under each root.
+  explicit Cgroups(CgroupRoots roots, std::string group = "freezr");
+
+  // What works here; decided once by trying (creating FreezR's directories).
+  [[nodiscard]] bool can_freeze() const { return freeze_; }
+  [[nodiscard]] bool can_throttle_v2() const { return throttle_v2_; }
+  [[nodiscard]] bool can_throttle_v1() const { return throttle_v1_; }
+  [[nodiscard]] const CgroupRoots& roots() const { return roots_; }
+  // One line for the start-up log.
+  [[nodiscard]] std::string describe() const;
+
+  // Creates <root>/<group>/<leaf> (v2 or v1 cpu) and returns its path.
+  Result<std::string> make(bool v2, const std::string& leaf);
+  // Moves a whole process (all its threads) into dir.
+  static Result<bool> move(const std::string& dir, Pid pid);
+  static Result<bool> write(const std::string& dir, const std::string& file,
+                            const std::string& value);
+  static std::string read(const std::string& dir, const std::string& file);
+  // Removes dir if it is empty of processes; errors are ignored.
+  static void remove(const std::string& dir);
+  // The directory of the cgroup pid is in (v2, or the v1 cpu hierarchy), from
+  // /proc/PID/cgroup read by the caller.
+  [[nodiscard]] std::string origin(std::string_view proc_pid_cgroup, bool v2) const;
+
+ private:
+  CgroupRoots roots_;
+  std::string group_;
+  bool freeze_ = false;
+  bool throttle_v2_ = false;
+  bool throttle_v1_ = false;
+};
+
+// A name safe as a directory: letters, digits, '-' and '_'; others become '_'.
+std::string safe_name(const std::string& s);
+
+}  // namespace freezr::act

@@ -1,0 +1,381 @@
+#include "act/reversible.h"
+
+#include <unistd.h>
+
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <csignal>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "act/linux_actuator.h"
+#include "act/priority.h"
+
+namespace freezr::act {
+
+namespace asio = boost::asio;
+using nlohmann::json;
+
+namespace {
+constexpr const char* kFreezeSignal = "freeze-signal";
+constexpr const char* kFreezeCgroup = "freeze-cgroup";
+constexpr const char* kRenice = "renice";
+constexpr const char* kThrottle = "throttle";
+
+double now_wall() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The process's current stat, when it is still the one identified by id.
+std::optional<proc::StatFields> same_process(proc::ProcSource& source, const ProcessId& id) {
+  std::string buf;
+  if (!source.read_pid_file(id.pid, "stat", buf)) return std::nullopt;
+  auto st = proc::parse_stat(buf);
+  if (!st || st->start_time != id.start_time) return std::nullopt;
+  return *st;
+}
+
+json priorities_json(const std::map<Pid, ThreadPriority>& p) {
+  json out = json::object();
+  for (const auto& [tid, v] : p) out[std::to_string(tid)] = {v.nice, v.ioprio};
+  return out;
+}
+
+std::map<Pid, ThreadPriority> priorities_from(const json& j) {
+  std::map<Pid, ThreadPriority> out;
+  for (const auto& [tid, v] : j.items()) {
+    out[static_cast<Pid>(std::stol(tid))] = ThreadPriority{v.at(0).get<int>(), v.at(1).get<int>()};
+  }
+  return out;
+}
+}  // namespace
+
+bool is_freeze(const store::LedgerEntry& e) {
+  return e.kind == kFreezeSignal || e.kind == kFreezeCgroup;
+}
+
+std::string undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
+                       const std::string& proc_root) {
+  json data = json::parse(e.data, nullptr, false);
+  if (data.is_discarded()) return "ledger entry " + std::to_string(e.id) + " is unreadable";
+  const auto alive = same_process(source, e.process);
+  try {
+    if (e.kind == kFreezeCgroup) {
+      const auto group = data.at("group").get<std::string>();
+      Cgroups::write(group, "cgroup.freeze", "0");
+      if (alive) {
+        auto r = Cgroups::move(data.at("origin").get<std::string>(), e.process.pid);
+        if (!r && !r.error().gone()) return r.error().message;
+      }
+      Cgroups::remove(group);
+      return {};
+    }
+    if (!alive) return {};  // gone, or its PID now belongs to another process: not touched
+    if (e.kind == kFreezeSignal) {
+      auto fd = open_verified_pidfd(source, e.process);
+      if (!fd) return fd.error().gone() ? std::string() : fd.error().message;
+      const bool ok = pidfd_signal(*fd, SIGCONT);
+      ::close(*fd);
+      return ok || errno == ESRCH ? std::string() : "SIGCONT failed";
+    }
+    if (e.kind == kRenice) {
+      restore_priorities(proc_root, e.process.pid, priorities_from(data.at("threads")));
+      return {};
+    }
+    if (e.kind == kThrottle) {
+      auto r = Cgroups::move(data.at("origin").get<std::string>(), e.process.pid);
+      Cgroups::remove(data.at("group").get<std::string>());
+      return r || r.error().gone() ? std::string() : r.error().message;
+    }
+  } catch (const json::exception& ex) {
+    return "ledger entry " + std::to_string(e.id) + ": " + ex.what();
+  }
+  return "unknown ledger entry kind '" + e.kind + "'";
+}
+
+struct Reversibles::Held {
+  store::LedgerEntry entry;
+  ProcessId entity;
+  std::shared_ptr<asio::steady_timer> timer;  // freezes only
+};
+
+Reversibles::Reversibles(asio::io_context& io, proc::ProcSource& source, std::string proc_root,
+                         Cgroups& cgroups, store::Ledger& ledger, OutcomeSink sink)
+    : io_(io),
+      source_(source),
+      proc_root_(std::move(proc_root)),
+      cgroups_(cgroups),
+      ledger_(ledger),
+      sink_(std::move(sink)) {}
+
+Reversibles::~Reversibles() {
+  for (auto& h : held_) {
+    if (h->timer) h->timer->cancel();
+  }
+}
+
+void Reversibles::report(const engine::Decision& d, const engine::TargetInfo& t, bool ok,
+                         const std::string& detail) {
+  ActionOutcome o;
+  o.rule = d.rule;
+  o.action = d.verdict == engine::Verdict::kRelease ? engine::ActionKind::kLog : d.action.kind;
+  o.target = t;
+  o.ok = ok;
+  o.detail = detail;
+  sink_(o);
+}
+
+bool Reversibles::verified(const engine::TargetInfo& t, char* state) {
+  auto st = same_process(source_, t.id);
+  if (st && state != nullptr) *state = st->state;
+  return st.has_value();
+}
+
+std::shared_ptr<Reversibles::Held> Reversibles::record(const engine::Decision& d,
+                                                       const engine::TargetInfo& t,
+                                                       const std::string& kind,
+                                                       const std::string& data,
+                                                       std::string* error) {
+  auto h = std::make_shared<Held>();
+  h->entry = store::LedgerEntry{0, t.id, kind, d.rule, data, now_wall()};
+  h->entity = d.entity;
+  h->entry.id = ledger_.add(h->entry, error);
+  if (h->entry.id == 0) return nullptr;
+  held_.push_back(h);
+  return h;
+}
+
+void Reversibles::undo(const std::shared_ptr<Held>& h, const char* why) {
+  held_.remove(h);
+  if (h->timer) h->timer->cancel();
+  // Someone (`freezr thaw`) may have undone it already: then it is not ours to undo again.
+  if (!ledger_.contains(h->entry.id)) return;
+  const auto err = undo_entry(h->entry, source_, proc_root_);
+  ledger_.remove(h->entry.id);
+  ActionOutcome o;
+  o.rule = h->entry.rule;
+  o.action = h->entry.kind == kRenice     ? engine::ActionKind::kRenice
+             : h->entry.kind == kThrottle ? engine::ActionKind::kThrottle
+                                          : engine::ActionKind::kFreeze;
+  o.target = engine::TargetInfo{h->entry.process, "", 0, 0};
+  o.ok = err.empty();
+  o.undo = true;
+  o.detail = err.empty() ? fmt::format("undone ({}): {}", why, h->entry.kind)
+                         : "undo of " + h->entry.kind + " failed: " + err;
+  sink_(o);
+}
+
+void Reversibles::renice(const engine::Decision& d) {
+  for (const auto& t : d.targets) {
+    if (!verified(t, nullptr)) {
+      report(d, t, true, "already gone");
+      continue;
+    }
+    const auto before = read_priorities(proc_root_, t.id.pid);
+    std::string err;
+    auto h = record(d, t, kRenice, json{{"threads", priorities_json(before)}}.dump(), &err);
+    if (!h) {
+      report(d, t, false, "not reniced: the ledger refused the entry (" + err + ")");
+      continue;
+    }
+    auto r = set_priorities(proc_root_, t.id.pid, d.action.nice, d.action.ionice);
+    if (!r) {
+      held_.remove(h);
+      ledger_.remove(h->entry.id);
+      report(d, t, r.error().gone(), "renice failed: " + r.error().message);
+      continue;
+    }
+    std::string what = d.action.nice ? fmt::format("nice {}", *d.action.nice) : "";
+    if (d.action.ionice) what += std::string(what.empty() ? "" : ", ") + "ionice class " +
+                                 std::to_string(d.action.ionice->io_class);
+    report(d, t, true, fmt::format("{} on {} thread(s)", what, r->size()));
+  }
+}
+
+void Reversibles::throttle(const engine::Decision& d) {
+  const bool v2 = cgroups_.can_throttle_v2();
+  if (!v2 && !cgroups_.can_throttle_v1()) {
+    engine::Decision fallback = d;
+    fallback.action.kind = engine::ActionKind::kRenice;
+    fallback.action.nice = 19;
+    renice(fallback);
+    return;
+  }
+  const std::string leaf =
+      "thr-" + safe_name(d.rule) + "-" +
+      (d.entity == engine::kGroupEntity ? std::string("group") : std::to_string(d.entity.pid));
+  auto dir = cgroups_.make(v2, leaf);
+  if (!dir) {
+    for (const auto& t : d.targets) report(d, t, false, dir.error().message);
+    return;
+  }
+  constexpr long kPeriod = 100000;
+  const long quota = static_cast<long>(d.action.cpu_limit / 100.0 * kPeriod);
+  auto set = v2 ? Cgroups::write(*dir, "cpu.max", fmt::format("{} {}", quota, kPeriod))
+                : Cgroups::write(*dir, "cpu.cfs_period_us", std::to_string(kPeriod));
+  if (set && !v2) set = Cgroups::write(*dir, "cpu.cfs_quota_us", std::to_string(quota));
+  for (const auto& t : d.targets) {
+    if (!set) {
+      report(d, t, false, "cannot set the CPU limit: " + set.error().message);
+      continue;
+    }
+    std::string buf;
+    if (!verified(t, nullptr) || !source_.read_pid_file(t.id.pid, "cgroup", buf)) {
+      report(d, t, true, "already gone");
+      continue;
+    }
+    const auto origin = cgroups_.origin(buf, v2);
+    std::string err;
+    auto h = record(d, t, kThrottle, json{{"group", *dir}, {"origin", origin}}.dump(), &err);
+    if (!h) {
+      report(d, t, false, "not throttled: the ledger refused the entry (" + err + ")");
+      continue;
+    }
+    auto moved = Cgroups::move(*dir, t.id.pid);
+    if (!moved) {
+      held_.remove(h);
+      ledger_.remove(h->entry.id);
+      report(d, t, moved.error().gone(), "cannot move into " + *dir + ": " + moved.error().message);
+      continue;
+    }
+    report(d, t, true, fmt::format("limited to {:g}% of a core in {}", d.action.cpu_limit, *dir));
+  }
+}
+
+void Reversibles::freeze(const engine::Decision& d) {
+  if (cgroups_.can_freeze()) {
+    freeze_with_cgroup(d);
+  } else {
+    freeze_with_signals(d);
+  }
+}
+
+void Reversibles::freeze_with_signals(const engine::Decision& d) {
+  std::vector<std::shared_ptr<Held>> group;
+  for (const auto& t : d.targets) {
+    char state = '?';
+    if (!verified(t, &state)) {
+      report(d, t, true, "already gone");
+      continue;
+    }
+    if (state == 'T' || state == 't') {
+      report(d, t, true, "already stopped by someone else: not frozen, and never resumed");
+      continue;
+    }
+    auto fd = open_verified_pidfd(source_, t.id);
+    if (!fd) {
+      report(d, t, fd.error().gone(), fd.error().message);
+      continue;
+    }
+    std::string err;
+    auto h = record(d, t, kFreezeSignal, "{}", &err);
+    if (!h) {
+      ::close(*fd);
+      report(d, t, false, "not frozen: the ledger refused the entry (" + err + ")");
+      continue;
+    }
+    const bool ok = pidfd_signal(*fd, SIGSTOP);
+    ::close(*fd);
+    if (!ok) {
+      held_.remove(h);
+      ledger_.remove(h->entry.id);
+      report(d, t, errno == ESRCH, "SIGSTOP failed");
+      continue;
+    }
+    report(d, t, true, fmt::format("frozen for {:g}s (SIGSTOP)", d.action.duration));
+    group.push_back(h);
+  }
+  thaw_later(d, std::move(group));
+}
+
+void Reversibles::freeze_with_cgroup(const engine::Decision& d) {
+  if (d.targets.empty()) return;
+  auto dir = cgroups_.make(true, "frz-" + safe_name(d.rule) + "-" +
+                                     std::to_string(d.targets.front().id.pid));
+  if (!dir) {
+    for (const auto& t : d.targets) report(d, t, false, dir.error().message);
+    return;
+  }
+  std::vector<std::shared_ptr<Held>> group;
+  for (const auto& t : d.targets) {
+    std::string buf;
+    if (!verified(t, nullptr) || !source_.read_pid_file(t.id.pid, "cgroup", buf)) {
+      report(d, t, true, "already gone");
+      continue;
+    }
+    std::string err;
+    auto h = record(d, t, kFreezeCgroup,
+                    json{{"group", *dir}, {"origin", cgroups_.origin(buf, true)}}.dump(), &err);
+    if (!h) {
+      report(d, t, false, "not frozen: the ledger refused the entry (" + err + ")");
+      continue;
+    }
+    if (auto moved = Cgroups::move(*dir, t.id.pid); !moved) {
+      held_.remove(h);
+      ledger_.remove(h->entry.id);
+      report(d, t, moved.error().gone(), "cannot move into " + *dir + ": " + moved.error().message);
+      continue;
+    }
+    group.push_back(h);
+  }
+  if (group.empty()) {
+    Cgroups::remove(*dir);
+    return;
+  }
+  auto frozen = Cgroups::write(*dir, "cgroup.freeze", "1");
+  for (const auto& h : group) {
+    engine::TargetInfo t{h->entry.process, "", 0, 0};
+    for (const auto& x : d.targets) {
+      if (x.id == t.id) t = x;
+    }
+    report(d, t, frozen.ok(),
+           frozen ? fmt::format("frozen for {:g}s (cgroup.freeze in {})", d.action.duration, *dir)
+                  : "cgroup.freeze failed: " + frozen.error().message);
+  }
+  thaw_later(d, std::move(group));
+}
+
+void Reversibles::thaw_later(const engine::Decision& d, std::vector<std::shared_ptr<Held>> group) {
+  if (group.empty()) return;
+  auto timer = std::make_shared<asio::steady_timer>(io_);
+  for (auto& h : group) h->timer = timer;
+  timer->expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(d.action.duration)));
+  timer->async_wait([this, group](const boost::system::error_code& ec) {
+    if (ec) return;
+    for (const auto& h : group) {
+      h->timer.reset();
+      undo(h, "freeze time over");
+    }
+  });
+}
+
+void Reversibles::release(const engine::Decision& d) {
+  std::vector<std::shared_ptr<Held>> mine;
+  for (const auto& h : held_) {
+    if (h->entry.rule == d.rule && h->entity == d.entity && !is_freeze(h->entry)) {
+      mine.push_back(h);
+    }
+  }
+  for (const auto& h : mine) undo(h, "rule no longer applies");
+}
+
+int Reversibles::undo_all() {
+  const std::vector<std::shared_ptr<Held>> all(held_.begin(), held_.end());
+  for (const auto& h : all) undo(h, "FreezR is stopping");
+  return static_cast<int>(all.size());
+}
+
+std::vector<std::string> Reversibles::recover() {
+  std::vector<std::string> lines;
+  for (const auto& e : ledger_.all()) {
+    const auto err = undo_entry(e, source_, proc_root_);
+    ledger_.remove(e.id);
+    lines.push_back(fmt::format("{} of PID {} by rule '{}' left by an earlier run: {}", e.kind,
+                                e.process.pid, e.rule, err.empty() ? "undone" : err));
+  }
+  return lines;
+}
+
+}  // namespace freezr::act

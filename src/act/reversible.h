@@ -1,0 +1,68 @@
+// Reversibles: the actions that are undone — renice (and ionice), throttle, freeze. Each is
+// written to the ledger before it is applied and removed from it after it is undone, so it
+// is undone on release, on clean exit, at the next start after a crash, or by `freezr thaw`.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <list>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "act/actuator.h"
+#include "act/cgroups.h"
+#include "proc/proc_source.h"
+#include "store/ledger.h"
+
+namespace freezr::act {
+
+// Undoes one ledger entry, checking first that its process is still the same one (PID and
+// start time). A process that is gone needs nothing. Returns an error text, empty on success.
+std::string undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
+                       const std::string& proc_root);
+
+bool is_freeze(const store::LedgerEntry& e);
+
+class Reversibles {
+ public:
+  // All references must outlive this object.
+  Reversibles(boost::asio::io_context& io, proc::ProcSource& source, std::string proc_root,
+              Cgroups& cgroups, store::Ledger& ledger, OutcomeSink sink);
+  ~Reversibles();
+
+  void renice(const engine::Decision& d);
+  void throttle(const engine::Decision& d);
+  void freeze(const engine::Decision& d);
+  // The rule no longer applies to the entity: undo its renices and throttles.
+  void release(const engine::Decision& d);
+  // Undoes everything in force (clean exit). Returns how many entries were undone.
+  int undo_all();
+  // Undoes what the ledger holds from an earlier run. Returns lines describing each.
+  std::vector<std::string> recover();
+
+  // Entries in force (for tests and the status).
+  [[nodiscard]] std::size_t held() const { return held_.size(); }
+
+ private:
+  struct Held;
+  bool verified(const engine::TargetInfo& t, char* state);
+  std::shared_ptr<Held> record(const engine::Decision& d, const engine::TargetInfo& t,
+                               const std::string& kind, const std::string& data,
+                               std::string* error);
+  void undo(const std::shared_ptr<Held>& h, const char* why);
+  void report(const engine::Decision& d, const engine::TargetInfo& t, bool ok,
+              const std::string& detail);
+  void freeze_with_signals(const engine::Decision& d);
+  void freeze_with_cgroup(const engine::Decision& d);
+  void thaw_later(const engine::Decision& d, std::vector<std::shared_ptr<Held>> group);
+
+  boost::asio::io_context& io_;
+  proc::ProcSource& source_;
+  std::string proc_root_;
+  Cgroups& cgroups_;
+  store::Ledger& ledger_;
+  OutcomeSink sink_;
+  std::list<std::shared_ptr<Held>> held_;
+};
+
+}  // namespace freezr::act
