@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fmt/format.h>
@@ -244,7 +245,7 @@ void Reversibles::throttle(const engine::Decision& d) {
 }
 
 void Reversibles::freeze(const engine::Decision& d) {
-  if (cgroups_.can_freeze()) {
+  if (cgroups_.can_freeze() && !prefer_signals_) {
     freeze_with_cgroup(d);
   } else {
     freeze_with_signals(d);
@@ -353,7 +354,8 @@ void Reversibles::thaw_later(const engine::Decision& d, std::vector<std::shared_
 
 void Reversibles::release(const engine::Decision& d) {
   std::vector<std::shared_ptr<Held>> mine;
-  for (const auto& h : held_) {
+  for (auto it = held_.rbegin(); it != held_.rend(); ++it) {  // newest first
+    const auto& h = *it;
     if (h->entry.rule == d.rule && h->entity == d.entity && !is_freeze(h->entry)) {
       mine.push_back(h);
     }
@@ -362,14 +364,16 @@ void Reversibles::release(const engine::Decision& d) {
 }
 
 int Reversibles::undo_all() {
-  const std::vector<std::shared_ptr<Held>> all(held_.begin(), held_.end());
+  const std::vector<std::shared_ptr<Held>> all(held_.rbegin(), held_.rend());  // newest first
   for (const auto& h : all) undo(h, "FreezR is stopping");
   return static_cast<int>(all.size());
 }
 
 std::vector<std::string> Reversibles::recover() {
   std::vector<std::string> lines;
-  for (const auto& e : ledger_.all()) {
+  auto entries = ledger_.all();
+  std::reverse(entries.begin(), entries.end());  // newest first, as they were applied
+  for (const auto& e : entries) {
     const auto err = undo_entry(e, source_, proc_root_);
     ledger_.remove(e.id);
     lines.push_back(fmt::format("{} of PID {} by rule '{}' left by an earlier run: {}", e.kind,

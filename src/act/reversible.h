@@ -40,6 +40,9 @@ class Reversibles {
   // Undoes what the ledger holds from an earlier run. Returns lines describing each.
   std::vector<std::string> recover();
 
+  // "signal" freezing even where cgroup.freeze works.
+  void prefer_signals(bool yes) { prefer_signals_ = yes; }
+
   // Entries in force (for tests and the status).
   [[nodiscard]] std::size_t held() const { return held_.size(); }
 
@@ -63,6 +66,7 @@ class Reversibles {
   store::Ledger& ledger_;
   OutcomeSink sink_;
   std::list<std::shared_ptr<Held>> held_;
+  bool prefer_signals_ = false;
 };
 
 }  // namespace freezr::act

@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/service.h"
+#include "cli/thaw.h"
 #include "daemon/daemon.h"
 #include "ui/report.h"
 
@@ -106,6 +107,13 @@ int main(int argc, char** argv) {
   cfg->add_subcommand("convert", "Translate a Rust FreezR configuration into FreezR rules")
       ->add_option("FILE", a.file, "Configuration file")
       ->required();
+  auto* thaw = app.add_subcommand("thaw", "Thaw a process frozen by FreezR, or all of them");
+  thaw->fallthrough();
+  std::optional<Pid> thaw_pid;
+  bool thaw_all = false;
+  auto* thaw_pid_opt = thaw->add_option("PID", thaw_pid, "The frozen process");
+  auto* thaw_all_opt = thaw->add_flag("--all", thaw_all, "Every process frozen by FreezR");
+  thaw_pid_opt->excludes(thaw_all_opt);
   auto* svc = app.add_subcommand("service", "Install, remove or inspect the systemd unit");
   svc->require_subcommand(1);
   ServiceOptions so;
@@ -136,6 +144,11 @@ int main(int argc, char** argv) {
 
   try {
     if (cfg->parsed()) return run_config_command(cfg, a);
+    if (thaw->parsed()) {
+      if (!thaw_pid && !thaw_all) return usage_error("thaw needs a PID or --all");
+      auto loaded = resolve_config(a.config);
+      return cmd_thaw(a.data_dir.value_or(loaded.config.storage.dir), thaw_pid, a.proc_root);
+    }
     if (svc->parsed()) {
       if (svc->got_subcommand("install")) return service_install(so);
       if (svc->got_subcommand("uninstall")) return service_uninstall(so);

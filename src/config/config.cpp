@@ -43,6 +43,9 @@ void read_monitor(TableReader t, MonitorSettings& m) {
   if (auto v = t.number("interval", 0.1, 86400)) m.interval = *v;
   if (auto v = t.boolean("dry_run")) m.dry_run = *v;
   if (auto v = t.number("kill_grace", 0, 3600)) m.kill_grace = *v;
+  if (auto v = t.choice("freeze_method", {"cgroup", "signal"})) {
+    m.freeze_with_cgroup = *v == "cgroup";
+  }
   t.finish();
 }
 

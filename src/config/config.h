@@ -29,6 +29,7 @@ struct MonitorSettings {
   double interval = 3.0;    // seconds between scans, >= 0.1
   bool dry_run = false;     // decide as usual, only log what would be done
   double kill_grace = 5.0;  // seconds between SIGTERM and SIGKILL
+  bool freeze_with_cgroup = true;  // freeze_method: "cgroup" (where possible) or "signal"
 };
 
 struct LoggingSettings {

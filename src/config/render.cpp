@@ -99,7 +99,8 @@ std::string render_config(const Config& c) {
   for (const auto& n : c.notes) o << "# note: " << n << "\n";
   o << "\n[monitor]\ninterval = " << number(c.monitor.interval) << "\n"
     << "dry_run = " << (c.monitor.dry_run ? "true" : "false") << "\n"
-    << "kill_grace = " << number(c.monitor.kill_grace) << "\n";
+    << "kill_grace = " << number(c.monitor.kill_grace) << "\n"
+    << "freeze_method = \"" << (c.monitor.freeze_with_cgroup ? "cgroup" : "signal") << "\"\n";
   o << "\n[logging]\ndir = " << quote(c.logging.dir) << "\n"
     << "format = \"" << (c.logging.json ? "json" : "text") << "\"\n"
     << "keep_days = " << c.logging.keep_days << "\n"

@@ -91,6 +91,7 @@ class Daemon {
 
   int run() {
     signals_.add(SIGUSR1);
+    reversibles_.prefer_signals(!cfg_->monitor.freeze_with_cgroup);
     started_ = clock_.monotonic();
     started_wall_ = clock_.wall();
     log_.note(level_enum::info, ui::banner(*cfg_, dry_run()));
@@ -211,7 +212,9 @@ class Daemon {
     if (checks_ == 1) warn_unmatched(result);
     for (const auto& d : policy_.evaluate(result.snap, result.cls, protection_)) {
       log_decision(log_, d, cfg_->rules[d.rule_index].steps[d.step].cooldown);
-      if (d.verdict == engine::Verdict::kAct) actuator().apply(d);
+      if (d.verdict == engine::Verdict::kAct || d.verdict == engine::Verdict::kRelease) {
+        actuator().apply(d);
+      }
     }
     write_status();
     schedule_tick();
@@ -306,6 +309,7 @@ class Daemon {
       scanner_.reset_rules(&next->rules);
       protection_ = engine::Protection(::getpid(), next->protected_names());
       cfg_ = std::move(next);
+      reversibles_.prefer_signals(!cfg_->monitor.freeze_with_cgroup);
       log_.event(level_enum::info, "reload",
                  {{"config", cfg_->source}, {"rules", static_cast<long long>(cfg_->rules.size())}},
                  fmt::format("configuration reloaded from {}: {} rules", cfg_->source,

@@ -138,6 +138,7 @@ void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
   State& st = states_[ri];
   Entity& e = st.entities[key];
   e.steps.resize(r.steps.size());
+  if (e.frozen_until && snap.time < *e.frozen_until + snap.interval) return;  // frozen by it
   bool any = false, any_cpu = false, any_mem = false;
   for (std::size_t i = 0; i < r.steps.size(); ++i) {
     const Step& s = r.steps[i];
@@ -155,7 +156,13 @@ void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
   if (any_cpu) c.cpu_violations++, c.cpu_since_action++;
   if (any_mem) c.memory_violations++, c.memory_since_action++;
 
-  if (!any) {
+  const bool calm = !any && (!e.throttle_limit || !m.cpu_valid || m.cpu < *e.throttle_limit / 2);
+  if (!any && !calm) {
+    for (auto& s : e.steps) s = Streak{};  // held at its cap: neither worse nor recovered
+    e.calm = 0;
+    return;
+  }
+  if (calm) {
     e.calm++;
     if (e.calm >= r.steps.front().violations) {
       e.highest_tried = -1;  // calmed down: the ladder starts again from the bottom
@@ -169,6 +176,7 @@ void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
         for (auto idx : members) d.targets.push_back(target_of(snap.processes[idx]));
         out.push_back(std::move(d));
         e.holds = false;
+        e.throttle_limit.reset();
       }
     }
     return;
@@ -177,7 +185,10 @@ void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
   // The highest step that is due and allowed (its predecessor has acted).
   for (std::size_t i = r.steps.size(); i-- > 0;) {
     const Step& s = r.steps[i];
-    if (static_cast<int>(i) > e.highest_tried + 1) continue;
+    const int rung = static_cast<int>(i);
+    if (rung > e.highest_tried + 1) continue;  // the step below has not acted yet
+    if (rung < e.highest_tried) continue;      // already escalated past it
+    if (rung == e.highest_tried && s.action.lasting()) continue;  // already in force
     const bool by_cpu = e.steps[i].cpu >= s.violations;
     if (!by_cpu && e.steps[i].mem < s.violations) continue;
     const auto& last = st.step_last_action[i];
@@ -204,7 +215,9 @@ void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
       return;
     }
     fill_targets(r, by_cpu, members, snap, prot, d);
-    e.steps[i] = Streak{};
+    // This step and the ones above count afresh: each rung gets its own scans to prove the
+    // one below did not help.
+    for (std::size_t k = i; k < e.steps.size(); ++k) e.steps[k] = Streak{};
     if (d.action.touches_processes() && d.targets.empty()) {
       d.verdict = Verdict::kProtected;
       out.push_back(std::move(d));
@@ -218,6 +231,8 @@ void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
     c.memory_since_action = 0;
     e.highest_tried = std::max(e.highest_tried, static_cast<int>(i));
     if (d.action.lasting()) e.holds = true;
+    if (d.action.kind == ActionKind::kThrottle) e.throttle_limit = d.action.cpu_limit;
+    if (d.action.kind == ActionKind::kFreeze) e.frozen_until = now + d.action.duration;
     out.push_back(std::move(d));
     return;
   }

@@ -95,6 +95,11 @@ class Policy {
     int calm = 0;           // consecutive scans without any violation
     int highest_tried = -1; // highest step that has acted
     bool holds = false;     // a lasting action (renice/throttle) is in force
+    // A throttle in force: the entity counts as calm only well under its cap, since the cap
+    // itself keeps it under the thresholds.
+    std::optional<double> throttle_limit;
+    // A freeze in force: no judging until it is over and one scan has measured it running.
+    std::optional<Seconds> frozen_until;
   };
   struct State {
     std::unordered_map<ProcessId, Entity, ProcessIdHash> entities;

@@ -249,3 +249,136 @@ TEST(Policy, ResetStartsAChangedRuleAfresh) {
 
 }  // namespace
 }  // namespace freezr::engine
+
+namespace freezr::engine {
+namespace {
+
+Rule ladder_rule(const std::string& comm) {
+  Rule r;
+  r.name = comm;
+  r.match.comm = {comm};
+  Step renice = step(ActionKind::kRenice, 60, 2);
+  renice.action.nice = 10;
+  Step freeze = step(ActionKind::kFreeze, 80, 2);
+  freeze.action.duration = 5;
+  r.steps = {renice, freeze, step(ActionKind::kKill, 95, 2)};
+  return r;
+}
+
+std::vector<ActionKind> acted(const std::vector<Decision>& ds) {
+  std::vector<ActionKind> out;
+  for (const auto& d : ds) {
+    if (d.verdict == Verdict::kAct) out.push_back(d.action.kind);
+  }
+  return out;
+}
+
+TEST(Ladder, EscalatesOneStepAtATimeAndOnlyAfterThePreviousActed) {
+  PolicyRun run({ladder_rule("hog")});
+  auto hot = [](Seconds t) { return snap(t, {proc(10, "hog", 99, 1)}); };
+  EXPECT_TRUE(acted(run.tick(hot(1))).empty());
+  // All three steps are due at once, but only the first may act.
+  EXPECT_EQ(acted(run.tick(hot(2))), (std::vector<ActionKind>{ActionKind::kRenice}));
+  EXPECT_TRUE(acted(run.tick(hot(3))).empty());
+  EXPECT_EQ(acted(run.tick(hot(4))), (std::vector<ActionKind>{ActionKind::kFreeze}));
+  // While frozen (5 s) the process is not judged at all.
+  for (Seconds t = 5; t < 10; t += 1) EXPECT_TRUE(run.tick(hot(t)).empty()) << t;
+  EXPECT_TRUE(acted(run.tick(hot(10))).empty());
+  EXPECT_EQ(acted(run.tick(hot(11))), (std::vector<ActionKind>{ActionKind::kKill}));
+}
+
+TEST(Ladder, CalmingDownReleasesAndStartsFromTheBottom) {
+  PolicyRun run({ladder_rule("hog")});
+  run.tick(snap(1, {proc(10, "hog", 99, 1)}));
+  EXPECT_EQ(acted(run.tick(snap(2, {proc(10, "hog", 99, 1)}))).size(), 1U);
+  EXPECT_TRUE(run.tick(snap(3, {proc(10, "hog", 5, 1)})).empty());
+  auto d = run.tick(snap(4, {proc(10, "hog", 5, 1)}));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].verdict, Verdict::kRelease);
+  EXPECT_EQ(d[0].entity.pid, 10);
+  EXPECT_EQ(d[0].reason(), "back under its thresholds for 2 scans");
+  // Hot again: the ladder starts again with renice, not freeze.
+  run.tick(snap(5, {proc(10, "hog", 99, 1)}));
+  EXPECT_EQ(acted(run.tick(snap(6, {proc(10, "hog", 99, 1)}))),
+            (std::vector<ActionKind>{ActionKind::kRenice}));
+}
+
+TEST(Ladder, NoReleaseWhenRestoreIsOff) {
+  Rule r = ladder_rule("hog");
+  r.restore = false;
+  PolicyRun run({r});
+  run.tick(snap(1, {proc(10, "hog", 99, 1)}));
+  run.tick(snap(2, {proc(10, "hog", 99, 1)}));
+  EXPECT_TRUE(run.tick(snap(3, {proc(10, "hog", 5, 1)})).empty());
+  EXPECT_TRUE(run.tick(snap(4, {proc(10, "hog", 5, 1)})).empty());
+}
+
+TEST(Ladder, AProcessThatLeavesTheRuleIsReleased) {
+  PolicyRun run({ladder_rule("hog")});
+  run.tick(snap(1, {proc(10, "hog", 99, 1)}));
+  run.tick(snap(2, {proc(10, "hog", 99, 1)}));
+  auto d = run.tick(snap(3, {}));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].verdict, Verdict::kRelease);
+  EXPECT_EQ(d[0].entity.pid, 10);
+}
+
+TEST(Throttle, AThrottledProcessAtItsCapIsNeitherEscalatedNorReleased) {
+  Rule r;
+  r.name = "t";
+  r.match.comm = {"t"};
+  Step s = step(ActionKind::kThrottle, 50, 2);
+  s.action.cpu_limit = 20;
+  r.steps = {s};
+  PolicyRun run({r});
+  run.tick(snap(1, {proc(10, "t", 99, 1)}));
+  EXPECT_EQ(acted(run.tick(snap(2, {proc(10, "t", 99, 1)}))),
+            (std::vector<ActionKind>{ActionKind::kThrottle}));
+  for (Seconds t = 3; t < 10; t += 1) {
+    EXPECT_TRUE(run.tick(snap(t, {proc(10, "t", 20, 1)})).empty());  // at its cap
+  }
+  run.tick(snap(10, {proc(10, "t", 2, 1)}));  // well under the cap: recovered
+  auto d = run.tick(snap(11, {proc(10, "t", 2, 1)}));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].verdict, Verdict::kRelease);
+}
+
+TEST(RateLimit, AtMostNActionsPerWindowReportedOnce) {
+  Rule r = kill_rule("hog", 50, 1);
+  r.steps[0].action.kind = ActionKind::kLog;
+  r.max_actions = 2;
+  r.per_seconds = 60;
+  PolicyRun run({r});
+  int acts = 0, limited = 0;
+  for (Seconds t = 0; t < 30; t += 1) {
+    for (const auto& d : run.tick(snap(t, {proc(10, "hog", 99, 1)}))) {
+      acts += d.verdict == Verdict::kAct;
+      limited += d.verdict == Verdict::kRateLimited;
+    }
+  }
+  EXPECT_EQ(acts, 2);
+  EXPECT_EQ(limited, 1);
+  bool again = false;
+  for (const auto& d : run.tick(snap(61, {proc(10, "hog", 99, 1)}))) {
+    again = again || d.verdict == Verdict::kAct;
+  }
+  EXPECT_TRUE(again);
+}
+
+TEST(Scope, TreeScopeAddsDescendantsButNotProtectedOnes) {
+  Rule r = kill_rule("parent", 50, 1);
+  r.scope = Scope::kTree;
+  PolicyRun run({r}, {"sshd"});
+  auto d = run.tick(snap(1, {proc(10, "parent", 99, 1), proc(11, "child", 0, 1, 10),
+                             proc(12, "grandchild", 0, 1, 11), proc(13, "sshd", 0, 1, 11),
+                             proc(14, "unrelated", 0, 1, 1)}));
+  ASSERT_EQ(d.size(), 1U);
+  std::vector<Pid> targets;
+  for (const auto& t : d[0].targets) targets.push_back(t.id.pid);
+  EXPECT_EQ(targets, (std::vector<Pid>{10, 11, 12}));
+  ASSERT_EQ(d[0].skipped.size(), 1U);
+  EXPECT_EQ(d[0].skipped[0].first.id.pid, 13);
+}
+
+}  // namespace
+}  // namespace freezr::engine

@@ -1,0 +1,277 @@
+"""Graduated, reversible actions observed from outside: nice values, cgroups, stopped states."""
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+import unittest
+
+from harness import FREEZR, TestCase, monitor, rule, wait_until
+
+
+def stat_fields(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+
+
+def nice_of(pid):
+    return int(stat_fields(pid)[16])
+
+
+def state_of(pid):
+    return stat_fields(pid)[0]
+
+
+def cgroup_of(pid, controller):
+    """The cgroup path of pid in the v2 hierarchy (controller "") or a v1 one."""
+    with open(f"/proc/{pid}/cgroup") as f:
+        for line in f.read().splitlines():
+            _, controllers, path = line.split(":", 2)
+            if (controller == "" and controllers == "") or controller in controllers.split(","):
+                return path
+    return None
+
+
+def mounts():
+    v2, v1_cpu = None, None
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, right = line.split(" - ")
+            fields, (fstype, _, opts) = left.split(), right.split()[:3]
+            if fields[3] != "/":
+                continue
+            if fstype == "cgroup2" and v2 is None:
+                v2 = fields[4]
+            if fstype == "cgroup" and "cpu" in opts.split(","):
+                v1_cpu = fields[4]
+    return v2, v1_cpu
+
+
+def ledger_rows(workdir):
+    db = sqlite3.connect(os.path.join(workdir, "data", "freezr.db"))
+    try:
+        return db.execute("SELECT pid, kind FROM ledger").fetchall()
+    finally:
+        db.close()
+
+
+def freeze_method(method):
+    return f'freeze_method = "{method}"\n'
+
+
+class ReniceTest(TestCase):
+    def test_renice_applies_and_is_undone_when_the_rule_no_longer_applies_and_on_exit(self):
+        hog = self.hog(cpu=True)
+        self.assertEqual(nice_of(hog.pid), 0)
+        f = self.freezr(monitor(interval=0.2) +
+                        rule("nice", [hog.name], cpu_percent=50, violations=2, action="renice",
+                             nice=10))
+        self.assertTrue(wait_until(lambda: nice_of(hog.pid) == 10, 10), f.output())
+        self.assertEqual(ledger_rows(self.workdir), [(hog.pid, "renice")])
+        # The test stops its hog: no CPU, so the rule no longer applies and the nice is undone.
+        os.kill(hog.pid, signal.SIGSTOP)
+        self.assertTrue(wait_until(lambda: nice_of(hog.pid) == 0, 10), f.output())
+        f.wait_for(rf"RELEASE rule=nice pid={hog.pid}")
+        self.assertEqual(ledger_rows(self.workdir), [])
+        os.kill(hog.pid, signal.SIGCONT)
+        self.assertTrue(wait_until(lambda: nice_of(hog.pid) == 10, 10), f.output())
+        self.assertEqual(f.stop(), 0)
+        self.assertEqual(nice_of(hog.pid), 0)  # restored on exit
+        self.assertEqual(ledger_rows(self.workdir), [])
+
+
+class ThrottleTest(TestCase):
+    def test_throttle_moves_into_a_freezr_group_with_the_quota_and_back(self):
+        v2, v1_cpu = mounts()
+        hog = self.hog(cpu=True)
+        controller = "cpu" if v1_cpu else ""
+        origin = cgroup_of(hog.pid, controller)
+        f = self.freezr(monitor(interval=0.2) +
+                        rule("cap", [hog.name], cpu_percent=50, violations=2, action="throttle",
+                             cpu_limit=20))
+        f.wait_for(r"ACTION rule=cap action=throttle .*limited to 20% of a core")
+        group = cgroup_of(hog.pid, controller)
+        self.assertNotEqual(group, origin)
+        self.assertIn("/freezr/thr-cap-", group)
+        root = v1_cpu or v2
+        with open(f"{root}{group}/cgroup.procs") as procs:
+            self.assertIn(str(hog.pid), procs.read().split())
+        if v1_cpu:
+            with open(f"{root}{group}/cpu.cfs_quota_us") as q:
+                self.assertEqual(int(q.read()), 20000)
+        else:
+            with open(f"{root}{group}/cpu.max") as q:
+                self.assertEqual(q.read().split()[0], "20000")
+        # The hog now gets about a fifth of a core.
+        t0, c0 = time.monotonic(), int(stat_fields(hog.pid)[11]) + int(stat_fields(hog.pid)[12])
+        time.sleep(1.5)
+        t1, c1 = time.monotonic(), int(stat_fields(hog.pid)[11]) + int(stat_fields(hog.pid)[12])
+        share = (c1 - c0) / os.sysconf("SC_CLK_TCK") / (t1 - t0)
+        self.assertLess(share, 0.35)
+        self.assertEqual(f.stop(), 0)
+        self.assertEqual(cgroup_of(hog.pid, controller), origin)
+        self.assertFalse(os.path.exists(f"{root}{group}"))
+
+
+class FreezeTest(TestCase):
+    def freeze_rule(self, hog, duration, method):
+        return (monitor(interval=0.2).replace("[protect]", freeze_method(method) + "[protect]") +
+                rule("ice", [hog.name], cpu_percent=50, violations=2, action="freeze",
+                     duration=duration))
+
+    def test_signal_freeze_stops_then_resumes_by_timer(self):
+        hog = self.hog(cpu=True)
+        f = self.freezr(self.freeze_rule(hog, 1.0, "signal"))
+        self.assertTrue(wait_until(lambda: state_of(hog.pid) == "T", 10), f.output())
+        self.assertEqual(ledger_rows(self.workdir), [(hog.pid, "freeze-signal")])
+        self.assertTrue(wait_until(lambda: state_of(hog.pid) == "R", 5), f.output())
+        f.wait_for(rf"UNDO rule=ice .*pid={hog.pid} .*freeze time over")
+        self.assertEqual(ledger_rows(self.workdir), [])
+        f.stop()
+
+    def test_cgroup_freeze_shows_frozen_1_then_thaws_and_moves_back(self):
+        v2, _ = mounts()
+        self.assertIsNotNone(v2, "needs a cgroup v2 hierarchy")
+        hog = self.hog(cpu=True)
+        origin = cgroup_of(hog.pid, "")
+        f = self.freezr(self.freeze_rule(hog, 1.5, "cgroup"))
+        f.wait_for(rf"pid={hog.pid} .*frozen for 1.5s \(cgroup.freeze")
+        group = cgroup_of(hog.pid, "")
+        self.assertIn("/freezr/frz-ice-", group)
+        with open(f"{v2}{group}/cgroup.events") as ev:
+            self.assertIn("frozen 1", ev.read())
+        self.assertEqual(ledger_rows(self.workdir), [(hog.pid, "freeze-cgroup")])
+        self.assertTrue(wait_until(lambda: cgroup_of(hog.pid, "") == origin, 5), f.output())
+        self.assertEqual(state_of(hog.pid), "R")
+        self.assertEqual(ledger_rows(self.workdir), [])
+        f.stop()
+
+    def crash_and_restart(self, method, state_frozen):
+        hog = self.hog(cpu=True)
+        config = self.freeze_rule(hog, 120, method)
+        f = self.freezr(config)
+        f.wait_for(rf"pid={hog.pid} .*frozen for 120s")
+        self.assertTrue(state_frozen(hog))
+        f.signal(signal.SIGKILL)
+        f.proc.wait()
+        time.sleep(0.5)
+        self.assertTrue(state_frozen(hog), "a killed FreezR cannot thaw")
+        self.assertEqual(len(ledger_rows(self.workdir)), 1)
+        # The successor thaws the leftover before its first scan.
+        g = self.freezr(config.replace("violations = 2", "violations = 1000"),
+                        config_name="again.toml")
+        g.wait_for(r"PREFLIGHT check=leftovers .*undone")
+        self.assertFalse(state_frozen(hog))
+        self.assertEqual(ledger_rows(self.workdir), [])
+        self.assertEqual(g.stop(), 0)
+
+    def test_sigkill_mid_freeze_then_restart_thaws_signal_freeze(self):
+        self.crash_and_restart("signal", lambda h: state_of(h.pid) == "T")
+
+    def test_sigkill_mid_freeze_then_restart_thaws_cgroup_freeze(self):
+        v2, _ = mounts()
+
+        def frozen(h):
+            group = cgroup_of(h.pid, "")
+            if "/freezr/" not in group:
+                return False
+            with open(f"{v2}{group}/cgroup.events") as ev:
+                return "frozen 1" in ev.read()
+        self.crash_and_restart("cgroup", frozen)
+
+    def test_a_process_stopped_by_someone_else_is_never_resumed(self):
+        for method in ("signal", "cgroup"):
+            with self.subTest(method=method):
+                hog = self.hog(cpu=True)
+                other = self.hog(cpu=True, name=hog.name)
+                os.kill(other.pid, signal.SIGSTOP)  # stopped by the test, not by FreezR
+                config = (monitor(interval=0.2).replace("[protect]",
+                                                        freeze_method(method) + "[protect]") +
+                          rule("ice", [hog.name], cpu_percent=50, violations=2, action="freeze",
+                               duration=0.6, aggregate="group"))
+                f = self.freezr(config, config_name=f"{method}.toml")
+                f.wait_for(rf"UNDO rule=ice .*pid={hog.pid} ")
+                time.sleep(0.5)
+                self.assertEqual(state_of(other.pid), "T")
+                r = subprocess.run([FREEZR, "thaw", "--all", "--config", f.config_path],
+                                   capture_output=True, text=True, cwd=self.workdir)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                self.assertEqual(f.stop(), 0)
+                self.assertEqual(state_of(other.pid), "T")
+                if method == "signal":
+                    self.assertIn(f"pid={other.pid}", f.output())
+                    self.assertIn("already stopped by someone else", f.output())
+                os.kill(other.pid, signal.SIGCONT)
+                hog.stop()
+
+    def test_freezr_thaw_cli(self):
+        hog = self.hog(cpu=True)
+        config = self.freeze_rule(hog, 300, "signal")
+        f = self.freezr(config)
+        self.assertTrue(wait_until(lambda: state_of(hog.pid) == "T", 10), f.output())
+        r = subprocess.run([FREEZR, "thaw", "999999", "--config", f.config_path],
+                           capture_output=True, text=True, cwd=self.workdir)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("not frozen by FreezR", r.stderr)
+        r = subprocess.run([FREEZR, "thaw", str(hog.pid), "--config", f.config_path],
+                           capture_output=True, text=True, cwd=self.workdir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"thawed PID {hog.pid}", r.stdout)
+        self.assertEqual(state_of(hog.pid), "R")
+        self.assertEqual(ledger_rows(self.workdir), [])
+        f.stop()
+
+
+class LadderTest(TestCase):
+    LADDER = ('steps = [\n'
+              '  { cpu_percent = 50, violations = 2, action = "renice", nice = 5 },\n'
+              '  { cpu_percent = 50, violations = 2, action = "freeze", duration = 0.5 },\n'
+              '  { cpu_percent = 50, violations = 2, action = "kill" },\n'
+              ']\n')
+
+    def ladder_config(self, hog):
+        return (monitor(interval=0.2).replace("[protect]", freeze_method("signal") + "[protect]") +
+                f'[[rule]]\nname = "ladder"\nmatch = {{ comm = ["{hog.name}"] }}\n' + self.LADDER)
+
+    def test_ladder_walks_renice_freeze_kill_on_a_hog_that_keeps_burning(self):
+        hog = self.hog(cpu=True)
+        f = self.freezr(self.ladder_config(hog))
+        self.assertTrue(wait_until(lambda: not hog.alive(), 20), f.output())
+        out = f.output()
+        renice = out.index("VIOLATION rule=ladder action=renice")
+        freeze = out.index("VIOLATION rule=ladder action=freeze step=2")
+        kill = out.index("VIOLATION rule=ladder action=kill step=3")
+        self.assertLess(renice, freeze)
+        self.assertLess(freeze, kill)
+        f.stop()
+
+    def test_ladder_stops_escalating_when_the_hog_calms_down(self):
+        hog = self.hog(cpu=True)
+        f = self.freezr(self.ladder_config(hog))
+        self.assertTrue(wait_until(lambda: nice_of(hog.pid) == 5, 10), f.output())
+        os.kill(hog.pid, signal.SIGSTOP)  # calm: no CPU at all
+        f.wait_for(rf"RELEASE rule=ladder pid={hog.pid}")
+        time.sleep(1.5)
+        self.assertTrue(hog.alive())
+        self.assertNotIn("action=freeze", f.output())
+        self.assertNotIn("action=kill", f.output())
+        self.assertEqual(nice_of(hog.pid), 0)
+        os.kill(hog.pid, signal.SIGCONT)
+        f.stop()
+
+
+class RateLimitTest(TestCase):
+    def test_at_most_n_actions_per_window(self):
+        hog = self.hog(cpu=True)
+        f = self.freezr(monitor(interval=0.2) +
+                        rule("limited", [hog.name], cpu_percent=50, violations=1, action="log",
+                             max_actions=2, per_minutes=10))
+        f.wait_for(r"RATE-LIMITED rule=limited")
+        time.sleep(1.0)
+        self.assertEqual(f.count(r"ACTION rule=limited action=log"), 2)
+        self.assertEqual(f.count(r"RATE-LIMITED rule=limited"), 1)
+        f.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()
