@@ -363,6 +363,27 @@ void Reversibles::release(const engine::Decision& d) {
   for (const auto& h : mine) undo(h, "rule no longer applies");
 }
 
+std::vector<Pid> Reversibles::thaw(std::optional<Pid> pid) {
+  std::vector<std::shared_ptr<Held>> mine;
+  for (const auto& h : held_) {
+    if (is_freeze(h->entry) && (!pid || h->entry.process.pid == *pid)) mine.push_back(h);
+  }
+  std::vector<Pid> out;
+  for (const auto& h : mine) {
+    undo(h, "thawed on request");
+    out.push_back(h->entry.process.pid);
+  }
+  return out;
+}
+
+std::vector<store::LedgerEntry> Reversibles::frozen() const {
+  std::vector<store::LedgerEntry> out;
+  for (const auto& h : held_) {
+    if (is_freeze(h->entry)) out.push_back(h->entry);
+  }
+  return out;
+}
+
 int Reversibles::undo_all() {
   const std::vector<std::shared_ptr<Held>> all(held_.rbegin(), held_.rend());  // newest first
   for (const auto& h : all) undo(h, "FreezR is stopping");

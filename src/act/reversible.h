@@ -35,6 +35,10 @@ class Reversibles {
   void freeze(const engine::Decision& d);
   // The rule no longer applies to the entity: undo its renices and throttles.
   void release(const engine::Decision& d);
+  // Thaws the frozen process pid, or every frozen process. Returns the PIDs thawed.
+  std::vector<Pid> thaw(std::optional<Pid> pid);
+  // The freezes in force.
+  [[nodiscard]] std::vector<store::LedgerEntry> frozen() const;
   // Undoes everything in force (clean exit). Returns how many entries were undone.
   int undo_all();
   // Undoes what the ledger holds from an earlier run. Returns lines describing each.

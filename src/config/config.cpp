@@ -54,6 +54,52 @@ void read_storage(TableReader t, StorageSettings& s) {
   t.finish();
 }
 
+void read_history(TableReader t, HistorySettings& h) {
+  if (auto v = t.boolean("enabled")) h.enabled = *v;
+  if (auto v = t.integer("top", 0, 100)) h.top = static_cast<int>(*v);
+  if (auto v = t.number("raw_hours", 0.1, 24 * 365)) h.raw_hours = *v;
+  if (auto v = t.number("minutes_days", 0.1, 3650)) h.minutes_days = *v;
+  if (auto v = t.number("events_days", 0.1, 36500)) h.events_days = *v;
+  t.finish();
+}
+
+bool loopback(const std::string& host) {
+  return host == "127.0.0.1" || host == "::1" || host == "[::1]" || host == "localhost" ||
+         host.rfind("127.", 0) == 0;
+}
+
+void read_http(TableReader t, HttpSettings& h) {
+  if (auto v = t.boolean("enabled")) h.enabled = *v;
+  if (auto v = t.string("listen")) {
+    const auto colon = v->rfind(':');
+    bool ok = colon != std::string::npos && colon > 0 && colon + 1 < v->size();
+    long port = -1;
+    if (ok) {
+      try {
+        std::size_t used = 0;
+        port = std::stol(v->substr(colon + 1), &used);
+        ok = used == v->size() - colon - 1 && port >= 0 && port <= 65535;
+      } catch (const std::exception&) {
+        ok = false;
+      }
+    }
+    if (!ok) t.fail_key("listen", "expected \"host:port\", got \"" + *v + "\"");
+    h.listen = *v;
+  }
+  if (auto v = t.string("token_file")) h.token_file = *v;
+  if (auto v = t.integer("max_connections", 1, 10000)) h.max_connections = static_cast<int>(*v);
+  if (auto v = t.integer("per_process_metrics", 0, 1000)) {
+    h.per_process_metrics = static_cast<int>(*v);
+  }
+  const auto host = h.listen.substr(0, h.listen.rfind(':'));
+  if (h.enabled && !loopback(host) && h.token_file.empty()) {
+    t.fail(t.raw().source(), "[http]: listening on " + h.listen +
+                                 " (not loopback) needs token_file; refusing to expose FreezR "
+                                 "without one");
+  }
+  t.finish();
+}
+
 void read_preflight(TableReader t, PreflightSettings& p) {
   if (auto v = t.number("disk_warn_percent", 1, 100)) p.disk_warn_percent = *v;
   if (auto v = t.number("disk_critical_percent", 1, 100)) p.disk_critical_percent = *v;
@@ -268,6 +314,8 @@ Config parse_config(std::string_view text, const std::string& source) {
   if (auto t = top.table("protect")) read_protect(*t, c.protect);
   if (auto t = top.table("storage")) read_storage(*t, c.storage);
   if (auto t = top.table("preflight")) read_preflight(*t, c.preflight);
+  if (auto t = top.table("history")) read_history(*t, c.history);
+  if (auto t = top.table("http")) read_http(*t, c.http);
   read_rules(top, c);
   read_logging_and_legacy(top, c);  // [logging] plus the Rust FreezR sections
   top.finish();

@@ -43,6 +43,22 @@ struct StorageSettings {
   std::string dir = "data";  // lock file, status snapshot, history
 };
 
+struct HistorySettings {
+  bool enabled = true;
+  int top = 5;                 // top processes by CPU and by memory stored per scan
+  double raw_hours = 48;       // per-scan samples kept this long
+  double minutes_days = 30;    // per-minute aggregates (min/avg/max) kept this long
+  double events_days = 90;     // events kept this long
+};
+
+struct HttpSettings {
+  bool enabled = true;
+  std::string listen = "127.0.0.1:9813";  // host:port; port 0 picks a free one
+  std::string token_file;                  // bearer token for control endpoints; "" = off
+  int max_connections = 64;
+  int per_process_metrics = 0;  // per-process series for the top N processes (0 = none)
+};
+
 struct PreflightSettings {
   double disk_warn_percent = 90;      // warn above this usage of the log/data filesystems
   double disk_critical_percent = 95;  // above this, file logging keeps only warnings
@@ -58,6 +74,8 @@ struct Config {
   MonitorSettings monitor;
   LoggingSettings logging;
   StorageSettings storage;
+  HistorySettings history;
+  HttpSettings http;
   PreflightSettings preflight;
   ProtectSettings protect;
   std::vector<engine::Rule> rules;

@@ -106,6 +106,15 @@ std::string render_config(const Config& c) {
     << "keep_days = " << c.logging.keep_days << "\n"
     << "compress_after_days = " << c.logging.compress_after_days << "\n";
   o << "\n[storage]\ndir = " << quote(c.storage.dir) << "\n";
+  o << "\n[history]\nenabled = " << (c.history.enabled ? "true" : "false") << "\n"
+    << "top = " << c.history.top << "\nraw_hours = " << number(c.history.raw_hours) << "\n"
+    << "minutes_days = " << number(c.history.minutes_days) << "\n"
+    << "events_days = " << number(c.history.events_days) << "\n";
+  o << "\n[http]\nenabled = " << (c.http.enabled ? "true" : "false") << "\n"
+    << "listen = " << quote(c.http.listen) << "\n"
+    << "token_file = " << quote(c.http.token_file) << "\n"
+    << "max_connections = " << c.http.max_connections << "\n"
+    << "per_process_metrics = " << c.http.per_process_metrics << "\n";
   o << "\n[preflight]\ndisk_warn_percent = " << number(c.preflight.disk_warn_percent) << "\n"
     << "disk_critical_percent = " << number(c.preflight.disk_critical_percent) << "\n";
   o << "\n[protect]\ndefaults = " << (c.protect.defaults ? "true" : "false") << "\n"

@@ -5,8 +5,13 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <ctime>
+#include <fstream>
 #include <set>
 
 #include "act/cgroups.h"
@@ -22,12 +27,17 @@
 #include "daemon/logging.h"
 #include "daemon/notify.h"
 #include "daemon/preflight.h"
+#include "daemon/publish.h"
+#include "daemon/recorder.h"
 #include "daemon/retention.h"
 #include "daemon/scanner.h"
 #include "daemon/status.h"
 #include "engine/policy.h"
 #include "engine/protection.h"
+#include "serve/http_server.h"
+#include "serve/routes.h"
 #include "store/database.h"
+#include "store/history.h"
 #include "store/ledger.h"
 #include "ui/report.h"
 
@@ -57,6 +67,36 @@ config::Config with_overrides(config::Config c, const RunOptions& o) {
 }
 
 constexpr double kHousekeepingSeconds = 60;
+
+// Reads the bearer token. The file must belong to root (or to FreezR's user) and be readable
+// by nobody else.
+Result<std::string> read_token(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return Error{errno, "token file " + path + ": " + std::strerror(errno)};
+  }
+  if ((st.st_uid != 0 && st.st_uid != ::geteuid()) || (st.st_mode & 077) != 0) {
+    return Error{EPERM, "token file " + path + " must be owned by root and unreadable by "
+                        "group and others (chmod 600)"};
+  }
+  std::ifstream in(path);
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\r')) token.pop_back();
+  if (token.size() < 16) return Error{EINVAL, "token in " + path + " is shorter than 16 characters"};
+  return token;
+}
+
+// FreezR's own CPU seconds and resident bytes, from /proc/self.
+std::pair<double, std::uint64_t> self_usage(proc::ProcSource& source) {
+  std::string buf;
+  if (!source.read_pid_file(::getpid(), "stat", buf)) return {0, 0};
+  auto st = proc::parse_stat(buf);
+  if (!st) return {0, 0};
+  return {static_cast<double>(st->utime + st->stime) / static_cast<double>(source.clock_ticks()),
+          static_cast<std::uint64_t>(std::max<std::int64_t>(st->rss_pages, 0)) *
+              static_cast<std::uint64_t>(source.page_size())};
+}
 
 act::CgroupRoots cgroup_roots(proc::ProcSource& source) {
   auto text = source.read_system_file("self/mountinfo");
@@ -109,6 +149,9 @@ class Daemon {
     schedule_housekeeping();
     schedule_watchdog();
     io_.run();
+    recorder_.event({clock_.wall(), "lifecycle", "", ::getpid(), "freezr", "stop", true,
+                     "FreezR stopped"});
+    recorder_.flush(clock_.wall());
     log_.note(level_enum::info, "FreezR stopped");
     logging_.logger->flush();
     return 0;
@@ -136,8 +179,11 @@ class Daemon {
     open_database(pf);
     pf.check(true, "cgroups", cgroups_.describe());
     for (const auto& line : reversibles_.recover()) pf.check(true, "leftovers", line);
+    if (!start_http(pf)) return false;
     pf.capabilities();
     pf.summary(preflight_warnings_);
+    recorder_.event({clock_.wall(), "lifecycle", "", ::getpid(), "freezr", "start", true,
+                     "FreezR " + std::string(ui::kVersion) + " started with " + cfg_->source});
     run_retention();
     return true;
   }
@@ -156,6 +202,54 @@ class Daemon {
     ledger_ = store::Ledger(db_.get());
     pf.check(true, "database", db_->path() + " (schema " +
                                    std::to_string(db_->schema_version()) + ")");
+    if (cfg_->history.enabled) {
+      history_ = std::make_unique<store::History>(*db_);
+      recorder_ = Recorder(history_.get(), cfg_->history,
+                           [this](const std::string& w) { log_.note(level_enum::warn, w); });
+      recorder_.prune(clock_.wall());
+    }
+  }
+
+  // The HTTP server, when enabled. A port that cannot be bound disables it with a warning;
+  // an unsafe token file stops FreezR.
+  bool start_http(Preflight& pf) {
+    if (!cfg_->http.enabled) return true;
+    if (!cfg_->http.token_file.empty()) {
+      auto t = read_token(cfg_->http.token_file);
+      if (!t) {
+        log_.event(level_enum::err, "preflight", {{"check", std::string("http token")}, {"ok", false}},
+                   t.error().message);
+        return false;
+      }
+      token_ = *t;
+    }
+    serve::ApiContext ctx;
+    ctx.state = [this] { return state_; };
+    ctx.token = token_;
+    ctx.history_path = db_ && history_ ? db_->path() : std::string();
+    ctx.per_process_metrics = cfg_->http.per_process_metrics;
+    ctx.now = [this] { return clock_.wall(); };
+    ctx.thaw = [this](std::optional<Pid> pid) {
+      const auto pids = reversibles_.thaw(pid);
+      if (pid && pids.empty()) throw std::runtime_error("PID is not frozen by FreezR");
+      return nlohmann::json{{"thawed", pids}};
+    };
+    ctx.reload = [this] {
+      const bool ok = reload();
+      return nlohmann::json{{"reloaded", ok}};
+    };
+    serve::ServerLimits limits;
+    limits.max_connections = cfg_->http.max_connections;
+    http_ = std::make_unique<serve::HttpServer>(
+        io_, [ctx](const serve::Request& r) { return serve::route(r, ctx); }, limits);
+    auto bound = http_->start(cfg_->http.listen);
+    if (!bound) {
+      pf.check(false, "http", bound.error().message + "; HTTP is off, monitoring continues");
+      http_.reset();
+      return true;
+    }
+    pf.check(true, "http", "listening on " + *bound + (token_.empty() ? "" : " (control endpoints on)"));
+    return true;
   }
 
   // Disk usage of the log and data filesystems. Above the critical level the file sink keeps
@@ -204,20 +298,48 @@ class Daemon {
   }
 
   void tick() {
+    const auto t0 = steady_clock::now();
     const auto result = scanner_.scan(clock_.monotonic());
     ++checks_;
     load_ = result.snap.loadavg;
     mem_ = result.snap.meminfo;
     protection_.refresh(result.snap);
     if (checks_ == 1) warn_unmatched(result);
+    const double wall = clock_.wall();
     for (const auto& d : policy_.evaluate(result.snap, result.cls, protection_)) {
       log_decision(log_, d, cfg_->rules[d.rule_index].steps[d.step].cooldown);
+      recorder_.decision(wall, d);
       if (d.verdict == engine::Verdict::kAct || d.verdict == engine::Verdict::kRelease) {
         actuator().apply(d);
       }
     }
-    write_status();
+    recorder_.transitions(wall, policy_.transitions());
+    recorder_.scan(wall, result.snap, result.cls, cfg_->rules, policy_, degraded_);
+    const auto status = write_status();
+    const double took = std::chrono::duration<double>(steady_clock::now() - t0).count();
+    scan_seconds_total_ += took;
+    publish(result, status, took);
     schedule_tick();
+  }
+
+  void publish(const ScanResult& result, nlohmann::json status, double took) {
+    PublishInput in;
+    in.scan = &result;
+    in.rules = &cfg_->rules;
+    in.policy = &policy_;
+    in.status = std::move(status);
+    in.actions = action_counts_;
+    in.frozen = reversibles_.frozen();
+    in.now_wall = clock_.wall();
+    in.started_wall = started_wall_;
+    in.dry_run = dry_run();
+    in.interval = cfg_->monitor.interval;
+    in.scans = checks_;
+    in.last_scan_seconds = took;
+    in.scan_seconds_total = scan_seconds_total_;
+    std::tie(in.self_cpu_seconds, in.self_rss_bytes) = self_usage(source_);
+    in.control = !token_.empty();
+    state_ = build_state(std::move(in));
   }
 
   void schedule_tick() {
@@ -243,7 +365,7 @@ class Daemon {
     }
   }
 
-  void write_status() {
+  nlohmann::json write_status() {
     StatusInput in;
     in.pid = ::getpid();
     in.dry_run = dry_run();
@@ -259,16 +381,23 @@ class Daemon {
           r.steps.size() == 1 ? engine::to_string(r.steps[0].action.kind) : "ladder";
       in.rules.push_back({r.name, action, r.enabled, policy_.streak(i), policy_.counters(i)});
     }
-    const auto err = write_atomically(cfg_->storage.dir + "/status.json",
-                                      status_json(in).dump(2) + "\n");
+    auto doc = status_json(in);
+    const auto err = write_atomically(cfg_->storage.dir + "/status.json", doc.dump(2) + "\n");
     if (!err.empty() && !status_error_reported_) {
       log_.note(level_enum::warn, "status snapshot not written: " + err + " (said once)");
     }
     status_error_reported_ = !err.empty();
+    return doc;
   }
 
   void on_outcome(const act::ActionOutcome& o) {
     log_outcome(log_, o);
+    recorder_.outcome(clock_.wall(), o);
+    if (o.final || !o.ok) {
+      const char* outcome = o.dry_run ? "dry_run" : o.ok ? "ok" : "failed";
+      const std::string action = std::string(o.undo ? "undo_" : "") + engine::to_string(o.action);
+      ++action_counts_[{o.rule, action, outcome}];
+    }
     if (!o.dry_run && !o.ok) ++failed_;
     if (!o.dry_run && o.ok && o.final && o.action == engine::ActionKind::kKill) ++kills_;
     if (!o.dry_run && o.ok && o.final && o.action == engine::ActionKind::kRestart) ++restarts_;
@@ -293,11 +422,11 @@ class Daemon {
     });
   }
 
-  void reload() {
+  bool reload() {
     if (!opts_.config_path) {
       log_.note(level_enum::info,
-                "SIGHUP: running on the embedded default configuration; nothing to reload");
-      return;
+                "reload: running on the embedded default configuration; nothing to reload");
+      return false;
     }
     notify_reloading();
     try {
@@ -310,16 +439,22 @@ class Daemon {
       protection_ = engine::Protection(::getpid(), next->protected_names());
       cfg_ = std::move(next);
       reversibles_.prefer_signals(!cfg_->monitor.freeze_with_cgroup);
+      const auto msg = fmt::format("configuration reloaded from {}: {} rules", cfg_->source,
+                                   cfg_->rules.size());
       log_.event(level_enum::info, "reload",
                  {{"config", cfg_->source}, {"rules", static_cast<long long>(cfg_->rules.size())}},
-                 fmt::format("configuration reloaded from {}: {} rules", cfg_->source,
-                             cfg_->rules.size()));
+                 msg);
+      recorder_.event({clock_.wall(), "lifecycle", "", ::getpid(), "freezr", "reload", true, msg});
+      notify_ready("configuration reloaded");
+      return true;
     } catch (const config::ConfigError& e) {
-      log_.event(level_enum::err, "reload", {{"ok", false}},
-                 std::string("configuration reload rejected, keeping the running one: ") +
-                     e.what());
+      const std::string msg =
+          std::string("configuration reload rejected, keeping the running one: ") + e.what();
+      log_.event(level_enum::err, "reload", {{"ok", false}}, msg);
+      recorder_.event({clock_.wall(), "lifecycle", "", ::getpid(), "freezr", "reload", false, msg});
+      notify_ready("configuration reload rejected");
+      return false;
     }
-    notify_ready("configuration reloaded");
   }
 
   void shutdown(int sig) {
@@ -331,6 +466,7 @@ class Daemon {
       t->cancel();
     }
     signals_.cancel();
+    if (http_) http_->stop();
     if (const int undone = reversibles_.undo_all(); undone > 0) {
       log_.note(level_enum::info, fmt::format("undid {} renice/throttle/freeze action(s)", undone));
     }
@@ -360,7 +496,10 @@ class Daemon {
     housekeeping_timer_.async_wait([this](const boost::system::error_code& ec) {
       if (ec || stopping_) return;
       check_disks(false);
-      if (++housekeeping_rounds_ % 60 == 0) run_retention();  // hourly
+      if (++housekeeping_rounds_ % 60 == 0) {  // hourly
+        run_retention();
+        recorder_.prune(clock_.wall());
+      }
       schedule_housekeeping();
     });
   }
@@ -420,6 +559,13 @@ class Daemon {
   act::LinuxActuator linux_;
   act::DryRunActuator dry_;
   InstanceLock lock_;
+  std::unique_ptr<store::History> history_;
+  Recorder recorder_{nullptr, {}, {}};
+  std::unique_ptr<serve::HttpServer> http_;
+  std::string token_;
+  std::shared_ptr<const serve::State> state_;
+  serve::ActionCounts action_counts_;
+  double scan_seconds_total_ = 0;
   Seconds started_ = 0;
   double started_wall_ = 0;
   steady_clock::time_point next_tick_;

@@ -57,6 +57,16 @@ int Policy::streak(std::size_t rule) const {
   return best;
 }
 
+int Policy::entity_streak(std::size_t rule, const ProcessId& id) const {
+  const auto& st = states_[rule];
+  const auto key = (*rules_)[rule].aggregate == Aggregate::kGroup ? kGroupEntity : id;
+  auto it = st.entities.find(key);
+  if (it == st.entities.end()) return 0;
+  int best = 0;
+  for (const auto& s : it->second.steps) best = std::max({best, s.cpu, s.mem});
+  return best;
+}
+
 namespace {
 TargetInfo target_of(const ProcessSample& p) {
   return TargetInfo{p.id, p.comm, p.cpu_percent, p.rss_mb()};
@@ -150,6 +160,13 @@ void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
     any_mem = any_mem || mem_v;
   }
   any = any_cpu || any_mem;
+  if (any != e.violating) {
+    const std::string comm =
+        key == kGroupEntity || members.empty() ? std::string() : snap.processes[members[0]].comm;
+    transitions_.push_back(
+        {r.name, key, comm, any, any_cpu ? "cpu" : any_mem ? "memory" : "", any_cpu ? m.cpu : m.mem});
+    e.violating = any;
+  }
   auto& c = st.counters;
   c.checks++;
   if (any) c.violating_checks++;
@@ -241,6 +258,7 @@ void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
 std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classification& cls,
                                        const Protection& protection) {
   std::vector<Decision> out;
+  transitions_.clear();
   for (std::size_t ri = 0; ri < rules_->size(); ++ri) {
     const Rule& r = (*rules_)[ri];
     State& st = states_[ri];
@@ -280,6 +298,9 @@ std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classificatio
       if (present.count(it->first) != 0U) {
         ++it;
         continue;
+      }
+      if (it->second.violating) {
+        transitions_.push_back({r.name, it->first, "", false, "", 0});
       }
       if (it->second.holds && r.restore) {
         Decision d;

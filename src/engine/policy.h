@@ -68,6 +68,16 @@ struct RuleCounters {
   double rss_mb = 0;
 };
 
+// A rule's entity starting or ending a violation (for the history's events).
+struct Transition {
+  std::string rule;
+  ProcessId entity;
+  std::string comm;  // empty for group entities
+  bool started = false;
+  std::string metric;
+  double value = 0;
+};
+
 class Policy {
  public:
   explicit Policy(const std::vector<Rule>* rules);
@@ -84,6 +94,10 @@ class Policy {
   }
   // Current longest streak of a rule (for displays).
   [[nodiscard]] int streak(std::size_t rule) const;
+  // Current streak of one process under a rule (the group's for group rules).
+  [[nodiscard]] int entity_streak(std::size_t rule, const ProcessId& id) const;
+  // Violations that started or ended in the last evaluate().
+  [[nodiscard]] const std::vector<Transition>& transitions() const { return transitions_; }
 
  private:
   struct Streak {
@@ -95,6 +109,7 @@ class Policy {
     int calm = 0;           // consecutive scans without any violation
     int highest_tried = -1; // highest step that has acted
     bool holds = false;     // a lasting action (renice/throttle) is in force
+    bool violating = false; // in a violation (for start/end transitions)
     // A throttle in force: the entity counts as calm only well under its cap, since the cap
     // itself keeps it under the thresholds.
     std::optional<double> throttle_limit;
@@ -124,6 +139,7 @@ class Policy {
 
   const std::vector<Rule>* rules_;
   std::vector<State> states_;
+  std::vector<Transition> transitions_;
 };
 
 }  // namespace freezr::engine

@@ -18,6 +18,8 @@ Snapshot Sampler::update(const proc::RawScan& raw, Seconds now) {
   snap.meminfo = raw.meminfo;
   snap.loadavg = raw.loadavg;
   snap.memory_pressure = raw.memory_pressure;
+  snap.cpu_pressure = raw.cpu_pressure;
+  snap.io_pressure = raw.io_pressure;
   snap.processes.reserve(raw.processes.size());
   next_ticks_.clear();
   next_ticks_.reserve(raw.processes.size());

@@ -35,6 +35,8 @@ struct Snapshot {
   std::optional<proc::MemInfo> meminfo;
   std::optional<proc::LoadAvg> loadavg;
   std::optional<proc::Pressure> memory_pressure;
+  std::optional<proc::Pressure> cpu_pressure;
+  std::optional<proc::Pressure> io_pressure;
 
   // Index of pid in processes, or nullptr.
   [[nodiscard]] const ProcessSample* find(Pid pid) const;

@@ -113,15 +113,20 @@ void read_all(ProcSource& source, RawScan& out, std::vector<Pid>& pids, std::str
   }
   out.meminfo.reset();
   out.loadavg.reset();
-  out.memory_pressure.reset();
+  auto pressure = [&](const char* file) -> std::optional<Pressure> {
+    auto t = source.read_system_file(file);
+    if (!t) return std::nullopt;
+    auto p = parse_pressure(*t);
+    return p ? std::optional<Pressure>(*p) : std::nullopt;
+  };
+  out.memory_pressure = pressure("pressure/memory");
+  out.cpu_pressure = pressure("pressure/cpu");
+  out.io_pressure = pressure("pressure/io");
   if (auto t = source.read_system_file("meminfo")) {
     if (auto m = parse_meminfo(*t)) out.meminfo = *m;
   }
   if (auto t = source.read_system_file("loadavg")) {
     if (auto l = parse_loadavg(*t)) out.loadavg = *l;
-  }
-  if (auto t = source.read_system_file("pressure/memory")) {
-    if (auto p = parse_pressure(*t)) out.memory_pressure = *p;
   }
 }
 

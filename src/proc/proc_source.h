@@ -66,6 +66,8 @@ struct RawScan {
   std::optional<MemInfo> meminfo;
   std::optional<LoadAvg> loadavg;
   std::optional<Pressure> memory_pressure;
+  std::optional<Pressure> cpu_pressure;
+  std::optional<Pressure> io_pressure;
   std::size_t unreadable = 0;  // entries that vanished or could not be parsed
 };
 

@@ -132,7 +132,8 @@ def rule(name, comm, **keys):
 def monitor(interval=0.3, grace=1.0, protect=()):
     names = ", ".join(f'"{n}"' for n in protect)
     return (f"[monitor]\ninterval = {interval}\nkill_grace = {grace}\n"
-            f"[protect]\ncomm = [{names}]\n[logging]\ndir = \"logs\"\n")
+            f"[protect]\ncomm = [{names}]\n[logging]\ndir = \"logs\"\n"
+            f"[http]\nlisten = \"127.0.0.1:0\"\n")
 
 
 class TestCase(unittest.TestCase):

@@ -1,0 +1,34 @@
+// Builds the State that readers see after each scan.
+#pragma once
+
+#include <memory>
+
+#include "daemon/scanner.h"
+#include "engine/policy.h"
+#include "serve/state.h"
+#include "store/ledger.h"
+
+namespace freezr::daemon {
+
+struct PublishInput {
+  const ScanResult* scan = nullptr;
+  const std::vector<engine::Rule>* rules = nullptr;
+  const engine::Policy* policy = nullptr;
+  nlohmann::json status;
+  serve::ActionCounts actions;
+  std::vector<store::LedgerEntry> frozen;
+  double now_wall = 0;
+  double started_wall = 0;
+  bool dry_run = false;
+  double interval = 0;
+  std::uint64_t scans = 0;
+  double last_scan_seconds = 0;
+  double scan_seconds_total = 0;
+  double self_cpu_seconds = 0;
+  std::uint64_t self_rss_bytes = 0;
+  bool control = false;
+};
+
+std::shared_ptr<const serve::State> build_state(PublishInput in);
+
+}  // namespace freezr::daemon

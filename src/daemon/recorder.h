@@ -1,0 +1,47 @@
+// Recorder: turns each scan, decision and outcome into history rows and writes them, one
+// transaction per scan. A failing database is reported once and then left alone: monitoring
+// never depends on it.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "act/actuator.h"
+#include "config/config.h"
+#include "engine/policy.h"
+#include "store/history.h"
+
+namespace freezr::daemon {
+
+class Recorder {
+ public:
+  // history may be null (history disabled or unavailable): then everything is a no-op.
+  // warn receives one line when writing fails for the first time.
+  Recorder(store::History* history, config::HistorySettings settings,
+           std::function<void(const std::string&)> warn);
+
+  void event(store::Event e);
+  void decision(double ts, const engine::Decision& d);
+  void outcome(double ts, const act::ActionOutcome& o);
+  void transitions(double ts, const std::vector<engine::Transition>& t);
+
+  // Writes the scan's samples (unless degraded) and the buffered events.
+  void scan(double ts, const engine::Snapshot& snap, const engine::Classification& cls,
+            const std::vector<engine::Rule>& rules, const engine::Policy& policy, bool degraded);
+  // Writes buffered events now (at exit).
+  void flush(double ts);
+  void prune(double now);
+  [[nodiscard]] bool active() const { return history_ != nullptr && !broken_; }
+
+ private:
+  void fail(const std::string& what, const std::string& err);
+
+  store::History* history_;
+  config::HistorySettings settings_;
+  std::function<void(const std::string&)> warn_;
+  std::vector<store::Event> pending_;
+  bool broken_ = false;
+};
+
+}  // namespace freezr::daemon

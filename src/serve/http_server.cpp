@@ -1,0 +1,162 @@
+#include "serve/http_server.h"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+
+namespace freezr::serve {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
+  Impl(asio::io_context& context, Handler h, ServerLimits l)
+      : acceptor(context), handler(std::move(h)), limits(l) {}
+
+  void accept() {
+    acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+      if (!ec) {
+        if (self->open >= self->limits.max_connections) {
+          // Over the cap: close at once rather than queue.
+          beast::error_code ignored;
+          socket.shutdown(tcp::socket::shutdown_both, ignored);
+        } else {
+          std::make_shared<Session>(self, std::move(socket))->read();
+        }
+      }
+      self->accept();
+    });
+  }
+
+  struct Session : std::enable_shared_from_this<Session> {
+    Session(std::shared_ptr<Impl> server, tcp::socket socket)
+        : owner(std::move(server)), stream(std::move(socket)) {
+      ++owner->open;
+    }
+    ~Session() { --owner->open; }
+
+    void read() {
+      parser.emplace();
+      parser->body_limit(owner->limits.max_body);
+      parser->header_limit(static_cast<std::uint32_t>(owner->limits.max_header));
+      stream.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+          std::chrono::duration<double>(owner->limits.idle_seconds)));
+      http::async_read(stream, buffer, *parser,
+                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                         self->on_read(ec);
+                       });
+    }
+
+    void on_read(beast::error_code ec) {
+      if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+          ec == asio::error::operation_aborted) {
+        close();
+        return;
+      }
+      if (ec) {
+        Response r = json_error(ec == http::error::body_limit || ec == http::error::header_limit
+                                    ? 413
+                                    : 400,
+                                "bad request: " + ec.message());
+        send(r, false);
+        return;
+      }
+      const auto& msg = parser->get();
+      Request req;
+      req.method = std::string(msg.method_string());
+      parse_target(std::string(msg.target()), req.path, req.query);
+      if (auto it = msg.find(http::field::authorization); it != msg.end()) {
+        req.authorization = std::string(it->value());
+      }
+      req.body = msg.body();
+      Response r;
+      try {
+        r = owner->handler(req);
+      } catch (const std::exception& e) {
+        r = json_error(500, std::string("internal error: ") + e.what());
+      }
+      send(r, msg.keep_alive());
+    }
+
+    void send(const Response& r, bool keep_alive) {
+      auto res = std::make_shared<http::response<http::string_body>>(
+          static_cast<http::status>(r.status), 11);
+      res->set(http::field::server, "freezr");
+      res->set(http::field::content_type, r.content_type);
+      res->set(http::field::cache_control, "no-store");
+      for (const auto& [k, v] : r.headers) res->set(k, v);
+      res->body() = r.body;
+      res->keep_alive(keep_alive);
+      res->prepare_payload();
+      http::async_write(stream, *res,
+                        [self = shared_from_this(), res, keep_alive](beast::error_code ec,
+                                                                     std::size_t) {
+                          if (ec || !keep_alive) {
+                            self->close();
+                          } else {
+                            self->read();
+                          }
+                        });
+    }
+
+    void close() {
+      beast::error_code ignored;
+      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
+
+    std::shared_ptr<Impl> owner;
+    beast::tcp_stream stream;
+    beast::flat_buffer buffer;
+    std::optional<http::request_parser<http::string_body>> parser;
+  };
+
+  tcp::acceptor acceptor;
+  Handler handler;
+  ServerLimits limits;
+  int open = 0;
+};
+
+HttpServer::HttpServer(asio::io_context& io, Handler handler, ServerLimits limits)
+    : impl_(std::make_shared<Impl>(io, std::move(handler), limits)) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+int HttpServer::connections() const { return impl_->open; }
+
+Result<std::string> HttpServer::start(const std::string& listen) {
+  const auto colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  if (host == "localhost") host = "127.0.0.1";
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) return Error{EINVAL, "bad listen address '" + host + "': " + ec.message()};
+  const auto port = static_cast<unsigned short>(std::stoi(listen.substr(colon + 1)));
+  tcp::endpoint ep(address, port);
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    beast::error_code ignored;
+    a.close(ignored);
+    return Error{ec.value(), "cannot listen on " + listen + ": " + ec.message()};
+  }
+  impl_->accept();
+  const auto bound = a.local_endpoint();
+  const std::string shown = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
+                                                      : bound.address().to_string();
+  return shown + ":" + std::to_string(bound.port());
+}
+
+void HttpServer::stop() {
+  beast::error_code ignored;
+  impl_->acceptor.close(ignored);
+}
+
+}  // namespace freezr::serve

@@ -1,0 +1,40 @@
+// HttpServer: one Boost.Beast server on the daemon's event loop. Limits: request body and
+// header size, idle timeout, concurrent connections. Bad requests get 4xx; nothing a client
+// does can block the loop.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <string>
+
+#include "core/result.h"
+#include "serve/http.h"
+
+namespace freezr::serve {
+
+struct ServerLimits {
+  std::size_t max_body = 64 * 1024;
+  std::size_t max_header = 8 * 1024;
+  double idle_seconds = 10;
+  int max_connections = 64;
+};
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, Handler handler, ServerLimits limits);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds "host:port" (port 0: any free port) and starts accepting. Returns the bound
+  // "host:port".
+  Result<std::string> start(const std::string& listen);
+  void stop();
+  [[nodiscard]] int connections() const;
+
+ private:
+  struct Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace freezr::serve

@@ -1,0 +1,169 @@
+#include "serve/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fmt/format.h>
+
+namespace freezr::serve {
+
+namespace {
+// Length of the valid UTF-8 sequence at s[i], or 0.
+std::size_t utf8_length(const std::string& s, std::size_t i) {
+  const auto c = static_cast<unsigned char>(s[i]);
+  const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (std::size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return 0;
+  }
+  return n;
+}
+}  // namespace
+
+std::string label_value(const std::string& v) {
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    const char c = v[i];
+    const std::size_t n = utf8_length(v, i);
+    if (n == 0) {
+      out += '?';  // label values must be UTF-8
+    } else if (n > 1) {
+      out += v.substr(i, n);
+      i += n - 1;
+    } else if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      out += '?';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+class Writer {
+ public:
+  void family(const char* name, const char* type, const char* help) {
+    out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+    name_ = name;
+  }
+  void sample(const std::string& labels, double v) {
+    out_ += name_;
+    if (!labels.empty()) out_ += "{" + labels + "}";
+    out_ += " " + number(v) + "\n";
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  static std::string number(double v) {
+    if (std::isnan(v)) return "NaN";
+    if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+    return fmt::format("{}", v);
+  }
+  std::string out_;
+  std::string name_;
+};
+
+std::string rule_label(const std::string& rule) { return "rule=\"" + label_value(rule) + "\""; }
+
+void pressure(Writer& w, const State& s) {
+  w.family("freezr_pressure_avg10_percent", "gauge",
+           "PSI: share of the last 10 s some or all tasks stalled on the resource.");
+  const std::pair<const char*, const std::optional<proc::Pressure>*> res[] = {
+      {"cpu", &s.psi_cpu}, {"io", &s.psi_io}, {"memory", &s.psi_memory}};
+  for (const auto& [name, p] : res) {
+    if (!*p) continue;
+    w.sample(fmt::format("resource=\"{}\",kind=\"some\"", name), (*p)->some.avg10);
+    if ((*p)->full) w.sample(fmt::format("resource=\"{}\",kind=\"full\"", name), (*p)->full->avg10);
+  }
+}
+
+}  // namespace
+
+std::string render_metrics(const State& s, int per_process_top) {
+  Writer w;
+  w.family("freezr_build_info", "gauge", "FreezR's version, always 1.");
+  w.sample("version=\"" + label_value(s.status.value("version", std::string())) + "\"", 1);
+  w.family("freezr_start_time_seconds", "gauge", "When FreezR started, Unix seconds.");
+  w.sample("", s.started);
+  w.family("freezr_dry_run", "gauge", "1 when FreezR only logs what it would do.");
+  w.sample("", s.dry_run ? 1 : 0);
+  w.family("freezr_scans_total", "counter", "Scans of /proc since start.");
+  w.sample("", static_cast<double>(s.scans));
+  w.family("freezr_scan_duration_seconds", "gauge", "Duration of the last scan.");
+  w.sample("", s.last_scan_seconds);
+  w.family("freezr_scan_seconds_total", "counter", "Time spent scanning since start.");
+  w.sample("", s.scan_seconds_total);
+  w.family("freezr_processes", "gauge", "Processes seen in the last scan (kernel threads excluded).");
+  w.sample("", static_cast<double>(s.processes.size()));
+
+  w.family("freezr_rule_processes", "gauge", "Processes matching the rule.");
+  for (const auto& r : s.rules) w.sample(rule_label(r.name), static_cast<double>(r.processes));
+  w.family("freezr_rule_cpu_percent", "gauge",
+           "CPU of the rule's processes, summed, in percent of one core.");
+  for (const auto& r : s.rules) w.sample(rule_label(r.name), r.cpu);
+  w.family("freezr_rule_memory_bytes", "gauge", "Resident memory of the rule's processes, summed.");
+  for (const auto& r : s.rules) w.sample(rule_label(r.name), r.rss_mib * kMiB);
+  w.family("freezr_rule_violation_streak", "gauge", "Longest current run of violating scans.");
+  for (const auto& r : s.rules) w.sample(rule_label(r.name), r.streak);
+  w.family("freezr_rule_checks_total", "counter", "Process checks (group checks) of the rule.");
+  for (const auto& r : s.rules) w.sample(rule_label(r.name), static_cast<double>(r.checks));
+  w.family("freezr_rule_violations_total", "counter", "Checks over a threshold, by metric.");
+  for (const auto& r : s.rules) {
+    w.sample(rule_label(r.name) + ",metric=\"cpu\"", static_cast<double>(r.cpu_violations));
+    w.sample(rule_label(r.name) + ",metric=\"memory\"", static_cast<double>(r.memory_violations));
+  }
+  w.family("freezr_actions_total", "counter", "Actions carried out, by rule, kind and outcome.");
+  for (const auto& [key, n] : s.actions) {
+    const auto& [rule, action, outcome] = key;
+    w.sample(fmt::format("{},action=\"{}\",outcome=\"{}\"", rule_label(rule), label_value(action),
+                         outcome),
+             static_cast<double>(n));
+  }
+  w.family("freezr_frozen_processes", "gauge", "Processes FreezR holds frozen now.");
+  w.sample("", static_cast<double>(s.frozen.size()));
+
+  if (s.memory) {
+    w.family("freezr_memory_available_bytes", "gauge", "MemAvailable from /proc/meminfo.");
+    w.sample("", static_cast<double>(s.memory->available_kb) * 1024);
+    w.family("freezr_memory_total_bytes", "gauge", "MemTotal from /proc/meminfo.");
+    w.sample("", static_cast<double>(s.memory->total_kb) * 1024);
+    w.family("freezr_swap_free_bytes", "gauge", "SwapFree from /proc/meminfo.");
+    w.sample("", static_cast<double>(s.memory->swap_free_kb) * 1024);
+  }
+  if (s.load) {
+    w.family("freezr_load1", "gauge", "One-minute load average.");
+    w.sample("", s.load->one);
+  }
+  pressure(w, s);
+  w.family("freezr_self_cpu_seconds_total", "counter", "CPU time FreezR itself has used.");
+  w.sample("", s.self_cpu_seconds);
+  w.family("freezr_self_resident_memory_bytes", "gauge", "FreezR's own resident memory.");
+  w.sample("", static_cast<double>(s.self_rss_bytes));
+
+  if (per_process_top > 0) {
+    std::vector<const ProcessRow*> rows;
+    for (const auto& p : s.processes) rows.push_back(&p);
+    const auto n = std::min(rows.size(), static_cast<std::size_t>(per_process_top));
+    std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(n), rows.end(),
+                      [](auto a, auto b) { return a->cpu > b->cpu; });
+    rows.resize(n);
+    auto labels = [](const ProcessRow* p) {
+      return fmt::format("pid=\"{}\",name=\"{}\",rule=\"{}\"", p->pid, label_value(p->comm),
+                         label_value(p->rule));
+    };
+    w.family("freezr_process_cpu_percent", "gauge",
+             "CPU of the top processes by CPU, in percent of one core (capped series).");
+    for (const auto* p : rows) w.sample(labels(p), p->cpu);
+    w.family("freezr_process_memory_bytes", "gauge", "Resident memory of the same processes.");
+    for (const auto* p : rows) w.sample(labels(p), p->rss_mib * kMiB);
+  }
+  return w.take();
+}
+
+}  // namespace freezr::serve

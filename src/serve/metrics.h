@@ -1,0 +1,18 @@
+// Prometheus text exposition (format 0.0.4) of a State. Pure. Every name starts with
+// "freezr_"; series are per rule by default, per process only for the top N when asked.
+#pragma once
+
+#include <string>
+
+#include "serve/state.h"
+
+namespace freezr::serve {
+
+inline constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
+
+std::string render_metrics(const State& s, int per_process_top);
+
+// Escapes a label value (backslash, quote, newline).
+std::string label_value(const std::string& v);
+
+}  // namespace freezr::serve

@@ -1,0 +1,186 @@
+#include "serve/routes.h"
+
+#include <algorithm>
+
+#include "core/timespec.h"
+#include "serve/metrics.h"
+#include "store/history.h"
+
+namespace freezr::serve {
+
+using nlohmann::json;
+
+bool authorized(const std::string& authorization, const std::string& token) {
+  const std::string prefix = "Bearer ";
+  if (token.empty() || authorization.rfind(prefix, 0) != 0) return false;
+  const std::string presented = authorization.substr(prefix.size());
+  unsigned diff = presented.size() == token.size() ? 0U : 1U;
+  for (std::size_t i = 0; i < token.size(); ++i) {
+    diff |= static_cast<unsigned>(presented[i % std::max<std::size_t>(presented.size(), 1)] ^
+                                  token[i]);
+  }
+  return diff == 0;
+}
+
+namespace {
+
+Response ok_json(const json& j) {
+  Response r;
+  r.body = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+std::optional<std::string> param(const Request& r, const std::string& key) {
+  auto it = r.query.find(key);
+  return it == r.query.end() ? std::nullopt : std::optional<std::string>(it->second);
+}
+
+long limit_of(const Request& r, long fallback) {
+  auto v = param(r, "limit");
+  if (!v) return fallback;
+  try {
+    return std::clamp(std::stol(*v), 1L, 100000L);
+  } catch (const std::exception&) {
+    throw std::invalid_argument("limit must be a number");
+  }
+}
+
+double since_of(const Request& r, const ApiContext& ctx, double fallback_seconds) {
+  const double now = ctx.now();
+  auto v = param(r, "since");
+  if (!v) return now - fallback_seconds;
+  auto t = parse_time(*v, now);
+  if (!t) throw std::invalid_argument("since: expected 90s, 15m, 2h, 3d, Unix seconds or a date");
+  return *t;
+}
+
+Response processes(const Request& r, const State& s) {
+  const auto sort = param(r, "sort").value_or("cpu");
+  if (sort != "cpu" && sort != "mem") return json_error(400, "sort must be cpu or mem");
+  const auto rule = param(r, "rule");
+  std::vector<const ProcessRow*> rows;
+  for (const auto& p : s.processes) {
+    if (!rule || p.rule == *rule) rows.push_back(&p);
+  }
+  std::sort(rows.begin(), rows.end(), [&](auto a, auto b) {
+    return sort == "mem" ? a->rss_mib > b->rss_mib : a->cpu > b->cpu;
+  });
+  const auto n = std::min(rows.size(), static_cast<std::size_t>(limit_of(r, 50)));
+  json out = json::array();
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto* p = rows[i];
+    out.push_back({{"pid", p->pid}, {"name", p->comm}, {"cpu_percent", std::round(p->cpu * 10) / 10},
+                   {"rss_mib", std::round(p->rss_mib * 10) / 10}, {"rule", p->rule},
+                   {"streak", p->streak}});
+  }
+  return ok_json({{"updated", s.updated}, {"total", s.processes.size()}, {"processes", out}});
+}
+
+std::unique_ptr<store::Database> open_history(const ApiContext& ctx) {
+  if (ctx.history_path.empty()) return nullptr;
+  auto db = store::Database::open(ctx.history_path, true, nullptr);
+  return db ? std::move(db).value() : nullptr;
+}
+
+Response events(const Request& r, const ApiContext& ctx) {
+  auto db = open_history(ctx);
+  if (!db) return json_error(503, "no history available");
+  const auto list = store::query_events(*db, since_of(r, ctx, 3600), ctx.now() + 1,
+                                        param(r, "rule"), param(r, "kind"));
+  const auto n = static_cast<std::size_t>(limit_of(r, 1000));
+  json out = json::array();
+  for (std::size_t i = list.size() > n ? list.size() - n : 0; i < list.size(); ++i) {
+    const auto& e = list[i];
+    json j = {{"ts", e.ts},     {"kind", e.kind},     {"rule", e.rule},      {"pid", e.pid},
+              {"name", e.comm}, {"action", e.action}, {"message", e.message}};
+    j["ok"] = e.ok ? json(*e.ok) : json(nullptr);
+    out.push_back(std::move(j));
+  }
+  return ok_json({{"events", out}});
+}
+
+Response history(const Request& r, const ApiContext& ctx) {
+  auto db = open_history(ctx);
+  if (!db) return json_error(503, "no history available");
+  const bool minutes = param(r, "minutes").value_or("0") == "1";
+  const auto rows = store::query_samples(*db, since_of(r, ctx, 900), ctx.now() + 1,
+                                         param(r, "rule"), minutes);
+  json out = json::array();
+  for (const auto& s : rows) {
+    out.push_back({{"ts", s.ts}, {"rule", s.rule}, {"processes", s.processes},
+                   {"cpu_percent", s.cpu}, {"cpu_max", s.cpu_max}, {"rss_mib", s.rss_mib},
+                   {"rss_max", s.rss_max}});
+  }
+  return ok_json({{"minutes", minutes}, {"samples", out}});
+}
+
+Response control(const Request& r, const ApiContext& ctx) {
+  if (ctx.token.empty()) return json_error(403, "control endpoints are off: no token configured");
+  if (!authorized(r.authorization, ctx.token)) {
+    Response res = json_error(401, "a valid bearer token is required");
+    res.headers["WWW-Authenticate"] = "Bearer";
+    return res;
+  }
+  if (r.path == "/api/v1/reload") return ok_json(ctx.reload());
+  std::optional<Pid> pid;
+  if (auto p = param(r, "pid")) {
+    try {
+      pid = static_cast<Pid>(std::stol(*p));
+    } catch (const std::exception&) {
+      return json_error(400, "pid must be a number");
+    }
+  } else if (param(r, "all").value_or("") != "1") {
+    return json_error(400, "give pid=N or all=1");
+  }
+  return ok_json(ctx.thaw(pid));
+}
+
+}  // namespace
+
+Response route(const Request& req, const ApiContext& ctx) {
+  const auto& p = req.path;
+  const bool is_control = p == "/api/v1/thaw" || p == "/api/v1/reload";
+  if (is_control) {
+    if (req.method != "POST") return json_error(405, "use POST");
+  } else if (req.method != "GET" && req.method != "HEAD") {
+    return json_error(405, "use GET");
+  }
+  try {
+    if (is_control) return control(req, ctx);
+    auto state = ctx.state();
+    if (p == "/healthz") return ok_json({{"ok", state != nullptr}});
+    if (!state) return json_error(503, "no scan yet");
+    if (p == "/metrics") {
+      Response r;
+      r.content_type = kMetricsContentType;
+      r.body = render_metrics(*state, ctx.per_process_metrics);
+      return r;
+    }
+    if (p == "/api/v1/status") {
+      json j = state->status;
+      j["control"] = state->control;
+      return ok_json(j);
+    }
+    if (p == "/api/v1/rules") return ok_json(state->status.value("rules", json::array()));
+    if (p == "/api/v1/processes") return processes(req, *state);
+    if (p == "/api/v1/frozen") {
+      json out = json::array();
+      for (const auto& f : state->frozen) {
+        out.push_back({{"pid", f.pid}, {"rule", f.rule}, {"kind", f.kind}, {"since", f.since}});
+      }
+      return ok_json({{"frozen", out}});
+    }
+    if (p == "/api/v1/events") return events(req, ctx);
+    if (p == "/api/v1/history") return history(req, ctx);
+    if (ctx.asset) {
+      if (auto a = ctx.asset(p)) return *a;
+    }
+    return json_error(404, "no such path: " + p);
+  } catch (const std::invalid_argument& e) {
+    return json_error(400, e.what());
+  } catch (const std::runtime_error& e) {
+    return json_error(409, e.what());
+  }
+}
+
+}  // namespace freezr::serve

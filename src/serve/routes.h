@@ -1,0 +1,33 @@
+// The HTTP API as one pure-ish function from Request to Response. It reads the published
+// State, the history file (read-only), and calls the daemon only through ApiContext.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "serve/http.h"
+#include "serve/state.h"
+
+namespace freezr::serve {
+
+struct ApiContext {
+  std::function<std::shared_ptr<const State>()> state;
+  std::string token;         // empty: control endpoints are off
+  std::string history_path;  // SQLite file, read-only here; empty when there is none
+  int per_process_metrics = 0;
+  std::function<double()> now;  // Unix seconds
+  // Control: each returns a JSON-able result or throws std::runtime_error for 4xx.
+  std::function<nlohmann::json(std::optional<Pid>)> thaw;
+  std::function<nlohmann::json()> reload;
+  // The dashboard's files, by path ("/", "/app.js"...). Null: no dashboard.
+  std::function<std::optional<Response>(const std::string& path)> asset;
+};
+
+Response route(const Request& req, const ApiContext& ctx);
+
+// Constant-time comparison of a presented "Bearer <token>" header with the token.
+bool authorized(const std::string& authorization, const std::string& token);
+
+}  // namespace freezr::serve

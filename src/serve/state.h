@@ -1,0 +1,70 @@
+// State: what readers (HTTP, WebSocket, dashboards) see, published once per scan as an
+// immutable shared_ptr<const State>.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/types.h"
+#include "proc/parse.h"
+
+namespace freezr::serve {
+
+struct ProcessRow {
+  Pid pid = 0;
+  std::string comm;
+  double cpu = 0;  // percent of one core
+  double rss_mib = 0;
+  std::string rule;  // first rule the process falls under, or empty
+  int streak = 0;
+};
+
+struct RuleRow {
+  std::string name;
+  std::string action;  // "kill", ..., or "ladder"
+  bool enabled = true;
+  std::size_t processes = 0;
+  double cpu = 0;
+  double rss_mib = 0;
+  int streak = 0;
+  std::uint64_t checks = 0, violating_checks = 0, cpu_violations = 0, memory_violations = 0;
+};
+
+struct FrozenRow {
+  Pid pid = 0;
+  std::string rule;
+  std::string kind;
+  double since = 0;  // Unix seconds
+};
+
+// Keyed by (rule, action, outcome) where outcome is "ok", "failed" or "dry_run".
+using ActionCounts = std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t>;
+
+struct State {
+  double updated = 0;  // Unix seconds of the scan
+  double started = 0;
+  bool dry_run = false;
+  double interval = 0;
+  nlohmann::json status;  // the status snapshot document
+  std::vector<RuleRow> rules;
+  std::vector<ProcessRow> processes;  // every non-kernel process
+  std::vector<FrozenRow> frozen;
+  ActionCounts actions;
+  std::uint64_t scans = 0;
+  double last_scan_seconds = 0;
+  double scan_seconds_total = 0;
+  std::optional<proc::MemInfo> memory;
+  std::optional<proc::LoadAvg> load;
+  std::optional<proc::Pressure> psi_cpu, psi_io, psi_memory;
+  double self_cpu_seconds = 0;
+  std::uint64_t self_rss_bytes = 0;
+  bool control = false;  // control endpoints enabled (a token is configured)
+};
+
+}  // namespace freezr::serve

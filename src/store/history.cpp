@@ -1,0 +1,188 @@
+#include "store/history.h"
+
+#include <cmath>
+#include <map>
+
+namespace freezr::store {
+namespace {
+
+void bind_opt(Statement& st, int i, const std::optional<double>& v) {
+  if (v) {
+    st.bind(i, *v);
+  } else {
+    st.bind_null(i);
+  }
+}
+
+// Runs st and returns its error (resets it).
+std::string run(Statement& st) { return st.run() ? std::string() : st.error(); }
+
+}  // namespace
+
+std::string History::record(double ts, const std::vector<RuleSample>& rules,
+                            const std::vector<TopSample>& top, const SystemSample& system,
+                            bool with_samples, const std::vector<Event>& events) {
+  if (auto err = db_.exec("BEGIN"); !err.empty()) return err;
+  std::string err;
+  if (with_samples) {
+    auto& rs = db_.prepare(
+        "INSERT INTO rule_samples (ts, rule, processes, cpu, rss_mib, streak) "
+        "VALUES (?, ?, ?, ?, ?, ?)");
+    auto& minute = db_.prepare(
+        "INSERT INTO rule_minutes (minute, rule, samples, cpu_min, cpu_avg, cpu_max, rss_min, "
+        "rss_avg, rss_max, processes_max) VALUES (?1, ?2, 1, ?3, ?3, ?3, ?4, ?4, ?4, ?5) "
+        "ON CONFLICT (minute, rule) DO UPDATE SET samples = samples + 1, "
+        "cpu_min = min(cpu_min, ?3), cpu_max = max(cpu_max, ?3), "
+        "cpu_avg = (cpu_avg * samples + ?3) / (samples + 1), rss_min = min(rss_min, ?4), "
+        "rss_max = max(rss_max, ?4), rss_avg = (rss_avg * samples + ?4) / (samples + 1), "
+        "processes_max = max(processes_max, ?5)");
+    const auto min = static_cast<std::int64_t>(std::floor(ts / 60.0));
+    for (const auto& r : rules) {
+      rs.bind(1, ts).bind(2, r.rule).bind(3, r.processes).bind(4, r.cpu).bind(5, r.rss_mib);
+      rs.bind(6, r.streak);
+      if (err.empty()) err = run(rs);
+      minute.bind(1, min).bind(2, r.rule).bind(3, r.cpu).bind(4, r.rss_mib).bind(5, r.processes);
+      if (err.empty()) err = run(minute);
+    }
+    auto& ts_st = db_.prepare(
+        "INSERT INTO top_samples (ts, by, rank, pid, start_time, comm, cpu, rss_mib, rule) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (const auto& t : top) {
+      ts_st.bind(1, ts).bind(2, t.by).bind(3, static_cast<std::int64_t>(t.rank));
+      ts_st.bind(4, static_cast<std::int64_t>(t.id.pid));
+      ts_st.bind(5, static_cast<std::int64_t>(t.id.start_time)).bind(6, t.comm);
+      ts_st.bind(7, t.cpu).bind(8, t.rss_mib);
+      if (t.rule.empty()) {
+        ts_st.bind_null(9);
+      } else {
+        ts_st.bind(9, t.rule);
+      }
+      if (err.empty()) err = run(ts_st);
+    }
+    auto& sys = db_.prepare(
+        "INSERT OR REPLACE INTO system_samples (ts, load1, mem_used_percent, mem_available_mib, "
+        "swap_free_mib, psi_some_avg10, psi_full_avg10, processes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    sys.bind(1, ts);
+    bind_opt(sys, 2, system.load1);
+    bind_opt(sys, 3, system.mem_used_percent);
+    bind_opt(sys, 4, system.mem_available_mib);
+    bind_opt(sys, 5, system.swap_free_mib);
+    bind_opt(sys, 6, system.psi_some_avg10);
+    bind_opt(sys, 7, system.psi_full_avg10);
+    sys.bind(8, system.processes);
+    if (err.empty()) err = run(sys);
+  }
+  auto& ev = db_.prepare(
+      "INSERT INTO events (ts, kind, rule, pid, comm, action, ok, message) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const auto& e : events) {
+    ev.bind(1, e.ts).bind(2, e.kind).bind(3, e.rule).bind(4, static_cast<std::int64_t>(e.pid));
+    ev.bind(5, e.comm).bind(6, e.action);
+    if (e.ok) {
+      ev.bind(7, static_cast<std::int64_t>(*e.ok ? 1 : 0));
+    } else {
+      ev.bind_null(7);
+    }
+    ev.bind(8, e.message);
+    if (err.empty()) err = run(ev);
+  }
+  if (!err.empty()) {
+    db_.exec("ROLLBACK");
+    return err;
+  }
+  return db_.exec("COMMIT");
+}
+
+std::string History::prune(double now, const Retention& r) {
+  const std::string raw = std::to_string(now - r.raw_seconds);
+  const std::string minutes = std::to_string(static_cast<std::int64_t>((now - r.minutes_seconds) / 60));
+  const std::string events = std::to_string(now - r.events_seconds);
+  return db_.exec("BEGIN; DELETE FROM rule_samples WHERE ts < " + raw +
+                  "; DELETE FROM top_samples WHERE ts < " + raw +
+                  "; DELETE FROM system_samples WHERE ts < " + raw +
+                  "; DELETE FROM rule_minutes WHERE minute < " + minutes +
+                  "; DELETE FROM events WHERE ts < " + events + "; COMMIT;");
+}
+
+std::vector<SampleRow> query_samples(Database& db, double from, double to,
+                                     const std::optional<std::string>& rule, bool minutes) {
+  const std::string sql =
+      minutes ? "SELECT minute * 60.0, rule, processes_max, cpu_avg, cpu_max, rss_avg, rss_max "
+                "FROM rule_minutes WHERE minute * 60.0 >= ?1 AND minute * 60.0 <= ?2 "
+                "AND (?3 IS NULL OR rule = ?3) ORDER BY minute, rule"
+              : "SELECT ts, rule, processes, cpu, cpu, rss_mib, rss_mib FROM rule_samples "
+                "WHERE ts >= ?1 AND ts <= ?2 AND (?3 IS NULL OR rule = ?3) ORDER BY ts, rule";
+  Statement st(db.handle(), sql);
+  st.bind(1, from).bind(2, to);
+  if (rule) {
+    st.bind(3, *rule);
+  } else {
+    st.bind_null(3);
+  }
+  std::vector<SampleRow> out;
+  while (st.step()) {
+    out.push_back({st.real(0), st.text(1), st.int64(2), st.real(3), st.real(4), st.real(5),
+                   st.real(6)});
+  }
+  return out;
+}
+
+std::vector<Event> query_events(Database& db, double from, double to,
+                                const std::optional<std::string>& rule,
+                                const std::optional<std::string>& kind) {
+  Statement st(db.handle(),
+               "SELECT ts, kind, rule, pid, comm, action, ok, message FROM events "
+               "WHERE ts >= ?1 AND ts <= ?2 AND (?3 IS NULL OR rule = ?3) "
+               "AND (?4 IS NULL OR kind = ?4) ORDER BY ts, id");
+  st.bind(1, from).bind(2, to);
+  if (rule) st.bind(3, *rule); else st.bind_null(3);
+  if (kind) st.bind(4, *kind); else st.bind_null(4);
+  std::vector<Event> out;
+  while (st.step()) {
+    Event e;
+    e.ts = st.real(0);
+    e.kind = st.text(1);
+    e.rule = st.text(2);
+    e.pid = static_cast<Pid>(st.int64(3));
+    e.comm = st.text(4);
+    e.action = st.text(5);
+    if (!st.is_null(6)) e.ok = st.int64(6) != 0;
+    e.message = st.text(7);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::vector<RuleStats> query_stats(Database& db, double from, double to) {
+  std::map<std::string, RuleStats> by_rule;
+  Statement s(db.handle(),
+              "SELECT rule, count(*), avg(cpu), max(cpu), avg(rss_mib), max(rss_mib) "
+              "FROM rule_samples WHERE ts >= ?1 AND ts <= ?2 GROUP BY rule");
+  s.bind(1, from).bind(2, to);
+  while (s.step()) {
+    auto& r = by_rule[s.text(0)];
+    r.rule = s.text(0);
+    r.samples = s.int64(1);
+    r.cpu_avg = s.real(2);
+    r.cpu_max = s.real(3);
+    r.rss_avg = s.real(4);
+    r.rss_max = s.real(5);
+  }
+  Statement e(db.handle(),
+              "SELECT rule, sum(kind = 'violation' AND message LIKE 'started%'), "
+              "sum(kind = 'action' AND ok = 1), sum(kind = 'action' AND ok = 0) "
+              "FROM events WHERE ts >= ?1 AND ts <= ?2 AND rule != '' GROUP BY rule");
+  e.bind(1, from).bind(2, to);
+  while (e.step()) {
+    auto& r = by_rule[e.text(0)];
+    r.rule = e.text(0);
+    r.violations = e.int64(1);
+    r.actions = e.int64(2);
+    r.failed = e.int64(3);
+  }
+  std::vector<RuleStats> out;
+  for (auto& [k, v] : by_rule) out.push_back(v);
+  return out;
+}
+
+}  // namespace freezr::store

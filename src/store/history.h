@@ -1,0 +1,97 @@
+// History: what FreezR saw and did, in SQLite. Writing (one transaction per scan, prepared
+// statements reused) and the read-only queries behind `freezr history|events|stats|export` and
+// the HTTP API.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/types.h"
+#include "store/database.h"
+
+namespace freezr::store {
+
+struct RuleSample {
+  std::string rule;
+  std::int64_t processes = 0;
+  double cpu = 0;      // percent of one core, summed over the rule's processes
+  double rss_mib = 0;  // summed
+  std::int64_t streak = 0;
+};
+
+struct TopSample {
+  std::string by;  // "cpu" or "memory"
+  int rank = 0;
+  ProcessId id;
+  std::string comm;
+  double cpu = 0;
+  double rss_mib = 0;
+  std::string rule;  // empty when under no rule
+};
+
+struct SystemSample {
+  std::optional<double> load1, mem_used_percent, mem_available_mib, swap_free_mib;
+  std::optional<double> psi_some_avg10, psi_full_avg10;
+  std::int64_t processes = 0;
+};
+
+struct Event {
+  double ts = 0;
+  std::string kind;  // "violation", "action", "pressure", "lifecycle"
+  std::string rule;
+  Pid pid = 0;
+  std::string comm;
+  std::string action;
+  std::optional<bool> ok;
+  std::string message;
+};
+
+struct Retention {
+  double raw_seconds = 48 * 3600.0;
+  double minutes_seconds = 30 * 86400.0;
+  double events_seconds = 90 * 86400.0;
+};
+
+class History {
+ public:
+  explicit History(Database& db) : db_(db) {}
+
+  // Writes one scan: samples (unless with_samples is false), the minute aggregates, and the
+  // events, in one transaction. Returns an error text, empty on success.
+  std::string record(double ts, const std::vector<RuleSample>& rules,
+                     const std::vector<TopSample>& top, const SystemSample& system,
+                     bool with_samples, const std::vector<Event>& events);
+  // Deletes what is older than the retention allows.
+  std::string prune(double now, const Retention& r);
+
+ private:
+  Database& db_;
+};
+
+// --- queries (read-only) ---
+
+struct SampleRow {
+  double ts = 0;  // scan time, or minute start for aggregates
+  std::string rule;
+  std::int64_t processes = 0;
+  double cpu = 0, cpu_max = 0;
+  double rss_mib = 0, rss_max = 0;
+};
+
+// Per-scan samples in [from, to], or per-minute averages with maxima when minutes is true.
+std::vector<SampleRow> query_samples(Database& db, double from, double to,
+                                     const std::optional<std::string>& rule, bool minutes);
+std::vector<Event> query_events(Database& db, double from, double to,
+                                const std::optional<std::string>& rule,
+                                const std::optional<std::string>& kind);
+
+struct RuleStats {
+  std::string rule;
+  std::int64_t samples = 0;
+  double cpu_avg = 0, cpu_max = 0, rss_avg = 0, rss_max = 0;
+  std::int64_t violations = 0, actions = 0, failed = 0;
+};
+std::vector<RuleStats> query_stats(Database& db, double from, double to);
+
+}  // namespace freezr::store
