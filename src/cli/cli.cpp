@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/history_cmds.h"
 #include "cli/service.h"
 #include "cli/thaw.h"
 #include "daemon/daemon.h"
@@ -114,6 +115,37 @@ int main(int argc, char** argv) {
   auto* thaw_pid_opt = thaw->add_option("PID", thaw_pid, "The frozen process");
   auto* thaw_all_opt = thaw->add_flag("--all", thaw_all, "Every process frozen by FreezR");
   thaw_pid_opt->excludes(thaw_all_opt);
+  HistoryQuery hq;
+  auto add_period = [&hq](CLI::App* sub) {
+    sub->fallthrough();
+    sub->add_option("--since", hq.since, "Start: 90s, 15m, 2h, 3d, Unix seconds or a date");
+    sub->add_option("--from", hq.from, "Start (same forms as --since)");
+    sub->add_option("--to", hq.to, "End (same forms)");
+    sub->add_option("--rule", hq.rule, "Only this rule");
+  };
+  auto* history = app.add_subcommand("history", "Samples per rule from the history");
+  add_period(history);
+  history->add_flag("--minutes", hq.minutes, "Per-minute averages and maxima");
+  history->add_option("--format", hq.format, "table, json or csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
+  auto* events = app.add_subcommand("events", "Violations, actions, reloads from the history");
+  add_period(events);
+  events->add_option("--kind", hq.kind, "action, violation, pressure or lifecycle")
+      ->check(CLI::IsMember({"action", "violation", "pressure", "lifecycle"}));
+  events->add_option("--format", hq.format, "table, json or csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
+  auto* stats = app.add_subcommand("stats", "Per-rule statistics over a period");
+  stats->fallthrough();
+  stats->add_option("--last", hq.since, "The period, e.g. 1h (default) or 7d");
+  stats->add_option("--format", hq.format, "table, json or csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
+  auto* exp = app.add_subcommand("export", "Export samples and events to a file");
+  add_period(exp);
+  exp->add_option("--format", hq.format, "json or csv")->check(CLI::IsMember({"json", "csv"}))
+      ->required();
+  exp->add_option("--output,-o", hq.output, "The file to write")->required();
+  exp->add_option("--what", hq.what, "For csv: samples or events")
+      ->check(CLI::IsMember({"samples", "events"}));
   auto* svc = app.add_subcommand("service", "Install, remove or inspect the systemd unit");
   svc->require_subcommand(1);
   ServiceOptions so;
@@ -144,6 +176,14 @@ int main(int argc, char** argv) {
 
   try {
     if (cfg->parsed()) return run_config_command(cfg, a);
+    if (history->parsed() || events->parsed() || stats->parsed() || exp->parsed()) {
+      auto loaded = resolve_config(a.config);
+      hq.data_dir = a.data_dir.value_or(loaded.config.storage.dir);
+      if (history->parsed()) return cmd_history(hq);
+      if (events->parsed()) return cmd_events(hq);
+      if (stats->parsed()) return cmd_stats(hq);
+      return cmd_export(hq);
+    }
     if (thaw->parsed()) {
       if (!thaw_pid && !thaw_all) return usage_error("thaw needs a PID or --all");
       auto loaded = resolve_config(a.config);

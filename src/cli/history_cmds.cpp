@@ -1,0 +1,207 @@
+#include "cli/history_cmds.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fmt/format.h>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "core/timespec.h"
+#include "store/history.h"
+
+namespace freezr::cli {
+
+using nlohmann::ordered_json;
+
+namespace {
+
+double now_wall() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Rows of named, typed cells, printed as a table, JSON or CSV.
+struct Table {
+  std::vector<std::string> headers;
+  std::vector<std::vector<ordered_json>> rows;
+};
+
+std::string cell_text(const ordered_json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  if (v.is_number_float()) return fmt::format("{:.2f}", v.get<double>());
+  return v.dump();
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string render(const Table& t, const std::string& format) {
+  std::ostringstream o;
+  if (format == "json") {
+    ordered_json arr = ordered_json::array();
+    for (const auto& row : t.rows) {
+      ordered_json obj;
+      for (std::size_t i = 0; i < t.headers.size(); ++i) obj[t.headers[i]] = row[i];
+      arr.push_back(std::move(obj));
+    }
+    o << arr.dump(2, ' ', false, ordered_json::error_handler_t::replace) << "\n";
+  } else if (format == "csv") {
+    for (std::size_t i = 0; i < t.headers.size(); ++i) o << (i ? "," : "") << t.headers[i];
+    o << "\n";
+    for (const auto& row : t.rows) {
+      for (std::size_t i = 0; i < row.size(); ++i) o << (i ? "," : "") << csv_field(cell_text(row[i]));
+      o << "\n";
+    }
+  } else {
+    std::vector<std::size_t> width(t.headers.size());
+    for (std::size_t i = 0; i < t.headers.size(); ++i) width[i] = t.headers[i].size();
+    for (const auto& row : t.rows) {
+      for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], cell_text(row[i]).size());
+    }
+    auto line = [&](const std::vector<std::string>& cells) {
+      for (std::size_t i = 0; i < cells.size(); ++i) {
+        o << fmt::format("{:<{}}", cells[i], width[i]) << (i + 1 < cells.size() ? "  " : "\n");
+      }
+    };
+    line(t.headers);
+    for (const auto& row : t.rows) {
+      std::vector<std::string> cells;
+      for (const auto& c : row) cells.push_back(cell_text(c));
+      line(cells);
+    }
+    if (t.rows.empty()) o << "(nothing in this period)\n";
+  }
+  return o.str();
+}
+
+std::string local_time(double ts) {
+  const auto t = static_cast<std::time_t>(ts);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+struct Opened {
+  std::unique_ptr<store::Database> db;
+  double from = 0, to = 0;
+};
+
+// Opens the history read-only and resolves the period; prints the error and returns nullopt.
+std::optional<Opened> open(const HistoryQuery& q, double default_seconds) {
+  const std::string path = q.data_dir + "/freezr.db";
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) {
+    fmt::print(stderr, "freezr: no history at {}\n", path);
+    return std::nullopt;
+  }
+  auto db = store::Database::open(path, true, nullptr);
+  if (!db) {
+    fmt::print(stderr, "freezr: {}\n", db.error().message);
+    return std::nullopt;
+  }
+  const double now = now_wall();
+  Opened o{std::move(db).value(), now - default_seconds, now + 1};
+  auto resolve = [&](const std::optional<std::string>& text, double& into) {
+    if (!text) return true;
+    auto t = parse_time(*text, now);
+    if (!t) {
+      fmt::print(stderr, "freezr: cannot read the time '{}' (use 90s, 15m, 2h, 3d, Unix seconds "
+                         "or YYYY-MM-DD[ HH:MM[:SS]])\n", *text);
+      return false;
+    }
+    into = *t;
+    return true;
+  };
+  if (!resolve(q.since, o.from) || !resolve(q.from, o.from) || !resolve(q.to, o.to)) {
+    return std::nullopt;
+  }
+  return o;
+}
+
+Table samples_table(store::Database& db, double from, double to, const HistoryQuery& q) {
+  Table t;
+  t.headers = {"time", "rule", "processes", "cpu_percent", "cpu_max", "rss_mib", "rss_max"};
+  for (const auto& s : store::query_samples(db, from, to, q.rule, q.minutes)) {
+    t.rows.push_back({local_time(s.ts), s.rule, s.processes, s.cpu, s.cpu_max, s.rss_mib, s.rss_max});
+  }
+  return t;
+}
+
+Table events_table(store::Database& db, double from, double to, const HistoryQuery& q) {
+  Table t;
+  t.headers = {"time", "kind", "rule", "pid", "name", "action", "ok", "message"};
+  for (const auto& e : store::query_events(db, from, to, q.rule, q.kind)) {
+    t.rows.push_back({local_time(e.ts), e.kind, e.rule, e.pid, e.comm, e.action,
+                      e.ok ? ordered_json(*e.ok) : ordered_json(nullptr), e.message});
+  }
+  return t;
+}
+
+bool write_out(const HistoryQuery& q, const std::string& text) {
+  if (!q.output) {
+    fmt::print("{}", text);
+    return true;
+  }
+  std::ofstream out(*q.output, std::ios::trunc);
+  out << text;
+  if (!out) {
+    fmt::print(stderr, "freezr: cannot write {}\n", *q.output);
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int cmd_history(const HistoryQuery& q) {
+  auto o = open(q, 3600);
+  if (!o) return 1;
+  return write_out(q, render(samples_table(*o->db, o->from, o->to, q), q.format)) ? 0 : 1;
+}
+
+int cmd_events(const HistoryQuery& q) {
+  auto o = open(q, 86400);
+  if (!o) return 1;
+  return write_out(q, render(events_table(*o->db, o->from, o->to, q), q.format)) ? 0 : 1;
+}
+
+int cmd_stats(const HistoryQuery& q) {
+  auto o = open(q, 3600);
+  if (!o) return 1;
+  Table t;
+  t.headers = {"rule", "samples", "cpu_avg", "cpu_max", "rss_avg_mib", "rss_max_mib",
+               "violations", "actions", "failed"};
+  for (const auto& s : store::query_stats(*o->db, o->from, o->to)) {
+    t.rows.push_back({s.rule, s.samples, s.cpu_avg, s.cpu_max, s.rss_avg, s.rss_max, s.violations,
+                      s.actions, s.failed});
+  }
+  if (q.format == "table") {
+    fmt::print("FreezR statistics from {} to {}\n", local_time(o->from), local_time(o->to));
+  }
+  return write_out(q, render(t, q.format)) ? 0 : 1;
+}
+
+int cmd_export(const HistoryQuery& q) {
+  auto o = open(q, 86400);
+  if (!o) return 1;
+  if (q.format == "json") {
+    const auto samples = samples_table(*o->db, o->from, o->to, q);
+    const auto events = events_table(*o->db, o->from, o->to, q);
+    const std::string text = "{\"samples\": " + render(samples, "json") +
+                             ", \"events\": " + render(events, "json") + "}\n";
+    return write_out(q, text) ? 0 : 1;
+  }
+  const auto table = q.what == "events" ? events_table(*o->db, o->from, o->to, q)
+                                        : samples_table(*o->db, o->from, o->to, q);
+  return write_out(q, render(table, "csv")) ? 0 : 1;
+}
+
+}  // namespace freezr::cli
