@@ -1,0 +1,88 @@
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "store/history.h"
+
+namespace freezr::store {
+namespace {
+
+class HistoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("freezr-hist-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+    auto db = Database::open((dir_ / "h.db").string(), false, nullptr);
+    ASSERT_TRUE(db.ok());
+    db_ = std::move(db).value();
+  }
+  void TearDown() override {
+    db_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  std::filesystem::path dir_;
+  std::unique_ptr<Database> db_;
+};
+
+TEST_F(HistoryTest, RecordsSamplesMinutesAndEventsAndQueriesThem) {
+  History h(*db_);
+  const double t0 = 60.0 * 1000;  // a minute boundary
+  for (int i = 0; i < 6; ++i) {
+    const double ts = t0 + i * 10;
+    std::vector<RuleSample> rules = {{"node", 2, 10.0 * (i + 1), 100.0 + i, i}};
+    std::vector<TopSample> top = {{"cpu", 1, {5, 7}, "node", 10.0 * (i + 1), 100, "node"}};
+    SystemSample sys;
+    sys.load1 = 0.5;
+    sys.processes = 300;
+    std::vector<Event> ev;
+    if (i == 3) ev.push_back({ts, "action", "node", 5, "node", "kill", true, "exited"});
+    ASSERT_EQ(h.record(ts, rules, top, sys, true, ev), "");
+  }
+  const auto raw = query_samples(*db_, t0, t0 + 100, std::nullopt, false);
+  ASSERT_EQ(raw.size(), 6U);
+  EXPECT_DOUBLE_EQ(raw[5].cpu, 60.0);
+  const auto minutes = query_samples(*db_, t0, t0 + 100, std::string("node"), true);
+  ASSERT_EQ(minutes.size(), 1U);
+  EXPECT_DOUBLE_EQ(minutes[0].cpu, 35.0);      // average of 10..60
+  EXPECT_DOUBLE_EQ(minutes[0].cpu_max, 60.0);
+  EXPECT_DOUBLE_EQ(minutes[0].rss_max, 105.0);
+  EXPECT_TRUE(query_samples(*db_, t0, t0 + 100, std::string("other"), false).empty());
+  const auto events = query_events(*db_, t0, t0 + 100, std::nullopt, std::string("action"));
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_EQ(events[0].pid, 5);
+  EXPECT_EQ(events[0].ok, true);
+  EXPECT_TRUE(query_events(*db_, t0, t0 + 100, std::nullopt, std::string("pressure")).empty());
+  const auto stats = query_stats(*db_, t0, t0 + 100);
+  ASSERT_EQ(stats.size(), 1U);
+  EXPECT_EQ(stats[0].samples, 6);
+  EXPECT_EQ(stats[0].actions, 1);
+  EXPECT_DOUBLE_EQ(stats[0].cpu_max, 60.0);
+}
+
+TEST_F(HistoryTest, DegradedScansKeepEventsOnly) {
+  History h(*db_);
+  ASSERT_EQ(h.record(100, {{"r", 1, 1, 1, 0}}, {}, {}, false,
+                     {{100, "lifecycle", "", 1, "freezr", "start", true, "x"}}),
+            "");
+  EXPECT_TRUE(query_samples(*db_, 0, 1000, std::nullopt, false).empty());
+  EXPECT_EQ(query_events(*db_, 0, 1000, std::nullopt, std::nullopt).size(), 1U);
+}
+
+TEST_F(HistoryTest, PruneKeepsEachKindForItsOwnPeriod) {
+  History h(*db_);
+  const double day = 86400;
+  for (double ts : {0.0, 40 * day, 99 * day}) {
+    ASSERT_EQ(h.record(ts, {{"r", 1, 1, 1, 0}}, {}, {}, true,
+                       {{ts, "action", "r", 1, "x", "log", true, "m"}}),
+              "");
+  }
+  Retention r;  // 48 h raw, 30 d minutes, 90 d events
+  ASSERT_EQ(h.prune(100 * day, r), "");
+  EXPECT_EQ(query_samples(*db_, 0, 200 * day, std::nullopt, false).size(), 1U);  // day 99
+  EXPECT_EQ(query_samples(*db_, 0, 200 * day, std::nullopt, true).size(), 1U);  // day 99
+  EXPECT_EQ(query_events(*db_, 0, 200 * day, std::nullopt, std::nullopt).size(), 2U);
+}
+
+}  // namespace
+}  // namespace freezr::store

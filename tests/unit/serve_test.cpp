@@ -1,0 +1,177 @@
+#include <gtest/gtest.h>
+
+#include "core/timespec.h"
+#include "serve/metrics.h"
+#include "serve/routes.h"
+
+namespace freezr::serve {
+namespace {
+
+State sample_state() {
+  State s;
+  s.status = {{"version", "9.9.9"}, {"rules", nlohmann::json::array({{{"name", "node"}}})}};
+  s.started = 1000;
+  s.updated = 1010;
+  s.scans = 4;
+  s.last_scan_seconds = 0.002;
+  s.scan_seconds_total = 0.008;
+  RuleRow r;
+  r.name = "node";
+  r.action = "kill";
+  r.processes = 2;
+  r.cpu = 150.5;
+  r.rss_mib = 2;
+  r.checks = 8;
+  r.cpu_violations = 3;
+  s.rules.push_back(r);
+  s.processes = {{10, "node", 100, 1, "node", 2}, {11, "bad\"na\nme\xff", 50.5, 1, "node", 1},
+                 {12, "bash", 1, 3, "", 0}};
+  s.actions[{"node", "kill", "ok"}] = 2;
+  proc::MemInfo m;
+  m.total_kb = 1000;
+  m.available_kb = 500;
+  s.memory = m;
+  proc::Pressure p;
+  p.some.avg10 = 1.5;
+  p.full = proc::PressureLine{0.5, 0, 0, 0};
+  s.psi_memory = p;
+  return s;
+}
+
+TEST(Metrics, FamiliesAndSamples) {
+  const auto text = render_metrics(sample_state(), 0);
+  EXPECT_NE(text.find("# TYPE freezr_scans_total counter\nfreezr_scans_total 4\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("freezr_build_info{version=\"9.9.9\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("freezr_rule_cpu_percent{rule=\"node\"} 150.5\n"), std::string::npos);
+  EXPECT_NE(text.find("freezr_rule_memory_bytes{rule=\"node\"} 2097152\n"), std::string::npos);
+  EXPECT_NE(text.find("freezr_rule_violations_total{rule=\"node\",metric=\"cpu\"} 3\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("freezr_actions_total{rule=\"node\",action=\"kill\",outcome=\"ok\"} 2\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("freezr_memory_available_bytes 512000\n"), std::string::npos);
+  EXPECT_NE(text.find("freezr_pressure_avg10_percent{resource=\"memory\",kind=\"full\"} 0.5\n"),
+            std::string::npos);
+  EXPECT_EQ(text.find("freezr_process_cpu_percent"), std::string::npos);  // off by default
+  // Every sample line belongs to a family declared just before with HELP and TYPE.
+  std::string family;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    const auto end = text.find('\n', pos);
+    const auto line = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.rfind("# TYPE ", 0) == 0) {
+      family = line.substr(7, line.find(' ', 7) - 7);
+    } else if (line.rfind("#", 0) != 0) {
+      EXPECT_EQ(line.rfind(family, 0), 0U) << line;
+    }
+  }
+}
+
+TEST(Metrics, PerProcessSeriesAreCappedAndLabelsEscaped) {
+  const auto text = render_metrics(sample_state(), 2);
+  EXPECT_NE(text.find("freezr_process_cpu_percent{pid=\"10\",name=\"node\",rule=\"node\"} 100\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("name=\"bad\\\"na\\nme?\""), std::string::npos) << text;
+  EXPECT_EQ(text.find("pid=\"12\""), std::string::npos);  // third process: over the cap
+}
+
+TEST(Metrics, LabelValueKeepsUtf8AndReplacesTheRest) {
+  EXPECT_EQ(label_value("caf\xc3\xa9"), "caf\xc3\xa9");
+  EXPECT_EQ(label_value("a\x01" "b\xc3"), "a?b?");
+  EXPECT_EQ(label_value("x\\y"), "x\\\\y");
+}
+
+TEST(Http, ParseTarget) {
+  std::string path;
+  std::map<std::string, std::string> q;
+  parse_target("/api/v1/processes?sort=cpu&limit=5&name=a%20b+c&flag", path, q);
+  EXPECT_EQ(path, "/api/v1/processes");
+  EXPECT_EQ(q["sort"], "cpu");
+  EXPECT_EQ(q["limit"], "5");
+  EXPECT_EQ(q["name"], "a b c");
+  EXPECT_EQ(q.count("flag"), 1U);
+}
+
+ApiContext context(std::shared_ptr<const State> state, std::string token = "") {
+  ApiContext c;
+  c.state = [state] { return state; };
+  c.token = std::move(token);
+  c.now = [] { return 2000.0; };
+  c.thaw = [](std::optional<Pid> pid) { return nlohmann::json{{"thawed", pid ? *pid : -1}}; };
+  c.reload = [] { return nlohmann::json{{"reloaded", true}}; };
+  return c;
+}
+
+Request req(const std::string& method, const std::string& target, const std::string& auth = "") {
+  Request r;
+  r.method = method;
+  parse_target(target, r.path, r.query);
+  r.authorization = auth;
+  return r;
+}
+
+TEST(Routes, ReadEndpoints) {
+  auto ctx = context(std::make_shared<const State>(sample_state()));
+  auto m = route(req("GET", "/metrics"), ctx);
+  EXPECT_EQ(m.status, 200);
+  EXPECT_EQ(m.content_type, kMetricsContentType);
+  auto p = route(req("GET", "/api/v1/processes?sort=mem&limit=2"), ctx);
+  ASSERT_EQ(p.status, 200);
+  const auto j = nlohmann::json::parse(p.body);
+  ASSERT_EQ(j["processes"].size(), 2U);
+  EXPECT_EQ(j["processes"][0]["pid"], 12);  // most memory first
+  EXPECT_EQ(j["total"], 3);
+  auto only = nlohmann::json::parse(route(req("GET", "/api/v1/processes?rule=node"), ctx).body);
+  EXPECT_EQ(only["processes"].size(), 2U);
+  EXPECT_EQ(route(req("GET", "/api/v1/processes?limit=x"), ctx).status, 400);
+  EXPECT_EQ(route(req("GET", "/api/v1/events"), ctx).status, 503);  // no history configured
+  EXPECT_EQ(route(req("GET", "/api/v1/status"), ctx).status, 200);
+  EXPECT_EQ(route(req("GET", "/nowhere"), ctx).status, 404);
+  EXPECT_EQ(route(req("DELETE", "/metrics"), ctx).status, 405);
+  EXPECT_EQ(route(req("GET", "/api/v1/thaw"), ctx).status, 405);
+  auto before = context(nullptr);
+  EXPECT_EQ(route(req("GET", "/metrics"), before).status, 503);
+}
+
+TEST(Routes, ControlNeedsTheToken) {
+  const std::string token = "0123456789abcdef0123";
+  auto off = context(std::make_shared<const State>(sample_state()));
+  EXPECT_EQ(route(req("POST", "/api/v1/reload"), off).status, 403);
+  auto on = context(std::make_shared<const State>(sample_state()), token);
+  EXPECT_EQ(route(req("POST", "/api/v1/reload"), on).status, 401);
+  EXPECT_EQ(route(req("POST", "/api/v1/reload", "Bearer nope"), on).status, 401);
+  EXPECT_EQ(route(req("POST", "/api/v1/reload", "Basic " + token), on).status, 401);
+  EXPECT_EQ(route(req("POST", "/api/v1/reload", "Bearer " + token), on).status, 200);
+  EXPECT_EQ(route(req("POST", "/api/v1/thaw", "Bearer " + token), on).status, 400);
+  auto t = route(req("POST", "/api/v1/thaw?pid=42", "Bearer " + token), on);
+  EXPECT_EQ(t.status, 200);
+  EXPECT_EQ(nlohmann::json::parse(t.body)["thawed"], 42);
+  EXPECT_FALSE(authorized("Bearer " + token + "x", token));
+  EXPECT_FALSE(authorized("Bearer ", token));
+  EXPECT_FALSE(authorized("Bearer x", ""));
+}
+
+TEST(Timespec, DurationsAndTimes) {
+  EXPECT_EQ(parse_duration("90s"), 90.0);
+  EXPECT_EQ(parse_duration("15m"), 900.0);
+  EXPECT_EQ(parse_duration("2h"), 7200.0);
+  EXPECT_EQ(parse_duration("3d"), 3 * 86400.0);
+  EXPECT_EQ(parse_duration("1w"), 7 * 86400.0);
+  EXPECT_EQ(parse_duration("30"), 30.0);
+  EXPECT_FALSE(parse_duration(""));
+  EXPECT_FALSE(parse_duration("h"));
+  EXPECT_FALSE(parse_duration("-5m"));
+  EXPECT_FALSE(parse_duration("5x"));
+  EXPECT_EQ(parse_time("1h", 10000), 6400.0);
+  EXPECT_EQ(parse_time("1790000000", 0), 1790000000.0);
+  EXPECT_EQ(parse_time("600", 10000), 9400.0);
+  EXPECT_TRUE(parse_time("2026-11-27 10:00", 0));
+  EXPECT_TRUE(parse_time("2026-11-27T10:00:30", 0));
+  EXPECT_TRUE(parse_time("2026-11-27", 0));
+  EXPECT_FALSE(parse_time("2026-11-27X10:00", 0));
+  EXPECT_FALSE(parse_time("yesterday", 0));
+}
+
+}  // namespace
+}  // namespace freezr::serve
