@@ -4,3 +4,5 @@ set -euo pipefail
 build=${1:-build}
 "$build/bench/freezr_scan_bench" --procs 1000 --procs 5000 --iterations 30
 "$build/bench/freezr_actions_bench" --iterations 200
+"$build/bench/freezr_history_bench" --hours 24
+"$build/bench/freezr_http_bench" "$build/freezr" --procs 1000 --seconds 10 --clients 4
