@@ -103,6 +103,26 @@ class StatusAndLogsTest(TestCase):
         f.stop()
 
 
+class DatabaseTest(TestCase):
+    def test_a_corrupt_database_is_moved_aside_and_monitoring_goes_on(self):
+        data = os.path.join(self.workdir, "data")
+        os.makedirs(data)
+        with open(os.path.join(data, "freezr.db"), "wb") as db:
+            db.write(b"this is not a database" * 500)
+        hog = self.hog(cpu=True)
+        f = self.freezr(monitor(interval=0.2) +
+                        rule("hog", [hog.name], cpu_percent=50, violations=2, action="kill"))
+        f.wait_for(r"PREFLIGHT check=database ok=false: .*freezr.db was damaged .* moved to")
+        self.assertTrue(wait_until(lambda: not hog.alive(), 10), f.output())
+        aside = [n for n in os.listdir(data) if n.startswith("freezr.db.corrupt-")]
+        self.assertEqual(len(aside), 1)
+        f.stop()
+        r = subprocess.run(["sqlite3", os.path.join(data, "freezr.db"),
+                            "SELECT count(*) FROM events WHERE action = 'kill' AND ok = 1"],
+                           capture_output=True, text=True)
+        self.assertEqual(r.stdout.strip(), "1")
+
+
 class DiskFullTest(TestCase):
     def setUp(self):
         super().setUp()
