@@ -99,6 +99,10 @@ int main(int argc, char** argv) {
   ps->add_option("--interval", a.ps_interval, "Sampling interval in seconds")
       ->check(CLI::Range(0.05, 60.0));
   ps->add_option("--limit,-n", a.limit, "Show at most N rows")->check(CLI::Range(0, 1000000));
+  auto* oom = app.add_subcommand("oom-order", "Show who would be killed first under memory pressure");
+  oom->fallthrough();
+  int oom_limit = 0;
+  oom->add_option("--limit,-n", oom_limit, "Show at most N candidates")->check(CLI::Range(0, 1000000));
   auto* cfg = app.add_subcommand("config", "Print, check or convert configurations");
   cfg->fallthrough();
   cfg->require_subcommand(1);
@@ -196,6 +200,7 @@ int main(int argc, char** argv) {
     }
     auto loaded = resolve_config(a.config);
     if (check->parsed()) return cmd_check(loaded.config, a.proc_root);
+    if (oom->parsed()) return cmd_oom_order(loaded.config, a.proc_root, oom_limit);
     if (ps->parsed()) {
       return cmd_ps(loaded.config, a.proc_root, a.sort, a.rule, a.ps_interval, a.limit);
     }

@@ -2,12 +2,16 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <thread>
 
 #include "core/clock.h"
+#include "daemon/pressure_watch.h"
 #include "daemon/scanner.h"
+#include "engine/victims.h"
 
 namespace freezr::cli {
 
@@ -125,6 +129,38 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::s
     }
     fmt::print("{:>7} {:<16} {:>7.1f} {:>10.1f}  {}\n", p.id.pid, printable(p.comm),
                p.cpu_percent, p.rss_mb(), rules.empty() ? "-" : rules);
+  }
+  return 0;
+}
+
+int cmd_oom_order(const config::Config& cfg, const std::string& proc_root, int limit) {
+  proc::FsProcSource source(proc_root);
+  daemon::Scanner scanner(source, &cfg.rules);
+  const auto r = sample(scanner, 0.2);
+  engine::Protection protection(::getpid(), cfg.protected_names());
+  protection.refresh(r.snap);
+  const auto order = engine::rank_victims(
+      r.snap, r.cls, cfg.rules, cfg.pressure.victims, protection, scanner.info(),
+      [&](Pid pid) { return daemon::read_oom_facts(source, pid); });
+  fmt::print("Victim order under critical memory pressure ({}; first killed first):\n",
+             cfg.pressure.critical.action.kind == engine::ActionKind::kKill
+                 ? "the critical level kills"
+                 : "the critical level does not kill");
+  fmt::print("{:>4} {:>7} {:<16} {:>10}  {}\n", "RANK", "PID", "NAME", "RSS(MiB)", "WHY HERE");
+  std::size_t shown = 0;
+  for (const auto& v : order.ranked) {
+    if (limit > 0 && shown >= static_cast<std::size_t>(limit)) break;
+    const auto& p = r.snap.processes[v.index];
+    fmt::print("{:>4} {:>7} {:<16} {:>10.1f}  {}\n", ++shown, p.id.pid, printable(p.comm),
+               p.rss_mb(), v.reason);
+  }
+  if (order.ranked.empty()) fmt::print("(no candidate)\n");
+  if (!order.excluded.empty()) {
+    fmt::print("\nNever chosen:\n");
+    for (const auto& [idx, why] : order.excluded) {
+      const auto& p = r.snap.processes[idx];
+      fmt::print("     {:>7} {:<16} {:>10.1f}  {}\n", p.id.pid, printable(p.comm), p.rss_mb(), why);
+    }
   }
   return 0;
 }

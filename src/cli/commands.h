@@ -24,4 +24,7 @@ int cmd_check(const config::Config& cfg, const std::string& proc_root);
 int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::string& sort,
            const std::optional<std::string>& rule, double interval, int limit);
 
+// `freezr oom-order`: the current victim order under memory pressure, one process a line.
+int cmd_oom_order(const config::Config& cfg, const std::string& proc_root, int limit);
+
 }  // namespace freezr::cli

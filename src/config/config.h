@@ -7,7 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/pressure.h"
 #include "engine/rule.h"
+#include "engine/victims.h"
 
 namespace freezr::config {
 
@@ -59,6 +61,15 @@ struct HttpSettings {
   int per_process_metrics = 0;  // per-process series for the top N processes (0 = none)
 };
 
+struct PressureSettings {
+  bool enabled = true;
+  double window = 2.0;  // PSI trigger window, seconds
+  engine::LevelThresholds warning;
+  engine::LevelThresholds critical;
+  engine::VictimPolicy victims;
+  PressureSettings();
+};
+
 struct PreflightSettings {
   double disk_warn_percent = 90;      // warn above this usage of the log/data filesystems
   double disk_critical_percent = 95;  // above this, file logging keeps only warnings
@@ -76,6 +87,7 @@ struct Config {
   StorageSettings storage;
   HistorySettings history;
   HttpSettings http;
+  PressureSettings pressure;
   PreflightSettings preflight;
   ProtectSettings protect;
   std::vector<engine::Rule> rules;

@@ -139,6 +139,45 @@ engine::Rule read_two_tier(TableReader t, const std::string& name,
   return r;
 }
 
+// [memory_pressure]: PSI thresholds per level and what to do; the Rust FreezR's hard-coded kill
+// order (Brave, Telegram, nvim over 1 GiB, Firefox) becomes kill_order.
+void read_memory_pressure(TableReader t, Config& c) {
+  auto& p = c.pressure;
+  p.enabled = t.boolean("enabled").value_or(true);
+  p.warning = engine::LevelThresholds{};
+  p.critical = engine::LevelThresholds{};
+  p.warning.some_avg10 = t.number("some_threshold_warning", 0, 100).value_or(10.0);
+  p.critical.some_avg10 = t.number("some_threshold_critical", 0, 100).value_or(30.0);
+  p.warning.full_avg10 = t.number("full_threshold_warning", 0, 100).value_or(5.0);
+  p.critical.full_avg10 = t.number("full_threshold_critical", 0, 100).value_or(15.0);
+  auto action = [&](const char* key, const char* fallback) {
+    engine::Action a;
+    const auto v = t.choice(key, {"log", "nice", "freeze", "kill"}).value_or(fallback);
+    if (v == "nice") {
+      a.kind = engine::ActionKind::kRenice;
+      a.nice = 15;
+    } else if (v == "freeze") {
+      a.kind = engine::ActionKind::kFreeze;
+      a.duration = 5;
+    } else {
+      a.kind = v == "kill" ? engine::ActionKind::kKill : engine::ActionKind::kLog;
+    }
+    return a;
+  };
+  p.warning.action = action("action_warning", "log");
+  p.critical.action = action("action_critical", "freeze");
+  if (t.integer("check_interval_secs", 1, 86400)) {
+    c.notes.push_back("[memory_pressure] check_interval_secs dropped: FreezR waits on PSI "
+                      "triggers and checks memory at an adaptive interval");
+  }
+  p.victims.kill_order = {{"brave", std::nullopt}, {"telegram-deskto", std::nullopt},
+                          {"nvim", 1024.0}, {"firefox", std::nullopt}};
+  c.notes.push_back("[memory_pressure]: the victims are no longer only Brave, Telegram, nvim and "
+                    "Firefox: those come first (kill_order), then every other process by memory; "
+                    "one at a time, re-reading the pressure after each");
+  t.finish();
+}
+
 }  // namespace
 
 void read_logging_and_legacy(TableReader& top, Config& c) {
@@ -172,7 +211,11 @@ void read_logging_and_legacy(TableReader& top, Config& c) {
       c.legacy = true;
     }
   }
-  for (const char* section : {"memory_pressure", "cgroups", "nvim"}) {
+  if (auto t = top.table("memory_pressure")) {
+    read_memory_pressure(*t, c);
+    c.legacy = true;
+  }
+  for (const char* section : {"cgroups", "nvim"}) {
     if (const auto* n = top.node(section)) {
       top.fail(n->source(), std::string("[") + section +
                                 "] of the Rust FreezR format is not supported yet; express it "

@@ -89,6 +89,29 @@ void render_rule(std::ostringstream& o, const engine::Rule& r) {
   o << "]\n";
 }
 
+void render_level(std::ostringstream& o, const char* name, const engine::LevelThresholds& l) {
+  o << "\n[pressure." << name << "]\n";
+  if (l.some_avg10) o << "some_avg10 = " << number(*l.some_avg10) << "\n";
+  if (l.full_avg10) o << "full_avg10 = " << number(*l.full_avg10) << "\n";
+  if (l.mem_available_percent) {
+    o << "mem_available_percent = " << number(*l.mem_available_percent) << "\n";
+  }
+  if (l.swap_free_percent) o << "swap_free_percent = " << number(*l.swap_free_percent) << "\n";
+  engine::Step s;
+  s.action = l.action;
+  for (const auto& [k, v] : step_keys(s)) {
+    if (k == "action" || k == "nice" || k == "ionice" || k == "duration") o << k << " = " << v << "\n";
+  }
+}
+
+std::string patterns(const std::vector<engine::NamePattern>& ps) {
+  std::vector<std::string> names;
+  for (const auto& p : ps) {
+    names.push_back(p.min_rss_mb ? p.name + ">" + number(*p.min_rss_mb) : p.name);
+  }
+  return list(names);
+}
+
 }  // namespace
 
 std::string render_config(const Config& c) {
@@ -119,6 +142,12 @@ std::string render_config(const Config& c) {
     << "disk_critical_percent = " << number(c.preflight.disk_critical_percent) << "\n";
   o << "\n[protect]\ndefaults = " << (c.protect.defaults ? "true" : "false") << "\n"
     << "comm = " << list(c.protect.comm) << "\n";
+  o << "\n[pressure]\nenabled = " << (c.pressure.enabled ? "true" : "false") << "\n"
+    << "window = " << number(c.pressure.window) << "\n"
+    << "kill_order = " << patterns(c.pressure.victims.kill_order) << "\n"
+    << "avoid = " << patterns(c.pressure.victims.avoid) << "\n";
+  render_level(o, "warning", c.pressure.warning);
+  render_level(o, "critical", c.pressure.critical);
   for (const auto& r : c.rules) render_rule(o, r);
   return o.str();
 }

@@ -27,6 +27,7 @@
 #include "daemon/logging.h"
 #include "daemon/notify.h"
 #include "daemon/preflight.h"
+#include "daemon/pressure_watch.h"
 #include "daemon/publish.h"
 #include "daemon/recorder.h"
 #include "daemon/retention.h"
@@ -180,6 +181,12 @@ class Daemon {
     pf.check(true, "cgroups", cgroups_.describe());
     for (const auto& line : reversibles_.recover()) pf.check(true, "leftovers", line);
     if (!start_http(pf)) return false;
+    pressure_ = std::make_unique<PressureWatcher>(PressureWatcher::Deps{
+        io_, source_, opts_.proc_root, log_, recorder_, reversibles_,
+        [this]() -> const config::Config& { return *cfg_; },
+        [this]() -> const engine::Protection& { return protection_; }, [this] { return dry_run(); },
+        [this] { return clock_.wall(); }});
+    pf.check(true, "pressure", pressure_->start());
     pf.capabilities();
     pf.summary(preflight_warnings_);
     recorder_.event({clock_.wall(), "lifecycle", "", ::getpid(), "freezr", "start", true,
@@ -314,6 +321,7 @@ class Daemon {
       }
     }
     recorder_.transitions(wall, policy_.transitions());
+    if (pressure_) pressure_->on_scan(result.snap);
     recorder_.scan(wall, result.snap, result.cls, cfg_->rules, policy_, degraded_);
     const auto status = write_status();
     const double took = std::chrono::duration<double>(steady_clock::now() - t0).count();
@@ -374,6 +382,11 @@ class Daemon {
     in.interval = cfg_->monitor.interval;
     in.config_source = cfg_->source;
     in.degraded_logging = degraded_;
+    if (pressure_) {
+      in.pressure_level = engine::to_string(pressure_->level());
+      in.pressure_mode = pressure_->mode();
+      in.pressure_kills = pressure_->kills();
+    }
     in.totals = totals();
     for (std::size_t i = 0; i < cfg_->rules.size(); ++i) {
       const auto& r = cfg_->rules[i];
@@ -467,6 +480,7 @@ class Daemon {
     }
     signals_.cancel();
     if (http_) http_->stop();
+    if (pressure_) pressure_->stop();
     if (const int undone = reversibles_.undo_all(); undone > 0) {
       log_.note(level_enum::info, fmt::format("undid {} renice/throttle/freeze action(s)", undone));
     }
@@ -564,6 +578,7 @@ class Daemon {
   std::unique_ptr<serve::HttpServer> http_;
   std::string token_;
   std::shared_ptr<const serve::State> state_;
+  std::unique_ptr<PressureWatcher> pressure_;
   serve::ActionCounts action_counts_;
   double scan_seconds_total_ = 0;
   Seconds started_ = 0;

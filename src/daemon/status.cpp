@@ -64,6 +64,8 @@ nlohmann::json status_json(const StatusInput& in) {
             {"renices", t.renices},
             {"failed_actions", t.failed_actions}}},
           {"health", health},
+          {"pressure",
+           {{"level", in.pressure_level}, {"mode", in.pressure_mode}, {"kills", in.pressure_kills}}},
           {"rules", rules}};
 }
 

@@ -28,6 +28,9 @@ struct StatusInput {
   double interval = 0;
   std::string config_source;
   bool degraded_logging = false;
+  std::string pressure_level = "none";
+  std::string pressure_mode = "off";
+  std::uint64_t pressure_kills = 0;
   ui::Totals totals;
   std::vector<RuleStatus> rules;
 };

@@ -141,6 +141,14 @@ std::string render_metrics(const State& s, int per_process_top) {
     w.sample("", s.load->one);
   }
   pressure(w, s);
+  w.family("freezr_pressure_level", "gauge", "Memory pressure level: 0 none, 1 warning, 2 critical.");
+  const auto level = s.status.contains("pressure") ? s.status["pressure"].value("level", "none")
+                                                   : std::string("none");
+  w.sample("", level == "critical" ? 2 : level == "warning" ? 1 : 0);
+  w.family("freezr_pressure_kills_total", "counter", "Processes killed to relieve memory pressure.");
+  w.sample("", s.status.contains("pressure")
+                   ? static_cast<double>(s.status["pressure"].value("kills", std::uint64_t{0}))
+                   : 0.0);
   w.family("freezr_self_cpu_seconds_total", "counter", "CPU time FreezR itself has used.");
   w.sample("", s.self_cpu_seconds);
   w.family("freezr_self_resident_memory_bytes", "gauge", "FreezR's own resident memory.");

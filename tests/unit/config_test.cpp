@@ -207,8 +207,8 @@ TEST(LegacyConfig, DisabledAndNoAutoKillAreHonoured) {
 TEST(LegacyConfig, ValidatedLikeTheRest) {
   expect_error("[kesl]\ncpu_threshold = 150\n", 2, 17, "between 0 and 100");
   expect_error("[node]\ncpu_treshold = 50\n", 2, 1, "unknown key 'cpu_treshold'");
-  expect_error("[memory_pressure]\nenabled = true\n", 1, 1,
-               "[memory_pressure] of the Rust FreezR format is not supported yet");
+  expect_error("[cgroups]\nenabled = true\n", 1, 1,
+               "[cgroups] of the Rust FreezR format is not supported yet");
   expect_error("[firefox]\ncpu_threshold_freeze = 90\ncpu_threshold_kill = 80\n", 1, 1,
                "cpu_threshold_kill must be above cpu_threshold_freeze");
   expect_error("[snap]\naction = \"explode\"\n", 2, 10, "must be one of");

@@ -1,0 +1,171 @@
+// Reading [[rule]] tables: match criteria, single actions and ladders of steps.
+#include <pwd.h>
+
+#include <algorithm>
+
+#include "config/readers.h"
+
+namespace freezr::config {
+
+std::string unit_name(std::string s) {
+  return s.find('.') == std::string::npos ? s + ".service" : s;
+}
+
+void read_match(TableReader t, engine::Match& m) {
+  if (auto v = t.string_list("comm")) {
+    for (const auto& c : *v) {
+      if (c.size() > 15) {
+        t.fail_key("comm", "'" + c + "' is longer than 15 characters; the kernel truncates "
+                           "process names to 15, so it can never match (use exe or cmdline)");
+      }
+    }
+    m.comm = *v;
+  }
+  if (auto v = t.string_list("exe")) m.exe = *v;
+  if (auto v = t.string("cmdline")) {
+    std::string err;
+    m.cmdline = engine::Regex::compile(*v, &err);
+    if (!m.cmdline) t.fail_key("cmdline", "invalid regular expression: " + err);
+  }
+  if (auto v = t.string_list("user")) {
+    for (const auto& name : *v) {
+      const passwd* pw = ::getpwnam(name.c_str());
+      if (pw == nullptr) t.fail_key("user", "no such user '" + name + "'");
+      m.uids.push_back(pw->pw_uid);
+    }
+    m.user = *v;
+  }
+  if (m.comm.empty() && m.exe.empty() && !m.cmdline && m.user.empty()) {
+    t.fail(t.raw().source(), t.where() + ": give at least one of comm, exe, cmdline, user");
+  }
+  t.finish();
+}
+
+static std::optional<engine::IoPriority> parse_ionice(const std::string& v) {
+  if (v == "idle") return engine::IoPriority{3, 0};
+  for (const auto& [name, cls] : {std::pair<std::string, int>{"best-effort", 2}, {"realtime", 1}}) {
+    if (v == name) return engine::IoPriority{cls, 4};
+    if (v.size() == name.size() + 2 && v.rfind(name + ":", 0) == 0 && v.back() >= '0' &&
+        v.back() <= '7') {
+      return engine::IoPriority{cls, v.back() - '0'};
+    }
+  }
+  return std::nullopt;
+}
+
+// Reads `action` and its parameters from t (a rule or a step).
+engine::Action read_action(TableReader& t) {
+  engine::Action a;
+  static const std::vector<std::string> kKinds = {"log",    "renice", "throttle",
+                                                  "freeze", "kill",   "restart"};
+  const auto kind = t.choice("action", kKinds).value_or("log");
+  const std::vector<engine::ActionKind> kinds = {
+      engine::ActionKind::kLog,    engine::ActionKind::kRenice, engine::ActionKind::kThrottle,
+      engine::ActionKind::kFreeze, engine::ActionKind::kKill,   engine::ActionKind::kRestart};
+  a.kind = kinds[static_cast<std::size_t>(
+      std::find(kKinds.begin(), kKinds.end(), kind) - kKinds.begin())];
+  auto only_with = [&](const std::string& key, engine::ActionKind k, const char* name) {
+    if (t.has(key) && a.kind != k) {
+      t.fail_key(key, std::string("only used with action = \"") + name + "\"");
+    }
+  };
+  only_with("nice", engine::ActionKind::kRenice, "renice");
+  only_with("ionice", engine::ActionKind::kRenice, "renice");
+  only_with("cpu_limit", engine::ActionKind::kThrottle, "throttle");
+  only_with("duration", engine::ActionKind::kFreeze, "freeze");
+  only_with("service", engine::ActionKind::kRestart, "restart");
+  if (auto v = t.integer("nice", -20, 19)) a.nice = static_cast<int>(*v);
+  if (auto v = t.string("ionice")) {
+    a.ionice = parse_ionice(*v);
+    if (!a.ionice) {
+      t.fail_key("ionice", "must be \"idle\", \"best-effort[:0-7]\" or \"realtime[:0-7]\"");
+    }
+  }
+  if (auto v = t.number("cpu_limit", 1, 100000)) a.cpu_limit = *v;
+  if (auto v = t.number("duration", 0.1, 86400)) a.duration = *v;
+  if (auto v = t.string("service")) a.service = unit_name(*v);
+  const auto here = t.raw().source();
+  if (a.kind == engine::ActionKind::kRenice && !a.nice && !a.ionice) {
+    t.fail(here, t.where() + ": action = \"renice\" needs nice, ionice or both");
+  }
+  if (a.kind == engine::ActionKind::kThrottle && a.cpu_limit <= 0) {
+    t.fail(here, t.where() + ": action = \"throttle\" needs cpu_limit");
+  }
+  if (a.kind == engine::ActionKind::kRestart && a.service.empty()) {
+    t.fail(here, t.where() + ": action = \"restart\" needs 'service'");
+  }
+  return a;
+}
+
+// Reads thresholds, violations, cooldown and the action of one step from t.
+static engine::Step read_step(TableReader& t, const std::string& rule_name) {
+  engine::Step s;
+  s.cpu_percent = t.number("cpu_percent", 0, 100000);
+  s.memory_mb = t.number("memory_mb", 0, 1e9);
+  if (!s.cpu_percent && !s.memory_mb) {
+    t.fail(t.raw().source(), t.where() + " '" + rule_name + "': give cpu_percent, memory_mb or both");
+  }
+  if (auto v = t.integer("violations", 1, 100000)) s.violations = static_cast<int>(*v);
+  if (auto v = t.number("cooldown", 0, 7 * 86400)) s.cooldown = *v;
+  s.action = read_action(t);
+  return s;
+}
+
+static void read_steps(TableReader& t, engine::Rule& r) {
+  const toml::node* n = t.node("steps");
+  const auto* arr = n->as_array();
+  if (arr == nullptr || arr->empty()) t.fail_key("steps", "expected a non-empty list of tables");
+  for (const char* key : {"cpu_percent", "memory_mb", "violations", "cooldown", "action", "nice",
+                          "ionice", "cpu_limit", "duration", "service"}) {
+    if (t.has(key)) t.fail_key(key, "belongs inside each of the steps when a rule has steps");
+  }
+  int index = 0;
+  for (const auto& el : *arr) {
+    ++index;
+    const auto* st = el.as_table();
+    if (st == nullptr) t.fail(el.source(), t.where() + " steps: each step must be a table");
+    TableReader sr(*st, t.file(), t.where() + " steps #" + std::to_string(index));
+    r.steps.push_back(read_step(sr, r.name));
+    sr.finish();
+  }
+}
+
+engine::Rule read_rule(TableReader t) {
+  engine::Rule r;
+  auto name = t.string("name");
+  if (!name || name->empty()) t.fail(t.raw().source(), t.where() + ": 'name' is required");
+  r.name = *name;
+  auto match = t.table("match");
+  if (!match) t.fail(t.raw().source(), t.where() + " '" + r.name + "': 'match' is required");
+  read_match(*match, r.match);
+  if (t.has("steps")) {
+    read_steps(t, r);
+  } else {
+    r.steps.push_back(read_step(t, r.name));
+  }
+  if (auto v = t.choice("aggregate", {"process", "group"})) {
+    r.aggregate = *v == "group" ? engine::Aggregate::kGroup : engine::Aggregate::kProcess;
+  }
+  if (auto v = t.choice("target", {"all", "hottest"})) {
+    r.target = *v == "hottest" ? engine::Target::kHottest : engine::Target::kAll;
+  }
+  if (auto v = t.choice("scope", {"process", "tree"})) {
+    r.scope = *v == "tree" ? engine::Scope::kTree : engine::Scope::kProcess;
+  }
+  if (auto v = t.boolean("restore")) r.restore = *v;
+  const auto max_actions = t.integer("max_actions", 1, 1000000);
+  const auto per_minutes = t.number("per_minutes", 0.01, 100000);
+  if (max_actions.has_value() != per_minutes.has_value()) {
+    t.fail(t.raw().source(), t.where() + " '" + r.name +
+                                 "': max_actions and per_minutes go together");
+  }
+  if (max_actions) {
+    r.max_actions = static_cast<int>(*max_actions);
+    r.per_seconds = *per_minutes * 60;
+  }
+  if (auto v = t.boolean("enabled")) r.enabled = *v;
+  t.finish();
+  return r;
+}
+
+}  // namespace freezr::config

@@ -1,0 +1,112 @@
+#include "engine/victims.h"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace freezr::engine {
+
+std::optional<NamePattern> parse_name_pattern(const std::string& text) {
+  const auto gt = text.find('>');
+  if (gt == std::string::npos) {
+    if (text.empty()) return std::nullopt;
+    return NamePattern{text, std::nullopt};
+  }
+  NamePattern p{text.substr(0, gt), std::nullopt};
+  if (p.name.empty()) return std::nullopt;
+  try {
+    std::size_t used = 0;
+    const double mb = std::stod(text.substr(gt + 1), &used);
+    if (used != text.size() - gt - 1 || mb < 0) return std::nullopt;
+    p.min_rss_mb = mb;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  return p;
+}
+
+namespace {
+
+constexpr int kUnlisted = 10000;
+constexpr int kAvoided = 20000;
+
+bool pattern_hits(const NamePattern& p, const ProcessSample& s, std::size_t index,
+                  const Classification& cls, const std::vector<Rule>& rules) {
+  if (p.min_rss_mb && s.rss_mb() <= *p.min_rss_mb) return false;
+  if (s.comm == p.name) return true;
+  for (std::size_t r = 0; r < rules.size(); ++r) {
+    if (rules[r].name != p.name) continue;
+    const auto& m = cls.members[r];
+    if (std::find(m.begin(), m.end(), index) != m.end()) return true;
+  }
+  return false;
+}
+
+std::string describe(const NamePattern& p) {
+  if (!p.min_rss_mb) return "'" + p.name + "'";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, " over %.0f MiB", *p.min_rss_mb);
+  return "'" + p.name + "'" + buf;
+}
+
+}  // namespace
+
+VictimOrder rank_victims(const Snapshot& snap, const Classification& cls,
+                         const std::vector<Rule>& rules, const VictimPolicy& policy,
+                         const Protection& protection, proc::InfoSource& info,
+                         const std::function<OomFacts(Pid)>& facts) {
+  VictimOrder out;
+  struct Row {
+    RankedVictim v;
+    double rss;
+    int oom_score;
+    Pid pid;
+  };
+  std::vector<Row> rows;
+  for (std::size_t i = 0; i < snap.processes.size(); ++i) {
+    const auto& p = snap.processes[i];
+    if (p.kernel_thread || !p.alive()) continue;
+    if (policy.candidates && !matches(*policy.candidates, p, info)) continue;
+    if (auto why = protection.reason(p)) {
+      out.excluded.emplace_back(i, *why);
+      continue;
+    }
+    const auto f = facts(p.id.pid);
+    if (f.oom_score_adj == -1000) {
+      out.excluded.emplace_back(i, "oom_score_adj is -1000");
+      continue;
+    }
+    Row row{{i, kUnlisted, ""}, p.rss_mb(), f.oom_score, p.id.pid};
+    for (std::size_t k = 0; k < policy.kill_order.size(); ++k) {
+      if (pattern_hits(policy.kill_order[k], p, i, cls, rules)) {
+        row.v.tier = static_cast<int>(k);
+        row.v.reason = "kill_order #" + std::to_string(k + 1) + " (" +
+                       describe(policy.kill_order[k]) + ")";
+        break;
+      }
+    }
+    if (row.v.tier == kUnlisted) {
+      for (const auto& a : policy.avoid) {
+        if (pattern_hits(a, p, i, cls, rules)) {
+          row.v.tier = kAvoided;
+          row.v.reason = "on the avoid list (" + describe(a) + ")";
+          break;
+        }
+      }
+    }
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "%sRSS %.0f MiB, oom_score %d", row.v.reason.empty() ? "" : "; ",
+                  row.rss, row.oom_score);
+    row.v.reason += buf;
+    rows.push_back(std::move(row));
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    if (a.v.tier != b.v.tier) return a.v.tier < b.v.tier;
+    if (a.rss != b.rss) return a.rss > b.rss;
+    if (a.oom_score != b.oom_score) return a.oom_score > b.oom_score;
+    return a.pid < b.pid;
+  });
+  for (auto& r : rows) out.ranked.push_back(std::move(r.v));
+  return out;
+}
+
+}  // namespace freezr::engine

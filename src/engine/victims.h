@@ -1,0 +1,56 @@
+// Choosing who dies under memory pressure: the configured priority list first, then by
+// memory, then by oom_score; never a protected process or one with oom_score_adj = -1000.
+// Pure.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/classifier.h"
+#include "engine/protection.h"
+#include "engine/rule.h"
+#include "engine/snapshot.h"
+
+namespace freezr::engine {
+
+// An entry of kill_order or avoid: a rule name or a process name, optionally with a minimum
+// resident size ("nvim>1024": nvim processes above 1024 MiB).
+struct NamePattern {
+  std::string name;
+  std::optional<double> min_rss_mb;
+  bool operator==(const NamePattern&) const = default;
+};
+// Parses "name" or "name>MiB"; nullopt when malformed.
+std::optional<NamePattern> parse_name_pattern(const std::string& text);
+
+struct VictimPolicy {
+  std::vector<NamePattern> kill_order;  // first killed first
+  std::vector<NamePattern> avoid;       // killed last
+  std::optional<Match> candidates;      // when set, only processes matching it are candidates
+};
+
+struct OomFacts {
+  int oom_score = 0;
+  int oom_score_adj = 0;
+};
+
+struct RankedVictim {
+  std::size_t index = 0;  // into Snapshot::processes
+  int tier = 0;           // kill_order position, then unlisted, then avoid
+  std::string reason;
+};
+
+struct VictimOrder {
+  std::vector<RankedVictim> ranked;  // best victim first
+  std::vector<std::pair<std::size_t, std::string>> excluded;  // protected ones and why
+};
+
+// facts gives oom_score/oom_score_adj for a PID (called only for candidates).
+VictimOrder rank_victims(const Snapshot& snap, const Classification& cls,
+                         const std::vector<Rule>& rules, const VictimPolicy& policy,
+                         const Protection& protection, proc::InfoSource& info,
+                         const std::function<OomFacts(Pid)>& facts);
+
+}  // namespace freezr::engine
