@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -31,8 +32,11 @@ int main(int argc, char** argv) {
   }
   if (mem_mb > 0) {
     size_t n = (size_t)mem_mb * 1024 * 1024;
-    g_memory = malloc(n);
-    if (g_memory == NULL) return 3;
+    /* MAP_POPULATE faults the pages in at once, far faster than touching them one by one. */
+    void* p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                   -1, 0);
+    if (p == MAP_FAILED) return 3;
+    g_memory = p;
     for (size_t i = 0; i < n; i += 4096) g_memory[i] = 1;
   }
   printf("ready\n");

@@ -1,0 +1,115 @@
+"""Memory pressure on the real machine. The victims are limited to processes the test
+started (a [pressure] candidates match), so nothing else can ever be chosen; the critical level
+is set just below the machine's current state."""
+import os
+import subprocess
+import time
+import unittest
+
+from harness import FREEZR, TestCase, monitor, unique_name, wait_until
+
+
+def mem_available_percent():
+    fields = {}
+    with open("/proc/meminfo") as f:
+        for line in f:
+            k, v = line.split(":")
+            fields[k] = int(v.split()[0])
+    return 100.0 * fields["MemAvailable"] / fields["MemTotal"], fields["MemTotal"]
+
+
+class PressureTest(TestCase):
+    def start_hogs(self):
+        _, total_kb = mem_available_percent()
+        big_mb = max(256, int(total_kb / 1024 * 0.08))  # about 8% of the machine
+        big = self.hog(mem_mb=big_mb)
+        mid = self.hog(mem_mb=64)
+        small = self.hog(mem_mb=32)
+        time.sleep(0.3)
+        return big, mid, small
+
+    def config(self, names, threshold, kill_order=(), extra=""):
+        quoted = ", ".join(f'"{n}"' for n in names)
+        order = ", ".join(f'"{n}"' for n in kill_order)
+        return (monitor(interval=0.5) +
+                f'[pressure]\ncandidates = {{ comm = [{quoted}] }}\nkill_order = [{order}]\n'
+                f'{extra}'
+                '[pressure.warning]\nsome_avg10 = 100\naction = "log"\n'
+                f'[pressure.critical]\nmem_available_percent = {threshold:.3f}\naction = "kill"\n'
+                f'[[rule]]\nname = "watch"\nmatch = {{ comm = ["{unique_name()}"] }}\n'
+                'cpu_percent = 50\n')
+
+    def test_the_largest_candidate_dies_first_and_freezr_stops_when_the_condition_clears(self):
+        big, mid, small = self.start_hogs()
+        now, _ = mem_available_percent()
+        f = self.freezr(self.config([big.name, mid.name, small.name], now + 4))
+        self.assertTrue(wait_until(lambda: not big.alive(), 15), f.output())
+        f.wait_for(rf"OOM-KILL pid={big.pid} name={big.name} .*chosen_because=")
+        f.wait_for(r"memory pressure critical → ")
+        time.sleep(2.0)
+        self.assertTrue(mid.alive() and small.alive(), f.output())
+        self.assertEqual(f.count(r"OOM-KILL"), 1)
+        out = f.output()
+        self.assertRegex(out, rf'next_candidates="#2 pid {mid.pid} {mid.name}')
+        self.assertRegex(out, r"decision_ms=\d+\.\d+")
+        r = subprocess.run(["sqlite3", os.path.join(self.workdir, "data", "freezr.db"),
+                            "SELECT count(*) FROM events WHERE kind = 'pressure' AND action = 'kill' "
+                            f"AND pid = {big.pid} AND ok = 1"], capture_output=True, text=True)
+        self.assertEqual(r.stdout.strip(), "1")
+        self.assertEqual(f.stop(), 0)
+
+    def test_kill_order_comes_first_and_each_kill_is_followed_by_a_re_read(self):
+        big, mid, small = self.start_hogs()
+        now, _ = mem_available_percent()
+        f = self.freezr(self.config([big.name, mid.name, small.name], now + 4,
+                                    kill_order=[small.name]))
+        self.assertTrue(wait_until(lambda: not big.alive(), 20), f.output())
+        out = f.output()
+        first = out.index(f"OOM-KILL pid={small.pid}")
+        second = out.index(f"OOM-KILL pid={big.pid}")
+        self.assertLess(first, second)
+        self.assertIn("kill_order #1", out[first:second])
+        time.sleep(1.5)
+        self.assertTrue(mid.alive())
+        self.assertEqual(f.count(r"OOM-KILL"), 2)
+        f.stop()
+
+    def test_dry_run_makes_the_same_decision_and_kills_nothing(self):
+        big, mid, small = self.start_hogs()
+        now, _ = mem_available_percent()
+        f = self.freezr(self.config([big.name, mid.name, small.name], now + 4), args=["--dry-run"])
+        f.wait_for(rf"DRY-RUN pid={big.pid} name={big.name} .*would kill pid {big.pid}")
+        time.sleep(1.0)
+        self.assertTrue(big.alive() and mid.alive() and small.alive())
+        self.assertEqual(f.count("OOM-KILL"), 0)
+        f.stop()
+
+    def test_startup_says_which_mode_is_in_use(self):
+        f = self.freezr(self.config([unique_name()], 0.001))
+        m = f.wait_for(r"PREFLIGHT check=pressure ok=true: (PSI trigger armed|PSI trigger not armed)")
+        fd = os.open("/proc/pressure/memory", os.O_RDWR | os.O_NONBLOCK)
+        try:
+            os.write(fd, b"some 100000 2000000\0")
+            armable = True
+        except OSError:
+            armable = False
+        finally:
+            os.close(fd)
+        self.assertEqual(m.group(1) == "PSI trigger armed", armable)
+        f.stop()
+
+    def test_oom_order_lists_the_candidates_in_order(self):
+        big, mid, small = self.start_hogs()
+        cfg = os.path.join(self.workdir, "c.toml")
+        with open(cfg, "w") as c:
+            c.write(self.config([big.name, mid.name, small.name], 1, kill_order=[mid.name]))
+        r = subprocess.run([FREEZR, "oom-order", "--config", cfg], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = [l for l in r.stdout.splitlines() if l.strip()[:1].isdigit()]
+        self.assertEqual([int(l.split()[1]) for l in lines], [mid.pid, big.pid, small.pid])
+        self.assertIn("kill_order #1", lines[0])
+        self.assertTrue(big.alive() and mid.alive() and small.alive())
+
+
+if __name__ == "__main__":
+    unittest.main()
