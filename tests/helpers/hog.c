@@ -1,6 +1,8 @@
 /* A process for tests to start and watch: burns CPU and/or holds memory under a name of the
- * test's choosing. Prints "ready" once it is in its final state.
- *   freezr_test_hog [--cpu] [--mem MB] [--name NAME] [--ignore-term] */
+ * test's choosing, or thrashes the page cache (writes a file of MB, then reads it at random
+ * through a mapping; in a small memory cgroup this stalls on memory and raises PSI). Prints
+ * "ready" once it is in its final state.
+ *   freezr_test_hog [--cpu] [--mem MB] [--thrash FILE MB] [--name NAME] [--ignore-term] */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
@@ -10,17 +12,45 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+static int thrash(const char* path, long mb) {
+  FILE* f = fopen(path, "wb");
+  if (f == NULL) return 4;
+  static char block[1 << 20];
+  for (size_t i = 0; i < sizeof block; ++i) block[i] = (char)(i * 2654435761u >> 13);
+  for (long i = 0; i < mb; ++i) fwrite(block, 1, sizeof block, f);
+  fclose(f);
+  FILE* r = fopen(path, "rb");
+  if (r == NULL) return 4;
+  const size_t n = (size_t)mb << 20;
+  volatile const char* m = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fileno(r), 0);
+  if (m == MAP_FAILED) return 4;
+  printf("ready\n");
+  fflush(stdout);
+  unsigned long x = 88172645463325252ul, sum = 0;
+  for (;;) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    sum += (unsigned long)m[(x % (n / 4096)) * 4096];
+  }
+}
+
 /* Kept in a global so the compiler cannot drop the allocation. */
 volatile char* g_memory;
 
 int main(int argc, char** argv) {
   int cpu = 0;
   long mem_mb = 0;
+  const char* thrash_file = NULL;
+  long thrash_mb = 0;
   for (int i = 1; i < argc; ++i) {
     if (strcmp(argv[i], "--cpu") == 0) {
       cpu = 1;
     } else if (strcmp(argv[i], "--mem") == 0 && i + 1 < argc) {
       mem_mb = atol(argv[++i]);
+    } else if (strcmp(argv[i], "--thrash") == 0 && i + 2 < argc) {
+      thrash_file = argv[++i];
+      thrash_mb = atol(argv[++i]);
     } else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
       prctl(PR_SET_NAME, argv[++i], 0, 0, 0);
     } else if (strcmp(argv[i], "--ignore-term") == 0) {
@@ -39,6 +69,7 @@ int main(int argc, char** argv) {
     g_memory = p;
     for (size_t i = 0; i < n; i += 4096) g_memory[i] = 1;
   }
+  if (thrash_file != NULL) return thrash(thrash_file, thrash_mb);
   printf("ready\n");
   fflush(stdout);
   volatile unsigned long x = 0;

@@ -2,11 +2,13 @@
 started (a [pressure] candidates match), so nothing else can ever be chosen; the critical level
 is set just below the machine's current state."""
 import os
+import shutil
 import subprocess
+import sys
 import time
 import unittest
 
-from harness import FREEZR, TestCase, monitor, unique_name, wait_until
+from harness import FREEZR, HOG, TestCase, monitor, unique_name, wait_until
 
 
 def mem_available_percent():
@@ -109,6 +111,74 @@ class PressureTest(TestCase):
         self.assertEqual([int(l.split()[1]) for l in lines], [mid.pid, big.pid, small.pid])
         self.assertIn("kill_order #1", lines[0])
         self.assertTrue(big.alive() and mid.alive() and small.alive())
+
+
+def memory_cgroup_root():
+    """(mount point, is_v2) of a hierarchy with the memory controller."""
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, right = line.split(" - ")
+            fields, (fstype, _, opts) = left.split(), right.split()[:3]
+            if fields[3] != "/":
+                continue
+            if fstype == "cgroup" and "memory" in opts.split(","):
+                return fields[4], False
+            if fstype == "cgroup2":
+                with open(os.path.join(fields[4], "cgroup.controllers")) as c:
+                    if "memory" in c.read().split():
+                        return fields[4], True
+    return None, None
+
+
+class TriggerTest(TestCase):
+    def test_a_real_psi_trigger_wakes_freezr_which_kills_the_thrasher(self):
+        root, v2 = memory_cgroup_root()
+        self.assertIsNotNone(root, "needs a cgroup hierarchy with the memory controller")
+        group = os.path.join(root, f"freezr-test-{os.getpid()}")
+        os.mkdir(group)
+        try:
+            with open(os.path.join(group, "memory.max" if v2 else "memory.limit_in_bytes"),
+                      "w") as lim:
+                lim.write(str(32 * 1024 * 1024))
+            name = unique_name()
+            binary = os.path.join(self.workdir, name)
+            shutil.copy(HOG, binary)
+            # Thresholds just above the pressure there is now (an earlier test may leave some
+            # decaying). A scan only every 30 s: whatever FreezR does meanwhile, a trigger or
+            # the check it schedules woke it for.
+            def some_avg10():
+                with open("/proc/pressure/memory") as psi:
+                    return float(psi.readline().split()[1].split("=")[1])
+            wait_until(lambda: some_avg10() < 0.5, 90, step=1)  # let earlier pressure decay
+            now = some_avg10()
+            f = self.freezr(monitor(interval=30) +
+                            f'[pressure]\ncandidates = {{ comm = ["{name}"] }}\n'
+                            f'[pressure.warning]\nsome_avg10 = {now + 0.3:.2f}\naction = "log"\n'
+                            f'[pressure.critical]\nsome_avg10 = {now + 0.6:.2f}\naction = "kill"\n')
+            f.wait_for(r"PSI trigger armed")
+            thrasher = subprocess.Popen(
+                ["sh", "-c", f"echo $$ > {group}/cgroup.procs && exec {binary} --thrash "
+                             f"{self.workdir}/thrash.dat 128"],
+                stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+            try:
+                thrasher.wait(timeout=60)
+            finally:
+                if thrasher.poll() is None:
+                    thrasher.kill()
+                    thrasher.wait()
+            self.assertEqual(thrasher.returncode, -9, f.output())
+            f.wait_for(r'PRESSURE from=none to=\w+ woke_by="PSI trigger"')
+            kill = f.wait_for(rf"OOM-KILL pid={thrasher.pid} name={name} .*decision_ms=([\d.]+)")
+            print(f"\nPSI trigger -> kill sent: {kill.group(1)} ms", file=sys.stderr)
+            self.assertEqual(f.count(r"woke_by=scan"), 0)
+            f.stop()
+        finally:
+            for _ in range(50):
+                try:
+                    os.rmdir(group)
+                    break
+                except OSError:
+                    time.sleep(0.1)
 
 
 if __name__ == "__main__":
