@@ -189,15 +189,22 @@ std::string cmdline_of(proc::ProcSource& source, Pid pid) {
 }
 }  // namespace
 
-void PressureWatcher::kill_next(const engine::PressureSample& s) {
+PressureWatcher::Ranking PressureWatcher::rank() {
   const auto& cfg = d_.config();
   if (!impl_->scanner) impl_->scanner = std::make_unique<Scanner>(d_.source, &cfg.rules);
   impl_->scanner->reset_rules(&cfg.rules);
-  const auto scan = impl_->scanner->scan(
+  Ranking r;
+  r.scan = impl_->scanner->scan(
       std::chrono::duration<double>(steady_clock::now().time_since_epoch()).count());
-  const auto order = engine::rank_victims(
-      scan.snap, scan.cls, cfg.rules, cfg.pressure.victims, d_.protection(),
-      impl_->scanner->info(), [this](Pid pid) { return read_oom_facts(d_.source, pid); });
+  r.order = engine::rank_victims(r.scan.snap, r.scan.cls, cfg.rules, cfg.pressure.victims,
+                                 d_.protection(), impl_->scanner->info(),
+                                 [this](Pid pid) { return read_oom_facts(d_.source, pid); });
+  return r;
+}
+
+void PressureWatcher::kill_next(const engine::PressureSample& s) {
+  const auto& cfg = d_.config();
+  const auto [scan, order] = rank();
   if (order.ranked.empty()) {
     if (!gentle_done_) {
       d_.log.event(level_enum::err, "pressure", sample_fields(s),
@@ -278,14 +285,7 @@ void PressureWatcher::kill_next(const engine::PressureSample& s) {
 }
 
 void PressureWatcher::gentle(const engine::LevelThresholds& lvl, const engine::PressureSample& s) {
-  const auto& cfg = d_.config();
-  if (!impl_->scanner) impl_->scanner = std::make_unique<Scanner>(d_.source, &cfg.rules);
-  impl_->scanner->reset_rules(&cfg.rules);
-  const auto scan = impl_->scanner->scan(
-      std::chrono::duration<double>(steady_clock::now().time_since_epoch()).count());
-  const auto order = engine::rank_victims(
-      scan.snap, scan.cls, cfg.rules, cfg.pressure.victims, d_.protection(),
-      impl_->scanner->info(), [this](Pid pid) { return read_oom_facts(d_.source, pid); });
+  const auto [scan, order] = rank();
   gentle_done_ = true;
   if (order.ranked.empty()) return;
   const auto& p = scan.snap.processes[order.ranked.front().index];

@@ -55,6 +55,12 @@ class PressureWatcher {
 
  private:
   struct Impl;
+  struct Ranking {
+    ScanResult scan;
+    engine::VictimOrder order;
+  };
+  // A fresh scan (its own scanner: ranking must not disturb the main one) and the victims.
+  Ranking rank();
   void evaluate(const engine::PressureSample& s, const char* woke_by);
   void act_on_level(const engine::PressureSample& s);
   void kill_next(const engine::PressureSample& s);

@@ -41,6 +41,18 @@ std::vector<std::string_view> split_ws(std::string_view s, std::size_t max) {
   return out;
 }
 
+// Calls f(line) for every line of text (without the newline); stops early when f returns false.
+template <typename F>
+void for_each_line(std::string_view text, F&& f) {
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    if (!f(text.substr(pos, end - pos))) return;
+    pos = end + 1;
+  }
+}
+
 }  // namespace
 
 Result<StatFields> parse_stat(std::string_view text) {
@@ -69,20 +81,16 @@ Result<StatFields> parse_stat(std::string_view text) {
 }
 
 Result<std::uint32_t> parse_status_uid(std::string_view text) {
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    auto line = text.substr(pos, end - pos);
-    if (line.substr(0, 4) == "Uid:") {
-      auto toks = split_ws(line.substr(4), 1);
-      std::uint32_t uid = 0;
-      if (toks.empty() || !to_int(toks[0], uid)) return parse_error("status: bad Uid line");
-      return uid;
-    }
-    pos = end + 1;
-  }
-  return parse_error("status: no Uid line");
+  std::optional<std::string_view> uid_line;
+  for_each_line(text, [&](std::string_view line) {
+    if (line.substr(0, 4) == "Uid:") uid_line = line.substr(4);
+    return !uid_line;
+  });
+  if (!uid_line) return parse_error("status: no Uid line");
+  auto toks = split_ws(*uid_line, 1);
+  std::uint32_t uid = 0;
+  if (toks.empty() || !to_int(toks[0], uid)) return parse_error("status: bad Uid line");
+  return uid;
 }
 
 std::string join_cmdline(std::string_view raw) {
@@ -97,18 +105,13 @@ std::string join_cmdline(std::string_view raw) {
 Result<MemInfo> parse_meminfo(std::string_view text) {
   MemInfo m;
   bool have_total = false, have_avail = false;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    auto line = text.substr(pos, end - pos);
-    pos = end + 1;
+  for_each_line(text, [&](std::string_view line) {
     auto colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
+    if (colon == std::string_view::npos) return true;
     auto key = line.substr(0, colon);
     auto toks = split_ws(line.substr(colon + 1), 1);
     std::uint64_t v = 0;
-    if (toks.empty() || !to_int(toks[0], v)) continue;
+    if (toks.empty() || !to_int(toks[0], v)) return true;
     if (key == "MemTotal") {
       m.total_kb = v;
       have_total = true;
@@ -120,7 +123,8 @@ Result<MemInfo> parse_meminfo(std::string_view text) {
     } else if (key == "SwapFree") {
       m.swap_free_kb = v;
     }
-  }
+    return true;
+  });
   if (!have_total || !have_avail) return parse_error("meminfo: MemTotal or MemAvailable missing");
   if (m.available_kb > m.total_kb) return parse_error("meminfo: MemAvailable > MemTotal");
   return m;
@@ -170,27 +174,30 @@ Result<PressureLine> parse_pressure_fields(std::string_view rest) {
 Result<Pressure> parse_pressure(std::string_view text) {
   Pressure out;
   bool have_some = false;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    auto line = trim(text.substr(pos, end - pos));
-    pos = end + 1;
-    if (line.empty()) continue;
-    auto sp = line.find(' ');
-    auto kind = line.substr(0, sp);
-    if (sp == std::string_view::npos) return parse_error("pressure: malformed line");
+  std::optional<Error> error;
+  for_each_line(text, [&](std::string_view raw) {
+    const auto line = trim(raw);
+    if (line.empty()) return true;
+    const auto sp = line.find(' ');
+    if (sp == std::string_view::npos) {
+      error = parse_error("pressure: malformed line");
+      return false;
+    }
+    const auto kind = line.substr(0, sp);
     auto fields = parse_pressure_fields(line.substr(sp + 1));
-    if (!fields) return fields.error();
-    if (kind == "some") {
+    if (!fields) {
+      error = fields.error();
+    } else if (kind == "some") {
       out.some = *fields;
       have_some = true;
     } else if (kind == "full") {
       out.full = *fields;
     } else {
-      return parse_error("pressure: unknown line kind");
+      error = parse_error("pressure: unknown line kind");
     }
-  }
+    return !error;
+  });
+  if (error) return *error;
   if (!have_some) return parse_error("pressure: no 'some' line");
   return out;
 }
@@ -214,48 +221,41 @@ std::string unescape_octal(std::string_view s) {
 
 std::vector<Mount> parse_mountinfo(std::string_view text) {
   std::vector<Mount> out;
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    const auto line = text.substr(pos, end - pos);
-    pos = end + 1;
+  for_each_line(text, [&](std::string_view line) {
     const auto sep = line.find(" - ");
-    if (sep == std::string_view::npos) continue;
+    if (sep == std::string_view::npos) return true;
     const auto left = split_ws(line.substr(0, sep), 6);
     const auto right = split_ws(line.substr(sep + 3), 3);
-    if (left.size() < 5 || right.size() < 3) continue;
-    out.push_back(Mount{unescape_octal(left[3]), unescape_octal(left[4]), std::string(right[0]),
-                        std::string(right[2])});
-  }
+    if (left.size() >= 5 && right.size() >= 3) {
+      out.push_back(Mount{unescape_octal(left[3]), unescape_octal(left[4]),
+                          std::string(right[0]), std::string(right[2])});
+    }
+    return true;
+  });
   return out;
 }
 
 std::optional<std::string> parse_cgroup_path(std::string_view text, std::string_view controller) {
-  std::size_t pos = 0;
-  while (pos < text.size()) {
-    auto end = text.find('\n', pos);
-    if (end == std::string_view::npos) end = text.size();
-    const auto line = text.substr(pos, end - pos);
-    pos = end + 1;
+  std::optional<std::string> found;
+  for_each_line(text, [&](std::string_view line) {
     const auto c1 = line.find(':');
     const auto c2 = c1 == std::string_view::npos ? c1 : line.find(':', c1 + 1);
-    if (c2 == std::string_view::npos) continue;
+    if (c2 == std::string_view::npos) return true;
     const auto controllers = line.substr(c1 + 1, c2 - c1 - 1);
     const auto path = line.substr(c2 + 1);
     if (controller.empty()) {
-      if (line.substr(0, c1) == "0" && controllers.empty()) return std::string(path);
-      continue;
+      if (line.substr(0, c1) == "0" && controllers.empty()) found = std::string(path);
+      return !found;
     }
-    std::size_t p = 0;
-    while (p <= controllers.size()) {
+    for (std::size_t p = 0; p <= controllers.size();) {
       auto comma = controllers.find(',', p);
       if (comma == std::string_view::npos) comma = controllers.size();
-      if (controllers.substr(p, comma - p) == controller) return std::string(path);
+      if (controllers.substr(p, comma - p) == controller) found = std::string(path);
       p = comma + 1;
     }
-  }
-  return std::nullopt;
+    return !found;
+  });
+  return found;
 }
 
 }  // namespace freezr::proc

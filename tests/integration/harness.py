@@ -116,6 +116,18 @@ class Freezr:
             self.out.close()
 
 
+def cgroup_mounts():
+    """(fstype, mount point, super options) of each cgroup hierarchy mounted at its root."""
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, right = line.split(" - ")
+            fields, (fstype, _, opts) = left.split(), right.split()[:3]
+            if fields[3] == "/" and fstype in ("cgroup", "cgroup2"):
+                out.append((fstype, fields[4], opts.split(",")))
+    return out
+
+
 def rule(name, comm, **keys):
     """A [[rule]] block matching the given process names."""
     lines = ["[[rule]]", f'name = "{name}"',

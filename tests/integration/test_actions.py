@@ -6,7 +6,7 @@ import subprocess
 import time
 import unittest
 
-from harness import FREEZR, TestCase, monitor, rule, wait_until
+from harness import FREEZR, TestCase, cgroup_mounts, monitor, rule, wait_until
 
 
 def stat_fields(pid):
@@ -33,17 +33,8 @@ def cgroup_of(pid, controller):
 
 
 def mounts():
-    v2, v1_cpu = None, None
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, right = line.split(" - ")
-            fields, (fstype, _, opts) = left.split(), right.split()[:3]
-            if fields[3] != "/":
-                continue
-            if fstype == "cgroup2" and v2 is None:
-                v2 = fields[4]
-            if fstype == "cgroup" and "cpu" in opts.split(","):
-                v1_cpu = fields[4]
+    v2 = next((m for t, m, _ in cgroup_mounts() if t == "cgroup2"), None)
+    v1_cpu = next((m for t, m, o in cgroup_mounts() if t == "cgroup" and "cpu" in o), None)
     return v2, v1_cpu
 
 

@@ -8,7 +8,7 @@ import sys
 import time
 import unittest
 
-from harness import FREEZR, HOG, TestCase, monitor, unique_name, wait_until
+from harness import FREEZR, HOG, TestCase, cgroup_mounts, monitor, unique_name, wait_until
 
 
 def mem_available_percent():
@@ -115,18 +115,13 @@ class PressureTest(TestCase):
 
 def memory_cgroup_root():
     """(mount point, is_v2) of a hierarchy with the memory controller."""
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            left, right = line.split(" - ")
-            fields, (fstype, _, opts) = left.split(), right.split()[:3]
-            if fields[3] != "/":
-                continue
-            if fstype == "cgroup" and "memory" in opts.split(","):
-                return fields[4], False
-            if fstype == "cgroup2":
-                with open(os.path.join(fields[4], "cgroup.controllers")) as c:
-                    if "memory" in c.read().split():
-                        return fields[4], True
+    for fstype, mount, opts in cgroup_mounts():
+        if fstype == "cgroup" and "memory" in opts:
+            return mount, False
+        if fstype == "cgroup2":
+            with open(os.path.join(mount, "cgroup.controllers")) as c:
+                if "memory" in c.read().split():
+                    return mount, True
     return None, None
 
 
