@@ -7,15 +7,22 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libsqlite3-dev libboost1.81-dev libsystemd-dev libncurses-dev libcap-ng-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 dbus sqlite3 procps systemd
+  python3 dbus sqlite3 procps systemd prometheus chromium tmux
 )
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+command -v node >/dev/null 2>&1 || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   echo "Installing: ${missing[*]}"
   if [[ $(id -u) -ne 0 ]]; then sudo=sudo; else sudo=; fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The dashboard's test tools (playwright-core, ws) and the vendored uPlot's source package.
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [[ ! -d "$here/web/node_modules/playwright-core" || ! -d "$here/web/node_modules/ws" ]]; then
+  (cd "$here/web" && npm ci --no-audit --no-fund --loglevel=error)
 fi

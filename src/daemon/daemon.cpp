@@ -35,6 +35,7 @@
 #include "daemon/status.h"
 #include "engine/policy.h"
 #include "engine/protection.h"
+#include "serve/assets.h"
 #include "serve/http_server.h"
 #include "serve/routes.h"
 #include "store/database.h"
@@ -236,6 +237,7 @@ class Daemon {
     ctx.history_path = db_ && history_ ? db_->path() : std::string();
     ctx.per_process_metrics = cfg_->http.per_process_metrics;
     ctx.now = [this] { return clock_.wall(); };
+    ctx.asset = serve::dashboard_asset;
     ctx.thaw = [this](std::optional<Pid> pid) {
       const auto pids = reversibles_.thaw(pid);
       if (pid && pids.empty()) throw std::runtime_error("PID is not frozen by FreezR");
@@ -348,6 +350,11 @@ class Daemon {
     std::tie(in.self_cpu_seconds, in.self_rss_bytes) = self_usage(source_);
     in.control = !token_.empty();
     state_ = build_state(std::move(in));
+    if (http_ && http_->ws_clients() > 0) {
+      http_->broadcast(live_update(*state_, recorder_.take_feed()));
+    } else {
+      recorder_.take_feed();
+    }
   }
 
   void schedule_tick() {

@@ -1,5 +1,9 @@
 #include "daemon/publish.h"
 
+#include <algorithm>
+#include <cmath>
+#include <set>
+
 namespace freezr::daemon {
 
 std::shared_ptr<const serve::State> build_state(PublishInput in) {
@@ -46,6 +50,65 @@ std::shared_ptr<const serve::State> build_state(PublishInput in) {
     s->frozen.push_back({f.process.pid, f.rule, f.kind, f.applied_at});
   }
   return s;
+}
+
+namespace {
+double round1(double v) { return std::round(v * 10) / 10; }
+}  // namespace
+
+std::string live_update(const serve::State& s, const std::vector<store::Event>& feed) {
+  using nlohmann::json;
+  json health = json::object();
+  if (s.load) health["load1"] = s.load->one;
+  if (s.memory) health["memory_used_percent"] = round1(s.memory->used_percent());
+  if (s.psi_memory) health["psi_some_avg10"] = s.psi_memory->some.avg10;
+  json rules = json::array();
+  for (const auto& r : s.rules) {
+    rules.push_back({{"name", r.name}, {"cpu", round1(r.cpu)}, {"rss_mib", round1(r.rss_mib)},
+                     {"processes", r.processes}, {"streak", r.streak}});
+  }
+  // The busiest 150 by CPU and 50 by memory, and every process under a rule.
+  std::vector<const serve::ProcessRow*> by_cpu, by_mem;
+  for (const auto& p : s.processes) by_cpu.push_back(&p);
+  by_mem = by_cpu;
+  auto top = [](std::vector<const serve::ProcessRow*>& v, std::size_t n, auto key) {
+    n = std::min(n, v.size());
+    std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n), v.end(),
+                      [&](auto a, auto b) { return key(a) > key(b); });
+    v.resize(n);
+  };
+  top(by_cpu, 150, [](auto p) { return p->cpu; });
+  top(by_mem, 50, [](auto p) { return p->rss_mib; });
+  std::set<Pid> seen;
+  json procs = json::array();
+  auto add = [&](const serve::ProcessRow* p) {
+    if (!seen.insert(p->pid).second) return;
+    procs.push_back({{"pid", p->pid}, {"name", p->comm}, {"cpu", round1(p->cpu)},
+                     {"rss", round1(p->rss_mib)}, {"rule", p->rule}, {"streak", p->streak}});
+  };
+  for (auto* p : by_cpu) add(p);
+  for (auto* p : by_mem) add(p);
+  for (const auto& p : s.processes) {
+    if (!p.rule.empty()) add(&p);
+  }
+  json events = json::array();
+  for (const auto& e : feed) {
+    json j = {{"ts", e.ts}, {"kind", e.kind}, {"rule", e.rule}, {"pid", e.pid},
+              {"name", e.comm}, {"action", e.action}, {"message", e.message}};
+    j["ok"] = e.ok ? json(*e.ok) : json(nullptr);
+    events.push_back(std::move(j));
+  }
+  json frozen = json::array();
+  for (const auto& f : s.frozen) {
+    frozen.push_back({{"pid", f.pid}, {"rule", f.rule}, {"kind", f.kind}, {"since", f.since}});
+  }
+  const auto pressure = s.status.contains("pressure") ? s.status["pressure"].value("level", "none")
+                                                      : std::string("none");
+  return json{{"type", "tick"},     {"t", s.updated},     {"scans", s.scans},
+              {"dry_run", s.dry_run}, {"pressure", pressure}, {"health", health},
+              {"rules", rules},       {"processes", procs}, {"events", events},
+              {"frozen", frozen}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace freezr::daemon

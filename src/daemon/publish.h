@@ -6,6 +6,7 @@
 #include "daemon/scanner.h"
 #include "engine/policy.h"
 #include "serve/state.h"
+#include "store/history.h"
 #include "store/ledger.h"
 
 namespace freezr::daemon {
@@ -30,5 +31,9 @@ struct PublishInput {
 };
 
 std::shared_ptr<const serve::State> build_state(PublishInput in);
+
+// The compact message pushed to WebSocket clients after each scan: health, pressure level,
+// rules, the busiest processes, the new events, the frozen processes.
+std::string live_update(const serve::State& s, const std::vector<store::Event>& feed);
 
 }  // namespace freezr::daemon

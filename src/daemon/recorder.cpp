@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace freezr::daemon {
 
 Recorder::Recorder(store::History* history, config::HistorySettings settings,
@@ -17,7 +19,14 @@ void Recorder::fail(const std::string& what, const std::string& err) {
 }
 
 void Recorder::event(store::Event e) {
+  if (feed_.size() < 500) feed_.push_back(e);
   if (active()) pending_.push_back(std::move(e));
+}
+
+std::vector<store::Event> Recorder::take_feed() {
+  std::vector<store::Event> out;
+  out.swap(feed_);
+  return out;
 }
 
 void Recorder::decision(double ts, const engine::Decision& d) {
@@ -64,7 +73,9 @@ void Recorder::transitions(double ts, const std::vector<engine::Transition>& lis
     e.rule = t.rule;
     e.pid = t.entity.pid;
     e.comm = t.comm;
-    e.message = t.started ? "started: " + t.metric + " " + std::to_string(t.value) : "ended";
+    e.message = t.started ? fmt::format("started: {} {:.1f}{}", t.metric, t.value,
+                                        t.metric == "cpu" ? "%" : " MiB")
+                          : "ended";
     event(std::move(e));
   }
 }

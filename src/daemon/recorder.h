@@ -33,6 +33,8 @@ class Recorder {
   void flush(double ts);
   void prune(double now);
   [[nodiscard]] bool active() const { return history_ != nullptr && !broken_; }
+  // Events since the last call, for the live feed (kept even without a history; at most 500).
+  std::vector<store::Event> take_feed();
 
  private:
   void fail(const std::string& what, const std::string& err);
@@ -41,6 +43,7 @@ class Recorder {
   config::HistorySettings settings_;
   std::function<void(const std::string&)> warn_;
   std::vector<store::Event> pending_;
+  std::vector<store::Event> feed_;
   bool broken_ = false;
 };
 

@@ -3,13 +3,17 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
 #include <chrono>
+#include <deque>
+#include <list>
 
 namespace freezr::serve {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
@@ -31,6 +35,68 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       self->accept();
     });
   }
+
+  struct WsSession : std::enable_shared_from_this<WsSession> {
+    WsSession(std::shared_ptr<Impl> server, tcp::socket socket)
+        : owner(std::move(server)), ws(std::move(socket)) {}
+
+    void start(http::request<http::string_body> req) {
+      ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+      ws.read_message_max(4096);
+      ws.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
+        if (ec) return;
+        self->owner->ws.push_back(self);
+        self->read();
+      });
+    }
+
+    // Incoming messages are read and ignored (it notices closes and pings).
+    void read() {
+      ws.async_read(in, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+        if (ec) {
+          self->closed = true;
+          return;
+        }
+        self->in.consume(self->in.size());
+        self->read();
+      });
+    }
+
+    void send(const std::shared_ptr<const std::string>& text) {
+      if (closed) return;
+      if (queue.size() >= owner->limits.ws_queue) {
+        ++owner->skipped;
+        if (++skipped_in_a_row > owner->limits.ws_max_skipped) {
+          closed = true;
+          beast::get_lowest_layer(ws).close();
+        }
+        return;
+      }
+      skipped_in_a_row = 0;
+      queue.push_back(text);
+      if (queue.size() == 1) write();
+    }
+
+    void write() {
+      ws.text(true);
+      ws.async_write(asio::buffer(*queue.front()),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->queue.pop_front();
+                       if (ec) {
+                         self->closed = true;
+                         return;
+                       }
+                       if (!self->queue.empty()) self->write();
+                     });
+    }
+
+    std::shared_ptr<Impl> owner;
+    websocket::stream<beast::tcp_stream> ws;
+    beast::flat_buffer in;
+    std::deque<std::shared_ptr<const std::string>> queue;
+    int skipped_in_a_row = 0;
+    bool closed = false;
+  };
 
   struct Session : std::enable_shared_from_this<Session> {
     Session(std::shared_ptr<Impl> server, tcp::socket socket)
@@ -66,6 +132,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         return;
       }
       const auto& msg = parser->get();
+      if (websocket::is_upgrade(msg) && msg.target() == "/ws") {
+        std::make_shared<WsSession>(owner, stream.release_socket())->start(parser->release());
+        return;
+      }
       Request req;
       req.method = std::string(msg.method_string());
       parse_target(std::string(msg.target()), req.path, req.query);
@@ -118,6 +188,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Handler handler;
   ServerLimits limits;
   int open = 0;
+  std::list<std::shared_ptr<WsSession>> ws;
+  std::uint64_t skipped = 0;
 };
 
 HttpServer::HttpServer(asio::io_context& io, Handler handler, ServerLimits limits)
@@ -157,6 +229,18 @@ Result<std::string> HttpServer::start(const std::string& listen) {
 void HttpServer::stop() {
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
+  for (auto& w : impl_->ws) beast::get_lowest_layer(w->ws).close();
+  impl_->ws.clear();
 }
+
+void HttpServer::broadcast(const std::string& text) {
+  auto shared = std::make_shared<const std::string>(text);
+  impl_->ws.remove_if([](const auto& w) { return w->closed; });
+  for (auto& w : impl_->ws) w->send(shared);
+}
+
+int HttpServer::ws_clients() const { return static_cast<int>(impl_->ws.size()); }
+
+std::uint64_t HttpServer::ws_skipped() const { return impl_->skipped; }
 
 }  // namespace freezr::serve

@@ -17,6 +17,8 @@ struct ServerLimits {
   std::size_t max_header = 8 * 1024;
   double idle_seconds = 10;
   int max_connections = 64;
+  std::size_t ws_queue = 4;       // messages queued per WebSocket client before skipping
+  int ws_max_skipped = 200;       // consecutive skips before the client is dropped
 };
 
 class HttpServer {
@@ -31,6 +33,13 @@ class HttpServer {
   Result<std::string> start(const std::string& listen);
   void stop();
   [[nodiscard]] int connections() const;
+
+  // Sends text to every WebSocket client of /ws. A client more than a few messages behind
+  // skips messages; one that stays behind for long is dropped. Never blocks.
+  void broadcast(const std::string& text);
+  [[nodiscard]] int ws_clients() const;
+  // Messages skipped for slow clients since start.
+  [[nodiscard]] std::uint64_t ws_skipped() const;
 
  private:
   struct Impl;

@@ -1,0 +1,95 @@
+"""The web dashboard in real headless Chromium, and the WebSocket feed."""
+import json
+import os
+import socket
+import subprocess
+import time
+import unittest
+
+from harness import TestCase, monitor, rule, unique_name, wait_until
+
+SOURCE = os.environ.get("FREEZR_SOURCE_DIR", "../..")
+WEB = os.path.join(SOURCE, "tests", "web")
+NODE_ENV = dict(os.environ, NODE_PATH=os.path.join(SOURCE, "web", "node_modules"))
+OUTPUT = os.environ.get("FREEZR_TEST_OUTPUT", os.path.join(SOURCE, "build", "test-output"))
+
+
+def node(script, *args, timeout=90):
+    r = subprocess.run(["node", os.path.join(WEB, script), *map(str, args)], capture_output=True,
+                       text=True, env=NODE_ENV, timeout=timeout, cwd=os.path.join(SOURCE, "web"))
+    lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
+    return r.returncode, (json.loads(lines[-1]) if lines else {"stderr": r.stderr})
+
+
+class DashboardTest(TestCase):
+    def test_chromium_shows_the_hog_its_chart_and_its_kill(self):
+        hog = self.hog(cpu=True)
+        f = self.freezr(monitor(interval=0.3) +
+                        rule("hog", [hog.name], cpu_percent=20, violations=12, action="kill"))
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        os.makedirs(OUTPUT, exist_ok=True)
+        rc, result = node("dashboard.cjs", f"http://127.0.0.1:{port}/", OUTPUT, "hog", hog.pid)
+        self.assertEqual(rc, 0, result)
+        self.assertTrue(result["ok"], result)
+        self.assertEqual(result["row"][1], hog.name)
+        self.assertEqual(result["row"][4], "hog")
+        self.assertEqual(result["live"], "live")
+        self.assertLessEqual(result["overflow"], 1)
+        self.assertEqual(result["thawButtons"], 0)  # no token configured: no thaw button
+        self.assertGreater(os.path.getsize(os.path.join(OUTPUT, "dashboard.png")), 10000)
+        self.assertFalse(hog.alive())
+        f.stop()
+
+    def test_every_asset_is_served_from_the_binary(self):
+        import urllib.request
+        f = self.freezr(monitor(interval=0.3) + rule("x", [unique_name()], cpu_percent=50))
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        for path, ctype in (("/", "text/html"), ("/app.js", "text/javascript"),
+                            ("/app.css", "text/css"), ("/vendor/uPlot.iife.min.js", "text/javascript"),
+                            ("/vendor/uPlot.min.css", "text/css")):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+                self.assertTrue(r.headers["Content-Type"].startswith(ctype), path)
+                body = r.read()
+                self.assertGreater(len(body), 500, path)
+                self.assertNotIn(b"https://", body if path != "/vendor/uPlot.iife.min.js" else b"")
+        f.stop()
+
+
+class WebSocketTest(TestCase):
+    def test_updates_arrive_at_the_tick_rate_and_a_stuck_client_does_not_slow_scans(self):
+        f = self.freezr(monitor(interval=0.25) + rule("x", [unique_name()], cpu_percent=50))
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        # A client that upgrades and then never reads a byte.
+        stuck = socket.create_connection(("127.0.0.1", port))
+        stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stuck.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        status_path = os.path.join(self.workdir, "data", "status.json")
+        wait_until(lambda: os.path.exists(status_path), 5)
+
+        def checks():
+            with open(status_path) as s:
+                return json.load(s)["totals"]["checks"]
+        start_checks, start = checks(), time.monotonic()
+        rc, result = node("ws_client.cjs", f"ws://127.0.0.1:{port}/ws", 12)
+        self.assertEqual(rc, 0, result)
+        updates = result["updates"]
+        self.assertEqual({u["type"] for u in updates}, {"tick"})
+        self.assertEqual(updates[0]["keys"], ["dry_run", "events", "frozen", "health", "pressure",
+                                              "processes", "rules", "scans", "t", "type"])
+        scans = [u["scans"] for u in updates]
+        self.assertEqual(scans, list(range(scans[0], scans[0] + 12)))  # one per scan, none lost
+        gaps = [b["at"] - a["at"] for a, b in zip(updates, updates[1:])]
+        self.assertLess(max(gaps), 1.0)
+        time.sleep(3)  # the stuck client falls behind all the while
+        elapsed = time.monotonic() - start
+        done = checks() - start_checks
+        print(f"\nscans with a stuck WebSocket client: {done} in {elapsed:.1f} s at 0.25 s "
+              f"(expected about {elapsed / 0.25:.0f})", flush=True)
+        self.assertGreaterEqual(done, int(elapsed / 0.25) - 3)
+        stuck.close()
+        f.stop()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,184 @@
+"use strict";
+// FreezR dashboard: live updates over /ws, longer ranges from /api/v1/history.
+(() => {
+  const LIVE_SECONDS = 15 * 60;
+  const $ = (id) => document.getElementById(id);
+  const state = {
+    ticks: 0, control: false, sortKey: "cpu", sortDesc: true, range: "live",
+    times: [], rules: [], cpu: {}, mem: {}, sys: { used: [], psi: [] }, processes: [],
+  };
+  window.freezr = state;  // for tests and the curious
+
+  const charts = {};
+  function chart(id, names, unit) {
+    const el = $(id);
+    const key = id + ":" + names.join(",");
+    if (charts[id] && charts[id].key === key) return charts[id].plot;
+    if (charts[id]) charts[id].plot.destroy();
+    const colors = ["#2e90fa", "#f79009", "#12b76a", "#d92d20", "#7a5af8", "#ee46bc", "#0e9384"];
+    const plot = new uPlot({
+      width: Math.max(280, el.clientWidth), height: 220,
+      series: [{}, ...names.map((n, i) => ({ label: n, stroke: colors[i % colors.length], width: 2,
+                                              value: (u, v) => v == null ? "–" : v.toFixed(1) + unit }))],
+      axes: [{}, { size: 60 }],
+      scales: { x: { time: true } },
+    }, [[], ...names.map(() => [])], el);
+    charts[id] = { key, plot };
+    return plot;
+  }
+  window.addEventListener("resize", () => {
+    for (const id in charts) charts[id].plot.setSize({ width: Math.max(280, $(id).clientWidth), height: 220 });
+  });
+
+  function draw() {
+    const names = state.rules;
+    chart("cpu-chart", names, "%").setData([state.times, ...names.map((n) => state.cpu[n] || [])]);
+    chart("mem-chart", names, " MiB").setData([state.times, ...names.map((n) => state.mem[n] || [])]);
+    chart("sys-chart", ["memory used %", "PSI some avg10"], "")
+      .setData([state.times, state.sys.used, state.sys.psi]);
+  }
+
+  function pushLive(u) {
+    if (state.range !== "live") return;
+    const names = u.rules.map((r) => r.name);
+    if (names.join() !== state.rules.join()) {
+      state.rules = names;
+      state.times = []; state.cpu = {}; state.mem = {}; state.sys = { used: [], psi: [] };
+    }
+    state.times.push(u.t);
+    for (const r of u.rules) {
+      (state.cpu[r.name] = state.cpu[r.name] || []).push(r.cpu);
+      (state.mem[r.name] = state.mem[r.name] || []).push(r.rss_mib);
+    }
+    state.sys.used.push(u.health.memory_used_percent ?? null);
+    state.sys.psi.push(u.health.psi_some_avg10 ?? null);
+    while (state.times.length && state.times[0] < u.t - LIVE_SECONDS) {
+      state.times.shift();
+      for (const n of names) { state.cpu[n].shift(); state.mem[n].shift(); }
+      state.sys.used.shift(); state.sys.psi.shift();
+    }
+    draw();
+  }
+
+  function header(u) {
+    $("scans").textContent = u.scans;
+    $("mode").textContent = u.dry_run ? "dry-run" : "acting";
+    $("mode").className = "pill " + (u.dry_run ? "warning" : "on");
+    $("pressure").textContent = "pressure: " + u.pressure;
+    $("pressure").className = "pill " + u.pressure;
+    const h = u.health;
+    $("health").textContent = [h.load1 != null ? "load " + h.load1.toFixed(2) : "",
+      h.memory_used_percent != null ? "memory " + h.memory_used_percent.toFixed(1) + "% used" : ""]
+      .filter(Boolean).join(" · ");
+  }
+
+  function table() {
+    const f = $("filter").value.trim().toLowerCase();
+    const rows = state.processes.filter((p) => !f || p.name.toLowerCase().includes(f) ||
+      String(p.pid).includes(f) || (p.rule || "").toLowerCase().includes(f));
+    const k = state.sortKey, dir = state.sortDesc ? -1 : 1;
+    rows.sort((a, b) => (a[k] > b[k] ? 1 : a[k] < b[k] ? -1 : 0) * dir);
+    const body = document.querySelector("#procs tbody");
+    body.replaceChildren(...rows.slice(0, 200).map((p) => {
+      const tr = document.createElement("tr");
+      if (p.streak > 0) tr.className = "violating";
+      for (const [v, cls] of [[p.pid, ""], [p.name, ""], [p.cpu.toFixed(1), "num"],
+                              [p.rss.toFixed(1), "num"], [p.rule || "–", ""], [p.streak, "num"]]) {
+        const td = document.createElement("td");
+        td.textContent = v;
+        if (cls) td.className = cls;
+        tr.appendChild(td);
+      }
+      return tr;
+    }));
+  }
+  document.querySelectorAll("#procs th").forEach((th) => th.addEventListener("click", () => {
+    const k = th.dataset.key;
+    state.sortDesc = state.sortKey === k ? !state.sortDesc : true;
+    state.sortKey = k;
+    table();
+  }));
+  $("filter").addEventListener("input", table);
+
+  function events(list) {
+    const ol = $("events");
+    for (const e of list) {
+      const li = document.createElement("li");
+      const when = new Date(e.ts * 1000).toLocaleTimeString();
+      li.textContent = `${when} ${e.kind} ${e.rule ? "[" + e.rule + "] " : ""}` +
+        `${e.action || ""} ${e.pid ? "pid " + e.pid + " " + (e.name || "") : ""}: ${e.message}`;
+      if (e.ok === false) li.className = "failed";
+      ol.prepend(li);
+    }
+    while (ol.children.length > 200) ol.lastChild.remove();
+  }
+
+  function frozen(list) {
+    const token = localStorage.getItem("freezr-token") || "";
+    $("token-box").hidden = !state.control;
+    $("frozen").replaceChildren(...list.map((f) => {
+      const li = document.createElement("li");
+      li.textContent = `pid ${f.pid} (${f.rule}, ${f.kind})`;
+      if (state.control && token) {
+        const b = document.createElement("button");
+        b.textContent = "thaw";
+        b.onclick = () => fetch(`/api/v1/thaw?pid=${f.pid}`, { method: "POST",
+          headers: { Authorization: "Bearer " + token } });
+        li.appendChild(b);
+      }
+      return li;
+    }));
+    if (!list.length) $("frozen").replaceChildren(Object.assign(document.createElement("li"),
+      { textContent: "nothing is frozen", className: "muted" }));
+  }
+  $("token").addEventListener("change", (e) => localStorage.setItem("freezr-token", e.target.value));
+
+  let backoff = 500;
+  function connect() {
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+    ws.onopen = () => {
+      backoff = 500;
+      $("conn").textContent = "live";
+      $("conn").className = "pill on";
+      fetch("/api/v1/status").then((r) => r.json()).then((s) => { state.control = !!s.control; });
+    };
+    ws.onmessage = (m) => {
+      const u = JSON.parse(m.data);
+      state.ticks++;
+      state.processes = u.processes;
+      header(u);
+      pushLive(u);
+      table();
+      events(u.events);
+      frozen(u.frozen);
+    };
+    ws.onclose = () => {
+      $("conn").textContent = "disconnected, retrying…";
+      $("conn").className = "pill off";
+      setTimeout(connect, backoff);
+      backoff = Math.min(backoff * 2, 5000);
+    };
+  }
+
+  $("range").addEventListener("change", async (e) => {
+    state.range = e.target.value;
+    state.times = []; state.cpu = {}; state.mem = {}; state.sys = { used: [], psi: [] };
+    if (state.range === "live") return;
+    const r = await fetch(`/api/v1/history?since=${state.range}&minutes=1`);
+    const samples = (await r.json()).samples;
+    const names = [...new Set(samples.map((s) => s.rule))];
+    const times = [...new Set(samples.map((s) => s.ts))].sort((a, b) => a - b);
+    state.rules = names; state.times = times;
+    for (const n of names) {
+      const by = new Map(samples.filter((s) => s.rule === n).map((s) => [s.ts, s]));
+      state.cpu[n] = times.map((t) => by.get(t)?.cpu_percent ?? null);
+      state.mem[n] = times.map((t) => by.get(t)?.rss_mib ?? null);
+    }
+    state.sys = { used: times.map(() => null), psi: times.map(() => null) };
+    draw();
+  });
+
+  fetch("/api/v1/events?since=1h&limit=100").then((r) => r.ok ? r.json() : { events: [] })
+    .then((d) => events(d.events)).catch(() => {});
+  connect();
+})();
