@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "cli/dashboard.h"
 #include "cli/history_cmds.h"
 #include "cli/service.h"
 #include "cli/thaw.h"
@@ -99,6 +100,11 @@ int main(int argc, char** argv) {
   ps->add_option("--interval", a.ps_interval, "Sampling interval in seconds")
       ->check(CLI::Range(0.05, 60.0));
   ps->add_option("--limit,-n", a.limit, "Show at most N rows")->check(CLI::Range(0, 1000000));
+  auto* dash = app.add_subcommand("dashboard", "A live terminal view of the running FreezR");
+  dash->fallthrough();
+  double dash_interval = 1.0;
+  dash->add_option("--interval", dash_interval, "Seconds between refreshes")
+      ->check(CLI::Range(0.1, 60.0));
   auto* oom = app.add_subcommand("oom-order", "Show who would be killed first under memory pressure");
   oom->fallthrough();
   int oom_limit = 0;
@@ -201,6 +207,10 @@ int main(int argc, char** argv) {
     auto loaded = resolve_config(a.config);
     if (check->parsed()) return cmd_check(loaded.config, a.proc_root);
     if (oom->parsed()) return cmd_oom_order(loaded.config, a.proc_root, oom_limit);
+    if (dash->parsed()) {
+      if (a.data_dir) loaded.config.storage.dir = *a.data_dir;
+      return cmd_dashboard(loaded.config, dash_interval);
+    }
     if (ps->parsed()) {
       return cmd_ps(loaded.config, a.proc_root, a.sort, a.rule, a.ps_interval, a.limit);
     }

@@ -257,6 +257,7 @@ class Daemon {
       http_.reset();
       return true;
     }
+    http_address_ = *bound;
     pf.check(true, "http", "listening on " + *bound + (token_.empty() ? "" : " (control endpoints on)"));
     return true;
   }
@@ -389,6 +390,7 @@ class Daemon {
     in.interval = cfg_->monitor.interval;
     in.config_source = cfg_->source;
     in.degraded_logging = degraded_;
+    in.http = http_address_;
     if (pressure_) {
       in.pressure_level = engine::to_string(pressure_->level());
       in.pressure_mode = pressure_->mode();
@@ -399,7 +401,8 @@ class Daemon {
       const auto& r = cfg_->rules[i];
       const std::string action =
           r.steps.size() == 1 ? engine::to_string(r.steps[0].action.kind) : "ladder";
-      in.rules.push_back({r.name, action, r.enabled, policy_.streak(i), policy_.counters(i)});
+      in.rules.push_back({r.name, action, r.steps[0].cpu_percent, r.steps[0].memory_mb, r.enabled,
+                          policy_.streak(i), policy_.counters(i)});
     }
     auto doc = status_json(in);
     const auto err = write_atomically(cfg_->storage.dir + "/status.json", doc.dump(2) + "\n");
@@ -584,6 +587,7 @@ class Daemon {
   Recorder recorder_{nullptr, {}, {}};
   std::unique_ptr<serve::HttpServer> http_;
   std::string token_;
+  std::string http_address_;
   std::shared_ptr<const serve::State> state_;
   std::unique_ptr<PressureWatcher> pressure_;
   serve::ActionCounts action_counts_;

@@ -19,7 +19,10 @@ nlohmann::json status_json(const StatusInput& in) {
   json rules = json::array();
   for (const auto& r : in.rules) {
     const auto& c = r.counters;
+    auto threshold = [](const std::optional<double>& v) { return v ? json(*v) : json(nullptr); };
     rules.push_back({{"name", r.name},
+                     {"cpu_threshold", threshold(r.cpu_threshold)},
+                     {"memory_threshold", threshold(r.memory_threshold)},
                      {"action", r.action},
                      {"enabled", r.enabled},
                      {"processes", c.processes},
@@ -43,6 +46,7 @@ nlohmann::json status_json(const StatusInput& in) {
           {"pid", in.pid},
           {"dry_run", in.dry_run},
           {"config", in.config_source},
+          {"http", in.http},
           {"started", in.started_wall},
           {"updated", in.now_wall},
           {"interval", in.interval},

@@ -15,6 +15,8 @@ namespace freezr::daemon {
 struct RuleStatus {
   std::string name;
   std::string action;
+  std::optional<double> cpu_threshold;     // of the first step
+  std::optional<double> memory_threshold;
   bool enabled = true;
   int streak = 0;
   engine::RuleCounters counters;
@@ -31,6 +33,7 @@ struct StatusInput {
   std::string pressure_level = "none";
   std::string pressure_mode = "off";
   std::uint64_t pressure_kills = 0;
+  std::string http;  // the address the HTTP server listens on, or empty
   ui::Totals totals;
   std::vector<RuleStatus> rules;
 };

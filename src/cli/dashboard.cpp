@@ -1,0 +1,178 @@
+// `freezr dashboard`: a full-screen ncurses view of a running FreezR, fed by its HTTP API.
+#include "cli/dashboard.h"
+
+#include <arpa/inet.h>
+#include <curses.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <clocale>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <fstream>
+
+#include "ui/dashboard_model.h"
+
+namespace freezr::cli {
+
+using nlohmann::json;
+
+namespace {
+
+// One HTTP/1.0 request to host:port; the body of a 2xx answer, or nullopt.
+std::optional<std::string> http(const std::string& host, int port, const std::string& method,
+                                const std::string& path, const std::string& token = "") {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return std::nullopt;
+  timeval tv{2, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  if (::inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1 ||
+      ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    ::close(fd);
+    return std::nullopt;
+  }
+  std::string req = method + " " + path + " HTTP/1.0\r\nHost: " + host + "\r\n";
+  if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
+  req += "Content-Length: 0\r\n\r\n";
+  std::string resp;
+  if (::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
+    char buf[65536];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) resp.append(buf, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  const auto sep = resp.find("\r\n\r\n");
+  if (resp.rfind("HTTP/1.1 2", 0) != 0 || sep == std::string::npos) return std::nullopt;
+  return resp.substr(sep + 4);
+}
+
+std::optional<json> get_json(const std::string& host, int port, const std::string& path) {
+  auto body = http(host, port, "GET", path);
+  if (!body) return std::nullopt;
+  auto j = json::parse(*body, nullptr, false);
+  return j.is_discarded() ? std::nullopt : std::optional<json>(j);
+}
+
+double now_wall() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Where the daemon listens: [http] listen, or the address its status snapshot records when
+// the configured port is 0.
+std::pair<std::string, int> address_of(const config::Config& cfg) {
+  std::string listen = cfg.http.listen;
+  if (listen.substr(listen.rfind(':') + 1) == "0") {
+    std::ifstream in(cfg.storage.dir + "/status.json");
+    auto j = json::parse(in, nullptr, false);
+    if (!j.is_discarded() && !j.value("http", std::string()).empty()) listen = j["http"];
+  }
+  const auto colon = listen.rfind(':');
+  std::string host = listen.substr(0, colon);
+  if (host == "localhost") host = "127.0.0.1";
+  return {host, std::atoi(listen.c_str() + colon + 1)};
+}
+
+void draw(const ui::DashboardModel& m) {
+  erase();
+  const int rows = LINES;
+  int y = 0;
+  for (const auto& l : m.lines) {
+    if (y >= rows) break;
+    int attr = A_NORMAL;
+    switch (l.style) {
+      case ui::Line::Style::kTitle: attr = A_BOLD; break;
+      case ui::Line::Style::kWarn: attr = COLOR_PAIR(1); break;
+      case ui::Line::Style::kBad: attr = COLOR_PAIR(2) | A_BOLD; break;
+      case ui::Line::Style::kSelected: attr = A_REVERSE; break;
+      case ui::Line::Style::kNormal: break;
+    }
+    attron(attr);
+    mvaddnstr(y++, 0, l.text.c_str(), COLS);
+    attroff(attr);
+  }
+  refresh();
+}
+
+std::string read_filter() {
+  echo();
+  curs_set(1);
+  mvaddstr(LINES - 1, 0, "filter: ");
+  clrtoeol();
+  char buf[128] = {0};
+  timeout(-1);
+  getnstr(buf, sizeof buf - 1);
+  noecho();
+  curs_set(0);
+  return buf;
+}
+
+}  // namespace
+
+int cmd_dashboard(const config::Config& cfg, double interval) {
+  const auto [host, port] = address_of(cfg);
+  const char* token_env = std::getenv("FREEZR_TOKEN");
+  const std::string token = token_env != nullptr ? token_env : "";
+  std::setlocale(LC_ALL, "");
+  initscr();
+  cbreak();
+  noecho();
+  keypad(stdscr, TRUE);
+  curs_set(0);
+  if (has_colors()) {
+    start_color();
+    use_default_colors();
+    init_pair(1, COLOR_YELLOW, -1);
+    init_pair(2, COLOR_RED, -1);
+  }
+  ui::DashboardInput in;
+  in.address = fmt::format("{}:{}", host, port);
+  in.interval = interval;
+  ui::DashboardModel model;
+  std::string note;
+  for (bool quit = false; !quit;) {
+    in.status = get_json(host, port, "/api/v1/status");
+    in.processes = in.status ? get_json(host, port, "/api/v1/processes?sort=cpu&limit=200")
+                             : std::nullopt;
+    in.events = in.status ? get_json(host, port, "/api/v1/events?since=15m&limit=8") : std::nullopt;
+    in.frozen = in.status ? get_json(host, port, "/api/v1/frozen") : std::nullopt;
+    in.now = now_wall();
+    in.process_rows = std::max(5, LINES - 24);
+    model = ui::build_dashboard(in, COLS);
+    if (!note.empty()) model.lines.push_back({note, ui::Line::Style::kWarn});
+    draw(model);
+    timeout(static_cast<int>(interval * 1000));
+    const int key = getch();
+    note.clear();
+    switch (key) {
+      case 'q': quit = true; break;
+      case 's': in.sort = ui::next(in.sort); break;
+      case '/': in.filter = read_filter(); in.selected = 0; break;
+      case KEY_DOWN: in.selected = std::min(in.selected + 1, std::max(0, static_cast<int>(model.pids.size()) - 1)); break;
+      case KEY_UP: in.selected = std::max(0, in.selected - 1); break;
+      case 't': {
+        const bool allowed = in.status && in.status->value("control", false) && !token.empty();
+        if (!allowed || model.pids.empty()) {
+          note = "thaw needs control endpoints on the daemon and FREEZR_TOKEN set here";
+          break;
+        }
+        const int pid = model.pids[static_cast<std::size_t>(in.selected)];
+        note = http(host, port, "POST", fmt::format("/api/v1/thaw?pid={}", pid), token)
+                   ? fmt::format("thawed PID {}", pid)
+                   : fmt::format("PID {} is not frozen by FreezR", pid);
+        break;
+      }
+      default: break;
+    }
+  }
+  endwin();
+  return 0;
+}
+
+}  // namespace freezr::cli
