@@ -7,7 +7,7 @@ packages=(
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libsqlite3-dev libboost1.81-dev libsystemd-dev libncurses-dev libcap-ng-dev zlib1g-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  python3 dbus sqlite3 procps systemd prometheus chromium tmux
+  python3 dbus sqlite3 procps systemd prometheus chromium tmux clang libclang-rt-14-dev
 )
 missing=()
 for p in "${packages[@]}"; do
