@@ -39,7 +39,7 @@ std::shared_ptr<const serve::State> build_state(PublishInput in) {
   s->processes.reserve(snap.processes.size());
   for (std::size_t i = 0; i < snap.processes.size(); ++i) {
     const auto& p = snap.processes[i];
-    if (p.kernel_thread) continue;
+    if (p.kernel_thread || !p.alive()) continue;  // zombies are already gone
     const int r = cls.first_rule[i];
     s->processes.push_back({p.id.pid, p.comm, p.cpu_percent, p.rss_mb(),
                             r >= 0 ? rules[static_cast<std::size_t>(r)].name : std::string(),

@@ -25,7 +25,7 @@ class DashboardTest(TestCase):
     def test_chromium_shows_the_hog_its_chart_and_its_kill(self):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.3) +
-                        rule("hog", [hog.name], cpu_percent=20, violations=12, action="kill"))
+                        rule("hog", [hog.name], cpu_percent=15, violations=30, action="kill"))
         port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
         os.makedirs(OUTPUT, exist_ok=True)
         rc, result = node("dashboard.cjs", f"http://127.0.0.1:{port}/", OUTPUT, "hog", hog.pid)

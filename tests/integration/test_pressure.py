@@ -66,6 +66,7 @@ class PressureTest(TestCase):
         f = self.freezr(self.config([big.name, mid.name, small.name], now + 4,
                                     kill_order=[small.name]))
         self.assertTrue(wait_until(lambda: not big.alive(), 20), f.output())
+        f.wait_for(rf"OOM-KILL pid={big.pid}")  # the line follows the signal
         out = f.output()
         first = out.index(f"OOM-KILL pid={small.pid}")
         second = out.index(f"OOM-KILL pid={big.pid}")

@@ -32,13 +32,13 @@ try {
     return [...tr.cells].map((c) => c.textContent);
   }, hogPid);
   // The hog's CPU in the chart data of its rule.
-  await page.waitForFunction((r) => (window.freezr.cpu[r] || []).some((v) => v > 20), rule,
+  await page.waitForFunction((r) => (window.freezr.cpu[r] || []).some((v) => v > 15), rule,
                              { timeout: 10000 });
   const live = await page.textContent("#conn");
   // The kill appears in the timeline.
   await page.waitForFunction((pid) => [...document.querySelectorAll("#events li")]
     .some((li) => li.textContent.includes("kill") && li.textContent.includes("pid " + pid)),
-    hogPid, { timeout: 20000 });
+    hogPid, { timeout: 40000 });
   await page.screenshot({ path: `${outDir}/dashboard.png`, fullPage: true });
   // Phone width: nothing spills sideways.
   await page.setViewportSize({ width: 390, height: 844 });
