@@ -30,7 +30,8 @@ engine::OomFacts read_oom_facts(proc::ProcSource& source, Pid pid) {
 
 struct PressureWatcher::Impl {
   explicit Impl(asio::io_context& io) : check(io), settle(io) {}
-  std::unique_ptr<asio::posix::stream_descriptor> trigger;  // /proc/pressure/memory
+  // /proc/pressure/memory, armed for "some" and for "full".
+  std::vector<std::unique_ptr<asio::posix::stream_descriptor>> triggers;
   asio::steady_timer check;   // adaptive MemAvailable check
   asio::steady_timer settle;  // after a kill: give up waiting, or the dry-run pause
   std::unique_ptr<asio::posix::stream_descriptor> victim;  // pidfd of the process being killed
@@ -45,8 +46,35 @@ void PressureWatcher::stop() {
   impl_->check.cancel();
   impl_->settle.cancel();
   boost::system::error_code ignored;
-  if (impl_->trigger) impl_->trigger->cancel(ignored);
+  for (auto& t : impl_->triggers) t->cancel(ignored);
   if (impl_->victim) impl_->victim->cancel(ignored);
+}
+
+std::optional<std::string> PressureWatcher::arm(const char* kind, double percent,
+                                                std::string* why) {
+  const auto& p = d_.config().pressure;
+  const std::string path = d_.proc_root + "/pressure/memory";
+  // Without CAP_SYS_RESOURCE the kernel wants a window that is a multiple of 2 s.
+  for (double window : {p.window, std::max(2.0, std::ceil(p.window / 2) * 2)}) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+      *why = std::string("cannot open ") + path + ": " + std::strerror(errno);
+      return std::nullopt;
+    }
+    const auto window_us = static_cast<long>(window * 1e6);
+    const auto stall_us =
+        std::max(1L, static_cast<long>(static_cast<double>(window_us) * percent / 100.0));
+    const std::string line = fmt::format("{} {} {}", kind, stall_us, window_us);
+    if (::write(fd, line.c_str(), line.size() + 1) >= 0) {
+      impl_->triggers.push_back(std::make_unique<asio::posix::stream_descriptor>(d_.io, fd));
+      arm_wait(*impl_->triggers.back());
+      return fmt::format("{} {:g} ms per {:g} s", kind, static_cast<double>(stall_us) / 1000,
+                         window);
+    }
+    *why = std::string("the kernel refused the trigger '") + line + "': " + std::strerror(errno);
+    ::close(fd);
+  }
+  return std::nullopt;
 }
 
 std::string PressureWatcher::start() {
@@ -55,48 +83,39 @@ std::string PressureWatcher::start() {
     mode_ = "off";
     return "memory pressure handling is off";
   }
-  // The lowest PSI "some" threshold of the two levels is the one to wake on.
-  std::optional<double> some = p.warning.some_avg10;
-  if (p.critical.some_avg10 && (!some || *p.critical.some_avg10 < *some)) some = p.critical.some_avg10;
-  if (!some) {
+  // For each of some and full, the lower threshold of the two levels is the one to wake on.
+  auto lower = [](std::optional<double> a, std::optional<double> b) {
+    return a && b ? std::optional<double>(std::min(*a, *b)) : a ? a : b;
+  };
+  const auto some = lower(p.warning.some_avg10, p.critical.some_avg10);
+  const auto full = lower(p.warning.full_avg10, p.critical.full_avg10);
+  if (!some && !full) {
     mode_ = "memory";
     return "no PSI thresholds: MemAvailable is checked at an adaptive interval";
   }
-  const std::string path = d_.proc_root + "/pressure/memory";
-  std::string why;
-  for (double window : {p.window, std::max(2.0, std::ceil(p.window / 2) * 2)}) {
-    const int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
-    if (fd < 0) {
-      why = std::string("cannot open ") + path + ": " + std::strerror(errno);
-      break;
-    }
-    const auto window_us = static_cast<long>(window * 1e6);
-    const auto stall_us = std::max(1L, static_cast<long>(static_cast<double>(window_us) * *some / 100.0));
-    const std::string arm = fmt::format("some {} {}", stall_us, window_us);
-    if (::write(fd, arm.c_str(), arm.size() + 1) >= 0) {
-      impl_->trigger = std::make_unique<asio::posix::stream_descriptor>(d_.io, fd);
-      mode_ = "trigger";
-      arm_wait();
-      return fmt::format("PSI trigger armed on {} ({} of stall per {:g} s window); MemAvailable "
-                         "checked at an adaptive interval",
-                         path, fmt::format("{:g} ms", static_cast<double>(stall_us) / 1000), window);
-    }
-    why = std::string("the kernel refused the trigger '") + arm + "': " + std::strerror(errno);
-    ::close(fd);
+  std::string why, armed;
+  for (const auto& [kind, value] : {std::pair{"some", some}, std::pair{"full", full}}) {
+    if (!value) continue;
+    if (auto text = arm(kind, *value, &why)) armed += (armed.empty() ? "" : ", ") + *text;
   }
-  mode_ = "polling";
-  return "PSI trigger not armed (" + why + "); reading avg10 every scan instead";
+  if (armed.empty()) {
+    mode_ = "polling";
+    return "PSI trigger not armed (" + why + "); reading avg10 every scan instead";
+  }
+  mode_ = "trigger";
+  return "PSI trigger armed on " + d_.proc_root + "/pressure/memory (" + armed +
+         " of stall); MemAvailable checked at an adaptive interval";
 }
 
-void PressureWatcher::arm_wait() {
+void PressureWatcher::arm_wait(asio::posix::stream_descriptor& trigger) {
   // A PSI trigger is reported as POLLPRI: asio's wait_error.
-  impl_->trigger->async_wait(asio::posix::stream_descriptor::wait_error,
-                             [this](const boost::system::error_code& ec) {
-                               if (ec) return;
-                               woke_at_ = steady_clock::now();
-                               evaluate(read_sample(), "PSI trigger");
-                               arm_wait();
-                             });
+  trigger.async_wait(asio::posix::stream_descriptor::wait_error,
+                     [this, &trigger](const boost::system::error_code& ec) {
+                       if (ec) return;
+                       woke_at_ = steady_clock::now();
+                       evaluate(read_sample(), "PSI trigger");
+                       arm_wait(trigger);
+                     });
 }
 
 engine::PressureSample PressureWatcher::read_sample() {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <functional>
 #include <memory>
 #include <string>
@@ -67,7 +68,10 @@ class PressureWatcher {
   void gentle(const engine::LevelThresholds& level, const engine::PressureSample& s);
   engine::PressureSample read_sample();
   void schedule_check(const engine::PressureSample& s);
-  void arm_wait();
+  // Arms one PSI trigger ("some" or "full") at percent of the window; its description, or
+  // nullopt with *why set.
+  std::optional<std::string> arm(const char* kind, double percent, std::string* why);
+  void arm_wait(boost::asio::posix::stream_descriptor& trigger);
 
   Deps d_;
   std::unique_ptr<Impl> impl_;
