@@ -47,8 +47,6 @@ class Reversibles {
   // "signal" freezing even where cgroup.freeze works.
   void prefer_signals(bool yes) { prefer_signals_ = yes; }
 
-  // Entries in force (for tests and the status).
-  [[nodiscard]] std::size_t held() const { return held_.size(); }
 
  private:
   struct Held;

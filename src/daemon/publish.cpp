@@ -1,5 +1,7 @@
 #include "daemon/publish.h"
 
+#include "core/top.h"
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -71,14 +73,8 @@ std::string live_update(const serve::State& s, const std::vector<store::Event>& 
   std::vector<const serve::ProcessRow*> by_cpu, by_mem;
   for (const auto& p : s.processes) by_cpu.push_back(&p);
   by_mem = by_cpu;
-  auto top = [](std::vector<const serve::ProcessRow*>& v, std::size_t n, auto key) {
-    n = std::min(n, v.size());
-    std::partial_sort(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n), v.end(),
-                      [&](auto a, auto b) { return key(a) > key(b); });
-    v.resize(n);
-  };
-  top(by_cpu, 150, [](auto p) { return p->cpu; });
-  top(by_mem, 50, [](auto p) { return p->rss_mib; });
+  keep_top(by_cpu, 150, [](auto p) { return p->cpu; });
+  keep_top(by_mem, 50, [](auto p) { return p->rss_mib; });
   std::set<Pid> seen;
   json procs = json::array();
   auto add = [&](const serve::ProcessRow* p) {

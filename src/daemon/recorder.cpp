@@ -1,5 +1,7 @@
 #include "daemon/recorder.h"
 
+#include "core/top.h"
+
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -91,20 +93,18 @@ void Recorder::scan(double ts, const engine::Snapshot& snap, const engine::Class
                   policy.streak(i)});
   }
   std::vector<store::TopSample> top;
-  std::vector<std::size_t> idx;
+  std::vector<std::size_t> all;
   for (std::size_t i = 0; i < snap.processes.size(); ++i) {
-    if (!snap.processes[i].kernel_thread) idx.push_back(i);
+    if (!snap.processes[i].kernel_thread) all.push_back(i);
   }
-  const auto n = std::min<std::size_t>(idx.size(), static_cast<std::size_t>(settings_.top));
   for (const char* by : {"cpu", "memory"}) {
     const bool cpu = by[0] == 'c';
-    std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(n), idx.end(),
-                      [&](auto a, auto b) {
-                        const auto& pa = snap.processes[a];
-                        const auto& pb = snap.processes[b];
-                        return cpu ? pa.cpu_percent > pb.cpu_percent : pa.rss_bytes > pb.rss_bytes;
-                      });
-    for (std::size_t k = 0; k < n; ++k) {
+    auto idx = all;
+    keep_top(idx, static_cast<std::size_t>(settings_.top), [&](std::size_t i) {
+      const auto& p = snap.processes[i];
+      return cpu ? p.cpu_percent : static_cast<double>(p.rss_bytes);
+    });
+    for (std::size_t k = 0; k < idx.size(); ++k) {
       const auto& p = snap.processes[idx[k]];
       const int r = cls.first_rule[idx[k]];
       top.push_back({by, static_cast<int>(k + 1), p.id, p.comm, p.cpu_percent, p.rss_mb(),

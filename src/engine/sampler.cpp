@@ -4,13 +4,6 @@
 
 namespace freezr::engine {
 
-const ProcessSample* Snapshot::find(Pid pid) const {
-  for (const auto& p : processes) {
-    if (p.id.pid == pid) return &p;
-  }
-  return nullptr;
-}
-
 Snapshot Sampler::update(const proc::RawScan& raw, Seconds now) {
   Snapshot snap;
   snap.time = now;

@@ -38,8 +38,6 @@ struct Snapshot {
   std::optional<proc::Pressure> cpu_pressure;
   std::optional<proc::Pressure> io_pressure;
 
-  // Index of pid in processes, or nullptr.
-  [[nodiscard]] const ProcessSample* find(Pid pid) const;
 };
 
 }  // namespace freezr::engine

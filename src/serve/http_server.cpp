@@ -65,7 +65,6 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     void send(const std::shared_ptr<const std::string>& text) {
       if (closed) return;
       if (queue.size() >= owner->limits.ws_queue) {
-        ++owner->skipped;
         if (++skipped_in_a_row > owner->limits.ws_max_skipped) {
           closed = true;
           beast::get_lowest_layer(ws).close();
@@ -189,15 +188,12 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   ServerLimits limits;
   int open = 0;
   std::list<std::shared_ptr<WsSession>> ws;
-  std::uint64_t skipped = 0;
 };
 
 HttpServer::HttpServer(asio::io_context& io, Handler handler, ServerLimits limits)
     : impl_(std::make_shared<Impl>(io, std::move(handler), limits)) {}
 
 HttpServer::~HttpServer() { stop(); }
-
-int HttpServer::connections() const { return impl_->open; }
 
 Result<std::string> HttpServer::start(const std::string& listen) {
   const auto colon = listen.rfind(':');
@@ -240,7 +236,5 @@ void HttpServer::broadcast(const std::string& text) {
 }
 
 int HttpServer::ws_clients() const { return static_cast<int>(impl_->ws.size()); }
-
-std::uint64_t HttpServer::ws_skipped() const { return impl_->skipped; }
 
 }  // namespace freezr::serve

@@ -32,14 +32,11 @@ class HttpServer {
   // "host:port".
   Result<std::string> start(const std::string& listen);
   void stop();
-  [[nodiscard]] int connections() const;
 
   // Sends text to every WebSocket client of /ws. A client more than a few messages behind
   // skips messages; one that stays behind for long is dropped. Never blocks.
   void broadcast(const std::string& text);
   [[nodiscard]] int ws_clients() const;
-  // Messages skipped for slow clients since start.
-  [[nodiscard]] std::uint64_t ws_skipped() const;
 
  private:
   struct Impl;

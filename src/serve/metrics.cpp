@@ -1,5 +1,7 @@
 #include "serve/metrics.h"
 
+#include "core/top.h"
+
 #include <algorithm>
 #include <cmath>
 #include <fmt/format.h>
@@ -157,10 +159,7 @@ std::string render_metrics(const State& s, int per_process_top) {
   if (per_process_top > 0) {
     std::vector<const ProcessRow*> rows;
     for (const auto& p : s.processes) rows.push_back(&p);
-    const auto n = std::min(rows.size(), static_cast<std::size_t>(per_process_top));
-    std::partial_sort(rows.begin(), rows.begin() + static_cast<std::ptrdiff_t>(n), rows.end(),
-                      [](auto a, auto b) { return a->cpu > b->cpu; });
-    rows.resize(n);
+    keep_top(rows, static_cast<std::size_t>(per_process_top), [](auto p) { return p->cpu; });
     auto labels = [](const ProcessRow* p) {
       return fmt::format("pid=\"{}\",name=\"{}\",rule=\"{}\"", p->pid, label_value(p->comm),
                          label_value(p->rule));
