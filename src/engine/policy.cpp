@@ -69,7 +69,7 @@ int Policy::entity_streak(std::size_t rule, const ProcessId& id) const {
 
 namespace {
 TargetInfo target_of(const ProcessSample& p) {
-  return TargetInfo{p.id, p.comm, p.cpu_percent, p.rss_mb()};
+  return TargetInfo{p.id, p.comm, p.total_cpu(), p.rss_mb()};
 }
 
 // Descendants of the processes at `roots` (indexes into snap), breadth first.
@@ -121,7 +121,7 @@ void Policy::fill_targets(const Rule& r, bool by_cpu, const std::vector<std::siz
   if (r.aggregate == Aggregate::kGroup && r.target == Target::kHottest && chosen.size() > 1) {
     auto key = [&](std::size_t i) {
       const auto& p = snap.processes[i];
-      return by_cpu ? p.cpu_percent : p.rss_mb();
+      return by_cpu ? p.total_cpu() : p.rss_mb();
     };
     chosen.assign(1, *std::max_element(chosen.begin(), chosen.end(),
                                        [&](auto a, auto b) { return key(a) < key(b); }));
@@ -268,7 +268,7 @@ std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classificatio
     c.cpu_percent = 0;
     c.rss_mb = 0;
     for (auto idx : members) {
-      c.cpu_percent += snap.processes[idx].cpu_percent;
+      c.cpu_percent += snap.processes[idx].total_cpu();
       c.rss_mb += snap.processes[idx].rss_mb();
     }
     if (!r.enabled) continue;
@@ -280,7 +280,7 @@ std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classificatio
       Measure m;
       for (auto idx : members) {
         const auto& p = snap.processes[idx];
-        if (p.cpu_valid) m.cpu += p.cpu_percent, m.cpu_valid = true;
+        if (p.cpu_valid) m.cpu += p.total_cpu(), m.cpu_valid = true;
         m.mem += p.rss_mb();
       }
       judge(ri, kGroupEntity, m, members, snap, protection, out);
@@ -290,7 +290,7 @@ std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classificatio
     for (auto idx : members) {
       const auto& p = snap.processes[idx];
       present.insert(p.id);
-      judge(ri, p.id, Measure{p.cpu_percent, p.cpu_valid, p.rss_mb()}, {idx}, snap,
+      judge(ri, p.id, Measure{p.total_cpu(), p.cpu_valid, p.rss_mb()}, {idx}, snap,
             protection, out);
     }
     // Processes that left the rule (exited, or exec'd into something else).

@@ -4,7 +4,26 @@
 
 namespace freezr::engine {
 
-Snapshot Sampler::update(const proc::RawScan& raw, Seconds now) {
+namespace {
+std::uint64_t ticks_of(std::int64_t a, std::int64_t b) {
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, a) + std::max<std::int64_t>(0, b));
+}
+}  // namespace
+
+void Sampler::collect_exited(bool partial, const std::vector<Pid>& gone) {
+  exited_ticks_.clear();
+  for (auto& [id, last] : prev_) {
+    if (next_.contains(id)) continue;
+    if (partial && std::find(gone.begin(), gone.end(), id.pid) == gone.end()) {
+      next_.emplace(id, last);  // not read this time: keep its last sample
+      continue;
+    }
+    exited_ticks_[last.ppid] += last.ticks + last.child_ticks;
+  }
+}
+
+Snapshot Sampler::update(const proc::RawScan& raw, Seconds now, bool partial,
+                         const std::vector<Pid>& gone) {
   Snapshot snap;
   snap.time = now;
   snap.interval = last_time_ ? std::max(0.0, now - *last_time_) : 0.0;
@@ -14,8 +33,8 @@ Snapshot Sampler::update(const proc::RawScan& raw, Seconds now) {
   snap.cpu_pressure = raw.cpu_pressure;
   snap.io_pressure = raw.io_pressure;
   snap.processes.reserve(raw.processes.size());
-  next_ticks_.clear();
-  next_ticks_.reserve(raw.processes.size());
+  next_.clear();
+  next_.reserve(raw.processes.size());
   for (const auto& st : raw.processes) {
     ProcessSample s;
     s.id = ProcessId{st.pid, st.start_time};
@@ -28,17 +47,26 @@ Snapshot Sampler::update(const proc::RawScan& raw, Seconds now) {
     s.rss_bytes = st.rss_pages > 0 ? static_cast<std::uint64_t>(st.rss_pages) *
                                          static_cast<std::uint64_t>(page_)
                                    : 0;
-    const std::uint64_t ticks = st.utime + st.stime;
-    next_ticks_.emplace(s.id, ticks);
-    auto prev = prev_ticks_.find(s.id);
-    if (prev != prev_ticks_.end() && snap.interval > 0) {
-      const auto delta = ticks >= prev->second ? ticks - prev->second : 0;
-      s.cpu_percent = 100.0 * static_cast<double>(delta) / ticks_ / snap.interval;
-      s.cpu_valid = true;
-    }
+    next_.emplace(s.id, Last{st.utime + st.stime, ticks_of(st.cutime, st.cstime), st.ppid, now});
     snap.processes.push_back(std::move(s));
   }
-  prev_ticks_.swap(next_ticks_);
+  collect_exited(partial, gone);
+  for (auto& s : snap.processes) {
+    const auto prev = prev_.find(s.id);
+    if (prev == prev_.end() || now <= prev->second.time) continue;
+    const Last& cur = next_.at(s.id);
+    const double elapsed = now - prev->second.time;
+    const auto delta = cur.ticks >= prev->second.ticks ? cur.ticks - prev->second.ticks : 0;
+    s.cpu_percent = 100.0 * static_cast<double>(delta) / ticks_ / elapsed;
+    s.cpu_valid = true;
+    if (cur.child_ticks > prev->second.child_ticks) {
+      std::uint64_t reaped = cur.child_ticks - prev->second.child_ticks;
+      const auto seen = exited_ticks_.find(s.id.pid);
+      if (seen != exited_ticks_.end()) reaped -= std::min(reaped, seen->second);
+      s.child_cpu_percent = 100.0 * static_cast<double>(reaped) / ticks_ / elapsed;
+    }
+  }
+  prev_.swap(next_);
   last_time_ = now;
   return snap;
 }

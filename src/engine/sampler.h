@@ -15,16 +15,31 @@ class Sampler {
       : ticks_(static_cast<double>(ticks_per_second)), page_(page_size) {}
 
   // Builds the snapshot for a scan taken at monotonic time `now`. CPU% of a process is the
-  // growth of utime+stime since its previous scan over the elapsed time. A PID whose start
-  // time changed is a new process with no history.
-  Snapshot update(const proc::RawScan& raw, Seconds now);
+  // growth of utime+stime since its previous sample over the time between the two. A PID
+  // whose start time changed is a new process with no history.
+  //
+  // With `partial`, raw holds only some processes: those missing keep their last sample
+  // unless their PID is in `gone`. Without it, every process missing from raw has exited.
+  Snapshot update(const proc::RawScan& raw, Seconds now, bool partial = false,
+                  const std::vector<Pid>& gone = {});
 
  private:
+  struct Last {
+    std::uint64_t ticks = 0;        // utime+stime
+    std::uint64_t child_ticks = 0;  // cutime+cstime
+    Pid ppid = 0;
+    Seconds time = 0;
+  };
+  // Ticks of processes that exited since their last sample, by parent PID: the parent's
+  // cutime grows by their whole total, of which the part up to their last sample was counted.
+  void collect_exited(bool partial, const std::vector<Pid>& gone);
+
   double ticks_;
   long page_;
   std::optional<Seconds> last_time_;
-  std::unordered_map<ProcessId, std::uint64_t, ProcessIdHash> prev_ticks_;
-  std::unordered_map<ProcessId, std::uint64_t, ProcessIdHash> next_ticks_;
+  std::unordered_map<ProcessId, Last, ProcessIdHash> prev_;
+  std::unordered_map<ProcessId, Last, ProcessIdHash> next_;
+  std::unordered_map<Pid, std::uint64_t> exited_ticks_;
 };
 
 }  // namespace freezr::engine

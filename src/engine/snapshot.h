@@ -22,7 +22,14 @@ struct ProcessSample {
   // cpu_valid: a process seen for the first time has no previous sample.
   double cpu_percent = 0;
   bool cpu_valid = false;
+  // CPU of children that exited and were reaped since the previous scan (the growth of
+  // cutime+cstime), less what earlier scans already counted for them. A shell loop forking
+  // short-lived workers shows its real load here.
+  double child_cpu_percent = 0;
   std::uint64_t rss_bytes = 0;
+
+  // Own CPU plus that of reaped children: what rules judge.
+  [[nodiscard]] double total_cpu() const { return cpu_percent + child_cpu_percent; }
 
   [[nodiscard]] double rss_mb() const { return static_cast<double>(rss_bytes) / kMiB; }
   [[nodiscard]] bool alive() const { return state != 'Z' && state != 'X' && state != 'x'; }

@@ -1,8 +1,11 @@
 /* A process for tests to start and watch: burns CPU and/or holds memory under a name of the
  * test's choosing, or thrashes the page cache (writes a file of MB, then reads it at random
  * through a mapping; in a small memory cgroup this stalls on memory and raises PSI). Prints
- * "ready" once it is in its final state.
- *   freezr_test_hog [--cpu] [--mem MB] [--thrash FILE MB] [--name NAME] [--ignore-term] */
+ * "ready" once it is in its final state. It can also fork short CPU-burning children one
+ * after another (--fork-burn MS: each burns MS ms of CPU and exits), grow its memory steadily
+ * (--leak MB_PER_S up to --leak-max MB), and rename itself after a delay (--rename S NAME).
+ *   freezr_test_hog [--cpu] [--mem MB] [--thrash FILE MB] [--name NAME] [--ignore-term]
+ *                   [--fork-burn MS] [--leak MB_PER_S] [--leak-max MB] [--rename S NAME] */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
@@ -10,6 +13,8 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static int thrash(const char* path, long mb) {
@@ -38,11 +43,56 @@ static int thrash(const char* path, long mb) {
 /* Kept in a global so the compiler cannot drop the allocation. */
 volatile char* g_memory;
 
+static double cpu_seconds(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_seconds(double s) {
+  struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+  while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
+/* Forks children one at a time; each burns ms of CPU and exits; the parent reaps it. */
+static int fork_burn(long ms) {
+  for (;;) {
+    const pid_t child = fork();
+    if (child < 0) return 5;
+    if (child == 0) {
+      volatile unsigned long x = 0;
+      while (cpu_seconds() < (double)ms / 1000.0) ++x;
+      _exit(0);
+    }
+    waitpid(child, NULL, 0);
+  }
+}
+
+/* Grows the resident set by mb_per_s every second, in tenths, up to max_mb; then holds. */
+static int leak(double mb_per_s, long max_mb) {
+  const size_t chunk = (size_t)(mb_per_s * 1024 * 1024 / 10);
+  size_t total = 0;
+  while (chunk > 0 && total + chunk <= (size_t)max_mb * 1024 * 1024) {
+    char* p = mmap(NULL, chunk, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) return 3;
+    for (size_t i = 0; i < chunk; i += 4096) p[i] = 1;
+    total += chunk;
+    sleep_seconds(0.1);
+  }
+  for (;;) pause();
+}
+
 int main(int argc, char** argv) {
   int cpu = 0;
   long mem_mb = 0;
   const char* thrash_file = NULL;
   long thrash_mb = 0;
+  long burn_ms = 0;
+  double leak_rate = 0;
+  long leak_max = 1024;
+  double rename_after = -1;
+  const char* rename_to = NULL;
   for (int i = 1; i < argc; ++i) {
     if (strcmp(argv[i], "--cpu") == 0) {
       cpu = 1;
@@ -53,6 +103,15 @@ int main(int argc, char** argv) {
       thrash_mb = atol(argv[++i]);
     } else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc) {
       prctl(PR_SET_NAME, argv[++i], 0, 0, 0);
+    } else if (strcmp(argv[i], "--fork-burn") == 0 && i + 1 < argc) {
+      burn_ms = atol(argv[++i]);
+    } else if (strcmp(argv[i], "--leak") == 0 && i + 1 < argc) {
+      leak_rate = atof(argv[++i]);
+    } else if (strcmp(argv[i], "--leak-max") == 0 && i + 1 < argc) {
+      leak_max = atol(argv[++i]);
+    } else if (strcmp(argv[i], "--rename") == 0 && i + 2 < argc) {
+      rename_after = atof(argv[++i]);
+      rename_to = argv[++i];
     } else if (strcmp(argv[i], "--ignore-term") == 0) {
       signal(SIGTERM, SIG_IGN);
     } else {
@@ -72,6 +131,14 @@ int main(int argc, char** argv) {
   if (thrash_file != NULL) return thrash(thrash_file, thrash_mb);
   printf("ready\n");
   fflush(stdout);
+  if (rename_to != NULL) {
+    sleep_seconds(rename_after);
+    prctl(PR_SET_NAME, rename_to, 0, 0, 0);
+    printf("renamed\n");
+    fflush(stdout);
+  }
+  if (burn_ms > 0) return fork_burn(burn_ms);
+  if (leak_rate > 0) return leak(leak_rate, leak_max);
   volatile unsigned long x = 0;
   for (;;) {
     if (cpu) {

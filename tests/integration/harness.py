@@ -37,7 +37,7 @@ def wait_until(predicate, timeout, step=0.05):
 class Hog:
     """A test process: a copy of the hog binary under a unique name."""
 
-    def __init__(self, workdir, name=None, cpu=False, mem_mb=0, ignore_term=False):
+    def __init__(self, workdir, name=None, cpu=False, mem_mb=0, ignore_term=False, extra=()):
         self.name = name or unique_name()
         path = os.path.join(workdir, self.name)
         if not os.path.exists(path):
@@ -49,6 +49,7 @@ class Hog:
             args += ["--mem", str(mem_mb)]
         if ignore_term:
             args.append("--ignore-term")
+        args += list(extra)
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
         line = self.proc.stdout.readline()
         assert line == b"ready\n", line

@@ -86,3 +86,59 @@ TEST(Sampler, KernelThreadsAndZombiesAreMarked) {
 
 }  // namespace
 }  // namespace freezr::engine
+
+namespace freezr::engine {
+namespace {
+
+proc::StatFields child_of(Pid pid, Pid ppid, std::uint64_t own, std::int64_t reaped) {
+  auto f = stat(pid, 9, own, 0);
+  f.ppid = ppid;
+  f.cutime = reaped;
+  return f;
+}
+
+TEST(SamplerChildren, ReapedChildrenAreChargedToTheParent) {
+  Sampler s(100, 4096);
+  proc::RawScan raw;
+  raw.processes = {child_of(10, 1, 0, 0)};
+  s.update(raw, 0.0);
+  // In 2 s the parent forked and reaped many short children: 180 ticks of theirs.
+  raw.processes = {child_of(10, 1, 10, 180)};
+  auto b = s.update(raw, 2.0);
+  EXPECT_NEAR(b.processes[0].cpu_percent, 5.0, 1e-9);
+  EXPECT_NEAR(b.processes[0].child_cpu_percent, 90.0, 1e-9);
+  EXPECT_NEAR(b.processes[0].total_cpu(), 95.0, 1e-9);
+}
+
+TEST(SamplerChildren, AChildAlreadySeenIsNotCountedTwice) {
+  Sampler s(100, 4096);
+  proc::RawScan raw;
+  raw.processes = {child_of(10, 1, 0, 0), child_of(11, 10, 50, 0)};
+  s.update(raw, 0.0);
+  raw.processes = {child_of(10, 1, 0, 0), child_of(11, 10, 150, 0)};  // child: 50%
+  auto b = s.update(raw, 2.0);
+  EXPECT_NEAR(b.processes[1].cpu_percent, 50.0, 1e-9);
+  // The child ran 40 more ticks, exited, and was reaped: the parent's cutime grows by its
+  // whole 190; only the 40 not yet seen count.
+  raw.processes = {child_of(10, 1, 0, 190)};
+  auto c = s.update(raw, 4.0);
+  ASSERT_EQ(c.processes.size(), 1U);
+  EXPECT_NEAR(c.processes[0].child_cpu_percent, 20.0, 1e-9);
+}
+
+TEST(SamplerChildren, PartialScanKeepsUnreadProcessesAndTimesEachOnItsOwn) {
+  Sampler s(100, 4096);
+  proc::RawScan raw;
+  raw.processes = {stat(10, 5, 0, 0), stat(20, 5, 0, 0)};
+  s.update(raw, 0.0);
+  raw.processes = {stat(10, 5, 100, 0)};  // only 10 is read at t=1
+  auto b = s.update(raw, 1.0, true, {});
+  EXPECT_NEAR(b.processes[0].cpu_percent, 100.0, 1e-9);
+  // 20 was not read but is not gone: at t=4 its CPU is over the 4 s since its last sample.
+  raw.processes = {stat(10, 5, 100, 0), stat(20, 5, 200, 0)};
+  auto c = s.update(raw, 4.0);
+  EXPECT_NEAR(c.processes[1].cpu_percent, 50.0, 1e-9);
+}
+
+}  // namespace
+}  // namespace freezr::engine
