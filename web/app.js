@@ -75,7 +75,8 @@
   function table() {
     const f = $("filter").value.trim().toLowerCase();
     const rows = state.processes.filter((p) => !f || p.name.toLowerCase().includes(f) ||
-      String(p.pid).includes(f) || (p.rule || "").toLowerCase().includes(f));
+      String(p.pid).includes(f) || (p.rule || "").toLowerCase().includes(f) ||
+      (p.category || "").toLowerCase().includes(f));
     const k = state.sortKey, dir = state.sortDesc ? -1 : 1;
     rows.sort((a, b) => (a[k] > b[k] ? 1 : a[k] < b[k] ? -1 : 0) * dir);
     const body = document.querySelector("#procs tbody");
@@ -83,7 +84,8 @@
       const tr = document.createElement("tr");
       if (p.streak > 0) tr.className = "violating";
       for (const [v, cls] of [[p.pid, ""], [p.name, ""], [p.cpu.toFixed(1), "num"],
-                              [p.rss.toFixed(1), "num"], [p.rule || "–", ""], [p.streak, "num"]]) {
+                              [p.rss.toFixed(1), "num"], [p.category || "–", ""],
+                              [p.rule || "–", ""], [p.streak, "num"]]) {
         const td = document.createElement("td");
         td.textContent = v;
         if (cls) td.className = cls;

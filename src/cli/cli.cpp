@@ -28,6 +28,7 @@ struct Args {
   std::string proc_root = "/proc";
   std::string sort = "cpu";
   std::optional<std::string> rule;
+  std::optional<std::string> category;
   double ps_interval = 1.0;
   bool replace = false;
   std::optional<std::string> log_format;
@@ -97,9 +98,12 @@ int main(int argc, char** argv) {
   ps->fallthrough();
   ps->add_option("--sort", a.sort, "Sort by cpu or mem")->check(CLI::IsMember({"cpu", "mem"}));
   ps->add_option("--rule", a.rule, "Only processes under this rule");
+  ps->add_option("--category", a.category, "Only processes of this category");
   ps->add_option("--interval", a.ps_interval, "Sampling interval in seconds")
       ->check(CLI::Range(0.05, 60.0));
   ps->add_option("--limit,-n", a.limit, "Show at most N rows")->check(CLI::Range(0, 1000000));
+  auto* cats = app.add_subcommand("categories", "List the category library rules can match on");
+  cats->fallthrough();
   auto* dash = app.add_subcommand("dashboard", "A live terminal view of the running FreezR");
   dash->fallthrough();
   double dash_interval = 1.0;
@@ -206,13 +210,15 @@ int main(int argc, char** argv) {
     }
     auto loaded = resolve_config(a.config);
     if (check->parsed()) return cmd_check(loaded.config, a.proc_root);
+    if (cats->parsed()) return cmd_categories(loaded.config);
     if (oom->parsed()) return cmd_oom_order(loaded.config, a.proc_root, oom_limit);
     if (dash->parsed()) {
       if (a.data_dir) loaded.config.storage.dir = *a.data_dir;
       return cmd_dashboard(loaded.config, dash_interval);
     }
     if (ps->parsed()) {
-      return cmd_ps(loaded.config, a.proc_root, a.sort, a.rule, a.ps_interval, a.limit);
+      return cmd_ps(loaded.config, a.proc_root, a.sort, a.rule, a.category, a.ps_interval,
+                    a.limit);
     }
     daemon::RunOptions opts;
     opts.config_path = loaded.path;

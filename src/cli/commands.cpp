@@ -47,7 +47,7 @@ std::string printable(std::string s) {
 
 int cmd_check(const config::Config& cfg, const std::string& proc_root) {
   proc::FsProcSource source(proc_root);
-  daemon::Scanner scanner(source, &cfg.rules);
+  daemon::Scanner scanner(source, &cfg.rules, &cfg.categories);
   fmt::print("Sampling for {:g}s ({} rules, config: {})...\n", cfg.monitor.interval,
              cfg.rules.size(), cfg.source);
   const auto r = sample(scanner, cfg.monitor.interval);
@@ -59,10 +59,10 @@ int cmd_check(const config::Config& cfg, const std::string& proc_root) {
     double cpu_sum = 0, mem_sum = 0;
     for (auto idx : members) {
       const auto& p = r.snap.processes[idx];
-      cpu_sum += p.cpu_percent;
+      cpu_sum += p.total_cpu();
       mem_sum += p.rss_mb();
       const auto& step = rule.steps.front();
-      const bool cpu_v = step.cpu_percent && p.cpu_percent > *step.cpu_percent;
+      const bool cpu_v = step.cpu_percent && p.total_cpu() > *step.cpu_percent;
       const bool mem_v = step.memory_mb && p.rss_mb() > *step.memory_mb;
       std::string verdict = "ok";
       if (rule.aggregate == engine::Aggregate::kGroup) {
@@ -71,7 +71,7 @@ int cmd_check(const config::Config& cfg, const std::string& proc_root) {
         verdict = std::string("VIOLATES") + (cpu_v ? " cpu" : "") + (mem_v ? " memory" : "");
       }
       fmt::print("  pid {:>7}  {:<16} cpu {:6.1f}%  rss {:8.1f} MiB  {}\n", p.id.pid,
-                 printable(p.comm), p.cpu_percent, p.rss_mb(), verdict);
+                 printable(p.comm), p.total_cpu(), p.rss_mb(), verdict);
     }
     if (rule.aggregate == engine::Aggregate::kGroup) {
       const auto& step = rule.steps.front();
@@ -88,7 +88,18 @@ int cmd_check(const config::Config& cfg, const std::string& proc_root) {
 }
 
 int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::string& sort,
-           const std::optional<std::string>& rule, double interval, int limit) {
+           const std::optional<std::string>& rule, const std::optional<std::string>& category,
+           double interval, int limit) {
+  int category_index = -1;
+  if (category) {
+    for (std::size_t i = 0; i < cfg.categories.size(); ++i) {
+      if (cfg.categories[i].name == *category) category_index = static_cast<int>(i);
+    }
+    if (category_index < 0) {
+      fmt::print(stderr, "freezr: no category named '{}' (see `freezr categories`)\n", *category);
+      return 2;
+    }
+  }
   std::optional<std::size_t> rule_index;
   if (rule) {
     for (std::size_t i = 0; i < cfg.rules.size(); ++i) {
@@ -100,7 +111,7 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::s
     }
   }
   proc::FsProcSource source(proc_root);
-  daemon::Scanner scanner(source, &cfg.rules);
+  daemon::Scanner scanner(source, &cfg.rules, &cfg.categories);
   const auto r = sample(scanner, interval);
   std::vector<std::size_t> rows;
   if (rule_index) {
@@ -110,6 +121,9 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::s
       if (!r.snap.processes[i].kernel_thread) rows.push_back(i);
     }
   }
+  if (category) {
+    std::erase_if(rows, [&](std::size_t i) { return r.cls.category[i] != category_index; });
+  }
   const bool by_mem = sort == "mem";
   std::sort(rows.begin(), rows.end(), [&](auto a, auto b) {
     const auto& pa = r.snap.processes[a];
@@ -117,7 +131,8 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::s
     return by_mem ? pa.rss_bytes > pb.rss_bytes : pa.cpu_percent > pb.cpu_percent;
   });
   if (limit > 0 && rows.size() > static_cast<std::size_t>(limit)) rows.resize(static_cast<std::size_t>(limit));
-  fmt::print("{:>7} {:<16} {:>7} {:>10}  {}\n", "PID", "NAME", "CPU%", "RSS(MiB)", "RULE");
+  fmt::print("{:>7} {:<16} {:>7} {:>7} {:>10}  {:<16} {}\n", "PID", "NAME", "CPU%", "CHILD%",
+             "RSS(MiB)", "CATEGORY", "RULE");
   for (auto idx : rows) {
     const auto& p = r.snap.processes[idx];
     std::string rules;
@@ -127,15 +142,32 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::s
         rules += (rules.empty() ? "" : ",") + cfg.rules[ri].name;
       }
     }
-    fmt::print("{:>7} {:<16} {:>7.1f} {:>10.1f}  {}\n", p.id.pid, printable(p.comm),
-               p.cpu_percent, p.rss_mb(), rules.empty() ? "-" : rules);
+    const int cat = r.cls.category[idx];
+    fmt::print("{:>7} {:<16} {:>7.1f} {:>7.1f} {:>10.1f}  {:<16} {}\n", p.id.pid,
+               printable(p.comm), p.cpu_percent, p.child_cpu_percent, p.rss_mb(),
+               cat < 0 ? "-" : cfg.categories[static_cast<std::size_t>(cat)].name,
+               rules.empty() ? "-" : rules);
+  }
+  return 0;
+}
+
+int cmd_categories(const config::Config& cfg) {
+  fmt::print("Category library version {} ({} categories; the first that matches wins):\n",
+             cfg.categories_version, cfg.categories.size());
+  for (const auto& c : cfg.categories) {
+    fmt::print("\n{:<16} {}\n", c.name, c.description);
+    for (const auto& alt : c.any) {
+      if (!alt.comm.empty()) fmt::print("  comm:    {}\n", fmt::join(alt.comm, ", "));
+      if (!alt.exe.empty()) fmt::print("  exe:     {}\n", fmt::join(alt.exe, ", "));
+      if (alt.cmdline) fmt::print("  cmdline: {}\n", alt.cmdline->pattern());
+    }
   }
   return 0;
 }
 
 int cmd_oom_order(const config::Config& cfg, const std::string& proc_root, int limit) {
   proc::FsProcSource source(proc_root);
-  daemon::Scanner scanner(source, &cfg.rules);
+  daemon::Scanner scanner(source, &cfg.rules, &cfg.categories);
   const auto r = sample(scanner, 0.2);
   engine::Protection protection(::getpid(), cfg.protected_names());
   protection.refresh(r.snap);

@@ -20,9 +20,13 @@ LoadedConfig resolve_config(const std::optional<std::string>& path);
 // `freezr check`: samples over one interval and prints every rule's verdict. Acts on nothing.
 int cmd_check(const config::Config& cfg, const std::string& proc_root);
 
-// `freezr ps`: the process table with each process's rule.
+// `freezr ps`: the process table with each process's category and rule.
 int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::string& sort,
-           const std::optional<std::string>& rule, double interval, int limit);
+           const std::optional<std::string>& rule, const std::optional<std::string>& category,
+           double interval, int limit);
+
+// `freezr categories`: the category library in force (shipped plus the config's own).
+int cmd_categories(const config::Config& cfg);
 
 // `freezr oom-order`: the current victim order under memory pressure, one process a line.
 int cmd_oom_order(const config::Config& cfg, const std::string& proc_root, int limit);

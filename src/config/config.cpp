@@ -139,7 +139,8 @@ void read_rules(TableReader& top, Config& c) {
     ++index;
     const auto* t = el.as_table();
     if (t == nullptr) top.fail(el.source(), "each [[rule]] entry must be a table");
-    auto rule = read_rule(TableReader(*t, top.file(), "[[rule]] #" + std::to_string(index)));
+    auto rule = read_rule(TableReader(*t, top.file(), "[[rule]] #" + std::to_string(index)),
+                          c.categories);
     if (!names.insert(rule.name).second) {
       top.fail(t->source(), "[[rule]] #" + std::to_string(index) + ": duplicate name '" +
                                 rule.name + "'");
@@ -161,13 +162,14 @@ Config parse_config(std::string_view text, const std::string& source) {
   Config c;
   c.source = source;
   TableReader top(root, source, "the top level");
+  read_categories(top, c);
   if (auto t = top.table("monitor")) read_monitor(*t, c.monitor);
   if (auto t = top.table("protect")) read_protect(*t, c.protect);
   if (auto t = top.table("storage")) read_storage(*t, c.storage);
   if (auto t = top.table("preflight")) read_preflight(*t, c.preflight);
   if (auto t = top.table("history")) read_history(*t, c.history);
   if (auto t = top.table("http")) read_http(*t, c.http);
-  if (auto t = top.table("pressure")) read_pressure(*t, c.pressure);
+  if (auto t = top.table("pressure")) read_pressure(*t, c.pressure, c.categories);
   read_rules(top, c);
   read_logging_and_legacy(top, c);  // [logging] plus the Rust FreezR sections
   top.finish();

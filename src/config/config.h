@@ -91,6 +91,9 @@ struct Config {
   PreflightSettings preflight;
   ProtectSettings protect;
   std::vector<engine::Rule> rules;
+  // The shipped category library with the configuration's own [[category]] tables first.
+  std::vector<engine::Category> categories;
+  int categories_version = 0;  // version of the shipped library
   // Set when sections of the Rust FreezR format were translated; notes say how.
   bool legacy = false;
   std::vector<std::string> notes;
@@ -108,6 +111,8 @@ namespace freezr {
 std::string_view default_config_text();
 // packaging/freezr.service, compiled into the binary for `freezr service install`.
 std::string_view systemd_unit_text();
+// src/config/categories.toml: the shipped category library.
+std::string_view categories_text();
 }  // namespace freezr
 
 namespace freezr::config {

@@ -31,7 +31,8 @@ static std::vector<engine::NamePattern> read_patterns(TableReader& t, const std:
   return out;
 }
 
-void read_pressure(TableReader t, PressureSettings& p) {
+void read_pressure(TableReader t, PressureSettings& p,
+                   const std::vector<engine::Category>& categories) {
   if (auto v = t.boolean("enabled")) p.enabled = *v;
   if (auto v = t.number("window", 0.5, 10)) p.window = *v;
   if (auto w = t.table("warning")) read_level(*w, p.warning);
@@ -40,7 +41,7 @@ void read_pressure(TableReader t, PressureSettings& p) {
   p.victims.avoid = read_patterns(t, "avoid");
   if (auto c = t.table("candidates")) {
     engine::Match m;
-    read_match(*c, m);
+    read_match(*c, m, categories);
     p.victims.candidates = std::move(m);
   }
   t.finish();

@@ -11,10 +11,16 @@ namespace freezr::config {
 
 // "kesl" -> "kesl.service"; names with a suffix are kept.
 std::string unit_name(std::string s);
-void read_match(TableReader t, engine::Match& m);
+// Match criteria; `category` names are resolved against categories.
+void read_match(TableReader t, engine::Match& m, const std::vector<engine::Category>& categories);
 // `action` and its parameters, from a rule, a step or a pressure level.
 engine::Action read_action(TableReader& t);
-engine::Rule read_rule(TableReader t);
-void read_pressure(TableReader t, PressureSettings& p);
+engine::Rule read_rule(TableReader t, const std::vector<engine::Category>& categories);
+void read_pressure(TableReader t, PressureSettings& p,
+                   const std::vector<engine::Category>& categories);
+// [[category]] tables first, then the shipped library's categories of other names.
+void read_categories(TableReader& top, Config& c);
+// The shipped library alone, and its version.
+std::vector<engine::Category> shipped_categories(int* version = nullptr);
 
 }  // namespace freezr::config

@@ -66,6 +66,7 @@ void render_rule(std::ostringstream& o, const engine::Rule& r) {
   if (!r.match.exe.empty()) add("exe = " + list(r.match.exe));
   if (r.match.cmdline) add("cmdline = " + quote(r.match.cmdline->pattern()));
   if (!r.match.user.empty()) add("user = " + list(r.match.user));
+  if (!r.match.category.empty()) add("category = " + list(r.match.category));
   o << "match = { " << m << " }\n";
   o << "aggregate = \"" << engine::to_string(r.aggregate) << "\"\n";
   if (r.target != engine::Target::kAll) o << "target = \"" << engine::to_string(r.target) << "\"\n";

@@ -11,7 +11,7 @@ std::string unit_name(std::string s) {
   return s.find('.') == std::string::npos ? s + ".service" : s;
 }
 
-void read_match(TableReader t, engine::Match& m) {
+void read_match(TableReader t, engine::Match& m, const std::vector<engine::Category>& categories) {
   if (auto v = t.string_list("comm")) {
     for (const auto& c : *v) {
       if (c.size() > 15) {
@@ -35,8 +35,24 @@ void read_match(TableReader t, engine::Match& m) {
     }
     m.user = *v;
   }
-  if (m.comm.empty() && m.exe.empty() && !m.cmdline && m.user.empty()) {
-    t.fail(t.raw().source(), t.where() + ": give at least one of comm, exe, cmdline, user");
+  if (t.has("category")) {
+    const auto* n = t.node("category");
+    m.category = n->is_string() ? std::vector<std::string>{*n->value<std::string>()}
+                                : *t.string_list("category");
+    for (const auto& name : m.category) {
+      auto it = std::find_if(categories.begin(), categories.end(),
+                             [&](const engine::Category& c) { return c.name == name; });
+      if (it == categories.end()) {
+        std::string known;
+        for (const auto& c : categories) known += (known.empty() ? "" : ", ") + c.name;
+        t.fail_key("category", "unknown category '" + name + "' (known: " + known + ")");
+      }
+      m.categories.push_back(*it);
+    }
+  }
+  if (m.comm.empty() && m.exe.empty() && !m.cmdline && m.user.empty() && m.category.empty()) {
+    t.fail(t.raw().source(),
+           t.where() + ": give at least one of comm, exe, cmdline, user, category");
   }
   t.finish();
 }
@@ -130,14 +146,14 @@ static void read_steps(TableReader& t, engine::Rule& r) {
   }
 }
 
-engine::Rule read_rule(TableReader t) {
+engine::Rule read_rule(TableReader t, const std::vector<engine::Category>& categories) {
   engine::Rule r;
   auto name = t.string("name");
   if (!name || name->empty()) t.fail(t.raw().source(), t.where() + ": 'name' is required");
   r.name = *name;
   auto match = t.table("match");
   if (!match) t.fail(t.raw().source(), t.where() + " '" + r.name + "': 'match' is required");
-  read_match(*match, r.match);
+  read_match(*match, r.match, categories);
   if (t.has("steps")) {
     read_steps(t, r);
   } else {

@@ -61,7 +61,7 @@ class Daemon {
         exit_timer_(io_),
         signals_(io_, SIGINT, SIGTERM, SIGHUP),
         source_(opts_.proc_root),
-        scanner_(source_, &cfg_->rules),
+        scanner_(source_, &cfg_->rules, &cfg_->categories),
         policy_(&cfg_->rules),
         protection_(::getpid(), cfg_->protected_names()),
         services_(io_),
@@ -279,6 +279,7 @@ class Daemon {
     PublishInput in;
     in.scan = &result;
     in.rules = &cfg_->rules;
+    in.categories = &cfg_->categories;
     in.policy = &policy_;
     in.status = std::move(status);
     in.actions = action_counts_;
@@ -400,7 +401,7 @@ class Daemon {
       next->logging.dir = cfg_->logging.dir;  // directories and the lock stay until restart
       next->storage.dir = cfg_->storage.dir;
       policy_.reset(&next->rules);
-      scanner_.reset_rules(&next->rules);
+      scanner_.reset_rules(&next->rules, &next->categories);
       protection_ = engine::Protection(::getpid(), next->protected_names());
       cfg_ = std::move(next);
       reversibles_.prefer_signals(!cfg_->monitor.freeze_with_cgroup);

@@ -211,7 +211,7 @@ std::string cmdline_of(proc::ProcSource& source, Pid pid) {
 PressureWatcher::Ranking PressureWatcher::rank() {
   const auto& cfg = d_.config();
   if (!impl_->scanner) impl_->scanner = std::make_unique<Scanner>(d_.source, &cfg.rules);
-  impl_->scanner->reset_rules(&cfg.rules);
+  impl_->scanner->reset_rules(&cfg.rules, &cfg.categories);
   Ranking r;
   r.scan = impl_->scanner->scan(
       std::chrono::duration<double>(steady_clock::now().time_since_epoch()).count());

@@ -43,10 +43,13 @@ std::shared_ptr<const serve::State> build_state(PublishInput in) {
     const auto& p = snap.processes[i];
     if (p.kernel_thread || !p.alive()) continue;  // zombies are already gone
     const int r = cls.first_rule[i];
-    s->processes.push_back({p.id.pid, p.comm, p.cpu_percent, p.rss_mb(),
-                            r >= 0 ? rules[static_cast<std::size_t>(r)].name : std::string(),
-                            r >= 0 ? in.policy->entity_streak(static_cast<std::size_t>(r), p.id)
-                                   : 0});
+    const int c = cls.category.empty() ? -1 : cls.category[i];
+    s->processes.push_back(
+        {p.id.pid, p.comm, p.cpu_percent, p.rss_mb(),
+         r >= 0 ? rules[static_cast<std::size_t>(r)].name : std::string(),
+         r >= 0 ? in.policy->entity_streak(static_cast<std::size_t>(r), p.id) : 0,
+         c >= 0 && in.categories != nullptr ? (*in.categories)[static_cast<std::size_t>(c)].name
+                                            : std::string()});
   }
   for (const auto& f : in.frozen) {
     s->frozen.push_back({f.process.pid, f.rule, f.kind, f.applied_at});
@@ -80,7 +83,8 @@ std::string live_update(const serve::State& s, const std::vector<store::Event>& 
   auto add = [&](const serve::ProcessRow* p) {
     if (!seen.insert(p->pid).second) return;
     procs.push_back({{"pid", p->pid}, {"name", p->comm}, {"cpu", round1(p->cpu)},
-                     {"rss", round1(p->rss_mib)}, {"rule", p->rule}, {"streak", p->streak}});
+                     {"rss", round1(p->rss_mib)}, {"rule", p->rule}, {"streak", p->streak},
+                     {"category", p->category}});
   };
   for (auto* p : by_cpu) add(p);
   for (auto* p : by_mem) add(p);

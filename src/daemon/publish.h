@@ -14,6 +14,7 @@ namespace freezr::daemon {
 struct PublishInput {
   const ScanResult* scan = nullptr;
   const std::vector<engine::Rule>* rules = nullptr;
+  const std::vector<engine::Category>* categories = nullptr;
   const engine::Policy* policy = nullptr;
   nlohmann::json status;
   serve::ActionCounts actions;

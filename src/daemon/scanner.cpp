@@ -2,11 +2,12 @@
 
 namespace freezr::daemon {
 
-Scanner::Scanner(proc::ProcSource& source, const std::vector<engine::Rule>* rules)
+Scanner::Scanner(proc::ProcSource& source, const std::vector<engine::Rule>* rules,
+                 const std::vector<engine::Category>* categories)
     : source_(source),
       info_(source),
       sampler_(source.clock_ticks(), source.page_size()),
-      classifier_(rules) {}
+      classifier_(rules, categories) {}
 
 ScanResult Scanner::scan(Seconds now) {
   proc::read_all(source_, raw_, pids_, buf_);

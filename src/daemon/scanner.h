@@ -19,12 +19,19 @@ struct ScanResult {
 
 class Scanner {
  public:
-  // source and rules must outlive the scanner.
-  Scanner(proc::ProcSource& source, const std::vector<engine::Rule>* rules);
+  // source, rules and categories must outlive the scanner.
+  Scanner(proc::ProcSource& source, const std::vector<engine::Rule>* rules,
+          const std::vector<engine::Category>* categories = nullptr);
 
   // Reads every process and classifies it; `now` is the monotonic time of the scan.
   ScanResult scan(Seconds now);
-  void reset_rules(const std::vector<engine::Rule>* rules) { classifier_.reset(rules); }
+  void reset_rules(const std::vector<engine::Rule>* rules,
+                   const std::vector<engine::Category>* categories = nullptr) {
+    classifier_.reset(rules, categories);
+  }
+  [[nodiscard]] const std::vector<engine::Category>* categories() const {
+    return classifier_.categories();
+  }
   proc::InfoSource& info() { return info_; }
 
  private:

@@ -26,6 +26,7 @@ bool same_rule(const Rule& a, const Rule& b) {
   };
   return a.name == b.name && a.match.comm == b.match.comm && a.match.exe == b.match.exe &&
          pattern(a.match) == pattern(b.match) && a.match.uids == b.match.uids &&
+         a.match.category == b.match.category &&
          a.steps == b.steps && a.aggregate == b.aggregate && a.target == b.target &&
          a.scope == b.scope && a.restore == b.restore && a.max_actions == b.max_actions &&
          a.per_seconds == b.per_seconds && a.enabled == b.enabled;
@@ -55,11 +56,23 @@ bool matches(const Match& m, const ProcessSample& s, proc::InfoSource& info) {
     if (!uid || std::find(m.uids.begin(), m.uids.end(), *uid) == m.uids.end()) return false;
   }
   if (m.cmdline && !m.cmdline->search(info.cmdline(s.id))) return false;
+  if (!m.categories.empty() && categorize(m.categories, s, info) < 0) return false;
   return true;
 }
 
-void Classifier::reset(const std::vector<Rule>* rules) {
+int categorize(const std::vector<Category>& categories, const ProcessSample& s,
+               proc::InfoSource& info) {
+  for (std::size_t c = 0; c < categories.size(); ++c) {
+    for (const auto& alt : categories[c].any) {
+      if (matches(alt, s, info)) return static_cast<int>(c);
+    }
+  }
+  return -1;
+}
+
+void Classifier::reset(const std::vector<Rule>* rules, const std::vector<Category>* categories) {
   rules_ = rules;
+  categories_ = categories;
   cache_.clear();
 }
 
@@ -68,6 +81,7 @@ Classification Classifier::classify(const Snapshot& snap, proc::InfoSource& info
   Classification out;
   out.members.resize(rules.size());
   out.first_rule.assign(snap.processes.size(), -1);
+  out.category.assign(snap.processes.size(), -1);
   std::unordered_map<ProcessId, Cached, ProcessIdHash> next;
   next.reserve(snap.processes.size());
   for (std::size_t i = 0; i < snap.processes.size(); ++i) {
@@ -84,7 +98,9 @@ Classification Classifier::classify(const Snapshot& snap, proc::InfoSource& info
       for (std::size_t r = 0; r < rules.size(); ++r) {
         entry.hits[r] = rules[r].enabled && matches(rules[r].match, p, info);
       }
+      if (categories_ != nullptr) entry.category = categorize(*categories_, p, info);
     }
+    out.category[i] = entry.category;
     for (std::size_t r = 0; r < rules.size(); ++r) {
       if (!entry.hits[r]) continue;
       out.members[r].push_back(i);

@@ -15,27 +15,38 @@ namespace freezr::engine {
 // the cheaper criteria already hold.
 bool matches(const Match& m, const ProcessSample& s, proc::InfoSource& info);
 
+// Index of the first category s falls in, or -1.
+int categorize(const std::vector<Category>& categories, const ProcessSample& s,
+               proc::InfoSource& info);
+
 struct Classification {
   // For each rule (same order as the rule list), indexes into Snapshot::processes.
   std::vector<std::vector<std::size_t>> members;
   // For each process, the first rule it falls under, or -1.
   std::vector<int> first_rule;
+  // For each process, its category (index into the classifier's categories), or -1.
+  std::vector<int> category;
 };
 
 class Classifier {
  public:
-  explicit Classifier(const std::vector<Rule>* rules) : rules_(rules) {}
+  explicit Classifier(const std::vector<Rule>* rules,
+                      const std::vector<Category>* categories = nullptr)
+      : rules_(rules), categories_(categories) {}
 
-  // rules must outlive the classifier; call reset() after they change.
-  void reset(const std::vector<Rule>* rules);
+  // rules and categories must outlive the classifier; call reset() after they change.
+  void reset(const std::vector<Rule>* rules, const std::vector<Category>* categories = nullptr);
   Classification classify(const Snapshot& snap, proc::InfoSource& info);
+  [[nodiscard]] const std::vector<Category>* categories() const { return categories_; }
 
  private:
   struct Cached {
     std::string comm;
     std::vector<bool> hits;
+    int category = -1;
   };
   const std::vector<Rule>* rules_;
+  const std::vector<Category>* categories_;
   std::unordered_map<ProcessId, Cached, ProcessIdHash> cache_;
 };
 

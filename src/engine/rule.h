@@ -58,6 +58,15 @@ struct Step {
   bool operator==(const Step&) const = default;
 };
 
+struct Match;
+
+// A named kind of program (browser, IDE, ...): matched when any of its patterns matches.
+struct Category {
+  std::string name;
+  std::string description;
+  std::vector<Match> any;
+};
+
 // All given criteria must hold; at least one is given.
 struct Match {
   std::vector<std::string> comm;    // exact process names (15-char kernel comm)
@@ -65,6 +74,8 @@ struct Match {
   std::optional<Regex> cmdline;     // searched in the space-joined command line
   std::vector<std::string> user;    // names as written in the config
   std::vector<std::uint32_t> uids;  // the same users, resolved
+  std::vector<std::string> category;    // category names as written in the config
+  std::vector<Category> categories;     // the same, resolved: any of them
 };
 
 struct Rule {

@@ -58,9 +58,10 @@ Response processes(const Request& r, const State& s) {
   const auto sort = param(r, "sort").value_or("cpu");
   if (sort != "cpu" && sort != "mem") return json_error(400, "sort must be cpu or mem");
   const auto rule = param(r, "rule");
+  const auto category = param(r, "category");
   std::vector<const ProcessRow*> rows;
   for (const auto& p : s.processes) {
-    if (!rule || p.rule == *rule) rows.push_back(&p);
+    if ((!rule || p.rule == *rule) && (!category || p.category == *category)) rows.push_back(&p);
   }
   std::sort(rows.begin(), rows.end(), [&](auto a, auto b) {
     return sort == "mem" ? a->rss_mib > b->rss_mib : a->cpu > b->cpu;
@@ -71,7 +72,7 @@ Response processes(const Request& r, const State& s) {
     const auto* p = rows[i];
     out.push_back({{"pid", p->pid}, {"name", p->comm}, {"cpu_percent", std::round(p->cpu * 10) / 10},
                    {"rss_mib", std::round(p->rss_mib * 10) / 10}, {"rule", p->rule},
-                   {"streak", p->streak}});
+                   {"streak", p->streak}, {"category", p->category}});
   }
   return ok_json({{"updated", s.updated}, {"total", s.processes.size()}, {"processes", out}});
 }

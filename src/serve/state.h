@@ -23,6 +23,7 @@ struct ProcessRow {
   double rss_mib = 0;
   std::string rule;  // first rule the process falls under, or empty
   int streak = 0;
+  std::string category;  // from the category library, or empty
 };
 
 struct RuleRow {

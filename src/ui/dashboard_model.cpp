@@ -72,7 +72,7 @@ void processes(DashboardModel& m, const DashboardInput& in, int width) {
   if (in.processes) {
     for (const auto& p : in.processes->value("processes", json::array())) {
       const auto text = printable(p.value("name", "")) + " " + std::to_string(p.value("pid", 0)) +
-                        " " + p.value("rule", "");
+                        " " + p.value("rule", "") + " " + p.value("category", "");
       if (in.filter.empty() || text.find(in.filter) != std::string::npos) rows.push_back(p);
     }
   }
@@ -87,8 +87,9 @@ void processes(DashboardModel& m, const DashboardInput& in, int width) {
   m.lines.push_back({fmt::format("PROCESSES (sort: {}{})", to_string(in.sort),
                                  in.filter.empty() ? "" : ", filter: " + in.filter),
                      Line::Style::kTitle});
-  m.lines.push_back({clip(fmt::format("{:>7} {:<16} {:>7} {:>10}  {:<12} {}", "PID", "NAME", "CPU%",
-                                      "RSS(MiB)", "RULE", "VIOLATIONS"), width)});
+  m.lines.push_back({clip(fmt::format("{:>7} {:<16} {:>7} {:>10}  {:<12} {:<10} {}", "PID", "NAME",
+                                      "CPU%", "RSS(MiB)", "RULE", "VIOLATIONS", "CATEGORY"),
+                          width)});
   int row = 0;
   for (const auto& p : rows) {
     if (row >= in.process_rows) break;
@@ -96,10 +97,11 @@ void processes(DashboardModel& m, const DashboardInput& in, int width) {
     auto style = row == in.selected ? Line::Style::kSelected
                  : streak > 0      ? Line::Style::kWarn
                                    : Line::Style::kNormal;
-    m.lines.push_back({clip(fmt::format("{:>7} {:<16} {:>7.1f} {:>10.1f}  {:<12} {}",
+    m.lines.push_back({clip(fmt::format("{:>7} {:<16} {:>7.1f} {:>10.1f}  {:<12} {:<10} {}",
                                         p.value("pid", 0), clip(printable(p.value("name", "")), 16),
                                         p.value("cpu_percent", 0.0), p.value("rss_mib", 0.0),
-                                        clip(p.value("rule", ""), 12), streak),
+                                        clip(p.value("rule", ""), 12), streak,
+                                        p.value("category", "")),
                                 width),
                        style});
     m.pids.push_back(p.value("pid", 0));

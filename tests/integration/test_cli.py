@@ -147,12 +147,39 @@ class InspectTest(TestCase):
         lines = r.stdout.splitlines()
         self.assertIn("PID", lines[0])
         self.assertEqual(len(lines), 2)
-        self.assertRegex(lines[1], rf"^\s*{hog.pid} {hog.name}\s+\d+\.\d\s+\d+\.\d\s+hogs$")
+        self.assertRegex(lines[1],
+                         rf"^\s*{hog.pid} {hog.name}\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\s+-\s+hogs$")
         r = run("ps", "--config", cfg, "--interval", "0.3", "--sort", "cpu", "-n", "5")
         self.assertEqual(r.returncode, 0)
         self.assertLessEqual(len(r.stdout.splitlines()), 6)
         r = run("ps", "--config", cfg, "--rule", "nope")
         self.assertEqual(r.returncode, 2)
+
+    def test_ps_shows_and_filters_by_category(self):
+        hog = self.hog()
+        other = self.hog()
+        cfg = os.path.join(self.workdir, "c.toml")
+        with open(cfg, "w") as f:
+            f.write(f'[[category]]\nname = "fz-tests"\ndescription = "test processes"\n'
+                    f'comm = ["{hog.name}"]\n' + rule("ours", [hog.name], cpu_percent=50) +
+                    rule("by-cat", [], cpu_percent=50).replace(
+                        "match = { comm = [] }", 'match = { category = "fz-tests" }'))
+        r = run("ps", "--config", cfg, "--interval", "0.1", "--category", "fz-tests")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        lines = r.stdout.splitlines()
+        self.assertIn("CATEGORY", lines[0])
+        self.assertEqual(len(lines), 2, r.stdout)
+        self.assertRegex(lines[1], rf"^\s*{hog.pid} {hog.name} .* fz-tests\s+ours,by-cat$")
+        r = run("ps", "--config", cfg, "--interval", "0.1")
+        self.assertRegex(r.stdout, rf"\n\s*{other.pid} {other.name} .* -\s+-\n")
+        r = run("categories", "--config", cfg)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, r"Category library version \d+")
+        self.assertRegex(r.stdout, rf"fz-tests +test processes\n  comm: +{hog.name}")
+        self.assertIn("browser", r.stdout)
+        r = run("ps", "--config", cfg, "--category", "nope")
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no category named 'nope'", r.stderr)
 
     def test_ps_on_a_fixture_tree_shows_hostile_names_safely(self):
         r = run("ps", "--proc-root", os.path.join(FIXTURES, "proc"), "--interval", "0.05")

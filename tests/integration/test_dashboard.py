@@ -25,6 +25,7 @@ class DashboardTest(TestCase):
     def test_chromium_shows_the_hog_its_chart_and_its_kill(self):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.3) +
+                        f'[[category]]\nname = "fz-tests"\ncomm = ["{hog.name}"]\n' +
                         rule("hog", [hog.name], cpu_percent=15, violations=30, action="kill"))
         port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
         os.makedirs(OUTPUT, exist_ok=True)
@@ -32,7 +33,8 @@ class DashboardTest(TestCase):
         self.assertEqual(rc, 0, result)
         self.assertTrue(result["ok"], result)
         self.assertEqual(result["row"][1], hog.name)
-        self.assertEqual(result["row"][4], "hog")
+        self.assertEqual(result["row"][4], "fz-tests")
+        self.assertEqual(result["row"][5], "hog")
         self.assertEqual(result["live"], "live")
         self.assertLessEqual(result["overflow"], 1)
         self.assertEqual(result["thawButtons"], 0)  # no token configured: no thaw button

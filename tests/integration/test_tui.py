@@ -33,6 +33,7 @@ class TuiTest(TestCase):
     def test_dashboard_shows_the_hog_sorts_quits_and_notices_freezr_stopping(self):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.3) +
+                        f'[[category]]\nname = "fz-tests"\ncomm = ["{hog.name}"]\n' +
                         rule("hog", [hog.name], cpu_percent=50, violations=100000, action="log"))
         f.wait_for(r"listening on 127\.0\.0\.1:\d+")
         wait_until(lambda: os.path.exists(os.path.join(self.workdir, "data", "status.json")), 5)
@@ -43,7 +44,7 @@ class TuiTest(TestCase):
         screen = self.screen()
         self.assertIn("PROCESSES (sort: cpu)", screen)
         row = next(l for l in screen.splitlines() if hog.name in l and str(hog.pid) in l)
-        self.assertIn("hog", row.split(hog.name, 1)[1])
+        self.assertRegex(row.split(hog.name, 1)[1], r" hog +\d+ +fz-tests")
         self.assertRegex(screen, r"hog\s+1 proc\s+cpu\s+\d+\.\d%")
         self.keys("s")
         self.assertTrue(wait_until(lambda: "sort: mem" in self.screen(), 5), self.screen())
