@@ -144,8 +144,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "csv"}));
   auto* events = app.add_subcommand("events", "Violations, actions, reloads from the history");
   add_period(events);
-  events->add_option("--kind", hq.kind, "action, violation, pressure or lifecycle")
-      ->check(CLI::IsMember({"action", "violation", "pressure", "lifecycle"}));
+  events->add_option("--kind", hq.kind, "action, violation, pressure, prediction or lifecycle")
+      ->check(CLI::IsMember({"action", "violation", "pressure", "prediction", "lifecycle"}));
   events->add_option("--format", hq.format, "table, json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));
   auto* stats = app.add_subcommand("stats", "Per-rule statistics over a period");

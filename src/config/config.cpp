@@ -128,6 +128,30 @@ void read_protect(TableReader t, ProtectSettings& p) {
   t.finish();
 }
 
+void read_predict(TableReader t, engine::PredictSettings& p) {
+  if (auto v = t.boolean("enabled")) p.enabled = *v;
+  if (auto v = t.number("leak_window", 10, 7 * 86400)) p.leak.window = *v;
+  if (auto v = t.number("leak_min_span", 1, 7 * 86400)) p.leak.min_span = *v;
+  if (auto v = t.number("leak_min_mb_per_minute", 0.001, 1e6)) p.leak.min_mb_per_minute = *v;
+  if (auto v = t.number("leak_min_agreement", 0.5, 1)) p.leak.min_agreement = *v;
+  if (p.leak.min_span > p.leak.window) {
+    t.fail(t.raw().source(), "[predict]: leak_min_span must not exceed leak_window");
+  }
+  if (auto v = t.boolean("anomalies")) p.anomalies = *v;
+  if (auto v = t.number("anomaly_sigmas", 1, 100)) p.anomaly.sigmas = *v;
+  if (auto v = t.number("anomaly_min_delta", 0, 100000)) p.anomaly.min_delta = *v;
+  if (auto v = t.integer("anomaly_warmup", 2, 100000)) p.anomaly.warmup = static_cast<int>(*v);
+  if (auto v = t.number("anomaly_alpha", 0.001, 1)) p.anomaly.alpha = *v;
+  if (auto v = t.number("exhaustion_window", 10, 7 * 86400)) p.exhaustion_window = *v;
+  if (auto v = t.number("exhaustion_min_span", 1, 7 * 86400)) p.exhaustion_min_span = *v;
+  if (auto v = t.number("exhaustion_min_agreement", 0.5, 1)) p.exhaustion_min_agreement = *v;
+  if (auto v = t.number("exhaustion_warn_minutes", 0.1, 7 * 1440)) p.exhaustion_warn_minutes = *v;
+  if (p.exhaustion_min_span > p.exhaustion_window) {
+    t.fail(t.raw().source(), "[predict]: exhaustion_min_span must not exceed exhaustion_window");
+  }
+  t.finish();
+}
+
 void read_rules(TableReader& top, Config& c) {
   const toml::node* n = top.node("rule");
   if (n == nullptr) return;
@@ -170,6 +194,7 @@ Config parse_config(std::string_view text, const std::string& source) {
   if (auto t = top.table("history")) read_history(*t, c.history);
   if (auto t = top.table("http")) read_http(*t, c.http);
   if (auto t = top.table("pressure")) read_pressure(*t, c.pressure, c.categories);
+  if (auto t = top.table("predict")) read_predict(*t, c.predict);
   read_rules(top, c);
   read_logging_and_legacy(top, c);  // [logging] plus the Rust FreezR sections
   top.finish();

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/forecast.h"
 #include "engine/pressure.h"
 #include "engine/rule.h"
 #include "engine/victims.h"
@@ -88,6 +89,7 @@ struct Config {
   HistorySettings history;
   HttpSettings http;
   PressureSettings pressure;
+  engine::PredictSettings predict;
   PreflightSettings preflight;
   ProtectSettings protect;
   std::vector<engine::Rule> rules;

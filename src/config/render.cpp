@@ -46,6 +46,7 @@ std::vector<std::pair<std::string, std::string>> step_keys(const engine::Step& s
   std::vector<std::pair<std::string, std::string>> kv;
   if (s.cpu_percent) kv.emplace_back("cpu_percent", number(*s.cpu_percent));
   if (s.memory_mb) kv.emplace_back("memory_mb", number(*s.memory_mb));
+  if (s.predict_minutes) kv.emplace_back("predict_minutes", number(*s.predict_minutes));
   kv.emplace_back("violations", std::to_string(s.violations));
   kv.emplace_back("action", quote(engine::to_string(s.action.kind)));
   const auto& a = s.action;

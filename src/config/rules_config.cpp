@@ -121,6 +121,10 @@ static engine::Step read_step(TableReader& t, const std::string& rule_name) {
   if (!s.cpu_percent && !s.memory_mb) {
     t.fail(t.raw().source(), t.where() + " '" + rule_name + "': give cpu_percent, memory_mb or both");
   }
+  s.predict_minutes = t.number("predict_minutes", 0.01, 7 * 1440);
+  if (s.predict_minutes && !s.memory_mb) {
+    t.fail_key("predict_minutes", "needs memory_mb: it predicts when memory reaches it");
+  }
   if (auto v = t.integer("violations", 1, 100000)) s.violations = static_cast<int>(*v);
   if (auto v = t.number("cooldown", 0, 7 * 86400)) s.cooldown = *v;
   s.action = read_action(t);
@@ -131,7 +135,7 @@ static void read_steps(TableReader& t, engine::Rule& r) {
   const toml::node* n = t.node("steps");
   const auto* arr = n->as_array();
   if (arr == nullptr || arr->empty()) t.fail_key("steps", "expected a non-empty list of tables");
-  for (const char* key : {"cpu_percent", "memory_mb", "violations", "cooldown", "action", "nice",
+  for (const char* key : {"cpu_percent", "memory_mb", "predict_minutes", "violations", "cooldown", "action", "nice",
                           "ionice", "cpu_limit", "duration", "service"}) {
     if (t.has(key)) t.fail_key(key, "belongs inside each of the steps when a rule has steps");
   }

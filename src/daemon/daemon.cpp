@@ -17,6 +17,7 @@
 
 #include "daemon/daemon_support.h"
 #include "daemon/eventlog.h"
+#include "daemon/foresight.h"
 #include "daemon/events.h"
 #include "daemon/instance_lock.h"
 #include "daemon/logging.h"
@@ -258,7 +259,9 @@ class Daemon {
     protection_.refresh(result.snap);
     if (checks_ == 1) warn_unmatched(result);
     const double wall = clock_.wall();
-    for (const auto& d : policy_.evaluate(result.snap, result.cls, protection_)) {
+    foresight_.observe(result, *cfg_, wall);
+    for (const auto& d :
+         policy_.evaluate(result.snap, result.cls, protection_, &foresight_.forecaster())) {
       log_decision(log_, d, cfg_->rules[d.rule_index].steps[d.step].cooldown);
       recorder_.decision(wall, d);
       if (d.verdict == engine::Verdict::kAct || d.verdict == engine::Verdict::kRelease) {
@@ -293,6 +296,7 @@ class Daemon {
     in.scan_seconds_total = scan_seconds_total_;
     std::tie(in.self_cpu_seconds, in.self_rss_bytes) = self_usage(source_);
     in.control = !token_.empty();
+    in.predictions = foresight_.to_json();
     state_ = build_state(std::move(in));
     if (http_ && http_->ws_clients() > 0) {
       http_->broadcast(live_update(*state_, recorder_.take_feed()));
@@ -404,6 +408,7 @@ class Daemon {
       scanner_.reset_rules(&next->rules, &next->categories);
       protection_ = engine::Protection(::getpid(), next->protected_names());
       cfg_ = std::move(next);
+      foresight_.reset(*cfg_);
       reversibles_.prefer_signals(!cfg_->monitor.freeze_with_cgroup);
       const auto msg = fmt::format("configuration reloaded from {}: {} rules", cfg_->source,
                                    cfg_->rules.size());
@@ -528,6 +533,7 @@ class Daemon {
   InstanceLock lock_;
   std::unique_ptr<store::History> history_;
   Recorder recorder_{nullptr, {}, {}};
+  Foresight foresight_{*cfg_, log_, recorder_};
   std::unique_ptr<serve::HttpServer> http_;
   std::string token_;
   std::string http_address_;

@@ -25,6 +25,7 @@ std::shared_ptr<const serve::State> build_state(PublishInput in) {
   s->self_cpu_seconds = in.self_cpu_seconds;
   s->self_rss_bytes = in.self_rss_bytes;
   s->control = in.control;
+  s->predictions = std::move(in.predictions);
   s->memory = snap.meminfo;
   s->load = snap.loadavg;
   s->psi_cpu = snap.cpu_pressure;
@@ -107,7 +108,7 @@ std::string live_update(const serve::State& s, const std::vector<store::Event>& 
   return json{{"type", "tick"},     {"t", s.updated},     {"scans", s.scans},
               {"dry_run", s.dry_run}, {"pressure", pressure}, {"health", health},
               {"rules", rules},       {"processes", procs}, {"events", events},
-              {"frozen", frozen}}
+              {"frozen", frozen},    {"predictions", s.predictions}}
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

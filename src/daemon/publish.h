@@ -29,6 +29,7 @@ struct PublishInput {
   double self_cpu_seconds = 0;
   std::uint64_t self_rss_bytes = 0;
   bool control = false;
+  nlohmann::json predictions;
 };
 
 std::shared_ptr<const serve::State> build_state(PublishInput in);

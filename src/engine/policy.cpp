@@ -25,6 +25,13 @@ std::string Decision::reason() const {
     return buf;
   }
   const bool cpu = metric == "cpu";
+  if (predicted_seconds) {
+    std::snprintf(buf, sizeof buf,
+                  "memory %.1f MiB rising %.1f MiB/min reaches %.1f MiB in %.0f s for %d scan%s",
+                  value, predicted_rate, threshold, *predicted_seconds, streak,
+                  streak == 1 ? "" : "s");
+    return buf;
+  }
   std::snprintf(buf, sizeof buf, "%s %.1f%s > %.1f%s for %d scan%s", metric.c_str(), value,
                 cpu ? "%" : " MiB", threshold, cpu ? "%" : " MiB", streak, streak == 1 ? "" : "s");
   return buf;
@@ -141,6 +148,15 @@ void Policy::fill_targets(const Rule& r, bool by_cpu, const std::vector<std::siz
   }
 }
 
+namespace {
+// A step's memory threshold predicted to be reached within its predict_minutes.
+bool predicted(const Step& s, const std::optional<Trend>& leak, double mem) {
+  if (!s.predict_minutes || !s.memory_mb || !leak) return false;
+  const auto eta = seconds_to_reach(*leak, *s.memory_mb);
+  return eta && mem <= *s.memory_mb && *eta <= *s.predict_minutes * 60;
+}
+}  // namespace
+
 void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
                    const std::vector<std::size_t>& members, const Snapshot& snap,
                    const Protection& prot, std::vector<Decision>& out) {
@@ -153,7 +169,7 @@ void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
   for (std::size_t i = 0; i < r.steps.size(); ++i) {
     const Step& s = r.steps[i];
     const bool cpu_v = s.cpu_percent && m.cpu_valid && m.cpu > *s.cpu_percent;
-    const bool mem_v = s.memory_mb && m.mem > *s.memory_mb;
+    const bool mem_v = s.memory_mb && (m.mem > *s.memory_mb || predicted(s, m.leak, m.mem));
     e.steps[i].cpu = cpu_v ? e.steps[i].cpu + 1 : 0;
     e.steps[i].mem = mem_v ? e.steps[i].mem + 1 : 0;
     any_cpu = any_cpu || cpu_v;
@@ -223,6 +239,10 @@ void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
     d.value = by_cpu ? m.cpu : m.mem;
     d.threshold = by_cpu ? *s.cpu_percent : *s.memory_mb;
     d.streak = by_cpu ? e.steps[i].cpu : e.steps[i].mem;
+    if (!by_cpu && m.mem <= *s.memory_mb && m.leak) {
+      d.predicted_seconds = seconds_to_reach(*m.leak, *s.memory_mb);
+      d.predicted_rate = m.leak->slope * 60;
+    }
     const Seconds now = snap.time;
     if (held_back(r, i, st, now, d)) {
       if (d.verdict != Verdict::kAct) {
@@ -256,7 +276,7 @@ void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
 }
 
 std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classification& cls,
-                                       const Protection& protection) {
+                                       const Protection& protection, const Forecast* forecast) {
   std::vector<Decision> out;
   transitions_.clear();
   for (std::size_t ri = 0; ri < rules_->size(); ++ri) {
@@ -283,6 +303,7 @@ std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classificatio
         if (p.cpu_valid) m.cpu += p.total_cpu(), m.cpu_valid = true;
         m.mem += p.rss_mb();
       }
+      if (forecast != nullptr) m.leak = forecast->leak(ri, kGroupEntity);
       judge(ri, kGroupEntity, m, members, snap, protection, out);
       continue;
     }
@@ -290,8 +311,9 @@ std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classificatio
     for (auto idx : members) {
       const auto& p = snap.processes[idx];
       present.insert(p.id);
-      judge(ri, p.id, Measure{p.total_cpu(), p.cpu_valid, p.rss_mb()}, {idx}, snap,
-            protection, out);
+      Measure m{p.total_cpu(), p.cpu_valid, p.rss_mb(), std::nullopt};
+      if (forecast != nullptr) m.leak = forecast->leak(ri, p.id);
+      judge(ri, p.id, m, {idx}, snap, protection, out);
     }
     // Processes that left the rule (exited, or exec'd into something else).
     for (auto it = st.entities.begin(); it != st.entities.end();) {

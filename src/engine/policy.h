@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/classifier.h"
+#include "engine/forecast.h"
 #include "engine/protection.h"
 #include "engine/rule.h"
 #include "engine/snapshot.h"
@@ -47,6 +48,10 @@ struct Decision {
   double value = 0;        // measured (CPU % of one core, or MiB)
   double threshold = 0;
   int streak = 0;          // consecutive violating scans
+  // Memory violations that are only predicted: when the leak reaches the threshold, and how
+  // fast it grows (MiB per minute).
+  std::optional<double> predicted_seconds;
+  double predicted_rate = 0;
   std::vector<TargetInfo> targets;  // processes to act on, or that caused a restart
   std::vector<std::pair<TargetInfo, std::string>> skipped;  // protected processes and why
 
@@ -86,8 +91,9 @@ class Policy {
   // survives; changed and new rules start afresh. rules must outlive the policy.
   void reset(const std::vector<Rule>* rules);
 
+  // With a forecast, steps with predict_minutes also judge the predicted memory.
   std::vector<Decision> evaluate(const Snapshot& snap, const Classification& cls,
-                                 const Protection& protection);
+                                 const Protection& protection, const Forecast* forecast = nullptr);
 
   [[nodiscard]] const RuleCounters& counters(std::size_t rule) const {
     return states_[rule].counters;
@@ -128,6 +134,7 @@ class Policy {
     double cpu = 0;
     bool cpu_valid = false;
     double mem = 0;
+    std::optional<Trend> leak;
   };
 
   void judge(std::size_t ri, const ProcessId& key, const Measure& m,

@@ -52,6 +52,9 @@ struct Action {
 struct Step {
   std::optional<double> cpu_percent;  // percent of one core; violated when strictly above
   std::optional<double> memory_mb;    // resident set, MiB; violated when strictly above
+  // With memory_mb: also violated when a steady leak is predicted to reach memory_mb within
+  // this many minutes.
+  std::optional<double> predict_minutes;
   int violations = 3;                 // consecutive violating scans before acting
   Action action;
   double cooldown = 0;  // seconds between two actions of this step (rule-wide)

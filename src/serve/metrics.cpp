@@ -85,6 +85,37 @@ void pressure(Writer& w, const State& s) {
   }
 }
 
+void predictions(Writer& w, const State& s) {
+  const auto& p = s.predictions;
+  w.family("freezr_leak_mib_per_minute", "gauge",
+           "Growth of a rule entity's resident memory while a steady leak is suspected.");
+  const auto leaks = p.value("leaks", nlohmann::json::array());
+  auto leak_labels = [](const nlohmann::json& l) {
+    return fmt::format("{},pid=\"{}\",name=\"{}\"", rule_label(l.value("rule", "")),
+                       l.value("pid", 0), label_value(l.value("name", "")));
+  };
+  for (const auto& l : leaks) w.sample(leak_labels(l), l.value("mib_per_minute", 0.0));
+  w.family("freezr_leak_seconds_to_limit", "gauge",
+           "When a leaking entity reaches its rule's memory threshold, at its current trend.");
+  for (const auto& l : leaks) {
+    if (l.contains("seconds_to_limit") && l["seconds_to_limit"].is_number()) {
+      w.sample(leak_labels(l), l["seconds_to_limit"].get<double>());
+    }
+  }
+  w.family("freezr_memory_exhaustion_seconds", "gauge",
+           "Predicted time until available memory reaches the critical pressure level (absent "
+           "when memory is not falling steadily).");
+  if (p.contains("exhaustion") && p["exhaustion"].is_object()) {
+    w.sample("", p["exhaustion"].value("seconds", 0.0));
+  }
+  w.family("freezr_cpu_anomalies_total", "counter",
+           "CPU spikes far outside a rule entity's own exponentially weighted normal.");
+  for (const auto& r : s.rules) {
+    const auto counts = p.value("anomaly_counts", nlohmann::json::object());
+    w.sample(rule_label(r.name), counts.value(r.name, 0.0));
+  }
+}
+
 }  // namespace
 
 std::string render_metrics(const State& s, int per_process_top) {
@@ -151,6 +182,7 @@ std::string render_metrics(const State& s, int per_process_top) {
   w.sample("", s.status.contains("pressure")
                    ? static_cast<double>(s.status["pressure"].value("kills", std::uint64_t{0}))
                    : 0.0);
+  predictions(w, s);
   w.family("freezr_self_cpu_seconds_total", "counter", "CPU time FreezR itself has used.");
   w.sample("", s.self_cpu_seconds);
   w.family("freezr_self_resident_memory_bytes", "gauge", "FreezR's own resident memory.");

@@ -66,6 +66,8 @@ struct State {
   double self_cpu_seconds = 0;
   std::uint64_t self_rss_bytes = 0;
   bool control = false;  // control endpoints enabled (a token is configured)
+  // Leaks, exhaustion estimate and recent CPU anomalies, with their numbers (see Foresight).
+  nlohmann::json predictions = nlohmann::json::object();
 };
 
 }  // namespace freezr::serve

@@ -1,9 +1,12 @@
 """Process discovery, child CPU charging and predictions against real processes."""
+import json
 import re
+import subprocess
 import time
 import unittest
+import urllib.request
 
-from harness import TestCase, monitor, rule, wait_until
+from harness import FREEZR, TestCase, monitor, rule, wait_until
 
 
 class ChildChargingTest(TestCase):
@@ -28,3 +31,62 @@ class ChildChargingTest(TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class LeakPredictionTest(TestCase):
+    PREDICT = ("[predict]\nleak_window = 20\nleak_min_span = 3\nleak_min_mb_per_minute = 30\n"
+               "leak_min_agreement = 0.8\n")
+
+    def test_steady_leak_is_predicted_reported_and_stopped_before_its_limit(self):
+        limit = 400
+        # 10 MiB/s from about 1 MiB: the limit would be reached after about 40 s.
+        leaker = self.hog(extra=["--leak", "10", "--leak-max", "600"])
+        steady = self.hog(mem_mb=20)
+        f = self.freezr(monitor(interval=0.25) + self.PREDICT +
+                        rule("leaky", [leaker.name, steady.name], memory_mb=limit,
+                             predict_minutes=0.5, violations=2, action="kill"))
+        self.assertTrue(wait_until(lambda: not leaker.alive(), 60), f.output())
+        out = f.output()
+        m = re.search(rf"PREDICT .*pid={leaker.pid} .*mib_per_minute=([\d.]+) rss_mib=([\d.]+)",
+                      out)
+        self.assertIsNotNone(m, out)
+        self.assertAlmostEqual(float(m.group(1)), 600, delta=150)  # 10 MiB/s
+        self.assertLess(float(m.group(2)), limit)
+        self.assertIn("memory leak suspected", out)
+        kill = re.search(rf"VIOLATION rule=leaky action=kill pid={leaker.pid} .*"
+                         rf"value=([\d.]+) .*reason=\"memory [\d.]+ MiB rising [\d.]+ MiB/min "
+                         rf"reaches {limit}\.0 MiB in \d+ s", out)
+        self.assertIsNotNone(kill, out)
+        self.assertLess(float(kill.group(1)), limit, "killed before reaching its limit")
+        self.assertTrue(steady.alive())
+        self.assertNotRegex(out, rf"PREDICT .*pid={steady.pid} ")
+        # The prediction is an event in the history and was in the API while it lasted.
+        f.stop()
+        r = subprocess.run([FREEZR, "events", "--kind", "prediction", "--since", "10m",
+                            "--format", "json", "--config", f.config_path],
+                           capture_output=True, text=True, cwd=self.workdir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        events = json.loads(r.stdout)
+        self.assertTrue(any(e["pid"] == leaker.pid and e["action"] == "leak" for e in events),
+                        events)
+
+    def test_predictions_are_served_by_the_api_and_as_metrics(self):
+        leaker = self.hog(extra=["--leak", "10", "--leak-max", "200"])
+        f = self.freezr(monitor(interval=0.25) + self.PREDICT +
+                        rule("leaky", [leaker.name], memory_mb=1000, action="log"))
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        f.wait_for(rf"PREDICT .*pid={leaker.pid}", timeout=30)
+        body = json.loads(urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/api/v1/predictions", timeout=5).read())
+        leaks = [l for l in body["leaks"] if l["pid"] == leaker.pid]
+        self.assertEqual(len(leaks), 1, body)
+        self.assertEqual(leaks[0]["rule"], "leaky")
+        self.assertGreater(leaks[0]["mib_per_minute"], 300)
+        self.assertGreater(leaks[0]["agreement"], 0.8)
+        self.assertEqual(leaks[0]["limit_mib"], 1000)
+        self.assertGreater(leaks[0]["seconds_to_limit"], 0)
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        self.assertRegex(metrics, rf'freezr_leak_mib_per_minute{{rule="leaky",pid="{leaker.pid}",'
+                                  rf'name="{leaker.name}"}} \d+')
+        self.assertRegex(metrics, r'freezr_cpu_anomalies_total{rule="leaky"} 0')
+        f.stop()
