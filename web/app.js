@@ -115,6 +115,28 @@
     while (ol.children.length > 200) ol.lastChild.remove();
   }
 
+  function predictions(p) {
+    const items = [];
+    for (const l of p.leaks || []) {
+      items.push(["warn", `leak [${l.rule}] pid ${l.pid} ${l.name}: +${l.mib_per_minute.toFixed(1)} MiB/min, ` +
+        `now ${l.rss_mib.toFixed(1)} MiB (${Math.round(l.agreement * 100)}% of ${l.points} samples' pairs rising` +
+        ` over ${Math.round(l.window_seconds)} s)` +
+        (l.seconds_to_limit != null ? `, reaches ${l.limit_mib} MiB in ${Math.round(l.seconds_to_limit)} s` : "")]);
+    }
+    if (p.exhaustion) {
+      const e = p.exhaustion;
+      items.push(["bad", `memory exhaustion in ${Math.round(e.seconds)} s (${Math.round(e.seconds_low)}–` +
+        `${e.seconds_high == null ? "∞" : Math.round(e.seconds_high)} s): available ${Math.round(e.available_mib)} MiB ` +
+        `falling ${(-e.mib_per_minute).toFixed(1)} MiB/min to ${Math.round(e.critical_mib)} MiB`]);
+    }
+    for (const a of (p.anomalies || []).slice(0, 5)) {
+      items.push(["", `cpu anomaly [${a.rule}] pid ${a.pid} ${a.name}: ${a.cpu.toFixed(1)}% against ` +
+        `${a.baseline.toFixed(1)}% ± ${a.deviation.toFixed(1)}`]);
+    }
+    $("predictions").replaceChildren(...(items.length ? items : [["muted", "nothing predicted"]])
+      .map(([cls, text]) => Object.assign(document.createElement("li"), { className: cls, textContent: text })));
+  }
+
   function frozen(list) {
     const token = localStorage.getItem("freezr-token") || "";
     $("token-box").hidden = !state.control;
@@ -153,6 +175,7 @@
       table();
       events(u.events);
       frozen(u.frozen);
+      predictions(u.predictions || {});
     };
     ws.onclose = () => {
       $("conn").textContent = "disconnected, retrying…";

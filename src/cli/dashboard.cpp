@@ -142,6 +142,7 @@ int cmd_dashboard(const config::Config& cfg, double interval) {
                              : std::nullopt;
     in.events = in.status ? get_json(host, port, "/api/v1/events?since=15m&limit=8") : std::nullopt;
     in.frozen = in.status ? get_json(host, port, "/api/v1/frozen") : std::nullopt;
+    in.predictions = in.status ? get_json(host, port, "/api/v1/predictions") : std::nullopt;
     in.now = now_wall();
     in.process_rows = std::max(5, LINES - 24);
     model = ui::build_dashboard(in, COLS);

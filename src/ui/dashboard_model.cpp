@@ -134,6 +134,45 @@ void events_and_frozen(DashboardModel& m, const DashboardInput& in, int width) {
   }
 }
 
+void predictions(DashboardModel& m, const DashboardInput& in, int width) {
+  if (!in.predictions) return;
+  const auto& p = *in.predictions;
+  std::vector<Line> lines;
+  for (const auto& l : p.value("leaks", json::array())) {
+    std::string text = fmt::format("leak [{}] pid {} {}: +{:.1f} MiB/min, now {:.1f} MiB ({:.0f}% "
+                                   "of pairs rising)",
+                                   l.value("rule", ""), l.value("pid", 0),
+                                   printable(l.value("name", "")), l.value("mib_per_minute", 0.0),
+                                   l.value("rss_mib", 0.0), 100 * l.value("agreement", 0.0));
+    if (l.contains("seconds_to_limit") && l["seconds_to_limit"].is_number()) {
+      text += fmt::format(", reaches {:.0f} MiB in {:.0f} s", l.value("limit_mib", 0.0),
+                          l["seconds_to_limit"].get<double>());
+    }
+    lines.push_back({clip(text, width), Line::Style::kWarn});
+  }
+  if (p.contains("exhaustion") && p["exhaustion"].is_object()) {
+    const auto& e = p["exhaustion"];
+    lines.push_back({clip(fmt::format("memory exhaustion in {:.0f} s: available {:.0f} MiB falling "
+                                      "{:.1f} MiB/min to the critical {:.0f} MiB",
+                                      e.value("seconds", 0.0), e.value("available_mib", 0.0),
+                                      -e.value("mib_per_minute", 0.0), e.value("critical_mib", 0.0)),
+                          width),
+                     Line::Style::kBad});
+  }
+  for (const auto& a : p.value("anomalies", json::array())) {
+    if (lines.size() >= 6) break;
+    lines.push_back({clip(fmt::format("cpu anomaly [{}] pid {} {}: {:.1f}% against {:.1f}% ± {:.1f}",
+                                      a.value("rule", ""), a.value("pid", 0),
+                                      printable(a.value("name", "")), a.value("cpu", 0.0),
+                                      a.value("baseline", 0.0), a.value("deviation", 0.0)),
+                          width)});
+  }
+  if (lines.empty()) return;
+  m.lines.push_back({"PREDICTIONS", Line::Style::kTitle});
+  m.lines.insert(m.lines.end(), lines.begin(), lines.end());
+  m.lines.push_back({""});
+}
+
 }  // namespace
 
 DashboardModel build_dashboard(const DashboardInput& in, int width) {
@@ -176,6 +215,7 @@ DashboardModel build_dashboard(const DashboardInput& in, int width) {
   m.lines.push_back({""});
   processes(m, in, width);
   m.lines.push_back({""});
+  predictions(m, in, width);
   events_and_frozen(m, in, width);
   m.lines.push_back({""});
   m.lines.push_back({"q quit  s sort  / filter  up/down select  t thaw"});

@@ -19,6 +19,7 @@ struct DashboardInput {
   std::optional<nlohmann::json> processes;  // /api/v1/processes
   std::optional<nlohmann::json> events;     // /api/v1/events
   std::optional<nlohmann::json> frozen;     // /api/v1/frozen
+  std::optional<nlohmann::json> predictions;  // /api/v1/predictions
   std::string address;                      // where FreezR was asked
   double now = 0;                           // Unix seconds
   double interval = 1;                      // the dashboard's refresh

@@ -22,6 +22,22 @@ def node(script, *args, timeout=90):
 
 
 class DashboardTest(TestCase):
+    def test_chromium_shows_a_leak_prediction_with_its_numbers(self):
+        leaker = self.hog(extra=["--leak", "10", "--leak-max", "300"])
+        f = self.freezr(monitor(interval=0.25) +
+                        "[predict]\nleak_window = 20\nleak_min_span = 3\n"
+                        "leak_min_mb_per_minute = 30\n" +
+                        rule("leaky", [leaker.name], memory_mb=2000, action="log"))
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        rc, result = node("predictions.cjs", f"http://127.0.0.1:{port}/", leaker.pid)
+        self.assertEqual(rc, 0, result)
+        self.assertTrue(result["ok"], result)
+        self.assertRegex(result["text"], rf"^leak \[leaky\] pid {leaker.pid} {leaker.name}: "
+                                         r"\+\d+\.\d MiB/min, now \d+\.\d MiB \(\d+% of \d+ "
+                                         r"samples' pairs rising over \d+ s\), reaches 2000 MiB in \d+ s")
+        self.assertEqual(result["cls"], "warn")
+        f.stop()
+
     def test_chromium_shows_the_hog_its_chart_and_its_kill(self):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.3) +
@@ -77,8 +93,9 @@ class WebSocketTest(TestCase):
         self.assertEqual(rc, 0, result)
         updates = result["updates"]
         self.assertEqual({u["type"] for u in updates}, {"tick"})
-        self.assertEqual(updates[0]["keys"], ["dry_run", "events", "frozen", "health", "pressure",
-                                              "processes", "rules", "scans", "t", "type"])
+        self.assertEqual(updates[0]["keys"], ["dry_run", "events", "frozen", "health", "predictions",
+                                              "pressure", "processes", "rules", "scans", "t",
+                                              "type"])
         scans = [u["scans"] for u in updates]
         self.assertEqual(scans, list(range(scans[0], scans[0] + 12)))  # one per scan, none lost
         gaps = [b["at"] - a["at"] for a, b in zip(updates, updates[1:])]

@@ -90,3 +90,42 @@ TEST(Dashboard, Bars) {
 
 }  // namespace
 }  // namespace freezr::ui
+
+namespace freezr::ui {
+namespace {
+
+TEST(Dashboard, ShowsPredictionsWithTheirNumbers) {
+  auto in = input();
+  auto without = build_dashboard(in, 160);
+  EXPECT_EQ(all(without).find("PREDICTIONS"), std::string::npos);
+  in.predictions = json{
+      {"leaks", {{{"rule", "node"}, {"pid", 10}, {"name", "node"}, {"rss_mib", 120.5},
+                  {"mib_per_minute", 30.0}, {"agreement", 0.97}, {"limit_mib", 300.0},
+                  {"seconds_to_limit", 361.0}}}},
+      {"exhaustion", {{"seconds", 600.0}, {"available_mib", 900.0}, {"mib_per_minute", -50.0},
+                      {"critical_mib", 400.0}}},
+      {"anomalies", {{{"rule", "node"}, {"pid", 10}, {"name", "node"}, {"cpu", 80.0},
+                      {"baseline", 5.0}, {"deviation", 1.5}}}}};
+  const auto m = build_dashboard(in, 160);
+  const auto text = all(m);
+  EXPECT_NE(text.find("PREDICTIONS"), std::string::npos);
+  EXPECT_NE(text.find("leak [node] pid 10 node: +30.0 MiB/min, now 120.5 MiB (97% of pairs "
+                      "rising), reaches 300 MiB in 361 s"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("memory exhaustion in 600 s: available 900 MiB falling 50.0 MiB/min to the "
+                      "critical 400 MiB"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("cpu anomaly [node] pid 10 node: 80.0% against 5.0% ± 1.5"),
+            std::string::npos)
+      << text;
+  const auto exh = std::find_if(m.lines.begin(), m.lines.end(), [](const Line& l) {
+    return l.text.rfind("memory exhaustion", 0) == 0;
+  });
+  ASSERT_NE(exh, m.lines.end());
+  EXPECT_EQ(exh->style, Line::Style::kBad);
+}
+
+}  // namespace
+}  // namespace freezr::ui
