@@ -56,6 +56,15 @@ int cmd_check(const config::Config& cfg, const std::string& proc_root) {
     const auto& members = r.cls.members[i];
     fmt::print("\nrule '{}'{}: {} process{}\n", rule.name, rule.enabled ? "" : " (disabled)",
                members.size(), members.size() == 1 ? "" : "es");
+    if (rule.steps.empty()) {
+      for (auto idx : members) {
+        const auto& p = r.snap.processes[idx];
+        fmt::print("  pid {:>7}  {:<16} (acted on at exec: {})\n", p.id.pid, printable(p.comm),
+                   engine::action_summary(rule));
+      }
+      if (members.empty()) fmt::print("  (matches no running process)\n");
+      continue;
+    }
     double cpu_sum = 0, mem_sum = 0;
     for (auto idx : members) {
       const auto& p = r.snap.processes[idx];

@@ -58,6 +58,8 @@ void read_monitor(TableReader t, MonitorSettings& m) {
   if (auto v = t.choice("freeze_method", {"cgroup", "signal"})) {
     m.freeze_with_cgroup = *v == "cgroup";
   }
+  if (auto v = t.boolean("process_events")) m.process_events = *v;
+  if (auto v = t.integer("full_scan_every", 1, 10000)) m.full_scan_every = static_cast<int>(*v);
   t.finish();
 }
 

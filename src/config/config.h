@@ -33,6 +33,10 @@ struct MonitorSettings {
   bool dry_run = false;     // decide as usual, only log what would be done
   double kill_grace = 5.0;  // seconds between SIGTERM and SIGKILL
   bool freeze_with_cgroup = true;  // freeze_method: "cgroup" (where possible) or "signal"
+  bool process_events = true;      // listen to the kernel's process connector
+  // With process events, scans between full sweeps read only the processes under rules;
+  // every full_scan_every-th scan reads them all (1: every scan is full).
+  int full_scan_every = 10;
 };
 
 struct LoggingSettings {

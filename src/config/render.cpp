@@ -41,6 +41,18 @@ std::string ionice_text(const engine::IoPriority& p) {
          std::to_string(p.level);
 }
 
+// The keys of an action, as `key = value` pairs.
+std::vector<std::pair<std::string, std::string>> action_keys(const engine::Action& a) {
+  std::vector<std::pair<std::string, std::string>> kv;
+  kv.emplace_back("action", quote(engine::to_string(a.kind)));
+  if (a.nice) kv.emplace_back("nice", std::to_string(*a.nice));
+  if (a.ionice) kv.emplace_back("ionice", quote(ionice_text(*a.ionice)));
+  if (a.kind == engine::ActionKind::kThrottle) kv.emplace_back("cpu_limit", number(a.cpu_limit));
+  if (a.kind == engine::ActionKind::kFreeze) kv.emplace_back("duration", number(a.duration));
+  if (!a.service.empty()) kv.emplace_back("service", quote(a.service));
+  return kv;
+}
+
 // The keys of one step, as `key = value` pairs.
 std::vector<std::pair<std::string, std::string>> step_keys(const engine::Step& s) {
   std::vector<std::pair<std::string, std::string>> kv;
@@ -48,13 +60,8 @@ std::vector<std::pair<std::string, std::string>> step_keys(const engine::Step& s
   if (s.memory_mb) kv.emplace_back("memory_mb", number(*s.memory_mb));
   if (s.predict_minutes) kv.emplace_back("predict_minutes", number(*s.predict_minutes));
   kv.emplace_back("violations", std::to_string(s.violations));
-  kv.emplace_back("action", quote(engine::to_string(s.action.kind)));
-  const auto& a = s.action;
-  if (a.nice) kv.emplace_back("nice", std::to_string(*a.nice));
-  if (a.ionice) kv.emplace_back("ionice", quote(ionice_text(*a.ionice)));
-  if (a.kind == engine::ActionKind::kThrottle) kv.emplace_back("cpu_limit", number(a.cpu_limit));
-  if (a.kind == engine::ActionKind::kFreeze) kv.emplace_back("duration", number(a.duration));
-  if (!a.service.empty()) kv.emplace_back("service", quote(a.service));
+  const auto action = action_keys(s.action);
+  kv.insert(kv.end(), action.begin(), action.end());
   if (s.cooldown > 0) kv.emplace_back("cooldown", number(s.cooldown));
   return kv;
 }
@@ -78,6 +85,14 @@ void render_rule(std::ostringstream& o, const engine::Rule& r) {
       << "\n";
   }
   if (!r.enabled) o << "enabled = false\n";
+  if (r.on_exec) {
+    std::string inner;
+    for (const auto& [k, v] : action_keys(*r.on_exec)) {
+      inner += (inner.empty() ? "" : ", ") + k + " = " + v;
+    }
+    o << "on_exec = { " << inner << " }\n";
+  }
+  if (r.steps.empty()) return;
   if (r.steps.size() == 1) {
     for (const auto& [k, v] : step_keys(r.steps[0])) o << k << " = " << v << "\n";
     return;

@@ -158,9 +158,17 @@ engine::Rule read_rule(TableReader t, const std::vector<engine::Category>& categ
   auto match = t.table("match");
   if (!match) t.fail(t.raw().source(), t.where() + " '" + r.name + "': 'match' is required");
   read_match(*match, r.match, categories);
+  if (auto e = t.table("on_exec")) {
+    if (e->string("action") == "restart") {
+      e->fail_key("action", "restart is not an exec-time action (log, renice, throttle, "
+                            "freeze or kill)");
+    }
+    r.on_exec = read_action(*e);
+    e->finish();
+  }
   if (t.has("steps")) {
     read_steps(t, r);
-  } else {
+  } else if (!r.on_exec || t.has("cpu_percent") || t.has("memory_mb")) {
     r.steps.push_back(read_step(t, r.name));
   }
   if (auto v = t.choice("aggregate", {"process", "group"})) {

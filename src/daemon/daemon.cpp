@@ -17,6 +17,7 @@
 
 #include "daemon/daemon_support.h"
 #include "daemon/eventlog.h"
+#include "daemon/exec_guard.h"
 #include "daemon/foresight.h"
 #include "daemon/events.h"
 #include "daemon/instance_lock.h"
@@ -24,6 +25,7 @@
 #include "daemon/notify.h"
 #include "daemon/preflight.h"
 #include "daemon/pressure_watch.h"
+#include "daemon/process_events.h"
 #include "daemon/publish.h"
 #include "daemon/recorder.h"
 #include "daemon/retention.h"
@@ -131,6 +133,7 @@ class Daemon {
         [this]() -> const engine::Protection& { return protection_; }, [this] { return dry_run(); },
         [this] { return clock_.wall(); }});
     pf.check(true, "pressure", pressure_->start());
+    start_process_events(pf);
     pf.capabilities();
     pf.summary(preflight_warnings_);
     recorder_.event({clock_.wall(), "lifecycle", "", ::getpid(), "freezr", "start", true,
@@ -159,6 +162,25 @@ class Daemon {
                            [this](const std::string& w) { log_.note(level_enum::warn, w); });
       recorder_.prune(clock_.wall());
     }
+  }
+
+  void start_process_events(Preflight& pf) {
+    if (!cfg_->monitor.process_events) {
+      pf.check(true, "process events", "off ([monitor] process_events = false): new processes "
+                                       "are found by scanning alone");
+      return;
+    }
+    const auto err = events_.start();
+    pf.check(!err, "process events",
+             err ? fmt::format("unavailable ({}; needs CAP_NET_ADMIN in the host's network "
+                               "namespace): new processes are found by scanning every {:g}s",
+                               *err, cfg_->monitor.interval)
+                 : std::string("subscribed to the kernel's process connector: exec and rename "
+                               "are seen at once"));
+  }
+
+  void on_process_events(const std::vector<proc::ProcEvent>& events) {
+    for (const auto& e : events) exec_guard_.on_event(e);
   }
 
   // The HTTP server, when enabled. A port that cannot be bound disables it with a warning;
@@ -258,6 +280,7 @@ class Daemon {
     mem_ = result.snap.meminfo;
     protection_.refresh(result.snap);
     if (checks_ == 1) warn_unmatched(result);
+    exec_guard_.on_scan(result);
     const double wall = clock_.wall();
     foresight_.observe(result, *cfg_, wall);
     for (const auto& d :
@@ -346,10 +369,11 @@ class Daemon {
     in.totals = totals();
     for (std::size_t i = 0; i < cfg_->rules.size(); ++i) {
       const auto& r = cfg_->rules[i];
-      const std::string action =
-          r.steps.size() == 1 ? engine::to_string(r.steps[0].action.kind) : "ladder";
-      in.rules.push_back({r.name, action, r.steps[0].cpu_percent, r.steps[0].memory_mb, r.enabled,
-                          policy_.streak(i), policy_.counters(i)});
+      const auto* first = r.steps.empty() ? nullptr : &r.steps[0];
+      in.rules.push_back({r.name, engine::action_summary(r),
+                          first ? first->cpu_percent : std::nullopt,
+                          first ? first->memory_mb : std::nullopt, r.enabled, policy_.streak(i),
+                          policy_.counters(i)});
     }
     auto doc = status_json(in);
     const auto err = write_atomically(cfg_->storage.dir + "/status.json", doc.dump(2) + "\n");
@@ -409,6 +433,7 @@ class Daemon {
       protection_ = engine::Protection(::getpid(), next->protected_names());
       cfg_ = std::move(next);
       foresight_.reset(*cfg_);
+      exec_guard_.reset();
       reversibles_.prefer_signals(!cfg_->monitor.freeze_with_cgroup);
       const auto msg = fmt::format("configuration reloaded from {}: {} rules", cfg_->source,
                                    cfg_->rules.size());
@@ -437,6 +462,7 @@ class Daemon {
       t->cancel();
     }
     signals_.cancel();
+    events_.stop();
     if (http_) http_->stop();
     if (pressure_) pressure_->stop();
     if (const int undone = reversibles_.undo_all(); undone > 0) {
@@ -534,6 +560,12 @@ class Daemon {
   std::unique_ptr<store::History> history_;
   Recorder recorder_{nullptr, {}, {}};
   Foresight foresight_{*cfg_, log_, recorder_};
+  ExecGuard exec_guard_{{source_, log_, recorder_, [this]() -> const config::Config& { return *cfg_; },
+                         [this]() -> proc::InfoSource& { return scanner_.info(); },
+                         [this]() -> const engine::Protection& { return protection_; },
+                         [this]() -> act::Actuator& { return actuator(); },
+                         [this] { return clock_.wall(); }}};
+  ProcessEvents events_{io_, [this](const std::vector<proc::ProcEvent>& e) { on_process_events(e); }};
   std::unique_ptr<serve::HttpServer> http_;
   std::string token_;
   std::string http_address_;

@@ -35,7 +35,7 @@ std::shared_ptr<const serve::State> build_state(PublishInput in) {
     const auto& c = in.policy->counters(i);
     const auto& r = rules[i];
     s->rules.push_back({r.name,
-                        r.steps.size() == 1 ? engine::to_string(r.steps[0].action.kind) : "ladder",
+                        engine::action_summary(r),
                         r.enabled, c.processes, c.cpu_percent, c.rss_mb, in.policy->streak(i),
                         c.checks, c.violating_checks, c.cpu_violations, c.memory_violations});
   }

@@ -29,7 +29,14 @@ bool same_rule(const Rule& a, const Rule& b) {
          a.match.category == b.match.category &&
          a.steps == b.steps && a.aggregate == b.aggregate && a.target == b.target &&
          a.scope == b.scope && a.restore == b.restore && a.max_actions == b.max_actions &&
-         a.per_seconds == b.per_seconds && a.enabled == b.enabled;
+         a.per_seconds == b.per_seconds && a.enabled == b.enabled && a.on_exec == b.on_exec;
+}
+
+std::string action_summary(const Rule& r) {
+  if (r.steps.empty()) {
+    return std::string("on_exec ") + to_string(r.on_exec ? r.on_exec->kind : ActionKind::kLog);
+  }
+  return r.steps.size() == 1 ? to_string(r.steps[0].action.kind) : "ladder";
 }
 
 namespace {

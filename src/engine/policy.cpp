@@ -291,7 +291,7 @@ std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classificatio
       c.cpu_percent += snap.processes[idx].total_cpu();
       c.rss_mb += snap.processes[idx].rss_mb();
     }
-    if (!r.enabled) continue;
+    if (!r.enabled || r.steps.empty()) continue;
     if (r.aggregate == Aggregate::kGroup) {
       if (members.empty()) {
         st.entities.erase(kGroupEntity);

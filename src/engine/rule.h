@@ -84,9 +84,13 @@ struct Match {
 struct Rule {
   std::string name;
   Match match;
-  // At least one step. A rule written with single-action keys has exactly one; a ladder
-  // (`steps = [...]`) escalates: step i+1 may act only after step i has acted.
+  // A rule written with single-action keys has exactly one step; a ladder (`steps = [...]`)
+  // escalates: step i+1 may act only after step i has acted. A rule with on_exec alone has
+  // none.
   std::vector<Step> steps;
+  // Done once to each process as soon as it matches: at its exec (or rename), or at the first
+  // scan that finds it.
+  std::optional<Action> on_exec;
   Aggregate aggregate = Aggregate::kProcess;
   Target target = Target::kAll;
   Scope scope = Scope::kProcess;
@@ -98,5 +102,8 @@ struct Rule {
 
 // True when a and b are the same rule in every setting (used to keep state across reloads).
 bool same_rule(const Rule& a, const Rule& b);
+
+// The rule's action in a word: "kill", "ladder", or "on_exec renice" for exec-only rules.
+std::string action_summary(const Rule& r);
 
 }  // namespace freezr::engine

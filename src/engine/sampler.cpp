@@ -10,6 +10,21 @@ std::uint64_t ticks_of(std::int64_t a, std::int64_t b) {
 }
 }  // namespace
 
+ProcessSample sample_of(const proc::StatFields& st, long page_size) {
+  ProcessSample s;
+  s.id = ProcessId{st.pid, st.start_time};
+  s.ppid = st.ppid;
+  s.pgrp = st.pgrp;
+  s.comm = st.comm;
+  s.state = st.state;
+  s.kernel_thread = st.kernel_thread() || st.pid == 2 || st.ppid == 2;
+  s.nice = static_cast<int>(st.nice);
+  s.rss_bytes = st.rss_pages > 0 ? static_cast<std::uint64_t>(st.rss_pages) *
+                                       static_cast<std::uint64_t>(page_size)
+                                 : 0;
+  return s;
+}
+
 void Sampler::collect_exited(bool partial, const std::vector<Pid>& gone) {
   exited_ticks_.clear();
   for (auto& [id, last] : prev_) {
@@ -36,17 +51,7 @@ Snapshot Sampler::update(const proc::RawScan& raw, Seconds now, bool partial,
   next_.clear();
   next_.reserve(raw.processes.size());
   for (const auto& st : raw.processes) {
-    ProcessSample s;
-    s.id = ProcessId{st.pid, st.start_time};
-    s.ppid = st.ppid;
-    s.pgrp = st.pgrp;
-    s.comm = st.comm;
-    s.state = st.state;
-    s.kernel_thread = st.kernel_thread() || st.pid == 2 || st.ppid == 2;
-    s.nice = static_cast<int>(st.nice);
-    s.rss_bytes = st.rss_pages > 0 ? static_cast<std::uint64_t>(st.rss_pages) *
-                                         static_cast<std::uint64_t>(page_)
-                                   : 0;
+    ProcessSample s = sample_of(st, page_);
     next_.emplace(s.id, Last{st.utime + st.stime, ticks_of(st.cutime, st.cstime), st.ppid, now});
     snap.processes.push_back(std::move(s));
   }

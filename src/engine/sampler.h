@@ -8,6 +8,9 @@
 
 namespace freezr::engine {
 
+// The static part of a sample (no CPU%) from one stat record.
+ProcessSample sample_of(const proc::StatFields& st, long page_size);
+
 class Sampler {
  public:
   // ticks_per_second: USER_HZ; page_size: bytes per page.

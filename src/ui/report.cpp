@@ -53,7 +53,10 @@ std::string step_text(const engine::Step& s, bool short_form) {
 std::string rule_line(const engine::Rule& r) {
   std::string s = fmt::format("   └─ {}:", r.name);
   const bool group = r.aggregate == engine::Aggregate::kGroup;
-  if (r.steps.size() == 1) {
+  if (r.on_exec) s += " at exec → " + action_text(*r.on_exec) + (r.steps.empty() ? "" : ";");
+  if (r.steps.empty()) {
+    // exec-only rule
+  } else if (r.steps.size() == 1) {
     const auto& st = r.steps[0];
     s += " " + step_text(st, false);
     if (group) s += ", summed over the group";

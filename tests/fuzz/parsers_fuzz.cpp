@@ -1,16 +1,19 @@
-// libFuzzer target for every /proc parser: the first byte picks the parser, the rest is its
-// input. Run by tests/fuzz/run.sh (clang, -fsanitize=fuzzer,address,undefined).
+// libFuzzer target for every /proc parser and the process connector's message parser: the
+// first byte picks the parser, the rest is its input. Run by tests/fuzz/run.sh (clang, -fsanitize=fuzzer,address,undefined).
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include <vector>
+
 #include "proc/parse.h"
+#include "proc/proc_events.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   using namespace freezr::proc;
-  switch (data[0] % 8) {
+  switch (data[0] % 9) {
     case 0: {
       auto r = parse_stat(text);
       if (r && r->comm.size() > text.size()) __builtin_trap();
@@ -26,7 +29,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     case 4: (void)parse_loadavg(text); break;
     case 5: (void)parse_pressure(text); break;
     case 6: (void)parse_mountinfo(text); break;
-    default: (void)parse_cgroup_path(text, size % 2 ? "" : "cpu"); break;
+    case 7: (void)parse_cgroup_path(text, size % 2 ? "" : "cpu"); break;
+    default: {
+      std::vector<ProcEvent> events;
+      (void)parse_proc_events({data + 1, size - 1}, events);
+      for (const auto& e : events) {
+        if (e.comm.size() > 16) __builtin_trap();
+      }
+      break;
+    }
   }
   return 0;
 }

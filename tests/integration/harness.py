@@ -72,7 +72,7 @@ class Hog:
 class Freezr:
     """The built freezr binary with a configuration of the test's making."""
 
-    def __init__(self, workdir, config, args=(), env=None, config_name="freezr.toml"):
+    def __init__(self, workdir, config, args=(), env=None, config_name="freezr.toml", wrapper=()):
         self.workdir = workdir
         self.config_path = os.path.join(workdir, config_name)
         with open(self.config_path, "w") as f:
@@ -82,7 +82,7 @@ class Freezr:
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            [FREEZR, "--config", self.config_path, *args],
+            [*wrapper, FREEZR, "--config", self.config_path, *args],
             cwd=workdir, stdout=self.out, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL, env=full_env)
         self.pid = self.proc.pid

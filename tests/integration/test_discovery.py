@@ -2,11 +2,12 @@
 import json
 import re
 import subprocess
+import sys
 import time
 import unittest
 import urllib.request
 
-from harness import FREEZR, TestCase, monitor, rule, wait_until
+from harness import FREEZR, TestCase, monitor, rule, unique_name, wait_until
 
 
 class ChildChargingTest(TestCase):
@@ -89,4 +90,71 @@ class LeakPredictionTest(TestCase):
         self.assertRegex(metrics, rf'freezr_leak_mib_per_minute{{rule="leaky",pid="{leaker.pid}",'
                                   rf'name="{leaker.name}"}} \d+')
         self.assertRegex(metrics, r'freezr_cpu_anomalies_total{rule="leaky"} 0')
+        f.stop()
+
+
+def nice_of(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[16])
+
+
+def exec_rule(name, comm, nice=7):
+    return (f'[[rule]]\nname = "{name}"\nmatch = {{ comm = ["{comm}"] }}\n'
+            f'on_exec = {{ action = "renice", nice = {nice} }}\n')
+
+
+class ProcessEventsTest(TestCase):
+    # Scans are 30 s apart: anything acted on within a second was found through an event.
+    SLOW = monitor(interval=30)
+
+    def test_program_started_later_is_acted_on_at_its_exec(self):
+        name = unique_name()
+        f = self.freezr(self.SLOW + exec_rule("late", name))
+        f.wait_for(r'process events" ok=true: subscribed to the kernel\'s process connector')
+        f.wait_for(r"Pre-flight checks")
+        started = time.monotonic()
+        hog = self.hog(name=name)
+        self.assertTrue(wait_until(lambda: nice_of(hog.pid) == 7, 2), f.output())
+        took = time.monotonic() - started
+        m = f.wait_for(rf"EXEC rule=late action=renice via=exec pid={hog.pid} name={name} "
+                       rf".*delay_ms=([\d.]+)")
+        delay = float(m.group(1))
+        print(f"\nexec seen {delay:.3f} ms after the kernel's event; renice visible "
+              f"{took * 1000:.0f} ms after starting the program", file=sys.stderr)
+        self.assertLess(delay, 1000)
+        self.assertEqual(f.count(f"pid={hog.pid} "), 2, f.output())  # the EXEC and the renice
+        f.stop()
+
+    def test_a_rename_is_seen_and_matched_at_once(self):
+        new = unique_name()
+        f = self.freezr(self.SLOW + exec_rule("renamed", new, nice=5))
+        f.wait_for(r"Pre-flight checks")
+        hog = self.hog(extra=["--rename", "0.5", new])
+        self.assertEqual(nice_of(hog.pid), 0)
+        self.assertEqual(hog.proc.stdout.readline(), b"renamed\n")
+        self.assertTrue(wait_until(lambda: nice_of(hog.pid) == 5, 2), f.output())
+        f.wait_for(rf"EXEC rule=renamed action=renice via=rename pid={hog.pid} name={new} ")
+        f.stop()
+
+    def test_without_events_the_first_scan_acts_and_says_so(self):
+        name = unique_name()
+        hog = self.hog(name=name)
+        f = self.freezr(monitor(interval=0.3) + exec_rule("scanned", name),
+                        wrapper=["unshare", "--net"])
+        f.wait_for(r'process events" ok=false: unavailable \(subscribe: .*\): new processes are found '
+                   r"by scanning every 0\.3s")
+        self.assertTrue(wait_until(lambda: nice_of(hog.pid) == 7, 5), f.output())
+        f.wait_for(rf"EXEC rule=scanned action=renice via=scan pid={hog.pid} name={name}")
+        late = self.hog(name=name)
+        self.assertTrue(wait_until(lambda: nice_of(late.pid) == 7, 5), f.output())
+        f.stop()
+        self.assertEqual(f.count("EXEC rule=scanned"), 2, f.output())
+
+    def test_exec_rules_spare_protected_processes(self):
+        name = unique_name()
+        f = self.freezr(monitor(interval=30, protect=[name]) + exec_rule("guarded", name))
+        f.wait_for(r"Pre-flight checks")
+        hog = self.hog(name=name)
+        f.wait_for(rf"SKIP rule=guarded action=renice via=exec pid={hog.pid} .*protected")
+        self.assertEqual(nice_of(hog.pid), 0)
         f.stop()

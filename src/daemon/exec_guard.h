@@ -1,0 +1,55 @@
+// ExecGuard: the rules' on_exec actions. A process is acted on once per rule, as soon as it
+// matches: at its exec or rename when process events arrive, otherwise at the first scan
+// that finds it (which is also how processes already running at start are handled).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "act/actuator.h"
+#include "config/config.h"
+#include "daemon/eventlog.h"
+#include "daemon/recorder.h"
+#include "daemon/scanner.h"
+#include "engine/protection.h"
+#include "proc/proc_events.h"
+
+namespace freezr::daemon {
+
+class ExecGuard {
+ public:
+  struct Deps {
+    proc::ProcSource& source;
+    EventLog& log;
+    Recorder& recorder;
+    std::function<const config::Config&()> config;
+    std::function<proc::InfoSource&()> info;
+    std::function<const engine::Protection&()> protection;
+    std::function<act::Actuator&()> actuator;
+    std::function<double()> wall;
+  };
+  explicit ExecGuard(Deps deps) : d_(std::move(deps)) {}
+
+  // An exec or a rename of a process (not of a thread): forgets what was cached about it and
+  // acts on it at once when it now matches a rule with on_exec.
+  void on_event(const proc::ProcEvent& e);
+  // After each scan: acts on members of on_exec rules not acted on yet, and forgets the ones
+  // that are gone.
+  void on_scan(const ScanResult& r);
+  // The rules changed: everything is judged afresh.
+  void reset() { done_.clear(); }
+  [[nodiscard]] std::uint64_t by_event() const { return by_event_; }
+
+ private:
+  void act(std::size_t rule, const engine::ProcessSample& s, const char* via,
+           std::optional<double> delay_ms);
+
+  Deps d_;
+  std::set<std::pair<std::size_t, ProcessId>> done_;
+  std::string buf_;
+  std::uint64_t by_event_ = 0;
+};
+
+}  // namespace freezr::daemon
