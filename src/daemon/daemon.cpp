@@ -180,7 +180,43 @@ class Daemon {
   }
 
   void on_process_events(const std::vector<proc::ProcEvent>& events) {
-    for (const auto& e : events) exec_guard_.on_event(e);
+    for (const auto& e : events) {
+      if (!e.process_level()) continue;
+      switch (e.kind) {
+        case proc::ProcEvent::Kind::kFork:
+        case proc::ProcEvent::Kind::kExec:
+        case proc::ProcEvent::Kind::kComm: fresh_.push_back(e.tgid); break;
+        case proc::ProcEvent::Kind::kExit: gone_.push_back(e.tgid); break;
+      }
+      exec_guard_.on_event(e);
+    }
+  }
+
+  // A full scan, or with process events a light one: the processes under rules and the ones
+  // that appeared since the last scan; every full_scan_every-th scan (and after lost events
+  // or a reload) is full.
+  ScanResult scan() {
+    const auto now = clock_.monotonic();
+    const bool lost = events_.overruns() != overruns_seen_;
+    overruns_seen_ = events_.overruns();
+    const bool light = events_.active() && !lost && !full_next_ &&
+                       ++since_full_ < cfg_->monitor.full_scan_every;
+    std::vector<Pid> gone;
+    gone.swap(gone_);
+    if (!light) {
+      since_full_ = 0;
+      full_next_ = false;
+      fresh_.clear();
+      return scanner_.scan(now);
+    }
+    std::vector<Pid> watch;
+    watch.swap(fresh_);
+    for (const auto& members : last_members_) {
+      for (const Pid pid : members) watch.push_back(pid);
+    }
+    std::sort(watch.begin(), watch.end());
+    watch.erase(std::unique(watch.begin(), watch.end()), watch.end());
+    return scanner_.scan_some(now, watch, std::move(gone));
   }
 
   // The HTTP server, when enabled. A port that cannot be bound disables it with a warning;
@@ -274,7 +310,11 @@ class Daemon {
 
   void tick() {
     const auto t0 = steady_clock::now();
-    const auto result = scanner_.scan(clock_.monotonic());
+    const auto result = scan();
+    last_members_.assign(result.cls.members.size(), {});
+    for (std::size_t i = 0; i < result.cls.members.size(); ++i) {
+      for (auto idx : result.cls.members[i]) last_members_[i].push_back(result.snap.processes[idx].id.pid);
+    }
     ++checks_;
     load_ = result.snap.loadavg;
     mem_ = result.snap.meminfo;
@@ -293,7 +333,7 @@ class Daemon {
     }
     recorder_.transitions(wall, policy_.transitions());
     if (pressure_) pressure_->on_scan(result.snap);
-    recorder_.scan(wall, result.snap, result.cls, cfg_->rules, policy_, degraded_);
+    recorder_.scan(wall, result.snap, result.cls, cfg_->rules, policy_, degraded_, result.full);
     const auto status = write_status();
     const double took = std::chrono::duration<double>(steady_clock::now() - t0).count();
     scan_seconds_total_ += took;
@@ -434,6 +474,7 @@ class Daemon {
       cfg_ = std::move(next);
       foresight_.reset(*cfg_);
       exec_guard_.reset();
+      full_next_ = true;
       reversibles_.prefer_signals(!cfg_->monitor.freeze_with_cgroup);
       const auto msg = fmt::format("configuration reloaded from {}: {} rules", cfg_->source,
                                    cfg_->rules.size());
@@ -565,6 +606,11 @@ class Daemon {
                          [this]() -> const engine::Protection& { return protection_; },
                          [this]() -> act::Actuator& { return actuator(); },
                          [this] { return clock_.wall(); }}};
+  std::vector<Pid> fresh_, gone_;  // from process events, for the next light scan
+  std::vector<std::vector<Pid>> last_members_;  // each rule's processes at the last scan
+  std::uint64_t overruns_seen_ = 0;
+  int since_full_ = 0;
+  bool full_next_ = false;
   ProcessEvents events_{io_, [this](const std::vector<proc::ProcEvent>& e) { on_process_events(e); }};
   std::unique_ptr<serve::HttpServer> http_;
   std::string token_;

@@ -84,7 +84,7 @@ void Recorder::transitions(double ts, const std::vector<engine::Transition>& lis
 
 void Recorder::scan(double ts, const engine::Snapshot& snap, const engine::Classification& cls,
                     const std::vector<engine::Rule>& rules, const engine::Policy& policy,
-                    bool degraded) {
+                    bool degraded, bool with_top) {
   if (!active()) return;
   std::vector<store::RuleSample> rs;
   for (std::size_t i = 0; i < rules.size(); ++i) {
@@ -98,6 +98,7 @@ void Recorder::scan(double ts, const engine::Snapshot& snap, const engine::Class
     if (!snap.processes[i].kernel_thread) all.push_back(i);
   }
   for (const char* by : {"cpu", "memory"}) {
+    if (!with_top) break;
     const bool cpu = by[0] == 'c';
     auto idx = all;
     keep_top(idx, static_cast<std::size_t>(settings_.top), [&](std::size_t i) {

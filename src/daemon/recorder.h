@@ -26,9 +26,11 @@ class Recorder {
   void outcome(double ts, const act::ActionOutcome& o);
   void transitions(double ts, const std::vector<engine::Transition>& t);
 
-  // Writes the scan's samples (unless degraded) and the buffered events.
+  // Writes the scan's samples (unless degraded) and the buffered events. The top processes
+  // are written only `with_top` (full scans: a light scan has only the rules' processes fresh).
   void scan(double ts, const engine::Snapshot& snap, const engine::Classification& cls,
-            const std::vector<engine::Rule>& rules, const engine::Policy& policy, bool degraded);
+            const std::vector<engine::Rule>& rules, const engine::Policy& policy, bool degraded,
+            bool with_top = true);
   // Writes buffered events now (at exit).
   void flush(double ts);
   void prune(double now);

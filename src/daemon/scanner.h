@@ -15,6 +15,10 @@ struct ScanResult {
   engine::Snapshot snap;
   engine::Classification cls;
   std::size_t unreadable = 0;
+  // False for a light scan: only some processes were read; the others carry their last
+  // sample (their CPU% is from the last time they were read).
+  bool full = true;
+  std::size_t read = 0;  // processes whose stat was read
 };
 
 class Scanner {
@@ -25,6 +29,10 @@ class Scanner {
 
   // Reads every process and classifies it; `now` is the monotonic time of the scan.
   ScanResult scan(Seconds now);
+  // A light scan: reads the system files and only `pids`; the other processes of the last
+  // scan keep their last sample, except those in `gone` (exited), which are dropped. Needs a
+  // full scan before it (else it is one).
+  ScanResult scan_some(Seconds now, const std::vector<Pid>& pids, std::vector<Pid> gone);
   void reset_rules(const std::vector<engine::Rule>* rules,
                    const std::vector<engine::Category>* categories = nullptr) {
     classifier_.reset(rules, categories);
@@ -43,7 +51,10 @@ class Scanner {
   std::vector<Pid> pids_;
   std::string buf_;
   std::vector<ProcessId> alive_;
+  std::vector<engine::ProcessSample> last_;  // the processes of the last scan
   unsigned scans_ = 0;
+
+  void finish(ScanResult& out);
 };
 
 }  // namespace freezr::daemon

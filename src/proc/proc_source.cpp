@@ -95,13 +95,24 @@ Result<std::string> FsProcSource::read_system_file(const char* relative) {
 }
 
 void read_all(ProcSource& source, RawScan& out, std::vector<Pid>& pids, std::string& buf) {
+  source.list_pids(pids);
+  read_stats(source, pids, out, buf, nullptr);
+  read_system(source, out);
+}
+
+void read_stats(ProcSource& source, const std::vector<Pid>& pids, RawScan& out, std::string& buf,
+                std::vector<Pid>* gone) {
   out.processes.clear();
   out.unreadable = 0;
-  source.list_pids(pids);
   out.processes.reserve(pids.size());
   for (Pid pid : pids) {
-    if (!source.read_pid_file(pid, "stat", buf)) {
-      ++out.unreadable;
+    auto r = source.read_pid_file(pid, "stat", buf);
+    if (!r) {
+      if (gone != nullptr && r.error().gone()) {
+        gone->push_back(pid);
+      } else {
+        ++out.unreadable;
+      }
       continue;
     }
     auto stat = parse_stat(buf);
@@ -111,6 +122,9 @@ void read_all(ProcSource& source, RawScan& out, std::vector<Pid>& pids, std::str
     }
     out.processes.push_back(std::move(stat).value());
   }
+}
+
+void read_system(ProcSource& source, RawScan& out) {
   out.meminfo.reset();
   out.loadavg.reset();
   auto pressure = [&](const char* file) -> std::optional<Pressure> {

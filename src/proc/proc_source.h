@@ -75,4 +75,11 @@ struct RawScan {
 // `pids` and `buf` are scratch storage reused across calls.
 void read_all(ProcSource& source, RawScan& out, std::vector<Pid>& pids, std::string& buf);
 
+// The stat of each of `pids` into out.processes (cleared first). With `gone`, the PIDs that
+// no longer exist are appended to it.
+void read_stats(ProcSource& source, const std::vector<Pid>& pids, RawScan& out, std::string& buf,
+                std::vector<Pid>* gone);
+// The system files: meminfo, loadavg and the three pressure files.
+void read_system(ProcSource& source, RawScan& out);
+
 }  // namespace freezr::proc

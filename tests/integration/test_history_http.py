@@ -84,7 +84,7 @@ class ScenarioTest(TestCase):
         self.assertEqual(started, 1)
         self.assertGreaterEqual(lifecycle, 1)
         self.assertGreater(system, 5)
-        self.assertGreater(top, 5)
+        self.assertGreaterEqual(top, 5)  # top processes: written at each full sweep
         self.assertGreaterEqual(minutes, 1)
         self.assertIsNone(self.f.proc.poll())
 

@@ -1,0 +1,91 @@
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "daemon/scanner.h"
+
+namespace freezr::daemon {
+namespace {
+
+// An in-memory /proc: stat lines by PID, counting what is read.
+class MemProc final : public proc::ProcSource {
+ public:
+  std::map<Pid, std::string> stat;
+  int stat_reads = 0;
+
+  void set(Pid pid, const std::string& comm, std::uint64_t utime, Pid ppid = 1) {
+    stat[pid] = std::to_string(pid) + " (" + comm + ") S " + std::to_string(ppid) +
+                " 1 1 0 -1 4194560 0 0 0 0 " + std::to_string(utime) +
+                " 0 0 0 20 0 1 0 " + std::to_string(1000 + pid) + " 1000000 256 0";
+  }
+  void list_pids(std::vector<Pid>& out) override {
+    out.clear();
+    for (const auto& [pid, _] : stat) out.push_back(pid);
+  }
+  Result<bool> read_pid_file(Pid pid, const char* name, std::string& buf) override {
+    if (std::string(name) != "stat") return Error{ENOENT, "no"};
+    auto it = stat.find(pid);
+    if (it == stat.end()) return Error{ENOENT, "gone"};
+    ++stat_reads;
+    buf = it->second;
+    return true;
+  }
+  Result<std::string> read_exe(Pid) override { return Error{ENOENT, "no"}; }
+  Result<std::string> read_system_file(const char*) override { return Error{ENOENT, "no"}; }
+  [[nodiscard]] long clock_ticks() const override { return 100; }
+  [[nodiscard]] long page_size() const override { return 4096; }
+};
+
+TEST(Scanner, LightScanReadsOnlyTheGivenProcessesAndKeepsTheRest) {
+  MemProc src;
+  std::vector<engine::Rule> rules(1);
+  rules[0].name = "watched";
+  rules[0].match.comm = {"watched"};
+  rules[0].steps.resize(1);
+  for (Pid p = 10; p < 20; ++p) src.set(p, "idle", 0);
+  src.set(30, "watched", 0);
+  src.set(40, "busy", 0);
+  Scanner scanner(src, &rules);
+  auto full = scanner.scan(0);
+  EXPECT_TRUE(full.full);
+  EXPECT_EQ(full.read, 12U);
+  src.set(30, "watched", 50);   // 50% over 1 s
+  src.set(40, "busy", 100);     // busy, but not read by a light scan
+  src.stat.erase(15);           // exited
+  src.set(50, "watched", 0);    // new, announced by an event
+  src.stat_reads = 0;
+  auto light = scanner.scan_some(1, {30, 50}, {15});
+  EXPECT_FALSE(light.full);
+  EXPECT_EQ(src.stat_reads, 2);
+  EXPECT_EQ(light.snap.processes.size(), 12U);  // 12 - 1 exited + 1 new
+  ASSERT_EQ(light.cls.members[0].size(), 2U);
+  auto find = [&](Pid pid) -> const engine::ProcessSample* {
+    for (const auto& p : light.snap.processes) {
+      if (p.id.pid == pid) return &p;
+    }
+    return nullptr;
+  };
+  EXPECT_EQ(find(15), nullptr);
+  ASSERT_NE(find(30), nullptr);
+  EXPECT_NEAR(find(30)->cpu_percent, 50, 1e-9);
+  ASSERT_NE(find(40), nullptr);
+  EXPECT_DOUBLE_EQ(find(40)->cpu_percent, 0) << "its last sample, not re-read";
+  // The next full scan measures the busy one over the 2 s since its last read.
+  auto again = scanner.scan(2);
+  for (const auto& p : again.snap.processes) {
+    if (p.id.pid == 40) EXPECT_NEAR(p.cpu_percent, 50, 1e-9);
+  }
+}
+
+TEST(Scanner, LightScanBeforeAnyFullScanIsFull) {
+  MemProc src;
+  src.set(10, "a", 0);
+  std::vector<engine::Rule> rules;
+  Scanner scanner(src, &rules);
+  auto r = scanner.scan_some(0, {}, {});
+  EXPECT_TRUE(r.full);
+  EXPECT_EQ(r.snap.processes.size(), 1U);
+}
+
+}  // namespace
+}  // namespace freezr::daemon
