@@ -89,19 +89,17 @@ Classification Classifier::classify(const Snapshot& snap, proc::InfoSource& info
   out.members.resize(rules.size());
   out.first_rule.assign(snap.processes.size(), -1);
   out.category.assign(snap.processes.size(), -1);
-  std::unordered_map<ProcessId, Cached, ProcessIdHash> next;
-  next.reserve(snap.processes.size());
+  ++round_;
   for (std::size_t i = 0; i < snap.processes.size(); ++i) {
     const auto& p = snap.processes[i];
     if (p.kernel_thread || !p.alive()) continue;
-    auto it = cache_.find(p.id);
-    Cached entry;
-    if (it != cache_.end() && it->second.comm == p.comm) {
-      entry = std::move(it->second);
-    } else {
-      if (it != cache_.end()) info.forget(p.id);  // exec: name and command line changed
+    auto [it, added] = cache_.try_emplace(p.id);
+    Cached& entry = it->second;
+    entry.seen = round_;
+    if (added || entry.comm != p.comm) {
+      if (!added) info.forget(p.id);  // exec: name and command line changed
       entry.comm = p.comm;
-      entry.hits.resize(rules.size());
+      entry.hits.assign(rules.size(), false);
       for (std::size_t r = 0; r < rules.size(); ++r) {
         entry.hits[r] = rules[r].enabled && matches(rules[r].match, p, info);
       }
@@ -113,9 +111,11 @@ Classification Classifier::classify(const Snapshot& snap, proc::InfoSource& info
       out.members[r].push_back(i);
       if (out.first_rule[i] < 0) out.first_rule[i] = static_cast<int>(r);
     }
-    next.emplace(p.id, std::move(entry));
   }
-  cache_.swap(next);
+  // Entries of processes that are gone: swept when they outnumber the living.
+  if (cache_.size() > 2 * snap.processes.size() + 64) {
+    std::erase_if(cache_, [&](const auto& kv) { return kv.second.seen != round_; });
+  }
   return out;
 }
 

@@ -44,10 +44,12 @@ class Classifier {
     std::string comm;
     std::vector<bool> hits;
     int category = -1;
+    unsigned seen = 0;  // the classify() call that last saw it
   };
   const std::vector<Rule>* rules_;
   const std::vector<Category>* categories_;
   std::unordered_map<ProcessId, Cached, ProcessIdHash> cache_;
+  unsigned round_ = 0;
 };
 
 }  // namespace freezr::engine

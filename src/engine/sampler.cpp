@@ -25,18 +25,6 @@ ProcessSample sample_of(const proc::StatFields& st, long page_size) {
   return s;
 }
 
-void Sampler::collect_exited(bool partial, const std::vector<Pid>& gone) {
-  exited_ticks_.clear();
-  for (auto& [id, last] : prev_) {
-    if (next_.contains(id)) continue;
-    if (partial && std::find(gone.begin(), gone.end(), id.pid) == gone.end()) {
-      next_.emplace(id, last);  // not read this time: keep its last sample
-      continue;
-    }
-    exited_ticks_[last.ppid] += last.ticks + last.child_ticks;
-  }
-}
-
 Snapshot Sampler::update(const proc::RawScan& raw, Seconds now, bool partial,
                          const std::vector<Pid>& gone) {
   Snapshot snap;
@@ -48,30 +36,60 @@ Snapshot Sampler::update(const proc::RawScan& raw, Seconds now, bool partial,
   snap.cpu_pressure = raw.cpu_pressure;
   snap.io_pressure = raw.io_pressure;
   snap.processes.reserve(raw.processes.size());
-  next_.clear();
-  next_.reserve(raw.processes.size());
+  current_.clear();
   for (const auto& st : raw.processes) {
-    ProcessSample s = sample_of(st, page_);
-    next_.emplace(s.id, Last{st.utime + st.stime, ticks_of(st.cutime, st.cstime), st.ppid, now});
-    snap.processes.push_back(std::move(s));
+    snap.processes.push_back(sample_of(st, page_));
+    current_.push_back(
+        Last{st.start_time, st.utime + st.stime, ticks_of(st.cutime, st.cstime), st.ppid, now});
   }
-  collect_exited(partial, gone);
-  for (auto& s : snap.processes) {
-    const auto prev = prev_.find(s.id);
-    if (prev == prev_.end() || now <= prev->second.time) continue;
-    const Last& cur = next_.at(s.id);
-    const double elapsed = now - prev->second.time;
-    const auto delta = cur.ticks >= prev->second.ticks ? cur.ticks - prev->second.ticks : 0;
+  // Who exited since the last sample: with a full scan, everyone not in it (or whose PID now
+  // belongs to another process); with a partial one, those said to be gone.
+  exited_ticks_.clear();
+  if (partial) {
+    for (const Pid pid : gone) {
+      const auto it = prev_.find(pid);
+      if (it == prev_.end()) continue;
+      note_exit(it->second);
+      prev_.erase(it);
+    }
+  } else {
+    next_.clear();
+    next_.reserve(raw.processes.size());
+    for (std::size_t i = 0; i < raw.processes.size(); ++i) {
+      next_.emplace(raw.processes[i].pid, current_[i]);
+    }
+    for (const auto& [pid, last] : prev_) {
+      const auto it = next_.find(pid);
+      if (it == next_.end() || it->second.start_time != last.start_time) note_exit(last);
+    }
+  }
+  for (std::size_t i = 0; i < snap.processes.size(); ++i) {
+    auto& s = snap.processes[i];
+    const Last& cur = current_[i];
+    const auto prev = prev_.find(s.id.pid);
+    if (prev == prev_.end() || prev->second.start_time != cur.start_time ||
+        now <= prev->second.time) {
+      continue;
+    }
+    const Last& before = prev->second;
+    const double elapsed = now - before.time;
+    const auto delta = cur.ticks >= before.ticks ? cur.ticks - before.ticks : 0;
     s.cpu_percent = 100.0 * static_cast<double>(delta) / ticks_ / elapsed;
     s.cpu_valid = true;
-    if (cur.child_ticks > prev->second.child_ticks) {
-      std::uint64_t reaped = cur.child_ticks - prev->second.child_ticks;
+    if (cur.child_ticks > before.child_ticks) {
+      std::uint64_t reaped = cur.child_ticks - before.child_ticks;
       const auto seen = exited_ticks_.find(s.id.pid);
       if (seen != exited_ticks_.end()) reaped -= std::min(reaped, seen->second);
       s.child_cpu_percent = 100.0 * static_cast<double>(reaped) / ticks_ / elapsed;
     }
   }
-  prev_.swap(next_);
+  if (partial) {
+    for (std::size_t i = 0; i < raw.processes.size(); ++i) {
+      prev_[raw.processes[i].pid] = current_[i];
+    }
+  } else {
+    prev_.swap(next_);
+  }
   last_time_ = now;
   return snap;
 }

@@ -28,6 +28,7 @@ class Sampler {
 
  private:
   struct Last {
+    std::uint64_t start_time = 0;   // identity, with the PID
     std::uint64_t ticks = 0;        // utime+stime
     std::uint64_t child_ticks = 0;  // cutime+cstime
     Pid ppid = 0;
@@ -35,14 +36,15 @@ class Sampler {
   };
   // Ticks of processes that exited since their last sample, by parent PID: the parent's
   // cutime grows by their whole total, of which the part up to their last sample was counted.
-  void collect_exited(bool partial, const std::vector<Pid>& gone);
+  void note_exit(const Last& last) { exited_ticks_[last.ppid] += last.ticks + last.child_ticks; }
 
   double ticks_;
   long page_;
   std::optional<Seconds> last_time_;
-  std::unordered_map<ProcessId, Last, ProcessIdHash> prev_;
-  std::unordered_map<ProcessId, Last, ProcessIdHash> next_;
+  std::unordered_map<Pid, Last> prev_;
+  std::unordered_map<Pid, Last> next_;
   std::unordered_map<Pid, std::uint64_t> exited_ticks_;
+  std::vector<Last> current_;  // per process of the snapshot being built
 };
 
 }  // namespace freezr::engine
