@@ -160,6 +160,20 @@ int main(int argc, char** argv) {
   exp->add_option("--output,-o", hq.output, "The file to write")->required();
   exp->add_option("--what", hq.what, "For csv: samples or events")
       ->check(CLI::IsMember({"samples", "events"}));
+  auto* suggest = app.add_subcommand(
+      "suggest", "From the history: processes that often ran hot or big without a rule, each "
+                 "with a rule to paste");
+  suggest->fallthrough();
+  suggest->add_option("--since", hq.since, "Start (default 24h ago): 90s, 15m, 2h, 3d, a date");
+  suggest->add_option("--from", hq.from, "Start (same forms as --since)");
+  suggest->add_option("--to", hq.to, "End (same forms)");
+  SuggestOptions so_suggest;
+  suggest->add_option("--cpu", so_suggest.cpu, "CPU% of one core that counts as hot (default 50)")
+      ->check(CLI::Range(1.0, 100000.0));
+  suggest->add_option("--memory", so_suggest.memory, "MiB that count as big (default 1024)")
+      ->check(CLI::Range(1.0, 1e9));
+  suggest->add_option("--limit,-n", so_suggest.limit, "At most N suggestions (default 10)")
+      ->check(CLI::Range(1, 1000));
   auto* svc = app.add_subcommand("service", "Install, remove or inspect the systemd unit");
   svc->require_subcommand(1);
   ServiceOptions so;
@@ -190,9 +204,11 @@ int main(int argc, char** argv) {
 
   try {
     if (cfg->parsed()) return run_config_command(cfg, a);
-    if (history->parsed() || events->parsed() || stats->parsed() || exp->parsed()) {
+    if (history->parsed() || events->parsed() || stats->parsed() || exp->parsed() ||
+        suggest->parsed()) {
       auto loaded = resolve_config(a.config);
       hq.data_dir = a.data_dir.value_or(loaded.config.storage.dir);
+      if (suggest->parsed()) return cmd_suggest(hq, so_suggest, loaded.config.categories);
       if (history->parsed()) return cmd_history(hq);
       if (events->parsed()) return cmd_events(hq);
       if (stats->parsed()) return cmd_stats(hq);

@@ -7,7 +7,9 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "config/config.h"
 #include "core/timespec.h"
+#include "engine/classifier.h"
 #include "store/history.h"
 
 namespace freezr::cli {
@@ -202,6 +204,86 @@ int cmd_export(const HistoryQuery& q) {
   const auto table = q.what == "events" ? events_table(*o->db, o->from, o->to, q)
                                         : samples_table(*o->db, o->from, o->to, q);
   return write_out(q, render(table, "csv")) ? 0 : 1;
+}
+
+}  // namespace freezr::cli
+
+namespace freezr::cli {
+
+namespace {
+
+// What a name alone tells: no command line or executable is kept in the history.
+class NameOnly final : public proc::InfoSource {
+ public:
+  const std::string& cmdline(const ProcessId&) override { return empty_; }
+  const std::string& exe(const ProcessId&) override { return empty_; }
+  std::optional<std::uint32_t> uid(const ProcessId&) override { return std::nullopt; }
+  void forget(const ProcessId&) override {}
+
+ private:
+  std::string empty_;
+};
+
+// A gentle rule for what was seen: renice when hot, log when big (with a margin above what
+// was measured, so that the rule fires on the bad days, not every day).
+engine::Rule suggested_rule(const store::Unruled& u, const SuggestOptions& o) {
+  engine::Rule r;
+  r.name = u.comm;
+  r.match.comm = {u.comm};
+  engine::Step s;
+  s.violations = 5;
+  if (u.hot > 0) {
+    s.cpu_percent = std::max(o.cpu, std::floor(u.cpu_avg_hot * 0.8 / 5) * 5);
+    s.action.kind = engine::ActionKind::kRenice;
+    s.action.nice = 10;
+  }
+  if (u.big > 0) {
+    s.memory_mb = std::ceil(u.rss_max * 1.25 / 64) * 64;
+    s.predict_minutes = 10;
+  }
+  r.steps.push_back(s);
+  return r;
+}
+
+}  // namespace
+
+int cmd_suggest(const HistoryQuery& q, const SuggestOptions& o,
+                const std::vector<engine::Category>& categories) {
+  auto opened = open(q, 86400);
+  if (!opened) return 1;
+  const auto found =
+      store::query_unruled(*opened->db, opened->from, opened->to, o.cpu, o.memory, o.limit);
+  fmt::print("# From the history, {} to {}: processes without a rule that reached {:g}% CPU or "
+             "{:g} MiB.\n",
+             local_time(opened->from), local_time(opened->to), o.cpu, o.memory);
+  if (found.empty()) {
+    fmt::print("# None: every process that ran hot or big is under a rule already.\n");
+    return 0;
+  }
+  NameOnly info;
+  for (const auto& u : found) {
+    std::string figures;
+    if (u.hot > 0) {
+      figures += fmt::format("hot in {} of {} recorded scans (avg {:.1f}%, max {:.1f}% CPU)", u.hot,
+                             u.full_scans, u.cpu_avg_hot, u.cpu_max);
+    }
+    if (u.big > 0) {
+      figures += fmt::format("{}big in {} of {} scans (max {:.1f} MiB)", figures.empty() ? "" : "; ",
+                             u.big, u.full_scans, u.rss_max);
+    }
+    engine::ProcessSample p;
+    p.comm = u.comm;
+    const int cat = engine::categorize(categories, p, info);
+    fmt::print("\n# {}: {}; {} process{}, seen {} – {}\n", u.comm, figures, u.processes,
+               u.processes == 1 ? "" : "es", local_time(u.first), local_time(u.last));
+    if (cat >= 0) {
+      const auto& name = categories[static_cast<std::size_t>(cat)].name;
+      fmt::print("# category '{}': to cover all of it, use match = {{ category = \"{}\" }} with "
+                 "aggregate = \"group\"\n", name, name);
+    }
+    fmt::print("{}", config::render_rule(suggested_rule(u, o)).substr(1));
+  }
+  return 0;
 }
 
 }  // namespace freezr::cli

@@ -4,6 +4,9 @@
 
 #include <optional>
 #include <string>
+#include <vector>
+
+#include "engine/rule.h"
 
 namespace freezr::cli {
 
@@ -23,5 +26,14 @@ int cmd_history(const HistoryQuery& q);
 int cmd_events(const HistoryQuery& q);
 int cmd_stats(const HistoryQuery& q);
 int cmd_export(const HistoryQuery& q);
+
+// `freezr suggest`: names that ran hot or big without a rule, each with a rule to paste.
+struct SuggestOptions {
+  double cpu = 50;       // percent of one core that counts as hot
+  double memory = 1024;  // MiB that counts as big
+  int limit = 10;
+};
+int cmd_suggest(const HistoryQuery& q, const SuggestOptions& o,
+                const std::vector<engine::Category>& categories);
 
 }  // namespace freezr::cli

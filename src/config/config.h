@@ -134,5 +134,7 @@ Config default_config();
 
 // Renders a configuration as TOML in FreezR's own format (used by `config convert`).
 std::string render_config(const Config& config);
+// One [[rule]] table, as render_config writes it (starts with a blank line).
+std::string render_rule(const engine::Rule& rule);
 
 }  // namespace freezr::config

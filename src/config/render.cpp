@@ -131,6 +131,12 @@ std::string patterns(const std::vector<engine::NamePattern>& ps) {
 
 }  // namespace
 
+std::string render_rule(const engine::Rule& r) {
+  std::ostringstream o;
+  render_rule(o, r);
+  return o.str();
+}
+
 std::string render_config(const Config& c) {
   std::ostringstream o;
   o << "# FreezR configuration";

@@ -186,3 +186,46 @@ std::vector<RuleStats> query_stats(Database& db, double from, double to) {
 }
 
 }  // namespace freezr::store
+
+namespace freezr::store {
+
+std::vector<Unruled> query_unruled(Database& db, double from, double to, double cpu,
+                                   double memory_mib, int limit) {
+  Statement scans(db.handle(),
+                  "SELECT count(DISTINCT ts) FROM top_samples WHERE ts >= ?1 AND ts <= ?2");
+  scans.bind(1, from).bind(2, to);
+  const std::int64_t full_scans = scans.step() ? scans.int64(0) : 0;
+  // One row per scan and process: a process can be in both top lists of a scan.
+  Statement s(db.handle(),
+              "WITH per_scan AS ("
+              "  SELECT ts, comm, pid, start_time, max(cpu) AS cpu, max(rss_mib) AS rss "
+              "  FROM top_samples WHERE ts >= ?1 AND ts <= ?2 AND rule IS NULL "
+              "  GROUP BY ts, pid, start_time) "
+              "SELECT comm, count(DISTINCT CASE WHEN cpu >= ?3 THEN ts END), "
+              "  avg(CASE WHEN cpu >= ?3 THEN cpu END), max(cpu), "
+              "  count(DISTINCT CASE WHEN rss >= ?4 THEN ts END), max(rss), "
+              "  count(DISTINCT pid || ':' || start_time), min(ts), max(ts) "
+              "FROM per_scan WHERE comm != '' GROUP BY comm "
+              "HAVING max(cpu) >= ?3 OR max(rss) >= ?4 "
+              "ORDER BY count(DISTINCT CASE WHEN cpu >= ?3 OR rss >= ?4 THEN ts END) DESC, comm "
+              "LIMIT ?5");
+  s.bind(1, from).bind(2, to).bind(3, cpu).bind(4, memory_mib).bind(5, std::int64_t{limit});
+  std::vector<Unruled> out;
+  while (s.step()) {
+    Unruled u;
+    u.comm = s.text(0);
+    u.full_scans = full_scans;
+    u.hot = s.int64(1);
+    u.cpu_avg_hot = s.is_null(2) ? 0 : s.real(2);
+    u.cpu_max = s.real(3);
+    u.big = s.int64(4);
+    u.rss_max = s.real(5);
+    u.processes = s.int64(6);
+    u.first = s.real(7);
+    u.last = s.real(8);
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
+}  // namespace freezr::store

@@ -1,5 +1,6 @@
 """Process discovery, child CPU charging and predictions against real processes."""
 import json
+import os
 import re
 import subprocess
 import sys
@@ -158,3 +159,50 @@ class ProcessEventsTest(TestCase):
         f.wait_for(rf"SKIP rule=guarded action=renice via=exec pid={hog.pid} .*protected")
         self.assertEqual(nice_of(hog.pid), 0)
         f.stop()
+
+
+class SuggestTest(TestCase):
+    def test_suggests_a_rule_for_the_unruled_hog_that_parses_and_matches_it(self):
+        hog = self.hog(cpu=True)
+        ruled = self.hog(cpu=True)
+        f = self.freezr(monitor(interval=0.2) + "[history]\ntop = 5\n" +
+                        rule("known", [ruled.name], cpu_percent=1000, action="log"))
+        cfg = f.config_path
+        db = os.path.join(self.workdir, "data", "freezr.db")
+        self.assertTrue(wait_until(lambda: top_rows(db, hog.name) >= 3, 30), f.output())
+        f.stop()
+        r = subprocess.run([FREEZR, "suggest", "--config", cfg, "--since", "10m", "--cpu", "50"],
+                           capture_output=True, text=True, cwd=self.workdir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertRegex(r.stdout, rf"# {hog.name}: hot in \d+ of \d+ recorded scans "
+                                   rf"\(avg \d+\.\d%, max \d+\.\d% CPU\); 1 process, seen ")
+        self.assertNotIn(f"# {ruled.name}:", r.stdout, "already under a rule")
+        block = r.stdout.split(f"# {hog.name}:", 1)[1].split("\n", 1)[1].split("\n\n")[0]
+        self.assertIn(f'match = {{ comm = ["{hog.name}"] }}', block)
+        self.assertRegex(block, r"cpu_percent = \d+")
+        self.assertIn('action = "renice"', block)
+        suggested = os.path.join(self.workdir, "suggested.toml")
+        with open(suggested, "w") as fh:
+            fh.write(block)
+        check = subprocess.run([FREEZR, "config", "check", suggested], capture_output=True,
+                               text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        ps = subprocess.run([FREEZR, "ps", "--config", suggested, "--rule", hog.name,
+                             "--interval", "0.1"], capture_output=True, text=True)
+        self.assertIn(f" {hog.pid} {hog.name}", ps.stdout)
+        # Nothing unruled above an impossible mark.
+        r = subprocess.run([FREEZR, "suggest", "--config", cfg, "--cpu", "99999",
+                            "--memory", "999999999"], capture_output=True, text=True,
+                           cwd=self.workdir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("# None:", r.stdout)
+        bad = subprocess.run([FREEZR, "suggest", "--config", cfg, "--since", "yesterdayish"],
+                             capture_output=True, text=True, cwd=self.workdir)
+        self.assertNotEqual(bad.returncode, 0)
+        self.assertIn("cannot read the time", bad.stderr)
+
+
+def top_rows(db, name):
+    r = subprocess.run(["sqlite3", db, f"SELECT count(*) FROM top_samples WHERE comm = '{name}'"],
+                       capture_output=True, text=True)
+    return int(r.stdout.strip() or 0) if r.returncode == 0 else 0
