@@ -72,6 +72,9 @@ struct PressureSettings {
   engine::LevelThresholds warning;
   engine::LevelThresholds critical;
   engine::VictimPolicy victims;
+  // Enter the warning level (and do its action, once) when memory is predicted to reach the
+  // critical level within this many minutes.
+  std::optional<double> predict_minutes;
   PressureSettings();
 };
 

@@ -169,8 +169,26 @@ std::string render_config(const Config& c) {
     << "window = " << number(c.pressure.window) << "\n"
     << "kill_order = " << patterns(c.pressure.victims.kill_order) << "\n"
     << "avoid = " << patterns(c.pressure.victims.avoid) << "\n";
+  if (c.pressure.predict_minutes) {
+    o << "predict_minutes = " << number(*c.pressure.predict_minutes) << "\n";
+  }
   render_level(o, "warning", c.pressure.warning);
   render_level(o, "critical", c.pressure.critical);
+  const auto& p = c.predict;
+  o << "\n[predict]\nenabled = " << (p.enabled ? "true" : "false") << "\n"
+    << "leak_window = " << number(p.leak.window) << "\n"
+    << "leak_min_span = " << number(p.leak.min_span) << "\n"
+    << "leak_min_mb_per_minute = " << number(p.leak.min_mb_per_minute) << "\n"
+    << "leak_min_agreement = " << number(p.leak.min_agreement) << "\n"
+    << "anomalies = " << (p.anomalies ? "true" : "false") << "\n"
+    << "anomaly_sigmas = " << number(p.anomaly.sigmas) << "\n"
+    << "anomaly_min_delta = " << number(p.anomaly.min_delta) << "\n"
+    << "anomaly_warmup = " << p.anomaly.warmup << "\n"
+    << "anomaly_alpha = " << number(p.anomaly.alpha) << "\n"
+    << "exhaustion_window = " << number(p.exhaustion_window) << "\n"
+    << "exhaustion_min_span = " << number(p.exhaustion_min_span) << "\n"
+    << "exhaustion_min_agreement = " << number(p.exhaustion_min_agreement) << "\n"
+    << "exhaustion_warn_minutes = " << number(p.exhaustion_warn_minutes) << "\n";
   for (const auto& r : c.rules) render_rule(o, r);
   return o.str();
 }

@@ -131,7 +131,11 @@ class Daemon {
         io_, source_, opts_.proc_root, log_, recorder_, reversibles_,
         [this]() -> const config::Config& { return *cfg_; },
         [this]() -> const engine::Protection& { return protection_; }, [this] { return dry_run(); },
-        [this] { return clock_.wall(); }});
+        [this] { return clock_.wall(); },
+        [this]() -> std::optional<double> {
+          const auto& e = foresight_.forecaster().exhaustion();
+          return e ? std::optional<double>(e->seconds) : std::nullopt;
+        }});
     pf.check(true, "pressure", pressure_->start());
     start_process_events(pf);
     pf.capabilities();

@@ -156,14 +156,25 @@ std::string sample_text(const engine::PressureSample& s) {
 
 void PressureWatcher::evaluate(const engine::PressureSample& s, const char* woke_by) {
   const auto& p = d_.config().pressure;
-  const auto next = engine::next_level(level_, s, p.warning, p.critical);
+  auto next = engine::next_level(level_, s, p.warning, p.critical);
+  std::optional<double> eta;
+  if (p.predict_minutes && d_.exhaustion_seconds) eta = d_.exhaustion_seconds();
+  predicted_ = next == engine::PressureLevel::kNone && eta && *eta <= *p.predict_minutes * 60;
+  if (predicted_) {
+    next = engine::PressureLevel::kWarning;
+    woke_by = "prediction";
+  }
   if (next != level_) {
     auto f = sample_fields(s);
     f.insert(f.begin(), {{"from", std::string(engine::to_string(level_))},
                          {"to", std::string(engine::to_string(next))},
                          {"woke_by", std::string(woke_by)}});
-    const auto msg = fmt::format("memory pressure {} → {} ({})", engine::to_string(level_),
-                                 engine::to_string(next), sample_text(s));
+    auto msg = fmt::format("memory pressure {} → {} ({})", engine::to_string(level_),
+                           engine::to_string(next), sample_text(s));
+    if (predicted_) {
+      msg += fmt::format("; memory predicted to reach the critical level in {:.0f} s", *eta);
+      f.push_back({"predicted_seconds", std::round(*eta)});
+    }
     d_.log.event(next > level_ ? level_enum::warn : level_enum::info, "pressure", f, msg);
     d_.recorder.event({d_.wall(), "pressure", "", 0, "", engine::to_string(next), std::nullopt, msg});
     level_ = next;
@@ -177,6 +188,17 @@ void PressureWatcher::act_on_level(const engine::PressureSample& s) {
   const auto& p = d_.config().pressure;
   if (level_ == engine::PressureLevel::kNone) return;
   const auto& lvl = level_ == engine::PressureLevel::kCritical ? p.critical : p.warning;
+  if (predicted_) {
+    // Held by a prediction, not by the figures: the level's action once, then wait and see.
+    if (gentle_done_ || lvl.action.kind == engine::ActionKind::kLog) return;
+    if (lvl.action.kind == engine::ActionKind::kKill) {
+      if (!killing_) kill_next(s);
+      gentle_done_ = true;
+    } else {
+      gentle(lvl, s);
+    }
+    return;
+  }
   if (lvl.action.kind == engine::ActionKind::kKill) {
     // Only while the entering condition holds: inside the hysteresis band nothing more dies.
     if (!killing_ && engine::crosses(s, lvl)) kill_next(s);

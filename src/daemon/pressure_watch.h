@@ -39,6 +39,8 @@ class PressureWatcher {
     std::function<const engine::Protection&()> protection;
     std::function<bool()> dry_run;
     std::function<double()> wall;
+    // Seconds until memory is predicted to reach the critical level, if it is falling.
+    std::function<std::optional<double>()> exhaustion_seconds;
   };
 
   explicit PressureWatcher(Deps deps);
@@ -79,6 +81,7 @@ class PressureWatcher {
   std::string mode_ = "off";
   bool killing_ = false;       // a kill is in flight (or a dry-run settle period)
   bool gentle_done_ = false;   // the level's renice/freeze was applied since entering it
+  bool predicted_ = false;     // the level is held by an exhaustion prediction
   std::uint64_t kills_ = 0;
   std::chrono::steady_clock::time_point woke_at_{};
 };

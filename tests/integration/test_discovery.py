@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -9,6 +10,8 @@ import unittest
 import urllib.request
 
 from harness import FREEZR, TestCase, monitor, rule, unique_name, wait_until
+
+FIXTURES = os.path.join(os.environ.get("FREEZR_SOURCE_DIR", "../.."), "tests", "fixtures")
 
 
 class ChildChargingTest(TestCase):
@@ -206,3 +209,46 @@ def top_rows(db, name):
     r = subprocess.run(["sqlite3", db, f"SELECT count(*) FROM top_samples WHERE comm = '{name}'"],
                        capture_output=True, text=True)
     return int(r.stdout.strip() or 0) if r.returncode == 0 else 0
+
+
+class ExhaustionTest(TestCase):
+    """A synthetic /proc whose MemAvailable falls steadily (FreezR runs in dry-run on it, with
+    the log action only: the fixture PIDs are not processes of this test)."""
+
+    def write_meminfo(self, available_mib):
+        tmp = os.path.join(self.root, "meminfo.tmp")
+        with open(tmp, "w") as f:
+            f.write(f"MemTotal:       {16384 * 1024} kB\nMemFree:        {available_mib * 1024} kB\n"
+                    f"MemAvailable:   {available_mib * 1024} kB\nSwapTotal:             0 kB\n"
+                    f"SwapFree:              0 kB\n")
+        os.replace(tmp, os.path.join(self.root, "meminfo"))
+
+    def test_falling_memory_is_predicted_and_enters_the_warning_level_early(self):
+        self.root = os.path.join(self.workdir, "proc")
+        shutil.copytree(os.path.join(FIXTURES, "proc"), self.root)
+        shutil.rmtree(os.path.join(self.root, "pressure"))  # no PSI: MemAvailable alone
+        rate = 600  # MiB per second
+        start_mib, start = 12000, time.monotonic()
+        self.write_meminfo(start_mib)
+        f = self.freezr(monitor(interval=0.2) +
+                        "[predict]\nexhaustion_window = 10\nexhaustion_min_span = 2\n"
+                        "[pressure]\npredict_minutes = 1\n",
+                        args=["--dry-run", "--proc-root", self.root])
+
+        def falling():
+            available = int(start_mib - rate * (time.monotonic() - start))
+            self.write_meminfo(max(available, 900))
+            return "woke_by=prediction" in f.output()
+
+        self.assertTrue(wait_until(falling, 20, step=0.1), f.output())
+        m = f.wait_for(r"PRESSURE from=none to=warning .*woke_by=prediction .*predicted_seconds="
+                       r"([\d.]+): memory pressure none → warning \(MemAvailable [\d.]+%\); memory "
+                       r"predicted to reach the critical level in \d+ s")
+        eta = float(m.group(1))
+        available = start_mib - rate * (time.monotonic() - start)
+        truth = (available - 16384 * 0.05) / rate
+        self.assertLess(eta, 60)
+        self.assertAlmostEqual(eta, truth, delta=max(4, truth * 0.3))
+        f.wait_for(r"PREDICT kind=exhaustion predicted=true: memory exhaustion predicted in \d+ s")
+        self.assertNotIn("OOM-KILL", f.output())
+        f.stop()

@@ -133,6 +133,8 @@ TEST(Forecaster, ExhaustionFromFallingAvailableMemory) {
 
 TEST(PredictConfig, KeysAndErrors) {
   const auto c = config::parse_config(R"(
+[pressure]
+predict_minutes = 3
 [predict]
 leak_window = 300
 leak_min_span = 60
@@ -152,6 +154,10 @@ action = "kill"
   EXPECT_EQ(c.rules[0].steps[0].predict_minutes, 5);
   const auto again = config::parse_config(config::render_config(c), "r.toml");
   EXPECT_EQ(again.rules[0].steps[0].predict_minutes, 5);
+  EXPECT_EQ(c.pressure.predict_minutes, 3);
+  EXPECT_EQ(again.pressure.predict_minutes, 3);
+  EXPECT_DOUBLE_EQ(again.predict.leak.window, 300);
+  EXPECT_DOUBLE_EQ(again.predict.anomaly.sigmas, 5);
   for (const auto& [text, what] : std::vector<std::pair<std::string, std::string>>{
            {"[[rule]]\nname=\"r\"\nmatch={comm=[\"x\"]}\ncpu_percent=5\npredict_minutes=3\n",
             "needs memory_mb"},
