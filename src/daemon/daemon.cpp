@@ -16,16 +16,16 @@
 #include "core/clock.h"
 
 #include "daemon/daemon_support.h"
+#include "daemon/discovery.h"
 #include "daemon/eventlog.h"
 #include "daemon/exec_guard.h"
-#include "daemon/foresight.h"
 #include "daemon/events.h"
+#include "daemon/foresight.h"
 #include "daemon/instance_lock.h"
 #include "daemon/logging.h"
 #include "daemon/notify.h"
 #include "daemon/preflight.h"
 #include "daemon/pressure_watch.h"
-#include "daemon/process_events.h"
 #include "daemon/publish.h"
 #include "daemon/recorder.h"
 #include "daemon/retention.h"
@@ -174,53 +174,13 @@ class Daemon {
                                        "are found by scanning alone");
       return;
     }
-    const auto err = events_.start();
+    const auto err = discovery_.start();
     pf.check(!err, "process events",
              err ? fmt::format("unavailable ({}; needs CAP_NET_ADMIN in the host's network "
                                "namespace): new processes are found by scanning every {:g}s",
                                *err, cfg_->monitor.interval)
                  : std::string("subscribed to the kernel's process connector: exec and rename "
                                "are seen at once"));
-  }
-
-  void on_process_events(const std::vector<proc::ProcEvent>& events) {
-    for (const auto& e : events) {
-      if (!e.process_level()) continue;
-      switch (e.kind) {
-        case proc::ProcEvent::Kind::kFork:
-        case proc::ProcEvent::Kind::kExec:
-        case proc::ProcEvent::Kind::kComm: fresh_.push_back(e.tgid); break;
-        case proc::ProcEvent::Kind::kExit: gone_.push_back(e.tgid); break;
-      }
-      exec_guard_.on_event(e);
-    }
-  }
-
-  // A full scan, or with process events a light one: the processes under rules and the ones
-  // that appeared since the last scan; every full_scan_every-th scan (and after lost events
-  // or a reload) is full.
-  ScanResult scan() {
-    const auto now = clock_.monotonic();
-    const bool lost = events_.overruns() != overruns_seen_;
-    overruns_seen_ = events_.overruns();
-    const bool light = events_.active() && !lost && !full_next_ &&
-                       ++since_full_ < cfg_->monitor.full_scan_every;
-    std::vector<Pid> gone;
-    gone.swap(gone_);
-    if (!light) {
-      since_full_ = 0;
-      full_next_ = false;
-      fresh_.clear();
-      return scanner_.scan(now);
-    }
-    std::vector<Pid> watch;
-    watch.swap(fresh_);
-    for (const auto& members : last_members_) {
-      for (const Pid pid : members) watch.push_back(pid);
-    }
-    std::sort(watch.begin(), watch.end());
-    watch.erase(std::unique(watch.begin(), watch.end()), watch.end());
-    return scanner_.scan_some(now, watch, std::move(gone));
   }
 
   // The HTTP server, when enabled. A port that cannot be bound disables it with a warning;
@@ -314,11 +274,7 @@ class Daemon {
 
   void tick() {
     const auto t0 = steady_clock::now();
-    const auto result = scan();
-    last_members_.assign(result.cls.members.size(), {});
-    for (std::size_t i = 0; i < result.cls.members.size(); ++i) {
-      for (auto idx : result.cls.members[i]) last_members_[i].push_back(result.snap.processes[idx].id.pid);
-    }
+    const auto result = discovery_.scan(clock_.monotonic(), cfg_->monitor.full_scan_every);
     ++checks_;
     load_ = result.snap.loadavg;
     mem_ = result.snap.meminfo;
@@ -478,7 +434,7 @@ class Daemon {
       cfg_ = std::move(next);
       foresight_.reset(*cfg_);
       exec_guard_.reset();
-      full_next_ = true;
+      discovery_.force_full();
       reversibles_.prefer_signals(!cfg_->monitor.freeze_with_cgroup);
       const auto msg = fmt::format("configuration reloaded from {}: {} rules", cfg_->source,
                                    cfg_->rules.size());
@@ -507,7 +463,7 @@ class Daemon {
       t->cancel();
     }
     signals_.cancel();
-    events_.stop();
+    discovery_.stop();
     if (http_) http_->stop();
     if (pressure_) pressure_->stop();
     if (const int undone = reversibles_.undo_all(); undone > 0) {
@@ -610,12 +566,7 @@ class Daemon {
                          [this]() -> const engine::Protection& { return protection_; },
                          [this]() -> act::Actuator& { return actuator(); },
                          [this] { return clock_.wall(); }}};
-  std::vector<Pid> fresh_, gone_;  // from process events, for the next light scan
-  std::vector<std::vector<Pid>> last_members_;  // each rule's processes at the last scan
-  std::uint64_t overruns_seen_ = 0;
-  int since_full_ = 0;
-  bool full_next_ = false;
-  ProcessEvents events_{io_, [this](const std::vector<proc::ProcEvent>& e) { on_process_events(e); }};
+  Discovery discovery_{io_, scanner_, exec_guard_};
   std::unique_ptr<serve::HttpServer> http_;
   std::string token_;
   std::string http_address_;

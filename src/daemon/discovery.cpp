@@ -1,0 +1,55 @@
+#include "daemon/discovery.h"
+
+#include <algorithm>
+
+namespace freezr::daemon {
+
+Discovery::Discovery(boost::asio::io_context& io, Scanner& scanner, ExecGuard& guard)
+    : scanner_(scanner),
+      guard_(guard),
+      events_(io, [this](const std::vector<proc::ProcEvent>& e) { on_events(e); }) {}
+
+void Discovery::on_events(const std::vector<proc::ProcEvent>& events) {
+  for (const auto& e : events) {
+    if (!e.process_level()) continue;  // threads come and go inside their process
+    switch (e.kind) {
+      case proc::ProcEvent::Kind::kFork:
+      case proc::ProcEvent::Kind::kExec:
+      case proc::ProcEvent::Kind::kComm: fresh_.push_back(e.tgid); break;
+      case proc::ProcEvent::Kind::kExit: gone_.push_back(e.tgid); break;
+    }
+    guard_.on_event(e);
+  }
+}
+
+ScanResult Discovery::scan(Seconds now, int full_scan_every) {
+  const bool lost = events_.overruns() != overruns_seen_;
+  overruns_seen_ = events_.overruns();
+  const bool light =
+      events_.active() && !lost && !full_next_ && ++since_full_ < full_scan_every;
+  std::vector<Pid> gone;
+  gone.swap(gone_);
+  ScanResult result;
+  if (light) {
+    std::vector<Pid> watch;
+    watch.swap(fresh_);
+    for (const auto& members : last_members_) watch.insert(watch.end(), members.begin(), members.end());
+    std::sort(watch.begin(), watch.end());
+    watch.erase(std::unique(watch.begin(), watch.end()), watch.end());
+    result = scanner_.scan_some(now, watch, std::move(gone));
+  } else {
+    since_full_ = 0;
+    full_next_ = false;
+    fresh_.clear();
+    result = scanner_.scan(now);
+  }
+  last_members_.assign(result.cls.members.size(), {});
+  for (std::size_t i = 0; i < result.cls.members.size(); ++i) {
+    for (auto idx : result.cls.members[i]) {
+      last_members_[i].push_back(result.snap.processes[idx].id.pid);
+    }
+  }
+  return result;
+}
+
+}  // namespace freezr::daemon
