@@ -1,0 +1,160 @@
+// The Daemon: the composition root of scanner, policy, predictors and actuators, and the
+// event loop that drives them. Internal to src/daemon: daemon_start.cpp holds start-up
+// (pre-flight checks, database, HTTP, process events), daemon.cpp the loop.
+#pragma once
+
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <set>
+#include <spdlog/sinks/sink.h>
+
+#include "act/cgroups.h"
+#include "act/linux_actuator.h"
+#include "act/reversible.h"
+#include "act/systemd.h"
+#include "core/clock.h"
+#include "daemon/daemon.h"
+#include "daemon/daemon_support.h"
+#include "daemon/discovery.h"
+#include "daemon/eventlog.h"
+#include "daemon/exec_guard.h"
+#include "daemon/events.h"
+#include "daemon/foresight.h"
+#include "daemon/instance_lock.h"
+#include "daemon/logging.h"
+#include "daemon/notify.h"
+#include "daemon/preflight.h"
+#include "daemon/pressure_watch.h"
+#include "daemon/publish.h"
+#include "daemon/recorder.h"
+#include "daemon/retention.h"
+#include "daemon/scanner.h"
+#include "daemon/status.h"
+#include "engine/policy.h"
+#include "engine/protection.h"
+#include "serve/assets.h"
+#include "serve/http_server.h"
+#include "serve/routes.h"
+#include "store/database.h"
+#include "store/history.h"
+#include "store/ledger.h"
+#include "ui/report.h"
+
+namespace freezr::daemon::detail {
+
+namespace asio = boost::asio;
+using spdlog::level::level_enum;
+using std::chrono::steady_clock;
+
+inline constexpr double kHousekeepingSeconds = 60;
+
+class Daemon {
+ public:
+  Daemon(config::Config cfg, RunOptions opts);
+
+  int run();
+
+ private:
+  [[nodiscard]] bool dry_run() const { return opts_.dry_run || cfg_->monitor.dry_run; }
+  act::Actuator& actuator() { return dry_run() ? static_cast<act::Actuator&>(dry_) : linux_; }
+
+  bool preflight();
+
+  // The history and ledger file. Without it the ledger lives in memory: freezes are still
+  // undone on a clean exit, but not after a crash.
+  void open_database(Preflight& pf);
+
+  void start_process_events(Preflight& pf);
+
+  // The HTTP server, when enabled. A port that cannot be bound disables it with a warning;
+  // an unsafe token file stops FreezR.
+  bool start_http(Preflight& pf);
+
+  // Disk usage of the log and data filesystems. Above the critical level the file sink keeps
+  // only warnings; one line when entering and one when leaving that state.
+  void check_disks(bool at_start);
+
+  void run_retention();
+
+  void tick();
+
+  void publish(const ScanResult& result, nlohmann::json status, double took);
+
+  void schedule_tick();
+
+  void warn_unmatched(const ScanResult& r);
+
+  nlohmann::json write_status();
+
+  void on_outcome(const act::ActionOutcome& o);
+
+  void wait_signal();
+
+  bool reload();
+
+  void shutdown(int sig);
+
+  void schedule_report();
+
+  void schedule_housekeeping();
+
+  void schedule_watchdog();
+
+  [[nodiscard]] ui::Totals totals() const;
+
+  RunOptions opts_;
+  std::unique_ptr<config::Config> cfg_;
+  Logging logging_;
+  EventLog log_;
+  asio::io_context io_;
+  asio::steady_timer tick_timer_, report_timer_, housekeeping_timer_, watchdog_timer_,
+      exit_timer_;
+  asio::signal_set signals_;
+  SystemClock clock_;
+  proc::FsProcSource source_;
+  Scanner scanner_;
+  engine::Policy policy_;
+  engine::Protection protection_;
+  act::SystemdManager services_;
+  std::unique_ptr<store::Database> db_;
+  store::Ledger ledger_;
+  act::Cgroups cgroups_;
+  act::Reversibles reversibles_;
+  act::LinuxActuator linux_;
+  act::DryRunActuator dry_;
+  InstanceLock lock_;
+  std::unique_ptr<store::History> history_;
+  Recorder recorder_{nullptr, {}, {}};
+  Foresight foresight_{*cfg_, log_, recorder_};
+  ExecGuard exec_guard_{{source_, log_, recorder_, [this]() -> const config::Config& { return *cfg_; },
+                         [this]() -> proc::InfoSource& { return scanner_.info(); },
+                         [this]() -> const engine::Protection& { return protection_; },
+                         [this]() -> act::Actuator& { return actuator(); },
+                         [this] { return clock_.wall(); }}};
+  Discovery discovery_{io_, scanner_, exec_guard_};
+  std::unique_ptr<serve::HttpServer> http_;
+  std::string token_;
+  std::string http_address_;
+  std::shared_ptr<const serve::State> state_;
+  std::unique_ptr<PressureWatcher> pressure_;
+  serve::ActionCounts action_counts_;
+  double scan_seconds_total_ = 0;
+  Seconds started_ = 0;
+  double started_wall_ = 0;
+  steady_clock::time_point next_tick_;
+  std::uint64_t checks_ = 0, restarts_ = 0, kills_ = 0, failed_ = 0;
+  std::uint64_t freezes_ = 0, throttles_ = 0, renices_ = 0;
+  std::optional<proc::LoadAvg> load_;
+  std::optional<proc::MemInfo> mem_;
+  int preflight_warnings_ = 0;
+  unsigned housekeeping_rounds_ = 0;
+  bool degraded_ = false;
+  bool status_error_reported_ = false;
+  bool stopping_ = false;
+};
+
+}  // namespace freezr::daemon::detail

@@ -1,0 +1,188 @@
+// Daemon start-up: the members, the pre-flight checks, the database, HTTP and process events.
+#include "daemon/daemon_loop.h"
+
+namespace freezr::daemon::detail {
+
+Daemon::Daemon(config::Config cfg, RunOptions opts)
+    : opts_(std::move(opts)),
+      cfg_(std::make_unique<config::Config>(with_overrides(std::move(cfg), opts_))),
+      logging_(make_logger(cfg_->logging.dir)),
+      log_(logging_.logger, cfg_->logging.json),
+      tick_timer_(io_),
+      report_timer_(io_),
+      housekeeping_timer_(io_),
+      watchdog_timer_(io_),
+      exit_timer_(io_),
+      signals_(io_, SIGINT, SIGTERM, SIGHUP),
+      source_(opts_.proc_root),
+      scanner_(source_, &cfg_->rules, &cfg_->categories),
+      policy_(&cfg_->rules),
+      protection_(::getpid(), cfg_->protected_names()),
+      services_(io_),
+      ledger_(nullptr),
+      cgroups_(cgroup_roots(source_)),
+      reversibles_(io_, source_, opts_.proc_root, cgroups_, ledger_,
+                   [this](const act::ActionOutcome& o) { on_outcome(o); }),
+      linux_(io_, source_, services_, reversibles_, cfg_->monitor.kill_grace,
+             [this](const act::ActionOutcome& o) { on_outcome(o); }),
+      dry_([this](const act::ActionOutcome& o) { on_outcome(o); }) {}
+
+bool Daemon::preflight() {
+  Preflight pf(log_);
+  if (logging_.file_error.empty()) {
+    auto r = ensure_writable_dir(cfg_->logging.dir);
+    pf.check(r.ok(), "log directory", cfg_->logging.dir + ": " + (r ? *r : r.error().message));
+  } else {
+    pf.check(false, "log directory", "file logging is off (" + logging_.file_error + ")");
+  }
+  auto lock = pf.data_dir_and_lock(cfg_->storage.dir, opts_.replace,
+                                   cfg_->monitor.kill_grace + 20);
+  if (!lock) return false;
+  lock_ = std::move(*lock);
+  preflight_warnings_ = 0;
+  check_disks(true);
+  pf.system_health(source_);
+  open_database(pf);
+  pf.check(true, "cgroups", cgroups_.describe());
+  for (const auto& line : reversibles_.recover()) pf.check(true, "leftovers", line);
+  if (!start_http(pf)) return false;
+  pressure_ = std::make_unique<PressureWatcher>(PressureWatcher::Deps{
+      io_, source_, opts_.proc_root, log_, recorder_, reversibles_,
+      [this]() -> const config::Config& { return *cfg_; },
+      [this]() -> const engine::Protection& { return protection_; }, [this] { return dry_run(); },
+      [this] { return clock_.wall(); },
+      [this]() -> std::optional<double> {
+        const auto& e = foresight_.forecaster().exhaustion();
+        return e ? std::optional<double>(e->seconds) : std::nullopt;
+      }});
+  pf.check(true, "pressure", pressure_->start());
+  start_process_events(pf);
+  pf.capabilities();
+  pf.summary(preflight_warnings_);
+  recorder_.event({clock_.wall(), "lifecycle", "", ::getpid(), "freezr", "start", true,
+                   "FreezR " + std::string(ui::kVersion) + " started with " + cfg_->source});
+  run_retention();
+  return true;
+}
+
+void Daemon::open_database(Preflight& pf) {
+  std::string note;
+  auto db = store::Database::open(cfg_->storage.dir + "/freezr.db", false, &note);
+  if (!note.empty()) pf.check(false, "database", note);
+  if (!db) {
+    pf.check(false, "database", db.error().message + "; the freeze ledger is kept in memory");
+    return;
+  }
+  db_ = std::move(db).value();
+  ledger_ = store::Ledger(db_.get());
+  pf.check(true, "database", db_->path() + " (schema " +
+                                 std::to_string(db_->schema_version()) + ")");
+  if (cfg_->history.enabled) {
+    history_ = std::make_unique<store::History>(*db_);
+    recorder_ = Recorder(history_.get(), cfg_->history,
+                         [this](const std::string& w) { log_.note(level_enum::warn, w); });
+    recorder_.prune(clock_.wall());
+  }
+}
+
+void Daemon::start_process_events(Preflight& pf) {
+  if (!cfg_->monitor.process_events) {
+    pf.check(true, "process events", "off ([monitor] process_events = false): new processes "
+                                     "are found by scanning alone");
+    return;
+  }
+  const auto err = discovery_.start();
+  pf.check(!err, "process events",
+           err ? fmt::format("unavailable ({}; needs CAP_NET_ADMIN in the host's network "
+                             "namespace): new processes are found by scanning every {:g}s",
+                             *err, cfg_->monitor.interval)
+               : std::string("subscribed to the kernel's process connector: exec and rename "
+                             "are seen at once"));
+}
+
+bool Daemon::start_http(Preflight& pf) {
+  if (!cfg_->http.enabled) return true;
+  if (!cfg_->http.token_file.empty()) {
+    auto t = read_token(cfg_->http.token_file);
+    if (!t) {
+      log_.event(level_enum::err, "preflight", {{"check", std::string("http token")}, {"ok", false}},
+                 t.error().message);
+      return false;
+    }
+    token_ = *t;
+  }
+  serve::ApiContext ctx;
+  ctx.state = [this] { return state_; };
+  ctx.token = token_;
+  ctx.history_path = db_ && history_ ? db_->path() : std::string();
+  ctx.per_process_metrics = cfg_->http.per_process_metrics;
+  ctx.now = [this] { return clock_.wall(); };
+  ctx.asset = serve::dashboard_asset;
+  ctx.thaw = [this](std::optional<Pid> pid) {
+    const auto pids = reversibles_.thaw(pid);
+    if (pid && pids.empty()) throw std::runtime_error("PID is not frozen by FreezR");
+    return nlohmann::json{{"thawed", pids}};
+  };
+  ctx.reload = [this] {
+    const bool ok = reload();
+    return nlohmann::json{{"reloaded", ok}};
+  };
+  serve::ServerLimits limits;
+  limits.max_connections = cfg_->http.max_connections;
+  http_ = std::make_unique<serve::HttpServer>(
+      io_, [ctx](const serve::Request& r) { return serve::route(r, ctx); }, limits);
+  auto bound = http_->start(cfg_->http.listen);
+  if (!bound) {
+    pf.check(false, "http", bound.error().message + "; HTTP is off, monitoring continues");
+    http_.reset();
+    return true;
+  }
+  http_address_ = *bound;
+  pf.check(true, "http", "listening on " + *bound + (token_.empty() ? "" : " (control endpoints on)"));
+  return true;
+}
+
+void Daemon::check_disks(bool at_start) {
+  double worst = 0;
+  for (const auto& dir : std::set<std::string>{cfg_->logging.dir, cfg_->storage.dir}) {
+    auto u = disk_usage(dir);
+    if (!u) continue;
+    worst = std::max(worst, u->used_percent);
+    if (at_start) {
+      const bool ok = u->used_percent <= cfg_->preflight.disk_warn_percent;
+      if (!ok) ++preflight_warnings_;
+      log_.event(ok ? level_enum::info : level_enum::warn, "preflight",
+                 {{"check", std::string("disk space")}, {"ok", ok}},
+                 fmt::format("{}: {:.1f}% used, {:.1f} MiB free", dir, u->used_percent,
+                             static_cast<double>(u->free_bytes) / kMiB));
+    }
+  }
+  const bool critical = worst > cfg_->preflight.disk_critical_percent;
+  if (critical == degraded_) return;
+  degraded_ = critical;
+  if (logging_.file) {
+    logging_.file->set_level(critical ? level_enum::warn : level_enum::trace);
+  }
+  log_.event(critical ? level_enum::warn : level_enum::info, "disk",
+             {{"used_percent", worst}, {"critical_percent", cfg_->preflight.disk_critical_percent}},
+             critical ? "disk almost full: files keep only warnings; monitoring continues"
+                      : "disk space recovered: full file logging again");
+}
+
+void Daemon::run_retention() {
+  if (!logging_.file) return;
+  int removed = 0, compressed = 0;
+  for (const auto& p : apply_retention(cfg_->logging.dir, today(), cfg_->logging.keep_days,
+                                       cfg_->logging.compress_after_days, &removed,
+                                       &compressed)) {
+    log_.event(level_enum::warn, "retention", {}, p);
+  }
+  if (removed + compressed > 0) {
+    log_.event(level_enum::info, "retention",
+               {{"deleted", static_cast<long long>(removed)},
+                {"compressed", static_cast<long long>(compressed)}},
+               "old daily log files handled");
+  }
+}
+
+}  // namespace freezr::daemon::detail
