@@ -3,9 +3,11 @@
  * through a mapping; in a small memory cgroup this stalls on memory and raises PSI). Prints
  * "ready" once it is in its final state. It can also fork short CPU-burning children one
  * after another (--fork-burn MS: each burns MS ms of CPU and exits), grow its memory steadily
- * (--leak MB_PER_S up to --leak-max MB), and rename itself after a delay (--rename S NAME).
+ * (--leak MB_PER_S up to --leak-max MB), rename itself after a delay (--rename S NAME), and
+ * start burning CPU only after a quiet while (--cpu-after S).
  *   freezr_test_hog [--cpu] [--mem MB] [--thrash FILE MB] [--name NAME] [--ignore-term]
- *                   [--fork-burn MS] [--leak MB_PER_S] [--leak-max MB] [--rename S NAME] */
+ *                   [--fork-burn MS] [--leak MB_PER_S] [--leak-max MB] [--rename S NAME]
+ *                   [--cpu-after S] */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
@@ -92,6 +94,7 @@ int main(int argc, char** argv) {
   double leak_rate = 0;
   long leak_max = 1024;
   double rename_after = -1;
+  double cpu_after = -1;
   const char* rename_to = NULL;
   for (int i = 1; i < argc; ++i) {
     if (strcmp(argv[i], "--cpu") == 0) {
@@ -109,6 +112,9 @@ int main(int argc, char** argv) {
       leak_rate = atof(argv[++i]);
     } else if (strcmp(argv[i], "--leak-max") == 0 && i + 1 < argc) {
       leak_max = atol(argv[++i]);
+    } else if (strcmp(argv[i], "--cpu-after") == 0 && i + 1 < argc) {
+      cpu_after = atof(argv[++i]);
+      cpu = 1;
     } else if (strcmp(argv[i], "--rename") == 0 && i + 2 < argc) {
       rename_after = atof(argv[++i]);
       rename_to = argv[++i];
@@ -137,6 +143,7 @@ int main(int argc, char** argv) {
     printf("renamed\n");
     fflush(stdout);
   }
+  if (cpu_after > 0) sleep_seconds(cpu_after);
   if (burn_ms > 0) return fork_burn(burn_ms);
   if (leak_rate > 0) return leak(leak_rate, leak_max);
   volatile unsigned long x = 0;

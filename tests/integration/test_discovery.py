@@ -252,3 +252,24 @@ class ExhaustionTest(TestCase):
         f.wait_for(r"PREDICT kind=exhaustion predicted=true: memory exhaustion predicted in \d+ s")
         self.assertNotIn("OOM-KILL", f.output())
         f.stop()
+
+
+class AnomalyTest(TestCase):
+    def test_a_spike_far_outside_its_normal_is_an_event_under_the_threshold(self):
+        hog = self.hog(extra=["--cpu-after", "3"])
+        f = self.freezr(monitor(interval=0.2) + "[predict]\nanomaly_warmup = 5\n" +
+                        rule("quiet", [hog.name], cpu_percent=1000, action="log"))
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        m = f.wait_for(rf"PREDICT rule=quiet pid={hog.pid} name={hog.name} cpu=([\d.]+) "
+                       rf"baseline=([\d.]+) deviation=[\d.]+: CPU anomaly: ", timeout=20)
+        self.assertGreater(float(m.group(1)), 30)
+        self.assertLess(float(m.group(2)), 5)
+        self.assertNotIn("VIOLATION", f.output())  # far under its 1000% threshold
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+        self.assertIn('freezr_cpu_anomalies_total{rule="quiet"} 1', metrics)
+        body = json.loads(urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/api/v1/predictions", timeout=5).read())
+        self.assertEqual([a["pid"] for a in body["anomalies"]], [hog.pid])
+        time.sleep(1)
+        self.assertEqual(f.count("CPU anomaly"), 1, "a lasting spike is one event")
+        f.stop()
