@@ -2,6 +2,8 @@
 
 #include <time.h>
 
+#include <cmath>
+
 #include "engine/classifier.h"
 #include "engine/sampler.h"
 
