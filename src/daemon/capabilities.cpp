@@ -12,6 +12,20 @@ const std::vector<std::string>& needed_capabilities() {
   return kNames;
 }
 
+std::string drop_capability(const std::string& name) {
+  if (capng_get_caps_process() != 0) return "cannot read this process's capabilities";
+  const int cap = capng_name_to_capability(name.substr(4).c_str());
+  if (cap < 0) return "unknown capability " + name;
+  if (capng_have_capability(CAPNG_PERMITTED, static_cast<unsigned>(cap)) == 0) return {};
+  if (capng_update(CAPNG_DROP,
+                   static_cast<capng_type_t>(CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE),
+                   static_cast<unsigned>(cap)) != 0 ||
+      capng_apply(CAPNG_SELECT_CAPS) != 0) {
+    return "cannot drop " + name;
+  }
+  return {};
+}
+
 std::string drop_capabilities(std::vector<std::string>* unavailable) {
   if (capng_get_caps_process() != 0) return "cannot read this process's capabilities";
   std::vector<unsigned> keep;

@@ -133,7 +133,15 @@ void Preflight::system_health(proc::ProcSource& source) {
 }
 
 void Preflight::capabilities() {
-  if (::geteuid() != 0 || under_systemd()) return;
+  if (::geteuid() != 0) return;
+  if (under_systemd()) {
+    // The unit's bounding set already limits FreezR; what process events needed goes now.
+    const auto err = drop_capability(kEventsCapability);
+    check(err.empty(), "capabilities",
+          err.empty() ? std::string("CAP_NET_ADMIN dropped after subscribing to process events")
+                      : err);
+    return;
+  }
   std::vector<std::string> missing;
   const auto err = drop_capabilities(&missing);
   std::string detail = err.empty() ? "dropped to the ones FreezR needs" : "not dropped: " + err;

@@ -215,6 +215,19 @@ class SystemdTest(TestCase):
             self.assertEqual(int(caps["CapEff"], 16), 0)
         f.stop()
 
+    def test_under_systemd_net_admin_is_dropped_after_subscribing_to_process_events(self):
+        f = self.freezr(quiet_config(), env={"INVOCATION_ID": "0123456789abcdef"})
+        f.wait_for(r"Pre-flight checks")
+        self.assertRegex(f.output(), r'process events" ok=true: subscribed')
+        self.assertIn("CAP_NET_ADMIN dropped after subscribing to process events", f.output())
+        with open(f"/proc/{f.pid}/status") as s:
+            caps = dict(line.split(":\t") for line in s.read().splitlines() if line.startswith("Cap"))
+        net_admin = 1 << 12
+        self.assertEqual(int(caps["CapEff"], 16) & net_admin, 0)
+        self.assertEqual(int(caps["CapPrm"], 16) & net_admin, 0)
+        self.assertNotEqual(int(caps["CapEff"], 16) & (1 << 5), 0)  # CAP_KILL is kept
+        f.stop()
+
     def test_unit_file_verifies_and_service_install_writes_it(self):
         units = os.path.join(self.workdir, "units")
         etc = os.path.join(self.workdir, "etc")
