@@ -19,34 +19,13 @@
 #include <thread>
 #include <vector>
 
+#include "children.h"
+
 namespace {
 
-std::vector<pid_t> spawn_idle(std::size_t n) {
-  std::vector<pid_t> kids;
-  for (std::size_t i = 0; i < n; ++i) {
-    const pid_t p = fork();
-    if (p == 0) {
-      for (;;) pause();
-    }
-    if (p < 0) break;
-    kids.push_back(p);
-  }
-  return kids;
-}
-
-void end_children(const std::vector<pid_t>& kids) {
-  for (pid_t p : kids) kill(p, SIGKILL);
-  for (pid_t p : kids) waitpid(p, nullptr, 0);
-}
-
-std::size_t count_pids() {
-  std::size_t n = 0;
-  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-    const auto name = e.path().filename().string();
-    if (!name.empty() && name.find_first_not_of("0123456789") == std::string::npos) ++n;
-  }
-  return n;
-}
+using freezr::bench::count_pids;
+using freezr::bench::end_children;
+using freezr::bench::fill_to;
 
 // utime + stime of pid, in seconds.
 double cpu_seconds(pid_t pid) {
@@ -119,8 +98,7 @@ int main(int argc, char** argv) {
               seconds);
   std::printf("%8s %9s %12s %12s %8s\n", "procs", "interval", "events", "full scans", "ratio");
   for (const auto target : targets) {
-    const std::size_t have = count_pids();
-    const auto kids = spawn_idle(target > have ? target - have : 0);
+    const auto kids = fill_to(target);
     for (const double interval : intervals) {
       const double with = measure(freezr, interval, true, seconds);
       const double without = measure(freezr, interval, false, seconds);

@@ -22,6 +22,8 @@
 #include <thread>
 #include <vector>
 
+#include "children.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -84,18 +86,7 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(argv[i + 1]);
     if (std::strcmp(argv[i], "--clients") == 0) clients = std::atoi(argv[i + 1]);
   }
-  std::vector<pid_t> kids;
-  long have = 0;
-  for (const auto& e : fs::directory_iterator("/proc")) {
-    have += std::isdigit(static_cast<unsigned char>(e.path().filename().string()[0])) ? 1 : 0;
-  }
-  for (long i = have; i < procs; ++i) {
-    const pid_t p = fork();
-    if (p == 0) {
-      for (;;) pause();
-    }
-    kids.push_back(p);
-  }
+  const auto kids = freezr::bench::fill_to(static_cast<std::size_t>(procs));
   const fs::path dir = fs::temp_directory_path() / ("freezr-httpb-" + std::to_string(getpid()));
   fs::create_directories(dir);
   const int port = 20000 + getpid() % 20000;
@@ -147,8 +138,7 @@ int main(int argc, char** argv) {
   const long scanned = checks(status) - checks_before;
   kill(freezr, SIGTERM);
   waitpid(freezr, nullptr, 0);
-  for (pid_t p : kids) kill(p, SIGKILL);
-  for (pid_t p : kids) waitpid(p, nullptr, 0);
+  freezr::bench::end_children(kids);
   fs::remove_all(dir);
   std::printf("http: /metrics at %ld processes: %.2f ms per scrape (%ld bytes, mean of %d)\n",
               procs, total / scrapes, size, scrapes);

@@ -15,37 +15,16 @@
 #include <string>
 #include <vector>
 
+#include "children.h"
 #include "config/config.h"
 #include "daemon/scanner.h"
 
 namespace {
 
+using freezr::bench::count_pids;
+using freezr::bench::end_children;
+using freezr::bench::fill_to;
 using Clock = std::chrono::steady_clock;
-
-std::size_t count_pids() {
-  freezr::proc::FsProcSource src;
-  std::vector<freezr::Pid> pids;
-  src.list_pids(pids);
-  return pids.size();
-}
-
-std::vector<pid_t> spawn_idle(std::size_t n) {
-  std::vector<pid_t> kids;
-  for (std::size_t i = 0; i < n; ++i) {
-    const pid_t p = fork();
-    if (p == 0) {
-      for (;;) pause();
-    }
-    if (p < 0) break;
-    kids.push_back(p);
-  }
-  return kids;
-}
-
-void end_children(const std::vector<pid_t>& kids) {
-  for (pid_t p : kids) kill(p, SIGKILL);
-  for (pid_t p : kids) waitpid(p, nullptr, 0);
-}
 
 // The floor: what any /proc reader must do at least.
 std::size_t floor_scan() {
@@ -78,8 +57,7 @@ double median_seconds(int iterations, F&& f) {
 }
 
 void run_at(std::size_t target, int iterations) {
-  const std::size_t base = count_pids();
-  const auto kids = spawn_idle(target > base ? target - base : 0);
+  const auto kids = fill_to(target);
   usleep(200000);
   const std::size_t procs = count_pids();
 
