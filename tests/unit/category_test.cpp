@@ -1,12 +1,14 @@
 #include <gtest/gtest.h>
 
 #include "config/config.h"
+#include "config_errors.h"
 #include "engine/classifier.h"
 #include "engine_fixtures.h"
 
 namespace freezr {
 namespace {
 
+using testing::expect_config_error;
 using testing::FakeInfo;
 using testing::proc;
 
@@ -107,24 +109,16 @@ cpu_percent = 150
   EXPECT_TRUE(engine::matches(c.rules[0].match, proc(9, "gitlab-runner", 0, 0), info));
 }
 
-void expect_error(const std::string& text, const std::string& what) {
-  try {
-    config::parse_config(text, "test.toml");
-    FAIL() << "accepted: " << text;
-  } catch (const config::ConfigError& e) {
-    EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
-  }
-}
-
 TEST(CategoryConfig, Errors) {
-  expect_error("[[rule]]\nname = \"x\"\nmatch = { category = \"browsr\" }\ncpu_percent = 5\n",
-               "unknown category 'browsr' (known: antivirus");
-  expect_error("[[category]]\nname = \"x\"\n", "give comm, exe or cmdline");
-  expect_error("[[category]]\nname = \"x\"\ncomm = [\"a\"]\n[[category]]\nname = \"x\"\n"
-               "comm = [\"b\"]\n",
-               "duplicate name 'x'");
-  expect_error("[[category]]\nname = \"x\"\ncmdline = \"(\"\n", "invalid regular expression");
-  expect_error("[[category]]\nname = \"x\"\ncomm = [\"a\"]\ncolour = 1\n", "colour");
+  expect_config_error("[[rule]]\nname = \"x\"\nmatch = { category = \"browsr\" }\ncpu_percent = 5\n",
+                      "unknown category 'browsr' (known: antivirus");
+  expect_config_error("[[category]]\nname = \"x\"\n", "give comm, exe or cmdline");
+  expect_config_error("[[category]]\nname = \"x\"\ncomm = [\"a\"]\n[[category]]\nname = \"x\"\n"
+                      "comm = [\"b\"]\n",
+                      "duplicate name 'x'");
+  expect_config_error("[[category]]\nname = \"x\"\ncmdline = \"(\"\n",
+                      "invalid regular expression");
+  expect_config_error("[[category]]\nname = \"x\"\ncomm = [\"a\"]\ncolour = 1\n", "colour");
 }
 
 TEST(CategoryClassifier, EachProcessGetsItsCategoryOnce) {
