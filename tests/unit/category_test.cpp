@@ -110,7 +110,8 @@ cpu_percent = 150
 }
 
 TEST(CategoryConfig, Errors) {
-  expect_config_error("[[rule]]\nname = \"x\"\nmatch = { category = \"browsr\" }\ncpu_percent = 5\n",
+  expect_config_error("[[rule]]\nname = \"x\"\nmatch = { category = \"browsr\" }\n"
+                      "cpu_percent = 5\n",
                       "unknown category 'browsr' (known: antivirus");
   expect_config_error("[[category]]\nname = \"x\"\n", "give comm, exe or cmdline");
   expect_config_error("[[category]]\nname = \"x\"\ncomm = [\"a\"]\n[[category]]\nname = \"x\"\n"
