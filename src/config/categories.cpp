@@ -14,14 +14,11 @@ engine::Category read_category(TableReader t) {
   c.name = *name;
   c.description = t.string("description").value_or("");
   // Each kind of pattern is one alternative: any of them makes a process of the category.
-  engine::Match by_comm, by_exe, by_cmdline;
-  if (auto v = t.string_list("comm")) by_comm.comm = *v;
-  if (auto v = t.string_list("exe")) by_exe.exe = *v;
-  if (auto v = t.string("cmdline")) {
-    std::string err;
-    by_cmdline.cmdline = engine::Regex::compile(*v, &err);
-    if (!by_cmdline.cmdline) t.fail_key("cmdline", "invalid regular expression: " + err);
-  }
+  engine::Match all, by_comm, by_exe, by_cmdline;
+  read_patterns(t, all);
+  by_comm.comm = std::move(all.comm);
+  by_exe.exe = std::move(all.exe);
+  by_cmdline.cmdline = std::move(all.cmdline);
   for (auto* m : {&by_comm, &by_exe, &by_cmdline}) {
     if (!m->comm.empty() || !m->exe.empty() || m->cmdline) c.any.push_back(std::move(*m));
   }

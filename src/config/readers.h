@@ -11,6 +11,8 @@ namespace freezr::config {
 
 // "kesl" -> "kesl.service"; names with a suffix are kept.
 std::string unit_name(std::string s);
+// The name patterns of a match or a category: comm (at most 15 characters), exe, cmdline.
+void read_patterns(TableReader& t, engine::Match& m);
 // Match criteria; `category` names are resolved against categories.
 void read_match(TableReader t, engine::Match& m, const std::vector<engine::Category>& categories);
 // `action` and its parameters, from a rule, a step or a pressure level.

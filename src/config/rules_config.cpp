@@ -11,7 +11,7 @@ std::string unit_name(std::string s) {
   return s.find('.') == std::string::npos ? s + ".service" : s;
 }
 
-void read_match(TableReader t, engine::Match& m, const std::vector<engine::Category>& categories) {
+void read_patterns(TableReader& t, engine::Match& m) {
   if (auto v = t.string_list("comm")) {
     for (const auto& c : *v) {
       if (c.size() > 15) {
@@ -27,6 +27,10 @@ void read_match(TableReader t, engine::Match& m, const std::vector<engine::Categ
     m.cmdline = engine::Regex::compile(*v, &err);
     if (!m.cmdline) t.fail_key("cmdline", "invalid regular expression: " + err);
   }
+}
+
+void read_match(TableReader t, engine::Match& m, const std::vector<engine::Category>& categories) {
+  read_patterns(t, m);
   if (auto v = t.string_list("user")) {
     for (const auto& name : *v) {
       const passwd* pw = ::getpwnam(name.c_str());

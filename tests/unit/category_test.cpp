@@ -120,6 +120,8 @@ TEST(CategoryConfig, Errors) {
   expect_config_error("[[category]]\nname = \"x\"\ncmdline = \"(\"\n",
                       "invalid regular expression");
   expect_config_error("[[category]]\nname = \"x\"\ncomm = [\"a\"]\ncolour = 1\n", "colour");
+  expect_config_error("[[category]]\nname = \"x\"\ncomm = [\"sixteen-chars-xx\"]\n",
+                      "longer than 15 characters");
 }
 
 TEST(CategoryClassifier, EachProcessGetsItsCategoryOnce) {
