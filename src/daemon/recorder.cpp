@@ -82,23 +82,14 @@ void Recorder::transitions(double ts, const std::vector<engine::Transition>& lis
   }
 }
 
-void Recorder::scan(double ts, const engine::Snapshot& snap, const engine::Classification& cls,
-                    const std::vector<engine::Rule>& rules, const engine::Policy& policy,
-                    bool degraded, bool with_top) {
-  if (!active()) return;
-  std::vector<store::RuleSample> rs;
-  for (std::size_t i = 0; i < rules.size(); ++i) {
-    const auto& c = policy.counters(i);
-    rs.push_back({rules[i].name, static_cast<std::int64_t>(c.processes), c.cpu_percent, c.rss_mb,
-                  policy.streak(i)});
-  }
-  std::vector<store::TopSample> top;
+void Recorder::add_top(const engine::Snapshot& snap, const engine::Classification& cls,
+                       const std::vector<engine::Rule>& rules,
+                       std::vector<store::TopSample>& top) const {
   std::vector<std::size_t> all;
   for (std::size_t i = 0; i < snap.processes.size(); ++i) {
     if (!snap.processes[i].kernel_thread) all.push_back(i);
   }
   for (const char* by : {"cpu", "memory"}) {
-    if (!with_top) break;
     const bool cpu = by[0] == 'c';
     auto idx = all;
     keep_top(idx, static_cast<std::size_t>(settings_.top), [&](std::size_t i) {
@@ -112,6 +103,20 @@ void Recorder::scan(double ts, const engine::Snapshot& snap, const engine::Class
                      r >= 0 ? rules[static_cast<std::size_t>(r)].name : std::string()});
     }
   }
+}
+
+void Recorder::scan(double ts, const engine::Snapshot& snap, const engine::Classification& cls,
+                    const std::vector<engine::Rule>& rules, const engine::Policy& policy,
+                    bool degraded, bool with_top) {
+  if (!active()) return;
+  std::vector<store::RuleSample> rs;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const auto& c = policy.counters(i);
+    rs.push_back({rules[i].name, static_cast<std::int64_t>(c.processes), c.cpu_percent, c.rss_mb,
+                  policy.streak(i)});
+  }
+  std::vector<store::TopSample> top;
+  if (with_top) add_top(snap, cls, rules, top);
   store::SystemSample sys;
   sys.processes = static_cast<std::int64_t>(snap.processes.size());
   if (snap.loadavg) sys.load1 = snap.loadavg->one;

@@ -40,6 +40,9 @@ class Recorder {
 
  private:
   void fail(const std::string& what, const std::string& err);
+  // The top processes by CPU and by memory, appended to top.
+  void add_top(const engine::Snapshot& snap, const engine::Classification& cls,
+               const std::vector<engine::Rule>& rules, std::vector<store::TopSample>& top) const;
 
   store::History* history_;
   config::HistorySettings settings_;

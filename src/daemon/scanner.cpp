@@ -36,7 +36,7 @@ ScanResult Scanner::scan_some(Seconds now, const std::vector<Pid>& pids, std::ve
   for (std::size_t i = 0; i < fresh.processes.size(); ++i) by_pid.emplace(fresh.processes[i].id.pid, i);
   std::sort(gone.begin(), gone.end());
   std::vector<bool> used(fresh.processes.size());
-  auto& merged = out.snap.processes;
+  std::vector<engine::ProcessSample> merged;
   merged.reserve(last_.size() + fresh.processes.size());
   for (auto& p : last_) {
     if (std::binary_search(gone.begin(), gone.end(), p.id.pid)) continue;
@@ -51,10 +51,8 @@ ScanResult Scanner::scan_some(Seconds now, const std::vector<Pid>& pids, std::ve
   for (std::size_t i = 0; i < fresh.processes.size(); ++i) {
     if (!used[i]) merged.push_back(std::move(fresh.processes[i]));
   }
-  fresh.processes.clear();
-  auto processes = std::move(merged);
   out.snap = std::move(fresh);
-  out.snap.processes = std::move(processes);
+  out.snap.processes = std::move(merged);
   finish(out);
   return out;
 }
