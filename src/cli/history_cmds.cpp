@@ -206,10 +206,6 @@ int cmd_export(const HistoryQuery& q) {
   return write_out(q, render(table, "csv")) ? 0 : 1;
 }
 
-}  // namespace freezr::cli
-
-namespace freezr::cli {
-
 namespace {
 
 // What a name alone tells: no command line or executable is kept in the history.

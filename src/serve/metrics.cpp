@@ -110,10 +110,8 @@ void predictions(Writer& w, const State& s) {
   }
   w.family("freezr_cpu_anomalies_total", "counter",
            "CPU spikes far outside a rule entity's own exponentially weighted normal.");
-  for (const auto& r : s.rules) {
-    const auto counts = p.value("anomaly_counts", nlohmann::json::object());
-    w.sample(rule_label(r.name), counts.value(r.name, 0.0));
-  }
+  const auto counts = p.value("anomaly_counts", nlohmann::json::object());
+  for (const auto& r : s.rules) w.sample(rule_label(r.name), counts.value(r.name, 0.0));
 }
 
 }  // namespace

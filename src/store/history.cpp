@@ -185,10 +185,6 @@ std::vector<RuleStats> query_stats(Database& db, double from, double to) {
   return out;
 }
 
-}  // namespace freezr::store
-
-namespace freezr::store {
-
 std::vector<Unruled> query_unruled(Database& db, double from, double to, double cpu,
                                    double memory_mib, int limit) {
   Statement scans(db.handle(),

@@ -94,10 +94,6 @@ struct RuleStats {
 };
 std::vector<RuleStats> query_stats(Database& db, double from, double to);
 
-}  // namespace freezr::store
-
-namespace freezr::store {
-
 // A process name that ran hot or big without any rule, from the top samples.
 struct Unruled {
   std::string comm;
