@@ -5,22 +5,27 @@ JOBS ?= 2
 ARGS ?=
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build run test install bench clean
+.PHONY: all deps test-deps build run test test-loaded install bench clean
 
 all: build
 
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh build
 
+test-deps:
+	@scripts/install-deps.sh test
+
+# Only the binary: no tests, no benchmarks (the release preset's flags, so `make test` reuses
+# every object built here).
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) >/dev/null
-	cmake --build $(BUILD) -j$(JOBS)
+	cmake --preset release -B $(BUILD) -DFREEZR_TESTS=OFF -DFREEZR_BENCH=OFF $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS) --target freezr
 
 run: build
 	$(BUILD)/freezr $(ARGS)
 
 # The suite runs twice: on the release build, then under AddressSanitizer and UBSan.
-test: deps
+test: test-deps
 	cmake --preset release $(CMAKE_FLAGS) >/dev/null
 	cmake --build --preset release
 	ctest --preset release --timeout 600
@@ -28,11 +33,19 @@ test: deps
 	cmake --build --preset sanitize
 	ctest --preset sanitize --timeout 600
 
+# The release suite while two CPU burners of its own keep both cores busy.
+test-loaded: test-deps
+	cmake --preset release $(CMAKE_FLAGS) >/dev/null
+	cmake --build --preset release
+	scripts/with-load.sh 2 ctest --preset release --timeout 600
+
 install: build
 	cmake --install $(BUILD) --prefix /usr/local
 
-bench: build
+bench: test-deps
+	cmake --preset release $(CMAKE_FLAGS) >/dev/null
+	cmake --build --preset release
 	bench/run_all.sh $(BUILD)
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-sanitize
