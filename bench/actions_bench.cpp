@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
   auto mountinfo = source.read_system_file("self/mountinfo");
   freezr::act::Cgroups cgroups(freezr::act::find_cgroup_roots(
       freezr::proc::parse_mountinfo(mountinfo ? *mountinfo : "")), "freezr-bench");
+  cgroups.setup();
   boost::asio::io_context io;
   freezr::act::Reversibles rev(io, source, "/proc", cgroups, ledger,
                                [](const freezr::act::ActionOutcome& o) {

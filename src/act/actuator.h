@@ -20,7 +20,12 @@ struct ActionOutcome {
   bool final = true;  // false for progress reports (e.g. "SIGTERM sent")
   std::string detail;
   bool undo = false;  // the outcome of undoing a renice, throttle or freeze
+  engine::Origin origin = engine::Origin::kRule;
+  std::string reason;  // the decision's reason, e.g. "cpu 96.0% > 80.0% for 3 scans"
 };
+
+// An outcome of d, not yet ok, with its rule, action, origin and reason filled in.
+ActionOutcome outcome_of(const engine::Decision& d);
 
 using OutcomeSink = std::function<void(const ActionOutcome&)>;
 
@@ -44,7 +49,7 @@ class ServiceManager {
   [[nodiscard]] virtual std::size_t pending() const = 0;
 };
 
-// Logs what it would do; touches nothing.
+// Logs what it would do; touches nothing. Every kind of decision comes here in dry-run.
 class DryRunActuator final : public Actuator {
  public:
   explicit DryRunActuator(OutcomeSink sink) : sink_(std::move(sink)) {}

@@ -65,7 +65,10 @@ Result<bool> Cgroups::move(const std::string& dir, Pid pid) {
 void Cgroups::remove(const std::string& dir) { ::rmdir(dir.c_str()); }
 
 Cgroups::Cgroups(CgroupRoots roots, std::string group)
-    : roots_(std::move(roots)), group_(std::move(group)) {
+    : roots_(std::move(roots)), group_(std::move(group)) {}
+
+void Cgroups::setup() {
+  set_up_ = true;
   std::error_code ec;
   if (!roots_.v2.empty()) {
     const std::string base = roots_.v2 + "/" + group_;
@@ -85,6 +88,7 @@ Cgroups::Cgroups(CgroupRoots roots, std::string group)
 
 std::string Cgroups::describe() const {
   std::string out = "cgroups: ";
+  if (!set_up_) return out + "not set up (dry-run: nothing is created or moved)";
   out += roots_.v2.empty() ? "no v2 hierarchy" : "v2 at " + roots_.v2;
   if (!roots_.v1_cpu.empty()) out += ", v1 cpu at " + roots_.v1_cpu;
   out += "; freeze: ";

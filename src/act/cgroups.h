@@ -22,10 +22,15 @@ CgroupRoots find_cgroup_roots(const std::vector<proc::Mount>& mounts);
 
 class Cgroups {
  public:
-  // group: the name of FreezR's own directory under each root.
+  // group: the name of FreezR's own directory under each root. Touches nothing.
   explicit Cgroups(CgroupRoots roots, std::string group = "freezr");
 
-  // What works here; decided once by trying (creating FreezR's directories).
+  // Creates FreezR's directories and enables the cpu controller for them, and so finds out
+  // what works here. Call once, after the instance lock is held; never in dry-run (until
+  // then nothing can be frozen or throttled through cgroups).
+  void setup();
+
+  // What works here (false until setup()).
   [[nodiscard]] bool can_freeze() const { return freeze_; }
   [[nodiscard]] bool can_throttle_v2() const { return throttle_v2_; }
   [[nodiscard]] bool can_throttle_v1() const { return throttle_v1_; }
@@ -49,6 +54,7 @@ class Cgroups {
  private:
   CgroupRoots roots_;
   std::string group_;
+  bool set_up_ = false;
   bool freeze_ = false;
   bool throttle_v2_ = false;
   bool throttle_v1_ = false;

@@ -14,17 +14,25 @@ std::string would(const engine::Action& a) {
       return fmt::format("would throttle to {:g}% of a core", a.cpu_limit);
     case engine::ActionKind::kFreeze: return fmt::format("would freeze for {:g}s", a.duration);
     case engine::ActionKind::kKill:
-      return "would send SIGTERM (then SIGKILL after the grace period)";
+      return a.immediate ? "would send SIGKILL at once and reap its memory"
+                         : "would send SIGTERM (then SIGKILL after the grace period)";
     case engine::ActionKind::kRestart: return "would restart " + a.service;
   }
   return "?";
 }
 }  // namespace
 
-void DryRunActuator::apply(const engine::Decision& d) {
+ActionOutcome outcome_of(const engine::Decision& d) {
   ActionOutcome o;
   o.rule = d.rule;
   o.action = d.action.kind;
+  o.origin = d.origin;
+  o.reason = d.reason();
+  return o;
+}
+
+void DryRunActuator::apply(const engine::Decision& d) {
+  auto o = outcome_of(d);
   o.ok = true;
   o.dry_run = true;
   if (d.verdict == engine::Verdict::kRelease) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
+#include <fmt/format.h>
 
 namespace freezr::act {
 
@@ -31,17 +32,26 @@ Result<int> open_verified_pidfd(proc::ProcSource& source, const ProcessId& id) {
   return fd;
 }
 
+void release_memory(int pidfd) {
+#ifdef SYS_process_mrelease
+  ::syscall(SYS_process_mrelease, pidfd, 0);  // fails harmlessly on kernels before 5.15
+#else
+  (void)pidfd;
+#endif
+}
+
 bool pidfd_signal(int pidfd, int sig) {
   return ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0;
 }
 
 struct LinuxActuator::PendingKill {
   PendingKill(asio::io_context& io, int fd) : pidfd(io, fd), timer(io) {}
-  std::string rule;
+  ActionOutcome outcome;  // the decision's, for the reports
   engine::TargetInfo target;
   asio::posix::stream_descriptor pidfd;
   asio::steady_timer timer;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  bool immediate = false;  // SIGKILL first, without a grace period
   bool sent_kill = false;
   bool done = false;
 };
@@ -75,7 +85,10 @@ void LinuxActuator::apply(const engine::Decision& d) {
   switch (d.action.kind) {
     case engine::ActionKind::kLog:
       for (const auto& t : d.targets) {
-        ActionOutcome o{d.rule, d.action.kind, t, "", true, false, true, "logged"};
+        auto o = outcome_of(d);
+        o.target = t;
+        o.ok = true;
+        o.detail = "logged";
         sink_(o);
       }
       return;
@@ -92,17 +105,13 @@ void LinuxActuator::apply(const engine::Decision& d) {
       for (const auto& t : d.targets) kill(d, t);
       return;
     case engine::ActionKind::kRestart: {
-      auto sink = sink_;
-      auto rule = d.rule;
-      auto unit = d.action.service;
-      services_.restart(unit, [sink, rule, unit](bool ok, const std::string& detail) {
-        ActionOutcome o;
-        o.rule = rule;
-        o.action = engine::ActionKind::kRestart;
-        o.service = unit;
-        o.ok = ok;
-        o.detail = detail;
-        sink(o);
+      auto o = outcome_of(d);
+      o.service = d.action.service;
+      services_.restart(d.action.service, [sink = sink_, o](bool ok, const std::string& detail) {
+        auto done = o;
+        done.ok = ok;
+        done.detail = detail;
+        sink(done);
       });
       return;
     }
@@ -110,7 +119,8 @@ void LinuxActuator::apply(const engine::Decision& d) {
 }
 
 void LinuxActuator::kill(const engine::Decision& d, const engine::TargetInfo& t) {
-  ActionOutcome o{d.rule, engine::ActionKind::kKill, t, "", false, false, true, ""};
+  auto o = outcome_of(d);
+  o.target = t;
   if (kills_.count(t.id) != 0U) {
     o.ok = true;
     o.final = false;
@@ -126,21 +136,29 @@ void LinuxActuator::kill(const engine::Decision& d, const engine::TargetInfo& t)
     return;
   }
   auto k = std::make_shared<PendingKill>(io_, *fd);
-  k->rule = d.rule;
+  k->outcome = o;
   k->target = t;
-  if (!pidfd_signal(*fd, SIGTERM)) {
+  const int first = d.action.immediate ? SIGKILL : SIGTERM;
+  if (!pidfd_signal(*fd, first)) {
     const int err = errno;
     o.ok = err == ESRCH;
-    o.detail = std::string("SIGTERM failed: ") + std::strerror(err);
+    o.detail = fmt::format("{} failed: {}", d.action.immediate ? "SIGKILL" : "SIGTERM", std::strerror(err));
     sink_(o);
     return;  // k closes the pidfd
   }
+  k->immediate = d.action.immediate;
+  k->sent_kill = d.action.immediate;
+  if (d.action.immediate) release_memory(*fd);
   o.ok = true;
   o.final = false;
-  o.detail = "SIGTERM sent";
+  o.detail = d.action.immediate ? "SIGKILL sent" : "SIGTERM sent";
   sink_(o);
   kills_.emplace(t.id, k);
   watch(k);
+  if (d.action.immediate) {
+    give_up_after(k, 5);
+    return;
+  }
   k->timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
       std::chrono::duration<double>(grace_)));
   k->timer.async_wait([this, k](const boost::system::error_code& ec) {
@@ -151,10 +169,14 @@ void LinuxActuator::kill(const engine::Decision& d, const engine::TargetInfo& t)
     }
     k->sent_kill = true;
     // A process in uninterruptible sleep may take a moment; give up after 10 s more.
-    k->timer.expires_after(std::chrono::seconds(10));
-    k->timer.async_wait([this, k](const boost::system::error_code& ec2) {
-      if (!ec2 && !k->done) finish(k, false, "still alive 10 s after SIGKILL");
-    });
+    give_up_after(k, 10);
+  });
+}
+
+void LinuxActuator::give_up_after(const std::shared_ptr<PendingKill>& k, int seconds) {
+  k->timer.expires_after(std::chrono::seconds(seconds));
+  k->timer.async_wait([this, k, seconds](const boost::system::error_code& ec) {
+    if (!ec && !k->done) finish(k, false, fmt::format("still alive {} s after SIGKILL", seconds));
   });
 }
 
@@ -166,10 +188,11 @@ void LinuxActuator::watch(const std::shared_ptr<PendingKill>& k) {
                         const double secs = std::chrono::duration<double>(
                                                 std::chrono::steady_clock::now() - k->started)
                                                 .count();
-                        char buf[96];
-                        std::snprintf(buf, sizeof buf, "exited %.2f s after %s", secs,
-                                      k->sent_kill ? "SIGTERM (needed SIGKILL)" : "SIGTERM");
-                        finish(k, true, buf);
+                        finish(k, true,
+                               fmt::format("exited {:.2f} s after {}", secs,
+                                           k->immediate   ? "SIGKILL"
+                                           : k->sent_kill ? "SIGTERM (needed SIGKILL)"
+                                                          : "SIGTERM"));
                       });
 }
 
@@ -180,7 +203,9 @@ void LinuxActuator::finish(const std::shared_ptr<PendingKill>& k, bool ok,
   boost::system::error_code ignored;
   k->pidfd.cancel(ignored);
   kills_.erase(k->target.id);
-  ActionOutcome o{k->rule, engine::ActionKind::kKill, k->target, "", ok, false, true, detail};
+  auto o = k->outcome;
+  o.ok = ok;
+  o.detail = detail;
   sink_(o);
 }
 

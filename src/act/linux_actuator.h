@@ -1,6 +1,6 @@
 // LinuxActuator: signals through pidfds opened for an exact (pid, start time), with
-// SIGTERM -> grace -> SIGKILL escalation driven by the event loop, and restarts through a
-// ServiceManager.
+// SIGTERM -> grace -> SIGKILL escalation driven by the event loop (or, for an immediate kill,
+// SIGKILL and process_mrelease at once), and restarts through a ServiceManager.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -20,6 +20,8 @@ Result<int> open_verified_pidfd(proc::ProcSource& source, const ProcessId& id);
 
 // Sends sig through a pidfd. Returns false with errno set on failure.
 bool pidfd_signal(int pidfd, int sig);
+// Asks the kernel to reap a killed process's memory now (process_mrelease), where it can.
+void release_memory(int pidfd);
 
 class LinuxActuator final : public Actuator {
  public:
@@ -40,6 +42,7 @@ class LinuxActuator final : public Actuator {
   struct PendingKill;
   void kill(const engine::Decision& d, const engine::TargetInfo& t);
   void watch(const std::shared_ptr<PendingKill>& k);
+  void give_up_after(const std::shared_ptr<PendingKill>& k, int seconds);
   void finish(const std::shared_ptr<PendingKill>& k, bool ok, const std::string& detail);
 
   boost::asio::io_context& io_;

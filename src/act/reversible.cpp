@@ -118,9 +118,8 @@ Reversibles::~Reversibles() {
 
 void Reversibles::report(const engine::Decision& d, const engine::TargetInfo& t, bool ok,
                          const std::string& detail) {
-  ActionOutcome o;
-  o.rule = d.rule;
-  o.action = d.verdict == engine::Verdict::kRelease ? engine::ActionKind::kLog : d.action.kind;
+  auto o = outcome_of(d);
+  if (d.verdict == engine::Verdict::kRelease) o.action = engine::ActionKind::kLog;
   o.target = t;
   o.ok = ok;
   o.detail = detail;
@@ -388,6 +387,15 @@ int Reversibles::undo_all() {
   const std::vector<std::shared_ptr<Held>> all(held_.rbegin(), held_.rend());  // newest first
   for (const auto& h : all) undo(h, "FreezR is stopping");
   return static_cast<int>(all.size());
+}
+
+std::vector<std::string> Reversibles::leftovers() {
+  std::vector<std::string> lines;
+  for (const auto& e : ledger_.all()) {
+    lines.push_back(fmt::format("{} of PID {} by rule '{}' left by an earlier run", e.kind,
+                                e.process.pid, e.rule));
+  }
+  return lines;
 }
 
 std::vector<std::string> Reversibles::recover() {

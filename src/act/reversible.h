@@ -43,6 +43,8 @@ class Reversibles {
   int undo_all();
   // Undoes what the ledger holds from an earlier run. Returns lines describing each.
   std::vector<std::string> recover();
+  // What recover() would undo, one line each; touches nothing.
+  std::vector<std::string> leftovers();
 
   // "signal" freezing even where cgroup.freeze works.
   void prefer_signals(bool yes) { prefer_signals_ = yes; }

@@ -160,7 +160,9 @@ void SystemdManager::restart(const std::string& unit, Done done) {
     impl_->calls.pop_back();
     const std::string msg = std::string("RestartUnit could not be sent: ") + std::strerror(-r);
     asio::post(impl_->io, [failed, msg] { failed(false, msg); });
-    impl_->close();
+    // The connection is suspect: the other calls in flight fail too (each is completed, so
+    // pending() falls), and the next restart connects afresh.
+    impl_->fail_all("the system bus connection was dropped after a failed call");
     return;
   }
   sd_bus_flush(impl_->bus);

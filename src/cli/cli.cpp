@@ -144,9 +144,22 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "csv"}));
   auto* events = app.add_subcommand("events", "Violations, actions, reloads from the history");
   add_period(events);
-  events->add_option("--kind", hq.kind, "action, violation, pressure, prediction or lifecycle")
-      ->check(CLI::IsMember({"action", "violation", "pressure", "prediction", "lifecycle"}));
+  events->add_option("--kind", hq.kind,
+                     "action, violation, pressure, prediction, lifecycle or decision")
+      ->check(CLI::IsMember(
+          {"action", "violation", "pressure", "prediction", "lifecycle", "decision"}));
   events->add_option("--format", hq.format, "table, json or csv")
+      ->check(CLI::IsMember({"table", "json", "csv"}));
+  auto* why = app.add_subcommand(
+      "why", "Every decision FreezR made about a process (alive or dead), with its reason and "
+             "outcome, newest first");
+  why->fallthrough();
+  Pid why_pid = 0;
+  int why_limit = 100;
+  why->add_option("PID", why_pid, "The process")->required()->check(CLI::Range(1, 1 << 22));
+  why->add_option("--limit,-n", why_limit, "At most N entries (default 100)")
+      ->check(CLI::Range(1, 100000));
+  why->add_option("--format", hq.format, "table, json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));
   auto* stats = app.add_subcommand("stats", "Per-rule statistics over a period");
   stats->fallthrough();
@@ -205,9 +218,10 @@ int main(int argc, char** argv) {
   try {
     if (cfg->parsed()) return run_config_command(cfg, a);
     if (history->parsed() || events->parsed() || stats->parsed() || exp->parsed() ||
-        suggest->parsed()) {
+        suggest->parsed() || why->parsed()) {
       auto loaded = resolve_config(a.config);
       hq.data_dir = a.data_dir.value_or(loaded.config.storage.dir);
+      if (why->parsed()) return cmd_why(hq, why_pid, why_limit);
       if (suggest->parsed()) return cmd_suggest(hq, so_suggest, loaded.config.categories);
       if (history->parsed()) return cmd_history(hq);
       if (events->parsed()) return cmd_events(hq);

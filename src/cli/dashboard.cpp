@@ -116,6 +116,11 @@ std::string read_filter() {
 }  // namespace
 
 int cmd_dashboard(const config::Config& cfg, double interval) {
+  if (::isatty(STDIN_FILENO) == 0 || ::isatty(STDOUT_FILENO) == 0) {
+    std::fprintf(stderr, "freezr: the dashboard needs a terminal (standard input and output); "
+                         "use the web dashboard or `freezr ps` instead\n");
+    return 2;
+  }
   const auto [host, port] = address_of(cfg);
   const char* token_env = std::getenv("FREEZR_TOKEN");
   const std::string token = token_env != nullptr ? token_env : "";

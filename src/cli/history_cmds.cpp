@@ -175,6 +175,26 @@ int cmd_events(const HistoryQuery& q) {
   return write_out(q, render(events_table(*o->db, o->from, o->to, q), q.format)) ? 0 : 1;
 }
 
+int cmd_why(const HistoryQuery& q, Pid pid, int limit) {
+  auto o = open(q, 0);
+  if (!o) return 1;
+  const auto rows = store::query_why(*o->db, pid, limit);
+  if (rows.empty()) {
+    fmt::print(stderr, "freezr: the history has nothing about PID {}\n", pid);
+    return 1;
+  }
+  Table t;
+  t.headers = {"time", "kind", "rule", "name", "action", "ok", "reason"};
+  for (const auto& e : rows) {
+    t.rows.push_back({local_time(e.ts), e.kind, e.rule, e.comm, e.action,
+                      e.ok ? ordered_json(*e.ok) : ordered_json(nullptr), e.message});
+  }
+  if (q.format == "table") {
+    fmt::print("What FreezR decided about PID {}, newest first:\n", pid);
+  }
+  return write_out(q, render(t, q.format)) ? 0 : 1;
+}
+
 int cmd_stats(const HistoryQuery& q) {
   auto o = open(q, 3600);
   if (!o) return 1;

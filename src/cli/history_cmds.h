@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/types.h"
 #include "engine/rule.h"
 
 namespace freezr::cli {
@@ -26,6 +27,9 @@ int cmd_history(const HistoryQuery& q);
 int cmd_events(const HistoryQuery& q);
 int cmd_stats(const HistoryQuery& q);
 int cmd_export(const HistoryQuery& q);
+// `freezr why PID`: every decision about the process with its reason, and what came of it,
+// newest first. Exit 1 when the history knows nothing about it.
+int cmd_why(const HistoryQuery& q, Pid pid, int limit);
 
 // `freezr suggest`: names that ran hot or big without a rule, each with a rule to paste.
 struct SuggestOptions {

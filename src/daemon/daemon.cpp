@@ -23,8 +23,7 @@ int Daemon::run() {
   schedule_housekeeping();
   schedule_watchdog();
   io_.run();
-  recorder_.event({clock_.wall(), "lifecycle", "", ::getpid(), "freezr", "stop", true,
-                   "FreezR stopped"});
+  recorder_.lifecycle(clock_.wall(), "stop", true, "FreezR stopped");
   recorder_.flush(clock_.wall());
   log_.note(level_enum::info, "FreezR stopped");
   logging_.logger->flush();
@@ -45,10 +44,7 @@ void Daemon::tick() {
   for (const auto& d :
        policy_.evaluate(result.snap, result.cls, protection_, &foresight_.forecaster())) {
     log_decision(log_, d, cfg_->rules[d.rule_index].steps[d.step].cooldown);
-    recorder_.decision(wall, d);
-    if (d.verdict == engine::Verdict::kAct || d.verdict == engine::Verdict::kRelease) {
-      actuator().apply(d);
-    }
+    carry_out(d);
   }
   recorder_.transitions(wall, policy_.transitions());
   if (pressure_) pressure_->on_scan(result.snap);
@@ -143,8 +139,16 @@ nlohmann::json Daemon::write_status() {
   return doc;
 }
 
+void Daemon::carry_out(const engine::Decision& d) {
+  recorder_.decision(clock_.wall(), d);
+  if (d.verdict == engine::Verdict::kAct || d.verdict == engine::Verdict::kRelease) {
+    actuator().apply(d);
+  }
+}
+
 void Daemon::on_outcome(const act::ActionOutcome& o) {
   log_outcome(log_, o);
+  if (o.origin == engine::Origin::kPressure && pressure_) pressure_->on_outcome(o);
   recorder_.outcome(clock_.wall(), o);
   if (o.final || !o.ok) {
     const char* outcome = o.dry_run ? "dry_run" : o.ok ? "ok" : "failed";
@@ -200,14 +204,14 @@ bool Daemon::reload() {
     log_.event(level_enum::info, "reload",
                {{"config", cfg_->source}, {"rules", static_cast<long long>(cfg_->rules.size())}},
                msg);
-    recorder_.event({clock_.wall(), "lifecycle", "", ::getpid(), "freezr", "reload", true, msg});
+    recorder_.lifecycle(clock_.wall(), "reload", true, msg);
     notify_ready("configuration reloaded");
     return true;
   } catch (const config::ConfigError& e) {
     const std::string msg =
         std::string("configuration reload rejected, keeping the running one: ") + e.what();
     log_.event(level_enum::err, "reload", {{"ok", false}}, msg);
-    recorder_.event({clock_.wall(), "lifecycle", "", ::getpid(), "freezr", "reload", false, msg});
+    recorder_.lifecycle(clock_.wall(), "reload", false, msg);
     notify_ready("configuration reload rejected");
     return false;
   }

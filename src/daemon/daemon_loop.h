@@ -90,6 +90,10 @@ class Daemon {
 
   nlohmann::json write_status();
 
+  // The one path every decision takes, whatever made it (rules, on_exec, memory pressure):
+  // recorded with its reason (for `freezr why`), then carried out by the actuator in force.
+  void carry_out(const engine::Decision& d);
+
   void on_outcome(const act::ActionOutcome& o);
 
   void wait_signal();
@@ -130,11 +134,10 @@ class Daemon {
   std::unique_ptr<store::History> history_;
   Recorder recorder_{nullptr, {}, {}};
   Foresight foresight_{*cfg_, log_, recorder_};
-  ExecGuard exec_guard_{{source_, log_, recorder_, [this]() -> const config::Config& { return *cfg_; },
+  ExecGuard exec_guard_{{source_, log_, [this]() -> const config::Config& { return *cfg_; },
                          [this]() -> proc::InfoSource& { return scanner_.info(); },
                          [this]() -> const engine::Protection& { return protection_; },
-                         [this]() -> act::Actuator& { return actuator(); },
-                         [this] { return clock_.wall(); }}};
+                         [this](const engine::Decision& d) { carry_out(d); }}};
   Discovery discovery_{io_, scanner_, exec_guard_};
   std::unique_ptr<serve::HttpServer> http_;
   std::string token_;

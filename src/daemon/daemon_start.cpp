@@ -43,11 +43,20 @@ bool Daemon::preflight() {
   check_disks(true);
   pf.system_health(source_);
   open_database(pf);
+  if (!dry_run()) cgroups_.setup();
   pf.check(true, "cgroups", cgroups_.describe());
-  for (const auto& line : reversibles_.recover()) pf.check(true, "leftovers", line);
+  if (dry_run()) {
+    for (const auto& line : reversibles_.leftovers()) {
+      pf.check(false, "leftovers", line + ": left as it is in dry-run (a run without --dry-run "
+                                          "or `freezr thaw --all` undoes it)");
+    }
+  } else {
+    for (const auto& line : reversibles_.recover()) pf.check(true, "leftovers", line);
+  }
   if (!start_http(pf)) return false;
   pressure_ = std::make_unique<PressureWatcher>(PressureWatcher::Deps{
-      io_, source_, opts_.proc_root, log_, recorder_, reversibles_,
+      io_, source_, opts_.proc_root, log_, recorder_,
+      [this](const engine::Decision& d) { carry_out(d); },
       [this]() -> const config::Config& { return *cfg_; },
       [this]() -> const engine::Protection& { return protection_; }, [this] { return dry_run(); },
       [this] { return clock_.wall(); },
@@ -57,10 +66,10 @@ bool Daemon::preflight() {
       }});
   pf.check(true, "pressure", pressure_->start());
   start_process_events(pf);
+  pf.lock_memory();
   pf.capabilities();
   pf.summary(preflight_warnings_);
-  recorder_.event({clock_.wall(), "lifecycle", "", ::getpid(), "freezr", "start", true,
-                   "FreezR " + std::string(ui::kVersion) + " started with " + cfg_->source});
+  recorder_.lifecycle(clock_.wall(), "start", true, "FreezR " + std::string(ui::kVersion) + " started with " + cfg_->source);
   run_retention();
   return true;
 }

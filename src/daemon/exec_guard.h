@@ -8,10 +8,8 @@
 #include <set>
 #include <utility>
 
-#include "act/actuator.h"
 #include "config/config.h"
 #include "daemon/eventlog.h"
-#include "daemon/recorder.h"
 #include "daemon/scanner.h"
 #include "engine/protection.h"
 #include "proc/proc_events.h"
@@ -23,12 +21,11 @@ class ExecGuard {
   struct Deps {
     proc::ProcSource& source;
     EventLog& log;
-    Recorder& recorder;
     std::function<const config::Config&()> config;
     std::function<proc::InfoSource&()> info;
     std::function<const engine::Protection&()> protection;
-    std::function<act::Actuator&()> actuator;
-    std::function<double()> wall;
+    // The daemon's one path for decisions: recorded, then carried out by the actuator.
+    std::function<void(const engine::Decision&)> carry_out;
   };
   explicit ExecGuard(Deps deps) : d_(std::move(deps)) {}
 
@@ -43,8 +40,8 @@ class ExecGuard {
   [[nodiscard]] std::uint64_t by_event() const { return by_event_; }
 
  private:
-  void act(std::size_t rule, const engine::ProcessSample& s, const char* via,
-           std::optional<double> delay_ms);
+  // Decides for s and carries the decisions out; returns how many acted.
+  int act(const engine::ProcessSample& s, const char* via, std::optional<double> delay_ms);
 
   Deps d_;
   std::set<std::pair<std::size_t, ProcessId>> done_;

@@ -67,7 +67,7 @@ void Foresight::observe(const ScanResult& scan, const config::Config& cfg, doubl
                             {"agreement", round2(l.agreement)}};
     if (l.seconds_to_limit) f.push_back({"seconds_to_limit", round2(*l.seconds_to_limit)});
     log_.event(level_enum::warn, "PREDICT", f, msg);
-    recorder_.event({wall, "prediction", l.rule, l.entity.pid, l.comm, "leak", std::nullopt, msg});
+    recorder_.event({wall, "prediction", l.rule, l.entity.pid, l.comm, "leak", std::nullopt, msg, {}});
   }
   for (const auto& a : forecaster_.anomalies()) {
     const auto msg = fmt::format(
@@ -82,7 +82,7 @@ void Foresight::observe(const ScanResult& scan, const config::Config& cfg, doubl
                 {"baseline", round2(a.anomaly.baseline)},
                 {"deviation", round2(a.anomaly.deviation)}},
                msg);
-    recorder_.event({wall, "prediction", a.rule, a.entity.pid, a.comm, "anomaly", std::nullopt, msg});
+    recorder_.event({wall, "prediction", a.rule, a.entity.pid, a.comm, "anomaly", std::nullopt, msg, {}});
     ++anomaly_counts_[a.rule];
     recent_anomalies_.push_front({{"ts", wall},
                                   {"rule", a.rule},
@@ -107,7 +107,7 @@ void Foresight::observe(const ScanResult& scan, const config::Config& cfg, doubl
                       : std::string("memory exhaustion no longer predicted soon");
     log_.event(*changed ? level_enum::warn : level_enum::info, "PREDICT",
                {{"kind", std::string("exhaustion")}, {"predicted", *changed}}, msg);
-    recorder_.event({wall, "prediction", "", 0, "", "exhaustion", std::nullopt, msg});
+    recorder_.event({wall, "prediction", "", 0, "", "exhaustion", std::nullopt, msg, {}});
   }
 }
 

@@ -1,6 +1,7 @@
 #include "daemon/preflight.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -130,6 +131,21 @@ void Preflight::system_health(proc::ProcSource& source) {
   check(mem.has_value(), "system health",
         health_line(load, mem, pressure("pressure/cpu"), pressure("pressure/io"),
                     pressure("pressure/memory")));
+}
+
+void Preflight::lock_memory() {
+#ifdef MCL_ONFAULT
+  const int flags = MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT;
+#else
+  const int flags = MCL_CURRENT | MCL_FUTURE;
+#endif
+  if (::mlockall(flags) == 0) {
+    check(true, "memory lock", "FreezR's memory is locked (mlockall): it cannot be swapped out");
+    return;
+  }
+  check(false, "memory lock",
+        std::string("mlockall failed (") + std::strerror(errno) +
+            "): FreezR's own pages may be reclaimed under memory pressure (raise LimitMEMLOCK)");
 }
 
 void Preflight::capabilities() {

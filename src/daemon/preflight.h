@@ -47,6 +47,10 @@ class Preflight {
                                                 double wait_seconds);
   // Load, memory and PSI averages.
   void system_health(proc::ProcSource& source);
+  // Locks FreezR's memory (mlockall, current and future pages as they are touched), so its
+  // own pages are not reclaimed under the pressure it is there to relieve. A warning where
+  // it fails.
+  void lock_memory();
   // Drops capabilities when run as root outside systemd.
   void capabilities();
   // The closing "Pre-flight checks: ..." line; extra_warnings come from checks made elsewhere.

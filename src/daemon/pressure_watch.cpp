@@ -1,18 +1,16 @@
 #include "daemon/pressure_watch.h"
 
 #include <fcntl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cerrno>
-#include <csignal>
 #include <cmath>
 #include <cstring>
 #include <fmt/format.h>
 
-#include "act/linux_actuator.h"
 
 namespace freezr::daemon {
 
@@ -34,7 +32,6 @@ struct PressureWatcher::Impl {
   std::vector<std::unique_ptr<asio::posix::stream_descriptor>> triggers;
   asio::steady_timer check;   // adaptive MemAvailable check
   asio::steady_timer settle;  // after a kill: give up waiting, or the dry-run pause
-  std::unique_ptr<asio::posix::stream_descriptor> victim;  // pidfd of the process being killed
   std::unique_ptr<Scanner> scanner;  // its own scanner: ranking must not disturb the main one
 };
 
@@ -47,7 +44,6 @@ void PressureWatcher::stop() {
   impl_->settle.cancel();
   boost::system::error_code ignored;
   for (auto& t : impl_->triggers) t->cancel(ignored);
-  if (impl_->victim) impl_->victim->cancel(ignored);
 }
 
 std::optional<std::string> PressureWatcher::arm(const char* kind, double percent,
@@ -145,66 +141,47 @@ std::vector<Field> sample_fields(const engine::PressureSample& s) {
   return f;
 }
 
-std::string sample_text(const engine::PressureSample& s) {
-  std::string out = fmt::format("MemAvailable {:.1f}%", s.mem_available_percent);
-  if (s.some_avg10) out += fmt::format(", PSI some {:.2f}", *s.some_avg10);
-  if (s.full_avg10) out += fmt::format(", full {:.2f}", *s.full_avg10);
-  if (s.swap_free_percent) out += fmt::format(", swap free {:.1f}%", *s.swap_free_percent);
-  return out;
+Seconds monotonic_now() {
+  return std::chrono::duration<double>(steady_clock::now().time_since_epoch()).count();
+}
+
+std::string cmdline_of(proc::ProcSource& source, Pid pid) {
+  std::string buf;
+  if (!source.read_pid_file(pid, "cmdline", buf)) return {};
+  auto s = proc::join_cmdline(buf);
+  if (s.size() > 200) s = s.substr(0, 200) + "…";
+  return s;
 }
 }  // namespace
 
 void PressureWatcher::evaluate(const engine::PressureSample& s, const char* woke_by) {
   const auto& p = d_.config().pressure;
-  auto next = engine::next_level(level_, s, p.warning, p.critical);
   std::optional<double> eta;
   if (p.predict_minutes && d_.exhaustion_seconds) eta = d_.exhaustion_seconds();
-  predicted_ = next == engine::PressureLevel::kNone && eta && *eta <= *p.predict_minutes * 60;
-  if (predicted_) {
-    next = engine::PressureLevel::kWarning;
-    woke_by = "prediction";
-  }
-  if (next != level_) {
-    auto f = sample_fields(s);
-    f.insert(f.begin(), {{"from", std::string(engine::to_string(level_))},
-                         {"to", std::string(engine::to_string(next))},
-                         {"woke_by", std::string(woke_by)}});
-    auto msg = fmt::format("memory pressure {} → {} ({})", engine::to_string(level_),
-                           engine::to_string(next), sample_text(s));
-    if (predicted_) {
-      msg += fmt::format("; memory predicted to reach the critical level in {:.0f} s", *eta);
-      f.push_back({"predicted_seconds", std::round(*eta)});
-    }
-    d_.log.event(next > level_ ? level_enum::warn : level_enum::info, "pressure", f, msg);
-    d_.recorder.event({d_.wall(), "pressure", "", 0, "", engine::to_string(next), std::nullopt, msg});
-    level_ = next;
-    gentle_done_ = false;
-  }
-  act_on_level(s);
+  const auto step = engine::advance_pressure(state_, {s, eta, monotonic_now()},
+                                             {p.warning, p.critical, p.predict_minutes});
+  if (step.changed()) log_change(step, s, step.predicted ? "prediction" : woke_by, eta);
+  if (step.want == engine::PressureWant::kVictim) act_on_victim(step, s);
+  if (step.want == engine::PressureWant::kRelease) release();
   schedule_check(s);
 }
 
-void PressureWatcher::act_on_level(const engine::PressureSample& s) {
-  const auto& p = d_.config().pressure;
-  if (level_ == engine::PressureLevel::kNone) return;
-  const auto& lvl = level_ == engine::PressureLevel::kCritical ? p.critical : p.warning;
-  if (predicted_) {
-    // Held by a prediction, not by the figures: the level's action once, then wait and see.
-    if (gentle_done_ || lvl.action.kind == engine::ActionKind::kLog) return;
-    if (lvl.action.kind == engine::ActionKind::kKill) {
-      if (!killing_) kill_next(s);
-      gentle_done_ = true;
-    } else {
-      gentle(lvl, s);
-    }
-    return;
+void PressureWatcher::log_change(const engine::PressureStep& step,
+                                 const engine::PressureSample& s, const char* woke_by,
+                                 std::optional<double> eta) {
+  auto f = sample_fields(s);
+  f.insert(f.begin(), {{"from", std::string(engine::to_string(step.from))},
+                       {"to", std::string(engine::to_string(step.to))},
+                       {"woke_by", std::string(woke_by)}});
+  auto msg = fmt::format("memory pressure {} → {} ({})", engine::to_string(step.from),
+                         engine::to_string(step.to), engine::describe_sample(s));
+  if (step.predicted && eta) {
+    msg += fmt::format("; memory predicted to reach the critical level in {:.0f} s", *eta);
+    f.push_back({"predicted_seconds", std::round(*eta)});
   }
-  if (lvl.action.kind == engine::ActionKind::kKill) {
-    // Only while the entering condition holds: inside the hysteresis band nothing more dies.
-    if (!killing_ && engine::crosses(s, lvl)) kill_next(s);
-  } else if (lvl.action.kind != engine::ActionKind::kLog && !gentle_done_) {
-    gentle(lvl, s);
-  }
+  d_.log.event(step.to > step.from ? level_enum::warn : level_enum::info, "pressure", f, msg);
+  d_.recorder.event(
+      {d_.wall(), "pressure", "", 0, "", engine::to_string(step.to), std::nullopt, msg, {}});
 }
 
 void PressureWatcher::schedule_check(const engine::PressureSample& s) {
@@ -220,130 +197,125 @@ void PressureWatcher::schedule_check(const engine::PressureSample& s) {
   });
 }
 
-namespace {
-std::string cmdline_of(proc::ProcSource& source, Pid pid) {
-  std::string buf;
-  if (!source.read_pid_file(pid, "cmdline", buf)) return {};
-  auto s = proc::join_cmdline(buf);
-  if (s.size() > 200) s = s.substr(0, 200) + "…";
-  return s;
+void PressureWatcher::evaluate_later(double seconds, const char* why) {
+  impl_->settle.expires_after(std::chrono::duration_cast<steady_clock::duration>(
+      std::chrono::duration<double>(seconds)));
+  impl_->settle.async_wait([this, why](const boost::system::error_code& ec) {
+    if (ec) return;
+    d_.log.note(level_enum::info, std::string("pressure: ") + why + "; re-reading");
+    woke_at_ = steady_clock::now();
+    evaluate(read_sample(), "after a kill");
+  });
 }
-}  // namespace
 
 PressureWatcher::Ranking PressureWatcher::rank() {
   const auto& cfg = d_.config();
   if (!impl_->scanner) impl_->scanner = std::make_unique<Scanner>(d_.source, &cfg.rules);
   impl_->scanner->reset_rules(&cfg.rules, &cfg.categories);
   Ranking r;
-  r.scan = impl_->scanner->scan(
-      std::chrono::duration<double>(steady_clock::now().time_since_epoch()).count());
+  r.scan = impl_->scanner->scan(monotonic_now());
   r.order = engine::rank_victims(r.scan.snap, r.scan.cls, cfg.rules, cfg.pressure.victims,
                                  d_.protection(), impl_->scanner->info(),
                                  [this](Pid pid) { return read_oom_facts(d_.source, pid); });
   return r;
 }
 
-void PressureWatcher::kill_next(const engine::PressureSample& s) {
+void PressureWatcher::act_on_victim(const engine::PressureStep& step,
+                                    const engine::PressureSample& s) {
   const auto& cfg = d_.config();
   const auto [scan, order] = rank();
   if (order.ranked.empty()) {
-    if (!gentle_done_) {
+    if (!state_.acted) {
       d_.log.event(level_enum::err, "pressure", sample_fields(s),
-                   "critical memory pressure but no process may be killed (all are protected or "
-                   "outside the candidates)");
-      gentle_done_ = true;
+                   fmt::format("{} memory pressure but no process may be {} (all are protected "
+                               "or outside the candidates)",
+                               engine::to_string(step.to), engine::to_string(step.action.kind)));
+      state_.acted = true;
     }
     return;
   }
-  const auto& victim = order.ranked.front();
-  const auto& p = scan.snap.processes[victim.index];
-  std::string others;
+  const auto& chosen = order.ranked.front();
+  const auto& p = scan.snap.processes[chosen.index];
+  Victim v{p.id, sample_fields(s), "", chosen.reason, ""};
   for (std::size_t k = 1; k < order.ranked.size() && k <= 3; ++k) {
     const auto& o = scan.snap.processes[order.ranked[k].index];
-    others += fmt::format("{}#{} pid {} {} ({})", others.empty() ? "" : "; ", k + 1, o.id.pid,
-                          o.comm, order.ranked[k].reason);
+    v.others += fmt::format("{}#{} pid {} {} ({})", v.others.empty() ? "" : "; ", k + 1,
+                            o.id.pid, o.comm, order.ranked[k].reason);
   }
-  auto f = sample_fields(s);
-  f.insert(f.begin(), {{"pid", static_cast<long long>(p.id.pid)},
-                       {"name", p.comm},
-                       {"rss_mib", std::round(p.rss_mb() * 10) / 10},
-                       {"cpu", std::round(p.cpu_percent * 10) / 10},
-                       {"start_time", static_cast<long long>(p.id.start_time)},
-                       {"cmdline", cmdline_of(d_.source, p.id.pid)},
-                       {"chosen_because", victim.reason},
-                       {"next_candidates", others.empty() ? std::string("none") : others}});
-  const std::string what = fmt::format("pid {} {} ({:.0f} MiB) at {}", p.id.pid, p.comm,
-                                       p.rss_mb(), sample_text(s));
-  killing_ = true;
-  auto settle = [this](double seconds, const char* why) {
-    impl_->settle.expires_after(std::chrono::duration_cast<steady_clock::duration>(
-        std::chrono::duration<double>(seconds)));
-    impl_->settle.async_wait([this, why](const boost::system::error_code& ec) {
-      if (ec) return;
-      killing_ = false;
-      boost::system::error_code ignored;
-      if (impl_->victim) impl_->victim->cancel(ignored);
-      d_.log.note(level_enum::info, std::string("pressure: ") + why + "; re-reading");
-      woke_at_ = steady_clock::now();
-      evaluate(read_sample(), "after a kill");
-    });
-  };
-  if (d_.dry_run()) {
-    d_.log.event(level_enum::warn, "dry-run", f, "would kill " + what);
-    d_.recorder.event({d_.wall(), "pressure", "", p.id.pid, p.comm, "kill", std::nullopt,
-                       "dry-run: would kill " + what + "; next: " + others});
-    settle(2 * cfg.pressure.window, "dry-run pause over");
-    return;
+  if (v.others.empty()) v.others = "none";
+  v.fields.insert(v.fields.begin(), {{"pid", static_cast<long long>(p.id.pid)},
+                                     {"name", p.comm},
+                                     {"rss_mib", std::round(p.rss_mb() * 10) / 10},
+                                     {"cpu", std::round(p.cpu_percent * 10) / 10},
+                                     {"start_time", static_cast<long long>(p.id.start_time)},
+                                     {"cmdline", cmdline_of(d_.source, p.id.pid)},
+                                     {"chosen_because", v.because},
+                                     {"next_candidates", v.others}});
+  v.what = fmt::format("pid {} {} ({:.0f} MiB) at {}", p.id.pid, p.comm, p.rss_mb(),
+                       engine::describe_sample(s));
+  victim_ = std::move(v);
+  const auto& lvl = step.to == engine::PressureLevel::kCritical ? cfg.pressure.critical
+                                                                : cfg.pressure.warning;
+  const auto d = engine::pressure_decision(step, s, lvl, {p.id, p.comm, p.cpu_percent, p.rss_mb()},
+                                           chosen.reason);
+  // A kill keeps the responder busy until its outcome comes back (at most 5 s for a real
+  // one); in dry-run nothing dies, so it pauses for two trigger windows before choosing again.
+  const double busy = d_.dry_run() ? 2 * cfg.pressure.window : 6;
+  engine::pressure_acted(state_, step, p.id, monotonic_now(), busy);
+  if (step.action.kind == engine::ActionKind::kKill) {
+    evaluate_later(busy, d_.dry_run() ? "dry-run pause over" : "the victim did not exit in time");
+  } else if (!d_.dry_run()) {
+    d_.log.event(level_enum::warn, "pressure", sample_fields(s),
+                 fmt::format("{} pid {} {} at {}", engine::to_string(step.action.kind), p.id.pid,
+                             p.comm, engine::describe_sample(s)));
   }
-  auto fd = act::open_verified_pidfd(d_.source, p.id);
-  if (!fd || !act::pidfd_signal(*fd, SIGKILL)) {
-    if (fd) ::close(*fd);
-    killing_ = false;
-    d_.log.event(level_enum::warn, "pressure", f, "victim vanished before the kill; choosing again");
-    return;
-  }
-#ifdef SYS_process_mrelease
-  ::syscall(SYS_process_mrelease, *fd, 0);  // reap its memory now; fails harmlessly on old kernels
-#endif
-  const double delay_ms =
-      std::chrono::duration<double, std::milli>(steady_clock::now() - woke_at_).count();
-  ++kills_;
-  f.push_back({"decision_ms", std::round(delay_ms * 100) / 100});
-  d_.log.event(level_enum::err, "oom-kill", f, "killed " + what);
-  d_.recorder.event({d_.wall(), "pressure", "", p.id.pid, p.comm, "kill", true,
-                     fmt::format("killed {}; chosen because {}; next: {}", what, victim.reason,
-                                 others.empty() ? "none" : others)});
-  impl_->victim = std::make_unique<asio::posix::stream_descriptor>(d_.io, *fd);
-  impl_->victim->async_wait(asio::posix::stream_descriptor::wait_read,
-                            [this](const boost::system::error_code& ec) {
-                              if (ec) return;
-                              impl_->settle.cancel();
-                              killing_ = false;
-                              woke_at_ = steady_clock::now();
-                              evaluate(read_sample(), "victim exited");
-                            });
-  settle(5, "the victim did not exit within 5 s");
+  d_.carry_out(d);
 }
 
-void PressureWatcher::gentle(const engine::LevelThresholds& lvl, const engine::PressureSample& s) {
-  const auto [scan, order] = rank();
-  gentle_done_ = true;
-  if (order.ranked.empty()) return;
-  const auto& p = scan.snap.processes[order.ranked.front().index];
-  engine::Decision d;
-  d.rule = "pressure";
-  d.action = lvl.action;
-  d.entity = p.id;
-  d.targets = {{p.id, p.comm, p.cpu_percent, p.rss_mb()}};
-  const auto msg = fmt::format("{} pid {} {} at {}", engine::to_string(lvl.action.kind), p.id.pid,
-                               p.comm, sample_text(s));
-  if (d_.dry_run()) {
-    d_.log.event(level_enum::warn, "dry-run", sample_fields(s), "would " + msg);
+void PressureWatcher::release() {
+  const auto held = *state_.held;
+  state_.held.reset();
+  d_.carry_out(engine::pressure_release(held));
+}
+
+void PressureWatcher::on_outcome(const act::ActionOutcome& o) {
+  if (o.action != engine::ActionKind::kKill || !victim_ || !o.target ||
+      o.target->id != victim_->id) {
     return;
   }
-  d_.log.event(level_enum::warn, "pressure", sample_fields(s), msg);
-  if (lvl.action.kind == engine::ActionKind::kRenice) d_.reversibles.renice(d);
-  if (lvl.action.kind == engine::ActionKind::kFreeze) d_.reversibles.freeze(d);
+  const auto& v = *victim_;
+  if (o.dry_run) {
+    d_.log.event(level_enum::warn, "dry-run", v.fields, "would kill " + v.what);
+    d_.recorder.event({d_.wall(), "pressure", "", v.id.pid, o.target->comm, "kill", std::nullopt,
+                       "dry-run: would kill " + v.what + "; next: " + v.others, {}});
+    return;
+  }
+  if (!o.final && o.ok) {  // SIGKILL sent
+    const double delay_ms =
+        std::chrono::duration<double, std::milli>(steady_clock::now() - woke_at_).count();
+    ++kills_;
+    auto f = v.fields;
+    f.push_back({"decision_ms", std::round(delay_ms * 100) / 100});
+    d_.log.event(level_enum::err, "oom-kill", f, "killed " + v.what);
+    d_.recorder.event({d_.wall(), "pressure", "", v.id.pid, o.target->comm, "kill", true,
+                       fmt::format("killed {}; chosen because {}; next: {}", v.what, v.because,
+                                   v.others),
+                       {}});
+    return;
+  }
+  if (!o.final) return;
+  if (!o.ok || o.detail.rfind("already gone", 0) == 0) {
+    d_.log.event(level_enum::warn, "pressure", v.fields,
+                 "victim vanished before the kill; choosing again");
+  }
+  // The kill is over (the victim exited, or could not be killed): look again, from the loop.
+  victim_.reset();
+  state_.busy_until.reset();
+  impl_->settle.cancel();
+  asio::post(d_.io, [this] {
+    woke_at_ = steady_clock::now();
+    evaluate(read_sample(), "victim exited");
+  });
 }
 
 }  // namespace freezr::daemon

@@ -1,9 +1,9 @@
 // PressureWatcher: memory pressure on the event loop. It arms a PSI trigger on
 // /proc/pressure/memory and wakes on it (no polling while calm), falls back to reading avg10
-// each scan when no trigger can be armed, checks MemAvailable at an adaptive interval, keeps
-// the level (with hysteresis), and at each level does what the configuration says: at the
-// critical level it kills one victim at a time, waits for its memory to be released, re-reads
-// the pressure, and only then considers the next.
+// each scan when no trigger can be armed, and checks MemAvailable at an adaptive interval.
+// What to do is decided by engine::advance_pressure (levels with hysteresis, one kill at a
+// time); this class ranks the victims and hands the decisions to the daemon's one decision
+// path (`carry_out`), then re-reads the pressure when the kill's outcome comes back.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -12,12 +12,12 @@
 #include <memory>
 #include <string>
 
-#include "act/reversible.h"
+#include "act/actuator.h"
 #include "config/config.h"
 #include "daemon/eventlog.h"
 #include "daemon/recorder.h"
 #include "daemon/scanner.h"
-#include "engine/pressure.h"
+#include "engine/pressure_response.h"
 #include "engine/protection.h"
 #include "engine/victims.h"
 
@@ -34,7 +34,8 @@ class PressureWatcher {
     std::string proc_root;
     EventLog& log;
     Recorder& recorder;
-    act::Reversibles& reversibles;
+    // The daemon's one path for decisions: recorded, then carried out by the actuator.
+    std::function<void(const engine::Decision&)> carry_out;
     std::function<const config::Config&()> config;
     std::function<const engine::Protection&()> protection;
     std::function<bool()> dry_run;
@@ -51,8 +52,10 @@ class PressureWatcher {
   void stop();
   // Called after every scan with its figures (the fallback mode's reading).
   void on_scan(const engine::Snapshot& snap);
+  // The outcome of one of the responder's decisions.
+  void on_outcome(const act::ActionOutcome& o);
 
-  [[nodiscard]] engine::PressureLevel level() const { return level_; }
+  [[nodiscard]] engine::PressureLevel level() const { return state_.level; }
   [[nodiscard]] const std::string& mode() const { return mode_; }
   [[nodiscard]] std::uint64_t kills() const { return kills_; }
 
@@ -65,9 +68,13 @@ class PressureWatcher {
   // A fresh scan (its own scanner: ranking must not disturb the main one) and the victims.
   Ranking rank();
   void evaluate(const engine::PressureSample& s, const char* woke_by);
-  void act_on_level(const engine::PressureSample& s);
-  void kill_next(const engine::PressureSample& s);
-  void gentle(const engine::LevelThresholds& level, const engine::PressureSample& s);
+  void log_change(const engine::PressureStep& step, const engine::PressureSample& s,
+                  const char* woke_by, std::optional<double> eta);
+  // Ranks the candidates and carries out the step's action on the first.
+  void act_on_victim(const engine::PressureStep& step, const engine::PressureSample& s);
+  void release();
+  // Looks again at seconds from now.
+  void evaluate_later(double seconds, const char* why);
   engine::PressureSample read_sample();
   void schedule_check(const engine::PressureSample& s);
   // Arms one PSI trigger ("some" or "full") at percent of the window; its description, or
@@ -75,13 +82,20 @@ class PressureWatcher {
   std::optional<std::string> arm(const char* kind, double percent, std::string* why);
   void arm_wait(boost::asio::posix::stream_descriptor& trigger);
 
+  // What the last victim decision's log lines need when its outcome arrives.
+  struct Victim {
+    ProcessId id;
+    std::vector<Field> fields;
+    std::string what;     // "pid 12 name (300 MiB) at MemAvailable ..."
+    std::string because;  // why it was chosen
+    std::string others;   // the next candidates
+  };
+
   Deps d_;
   std::unique_ptr<Impl> impl_;
-  engine::PressureLevel level_ = engine::PressureLevel::kNone;
+  engine::PressureState state_;
   std::string mode_ = "off";
-  bool killing_ = false;       // a kill is in flight (or a dry-run settle period)
-  bool gentle_done_ = false;   // the level's renice/freeze was applied since entering it
-  bool predicted_ = false;     // the level is held by an exhaustion prediction
+  std::optional<Victim> victim_;
   std::uint64_t kills_ = 0;
   std::chrono::steady_clock::time_point woke_at_{};
 };

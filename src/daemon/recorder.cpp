@@ -1,8 +1,12 @@
 #include "daemon/recorder.h"
 
+#include <unistd.h>
+
 #include "core/top.h"
 
 #include <algorithm>
+#include <cmath>
+#include <nlohmann/json.hpp>
 
 #include <fmt/format.h>
 
@@ -25,29 +29,58 @@ void Recorder::event(store::Event e) {
   if (active()) pending_.push_back(std::move(e));
 }
 
+void Recorder::lifecycle(double ts, const std::string& action, bool ok,
+                         const std::string& message) {
+  event({ts, "lifecycle", "", static_cast<Pid>(::getpid()), "freezr", action, ok, message, {}});
+}
+
 std::vector<store::Event> Recorder::take_feed() {
   std::vector<store::Event> out;
   out.swap(feed_);
   return out;
 }
 
+namespace {
+std::string decision_data(const engine::Decision& d, const engine::TargetInfo& t) {
+  nlohmann::json j = {{"origin", engine::to_string(d.origin)},
+                      {"verdict", engine::to_string(d.verdict)},
+                      {"start_time", t.id.start_time},
+                      {"cpu_percent", std::round(t.cpu_percent * 10) / 10},
+                      {"rss_mib", std::round(t.rss_mb * 10) / 10}};
+  if (d.origin == engine::Origin::kRule) {
+    j["step"] = d.step + 1;
+    j["metric"] = d.metric;
+    j["value"] = std::round(d.value * 10) / 10;
+    j["threshold"] = d.threshold;
+    j["streak"] = d.streak;
+  }
+  if (d.predicted_seconds) j["predicted_seconds"] = std::round(*d.predicted_seconds);
+  return j.dump();
+}
+}  // namespace
+
 void Recorder::decision(double ts, const engine::Decision& d) {
+  const std::string action = engine::to_string(d.action.kind);
+  const std::string reason = d.reason();
+  auto row = [&](const engine::TargetInfo& t, const std::string& message) {
+    event({ts, "decision", d.rule, t.id.pid, t.comm, action, std::nullopt, message,
+           decision_data(d, t)});
+  };
+  const char* verdict = engine::to_string(d.verdict);
+  for (const auto& t : d.targets) row(t, std::string(verdict) + ": " + reason);
+  for (const auto& [t, why] : d.skipped) row(t, std::string(verdict) + ": " + reason + " (" + why + ")");
+  if (d.targets.empty() && d.skipped.empty() && d.entity != engine::kGroupEntity) {
+    row({d.entity, "", 0, 0}, std::string(verdict) + ": " + reason);
+  }
   if (d.verdict == engine::Verdict::kAct || d.verdict == engine::Verdict::kRelease) return;
-  store::Event e;
-  e.ts = ts;
-  e.kind = "action";
-  e.rule = d.rule;
-  e.action = engine::to_string(d.action.kind);
   const auto& t = !d.targets.empty() ? d.targets.front()
                   : !d.skipped.empty() ? d.skipped.front().first
                                        : engine::TargetInfo{};
-  e.pid = t.id.pid;
-  e.comm = t.comm;
-  e.message = std::string(engine::to_string(d.verdict)) + ": " + d.reason();
+  std::string message = std::string(verdict) + ": " + reason;
   if (d.verdict == engine::Verdict::kProtected && !d.skipped.empty()) {
-    e.message += " (" + d.skipped.front().second + ")";
+    message += " (" + d.skipped.front().second + ")";
   }
-  event(std::move(e));
+  event({ts, "action", d.rule, t.id.pid, t.comm, action, std::nullopt, message, {}});
 }
 
 void Recorder::outcome(double ts, const act::ActionOutcome& o) {
@@ -64,6 +97,7 @@ void Recorder::outcome(double ts, const act::ActionOutcome& o) {
   e.ok = o.ok;
   e.message = (o.dry_run ? "dry-run: " : "") + (o.service.empty() ? "" : o.service + ": ") +
               o.detail;
+  if (!o.undo && !o.reason.empty()) e.message += " (because " + o.reason + ")";
   event(std::move(e));
 }
 

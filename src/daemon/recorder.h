@@ -22,6 +22,10 @@ class Recorder {
            std::function<void(const std::string&)> warn);
 
   void event(store::Event e);
+  // FreezR's own start, stop and reload.
+  void lifecycle(double ts, const std::string& action, bool ok, const std::string& message);
+  // Every decision, acted on or not, as "decision" events (one per process, with its reason
+  // and figures); the ones not acted on also as an "action" event saying why not.
   void decision(double ts, const engine::Decision& d);
   void outcome(double ts, const act::ActionOutcome& o);
   void transitions(double ts, const std::vector<engine::Transition>& t);

@@ -17,7 +17,17 @@ const char* to_string(Verdict v) {
   return "?";
 }
 
+const char* to_string(Origin o) {
+  switch (o) {
+    case Origin::kRule: return "rule";
+    case Origin::kExec: return "exec";
+    case Origin::kPressure: return "pressure";
+  }
+  return "?";
+}
+
 std::string Decision::reason() const {
+  if (!note.empty()) return note;
   char buf[160];
   if (verdict == Verdict::kRelease) {
     std::snprintf(buf, sizeof buf, "back under its thresholds for %d scan%s", streak,

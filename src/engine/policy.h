@@ -37,7 +37,12 @@ struct TargetInfo {
 // ProcessId is {0, 0}.
 inline constexpr ProcessId kGroupEntity{0, 0};
 
+// What made a decision: a rule's ladder, a rule's on_exec action, or memory pressure.
+enum class Origin { kRule, kExec, kPressure };
+const char* to_string(Origin o);
+
 struct Decision {
+  Origin origin = Origin::kRule;
   std::size_t rule_index = 0;
   std::string rule;
   std::size_t step = 0;    // index into the rule's steps
@@ -54,6 +59,8 @@ struct Decision {
   double predicted_rate = 0;
   std::vector<TargetInfo> targets;  // processes to act on, or that caused a restart
   std::vector<std::pair<TargetInfo, std::string>> skipped;  // protected processes and why
+  // The reason in words for exec and pressure decisions (rule decisions compose theirs).
+  std::string note;
 
   // One-line human reason, e.g. "cpu 95.2% > 80% for 3 scans".
   [[nodiscard]] std::string reason() const;

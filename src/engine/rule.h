@@ -36,6 +36,9 @@ struct Action {
   double cpu_limit = 0;                  // throttle: percent of one core
   double duration = 5;                   // freeze: seconds
   std::string service;                   // restart: systemd unit with its suffix
+  // kill: SIGKILL at once (no grace period) and reap the memory with process_mrelease. Set
+  // by the memory-pressure responder, never by a rule.
+  bool immediate = false;
 
   // Renice and throttle hold until the rule no longer applies; freeze undoes itself by timer.
   [[nodiscard]] bool lasting() const {

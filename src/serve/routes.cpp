@@ -83,6 +83,35 @@ std::unique_ptr<store::Database> open_history(const ApiContext& ctx) {
   return db ? std::move(db).value() : nullptr;
 }
 
+json event_json(const store::Event& e) {
+  json j = {{"ts", e.ts},     {"kind", e.kind},     {"rule", e.rule},      {"pid", e.pid},
+            {"name", e.comm}, {"action", e.action}, {"message", e.message}};
+  j["ok"] = e.ok ? json(*e.ok) : json(nullptr);
+  if (!e.data.empty()) {
+    auto data = json::parse(e.data, nullptr, false);
+    if (!data.is_discarded()) j["data"] = std::move(data);
+  }
+  return j;
+}
+
+// GET /api/v1/why?pid=N: every decision about the process, with its reason and outcome.
+Response why(const Request& r, const ApiContext& ctx) {
+  const auto text = param(r, "pid");
+  char* end = nullptr;
+  const long pid = text ? std::strtol(text->c_str(), &end, 10) : 0;
+  if (!text || text->empty() || *end != '\0' || pid <= 0 || pid > (1L << 22)) {
+    return json_error(400, "give pid=N (a positive process ID)");
+  }
+  auto db = open_history(ctx);
+  if (!db) return json_error(503, "no history available");
+  json out = json::array();
+  for (const auto& e : store::query_why(*db, static_cast<Pid>(pid),
+                                                   static_cast<int>(limit_of(r, 100)))) {
+    out.push_back(event_json(e));
+  }
+  return ok_json({{"pid", pid}, {"entries", out}});
+}
+
 Response events(const Request& r, const ApiContext& ctx) {
   auto db = open_history(ctx);
   if (!db) return json_error(503, "no history available");
@@ -91,11 +120,7 @@ Response events(const Request& r, const ApiContext& ctx) {
   const auto n = static_cast<std::size_t>(limit_of(r, 1000));
   json out = json::array();
   for (std::size_t i = list.size() > n ? list.size() - n : 0; i < list.size(); ++i) {
-    const auto& e = list[i];
-    json j = {{"ts", e.ts},     {"kind", e.kind},     {"rule", e.rule},      {"pid", e.pid},
-              {"name", e.comm}, {"action", e.action}, {"message", e.message}};
-    j["ok"] = e.ok ? json(*e.ok) : json(nullptr);
-    out.push_back(std::move(j));
+    out.push_back(event_json(list[i]));
   }
   return ok_json({{"events", out}});
 }
@@ -173,6 +198,7 @@ Response route(const Request& req, const ApiContext& ctx) {
       return ok_json({{"frozen", out}});
     }
     if (p == "/api/v1/events") return events(req, ctx);
+    if (p == "/api/v1/why") return why(req, ctx);
     if (p == "/api/v1/history") return history(req, ctx);
     if (ctx.asset) {
       if (auto a = ctx.asset(p)) return *a;

@@ -73,8 +73,8 @@ std::string History::record(double ts, const std::vector<RuleSample>& rules,
     if (err.empty()) err = run(sys);
   }
   auto& ev = db_.prepare(
-      "INSERT INTO events (ts, kind, rule, pid, comm, action, ok, message) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      "INSERT INTO events (ts, kind, rule, pid, comm, action, ok, message, data) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
   for (const auto& e : events) {
     ev.bind(1, e.ts).bind(2, e.kind).bind(3, e.rule).bind(4, static_cast<std::int64_t>(e.pid));
     ev.bind(5, e.comm).bind(6, e.action);
@@ -84,6 +84,11 @@ std::string History::record(double ts, const std::vector<RuleSample>& rules,
       ev.bind_null(7);
     }
     ev.bind(8, e.message);
+    if (e.data.empty()) {
+      ev.bind_null(9);
+    } else {
+      ev.bind(9, e.data);
+    }
     if (err.empty()) err = run(ev);
   }
   if (!err.empty()) {
@@ -127,16 +132,10 @@ std::vector<SampleRow> query_samples(Database& db, double from, double to,
   return out;
 }
 
-std::vector<Event> query_events(Database& db, double from, double to,
-                                const std::optional<std::string>& rule,
-                                const std::optional<std::string>& kind) {
-  Statement st(db.handle(),
-               "SELECT ts, kind, rule, pid, comm, action, ok, message FROM events "
-               "WHERE ts >= ?1 AND ts <= ?2 AND (?3 IS NULL OR rule = ?3) "
-               "AND (?4 IS NULL OR kind = ?4) ORDER BY ts, id");
-  st.bind(1, from).bind(2, to);
-  if (rule) st.bind(3, *rule); else st.bind_null(3);
-  if (kind) st.bind(4, *kind); else st.bind_null(4);
+namespace {
+constexpr const char* kEventColumns = "SELECT ts, kind, rule, pid, comm, action, ok, message, data FROM events ";
+
+std::vector<Event> read_events(Statement& st) {
   std::vector<Event> out;
   while (st.step()) {
     Event e;
@@ -148,9 +147,32 @@ std::vector<Event> query_events(Database& db, double from, double to,
     e.action = st.text(5);
     if (!st.is_null(6)) e.ok = st.int64(6) != 0;
     e.message = st.text(7);
+    if (!st.is_null(8)) e.data = st.text(8);
     out.push_back(std::move(e));
   }
   return out;
+}
+}  // namespace
+
+std::vector<Event> query_events(Database& db, double from, double to,
+                                const std::optional<std::string>& rule,
+                                const std::optional<std::string>& kind) {
+  Statement st(db.handle(), std::string(kEventColumns) +
+                                "WHERE ts >= ?1 AND ts <= ?2 AND (?3 IS NULL OR rule = ?3) "
+                                "AND (?4 IS NULL AND kind != 'decision' OR kind = ?4) "
+                                "ORDER BY ts, id");
+  st.bind(1, from).bind(2, to);
+  if (rule) st.bind(3, *rule); else st.bind_null(3);
+  if (kind) st.bind(4, *kind); else st.bind_null(4);
+  return read_events(st);
+}
+
+std::vector<Event> query_why(Database& db, Pid pid, int limit) {
+  Statement st(db.handle(), std::string(kEventColumns) +
+                                "WHERE pid = ?1 AND kind != 'lifecycle' ORDER BY ts DESC, id DESC "
+                                "LIMIT ?2");
+  st.bind(1, static_cast<std::int64_t>(pid)).bind(2, std::int64_t{limit});
+  return read_events(st);
 }
 
 std::vector<RuleStats> query_stats(Database& db, double from, double to) {

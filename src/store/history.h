@@ -38,13 +38,16 @@ struct SystemSample {
 
 struct Event {
   double ts = 0;
-  std::string kind;  // "violation", "action", "pressure", "lifecycle"
+  // "violation", "action", "pressure", "prediction", "lifecycle", or "decision" (every
+  // decision about a process, with its reason: what `freezr why` reads)
+  std::string kind;
   std::string rule;
   Pid pid = 0;
   std::string comm;
   std::string action;
   std::optional<bool> ok;
   std::string message;
+  std::string data;  // a JSON object with the figures behind a decision, or empty
 };
 
 struct Retention {
@@ -82,9 +85,14 @@ struct SampleRow {
 // Per-scan samples in [from, to], or per-minute averages with maxima when minutes is true.
 std::vector<SampleRow> query_samples(Database& db, double from, double to,
                                      const std::optional<std::string>& rule, bool minutes);
+// Events in [from, to], oldest first. Without a kind, decisions are left out (they are the
+// detail behind the actions; ask for kind "decision" to see them).
 std::vector<Event> query_events(Database& db, double from, double to,
                                 const std::optional<std::string>& rule,
                                 const std::optional<std::string>& kind);
+// Everything about one PID (decisions with their reasons, outcomes, violations, pressure
+// kills), newest first; at most limit.
+std::vector<Event> query_why(Database& db, Pid pid, int limit);
 
 struct RuleStats {
   std::string rule;

@@ -36,6 +36,8 @@ inline const std::vector<std::string>& migrations() {
       "CREATE TABLE events (id INTEGER PRIMARY KEY, ts REAL NOT NULL, kind TEXT NOT NULL,"
       "  rule TEXT, pid INTEGER, comm TEXT, action TEXT, ok INTEGER, message TEXT, data TEXT);"
       "CREATE INDEX events_ts ON events (ts)",
+      // 3: `freezr why PID` reads every event about one PID.
+      "CREATE INDEX events_pid_ts ON events (pid, ts)",
   };
   return kMigrations;
 }

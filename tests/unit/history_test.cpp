@@ -36,7 +36,7 @@ TEST_F(HistoryTest, RecordsSamplesMinutesAndEventsAndQueriesThem) {
     sys.load1 = 0.5;
     sys.processes = 300;
     std::vector<Event> ev;
-    if (i == 3) ev.push_back({ts, "action", "node", 5, "node", "kill", true, "exited"});
+    if (i == 3) ev.push_back({ts, "action", "node", 5, "node", "kill", true, "exited", {}});
     ASSERT_EQ(h.record(ts, rules, top, sys, true, ev), "");
   }
   const auto raw = query_samples(*db_, t0, t0 + 100, std::nullopt, false);

@@ -106,6 +106,18 @@ TEST(Cgroups, ProcessCgroupPaths) {
   EXPECT_EQ(proc::parse_cgroup_path("garbage", ""), std::nullopt);
 }
 
+// Constructing touches nothing: FreezR's groups appear only at setup().
+TEST(Cgroups, NothingIsCreatedBeforeSetup) {
+  TempDir dir;
+  const auto v2 = dir.path / "unified";
+  fs::create_directories(v2);
+  std::ofstream(v2 / "cgroup.controllers") << "cpu\n";
+  act::Cgroups cg({v2.string(), ""});
+  EXPECT_FALSE(fs::exists(v2 / "freezr"));
+  cg.setup();
+  EXPECT_TRUE(fs::is_directory(v2 / "freezr"));
+}
+
 // An injected cgroup tree: plain directories and files standing in for cgroupfs.
 TEST(Cgroups, InjectedRootsDecideWhatIsPossible) {
   TempDir dir;
@@ -117,6 +129,9 @@ TEST(Cgroups, InjectedRootsDecideWhatIsPossible) {
   std::ofstream(v2 / "freezr" / "cgroup.freeze") << "0\n";
   std::ofstream(v1 / "freezr" / "cpu.cfs_quota_us") << "-1\n";
   act::Cgroups cg({v2.string(), v1.string()});
+  EXPECT_FALSE(cg.can_freeze());  // nothing is tried before setup()
+  EXPECT_NE(cg.describe().find("not set up"), std::string::npos);
+  cg.setup();
   EXPECT_TRUE(cg.can_freeze());
   EXPECT_FALSE(cg.can_throttle_v2());  // no cpu controller in v2
   EXPECT_TRUE(cg.can_throttle_v1());
@@ -128,6 +143,7 @@ TEST(Cgroups, InjectedRootsDecideWhatIsPossible) {
   EXPECT_EQ(cg.origin("0::/\n", true), v2.string());
 
   act::Cgroups none({"", ""});
+  none.setup();
   EXPECT_FALSE(none.can_freeze());
   EXPECT_NE(none.describe().find("falls back to renice"), std::string::npos);
 }
