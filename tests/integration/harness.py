@@ -4,6 +4,7 @@ Every process these tests signal is one they started themselves, under a unique 
 is ended by PID. FreezR itself is always given a configuration whose rules match only those
 names.
 """
+import json
 import os
 import re
 import secrets
@@ -50,17 +51,44 @@ class Hog:
         if ignore_term:
             args.append("--ignore-term")
         args += list(extra)
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        # A session of its own with a raised autogroup priority: the kernel shares CPU between
+        # sessions first, so on a busy machine a victim in the runner's session would get a
+        # fraction of a core (a plain nice does not help).
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
+        self.pid = self.proc.pid
+        try:
+            with open(f"/proc/{self.pid}/autogroup", "w") as f:
+                f.write("-10")
+        except OSError:
+            pass  # autogroups off, or not permitted: the thresholds still allow for it
         line = self.proc.stdout.readline()
         assert line == b"ready\n", line
-        self.pid = self.proc.pid
 
     def alive(self):
         return self.proc.poll() is None
 
-    def state(self):
+    def stat_fields(self):
         with open(f"/proc/{self.pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0]
+            return f.read().rsplit(")", 1)[1].split()
+
+    def state(self):
+        return self.stat_fields()[0]
+
+    def nice(self):
+        return int(self.stat_fields()[16])
+
+    def cpu_seconds(self):
+        """utime + stime so far, in seconds."""
+        f = self.stat_fields()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+
+    def cpu_percent_over(self, seconds):
+        """The CPU it really got over the next few seconds, in percent of one core: on a busy
+        machine a busy loop gets much less than a whole core."""
+        before, t0 = self.cpu_seconds(), time.monotonic()
+        time.sleep(seconds)
+        return 100 * (self.cpu_seconds() - before) / (time.monotonic() - t0)
 
     def stop(self):
         if self.alive():
@@ -69,14 +97,29 @@ class Hog:
         self.proc.stdout.close()
 
 
-class Freezr:
-    """The built freezr binary with a configuration of the test's making."""
+def limit_pressure_candidates(config):
+    """The configuration with [pressure] candidates limited to a name no process has, unless
+    the test set its own: whatever a test is about, memory pressure on the machine must never
+    make its daemon kill a process the test did not start."""
+    if re.search(r"^\s*candidates\s*=", config, re.M):
+        return config
+    line = f'candidates = {{ comm = ["{unique_name("nocand")}"] }}\n'
+    if re.search(r"^\[pressure\]\s*$", config, re.M):
+        return re.sub(r"^\[pressure\]\s*$", "[pressure]\n" + line.rstrip("\n"), config,
+                      count=1, flags=re.M)
+    return config.rstrip("\n") + "\n[pressure]\n" + line
 
-    def __init__(self, workdir, config, args=(), env=None, config_name="freezr.toml", wrapper=()):
+
+class Freezr:
+    """The built freezr binary with a configuration of the test's making (its pressure
+    candidates limited to the test's own processes, see limit_pressure_candidates)."""
+
+    def __init__(self, workdir, config, args=(), env=None, config_name="freezr.toml", wrapper=(),
+                 raw_config=False):
         self.workdir = workdir
         self.config_path = os.path.join(workdir, config_name)
         with open(self.config_path, "w") as f:
-            f.write(config)
+            f.write(config if raw_config else limit_pressure_candidates(config))
         self.out_path = os.path.join(workdir, f"freezr-{secrets.token_hex(3)}.out")
         self.out = open(self.out_path, "wb")
         full_env = dict(os.environ)
@@ -100,6 +143,27 @@ class Freezr:
 
     def count(self, pattern):
         return len(re.findall(pattern, self.output()))
+
+    def scans(self, data_dir="data"):
+        """How many scans the daemon has made, from its own status snapshot (0 before the
+        first)."""
+        try:
+            with open(os.path.join(self.workdir, data_dir, "status.json")) as f:
+                status = json.load(f)
+        except (OSError, ValueError):
+            return 0
+        if status.get("pid") != self.pid:
+            return 0
+        return status["totals"]["checks"]
+
+    def wait_scans(self, n, timeout=60, data_dir="data"):
+        """Waits until the daemon has made n more scans than now; returns the new count. The
+        timeout is only a safety net: on a loaded machine scans are slower, not skipped."""
+        target = self.scans(data_dir) + n
+        done = wait_until(lambda: self.scans(data_dir) >= target, timeout)
+        if not done:
+            raise AssertionError(f"{n} scans not made in {timeout}s:\n{self.output()}")
+        return self.scans(data_dir)
 
     def signal(self, sig):
         os.kill(self.pid, sig)

@@ -55,7 +55,7 @@ class ReniceTest(TestCase):
         hog = self.hog(cpu=True)
         self.assertEqual(nice_of(hog.pid), 0)
         f = self.freezr(monitor(interval=0.2) +
-                        rule("nice", [hog.name], cpu_percent=50, violations=2, action="renice",
+                        rule("nice", [hog.name], cpu_percent=10, violations=2, action="renice",
                              nice=10))
         self.assertTrue(wait_until(lambda: nice_of(hog.pid) == 10, 10), f.output())
         self.assertEqual(ledger_rows(self.workdir), [(hog.pid, "renice")])
@@ -78,7 +78,7 @@ class ThrottleTest(TestCase):
         controller = "cpu" if v1_cpu else ""
         origin = cgroup_of(hog.pid, controller)
         f = self.freezr(monitor(interval=0.2) +
-                        rule("cap", [hog.name], cpu_percent=50, violations=2, action="throttle",
+                        rule("cap", [hog.name], cpu_percent=10, violations=2, action="throttle",
                              cpu_limit=20))
         f.wait_for(r"ACTION rule=cap action=throttle .*limited to 20% of a core")
         group = cgroup_of(hog.pid, controller)
@@ -107,7 +107,7 @@ class ThrottleTest(TestCase):
 class FreezeTest(TestCase):
     def freeze_rule(self, hog, duration, method):
         return (monitor(interval=0.2).replace("[protect]", freeze_method(method) + "[protect]") +
-                rule("ice", [hog.name], cpu_percent=50, violations=2, action="freeze",
+                rule("ice", [hog.name], cpu_percent=10, violations=2, action="freeze",
                      duration=duration))
 
     def test_signal_freeze_stops_then_resumes_by_timer(self):
@@ -178,7 +178,7 @@ class FreezeTest(TestCase):
                 os.kill(other.pid, signal.SIGSTOP)  # stopped by the test, not by FreezR
                 config = (monitor(interval=0.2).replace("[protect]",
                                                         freeze_method(method) + "[protect]") +
-                          rule("ice", [hog.name], cpu_percent=50, violations=2, action="freeze",
+                          rule("ice", [hog.name], cpu_percent=10, violations=2, action="freeze",
                                duration=0.6, aggregate="group"))
                 f = self.freezr(config, config_name=f"{method}.toml")
                 f.wait_for(rf"UNDO rule=ice .*pid={hog.pid} ")
@@ -215,9 +215,9 @@ class FreezeTest(TestCase):
 
 class LadderTest(TestCase):
     LADDER = ('steps = [\n'
-              '  { cpu_percent = 50, violations = 2, action = "renice", nice = 5 },\n'
-              '  { cpu_percent = 50, violations = 2, action = "freeze", duration = 0.5 },\n'
-              '  { cpu_percent = 50, violations = 2, action = "kill" },\n'
+              '  { cpu_percent = 10, violations = 2, action = "renice", nice = 5 },\n'
+              '  { cpu_percent = 10, violations = 2, action = "freeze", duration = 0.5 },\n'
+              '  { cpu_percent = 10, violations = 2, action = "kill" },\n'
               ']\n')
 
     def ladder_config(self, hog):
@@ -255,7 +255,7 @@ class RateLimitTest(TestCase):
     def test_at_most_n_actions_per_window(self):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.2) +
-                        rule("limited", [hog.name], cpu_percent=50, violations=1, action="log",
+                        rule("limited", [hog.name], cpu_percent=10, violations=1, action="log",
                              max_actions=2, per_minutes=10))
         f.wait_for(r"RATE-LIMITED rule=limited")
         time.sleep(1.0)

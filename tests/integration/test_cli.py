@@ -128,7 +128,7 @@ class InspectTest(TestCase):
         cfg = os.path.join(self.workdir, "c.toml")
         with open(cfg, "w") as f:
             f.write(monitor(interval=0.5) +
-                    rule("hogs", [hog.name, idle.name], cpu_percent=50, violations=1,
+                    rule("hogs", [hog.name, idle.name], cpu_percent=10, violations=1,
                          action="kill"))
         r = run("check", "--config", cfg)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -141,7 +141,7 @@ class InspectTest(TestCase):
         hog = self.hog(cpu=True)
         cfg = os.path.join(self.workdir, "c.toml")
         with open(cfg, "w") as f:
-            f.write(rule("hogs", [hog.name], cpu_percent=50))
+            f.write(rule("hogs", [hog.name], cpu_percent=10))
         r = run("ps", "--config", cfg, "--interval", "0.3", "--rule", "hogs")
         self.assertEqual(r.returncode, 0, r.stderr)
         lines = r.stdout.splitlines()
@@ -161,8 +161,8 @@ class InspectTest(TestCase):
         cfg = os.path.join(self.workdir, "c.toml")
         with open(cfg, "w") as f:
             f.write(f'[[category]]\nname = "fz-tests"\ndescription = "test processes"\n'
-                    f'comm = ["{hog.name}"]\n' + rule("ours", [hog.name], cpu_percent=50) +
-                    rule("by-cat", [], cpu_percent=50).replace(
+                    f'comm = ["{hog.name}"]\n' + rule("ours", [hog.name], cpu_percent=10) +
+                    rule("by-cat", [], cpu_percent=10).replace(
                         "match = { comm = [] }", 'match = { category = "fz-tests" }'))
         r = run("ps", "--config", cfg, "--interval", "0.1", "--category", "fz-tests")
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -15,7 +15,7 @@ SOURCE = os.environ.get("FREEZR_SOURCE_DIR", "../..")
 
 
 def quiet_config(**rule_keys):
-    return monitor(interval=0.2) + rule("ghost", [unique_name()], cpu_percent=50, **rule_keys)
+    return monitor(interval=0.2) + rule("ghost", [unique_name()], cpu_percent=10, **rule_keys)
 
 
 class SingleInstanceTest(TestCase):
@@ -39,7 +39,7 @@ class StatusAndLogsTest(TestCase):
     def test_status_snapshot_is_rewritten_atomically_each_tick(self):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.2) +
-                        rule("hog", [hog.name], cpu_percent=50, violations=2, action="kill"))
+                        rule("hog", [hog.name], cpu_percent=10, violations=2, action="kill"))
         path = os.path.join(self.workdir, "data", "status.json")
         self.assertTrue(wait_until(lambda: not hog.alive(), 10))
         f.wait_for(r"exited")
@@ -62,7 +62,7 @@ class StatusAndLogsTest(TestCase):
     def test_json_log_format_is_one_object_per_line(self):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.2) +
-                        rule("hog", [hog.name], cpu_percent=50, violations=2, action="kill"),
+                        rule("hog", [hog.name], cpu_percent=10, violations=2, action="kill"),
                         args=["--log-format", "json"])
         self.assertTrue(wait_until(lambda: not hog.alive(), 10))
         f.wait_for(r'"exited')
@@ -73,8 +73,8 @@ class StatusAndLogsTest(TestCase):
         self.assertEqual(violation["rule"], "hog")
         self.assertEqual(violation["pid"], hog.pid)
         self.assertEqual(violation["name"], hog.name)
-        self.assertEqual(violation["threshold"], 50.0)
-        self.assertGreater(violation["value"], 50.0)
+        self.assertEqual(violation["threshold"], 10.0)
+        self.assertGreater(violation["value"], 10.0)
         self.assertEqual(violation["streak"], 2)
         self.assertIn("for 2 scans", violation["reason"])
         self.assertTrue(any(o.get("event") == "action" and "SIGTERM sent" in o["message"]
@@ -111,7 +111,7 @@ class DatabaseTest(TestCase):
             db.write(b"this is not a database" * 500)
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.2) +
-                        rule("hog", [hog.name], cpu_percent=50, violations=2, action="kill"))
+                        rule("hog", [hog.name], cpu_percent=10, violations=2, action="kill"))
         f.wait_for(r"PREFLIGHT check=database ok=false: .*freezr.db was damaged .* moved to")
         self.assertTrue(wait_until(lambda: not hog.alive(), 10), f.output())
         aside = [n for n in os.listdir(data) if n.startswith("freezr.db.corrupt-")]
@@ -152,7 +152,7 @@ class DiskFullTest(TestCase):
         self.fill(leave_bytes=8 * 1024)
         hog = self.hog(cpu=True)
         config = (monitor(interval=0.2) +
-                  rule("hog", [hog.name], cpu_percent=50, violations=2, action="kill"))
+                  rule("hog", [hog.name], cpu_percent=10, violations=2, action="kill"))
         config = config.replace('[logging]\ndir = "logs"', f'[logging]\ndir = "{self.mount}"')
         f = self.freezr(config)
         self.assertTrue(wait_until(lambda: not hog.alive(), 10), f.output())

@@ -60,7 +60,7 @@ class DashboardTest(TestCase):
 
     def test_every_asset_is_served_from_the_binary(self):
         import urllib.request
-        f = self.freezr(monitor(interval=0.3) + rule("x", [unique_name()], cpu_percent=50))
+        f = self.freezr(monitor(interval=0.3) + rule("x", [unique_name()], cpu_percent=10))
         port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
         for path, ctype in (("/", "text/html"), ("/app.js", "text/javascript"),
                             ("/app.css", "text/css"), ("/vendor/uPlot.iife.min.js", "text/javascript"),
@@ -75,7 +75,7 @@ class DashboardTest(TestCase):
 
 class WebSocketTest(TestCase):
     def test_updates_arrive_at_the_tick_rate_and_a_stuck_client_does_not_slow_scans(self):
-        f = self.freezr(monitor(interval=0.25) + rule("x", [unique_name()], cpu_percent=50))
+        f = self.freezr(monitor(interval=0.25) + rule("x", [unique_name()], cpu_percent=10))
         port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
         # A client that upgrades and then never reads a byte.
         stuck = socket.create_connection(("127.0.0.1", port))

@@ -168,13 +168,13 @@ class SuggestTest(TestCase):
     def test_suggests_a_rule_for_the_unruled_hog_that_parses_and_matches_it(self):
         hog = self.hog(cpu=True)
         ruled = self.hog(cpu=True)
-        f = self.freezr(monitor(interval=0.2) + "[history]\ntop = 5\n" +
+        f = self.freezr(monitor(interval=0.2) + "[history]\ntop = 20\n" +
                         rule("known", [ruled.name], cpu_percent=1000, action="log"))
         cfg = f.config_path
         db = os.path.join(self.workdir, "data", "freezr.db")
         self.assertTrue(wait_until(lambda: top_rows(db, hog.name) >= 3, 30), f.output())
         f.stop()
-        r = subprocess.run([FREEZR, "suggest", "--config", cfg, "--since", "10m", "--cpu", "50"],
+        r = subprocess.run([FREEZR, "suggest", "--config", cfg, "--since", "10m", "--cpu", "10"],
                            capture_output=True, text=True, cwd=self.workdir)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, rf"# {hog.name}: hot in \d+ of \d+ recorded scans "

@@ -15,7 +15,7 @@ class KillTest(TestCase):
         idle = self.hog()
         other = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.3) +
-                        rule("hogs", [hog.name, idle.name], cpu_percent=50, violations=3,
+                        rule("hogs", [hog.name, idle.name], cpu_percent=10, violations=3,
                              action="kill"))
         start = time.monotonic()
         self.assertTrue(wait_until(lambda: not hog.alive(), 15), f.output())
@@ -46,7 +46,7 @@ class KillTest(TestCase):
     def test_sigterm_ignoring_process_gets_sigkill_after_the_grace(self):
         hog = self.hog(cpu=True, ignore_term=True)
         f = self.freezr(monitor(interval=0.2, grace=0.6) +
-                        rule("stubborn", [hog.name], cpu_percent=50, violations=2,
+                        rule("stubborn", [hog.name], cpu_percent=10, violations=2,
                              action="kill"))
         f.wait_for(rf"pid={hog.pid} .*SIGTERM sent")
         sent = time.monotonic()
@@ -58,7 +58,7 @@ class KillTest(TestCase):
     def test_protected_process_is_skipped_with_the_reason(self):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.2, protect=[hog.name]) +
-                        rule("hog", [hog.name], cpu_percent=50, violations=2, action="kill"))
+                        rule("hog", [hog.name], cpu_percent=10, violations=2, action="kill"))
         f.wait_for(rf"SKIP rule=hog action=kill pid={hog.pid} .*protected \(on the protected list")
         time.sleep(0.5)
         self.assertTrue(hog.alive())
@@ -67,7 +67,7 @@ class KillTest(TestCase):
     def test_dry_run_decides_the_same_and_kills_nothing(self):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.2) +
-                        rule("hog", [hog.name], cpu_percent=50, violations=2, action="kill"),
+                        rule("hog", [hog.name], cpu_percent=10, violations=2, action="kill"),
                         args=["--dry-run"])
         f.wait_for(rf"VIOLATION rule=hog action=kill pid={hog.pid}")
         f.wait_for(rf"DRY-RUN rule=hog action=kill pid={hog.pid} .*would send SIGTERM")
@@ -100,7 +100,7 @@ class KillTest(TestCase):
 
     def test_rule_matching_nothing_is_a_warning(self):
         f = self.freezr(monitor(interval=0.2) +
-                        rule("ghost", [unique_name()], cpu_percent=50, action="log"))
+                        rule("ghost", [unique_name()], cpu_percent=10, action="log"))
         f.wait_for(r"rule 'ghost' matches no running process")
         f.stop()
 
@@ -109,7 +109,7 @@ class LifecycleTest(TestCase):
     def test_sigterm_while_a_kill_is_pending_finishes_it_and_exits_0(self):
         hog = self.hog(cpu=True, ignore_term=True)
         f = self.freezr(monitor(interval=0.2, grace=1.5) +
-                        rule("stubborn", [hog.name], cpu_percent=50, violations=2,
+                        rule("stubborn", [hog.name], cpu_percent=10, violations=2,
                              action="kill"))
         f.wait_for(rf"pid={hog.pid} .*SIGTERM sent")
         f.signal(signal.SIGTERM)
@@ -121,7 +121,7 @@ class LifecycleTest(TestCase):
     def test_sighup_reloads_and_a_broken_config_is_rejected(self):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.2) +
-                        rule("hog", [hog.name], cpu_percent=50, violations=2, action="log"))
+                        rule("hog", [hog.name], cpu_percent=10, violations=2, action="log"))
         f.wait_for(rf"ACTION rule=hog action=log pid={hog.pid}")
         with open(f.config_path, "w") as cfg:
             cfg.write(monitor(interval=0.2) + "[[rule]]\nname = \"hog\"\nmatch = {\n")
@@ -131,7 +131,7 @@ class LifecycleTest(TestCase):
         self.assertTrue(hog.alive())
         with open(f.config_path, "w") as cfg:
             cfg.write(monitor(interval=0.2) +
-                      rule("hog", [hog.name], cpu_percent=50, violations=2, action="kill"))
+                      rule("hog", [hog.name], cpu_percent=10, violations=2, action="kill"))
         f.signal(signal.SIGHUP)
         f.wait_for(r"configuration reloaded from .*: 1 rules")
         self.assertTrue(wait_until(lambda: not hog.alive(), 10), f.output())
@@ -139,8 +139,8 @@ class LifecycleTest(TestCase):
 
     def test_sighup_keeps_the_state_of_unchanged_rules_only(self):
         hog = self.hog(cpu=True)
-        kept = rule("kept", [hog.name], cpu_percent=50, violations=1000, action="log")
-        changed = rule("changed", [hog.name], cpu_percent=50, violations=1000, action="log")
+        kept = rule("kept", [hog.name], cpu_percent=10, violations=1000, action="log")
+        changed = rule("changed", [hog.name], cpu_percent=10, violations=1000, action="log")
         f = self.freezr(monitor(interval=0.2) + kept + changed)
         path = os.path.join(self.workdir, "data", "status.json")
 
@@ -152,11 +152,11 @@ class LifecycleTest(TestCase):
         self.assertTrue(wait_until(lambda: counters().get("kept", 0) >= 5, 10))
         with open(f.config_path, "w") as cfg:
             cfg.write(monitor(interval=0.2) + kept +
-                      changed.replace("cpu_percent = 50", "cpu_percent = 40"))
+                      changed.replace("cpu_percent = 10", "cpu_percent = 8"))
         before = counters()
         f.signal(signal.SIGHUP)
         f.wait_for(r"configuration reloaded")
-        time.sleep(0.3)
+        f.wait_scans(2)  # a status snapshot written after the reload
         after = counters()
         self.assertGreaterEqual(after["kept"], before["kept"])
         self.assertLess(after["changed"], before["changed"])
@@ -164,7 +164,7 @@ class LifecycleTest(TestCase):
 
     def test_sigterm_while_a_report_is_due_exits_0(self):
         f = self.freezr(monitor(interval=0.2) +
-                        rule("ghost", [unique_name()], cpu_percent=50, action="log"),
+                        rule("ghost", [unique_name()], cpu_percent=10, action="log"),
                         args=["--stats", "--report-interval", "1"])
         f.wait_for(r"PROCESS MONITOR STATISTICS")
         time.sleep(0.95)
@@ -174,7 +174,7 @@ class LifecycleTest(TestCase):
     def test_stats_block_on_interval_and_on_sigusr1(self):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.2) +
-                        rule("hog", [hog.name], cpu_percent=50, violations=2, action="kill"),
+                        rule("hog", [hog.name], cpu_percent=10, violations=2, action="kill"),
                         args=["--stats", "--report-interval", "1"])
         self.assertTrue(wait_until(lambda: not hog.alive(), 10))
         f.wait_for(r"PROCESS MONITOR STATISTICS(.*\n)+.*Kills: 1")
@@ -188,7 +188,7 @@ class LifecycleTest(TestCase):
     def test_daily_log_file_has_the_seed_name_and_the_same_lines(self):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.2) +
-                        rule("hog", [hog.name], cpu_percent=50, violations=2, action="kill"))
+                        rule("hog", [hog.name], cpu_percent=10, violations=2, action="kill"))
         self.assertTrue(wait_until(lambda: not hog.alive(), 10))
         f.wait_for(r"exited")
         self.assertEqual(f.stop(), 0)

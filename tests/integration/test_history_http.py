@@ -51,7 +51,7 @@ class ScenarioTest(TestCase):
         super().setUp()
         self.hog_proc = self.hog(cpu=True)
         self.f = self.freezr(monitor(interval=0.2) +
-                             rule("hog", [self.hog_proc.name], cpu_percent=50, violations=3,
+                             rule("hog", [self.hog_proc.name], cpu_percent=10, violations=3,
                                   action="kill"))
         self.port = port_of(self.f)
         self.assertTrue(wait_until(lambda: not self.hog_proc.alive(), 15), self.f.output())
@@ -179,7 +179,7 @@ class LimitsAndTokenTest(TestCase):
         f = self.freezr(monitor(interval=0.2).replace(
             '[http]\nlisten = "127.0.0.1:0"',
             f'[http]\nlisten = "127.0.0.1:0"\ntoken_file = "{path}"\nmax_connections = 8') +
-            rule("ghost", [unique_name()], cpu_percent=50, action="log"))
+            rule("ghost", [unique_name()], cpu_percent=10, action="log"))
         port = port_of(f)
         status_path = os.path.join(self.workdir, "data", "status.json")
 
@@ -226,7 +226,7 @@ class LimitsAndTokenTest(TestCase):
         path, _ = self.token_file(mode=0o644)
         f = self.freezr(monitor(interval=0.2).replace(
             '[http]\nlisten = "127.0.0.1:0"', f'[http]\nlisten = "127.0.0.1:0"\ntoken_file = "{path}"') +
-            rule("ghost", [unique_name()], cpu_percent=50, action="log"))
+            rule("ghost", [unique_name()], cpu_percent=10, action="log"))
         self.assertEqual(f.proc.wait(timeout=10), 1)
         self.assertIn("must be owned by root and unreadable by group and others", f.output())
 

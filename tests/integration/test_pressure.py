@@ -44,7 +44,7 @@ class PressureTest(TestCase):
     def test_the_largest_candidate_dies_first_and_freezr_stops_when_the_condition_clears(self):
         big, mid, small = self.start_hogs()
         now, _ = mem_available_percent()
-        f = self.freezr(self.config([big.name, mid.name, small.name], now + 4))
+        f = self.freezr(self.config([big.name, mid.name, small.name], min(now + 4, 100)))
         self.assertTrue(wait_until(lambda: not big.alive(), 15), f.output())
         f.wait_for(rf"OOM-KILL pid={big.pid} name={big.name} .*chosen_because=")
         f.wait_for(r"memory pressure critical → ")
@@ -63,7 +63,7 @@ class PressureTest(TestCase):
     def test_kill_order_comes_first_and_each_kill_is_followed_by_a_re_read(self):
         big, mid, small = self.start_hogs()
         now, _ = mem_available_percent()
-        f = self.freezr(self.config([big.name, mid.name, small.name], now + 4,
+        f = self.freezr(self.config([big.name, mid.name, small.name], min(now + 4, 100),
                                     kill_order=[small.name]))
         self.assertTrue(wait_until(lambda: not big.alive(), 20), f.output())
         f.wait_for(rf"OOM-KILL pid={big.pid}")  # the line follows the signal
@@ -80,7 +80,7 @@ class PressureTest(TestCase):
     def test_dry_run_makes_the_same_decision_and_kills_nothing(self):
         big, mid, small = self.start_hogs()
         now, _ = mem_available_percent()
-        f = self.freezr(self.config([big.name, mid.name, small.name], now + 4), args=["--dry-run"])
+        f = self.freezr(self.config([big.name, mid.name, small.name], min(now + 4, 100)), args=["--dry-run"])
         f.wait_for(rf"DRY-RUN pid={big.pid} name={big.name} .*would kill pid {big.pid}")
         time.sleep(1.0)
         self.assertTrue(big.alive() and mid.alive() and small.alive())

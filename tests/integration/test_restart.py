@@ -46,7 +46,7 @@ class RestartTest(TestCase):
         hog = self.hog(cpu=True)
         unit = unique_name("svc")
         f = self.freezr(monitor(interval=0.2) +
-                        rule("svc", [hog.name], cpu_percent=50, violations=2,
+                        rule("svc", [hog.name], cpu_percent=10, violations=2,
                              action="restart", service=unit, cooldown=60),
                         env={"DBUS_SYSTEM_BUS_ADDRESS": self.address})
         f.wait_for(rf"ACTION rule=svc action=restart service={unit}.service: restart job "
@@ -62,7 +62,7 @@ class RestartTest(TestCase):
         self.start_fake(fail=f"{unit}.service")
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.2) +
-                        rule("bad", [hog.name], cpu_percent=50, violations=2,
+                        rule("bad", [hog.name], cpu_percent=10, violations=2,
                              action="restart", service=unit, cooldown=1),
                         env={"DBUS_SYSTEM_BUS_ADDRESS": self.address})
         f.wait_for(r"ACTION FAILED rule=bad action=restart service=.*: D-Bus error "
@@ -75,7 +75,7 @@ class RestartTest(TestCase):
     def test_no_bus_is_a_logged_failure_and_monitoring_goes_on(self):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.2) +
-                        rule("svc", [hog.name], cpu_percent=50, violations=2,
+                        rule("svc", [hog.name], cpu_percent=10, violations=2,
                              action="restart", service="x", cooldown=0.5),
                         env={"DBUS_SYSTEM_BUS_ADDRESS":
                              f"unix:path={self.workdir}/no_such_socket"})

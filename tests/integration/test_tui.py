@@ -34,7 +34,7 @@ class TuiTest(TestCase):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.3) +
                         f'[[category]]\nname = "fz-tests"\ncomm = ["{hog.name}"]\n' +
-                        rule("hog", [hog.name], cpu_percent=50, violations=100000, action="log"))
+                        rule("hog", [hog.name], cpu_percent=10, violations=100000, action="log"))
         f.wait_for(r"listening on 127\.0\.0\.1:\d+")
         wait_until(lambda: os.path.exists(os.path.join(self.workdir, "data", "status.json")), 5)
         cmd = f"{shlex.quote(os.path.abspath(FREEZR))} dashboard --config {shlex.quote(f.config_path)} --interval 0.3"
