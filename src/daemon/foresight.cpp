@@ -16,6 +16,7 @@ nlohmann::json leak_json(const engine::LeakReport& l) {
                       {"pid", l.entity.pid},
                       {"name", l.comm},
                       {"rss_mib", round2(l.rss_mb)},
+                      {"fitted_mib", round2(l.fitted_mb)},
                       {"mib_per_minute", round2(l.mb_per_minute)},
                       {"agreement", round2(l.agreement)},
                       {"points", l.points},

@@ -52,13 +52,14 @@ void Forecaster::feed(std::size_t ri, const ProcessId& id, const std::string& co
     l.rule = r.name;
     l.entity = id;
     l.comm = comm;
-    l.rss_mb = t.trend->level;
+    l.rss_mb = rss_mb;
+    l.fitted_mb = t.trend->level;
     l.mb_per_minute = t.trend->slope * 60;
     l.agreement = t.trend->agreement;
     l.points = t.trend->points;
     l.span = t.trend->span;
     l.limit_mb = lowest_memory_limit(r);
-    if (l.limit_mb) l.seconds_to_limit = seconds_to_reach(*t.trend, *l.limit_mb);
+    if (l.limit_mb) l.seconds_to_limit = seconds_to_reach(*t.trend, rss_mb, *l.limit_mb);
     if (!was) new_leaks_.push_back(l);
     leaks_.push_back(std::move(l));
   }

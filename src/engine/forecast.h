@@ -32,7 +32,8 @@ struct LeakReport {
   std::string rule;
   ProcessId entity;   // kGroupEntity ({0, 0}) for a group rule
   std::string comm;   // empty for a group
-  double rss_mb = 0;  // fitted, now
+  double rss_mb = 0;     // measured, now
+  double fitted_mb = 0;  // the trend's value now
   double mb_per_minute = 0;
   double agreement = 0;
   std::size_t points = 0;

@@ -162,7 +162,7 @@ namespace {
 // A step's memory threshold predicted to be reached within its predict_minutes.
 bool predicted(const Step& s, const std::optional<Trend>& leak, double mem) {
   if (!s.predict_minutes || !s.memory_mb || !leak) return false;
-  const auto eta = seconds_to_reach(*leak, *s.memory_mb);
+  const auto eta = seconds_to_reach(*leak, mem, *s.memory_mb);
   return eta && mem <= *s.memory_mb && *eta <= *s.predict_minutes * 60;
 }
 }  // namespace
@@ -250,7 +250,7 @@ void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
     d.threshold = by_cpu ? *s.cpu_percent : *s.memory_mb;
     d.streak = by_cpu ? e.steps[i].cpu : e.steps[i].mem;
     if (!by_cpu && m.mem <= *s.memory_mb && m.leak) {
-      d.predicted_seconds = seconds_to_reach(*m.leak, *s.memory_mb);
+      d.predicted_seconds = seconds_to_reach(*m.leak, m.mem, *s.memory_mb);
       d.predicted_rate = m.leak->slope * 60;
     }
     const Seconds now = snap.time;

@@ -28,6 +28,7 @@ std::optional<Trend> theil_sen(std::span<const Point> points) {
   Trend t;
   t.points = points.size();
   t.span = points.back().t - points.front().t;
+  t.latest = points.back().v;
   double same = 0;
   for (const double s : slopes) same += s == 0 ? 0.5 : 0.0;
   t.slope = quantile(slopes, 0.5);
@@ -61,11 +62,17 @@ std::optional<Trend> leak_trend(const Series& rss_mb, const LeakCriteria& c) {
   auto t = rss_mb.trend();
   if (!t || t->span < c.min_span || t->points < kMinTrendPoints) return std::nullopt;
   if (t->slope * 60 < c.min_mb_per_minute || t->agreement < c.min_agreement) return std::nullopt;
+  const auto pts = rss_mb.points();
+  const std::size_t k = std::min(pts.size(), std::max<std::size_t>(4, pts.size() / 3));
+  const auto recent = theil_sen(pts.subspan(pts.size() - k));
+  if (!recent || recent->slope * 60 < c.min_mb_per_minute / 2) {
+    return std::nullopt;  // levelled off: the older rise no longer predicts anything
+  }
   return t;
 }
 
-std::optional<double> seconds_to_reach(const Trend& t, double limit) {
-  const double gap = limit - t.level;
+std::optional<double> seconds_to_reach(const Trend& t, double from, double limit) {
+  const double gap = limit - from;
   if ((gap > 0 && t.slope <= 0) || (gap < 0 && t.slope >= 0)) {
     return gap == 0 ? std::optional<double>(0) : std::nullopt;
   }

@@ -22,6 +22,7 @@ struct Point {
 struct Trend {
   double slope = 0;         // units per second
   double level = 0;         // fitted value at the last point's time
+  double latest = 0;        // the last point's measured value
   double slope_low = 0;     // 25th percentile of the pairwise slopes
   double slope_high = 0;    // 75th percentile
   double agreement = 0;     // share of pairs whose slope has the sign of `slope` (0.5 .. 1)
@@ -61,12 +62,14 @@ struct LeakCriteria {
   double min_agreement = 0.75;        // share of rising pairs (a steady, not a jumpy, rise)
 };
 
-// A trend that is a leak under the criteria (values in MiB), or nullopt.
+// A trend that is a leak under the criteria (values in MiB), or nullopt. The newest third of
+// the points must still rise at half the minimum rate or more: a value that levelled off stops
+// being a leak within that third of the window, however steep the older part was.
 std::optional<Trend> leak_trend(const Series& rss_mb, const LeakCriteria& c);
 
-// Seconds until a trend reaches `limit` (nullopt when it moves away from it or is flat);
-// 0 when it is already there.
-std::optional<double> seconds_to_reach(const Trend& t, double limit);
+// Seconds until a value `from` (the measured one, not the fit) growing along the trend's slope
+// reaches `limit` (nullopt when it moves away from it or is flat); 0 when it is already there.
+std::optional<double> seconds_to_reach(const Trend& t, double from, double limit);
 
 // Time until available memory falls to the critical level, from the trend of available
 // memory (MemAvailable plus free swap, MiB).

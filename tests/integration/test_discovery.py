@@ -75,6 +75,28 @@ class LeakPredictionTest(TestCase):
         self.assertTrue(any(e["pid"] == leaker.pid and e["action"] == "leak" for e in events),
                         events)
 
+    def test_a_leak_that_levels_off_below_its_limit_is_never_acted_on(self):
+        # 5 MiB/s up to 200 MiB: growing, it is never within 6 s of the 300 MiB limit; levelled
+        # off, a fit that ran on would reach it, the measured value does not.
+        leaker = self.hog(extra=["--leak", "5", "--leak-max", "200"])
+        f = self.freezr(monitor(interval=0.25) + self.PREDICT +
+                        rule("levels", [leaker.name], memory_mb=300, predict_minutes=0.1,
+                             violations=2, action="kill"))
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        f.wait_for(rf"PREDICT .*pid={leaker.pid}", timeout=60)
+
+        def leaks():
+            body = json.loads(urllib.request.urlopen(
+                f"http://127.0.0.1:{port}/api/v1/predictions", timeout=5).read())
+            return [l for l in body["leaks"] if l["pid"] == leaker.pid]
+        self.assertTrue(wait_until(lambda: rss_mib(leaker.pid) >= 199, 90), f.output())
+        # The leak ends within the newest third of the 20 s window once the growth stops.
+        self.assertTrue(wait_until(lambda: not leaks(), 30), leaks())
+        f.wait_scans(40)  # 10 s more of scans: still nothing
+        self.assertTrue(leaker.alive(), f.output())
+        self.assertNotRegex(f.output(), rf"VIOLATION rule=levels .*pid={leaker.pid}")
+        f.stop()
+
     def test_predictions_are_served_by_the_api_and_as_metrics(self):
         leaker = self.hog(extra=["--leak", "10", "--leak-max", "200"])
         f = self.freezr(monitor(interval=0.25) + self.PREDICT +
@@ -95,6 +117,14 @@ class LeakPredictionTest(TestCase):
                                   rf'name="{leaker.name}"}} \d+')
         self.assertRegex(metrics, r'freezr_cpu_anomalies_total{rule="leaky"} 0')
         f.stop()
+
+
+def rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0
 
 
 def nice_of(pid):

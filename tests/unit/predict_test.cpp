@@ -71,6 +71,35 @@ TEST(Leak, NoisyFlatSeriesIsNotALeak) {
   EXPECT_EQ(reported, 0);
 }
 
+// A steep rise that levels off: the leak ends within the newest third of the window, and
+// while it lasts the time to a limit is counted from the measured value, not the fit.
+TEST(Leak, ALeakThatLevelsOffEndsWithinTheWindow) {
+  LeakCriteria c;
+  c.window = 60;
+  c.min_span = 10;
+  c.min_mb_per_minute = 30;
+  Series s(c.window, 60);
+  double t = 0;
+  for (; t <= 30; t += 0.5) s.add(t, std::min(100 + 10 * t, 300.0));  // 600 MiB/min to 300
+  std::optional<double> ended;
+  for (; t <= 120; t += 0.5) {
+    s.add(t, 300);
+    const auto trend = leak_trend(s, c);
+    if (trend) {
+      EXPECT_GT(trend->level, 300);  // the fit runs ahead of the value ...
+      EXPECT_DOUBLE_EQ(trend->latest, 300);
+      const auto eta = seconds_to_reach(*trend, trend->latest, 400);
+      ASSERT_TRUE(eta);
+      EXPECT_GT(*eta, (400 - trend->level) / trend->slope);  // ... but does not count
+    } else if (!ended) {
+      ended = t;
+    }
+  }
+  ASSERT_TRUE(ended) << "the levelled-off series was still a leak after 90 s";
+  EXPECT_LE(*ended - 30, c.window / 3 + 1);
+  EXPECT_FALSE(leak_trend(s, c));
+}
+
 TEST(Leak, TooShortASpanIsNotJudged) {
   LeakCriteria c;
   c.min_span = 120;
@@ -81,13 +110,13 @@ TEST(Leak, TooShortASpanIsNotJudged) {
 
 TEST(Trend, SecondsToReachALimit) {
   Trend t;
-  t.level = 100;
+  t.level = 150;  // the fit is ahead of the measured value: the measured one counts
   t.slope = 2;
-  EXPECT_DOUBLE_EQ(*seconds_to_reach(t, 300), 100);
-  EXPECT_DOUBLE_EQ(*seconds_to_reach(t, 100), 0);
-  EXPECT_FALSE(seconds_to_reach(t, 50));
+  EXPECT_DOUBLE_EQ(*seconds_to_reach(t, 100, 300), 100);
+  EXPECT_DOUBLE_EQ(*seconds_to_reach(t, 100, 100), 0);
+  EXPECT_FALSE(seconds_to_reach(t, 100, 50));
   t.slope = 0;
-  EXPECT_FALSE(seconds_to_reach(t, 300));
+  EXPECT_FALSE(seconds_to_reach(t, 100, 300));
 }
 
 TEST(Exhaustion, LinearDeclineLandsWithinTenPercent) {
