@@ -5,8 +5,10 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/policy.h"
+#include "store/ledger.h"
 
 namespace freezr::act {
 
@@ -49,15 +51,30 @@ class ServiceManager {
   [[nodiscard]] virtual std::size_t pending() const = 0;
 };
 
-// Logs what it would do; touches nothing. Every kind of decision comes here in dry-run.
+// Logs what it would do; touches nothing. Every kind of decision comes here in dry-run. The
+// freezes it would have made are kept for their duration, so that the API and dashboards show
+// what a real run would hold (kind "freeze-dry-run").
 class DryRunActuator final : public Actuator {
  public:
-  explicit DryRunActuator(OutcomeSink sink) : sink_(std::move(sink)) {}
+  // wall: Unix seconds now.
+  DryRunActuator(OutcomeSink sink, std::function<double()> wall)
+      : sink_(std::move(sink)), wall_(std::move(wall)) {}
   void apply(const engine::Decision& d) override;
   [[nodiscard]] std::size_t pending() const override { return 0; }
 
+  // The simulated freezes still in force.
+  std::vector<store::LedgerEntry> frozen();
+  // Ends the simulated freeze of pid, or all of them; returns the PIDs.
+  std::vector<Pid> thaw(std::optional<Pid> pid);
+
  private:
+  struct Hold {
+    store::LedgerEntry entry;
+    double until = 0;
+  };
   OutcomeSink sink_;
+  std::function<double()> wall_;
+  std::vector<Hold> holds_;
 };
 
 }  // namespace freezr::act

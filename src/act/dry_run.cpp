@@ -50,10 +50,32 @@ void DryRunActuator::apply(const engine::Decision& d) {
     sink_(o);
     return;
   }
+  const double now = wall_();
   for (const auto& t : d.targets) {
     o.target = t;
     sink_(o);
+    if (d.action.kind == engine::ActionKind::kFreeze) {
+      holds_.push_back({{0, t.id, "freeze-dry-run", d.rule, "{}", now}, now + d.action.duration});
+    }
   }
+}
+
+std::vector<store::LedgerEntry> DryRunActuator::frozen() {
+  const double now = wall_();
+  std::erase_if(holds_, [now](const Hold& h) { return h.until <= now; });
+  std::vector<store::LedgerEntry> out;
+  for (const auto& h : holds_) out.push_back(h.entry);
+  return out;
+}
+
+std::vector<Pid> DryRunActuator::thaw(std::optional<Pid> pid) {
+  std::vector<Pid> out;
+  std::erase_if(holds_, [&](const Hold& h) {
+    const bool hit = !pid || h.entry.process.pid == *pid;
+    if (hit) out.push_back(h.entry.process.pid);
+    return hit;
+  });
+  return out;
 }
 
 }  // namespace freezr::act

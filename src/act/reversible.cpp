@@ -7,93 +7,27 @@
 #include <chrono>
 #include <csignal>
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
+#include "act/ledger_entries.h"
 #include "act/linux_actuator.h"
 #include "act/priority.h"
 
 namespace freezr::act {
 
 namespace asio = boost::asio;
-using nlohmann::json;
 
 namespace {
-constexpr const char* kFreezeSignal = "freeze-signal";
-constexpr const char* kFreezeCgroup = "freeze-cgroup";
-constexpr const char* kRenice = "renice";
-constexpr const char* kThrottle = "throttle";
+engine::ActionKind kind_of(const store::LedgerEntry& e) {
+  return e.kind == kRenice     ? engine::ActionKind::kRenice
+         : e.kind == kThrottle ? engine::ActionKind::kThrottle
+                               : engine::ActionKind::kFreeze;
+}
 
 double now_wall() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-// The process's current stat, when it is still the one identified by id.
-std::optional<proc::StatFields> same_process(proc::ProcSource& source, const ProcessId& id) {
-  std::string buf;
-  if (!source.read_pid_file(id.pid, "stat", buf)) return std::nullopt;
-  auto st = proc::parse_stat(buf);
-  if (!st || st->start_time != id.start_time) return std::nullopt;
-  return *st;
-}
-
-json priorities_json(const std::map<Pid, ThreadPriority>& p) {
-  json out = json::object();
-  for (const auto& [tid, v] : p) out[std::to_string(tid)] = {v.nice, v.ioprio};
-  return out;
-}
-
-std::map<Pid, ThreadPriority> priorities_from(const json& j) {
-  std::map<Pid, ThreadPriority> out;
-  for (const auto& [tid, v] : j.items()) {
-    out[static_cast<Pid>(std::stol(tid))] = ThreadPriority{v.at(0).get<int>(), v.at(1).get<int>()};
-  }
-  return out;
-}
 }  // namespace
-
-bool is_freeze(const store::LedgerEntry& e) {
-  return e.kind == kFreezeSignal || e.kind == kFreezeCgroup;
-}
-
-std::string undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
-                       const std::string& proc_root) {
-  json data = json::parse(e.data, nullptr, false);
-  if (data.is_discarded()) return "ledger entry " + std::to_string(e.id) + " is unreadable";
-  const auto alive = same_process(source, e.process);
-  try {
-    if (e.kind == kFreezeCgroup) {
-      const auto group = data.at("group").get<std::string>();
-      Cgroups::write(group, "cgroup.freeze", "0");
-      if (alive) {
-        auto r = Cgroups::move(data.at("origin").get<std::string>(), e.process.pid);
-        if (!r && !r.error().gone()) return r.error().message;
-      }
-      Cgroups::remove(group);
-      return {};
-    }
-    if (!alive) return {};  // gone, or its PID now belongs to another process: not touched
-    if (e.kind == kFreezeSignal) {
-      auto fd = open_verified_pidfd(source, e.process);
-      if (!fd) return fd.error().gone() ? std::string() : fd.error().message;
-      const bool ok = pidfd_signal(*fd, SIGCONT);
-      ::close(*fd);
-      return ok || errno == ESRCH ? std::string() : "SIGCONT failed";
-    }
-    if (e.kind == kRenice) {
-      restore_priorities(proc_root, e.process.pid, priorities_from(data.at("threads")));
-      return {};
-    }
-    if (e.kind == kThrottle) {
-      auto r = Cgroups::move(data.at("origin").get<std::string>(), e.process.pid);
-      Cgroups::remove(data.at("group").get<std::string>());
-      return r || r.error().gone() ? std::string() : r.error().message;
-    }
-  } catch (const json::exception& ex) {
-    return "ledger entry " + std::to_string(e.id) + ": " + ex.what();
-  }
-  return "unknown ledger entry kind '" + e.kind + "'";
-}
 
 struct Reversibles::Held {
   store::LedgerEntry entry;
@@ -155,15 +89,73 @@ void Reversibles::undo(const std::shared_ptr<Held>& h, const char* why) {
   ledger_.remove(h->entry.id);
   ActionOutcome o;
   o.rule = h->entry.rule;
-  o.action = h->entry.kind == kRenice     ? engine::ActionKind::kRenice
-             : h->entry.kind == kThrottle ? engine::ActionKind::kThrottle
-                                          : engine::ActionKind::kFreeze;
+  o.action = kind_of(h->entry);
   o.target = engine::TargetInfo{h->entry.process, "", 0, 0};
   o.ok = err.empty();
   o.undo = true;
   o.detail = err.empty() ? fmt::format("undone ({}): {}", why, h->entry.kind)
                          : "undo of " + h->entry.kind + " failed: " + err;
   sink_(o);
+}
+
+std::string Reversibles::ended_outside(const Held& h) {
+  const auto& e = h.entry;
+  if (!ledger_.contains(e.id)) return "undone outside the daemon (`freezr thaw`)";
+  const auto st = same_process(source_, e.process);
+  if (!st) return "the process exited";
+  if (e.kind == kFreezeSignal) {
+    // D: a process in uninterruptible sleep stops once it wakes.
+    return std::string("TtD").find(st->state) != std::string::npos
+               ? ""
+               : "resumed by someone else (SIGCONT)";
+  }
+  if (e.kind == kRenice) {
+    const auto set = reniced_to(e);
+    return set && st->nice != *set ? fmt::format("reniced by someone else (now {})", st->nice)
+                                   : "";
+  }
+  std::string buf;
+  if (!source_.read_pid_file(e.process.pid, "cgroup", buf)) return "the process exited";
+  const auto group = group_of(e);
+  const bool v2 = e.kind == kFreezeCgroup || cgroups_.can_throttle_v2();
+  if (!group.empty() && cgroups_.origin(buf, v2) != group) {
+    return "moved out of FreezR's group by someone else";
+  }
+  if (e.kind == kFreezeCgroup && Cgroups::read(group, "cgroup.freeze").rfind('0', 0) == 0) {
+    return "thawed by someone else (cgroup.freeze = 0)";
+  }
+  return "";
+}
+
+void Reversibles::drop(const std::shared_ptr<Held>& h, const std::string& why,
+                       bool remove_group) {
+  held_.remove(h);
+  if (h->timer) h->timer->cancel();
+  ledger_.remove(h->entry.id);
+  if (remove_group) {
+    if (const auto g = group_of(h->entry); !g.empty()) Cgroups::remove(g);
+  }
+  ActionOutcome o;
+  o.rule = h->entry.rule;
+  o.action = kind_of(h->entry);
+  o.target = engine::TargetInfo{h->entry.process, "", 0, 0};
+  o.ok = true;
+  o.undo = true;
+  o.detail = "hold ended (" + h->entry.kind + "): " + why;
+  sink_(o);
+}
+
+void Reversibles::reconcile() {
+  const std::vector<std::shared_ptr<Held>> all(held_.begin(), held_.end());
+  for (const auto& h : all) {
+    const auto why = ended_outside(*h);
+    if (why.empty()) continue;
+    if (why.rfind("thawed by someone else", 0) == 0) {
+      undo(h, "thawed by someone else");  // back to its own cgroup, and the group removed
+    } else {
+      drop(h, why, why.rfind("undone outside", 0) != 0);
+    }
+  }
 }
 
 void Reversibles::renice(const engine::Decision& d) {
@@ -174,7 +166,7 @@ void Reversibles::renice(const engine::Decision& d) {
     }
     const auto before = read_priorities(proc_root_, t.id.pid);
     std::string err;
-    auto h = record(d, t, kRenice, json{{"threads", priorities_json(before)}}.dump(), &err);
+    auto h = record(d, t, kRenice, renice_data(before, d.action.nice), &err);
     if (!h) {
       report(d, t, false, "not reniced: the ledger refused the entry (" + err + ")");
       continue;
@@ -227,7 +219,7 @@ void Reversibles::throttle(const engine::Decision& d) {
     }
     const auto origin = cgroups_.origin(buf, v2);
     std::string err;
-    auto h = record(d, t, kThrottle, json{{"group", *dir}, {"origin", origin}}.dump(), &err);
+    auto h = record(d, t, kThrottle, group_data(*dir, origin), &err);
     if (!h) {
       report(d, t, false, "not throttled: the ledger refused the entry (" + err + ")");
       continue;
@@ -305,8 +297,7 @@ void Reversibles::freeze_with_cgroup(const engine::Decision& d) {
       continue;
     }
     std::string err;
-    auto h = record(d, t, kFreezeCgroup,
-                    json{{"group", *dir}, {"origin", cgroups_.origin(buf, true)}}.dump(), &err);
+    auto h = record(d, t, kFreezeCgroup, group_data(*dir, cgroups_.origin(buf, true)), &err);
     if (!h) {
       report(d, t, false, "not frozen: the ledger refused the entry (" + err + ")");
       continue;

@@ -11,17 +11,12 @@
 
 #include "act/actuator.h"
 #include "act/cgroups.h"
+#include "act/ledger_entries.h"
 #include "proc/proc_source.h"
 #include "store/ledger.h"
 
 namespace freezr::act {
 
-// Undoes one ledger entry, checking first that its process is still the same one (PID and
-// start time). A process that is gone needs nothing. Returns an error text, empty on success.
-std::string undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
-                       const std::string& proc_root);
-
-bool is_freeze(const store::LedgerEntry& e);
 
 class Reversibles {
  public:
@@ -39,6 +34,10 @@ class Reversibles {
   std::vector<Pid> thaw(std::optional<Pid> pid);
   // The freezes in force.
   [[nodiscard]] std::vector<store::LedgerEntry> frozen() const;
+  // Re-checks every hold against the machine (call once per scan): a process that exited,
+  // was resumed, moved out of FreezR's group or reniced by someone else, or an entry that
+  // `freezr thaw` undid, ends FreezR's hold; each is reported as an undo outcome saying so.
+  void reconcile();
   // Undoes everything in force (clean exit). Returns how many entries were undone.
   int undo_all();
   // Undoes what the ledger holds from an earlier run. Returns lines describing each.
@@ -57,6 +56,10 @@ class Reversibles {
                                const std::string& kind, const std::string& data,
                                std::string* error);
   void undo(const std::shared_ptr<Held>& h, const char* why);
+  // Why the hold h no longer holds, or "" while it does.
+  std::string ended_outside(const Held& h);
+  // Ends the hold without undoing it (the machine already did), and says why.
+  void drop(const std::shared_ptr<Held>& h, const std::string& why, bool remove_group);
   void report(const engine::Decision& d, const engine::TargetInfo& t, bool ok,
               const std::string& detail);
   void freeze_with_signals(const engine::Decision& d);

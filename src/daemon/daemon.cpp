@@ -32,6 +32,7 @@ int Daemon::run() {
 
 void Daemon::tick() {
   const auto t0 = steady_clock::now();
+  reversibles_.reconcile();  // a scan after they were made: holds the machine ended end here
   const auto result = discovery_.scan(clock_.monotonic(), cfg_->monitor.full_scan_every);
   ++checks_;
   load_ = result.snap.loadavg;
@@ -64,7 +65,7 @@ void Daemon::publish(const ScanResult& result, nlohmann::json status, double too
   in.policy = &policy_;
   in.status = std::move(status);
   in.actions = action_counts_;
-  in.frozen = reversibles_.frozen();
+  in.frozen = dry_run() ? dry_.frozen() : reversibles_.frozen();
   in.now_wall = clock_.wall();
   in.started_wall = started_wall_;
   in.dry_run = dry_run();
@@ -191,7 +192,7 @@ bool Daemon::reload() {
         with_overrides(config::load_config(*opts_.config_path), opts_));
     next->logging.dir = cfg_->logging.dir;  // directories and the lock stay until restart
     next->storage.dir = cfg_->storage.dir;
-    policy_.reset(&next->rules);
+    retired_ += policy_.reset(&next->rules);
     scanner_.reset_rules(&next->rules, &next->categories);
     protection_ = engine::Protection(::getpid(), next->protected_names());
     cfg_ = std::move(next);
@@ -280,8 +281,8 @@ ui::Totals Daemon::totals() const {
   ui::Totals t;
   t.runtime = clock_.monotonic() - started_;
   t.checks = checks_;
-  for (std::size_t i = 0; i < cfg_->rules.size(); ++i) {
-    const auto& c = policy_.counters(i);
+  for (std::size_t i = 0; i <= cfg_->rules.size(); ++i) {
+    const auto& c = i < cfg_->rules.size() ? policy_.counters(i) : retired_;
     t.process_checks += c.checks;
     t.violating_checks += c.violating_checks;
     t.cpu_violations += c.cpu_violations;

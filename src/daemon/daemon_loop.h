@@ -150,6 +150,7 @@ class Daemon {
   double started_wall_ = 0;
   steady_clock::time_point next_tick_;
   std::uint64_t checks_ = 0, restarts_ = 0, kills_ = 0, failed_ = 0;
+  engine::RuleCounters retired_;  // counts of rules a reload changed or removed
   std::uint64_t freezes_ = 0, throttles_ = 0, renices_ = 0;
   std::optional<proc::LoadAvg> load_;
   std::optional<proc::MemInfo> mem_;

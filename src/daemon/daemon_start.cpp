@@ -25,7 +25,7 @@ Daemon::Daemon(config::Config cfg, RunOptions opts)
                    [this](const act::ActionOutcome& o) { on_outcome(o); }),
       linux_(io_, source_, services_, reversibles_, cfg_->monitor.kill_grace,
              [this](const act::ActionOutcome& o) { on_outcome(o); }),
-      dry_([this](const act::ActionOutcome& o) { on_outcome(o); }) {}
+      dry_([this](const act::ActionOutcome& o) { on_outcome(o); }, [this] { return clock_.wall(); }) {}
 
 bool Daemon::preflight() {
   Preflight pf(log_);
@@ -128,7 +128,7 @@ bool Daemon::start_http(Preflight& pf) {
   ctx.now = [this] { return clock_.wall(); };
   ctx.asset = serve::dashboard_asset;
   ctx.thaw = [this](std::optional<Pid> pid) {
-    const auto pids = reversibles_.thaw(pid);
+    const auto pids = dry_run() ? dry_.thaw(pid) : reversibles_.thaw(pid);
     if (pid && pids.empty()) throw std::runtime_error("PID is not frozen by FreezR");
     return nlohmann::json{{"thawed", pids}};
   };

@@ -49,21 +49,39 @@ std::string Decision::reason() const {
 
 Policy::Policy(const std::vector<Rule>* rules) : rules_(rules) { reset(rules); }
 
-void Policy::reset(const std::vector<Rule>* rules) {
+RuleCounters& RuleCounters::operator+=(const RuleCounters& o) {
+  checks += o.checks;
+  violating_checks += o.violating_checks;
+  cpu_violations += o.cpu_violations;
+  memory_violations += o.memory_violations;
+  cpu_since_action += o.cpu_since_action;
+  memory_since_action += o.memory_since_action;
+  actions += o.actions;
+  return *this;
+}
+
+RuleCounters Policy::reset(const std::vector<Rule>* rules) {
   std::vector<State> next(rules->size());
+  std::vector<bool> kept(states_.size(), false);
   for (std::size_t i = 0; i < rules->size(); ++i) {
     const auto& r = (*rules)[i];
     for (std::size_t j = 0; j < states_.size(); ++j) {
-      if (same_rule((*rules_)[j], r)) {
+      if (!kept[j] && same_rule((*rules_)[j], r)) {
         next[i] = std::move(states_[j]);
+        kept[j] = true;
         break;
       }
     }
     next[i].step_last_action.resize(r.steps.size());
     next[i].cooldown_reported.resize(r.steps.size());
   }
+  RuleCounters retired;
+  for (std::size_t j = 0; j < states_.size(); ++j) {
+    if (!kept[j]) retired += states_[j].counters;
+  }
   rules_ = rules;
   states_ = std::move(next);
+  return retired;
 }
 
 int Policy::streak(std::size_t rule) const {

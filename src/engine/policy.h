@@ -74,6 +74,8 @@ struct RuleCounters {
   std::uint64_t cpu_since_action = 0;
   std::uint64_t memory_since_action = 0;
   std::uint64_t actions = 0;
+  // Adds the counts (not the last scan's view below).
+  RuleCounters& operator+=(const RuleCounters& o);
   // Last scan's view of the rule.
   std::size_t processes = 0;
   double cpu_percent = 0;  // summed over matched processes
@@ -95,8 +97,10 @@ class Policy {
   explicit Policy(const std::vector<Rule>* rules);
 
   // Swaps in a new rule list. State of rules that are unchanged (same name and settings)
-  // survives; changed and new rules start afresh. rules must outlive the policy.
-  void reset(const std::vector<Rule>* rules);
+  // survives; changed and new rules start afresh. rules must outlive the policy. Returns the
+  // counts of the rules whose state ended (changed or removed), for totals that must not go
+  // backwards.
+  RuleCounters reset(const std::vector<Rule>* rules);
 
   // With a forecast, steps with predict_minutes also judge the predicted memory.
   std::vector<Decision> evaluate(const Snapshot& snap, const Classification& cls,

@@ -1,10 +1,12 @@
 """Graduated, reversible actions observed from outside: nice values, cgroups, stopped states."""
+import json
 import os
 import signal
 import sqlite3
 import subprocess
 import time
 import unittest
+import urllib.request
 
 from harness import FREEZR, TestCase, cgroup_mounts, monitor, rule, wait_until
 
@@ -44,6 +46,14 @@ def ledger_rows(workdir):
         return db.execute("SELECT pid, kind FROM ledger").fetchall()
     finally:
         db.close()
+
+
+def frozen_pids(f):
+    """The PIDs the daemon's API says it holds frozen, after one more scan."""
+    port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+    f.wait_scans(2)
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/frozen", timeout=10) as r:
+        return [e["pid"] for e in json.load(r)["frozen"]]
 
 
 def freeze_method(method):
@@ -210,7 +220,34 @@ class FreezeTest(TestCase):
         self.assertIn(f"thawed PID {hog.pid}", r.stdout)
         self.assertEqual(state_of(hog.pid), "R")
         self.assertEqual(ledger_rows(self.workdir), [])
+        # The daemon sees it at its next scan: its hold ends and the API stops listing it.
+        f.wait_for(rf"UNDO rule=ice .*pid={hog.pid} .*hold ended \(freeze-signal\): undone "
+                   r"outside the daemon")
+        self.assertEqual(frozen_pids(f), [])
         f.stop()
+
+    def test_a_freeze_ended_outside_freezr_ends_its_hold(self):
+        for method in ("signal", "cgroup"):
+            with self.subTest(method=method):
+                hog = self.hog(cpu=True)
+                f = self.freezr(self.freeze_rule(hog, 300, method), config_name=f"{method}.toml")
+                f.wait_for(rf"pid={hog.pid} .*frozen for 300s")
+                self.assertEqual(frozen_pids(f), [hog.pid])
+                if method == "signal":
+                    os.kill(hog.pid, signal.SIGCONT)  # the test's own process
+                    why = r"resumed by someone else"
+                else:
+                    v2, _ = mounts()
+                    with open(f"{v2}{cgroup_of(hog.pid, '')}/cgroup.freeze", "w") as fz:
+                        fz.write("0")
+                    why = r"thawed by someone else"
+                f.wait_for(rf"UNDO rule=ice .*pid={hog.pid} .*{why}")
+                self.assertEqual(frozen_pids(f), [])
+                self.assertEqual(ledger_rows(self.workdir), [])
+                if method == "cgroup":
+                    self.assertNotIn("/freezr/", cgroup_of(hog.pid, ""))  # back where it was
+                self.assertEqual(f.stop(), 0)
+                hog.stop()
 
 
 class LadderTest(TestCase):

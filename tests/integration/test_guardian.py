@@ -153,13 +153,18 @@ class LifecycleTest(TestCase):
         with open(f.config_path, "w") as cfg:
             cfg.write(monitor(interval=0.2) + kept +
                       changed.replace("cpu_percent = 10", "cpu_percent = 8"))
-        before = counters()
+        def process_checks():
+            with open(path) as s:
+                return json.load(s)["totals"]["process_checks"]
+        before, checks_before = counters(), process_checks()
         f.signal(signal.SIGHUP)
         f.wait_for(r"configuration reloaded")
         f.wait_scans(2)  # a status snapshot written after the reload
         after = counters()
         self.assertGreaterEqual(after["kept"], before["kept"])
         self.assertLess(after["changed"], before["changed"])
+        # The statistics block's totals survive the reload of a changed rule.
+        self.assertGreater(process_checks(), checks_before)
         f.stop()
 
     def test_sigterm_while_a_report_is_due_exits_0(self):

@@ -52,7 +52,7 @@ class DryRunTest(TestCase):
                   rule("r-throttle", [throttle.name], cpu_percent=5, violations=2,
                        action="throttle", cpu_limit=10) +
                   rule("r-freeze", [freeze.name], cpu_percent=5, violations=2, action="freeze",
-                       duration=1) +
+                       duration=600) +
                   rule("r-kill", [kill.name], cpu_percent=5, violations=2, action="kill") +
                   rule("r-restart", [restart.name], cpu_percent=5, violations=2,
                        action="restart", service="fz-dry-run-test") +
@@ -73,6 +73,12 @@ class DryRunTest(TestCase):
             self.assertEqual((h.nice(), cgroup_of(h.pid)), before[h.pid],
                              f"{h.name} changed in dry-run")
         self.assertIn("cgroups: not set up (dry-run", f.output())
+        # The freeze it would have made is shown as a simulated one, as a real run would hold.
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/frozen", timeout=10) as r:
+            frozen = json.load(r)["frozen"]
+        self.assertIn({"pid": freeze.pid, "kind": "freeze-dry-run", "rule": "r-freeze"},
+                      [{k: e[k] for k in ("pid", "kind", "rule")} for e in frozen])
         self.assertEqual(f.count("OOM-KILL"), 0)
         self.assertEqual(f.stop(), 0)
 

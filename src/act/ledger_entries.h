@@ -1,0 +1,40 @@
+// The ledger's entries: their kinds, the data each keeps, and how one is undone. Shared by
+// Reversibles (which writes them) and `freezr thaw` / crash recovery (which undo them).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "act/priority.h"
+#include "proc/parse.h"
+#include "proc/proc_source.h"
+#include "store/ledger.h"
+
+namespace freezr::act {
+
+inline constexpr const char* kFreezeSignal = "freeze-signal";
+inline constexpr const char* kFreezeCgroup = "freeze-cgroup";
+inline constexpr const char* kRenice = "renice";
+inline constexpr const char* kThrottle = "throttle";
+
+bool is_freeze(const store::LedgerEntry& e);
+
+// The process's current stat, when it is still the one identified by id.
+std::optional<proc::StatFields> same_process(proc::ProcSource& source, const ProcessId& id);
+
+// The data of a renice entry: each thread's priorities before, and the nice value set.
+std::string renice_data(const std::map<Pid, ThreadPriority>& before, std::optional<int> nice);
+// The nice value a renice entry set, when it set one.
+std::optional<int> reniced_to(const store::LedgerEntry& e);
+// The data of a throttle or cgroup freeze entry: FreezR's group and where the process was.
+std::string group_data(const std::string& group, const std::string& origin);
+// The group of a throttle or cgroup freeze entry ("" when unreadable).
+std::string group_of(const store::LedgerEntry& e);
+
+// Undoes one ledger entry, checking first that its process is still the same one (PID and
+// start time). A process that is gone needs nothing. Returns an error text, empty on success.
+std::string undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
+                       const std::string& proc_root);
+
+}  // namespace freezr::act
