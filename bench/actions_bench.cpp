@@ -63,7 +63,8 @@ int main(int argc, char** argv) {
   if (child == 0) {
     for (;;) pause();
   }
-  const auto dir = std::filesystem::temp_directory_path() / ("freezr-bench-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("freezr-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   auto db = freezr::store::Database::open((dir / "freezr.db").string(), false, nullptr);
   if (!db) {
@@ -73,8 +74,9 @@ int main(int argc, char** argv) {
   freezr::store::Ledger ledger(db->get());
   freezr::proc::FsProcSource source;
   auto mountinfo = source.read_system_file("self/mountinfo");
-  freezr::act::Cgroups cgroups(freezr::act::find_cgroup_roots(
-      freezr::proc::parse_mountinfo(mountinfo ? *mountinfo : "")), "freezr-bench");
+  freezr::act::Cgroups cgroups(
+      freezr::act::find_cgroup_roots(freezr::proc::parse_mountinfo(mountinfo ? *mountinfo : "")),
+      "freezr-bench");
   cgroups.setup();
   boost::asio::io_context io;
   freezr::act::Reversibles rev(io, source, "/proc", cgroups, ledger,

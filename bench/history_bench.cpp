@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--hours") == 0) hours = std::atof(argv[i + 1]);
     if (std::strcmp(argv[i], "--interval") == 0) interval = std::atof(argv[i + 1]);
   }
-  const auto dir = std::filesystem::temp_directory_path() / ("freezr-hb-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("freezr-hb-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   const auto path = (dir / "freezr.db").string();
   auto db = freezr::store::Database::open(path, false, nullptr);
@@ -37,8 +38,13 @@ int main(int argc, char** argv) {
     std::vector<freezr::store::TopSample> top;
     for (const char* by : {"cpu", "memory"}) {
       for (int k = 1; k <= 5; ++k) {
-        top.push_back({by, k, {1000 + k, 5000}, "process-" + std::to_string(k),
-                       50.0 / k, 900.0 / k, k == 1 ? "node" : ""});
+        top.push_back({by,
+                       k,
+                       {1000 + k, 5000},
+                       "process-" + std::to_string(k),
+                       50.0 / k,
+                       900.0 / k,
+                       k == 1 ? "node" : ""});
       }
     }
     freezr::store::SystemSample sys;
@@ -50,19 +56,21 @@ int main(int argc, char** argv) {
     sys.psi_full_avg10 = 0.1;
     sys.processes = 1000;
     std::vector<freezr::store::Event> events;
-    if (i % 1200 == 0) events.push_back({ts, "action", "node", 1001, "node", "kill", true, "exited", {}});
+    if (i % 1200 == 0)
+      events.push_back({ts, "action", "node", 1001, "node", "kill", true, "exited", {}});
     const auto a = std::chrono::steady_clock::now();
     if (!history.record(ts, rules, top, sys, true, events).empty()) return 1;
-    const double took = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - a).count();
+    const double took =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - a).count();
     total += took;
     worst = std::max(worst, took);
   }
   (*db)->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   const double mib = static_cast<double>(std::filesystem::file_size(path)) / (1024.0 * 1024.0);
-  std::printf("history: %ld scans (%.0f h at %.0f s): %.1f MiB, %.1f MiB per day; "
-              "write %.0f us per scan (mean), %.0f us worst\n",
-              scans, hours, interval, mib, mib * 24 / hours, total / static_cast<double>(scans),
-              worst);
+  std::printf(
+      "history: %ld scans (%.0f h at %.0f s): %.1f MiB, %.1f MiB per day; "
+      "write %.0f us per scan (mean), %.0f us worst\n",
+      scans, hours, interval, mib, mib * 24 / hours, total / static_cast<double>(scans), worst);
   db->reset();
   std::filesystem::remove_all(dir);
   return 0;

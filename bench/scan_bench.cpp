@@ -17,7 +17,7 @@
 
 #include "children.h"
 #include "config/config.h"
-#include "daemon/scanner.h"
+#include "scan/scanner.h"
 
 namespace {
 
@@ -63,7 +63,7 @@ void run_at(std::size_t target, int iterations) {
 
   const auto cfg = freezr::config::default_config();
   freezr::proc::FsProcSource source;
-  freezr::daemon::Scanner scanner(source, &cfg.rules);
+  freezr::scan::Scanner scanner(source, &cfg.rules);
   double now = 0;
   scanner.scan(now);  // warm: the first scan reads static facts of matched processes
   const double floor_s = median_seconds(iterations, [] { floor_scan(); });
@@ -74,13 +74,15 @@ void run_at(std::size_t target, int iterations) {
   end_children(kids);
 
   const double n = static_cast<double>(procs);
-  std::printf("processes=%zu  floor=%.2f ms (%.2f us/proc)  freezr=%.2f ms (%.2f us/proc)  "
-              "ps=%.2f ms (%.2f us/proc)\n",
-              procs, floor_s * 1e3, floor_s * 1e6 / n, scan_s * 1e3, scan_s * 1e6 / n,
-              ps_s * 1e3, ps_s * 1e6 / n);
-  std::printf("processes=%zu  freezr/floor=%.2fx (target <= 1.5x)  ps/freezr=%.1fx (target >= "
-              "3x)\n",
-              procs, scan_s / floor_s, ps_s / scan_s);
+  std::printf(
+      "processes=%zu  floor=%.2f ms (%.2f us/proc)  freezr=%.2f ms (%.2f us/proc)  "
+      "ps=%.2f ms (%.2f us/proc)\n",
+      procs, floor_s * 1e3, floor_s * 1e6 / n, scan_s * 1e3, scan_s * 1e6 / n, ps_s * 1e3,
+      ps_s * 1e6 / n);
+  std::printf(
+      "processes=%zu  freezr/floor=%.2fx (target <= 1.5x)  ps/freezr=%.1fx (target >= "
+      "3x)\n",
+      procs, scan_s / floor_s, ps_s / scan_s);
 }
 
 }  // namespace

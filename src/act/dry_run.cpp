@@ -7,16 +7,19 @@ namespace freezr::act {
 namespace {
 std::string would(const engine::Action& a) {
   switch (a.kind) {
-    case engine::ActionKind::kLog: return "logged";
+    case engine::ActionKind::kLog:
+      return "logged";
     case engine::ActionKind::kRenice:
       return a.nice ? fmt::format("would renice to {}", *a.nice) : "would lower the I/O priority";
     case engine::ActionKind::kThrottle:
       return fmt::format("would throttle to {:g}% of a core", a.cpu_limit);
-    case engine::ActionKind::kFreeze: return fmt::format("would freeze for {:g}s", a.duration);
+    case engine::ActionKind::kFreeze:
+      return fmt::format("would freeze for {:g}s", a.duration);
     case engine::ActionKind::kKill:
       return a.immediate ? "would send SIGKILL at once and reap its memory"
                          : "would send SIGTERM (then SIGKILL after the grace period)";
-    case engine::ActionKind::kRestart: return "would restart " + a.service;
+    case engine::ActionKind::kRestart:
+      return "would restart " + a.service;
   }
   return "?";
 }

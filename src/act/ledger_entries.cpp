@@ -28,6 +28,12 @@ bool is_freeze(const store::LedgerEntry& e) {
   return e.kind == kFreezeSignal || e.kind == kFreezeCgroup;
 }
 
+engine::ActionKind kind_of(const store::LedgerEntry& e) {
+  return e.kind == kRenice     ? engine::ActionKind::kRenice
+         : e.kind == kThrottle ? engine::ActionKind::kThrottle
+                               : engine::ActionKind::kFreeze;
+}
+
 std::optional<proc::StatFields> same_process(proc::ProcSource& source, const ProcessId& id) {
   std::string buf;
   if (!source.read_pid_file(id.pid, "stat", buf)) return std::nullopt;

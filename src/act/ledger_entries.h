@@ -7,6 +7,7 @@
 #include <string>
 
 #include "act/priority.h"
+#include "engine/rule.h"
 #include "proc/parse.h"
 #include "proc/proc_source.h"
 #include "store/ledger.h"
@@ -19,6 +20,8 @@ inline constexpr const char* kRenice = "renice";
 inline constexpr const char* kThrottle = "throttle";
 
 bool is_freeze(const store::LedgerEntry& e);
+// The action an entry undoes: renice, throttle or freeze.
+engine::ActionKind kind_of(const store::LedgerEntry& e);
 
 // The process's current stat, when it is still the one identified by id.
 std::optional<proc::StatFields> same_process(proc::ProcSource& source, const ProcessId& id);

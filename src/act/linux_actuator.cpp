@@ -1,5 +1,6 @@
 #include "act/linux_actuator.h"
 
+#include <fmt/format.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -9,7 +10,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstring>
-#include <fmt/format.h>
 
 namespace freezr::act {
 
@@ -142,7 +142,8 @@ void LinuxActuator::kill(const engine::Decision& d, const engine::TargetInfo& t)
   if (!pidfd_signal(*fd, first)) {
     const int err = errno;
     o.ok = err == ESRCH;
-    o.detail = fmt::format("{} failed: {}", d.action.immediate ? "SIGKILL" : "SIGTERM", std::strerror(err));
+    o.detail = fmt::format("{} failed: {}", d.action.immediate ? "SIGKILL" : "SIGTERM",
+                           std::strerror(err));
     sink_(o);
     return;  // k closes the pidfd
   }
@@ -182,18 +183,17 @@ void LinuxActuator::give_up_after(const std::shared_ptr<PendingKill>& k, int sec
 
 void LinuxActuator::watch(const std::shared_ptr<PendingKill>& k) {
   // A pidfd becomes readable when its process exits.
-  k->pidfd.async_wait(asio::posix::stream_descriptor::wait_read,
-                      [this, k](const boost::system::error_code& ec) {
-                        if (ec || k->done) return;
-                        const double secs = std::chrono::duration<double>(
-                                                std::chrono::steady_clock::now() - k->started)
-                                                .count();
-                        finish(k, true,
-                               fmt::format("exited {:.2f} s after {}", secs,
-                                           k->immediate   ? "SIGKILL"
-                                           : k->sent_kill ? "SIGTERM (needed SIGKILL)"
-                                                          : "SIGTERM"));
-                      });
+  k->pidfd.async_wait(
+      asio::posix::stream_descriptor::wait_read, [this, k](const boost::system::error_code& ec) {
+        if (ec || k->done) return;
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - k->started).count();
+        finish(k, true,
+               fmt::format("exited {:.2f} s after {}", secs,
+                           k->immediate   ? "SIGKILL"
+                           : k->sent_kill ? "SIGTERM (needed SIGKILL)"
+                                          : "SIGTERM"));
+      });
 }
 
 void LinuxActuator::finish(const std::shared_ptr<PendingKill>& k, bool ok,

@@ -1,12 +1,12 @@
 #include "act/reversible.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
-#include <boost/asio/steady_timer.hpp>
 #include <algorithm>
+#include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <csignal>
-#include <fmt/format.h>
 
 #include "act/ledger_entries.h"
 #include "act/linux_actuator.h"
@@ -17,23 +17,10 @@ namespace freezr::act {
 namespace asio = boost::asio;
 
 namespace {
-engine::ActionKind kind_of(const store::LedgerEntry& e) {
-  return e.kind == kRenice     ? engine::ActionKind::kRenice
-         : e.kind == kThrottle ? engine::ActionKind::kThrottle
-                               : engine::ActionKind::kFreeze;
-}
-
 double now_wall() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 }  // namespace
-
-struct Reversibles::Held {
-  store::LedgerEntry entry;
-  ProcessId entity;
-  std::shared_ptr<asio::steady_timer> timer;  // freezes only
-};
 
 Reversibles::Reversibles(asio::io_context& io, proc::ProcSource& source, std::string proc_root,
                          Cgroups& cgroups, store::Ledger& ledger, OutcomeSink sink)
@@ -98,66 +85,6 @@ void Reversibles::undo(const std::shared_ptr<Held>& h, const char* why) {
   sink_(o);
 }
 
-std::string Reversibles::ended_outside(const Held& h) {
-  const auto& e = h.entry;
-  if (!ledger_.contains(e.id)) return "undone outside the daemon (`freezr thaw`)";
-  const auto st = same_process(source_, e.process);
-  if (!st) return "the process exited";
-  if (e.kind == kFreezeSignal) {
-    // D: a process in uninterruptible sleep stops once it wakes.
-    return std::string("TtD").find(st->state) != std::string::npos
-               ? ""
-               : "resumed by someone else (SIGCONT)";
-  }
-  if (e.kind == kRenice) {
-    const auto set = reniced_to(e);
-    return set && st->nice != *set ? fmt::format("reniced by someone else (now {})", st->nice)
-                                   : "";
-  }
-  std::string buf;
-  if (!source_.read_pid_file(e.process.pid, "cgroup", buf)) return "the process exited";
-  const auto group = group_of(e);
-  const bool v2 = e.kind == kFreezeCgroup || cgroups_.can_throttle_v2();
-  if (!group.empty() && cgroups_.origin(buf, v2) != group) {
-    return "moved out of FreezR's group by someone else";
-  }
-  if (e.kind == kFreezeCgroup && Cgroups::read(group, "cgroup.freeze").rfind('0', 0) == 0) {
-    return "thawed by someone else (cgroup.freeze = 0)";
-  }
-  return "";
-}
-
-void Reversibles::drop(const std::shared_ptr<Held>& h, const std::string& why,
-                       bool remove_group) {
-  held_.remove(h);
-  if (h->timer) h->timer->cancel();
-  ledger_.remove(h->entry.id);
-  if (remove_group) {
-    if (const auto g = group_of(h->entry); !g.empty()) Cgroups::remove(g);
-  }
-  ActionOutcome o;
-  o.rule = h->entry.rule;
-  o.action = kind_of(h->entry);
-  o.target = engine::TargetInfo{h->entry.process, "", 0, 0};
-  o.ok = true;
-  o.undo = true;
-  o.detail = "hold ended (" + h->entry.kind + "): " + why;
-  sink_(o);
-}
-
-void Reversibles::reconcile() {
-  const std::vector<std::shared_ptr<Held>> all(held_.begin(), held_.end());
-  for (const auto& h : all) {
-    const auto why = ended_outside(*h);
-    if (why.empty()) continue;
-    if (why.rfind("thawed by someone else", 0) == 0) {
-      undo(h, "thawed by someone else");  // back to its own cgroup, and the group removed
-    } else {
-      drop(h, why, why.rfind("undone outside", 0) != 0);
-    }
-  }
-}
-
 void Reversibles::renice(const engine::Decision& d) {
   for (const auto& t : d.targets) {
     if (!verified(t, nullptr)) {
@@ -179,8 +106,9 @@ void Reversibles::renice(const engine::Decision& d) {
       continue;
     }
     std::string what = d.action.nice ? fmt::format("nice {}", *d.action.nice) : "";
-    if (d.action.ionice) what += std::string(what.empty() ? "" : ", ") + "ionice class " +
-                                 std::to_string(d.action.ionice->io_class);
+    if (d.action.ionice)
+      what += std::string(what.empty() ? "" : ", ") + "ionice class " +
+              std::to_string(d.action.ionice->io_class);
     report(d, t, true, fmt::format("{} on {} thread(s)", what, r->size()));
   }
 }
@@ -283,8 +211,8 @@ void Reversibles::freeze_with_signals(const engine::Decision& d) {
 
 void Reversibles::freeze_with_cgroup(const engine::Decision& d) {
   if (d.targets.empty()) return;
-  auto dir = cgroups_.make(true, "frz-" + safe_name(d.rule) + "-" +
-                                     std::to_string(d.targets.front().id.pid));
+  auto dir = cgroups_.make(
+      true, "frz-" + safe_name(d.rule) + "-" + std::to_string(d.targets.front().id.pid));
   if (!dir) {
     for (const auto& t : d.targets) report(d, t, false, dir.error().message);
     return;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <list>
 #include <memory>
 #include <string>
@@ -16,7 +17,6 @@
 #include "store/ledger.h"
 
 namespace freezr::act {
-
 
 class Reversibles {
  public:
@@ -48,9 +48,12 @@ class Reversibles {
   // "signal" freezing even where cgroup.freeze works.
   void prefer_signals(bool yes) { prefer_signals_ = yes; }
 
-
  private:
-  struct Held;
+  struct Held {
+    store::LedgerEntry entry;
+    ProcessId entity;
+    std::shared_ptr<boost::asio::steady_timer> timer;  // freezes only
+  };
   bool verified(const engine::TargetInfo& t, char* state);
   std::shared_ptr<Held> record(const engine::Decision& d, const engine::TargetInfo& t,
                                const std::string& kind, const std::string& data,

@@ -2,8 +2,8 @@
 
 #include <systemd/sd-bus.h>
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstring>
 #include <list>
@@ -151,10 +151,10 @@ void SystemdManager::restart(const std::string& unit, Done done) {
   call.owner = impl_.get();
   call.unit = unit;
   call.done = std::move(done);
-  const int r = sd_bus_call_method_async(
-      impl_->bus, &call.slot, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
-      "org.freedesktop.systemd1.Manager", "RestartUnit", &Impl::on_reply, &call, "ss",
-      unit.c_str(), "replace");
+  const int r = sd_bus_call_method_async(impl_->bus, &call.slot, "org.freedesktop.systemd1",
+                                         "/org/freedesktop/systemd1",
+                                         "org.freedesktop.systemd1.Manager", "RestartUnit",
+                                         &Impl::on_reply, &call, "ss", unit.c_str(), "replace");
   if (r < 0) {
     auto failed = std::move(call.done);
     impl_->calls.pop_back();

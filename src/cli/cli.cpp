@@ -1,7 +1,8 @@
 #include "cli/cli.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
 #include "cli/dashboard.h"
@@ -65,15 +66,26 @@ int run_config_command(CLI::App* sub, Args& a) {
   return 0;
 }
 
-}  // namespace
+// Every option's value and every subcommand, as parsed.
+struct Commands {
+  Args a;
+  double dash_interval = 1.0;
+  int oom_limit = 0;
+  std::optional<Pid> thaw_pid;
+  bool thaw_all = false;
+  HistoryQuery hq;
+  SuggestOptions suggest_options;
+  Pid why_pid = 0;
+  int why_limit = 100;
+  ServiceOptions so;
+  CLI::App *check = nullptr, *ps = nullptr, *cats = nullptr, *dash = nullptr, *oom = nullptr,
+           *cfg = nullptr, *thaw = nullptr, *history = nullptr, *events = nullptr, *why = nullptr,
+           *stats = nullptr, *exp = nullptr, *suggest = nullptr, *svc = nullptr;
+};
 
-int main(int argc, char** argv) {
-  CLI::App app{"FreezR: a Linux process guardian. It watches processes through /proc, matches "
-               "them against rules and acts when one breaks its rule for long enough.",
-               "freezr"};
+void define_global(CLI::App& app, Args& a) {
   app.footer(kUnits);
   app.set_version_flag("--version,-V", fmt::format("freezr {}", ui::kVersion));
-  Args a;
   app.add_option("--config,-c", a.config, "Configuration file (TOML)");
   app.add_flag("--dry-run", a.dry_run, "Decide as usual but only log what would be done");
   app.add_flag("--stats", a.stats, "Print the statistics block every --report-interval seconds");
@@ -85,122 +97,200 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}));
   app.add_option("--log-dir", a.log_dir, "Directory of the daily log files");
   app.add_option("--data-dir", a.data_dir, "Directory of the lock file and status snapshot");
-  app.add_option("--proc-root", a.proc_root, "Read processes from this /proc tree")
-      ->group("");
+  app.add_option("--proc-root", a.proc_root, "Read processes from this /proc tree")->group("");
+  app.add_subcommand("run", "Run the guardian in the foreground (the default)")->fallthrough();
+}
 
-  auto* run = app.add_subcommand("run", "Run the guardian in the foreground (the default)");
-  run->fallthrough();
-  auto* check = app.add_subcommand(
-      "check", "Sample over one interval and print every rule's matches and verdict; acts on "
-               "nothing");
-  check->fallthrough();
-  auto* ps = app.add_subcommand("ps", "Show the process table with the rule of each process");
-  ps->fallthrough();
-  ps->add_option("--sort", a.sort, "Sort by cpu or mem")->check(CLI::IsMember({"cpu", "mem"}));
-  ps->add_option("--rule", a.rule, "Only processes under this rule");
-  ps->add_option("--category", a.category, "Only processes of this category");
-  ps->add_option("--interval", a.ps_interval, "Sampling interval in seconds")
+void define_inspection(CLI::App& app, Commands& c) {
+  auto& a = c.a;
+  c.check = app.add_subcommand(
+      "check",
+      "Sample over one interval and print every rule's matches and verdict; acts on "
+      "nothing");
+  c.check->fallthrough();
+  c.ps = app.add_subcommand("ps", "Show the process table with the rule of each process");
+  c.ps->fallthrough();
+  c.ps->add_option("--sort", a.sort, "Sort by cpu or mem")->check(CLI::IsMember({"cpu", "mem"}));
+  c.ps->add_option("--rule", a.rule, "Only processes under this rule");
+  c.ps->add_option("--category", a.category, "Only processes of this category");
+  c.ps->add_option("--interval", a.ps_interval, "Sampling interval in seconds")
       ->check(CLI::Range(0.05, 60.0));
-  ps->add_option("--limit,-n", a.limit, "Show at most N rows")->check(CLI::Range(0, 1000000));
-  auto* cats = app.add_subcommand("categories", "List the category library rules can match on");
-  cats->fallthrough();
-  auto* dash = app.add_subcommand("dashboard", "A live terminal view of the running FreezR");
-  dash->fallthrough();
-  double dash_interval = 1.0;
-  dash->add_option("--interval", dash_interval, "Seconds between refreshes")
+  c.ps->add_option("--limit,-n", a.limit, "Show at most N rows")->check(CLI::Range(0, 1000000));
+  c.cats = app.add_subcommand("categories", "List the category library rules can match on");
+  c.cats->fallthrough();
+  c.dash = app.add_subcommand("dashboard", "A live terminal view of the running FreezR");
+  c.dash->fallthrough();
+  c.dash->add_option("--interval", c.dash_interval, "Seconds between refreshes")
       ->check(CLI::Range(0.1, 60.0));
-  auto* oom = app.add_subcommand("oom-order", "Show who would be killed first under memory pressure");
-  oom->fallthrough();
-  int oom_limit = 0;
-  oom->add_option("--limit,-n", oom_limit, "Show at most N candidates")->check(CLI::Range(0, 1000000));
-  auto* cfg = app.add_subcommand("config", "Print, check or convert configurations");
-  cfg->fallthrough();
-  cfg->require_subcommand(1);
-  cfg->add_subcommand("default", "Print the embedded default configuration, commented");
-  cfg->add_subcommand("check", "Validate a configuration (FILE, or the one `run` would use)")
-      ->add_option("FILE", a.file, "Configuration file");
-  cfg->add_subcommand("convert", "Translate a Rust FreezR configuration into FreezR rules")
-      ->add_option("FILE", a.file, "Configuration file")
+  c.oom = app.add_subcommand("oom-order", "Show who would be killed first under memory pressure");
+  c.oom->fallthrough();
+  c.oom->add_option("--limit,-n", c.oom_limit, "Show at most N candidates")
+      ->check(CLI::Range(0, 1000000));
+}
+
+void define_config_and_thaw(CLI::App& app, Commands& c) {
+  c.cfg = app.add_subcommand("config", "Print, check or convert configurations");
+  c.cfg->fallthrough();
+  c.cfg->require_subcommand(1);
+  c.cfg->add_subcommand("default", "Print the embedded default configuration, commented");
+  c.cfg->add_subcommand("check", "Validate a configuration (FILE, or the one `run` would use)")
+      ->add_option("FILE", c.a.file, "Configuration file");
+  c.cfg->add_subcommand("convert", "Translate a Rust FreezR configuration into FreezR rules")
+      ->add_option("FILE", c.a.file, "Configuration file")
       ->required();
-  auto* thaw = app.add_subcommand("thaw", "Thaw a process frozen by FreezR, or all of them");
-  thaw->fallthrough();
-  std::optional<Pid> thaw_pid;
-  bool thaw_all = false;
-  auto* thaw_pid_opt = thaw->add_option("PID", thaw_pid, "The frozen process");
-  auto* thaw_all_opt = thaw->add_flag("--all", thaw_all, "Every process frozen by FreezR");
-  thaw_pid_opt->excludes(thaw_all_opt);
-  HistoryQuery hq;
-  auto add_period = [&hq](CLI::App* sub) {
-    sub->fallthrough();
-    sub->add_option("--since", hq.since, "Start: 90s, 15m, 2h, 3d, Unix seconds or a date");
-    sub->add_option("--from", hq.from, "Start (same forms as --since)");
-    sub->add_option("--to", hq.to, "End (same forms)");
-    sub->add_option("--rule", hq.rule, "Only this rule");
-  };
-  auto* history = app.add_subcommand("history", "Samples per rule from the history");
-  add_period(history);
-  history->add_flag("--minutes", hq.minutes, "Per-minute averages and maxima");
-  history->add_option("--format", hq.format, "table, json or csv")
+  c.thaw = app.add_subcommand("thaw", "Thaw a process frozen by FreezR, or all of them");
+  c.thaw->fallthrough();
+  auto* pid = c.thaw->add_option("PID", c.thaw_pid, "The frozen process");
+  auto* all = c.thaw->add_flag("--all", c.thaw_all, "Every process frozen by FreezR");
+  pid->excludes(all);
+}
+
+void add_format(CLI::App* sub, HistoryQuery& hq) {
+  sub->add_option("--format", hq.format, "table, json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}));
-  auto* events = app.add_subcommand("events", "Violations, actions, reloads from the history");
-  add_period(events);
-  events->add_option("--kind", hq.kind,
-                     "action, violation, pressure, prediction, lifecycle or decision")
+}
+
+void add_period(CLI::App* sub, HistoryQuery& hq, bool with_rule = true) {
+  sub->fallthrough();
+  sub->add_option("--since", hq.since, "Start: 90s, 15m, 2h, 3d, Unix seconds or a date");
+  sub->add_option("--from", hq.from, "Start (same forms as --since)");
+  sub->add_option("--to", hq.to, "End (same forms)");
+  if (with_rule) sub->add_option("--rule", hq.rule, "Only this rule");
+}
+
+void define_history(CLI::App& app, Commands& c) {
+  auto& hq = c.hq;
+  c.history = app.add_subcommand("history", "Samples per rule from the history");
+  add_period(c.history, hq);
+  c.history->add_flag("--minutes", hq.minutes, "Per-minute averages and maxima");
+  add_format(c.history, hq);
+  c.events = app.add_subcommand("events", "Violations, actions, reloads from the history");
+  add_period(c.events, hq);
+  c.events
+      ->add_option("--kind", hq.kind,
+                   "action, violation, pressure, prediction, lifecycle or decision")
       ->check(CLI::IsMember(
           {"action", "violation", "pressure", "prediction", "lifecycle", "decision"}));
-  events->add_option("--format", hq.format, "table, json or csv")
-      ->check(CLI::IsMember({"table", "json", "csv"}));
-  auto* why = app.add_subcommand(
-      "why", "Every decision FreezR made about a process (alive or dead), with its reason and "
-             "outcome, newest first");
-  why->fallthrough();
-  Pid why_pid = 0;
-  int why_limit = 100;
-  why->add_option("PID", why_pid, "The process")->required()->check(CLI::Range(1, 1 << 22));
-  why->add_option("--limit,-n", why_limit, "At most N entries (default 100)")
+  add_format(c.events, hq);
+  c.why = app.add_subcommand(
+      "why",
+      "Every decision FreezR made about a process (alive or dead), with its reason and "
+      "outcome, newest first");
+  c.why->fallthrough();
+  c.why->add_option("PID", c.why_pid, "The process")->required()->check(CLI::Range(1, 1 << 22));
+  c.why->add_option("--limit,-n", c.why_limit, "At most N entries (default 100)")
       ->check(CLI::Range(1, 100000));
-  why->add_option("--format", hq.format, "table, json or csv")
-      ->check(CLI::IsMember({"table", "json", "csv"}));
-  auto* stats = app.add_subcommand("stats", "Per-rule statistics over a period");
-  stats->fallthrough();
-  stats->add_option("--last", hq.since, "The period, e.g. 1h (default) or 7d");
-  stats->add_option("--format", hq.format, "table, json or csv")
-      ->check(CLI::IsMember({"table", "json", "csv"}));
-  auto* exp = app.add_subcommand("export", "Export samples and events to a file");
-  add_period(exp);
-  exp->add_option("--format", hq.format, "json or csv")->check(CLI::IsMember({"json", "csv"}))
+  add_format(c.why, hq);
+  c.stats = app.add_subcommand("stats", "Per-rule statistics over a period");
+  c.stats->fallthrough();
+  c.stats->add_option("--last", hq.since, "The period, e.g. 1h (default) or 7d");
+  add_format(c.stats, hq);
+  c.exp = app.add_subcommand("export", "Export samples and events to a file");
+  add_period(c.exp, hq);
+  c.exp->add_option("--format", hq.format, "json or csv")
+      ->check(CLI::IsMember({"json", "csv"}))
       ->required();
-  exp->add_option("--output,-o", hq.output, "The file to write")->required();
-  exp->add_option("--what", hq.what, "For csv: samples or events")
+  c.exp->add_option("--output,-o", hq.output, "The file to write")->required();
+  c.exp->add_option("--what", hq.what, "For csv: samples or events")
       ->check(CLI::IsMember({"samples", "events"}));
-  auto* suggest = app.add_subcommand(
-      "suggest", "From the history: processes that often ran hot or big without a rule, each "
-                 "with a rule to paste");
-  suggest->fallthrough();
-  suggest->add_option("--since", hq.since, "Start (default 24h ago): 90s, 15m, 2h, 3d, a date");
-  suggest->add_option("--from", hq.from, "Start (same forms as --since)");
-  suggest->add_option("--to", hq.to, "End (same forms)");
-  SuggestOptions so_suggest;
-  suggest->add_option("--cpu", so_suggest.cpu, "CPU% of one core that counts as hot (default 50)")
-      ->check(CLI::Range(1.0, 100000.0));
-  suggest->add_option("--memory", so_suggest.memory, "MiB that count as big (default 1024)")
-      ->check(CLI::Range(1.0, 1e9));
-  suggest->add_option("--limit,-n", so_suggest.limit, "At most N suggestions (default 10)")
-      ->check(CLI::Range(1, 1000));
-  auto* svc = app.add_subcommand("service", "Install, remove or inspect the systemd unit");
-  svc->require_subcommand(1);
-  ServiceOptions so;
-  for (auto* sub : {svc->add_subcommand("install", "Write the unit and a default config, enable it"),
-                    svc->add_subcommand("uninstall", "Disable and remove the unit"),
-                    svc->add_subcommand("status", "Show the unit, the last status snapshot and "
-                                                  "systemctl status")}) {
-    sub->add_option("--unit-dir", so.unit_dir, "Where the unit file goes");
-    sub->add_option("--config-dir", so.config_dir, "Where config.toml goes");
-    sub->add_option("--data-dir", so.data_dir, "FreezR's data directory");
-    sub->add_flag("!--no-systemctl", so.systemctl, "Only write or read files");
-  }
-  app.require_subcommand(0, 1);
+}
 
+void define_suggest_and_service(CLI::App& app, Commands& c) {
+  c.suggest = app.add_subcommand(
+      "suggest",
+      "From the history: processes that often ran hot or big without a rule, each "
+      "with a rule to paste");
+  add_period(c.suggest, c.hq, false);
+  auto& so = c.suggest_options;
+  c.suggest->add_option("--cpu", so.cpu, "CPU% of one core that counts as hot (default 50)")
+      ->check(CLI::Range(1.0, 100000.0));
+  c.suggest->add_option("--memory", so.memory, "MiB that count as big (default 1024)")
+      ->check(CLI::Range(1.0, 1e9));
+  c.suggest->add_option("--limit,-n", so.limit, "At most N suggestions (default 10)")
+      ->check(CLI::Range(1, 1000));
+  c.svc = app.add_subcommand("service", "Install, remove or inspect the systemd unit");
+  c.svc->require_subcommand(1);
+  for (auto* sub :
+       {c.svc->add_subcommand("install", "Write the unit and a default config, enable it"),
+        c.svc->add_subcommand("uninstall", "Disable and remove the unit"),
+        c.svc->add_subcommand("status",
+                              "Show the unit, the last status snapshot and "
+                              "systemctl status")}) {
+    sub->add_option("--unit-dir", c.so.unit_dir, "Where the unit file goes");
+    sub->add_option("--config-dir", c.so.config_dir, "Where config.toml goes");
+    sub->add_option("--data-dir", c.so.data_dir, "FreezR's data directory");
+    sub->add_flag("!--no-systemctl", c.so.systemctl, "Only write or read files");
+  }
+}
+
+// The history commands; nullopt when none was asked for.
+std::optional<int> run_history_command(Commands& c) {
+  if (!(c.history->parsed() || c.events->parsed() || c.stats->parsed() || c.exp->parsed() ||
+        c.suggest->parsed() || c.why->parsed())) {
+    return std::nullopt;
+  }
+  auto loaded = resolve_config(c.a.config);
+  c.hq.data_dir = c.a.data_dir.value_or(loaded.config.storage.dir);
+  if (c.why->parsed()) return cmd_why(c.hq, c.why_pid, c.why_limit);
+  if (c.suggest->parsed()) return cmd_suggest(c.hq, c.suggest_options, loaded.config.categories);
+  if (c.history->parsed()) return cmd_history(c.hq);
+  if (c.events->parsed()) return cmd_events(c.hq);
+  if (c.stats->parsed()) return cmd_stats(c.hq);
+  return cmd_export(c.hq);
+}
+
+int dispatch(Commands& c, RunDaemon run_daemon) {
+  auto& a = c.a;
+  if (c.cfg->parsed()) return run_config_command(c.cfg, a);
+  if (auto status = run_history_command(c)) return *status;
+  if (c.thaw->parsed()) {
+    if (!c.thaw_pid && !c.thaw_all) return usage_error("thaw needs a PID or --all");
+    auto loaded = resolve_config(a.config);
+    return cmd_thaw(a.data_dir.value_or(loaded.config.storage.dir), c.thaw_pid, a.proc_root);
+  }
+  if (c.svc->parsed()) {
+    if (c.svc->got_subcommand("install")) return service_install(c.so);
+    if (c.svc->got_subcommand("uninstall")) return service_uninstall(c.so);
+    return service_status(c.so);
+  }
+  auto loaded = resolve_config(a.config);
+  if (c.check->parsed()) return cmd_check(loaded.config, a.proc_root);
+  if (c.cats->parsed()) return cmd_categories(loaded.config);
+  if (c.oom->parsed()) return cmd_oom_order(loaded.config, a.proc_root, c.oom_limit);
+  if (c.dash->parsed()) {
+    if (a.data_dir) loaded.config.storage.dir = *a.data_dir;
+    return cmd_dashboard(loaded.config, c.dash_interval);
+  }
+  if (c.ps->parsed()) {
+    return cmd_ps(loaded.config, a.proc_root, a.sort, a.rule, a.category, a.ps_interval, a.limit);
+  }
+  daemon::RunOptions opts;
+  opts.config_path = loaded.path;
+  opts.dry_run = a.dry_run;
+  opts.stats = a.stats;
+  opts.report_interval = a.report_interval;
+  opts.proc_root = a.proc_root;
+  opts.replace = a.replace;
+  if (a.log_format) opts.json_log = *a.log_format == "json";
+  opts.log_dir = a.log_dir;
+  opts.data_dir = a.data_dir;
+  return run_daemon(std::move(loaded.config), opts);
+}
+
+}  // namespace
+
+int main(int argc, char** argv, RunDaemon run_daemon) {
+  CLI::App app{
+      "FreezR: a Linux process guardian. It watches processes through /proc, matches "
+      "them against rules and acts when one breaks its rule for long enough.",
+      "freezr"};
+  Commands c;
+  define_global(app, c.a);
+  define_inspection(app, c);
+  define_config_and_thaw(app, c);
+  define_history(app, c);
+  define_suggest_and_service(app, c);
+  app.require_subcommand(0, 1);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -214,53 +304,8 @@ int main(int argc, char** argv) {
     if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
     return usage_error(msg);
   }
-
   try {
-    if (cfg->parsed()) return run_config_command(cfg, a);
-    if (history->parsed() || events->parsed() || stats->parsed() || exp->parsed() ||
-        suggest->parsed() || why->parsed()) {
-      auto loaded = resolve_config(a.config);
-      hq.data_dir = a.data_dir.value_or(loaded.config.storage.dir);
-      if (why->parsed()) return cmd_why(hq, why_pid, why_limit);
-      if (suggest->parsed()) return cmd_suggest(hq, so_suggest, loaded.config.categories);
-      if (history->parsed()) return cmd_history(hq);
-      if (events->parsed()) return cmd_events(hq);
-      if (stats->parsed()) return cmd_stats(hq);
-      return cmd_export(hq);
-    }
-    if (thaw->parsed()) {
-      if (!thaw_pid && !thaw_all) return usage_error("thaw needs a PID or --all");
-      auto loaded = resolve_config(a.config);
-      return cmd_thaw(a.data_dir.value_or(loaded.config.storage.dir), thaw_pid, a.proc_root);
-    }
-    if (svc->parsed()) {
-      if (svc->got_subcommand("install")) return service_install(so);
-      if (svc->got_subcommand("uninstall")) return service_uninstall(so);
-      return service_status(so);
-    }
-    auto loaded = resolve_config(a.config);
-    if (check->parsed()) return cmd_check(loaded.config, a.proc_root);
-    if (cats->parsed()) return cmd_categories(loaded.config);
-    if (oom->parsed()) return cmd_oom_order(loaded.config, a.proc_root, oom_limit);
-    if (dash->parsed()) {
-      if (a.data_dir) loaded.config.storage.dir = *a.data_dir;
-      return cmd_dashboard(loaded.config, dash_interval);
-    }
-    if (ps->parsed()) {
-      return cmd_ps(loaded.config, a.proc_root, a.sort, a.rule, a.category, a.ps_interval,
-                    a.limit);
-    }
-    daemon::RunOptions opts;
-    opts.config_path = loaded.path;
-    opts.dry_run = a.dry_run;
-    opts.stats = a.stats;
-    opts.report_interval = a.report_interval;
-    opts.proc_root = a.proc_root;
-    opts.replace = a.replace;
-    if (a.log_format) opts.json_log = *a.log_format == "json";
-    opts.log_dir = a.log_dir;
-    opts.data_dir = a.data_dir;
-    return daemon::run(std::move(loaded.config), opts);
+    return dispatch(c, run_daemon);
   } catch (const config::ConfigError& e) {
     return config_error(e);
   } catch (const std::system_error& e) {

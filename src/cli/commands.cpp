@@ -1,7 +1,6 @@
 #include "cli/commands.h"
 
 #include <fmt/format.h>
-
 #include <unistd.h>
 
 #include <algorithm>
@@ -9,9 +8,9 @@
 #include <thread>
 
 #include "core/clock.h"
-#include "daemon/pressure_watch.h"
-#include "daemon/scanner.h"
+#include "engine/policy.h"
 #include "engine/victims.h"
+#include "scan/scanner.h"
 
 namespace freezr::cli {
 
@@ -29,7 +28,7 @@ LoadedConfig resolve_config(const std::optional<std::string>& path) {
 namespace {
 
 // Two scans `interval` seconds apart, so CPU% is measured over that interval.
-daemon::ScanResult sample(daemon::Scanner& scanner, double interval) {
+scan::ScanResult sample(scan::Scanner& scanner, double interval) {
   SystemClock clock;
   scanner.scan(clock.monotonic());
   std::this_thread::sleep_for(std::chrono::duration<double>(interval));
@@ -45,54 +44,67 @@ std::string printable(std::string s) {
 
 }  // namespace
 
+namespace {
+// The verdict of each step of a ladder for one entity, as the daemon's policy judges a scan:
+// "ok", or "VIOLATES cpu" for a single step; "step 2 (kill): VIOLATES memory" for a ladder.
+std::string verdicts(const engine::Rule& rule, const engine::Measure& m) {
+  const auto v = engine::step_violations(rule, m);
+  std::string out;
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    std::string one = !v[i].any() ? "ok"
+                                  : std::string("VIOLATES") + (v[i].cpu ? " cpu" : "") +
+                                        (v[i].memory ? " memory" : "");
+    if (rule.steps[i].predict_minutes && !v[i].memory) one += " (no leak trend in one sample)";
+    if (v.size() > 1) {
+      one =
+          fmt::format("step {} ({}): {}", i + 1, engine::to_string(rule.steps[i].action.kind), one);
+    }
+    out += (out.empty() ? "" : "; ") + one;
+  }
+  return out;
+}
+
+void check_rule(const engine::Rule& rule, std::size_t ri, const scan::ScanResult& r) {
+  const auto& members = r.cls.members[ri];
+  fmt::print("\nrule '{}'{}: {} process{}\n", rule.name, rule.enabled ? "" : " (disabled)",
+             members.size(), members.size() == 1 ? "" : "es");
+  if (members.empty()) {
+    fmt::print("  (matches no running process)\n");
+    return;
+  }
+  if (rule.steps.empty()) {
+    for (auto idx : members) {
+      const auto& p = r.snap.processes[idx];
+      fmt::print("  pid {:>7}  {:<16} (acted on at exec: {})\n", p.id.pid, printable(p.comm),
+                 engine::action_summary(rule));
+    }
+    return;
+  }
+  const auto entities = engine::measures(rule, ri, members, r.snap, nullptr);
+  const bool group = rule.aggregate == engine::Aggregate::kGroup;
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    const auto& p = r.snap.processes[members[k]];
+    fmt::print("  pid {:>7}  {:<16} cpu {:6.1f}%  rss {:8.1f} MiB  {}\n", p.id.pid,
+               printable(p.comm), p.total_cpu(), p.rss_mb(),
+               group ? "(summed below)" : verdicts(rule, entities[k].second));
+  }
+  if (group) {
+    const auto& m = entities.front().second;
+    fmt::print("  group total: cpu {:.1f}%  rss {:.1f} MiB  {}\n", m.cpu, m.mem, verdicts(rule, m));
+  }
+  const auto& first = rule.steps.front();
+  fmt::print("  acts after {} consecutive violating scan{} of {:g}s\n", first.violations,
+             first.violations == 1 ? "" : "s", 0.0 + r.snap.interval);
+}
+}  // namespace
+
 int cmd_check(const config::Config& cfg, const std::string& proc_root) {
   proc::FsProcSource source(proc_root);
-  daemon::Scanner scanner(source, &cfg.rules, &cfg.categories);
+  scan::Scanner scanner(source, &cfg.rules, &cfg.categories);
   fmt::print("Sampling for {:g}s ({} rules, config: {})...\n", cfg.monitor.interval,
              cfg.rules.size(), cfg.source);
   const auto r = sample(scanner, cfg.monitor.interval);
-  for (std::size_t i = 0; i < cfg.rules.size(); ++i) {
-    const auto& rule = cfg.rules[i];
-    const auto& members = r.cls.members[i];
-    fmt::print("\nrule '{}'{}: {} process{}\n", rule.name, rule.enabled ? "" : " (disabled)",
-               members.size(), members.size() == 1 ? "" : "es");
-    if (rule.steps.empty()) {
-      for (auto idx : members) {
-        const auto& p = r.snap.processes[idx];
-        fmt::print("  pid {:>7}  {:<16} (acted on at exec: {})\n", p.id.pid, printable(p.comm),
-                   engine::action_summary(rule));
-      }
-      if (members.empty()) fmt::print("  (matches no running process)\n");
-      continue;
-    }
-    double cpu_sum = 0, mem_sum = 0;
-    for (auto idx : members) {
-      const auto& p = r.snap.processes[idx];
-      cpu_sum += p.total_cpu();
-      mem_sum += p.rss_mb();
-      const auto& step = rule.steps.front();
-      const bool cpu_v = step.cpu_percent && p.total_cpu() > *step.cpu_percent;
-      const bool mem_v = step.memory_mb && p.rss_mb() > *step.memory_mb;
-      std::string verdict = "ok";
-      if (rule.aggregate == engine::Aggregate::kGroup) {
-        verdict = "(summed below)";
-      } else if (cpu_v || mem_v) {
-        verdict = std::string("VIOLATES") + (cpu_v ? " cpu" : "") + (mem_v ? " memory" : "");
-      }
-      fmt::print("  pid {:>7}  {:<16} cpu {:6.1f}%  rss {:8.1f} MiB  {}\n", p.id.pid,
-                 printable(p.comm), p.total_cpu(), p.rss_mb(), verdict);
-    }
-    if (rule.aggregate == engine::Aggregate::kGroup) {
-      const auto& step = rule.steps.front();
-      const bool cpu_v = step.cpu_percent && cpu_sum > *step.cpu_percent;
-      const bool mem_v = step.memory_mb && mem_sum > *step.memory_mb;
-      fmt::print("  group total: cpu {:.1f}%  rss {:.1f} MiB  {}\n", cpu_sum, mem_sum,
-                 cpu_v || mem_v ? std::string("VIOLATES") + (cpu_v ? " cpu" : "") +
-                                      (mem_v ? " memory" : "")
-                                : "ok");
-    }
-    if (members.empty()) fmt::print("  (matches no running process)\n");
-  }
+  for (std::size_t i = 0; i < cfg.rules.size(); ++i) check_rule(cfg.rules[i], i, r);
   return 0;
 }
 
@@ -120,7 +132,7 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::s
     }
   }
   proc::FsProcSource source(proc_root);
-  daemon::Scanner scanner(source, &cfg.rules, &cfg.categories);
+  scan::Scanner scanner(source, &cfg.rules, &cfg.categories);
   const auto r = sample(scanner, interval);
   std::vector<std::size_t> rows;
   if (rule_index) {
@@ -139,7 +151,8 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::s
     const auto& pb = r.snap.processes[b];
     return by_mem ? pa.rss_bytes > pb.rss_bytes : pa.cpu_percent > pb.cpu_percent;
   });
-  if (limit > 0 && rows.size() > static_cast<std::size_t>(limit)) rows.resize(static_cast<std::size_t>(limit));
+  if (limit > 0 && rows.size() > static_cast<std::size_t>(limit))
+    rows.resize(static_cast<std::size_t>(limit));
   fmt::print("{:>7} {:<16} {:>7} {:>7} {:>10}  {:<16} {}\n", "PID", "NAME", "CPU%", "CHILD%",
              "RSS(MiB)", "CATEGORY", "RULE");
   for (auto idx : rows) {
@@ -152,8 +165,8 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::s
       }
     }
     const int cat = r.cls.category[idx];
-    fmt::print("{:>7} {:<16} {:>7.1f} {:>7.1f} {:>10.1f}  {:<16} {}\n", p.id.pid,
-               printable(p.comm), p.cpu_percent, p.child_cpu_percent, p.rss_mb(),
+    fmt::print("{:>7} {:<16} {:>7.1f} {:>7.1f} {:>10.1f}  {:<16} {}\n", p.id.pid, printable(p.comm),
+               p.cpu_percent, p.child_cpu_percent, p.rss_mb(),
                cat < 0 ? "-" : cfg.categories[static_cast<std::size_t>(cat)].name,
                rules.empty() ? "-" : rules);
   }
@@ -176,13 +189,13 @@ int cmd_categories(const config::Config& cfg) {
 
 int cmd_oom_order(const config::Config& cfg, const std::string& proc_root, int limit) {
   proc::FsProcSource source(proc_root);
-  daemon::Scanner scanner(source, &cfg.rules, &cfg.categories);
+  scan::Scanner scanner(source, &cfg.rules, &cfg.categories);
   const auto r = sample(scanner, 0.2);
   engine::Protection protection(::getpid(), cfg.protected_names());
   protection.refresh(r.snap);
   const auto order = engine::rank_victims(
       r.snap, r.cls, cfg.rules, cfg.pressure.victims, protection, scanner.info(),
-      [&](Pid pid) { return daemon::read_oom_facts(source, pid); });
+      [&](Pid pid) { return scan::read_oom_facts(source, pid); });
   fmt::print("Victim order under critical memory pressure ({}; first killed first):\n",
              cfg.pressure.critical.action.kind == engine::ActionKind::kKill
                  ? "the critical level kills"

@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <curses.h>
+#include <fmt/format.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -11,7 +12,6 @@
 #include <chrono>
 #include <clocale>
 #include <cstdlib>
-#include <fmt/format.h>
 #include <fstream>
 
 #include "ui/dashboard_model.h"
@@ -44,7 +44,8 @@ std::optional<std::string> http(const std::string& host, int port, const std::st
   std::string resp;
   if (::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
     char buf[65536];
-    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) resp.append(buf, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+      resp.append(buf, static_cast<std::size_t>(n));
   }
   ::close(fd);
   const auto sep = resp.find("\r\n\r\n");
@@ -60,8 +61,7 @@ std::optional<json> get_json(const std::string& host, int port, const std::strin
 }
 
 double now_wall() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // Where the daemon listens: [http] listen, or the address its status snapshot records when
@@ -87,11 +87,20 @@ void draw(const ui::DashboardModel& m) {
     if (y >= rows) break;
     int attr = A_NORMAL;
     switch (l.style) {
-      case ui::Line::Style::kTitle: attr = A_BOLD; break;
-      case ui::Line::Style::kWarn: attr = COLOR_PAIR(1); break;
-      case ui::Line::Style::kBad: attr = COLOR_PAIR(2) | A_BOLD; break;
-      case ui::Line::Style::kSelected: attr = A_REVERSE; break;
-      case ui::Line::Style::kNormal: break;
+      case ui::Line::Style::kTitle:
+        attr = A_BOLD;
+        break;
+      case ui::Line::Style::kWarn:
+        attr = COLOR_PAIR(1);
+        break;
+      case ui::Line::Style::kBad:
+        attr = COLOR_PAIR(2) | A_BOLD;
+        break;
+      case ui::Line::Style::kSelected:
+        attr = A_REVERSE;
+        break;
+      case ui::Line::Style::kNormal:
+        break;
     }
     attron(attr);
     mvaddnstr(y++, 0, l.text.c_str(), COLS);
@@ -117,8 +126,9 @@ std::string read_filter() {
 
 int cmd_dashboard(const config::Config& cfg, double interval) {
   if (::isatty(STDIN_FILENO) == 0 || ::isatty(STDOUT_FILENO) == 0) {
-    std::fprintf(stderr, "freezr: the dashboard needs a terminal (standard input and output); "
-                         "use the web dashboard or `freezr ps` instead\n");
+    std::fprintf(stderr,
+                 "freezr: the dashboard needs a terminal (standard input and output); "
+                 "use the web dashboard or `freezr ps` instead\n");
     return 2;
   }
   const auto [host, port] = address_of(cfg);
@@ -143,8 +153,8 @@ int cmd_dashboard(const config::Config& cfg, double interval) {
   std::string note;
   for (bool quit = false; !quit;) {
     in.status = get_json(host, port, "/api/v1/status");
-    in.processes = in.status ? get_json(host, port, "/api/v1/processes?sort=cpu&limit=200")
-                             : std::nullopt;
+    in.processes =
+        in.status ? get_json(host, port, "/api/v1/processes?sort=cpu&limit=200") : std::nullopt;
     in.events = in.status ? get_json(host, port, "/api/v1/events?since=15m&limit=8") : std::nullopt;
     in.frozen = in.status ? get_json(host, port, "/api/v1/frozen") : std::nullopt;
     in.predictions = in.status ? get_json(host, port, "/api/v1/predictions") : std::nullopt;
@@ -157,11 +167,23 @@ int cmd_dashboard(const config::Config& cfg, double interval) {
     const int key = getch();
     note.clear();
     switch (key) {
-      case 'q': quit = true; break;
-      case 's': in.sort = ui::next(in.sort); break;
-      case '/': in.filter = read_filter(); in.selected = 0; break;
-      case KEY_DOWN: in.selected = std::min(in.selected + 1, std::max(0, static_cast<int>(model.pids.size()) - 1)); break;
-      case KEY_UP: in.selected = std::max(0, in.selected - 1); break;
+      case 'q':
+        quit = true;
+        break;
+      case 's':
+        in.sort = ui::next(in.sort);
+        break;
+      case '/':
+        in.filter = read_filter();
+        in.selected = 0;
+        break;
+      case KEY_DOWN:
+        in.selected =
+            std::min(in.selected + 1, std::max(0, static_cast<int>(model.pids.size()) - 1));
+        break;
+      case KEY_UP:
+        in.selected = std::max(0, in.selected - 1);
+        break;
       case 't': {
         const bool allowed = in.status && in.status->value("control", false) && !token.empty();
         if (!allowed || model.pids.empty()) {
@@ -174,7 +196,8 @@ int cmd_dashboard(const config::Config& cfg, double interval) {
                    : fmt::format("PID {} is not frozen by FreezR", pid);
         break;
       }
-      default: break;
+      default:
+        break;
     }
   }
   endwin();

@@ -1,8 +1,9 @@
 #include "cli/history_cmds.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -19,8 +20,7 @@ using nlohmann::ordered_json;
 namespace {
 
 double now_wall() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 // Rows of named, typed cells, printed as a table, JSON or CSV.
@@ -57,14 +57,16 @@ std::string render(const Table& t, const std::string& format) {
     for (std::size_t i = 0; i < t.headers.size(); ++i) o << (i ? "," : "") << t.headers[i];
     o << "\n";
     for (const auto& row : t.rows) {
-      for (std::size_t i = 0; i < row.size(); ++i) o << (i ? "," : "") << csv_field(cell_text(row[i]));
+      for (std::size_t i = 0; i < row.size(); ++i)
+        o << (i ? "," : "") << csv_field(cell_text(row[i]));
       o << "\n";
     }
   } else {
     std::vector<std::size_t> width(t.headers.size());
     for (std::size_t i = 0; i < t.headers.size(); ++i) width[i] = t.headers[i].size();
     for (const auto& row : t.rows) {
-      for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], cell_text(row[i]).size());
+      for (std::size_t i = 0; i < row.size(); ++i)
+        width[i] = std::max(width[i], cell_text(row[i]).size());
     }
     auto line = [&](const std::vector<std::string>& cells) {
       for (std::size_t i = 0; i < cells.size(); ++i) {
@@ -115,8 +117,10 @@ std::optional<Opened> open(const HistoryQuery& q, double default_seconds) {
     if (!text) return true;
     auto t = parse_time(*text, now);
     if (!t) {
-      fmt::print(stderr, "freezr: cannot read the time '{}' (use 90s, 15m, 2h, 3d, Unix seconds "
-                         "or YYYY-MM-DD[ HH:MM[:SS]])\n", *text);
+      fmt::print(stderr,
+                 "freezr: cannot read the time '{}' (use 90s, 15m, 2h, 3d, Unix seconds "
+                 "or YYYY-MM-DD[ HH:MM[:SS]])\n",
+                 *text);
       return false;
     }
     into = *t;
@@ -132,7 +136,8 @@ Table samples_table(store::Database& db, double from, double to, const HistoryQu
   Table t;
   t.headers = {"time", "rule", "processes", "cpu_percent", "cpu_max", "rss_mib", "rss_max"};
   for (const auto& s : store::query_samples(db, from, to, q.rule, q.minutes)) {
-    t.rows.push_back({local_time(s.ts), s.rule, s.processes, s.cpu, s.cpu_max, s.rss_mib, s.rss_max});
+    t.rows.push_back(
+        {local_time(s.ts), s.rule, s.processes, s.cpu, s.cpu_max, s.rss_mib, s.rss_max});
   }
   return t;
 }
@@ -199,8 +204,8 @@ int cmd_stats(const HistoryQuery& q) {
   auto o = open(q, 3600);
   if (!o) return 1;
   Table t;
-  t.headers = {"rule", "samples", "cpu_avg", "cpu_max", "rss_avg_mib", "rss_max_mib",
-               "violations", "actions", "failed"};
+  t.headers = {"rule",        "samples",    "cpu_avg", "cpu_max", "rss_avg_mib",
+               "rss_max_mib", "violations", "actions", "failed"};
   for (const auto& s : store::query_stats(*o->db, o->from, o->to)) {
     t.rows.push_back({s.rule, s.samples, s.cpu_avg, s.cpu_max, s.rss_avg, s.rss_max, s.violations,
                       s.actions, s.failed});
@@ -269,9 +274,10 @@ int cmd_suggest(const HistoryQuery& q, const SuggestOptions& o,
   if (!opened) return 1;
   const auto found =
       store::query_unruled(*opened->db, opened->from, opened->to, o.cpu, o.memory, o.limit);
-  fmt::print("# From the history, {} to {}: processes without a rule that reached {:g}% CPU or "
-             "{:g} MiB.\n",
-             local_time(opened->from), local_time(opened->to), o.cpu, o.memory);
+  fmt::print(
+      "# From the history, {} to {}: processes without a rule that reached {:g}% CPU or "
+      "{:g} MiB.\n",
+      local_time(opened->from), local_time(opened->to), o.cpu, o.memory);
   if (found.empty()) {
     fmt::print("# None: every process that ran hot or big is under a rule already.\n");
     return 0;
@@ -284,8 +290,8 @@ int cmd_suggest(const HistoryQuery& q, const SuggestOptions& o,
                              u.full_scans, u.cpu_avg_hot, u.cpu_max);
     }
     if (u.big > 0) {
-      figures += fmt::format("{}big in {} of {} scans (max {:.1f} MiB)", figures.empty() ? "" : "; ",
-                             u.big, u.full_scans, u.rss_max);
+      figures += fmt::format("{}big in {} of {} scans (max {:.1f} MiB)",
+                             figures.empty() ? "" : "; ", u.big, u.full_scans, u.rss_max);
     }
     engine::ProcessSample p;
     p.comm = u.comm;
@@ -294,8 +300,10 @@ int cmd_suggest(const HistoryQuery& q, const SuggestOptions& o,
                u.processes == 1 ? "" : "es", local_time(u.first), local_time(u.last));
     if (cat >= 0) {
       const auto& name = categories[static_cast<std::size_t>(cat)].name;
-      fmt::print("# category '{}': to cover all of it, use match = {{ category = \"{}\" }} with "
-                 "aggregate = \"group\"\n", name, name);
+      fmt::print(
+          "# category '{}': to cover all of it, use match = {{ category = \"{}\" }} with "
+          "aggregate = \"group\"\n",
+          name, name);
     }
     fmt::print("{}", config::render_rule(suggested_rule(u, o)).substr(1));
   }

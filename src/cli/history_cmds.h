@@ -16,11 +16,11 @@ struct HistoryQuery {
   std::optional<std::string> since;  // "1h", a date, Unix seconds
   std::optional<std::string> from, to;
   std::optional<std::string> rule;
-  std::optional<std::string> kind;   // events only
-  std::string format = "table";      // table, json, csv
-  bool minutes = false;              // history: per-minute aggregates
-  std::optional<std::string> output; // export: file
-  std::string what = "samples";      // export csv: samples or events
+  std::optional<std::string> kind;    // events only
+  std::string format = "table";       // table, json, csv
+  bool minutes = false;               // history: per-minute aggregates
+  std::optional<std::string> output;  // export: file
+  std::string what = "samples";       // export csv: samples or events
 };
 
 int cmd_history(const HistoryQuery& q);

@@ -1,9 +1,10 @@
 #include "cli/thaw.h"
 
-#include <filesystem>
 #include <fmt/format.h>
 
-#include "act/reversible.h"
+#include <filesystem>
+
+#include "act/ledger_entries.h"
 #include "store/database.h"
 #include "store/ledger.h"
 

@@ -17,8 +17,8 @@ int Daemon::run() {
   wait_signal();
   next_tick_ = steady_clock::now();
   tick();
-  notify_ready(fmt::format("monitoring {} rules every {:g}s", cfg_->rules.size(),
-                           cfg_->monitor.interval));
+  os::notify_ready(
+      fmt::format("monitoring {} rules every {:g}s", cfg_->rules.size(), cfg_->monitor.interval));
   if (opts_.stats) schedule_report();
   schedule_housekeeping();
   schedule_watchdog();
@@ -39,12 +39,12 @@ void Daemon::tick() {
   mem_ = result.snap.meminfo;
   protection_.refresh(result.snap);
   if (checks_ == 1) warn_unmatched(result);
-  exec_guard_.on_scan(result);
+  exec_watch_.on_scan(result);
   const double wall = clock_.wall();
-  foresight_.observe(result, *cfg_, wall);
+  predictions_.observe(result, *cfg_, wall);
   for (const auto& d :
-       policy_.evaluate(result.snap, result.cls, protection_, &foresight_.forecaster())) {
-    log_decision(log_, d, cfg_->rules[d.rule_index].steps[d.step].cooldown);
+       policy_.evaluate(result.snap, result.cls, protection_, &predictions_.forecaster())) {
+    report::log_decision(log_, d, cfg_->rules[d.rule_index].steps[d.step].cooldown);
     carry_out(d);
   }
   recorder_.transitions(wall, policy_.transitions());
@@ -57,9 +57,9 @@ void Daemon::tick() {
   schedule_tick();
 }
 
-void Daemon::publish(const ScanResult& result, nlohmann::json status, double took) {
-  PublishInput in;
-  in.scan = &result;
+void Daemon::publish(const scan::ScanResult& result, nlohmann::json status, double took) {
+  report::PublishInput in;
+  in.result = &result;
   in.rules = &cfg_->rules;
   in.categories = &cfg_->categories;
   in.policy = &policy_;
@@ -75,10 +75,10 @@ void Daemon::publish(const ScanResult& result, nlohmann::json status, double too
   in.scan_seconds_total = scan_seconds_total_;
   std::tie(in.self_cpu_seconds, in.self_rss_bytes) = self_usage(source_);
   in.control = !token_.empty();
-  in.predictions = foresight_.to_json();
-  state_ = build_state(std::move(in));
+  in.predictions = predictions_.to_json();
+  state_ = report::build_state(std::move(in));
   if (http_ && http_->ws_clients() > 0) {
-    http_->broadcast(live_update(*state_, recorder_.take_feed()));
+    http_->broadcast(report::live_update(*state_, recorder_.take_feed()));
   } else {
     recorder_.take_feed();
   }
@@ -98,7 +98,7 @@ void Daemon::schedule_tick() {
   });
 }
 
-void Daemon::warn_unmatched(const ScanResult& r) {
+void Daemon::warn_unmatched(const scan::ScanResult& r) {
   for (std::size_t i = 0; i < cfg_->rules.size(); ++i) {
     if (cfg_->rules[i].enabled && r.cls.members[i].empty()) {
       log_.note(level_enum::warn, "rule '" + cfg_->rules[i].name +
@@ -108,7 +108,7 @@ void Daemon::warn_unmatched(const ScanResult& r) {
 }
 
 nlohmann::json Daemon::write_status() {
-  StatusInput in;
+  report::StatusInput in;
   in.pid = ::getpid();
   in.dry_run = dry_run();
   in.started_wall = started_wall_;
@@ -131,8 +131,8 @@ nlohmann::json Daemon::write_status() {
                         first ? first->memory_mb : std::nullopt, r.enabled, policy_.streak(i),
                         policy_.counters(i)});
   }
-  auto doc = status_json(in);
-  const auto err = write_atomically(cfg_->storage.dir + "/status.json", doc.dump(2) + "\n");
+  auto doc = report::status_json(in);
+  const auto err = report::write_atomically(cfg_->storage.dir + "/status.json", doc.dump(2) + "\n");
   if (!err.empty() && !status_error_reported_) {
     log_.note(level_enum::warn, "status snapshot not written: " + err + " (said once)");
   }
@@ -148,7 +148,7 @@ void Daemon::carry_out(const engine::Decision& d) {
 }
 
 void Daemon::on_outcome(const act::ActionOutcome& o) {
-  log_outcome(log_, o);
+  report::log_outcome(log_, o);
   if (o.origin == engine::Origin::kPressure && pressure_) pressure_->on_outcome(o);
   recorder_.outcome(clock_.wall(), o);
   if (o.final || !o.ok) {
@@ -186,7 +186,7 @@ bool Daemon::reload() {
               "reload: running on the embedded default configuration; nothing to reload");
     return false;
   }
-  notify_reloading();
+  os::notify_reloading();
   try {
     auto next = std::make_unique<config::Config>(
         with_overrides(config::load_config(*opts_.config_path), opts_));
@@ -196,30 +196,30 @@ bool Daemon::reload() {
     scanner_.reset_rules(&next->rules, &next->categories);
     protection_ = engine::Protection(::getpid(), next->protected_names());
     cfg_ = std::move(next);
-    foresight_.reset(*cfg_);
-    exec_guard_.reset();
+    predictions_.reset(*cfg_);
+    exec_watch_.reset();
     discovery_.force_full();
     reversibles_.prefer_signals(!cfg_->monitor.freeze_with_cgroup);
-    const auto msg = fmt::format("configuration reloaded from {}: {} rules", cfg_->source,
-                                 cfg_->rules.size());
+    const auto msg =
+        fmt::format("configuration reloaded from {}: {} rules", cfg_->source, cfg_->rules.size());
     log_.event(level_enum::info, "reload",
                {{"config", cfg_->source}, {"rules", static_cast<long long>(cfg_->rules.size())}},
                msg);
     recorder_.lifecycle(clock_.wall(), "reload", true, msg);
-    notify_ready("configuration reloaded");
+    os::notify_ready("configuration reloaded");
     return true;
   } catch (const config::ConfigError& e) {
     const std::string msg =
         std::string("configuration reload rejected, keeping the running one: ") + e.what();
     log_.event(level_enum::err, "reload", {{"ok", false}}, msg);
     recorder_.lifecycle(clock_.wall(), "reload", false, msg);
-    notify_ready("configuration reload rejected");
+    os::notify_ready("configuration reload rejected");
     return false;
   }
 }
 
 void Daemon::shutdown(int sig) {
-  notify_stopping();
+  os::notify_stopping();
   log_.note(level_enum::info,
             fmt::format("received {}; stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT"));
   stopping_ = true;
@@ -268,9 +268,9 @@ void Daemon::schedule_housekeeping() {
 }
 
 void Daemon::schedule_watchdog() {
-  const auto period = watchdog_period();
+  const auto period = os::watchdog_period();
   if (!period) return;
-  notify_watchdog();
+  os::notify_watchdog();
   watchdog_timer_.expires_after(to_duration(*period));
   watchdog_timer_.async_wait([this](const boost::system::error_code& ec) {
     if (!ec && !stopping_) schedule_watchdog();

@@ -3,6 +3,7 @@
 // (pre-flight checks, database, HTTP, process events), daemon.cpp the loop.
 #pragma once
 
+#include <spdlog/sinks/sink.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -10,7 +11,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
 #include <set>
-#include <spdlog/sinks/sink.h>
 
 #include "act/cgroups.h"
 #include "act/linux_actuator.h"
@@ -18,24 +18,24 @@
 #include "act/systemd.h"
 #include "core/clock.h"
 #include "daemon/daemon.h"
-#include "daemon/daemon_support.h"
 #include "daemon/discovery.h"
-#include "daemon/eventlog.h"
-#include "daemon/exec_guard.h"
-#include "daemon/events.h"
-#include "daemon/foresight.h"
-#include "daemon/instance_lock.h"
-#include "daemon/logging.h"
-#include "daemon/notify.h"
+#include "daemon/exec_watch.h"
 #include "daemon/preflight.h"
 #include "daemon/pressure_watch.h"
-#include "daemon/publish.h"
-#include "daemon/recorder.h"
-#include "daemon/retention.h"
-#include "daemon/scanner.h"
-#include "daemon/status.h"
+#include "daemon/setup.h"
 #include "engine/policy.h"
 #include "engine/protection.h"
+#include "os/instance_lock.h"
+#include "os/log_retention.h"
+#include "os/logging.h"
+#include "os/notify.h"
+#include "report/decision_log.h"
+#include "report/event_log.h"
+#include "report/history_writer.h"
+#include "report/live_state.h"
+#include "report/predictions.h"
+#include "report/status_file.h"
+#include "scan/scanner.h"
 #include "serve/assets.h"
 #include "serve/http_server.h"
 #include "serve/routes.h"
@@ -82,11 +82,11 @@ class Daemon {
 
   void tick();
 
-  void publish(const ScanResult& result, nlohmann::json status, double took);
+  void publish(const scan::ScanResult& result, nlohmann::json status, double took);
 
   void schedule_tick();
 
-  void warn_unmatched(const ScanResult& r);
+  void warn_unmatched(const scan::ScanResult& r);
 
   nlohmann::json write_status();
 
@@ -112,15 +112,14 @@ class Daemon {
 
   RunOptions opts_;
   std::unique_ptr<config::Config> cfg_;
-  Logging logging_;
-  EventLog log_;
+  os::Logging logging_;
+  report::EventLog log_;
   asio::io_context io_;
-  asio::steady_timer tick_timer_, report_timer_, housekeeping_timer_, watchdog_timer_,
-      exit_timer_;
+  asio::steady_timer tick_timer_, report_timer_, housekeeping_timer_, watchdog_timer_, exit_timer_;
   asio::signal_set signals_;
   SystemClock clock_;
   proc::FsProcSource source_;
-  Scanner scanner_;
+  scan::Scanner scanner_;
   engine::Policy policy_;
   engine::Protection protection_;
   act::SystemdManager services_;
@@ -130,15 +129,16 @@ class Daemon {
   act::Reversibles reversibles_;
   act::LinuxActuator linux_;
   act::DryRunActuator dry_;
-  InstanceLock lock_;
+  os::InstanceLock lock_;
   std::unique_ptr<store::History> history_;
-  Recorder recorder_{nullptr, {}, {}};
-  Foresight foresight_{*cfg_, log_, recorder_};
-  ExecGuard exec_guard_{{source_, log_, [this]() -> const config::Config& { return *cfg_; },
+  report::HistoryWriter recorder_{nullptr, {}, {}};
+  report::Predictions predictions_{*cfg_, log_, recorder_};
+  ExecWatch exec_watch_{{source_, log_, [this]() -> const config::Config& { return *cfg_; },
                          [this]() -> proc::InfoSource& { return scanner_.info(); },
+                         [this](const ProcessId& id) { scanner_.forget(id); },
                          [this]() -> const engine::Protection& { return protection_; },
                          [this](const engine::Decision& d) { carry_out(d); }}};
-  Discovery discovery_{io_, scanner_, exec_guard_};
+  Discovery discovery_{io_, scanner_, exec_watch_};
   std::unique_ptr<serve::HttpServer> http_;
   std::string token_;
   std::string http_address_;

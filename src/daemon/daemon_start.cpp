@@ -6,7 +6,7 @@ namespace freezr::daemon::detail {
 Daemon::Daemon(config::Config cfg, RunOptions opts)
     : opts_(std::move(opts)),
       cfg_(std::make_unique<config::Config>(with_overrides(std::move(cfg), opts_))),
-      logging_(make_logger(cfg_->logging.dir)),
+      logging_(os::make_logger(cfg_->logging.dir)),
       log_(logging_.logger, cfg_->logging.json),
       tick_timer_(io_),
       report_timer_(io_),
@@ -25,7 +25,8 @@ Daemon::Daemon(config::Config cfg, RunOptions opts)
                    [this](const act::ActionOutcome& o) { on_outcome(o); }),
       linux_(io_, source_, services_, reversibles_, cfg_->monitor.kill_grace,
              [this](const act::ActionOutcome& o) { on_outcome(o); }),
-      dry_([this](const act::ActionOutcome& o) { on_outcome(o); }, [this] { return clock_.wall(); }) {}
+      dry_([this](const act::ActionOutcome& o) { on_outcome(o); },
+           [this] { return clock_.wall(); }) {}
 
 bool Daemon::preflight() {
   Preflight pf(log_);
@@ -35,8 +36,7 @@ bool Daemon::preflight() {
   } else {
     pf.check(false, "log directory", "file logging is off (" + logging_.file_error + ")");
   }
-  auto lock = pf.data_dir_and_lock(cfg_->storage.dir, opts_.replace,
-                                   cfg_->monitor.kill_grace + 20);
+  auto lock = pf.data_dir_and_lock(cfg_->storage.dir, opts_.replace, cfg_->monitor.kill_grace + 20);
   if (!lock) return false;
   lock_ = std::move(*lock);
   preflight_warnings_ = 0;
@@ -47,29 +47,32 @@ bool Daemon::preflight() {
   pf.check(true, "cgroups", cgroups_.describe());
   if (dry_run()) {
     for (const auto& line : reversibles_.leftovers()) {
-      pf.check(false, "leftovers", line + ": left as it is in dry-run (a run without --dry-run "
-                                          "or `freezr thaw --all` undoes it)");
+      pf.check(false, "leftovers",
+               line +
+                   ": left as it is in dry-run (a run without --dry-run "
+                   "or `freezr thaw --all` undoes it)");
     }
   } else {
     for (const auto& line : reversibles_.recover()) pf.check(true, "leftovers", line);
   }
   if (!start_http(pf)) return false;
-  pressure_ = std::make_unique<PressureWatcher>(PressureWatcher::Deps{
-      io_, source_, opts_.proc_root, log_, recorder_,
-      [this](const engine::Decision& d) { carry_out(d); },
-      [this]() -> const config::Config& { return *cfg_; },
-      [this]() -> const engine::Protection& { return protection_; }, [this] { return dry_run(); },
-      [this] { return clock_.wall(); },
-      [this]() -> std::optional<double> {
-        const auto& e = foresight_.forecaster().exhaustion();
-        return e ? std::optional<double>(e->seconds) : std::nullopt;
-      }});
+  pressure_ = std::make_unique<PressureWatcher>(
+      PressureWatcher::Deps{io_, source_, opts_.proc_root, log_, recorder_,
+                            [this](const engine::Decision& d) { carry_out(d); },
+                            [this]() -> const config::Config& { return *cfg_; },
+                            [this]() -> const engine::Protection& { return protection_; },
+                            [this] { return dry_run(); }, [this] { return clock_.wall(); },
+                            [this]() -> std::optional<double> {
+                              const auto& e = predictions_.forecaster().exhaustion();
+                              return e ? std::optional<double>(e->seconds) : std::nullopt;
+                            }});
   pf.check(true, "pressure", pressure_->start());
   start_process_events(pf);
   pf.lock_memory();
   pf.capabilities();
   pf.summary(preflight_warnings_);
-  recorder_.lifecycle(clock_.wall(), "start", true, "FreezR " + std::string(ui::kVersion) + " started with " + cfg_->source);
+  recorder_.lifecycle(clock_.wall(), "start", true,
+                      "FreezR " + std::string(ui::kVersion) + " started with " + cfg_->source);
   run_retention();
   return true;
 }
@@ -84,23 +87,27 @@ void Daemon::open_database(Preflight& pf) {
   }
   db_ = std::move(db).value();
   ledger_ = store::Ledger(db_.get());
-  pf.check(true, "database", db_->path() + " (schema " +
-                                 std::to_string(db_->schema_version()) + ")");
+  pf.check(true, "database",
+           db_->path() + " (schema " + std::to_string(db_->schema_version()) + ")");
   if (cfg_->history.enabled) {
     history_ = std::make_unique<store::History>(*db_);
-    recorder_ = Recorder(history_.get(), cfg_->history,
-                         [this](const std::string& w) { log_.note(level_enum::warn, w); });
+    recorder_ = report::HistoryWriter(history_.get(), cfg_->history, [this](const std::string& w) {
+      log_.note(level_enum::warn, w);
+    });
     recorder_.prune(clock_.wall());
   }
 }
 
 void Daemon::start_process_events(Preflight& pf) {
   if (!cfg_->monitor.process_events) {
-    pf.check(true, "process events", "off ([monitor] process_events = false): new processes "
-                                     "are found by scanning alone");
+    scanner_.check_exec_at_full_scans(true);
+    pf.check(true, "process events",
+             "off ([monitor] process_events = false): new processes "
+             "are found by scanning alone");
     return;
   }
   const auto err = discovery_.start();
+  scanner_.check_exec_at_full_scans(err.has_value());
   pf.check(!err, "process events",
            err ? fmt::format("unavailable ({}; needs CAP_NET_ADMIN in the host's network "
                              "namespace): new processes are found by scanning every {:g}s",
@@ -114,8 +121,8 @@ bool Daemon::start_http(Preflight& pf) {
   if (!cfg_->http.token_file.empty()) {
     auto t = read_token(cfg_->http.token_file);
     if (!t) {
-      log_.event(level_enum::err, "preflight", {{"check", std::string("http token")}, {"ok", false}},
-                 t.error().message);
+      log_.event(level_enum::err, "preflight",
+                 {{"check", std::string("http token")}, {"ok", false}}, t.error().message);
       return false;
     }
     token_ = *t;
@@ -147,7 +154,8 @@ bool Daemon::start_http(Preflight& pf) {
     return true;
   }
   http_address_ = *bound;
-  pf.check(true, "http", "listening on " + *bound + (token_.empty() ? "" : " (control endpoints on)"));
+  pf.check(true, "http",
+           "listening on " + *bound + (token_.empty() ? "" : " (control endpoints on)"));
   return true;
 }
 
@@ -181,9 +189,9 @@ void Daemon::check_disks(bool at_start) {
 void Daemon::run_retention() {
   if (!logging_.file) return;
   int removed = 0, compressed = 0;
-  for (const auto& p : apply_retention(cfg_->logging.dir, today(), cfg_->logging.keep_days,
-                                       cfg_->logging.compress_after_days, &removed,
-                                       &compressed)) {
+  for (const auto& p :
+       os::apply_retention(cfg_->logging.dir, today(), cfg_->logging.keep_days,
+                           cfg_->logging.compress_after_days, &removed, &compressed)) {
     log_.event(level_enum::warn, "retention", {}, p);
   }
   if (removed + compressed > 0) {

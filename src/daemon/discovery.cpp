@@ -4,7 +4,7 @@
 
 namespace freezr::daemon {
 
-Discovery::Discovery(boost::asio::io_context& io, Scanner& scanner, ExecGuard& guard)
+Discovery::Discovery(boost::asio::io_context& io, scan::Scanner& scanner, ExecWatch& guard)
     : scanner_(scanner),
       guard_(guard),
       events_(io, [this](const std::vector<proc::ProcEvent>& e) { on_events(e); }) {}
@@ -15,25 +15,29 @@ void Discovery::on_events(const std::vector<proc::ProcEvent>& events) {
     switch (e.kind) {
       case proc::ProcEvent::Kind::kFork:
       case proc::ProcEvent::Kind::kExec:
-      case proc::ProcEvent::Kind::kComm: fresh_.push_back(e.tgid); break;
-      case proc::ProcEvent::Kind::kExit: gone_.push_back(e.tgid); break;
+      case proc::ProcEvent::Kind::kComm:
+        fresh_.push_back(e.tgid);
+        break;
+      case proc::ProcEvent::Kind::kExit:
+        gone_.push_back(e.tgid);
+        break;
     }
     guard_.on_event(e);
   }
 }
 
-ScanResult Discovery::scan(Seconds now, int full_scan_every) {
+scan::ScanResult Discovery::scan(Seconds now, int full_scan_every) {
   const bool lost = events_.overruns() != overruns_seen_;
   overruns_seen_ = events_.overruns();
-  const bool light =
-      events_.active() && !lost && !full_next_ && ++since_full_ < full_scan_every;
+  const bool light = events_.active() && !lost && !full_next_ && ++since_full_ < full_scan_every;
   std::vector<Pid> gone;
   gone.swap(gone_);
-  ScanResult result;
+  scan::ScanResult result;
   if (light) {
     std::vector<Pid> watch;
     watch.swap(fresh_);
-    for (const auto& members : last_members_) watch.insert(watch.end(), members.begin(), members.end());
+    for (const auto& members : last_members_)
+      watch.insert(watch.end(), members.begin(), members.end());
     std::sort(watch.begin(), watch.end());
     watch.erase(std::unique(watch.begin(), watch.end()), watch.end());
     result = scanner_.scan_some(now, watch, std::move(gone));

@@ -1,42 +1,42 @@
 // Discovery: how each scan finds its processes. With the kernel's process events it runs light
 // scans — only the processes under rules and those that forked, exec'd or were renamed since
 // the last scan — between full sweeps; without them, or after events were lost or the rules
-// changed, every scan is full. Exec and rename events also go to the ExecGuard at once.
+// changed, every scan is full. Exec and rename events also go to the ExecWatch at once.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "daemon/exec_guard.h"
-#include "daemon/process_events.h"
-#include "daemon/scanner.h"
+#include "daemon/exec_watch.h"
+#include "os/process_events.h"
+#include "scan/scanner.h"
 
 namespace freezr::daemon {
 
 class Discovery {
  public:
-  Discovery(boost::asio::io_context& io, Scanner& scanner, ExecGuard& guard);
+  Discovery(boost::asio::io_context& io, scan::Scanner& scanner, ExecWatch& guard);
 
   // Subscribes to process events; the reason when they are unavailable.
   std::optional<std::string> start() { return events_.start(); }
   void stop() { events_.stop(); }
   // Every full_scan_every-th scan is full (1: all of them).
-  ScanResult scan(Seconds now, int full_scan_every);
+  scan::ScanResult scan(Seconds now, int full_scan_every);
   // The next scan is full (after a reload).
   void force_full() { full_next_ = true; }
 
  private:
   void on_events(const std::vector<proc::ProcEvent>& events);
 
-  Scanner& scanner_;
-  ExecGuard& guard_;
-  std::vector<Pid> fresh_, gone_;                // from events, for the next light scan
-  std::vector<std::vector<Pid>> last_members_;   // each rule's processes at the last scan
+  scan::Scanner& scanner_;
+  ExecWatch& guard_;
+  std::vector<Pid> fresh_, gone_;               // from events, for the next light scan
+  std::vector<std::vector<Pid>> last_members_;  // each rule's processes at the last scan
   std::uint64_t overruns_seen_ = 0;
   int since_full_ = 0;
   bool full_next_ = false;
-  ProcessEvents events_;
+  os::ProcessEvents events_;
 };
 
 }  // namespace freezr::daemon

@@ -1,6 +1,7 @@
 #include "daemon/preflight.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -8,10 +9,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <fmt/format.h>
 
-#include "daemon/capabilities.h"
-#include "daemon/notify.h"
+#include "os/capabilities.h"
+#include "os/notify.h"
 
 namespace freezr::daemon {
 
@@ -84,8 +84,8 @@ void Preflight::check(bool ok, const std::string& what, const std::string& detai
   if (!ok) ++warnings_;
 }
 
-std::optional<InstanceLock> Preflight::data_dir_and_lock(const std::string& dir, bool replace,
-                                                         double wait_seconds) {
+std::optional<os::InstanceLock> Preflight::data_dir_and_lock(const std::string& dir, bool replace,
+                                                             double wait_seconds) {
   auto data = ensure_writable_dir(dir);
   if (!data) {
     log_.event(level_enum::err, "preflight",
@@ -94,14 +94,12 @@ std::optional<InstanceLock> Preflight::data_dir_and_lock(const std::string& dir,
     return std::nullopt;
   }
   check(true, "data directory", dir + ": " + *data);
-  auto lock = InstanceLock::acquire(dir + "/freezr.lock", replace, wait_seconds,
-                                    [this](const std::string& s) {
-                                      log_.note(level_enum::info, s);
-                                    });
+  auto lock =
+      os::InstanceLock::acquire(dir + "/freezr.lock", replace, wait_seconds,
+                                [this](const std::string& s) { log_.note(level_enum::info, s); });
   if (!lock) {
     log_.event(level_enum::err, "preflight",
-               {{"check", std::string("single instance")}, {"ok", false}},
-               lock.error().message);
+               {{"check", std::string("single instance")}, {"ok", false}}, lock.error().message);
     return std::nullopt;
   }
   check(true, "single instance",
@@ -150,16 +148,16 @@ void Preflight::lock_memory() {
 
 void Preflight::capabilities() {
   if (::geteuid() != 0) return;
-  if (under_systemd()) {
+  if (os::under_systemd()) {
     // The unit's bounding set already limits FreezR; what process events needed goes now.
-    const auto err = drop_capability(kEventsCapability);
+    const auto err = os::drop_capability(os::kEventsCapability);
     check(err.empty(), "capabilities",
           err.empty() ? std::string("CAP_NET_ADMIN dropped after subscribing to process events")
                       : err);
     return;
   }
   std::vector<std::string> missing;
-  const auto err = drop_capabilities(&missing);
+  const auto err = os::drop_capabilities(&missing);
   std::string detail = err.empty() ? "dropped to the ones FreezR needs" : "not dropped: " + err;
   for (std::size_t i = 0; i < missing.size(); ++i) {
     detail += (i == 0 ? "; not held: " : ", ") + missing[i];

@@ -6,10 +6,10 @@
 #include <string>
 
 #include "core/result.h"
-#include "daemon/eventlog.h"
-#include "daemon/instance_lock.h"
+#include "os/instance_lock.h"
 #include "proc/parse.h"
 #include "proc/proc_source.h"
+#include "report/event_log.h"
 
 namespace freezr::daemon {
 
@@ -37,14 +37,14 @@ std::string health_line(const std::optional<proc::LoadAvg>& load,
 // The start-up checks, each logged as one PREFLIGHT line.
 class Preflight {
  public:
-  explicit Preflight(EventLog& log) : log_(log) {}
+  explicit Preflight(report::EventLog& log) : log_(log) {}
 
   // Logs one check; a failed one counts as a warning.
   void check(bool ok, const std::string& what, const std::string& detail);
   // Creates the data directory and takes the single-instance lock in it. nullopt (after
   // logging why) when FreezR cannot go on.
-  std::optional<InstanceLock> data_dir_and_lock(const std::string& dir, bool replace,
-                                                double wait_seconds);
+  std::optional<os::InstanceLock> data_dir_and_lock(const std::string& dir, bool replace,
+                                                    double wait_seconds);
   // Load, memory and PSI averages.
   void system_health(proc::ProcSource& source);
   // Locks FreezR's memory (mlockall, current and future pages as they are touched), so its
@@ -57,7 +57,7 @@ class Preflight {
   void summary(int extra_warnings);
 
  private:
-  EventLog& log_;
+  report::EventLog& log_;
   int warnings_ = 0;
 };
 

@@ -1,6 +1,7 @@
 #include "daemon/pressure_watch.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -9,8 +10,6 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
-#include <fmt/format.h>
-
 
 namespace freezr::daemon {
 
@@ -18,24 +17,17 @@ namespace asio = boost::asio;
 using spdlog::level::level_enum;
 using std::chrono::steady_clock;
 
-engine::OomFacts read_oom_facts(proc::ProcSource& source, Pid pid) {
-  engine::OomFacts f;
-  std::string buf;
-  if (source.read_pid_file(pid, "oom_score", buf)) f.oom_score = std::atoi(buf.c_str());
-  if (source.read_pid_file(pid, "oom_score_adj", buf)) f.oom_score_adj = std::atoi(buf.c_str());
-  return f;
-}
-
 struct PressureWatcher::Impl {
   explicit Impl(asio::io_context& io) : check(io), settle(io) {}
   // /proc/pressure/memory, armed for "some" and for "full".
   std::vector<std::unique_ptr<asio::posix::stream_descriptor>> triggers;
-  asio::steady_timer check;   // adaptive MemAvailable check
-  asio::steady_timer settle;  // after a kill: give up waiting, or the dry-run pause
-  std::unique_ptr<Scanner> scanner;  // its own scanner: ranking must not disturb the main one
+  asio::steady_timer check;                // adaptive MemAvailable check
+  asio::steady_timer settle;               // after a kill: give up waiting, or the dry-run pause
+  std::unique_ptr<scan::Scanner> scanner;  // its own scanner: ranking must not disturb the main one
 };
 
-PressureWatcher::PressureWatcher(Deps deps) : d_(std::move(deps)), impl_(std::make_unique<Impl>(d_.io)) {}
+PressureWatcher::PressureWatcher(Deps deps)
+    : d_(std::move(deps)), impl_(std::make_unique<Impl>(d_.io)) {}
 
 PressureWatcher::~PressureWatcher() { stop(); }
 
@@ -133,8 +125,8 @@ void PressureWatcher::on_scan(const engine::Snapshot& snap) {
 }
 
 namespace {
-std::vector<Field> sample_fields(const engine::PressureSample& s) {
-  std::vector<Field> f = {{"mem_available_percent", s.mem_available_percent}};
+std::vector<report::Field> sample_fields(const engine::PressureSample& s) {
+  std::vector<report::Field> f = {{"mem_available_percent", s.mem_available_percent}};
   if (s.some_avg10) f.push_back({"psi_some_avg10", *s.some_avg10});
   if (s.full_avg10) f.push_back({"psi_full_avg10", *s.full_avg10});
   if (s.swap_free_percent) f.push_back({"swap_free_percent", *s.swap_free_percent});
@@ -166,9 +158,8 @@ void PressureWatcher::evaluate(const engine::PressureSample& s, const char* woke
   schedule_check(s);
 }
 
-void PressureWatcher::log_change(const engine::PressureStep& step,
-                                 const engine::PressureSample& s, const char* woke_by,
-                                 std::optional<double> eta) {
+void PressureWatcher::log_change(const engine::PressureStep& step, const engine::PressureSample& s,
+                                 const char* woke_by, std::optional<double> eta) {
   auto f = sample_fields(s);
   f.insert(f.begin(), {{"from", std::string(engine::to_string(step.from))},
                        {"to", std::string(engine::to_string(step.to))},
@@ -186,10 +177,11 @@ void PressureWatcher::log_change(const engine::PressureStep& step,
 
 void PressureWatcher::schedule_check(const engine::PressureSample& s) {
   const auto& cfg = d_.config();
-  const double next = engine::pressure_check_interval(s, cfg.pressure.critical, cfg.monitor.interval);
+  const double next =
+      engine::pressure_check_interval(s, cfg.pressure.critical, cfg.monitor.interval);
   if (next >= cfg.monitor.interval) return;  // the next scan will look anyway
-  impl_->check.expires_after(std::chrono::duration_cast<steady_clock::duration>(
-      std::chrono::duration<double>(next)));
+  impl_->check.expires_after(
+      std::chrono::duration_cast<steady_clock::duration>(std::chrono::duration<double>(next)));
   impl_->check.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
     woke_at_ = steady_clock::now();
@@ -198,8 +190,8 @@ void PressureWatcher::schedule_check(const engine::PressureSample& s) {
 }
 
 void PressureWatcher::evaluate_later(double seconds, const char* why) {
-  impl_->settle.expires_after(std::chrono::duration_cast<steady_clock::duration>(
-      std::chrono::duration<double>(seconds)));
+  impl_->settle.expires_after(
+      std::chrono::duration_cast<steady_clock::duration>(std::chrono::duration<double>(seconds)));
   impl_->settle.async_wait([this, why](const boost::system::error_code& ec) {
     if (ec) return;
     d_.log.note(level_enum::info, std::string("pressure: ") + why + "; re-reading");
@@ -210,13 +202,13 @@ void PressureWatcher::evaluate_later(double seconds, const char* why) {
 
 PressureWatcher::Ranking PressureWatcher::rank() {
   const auto& cfg = d_.config();
-  if (!impl_->scanner) impl_->scanner = std::make_unique<Scanner>(d_.source, &cfg.rules);
+  if (!impl_->scanner) impl_->scanner = std::make_unique<scan::Scanner>(d_.source, &cfg.rules);
   impl_->scanner->reset_rules(&cfg.rules, &cfg.categories);
   Ranking r;
   r.scan = impl_->scanner->scan(monotonic_now());
   r.order = engine::rank_victims(r.scan.snap, r.scan.cls, cfg.rules, cfg.pressure.victims,
                                  d_.protection(), impl_->scanner->info(),
-                                 [this](Pid pid) { return read_oom_facts(d_.source, pid); });
+                                 [this](Pid pid) { return scan::read_oom_facts(d_.source, pid); });
   return r;
 }
 
@@ -239,8 +231,8 @@ void PressureWatcher::act_on_victim(const engine::PressureStep& step,
   Victim v{p.id, sample_fields(s), "", chosen.reason, ""};
   for (std::size_t k = 1; k < order.ranked.size() && k <= 3; ++k) {
     const auto& o = scan.snap.processes[order.ranked[k].index];
-    v.others += fmt::format("{}#{} pid {} {} ({})", v.others.empty() ? "" : "; ", k + 1,
-                            o.id.pid, o.comm, order.ranked[k].reason);
+    v.others += fmt::format("{}#{} pid {} {} ({})", v.others.empty() ? "" : "; ", k + 1, o.id.pid,
+                            o.comm, order.ranked[k].reason);
   }
   if (v.others.empty()) v.others = "none";
   v.fields.insert(v.fields.begin(), {{"pid", static_cast<long long>(p.id.pid)},
@@ -254,8 +246,8 @@ void PressureWatcher::act_on_victim(const engine::PressureStep& step,
   v.what = fmt::format("pid {} {} ({:.0f} MiB) at {}", p.id.pid, p.comm, p.rss_mb(),
                        engine::describe_sample(s));
   victim_ = std::move(v);
-  const auto& lvl = step.to == engine::PressureLevel::kCritical ? cfg.pressure.critical
-                                                                : cfg.pressure.warning;
+  const auto& lvl =
+      step.to == engine::PressureLevel::kCritical ? cfg.pressure.critical : cfg.pressure.warning;
   const auto d = engine::pressure_decision(step, s, lvl, {p.id, p.comm, p.cpu_percent, p.rss_mb()},
                                            chosen.reason);
   // A kill keeps the responder busy until its outcome comes back (at most 5 s for a real
@@ -286,8 +278,15 @@ void PressureWatcher::on_outcome(const act::ActionOutcome& o) {
   const auto& v = *victim_;
   if (o.dry_run) {
     d_.log.event(level_enum::warn, "dry-run", v.fields, "would kill " + v.what);
-    d_.recorder.event({d_.wall(), "pressure", "", v.id.pid, o.target->comm, "kill", std::nullopt,
-                       "dry-run: would kill " + v.what + "; next: " + v.others, {}});
+    d_.recorder.event({d_.wall(),
+                       "pressure",
+                       "",
+                       v.id.pid,
+                       o.target->comm,
+                       "kill",
+                       std::nullopt,
+                       "dry-run: would kill " + v.what + "; next: " + v.others,
+                       {}});
     return;
   }
   if (!o.final && o.ok) {  // SIGKILL sent
@@ -297,10 +296,16 @@ void PressureWatcher::on_outcome(const act::ActionOutcome& o) {
     auto f = v.fields;
     f.push_back({"decision_ms", std::round(delay_ms * 100) / 100});
     d_.log.event(level_enum::err, "oom-kill", f, "killed " + v.what);
-    d_.recorder.event({d_.wall(), "pressure", "", v.id.pid, o.target->comm, "kill", true,
-                       fmt::format("killed {}; chosen because {}; next: {}", v.what, v.because,
-                                   v.others),
-                       {}});
+    d_.recorder.event(
+        {d_.wall(),
+         "pressure",
+         "",
+         v.id.pid,
+         o.target->comm,
+         "kill",
+         true,
+         fmt::format("killed {}; chosen because {}; next: {}", v.what, v.because, v.others),
+         {}});
     return;
   }
   if (!o.final) return;

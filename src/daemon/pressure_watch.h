@@ -14,17 +14,14 @@
 
 #include "act/actuator.h"
 #include "config/config.h"
-#include "daemon/eventlog.h"
-#include "daemon/recorder.h"
-#include "daemon/scanner.h"
 #include "engine/pressure_response.h"
 #include "engine/protection.h"
 #include "engine/victims.h"
+#include "report/event_log.h"
+#include "report/history_writer.h"
+#include "scan/scanner.h"
 
 namespace freezr::daemon {
-
-// oom_score and oom_score_adj of a process, read through source.
-engine::OomFacts read_oom_facts(proc::ProcSource& source, Pid pid);
 
 class PressureWatcher {
  public:
@@ -32,8 +29,8 @@ class PressureWatcher {
     boost::asio::io_context& io;
     proc::ProcSource& source;
     std::string proc_root;
-    EventLog& log;
-    Recorder& recorder;
+    report::EventLog& log;
+    report::HistoryWriter& recorder;
     // The daemon's one path for decisions: recorded, then carried out by the actuator.
     std::function<void(const engine::Decision&)> carry_out;
     std::function<const config::Config&()> config;
@@ -62,7 +59,7 @@ class PressureWatcher {
  private:
   struct Impl;
   struct Ranking {
-    ScanResult scan;
+    scan::ScanResult scan;
     engine::VictimOrder order;
   };
   // A fresh scan (its own scanner: ranking must not disturb the main one) and the victims.
@@ -85,7 +82,7 @@ class PressureWatcher {
   // What the last victim decision's log lines need when its outcome arrives.
   struct Victim {
     ProcessId id;
-    std::vector<Field> fields;
+    std::vector<report::Field> fields;
     std::string what;     // "pid 12 name (300 MiB) at MemAvailable ..."
     std::string because;  // why it was chosen
     std::string others;   // the next candidates

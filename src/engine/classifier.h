@@ -37,6 +37,8 @@ class Classifier {
   // rules and categories must outlive the classifier; call reset() after they change.
   void reset(const std::vector<Rule>* rules, const std::vector<Category>* categories = nullptr);
   Classification classify(const Snapshot& snap, proc::InfoSource& info);
+  // Drops what is known of id (after an exec, whatever its name): it is matched afresh.
+  void forget(const ProcessId& id) { cache_.erase(id); }
   [[nodiscard]] const std::vector<Category>* categories() const { return categories_; }
 
  private:

@@ -41,7 +41,8 @@ void Forecaster::feed(std::size_t ri, const ProcessId& id, const std::string& co
                       std::optional<double> cpu, Seconds now, std::map<Key, Track, KeyLess>& next) {
   const Rule& r = (*rules_)[ri];
   auto node = tracks_.extract({ri, id});
-  Track t = node ? std::move(node.mapped()) : Track{Series(s_.leak.window, kMaxPoints), {}, false, {}};
+  Track t =
+      node ? std::move(node.mapped()) : Track{Series(s_.leak.window, kMaxPoints), {}, false, {}};
   t.rss.add(now, rss_mb);
   t.trend = leak_trend(t.rss, s_.leak);
   const bool was = t.leaking;

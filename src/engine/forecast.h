@@ -30,16 +30,16 @@ struct PredictSettings {
 struct LeakReport {
   std::size_t rule_index = 0;
   std::string rule;
-  ProcessId entity;   // kGroupEntity ({0, 0}) for a group rule
-  std::string comm;   // empty for a group
+  ProcessId entity;      // kGroupEntity ({0, 0}) for a group rule
+  std::string comm;      // empty for a group
   double rss_mb = 0;     // measured, now
   double fitted_mb = 0;  // the trend's value now
   double mb_per_minute = 0;
   double agreement = 0;
   std::size_t points = 0;
   Seconds span = 0;
-  std::optional<double> limit_mb;            // the rule's lowest memory threshold, if any
-  std::optional<double> seconds_to_limit;    // when the trend reaches it
+  std::optional<double> limit_mb;          // the rule's lowest memory threshold, if any
+  std::optional<double> seconds_to_limit;  // when the trend reaches it
 };
 
 struct AnomalyReport {
@@ -53,7 +53,8 @@ struct AnomalyReport {
 class Forecast {
  public:
   virtual ~Forecast() = default;
-  [[nodiscard]] virtual std::optional<Trend> leak(std::size_t rule, const ProcessId& entity) const = 0;
+  [[nodiscard]] virtual std::optional<Trend> leak(std::size_t rule,
+                                                  const ProcessId& entity) const = 0;
 };
 
 class Forecaster final : public Forecast {

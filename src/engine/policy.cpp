@@ -1,64 +1,11 @@
 #include "engine/policy.h"
 
 #include <algorithm>
-#include <cstdio>
 #include <unordered_set>
 
 namespace freezr::engine {
 
-const char* to_string(Verdict v) {
-  switch (v) {
-    case Verdict::kAct: return "act";
-    case Verdict::kProtected: return "protected";
-    case Verdict::kCooldown: return "cooldown";
-    case Verdict::kRateLimited: return "rate-limited";
-    case Verdict::kRelease: return "release";
-  }
-  return "?";
-}
-
-const char* to_string(Origin o) {
-  switch (o) {
-    case Origin::kRule: return "rule";
-    case Origin::kExec: return "exec";
-    case Origin::kPressure: return "pressure";
-  }
-  return "?";
-}
-
-std::string Decision::reason() const {
-  if (!note.empty()) return note;
-  char buf[160];
-  if (verdict == Verdict::kRelease) {
-    std::snprintf(buf, sizeof buf, "back under its thresholds for %d scan%s", streak,
-                  streak == 1 ? "" : "s");
-    return buf;
-  }
-  const bool cpu = metric == "cpu";
-  if (predicted_seconds) {
-    std::snprintf(buf, sizeof buf,
-                  "memory %.1f MiB rising %.1f MiB/min reaches %.1f MiB in %.0f s for %d scan%s",
-                  value, predicted_rate, threshold, *predicted_seconds, streak,
-                  streak == 1 ? "" : "s");
-    return buf;
-  }
-  std::snprintf(buf, sizeof buf, "%s %.1f%s > %.1f%s for %d scan%s", metric.c_str(), value,
-                cpu ? "%" : " MiB", threshold, cpu ? "%" : " MiB", streak, streak == 1 ? "" : "s");
-  return buf;
-}
-
 Policy::Policy(const std::vector<Rule>* rules) : rules_(rules) { reset(rules); }
-
-RuleCounters& RuleCounters::operator+=(const RuleCounters& o) {
-  checks += o.checks;
-  violating_checks += o.violating_checks;
-  cpu_violations += o.cpu_violations;
-  memory_violations += o.memory_violations;
-  cpu_since_action += o.cpu_since_action;
-  memory_since_action += o.memory_since_action;
-  actions += o.actions;
-  return *this;
-}
 
 RuleCounters Policy::reset(const std::vector<Rule>* rules) {
   std::vector<State> next(rules->size());
@@ -176,74 +123,105 @@ void Policy::fill_targets(const Rule& r, bool by_cpu, const std::vector<std::siz
   }
 }
 
-namespace {
-// A step's memory threshold predicted to be reached within its predict_minutes.
-bool predicted(const Step& s, const std::optional<Trend>& leak, double mem) {
-  if (!s.predict_minutes || !s.memory_mb || !leak) return false;
-  const auto eta = seconds_to_reach(*leak, mem, *s.memory_mb);
-  return eta && mem <= *s.memory_mb && *eta <= *s.predict_minutes * 60;
+bool Policy::count(std::size_t ri, const ProcessId& key, Entity& e, const Measure& m,
+                   const std::vector<std::size_t>& members, const Snapshot& snap) {
+  const Rule& r = (*rules_)[ri];
+  bool any_cpu = false, any_mem = false;
+  const auto v = step_violations(r, m);
+  for (std::size_t i = 0; i < r.steps.size(); ++i) {
+    e.steps[i].cpu = v[i].cpu ? e.steps[i].cpu + 1 : 0;
+    e.steps[i].mem = v[i].memory ? e.steps[i].mem + 1 : 0;
+    any_cpu = any_cpu || v[i].cpu;
+    any_mem = any_mem || v[i].memory;
+  }
+  const bool any = any_cpu || any_mem;
+  if (any != e.violating) {
+    const std::string comm =
+        key == kGroupEntity || members.empty() ? std::string() : snap.processes[members[0]].comm;
+    transitions_.push_back({r.name, key, comm, any,
+                            any_cpu   ? "cpu"
+                            : any_mem ? "memory"
+                                      : "",
+                            any_cpu ? m.cpu : m.mem});
+    e.violating = any;
+  }
+  auto& c = states_[ri].counters;
+  c.checks++;
+  if (any) c.violating_checks++;
+  if (any_cpu) c.cpu_violations++, c.cpu_since_action++;
+  if (any_mem) c.memory_violations++, c.memory_since_action++;
+  return any;
 }
-}  // namespace
+
+void Policy::calm_down(std::size_t ri, const ProcessId& key, Entity& e,
+                       const std::vector<std::size_t>& members, const Snapshot& snap,
+                       std::vector<Decision>& out) {
+  const Rule& r = (*rules_)[ri];
+  e.calm++;
+  if (e.calm < r.steps.front().violations) return;
+  e.highest_tried = -1;  // calmed down: the ladder starts again from the bottom
+  if (!e.holds || !r.restore) return;
+  Decision d;
+  d.rule_index = ri;
+  d.rule = r.name;
+  d.verdict = Verdict::kRelease;
+  d.entity = key;
+  d.streak = e.calm;
+  for (auto idx : members) d.targets.push_back(target_of(snap.processes[idx]));
+  out.push_back(std::move(d));
+  e.holds = false;
+  e.throttle_limit.reset();
+}
 
 void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
                    const std::vector<std::size_t>& members, const Snapshot& snap,
                    const Protection& prot, std::vector<Decision>& out) {
   const Rule& r = (*rules_)[ri];
-  State& st = states_[ri];
-  Entity& e = st.entities[key];
+  Entity& e = states_[ri].entities[key];
   e.steps.resize(r.steps.size());
   if (e.frozen_until && snap.time < *e.frozen_until + snap.interval) return;  // frozen by it
-  bool any = false, any_cpu = false, any_mem = false;
-  for (std::size_t i = 0; i < r.steps.size(); ++i) {
-    const Step& s = r.steps[i];
-    const bool cpu_v = s.cpu_percent && m.cpu_valid && m.cpu > *s.cpu_percent;
-    const bool mem_v = s.memory_mb && (m.mem > *s.memory_mb || predicted(s, m.leak, m.mem));
-    e.steps[i].cpu = cpu_v ? e.steps[i].cpu + 1 : 0;
-    e.steps[i].mem = mem_v ? e.steps[i].mem + 1 : 0;
-    any_cpu = any_cpu || cpu_v;
-    any_mem = any_mem || mem_v;
-  }
-  any = any_cpu || any_mem;
-  if (any != e.violating) {
-    const std::string comm =
-        key == kGroupEntity || members.empty() ? std::string() : snap.processes[members[0]].comm;
-    transitions_.push_back(
-        {r.name, key, comm, any, any_cpu ? "cpu" : any_mem ? "memory" : "", any_cpu ? m.cpu : m.mem});
-    e.violating = any;
-  }
-  auto& c = st.counters;
-  c.checks++;
-  if (any) c.violating_checks++;
-  if (any_cpu) c.cpu_violations++, c.cpu_since_action++;
-  if (any_mem) c.memory_violations++, c.memory_since_action++;
-
+  const bool any = count(ri, key, e, m, members, snap);
   const bool calm = !any && (!e.throttle_limit || !m.cpu_valid || m.cpu < *e.throttle_limit / 2);
   if (!any && !calm) {
-    for (auto& s : e.steps) s = Streak{};  // held at its cap: neither worse nor recovered
+    for (auto& st : e.steps) st = Streak{};  // held at its cap: neither worse nor recovered
     e.calm = 0;
     return;
   }
   if (calm) {
-    e.calm++;
-    if (e.calm >= r.steps.front().violations) {
-      e.highest_tried = -1;  // calmed down: the ladder starts again from the bottom
-      if (e.holds && r.restore) {
-        Decision d;
-        d.rule_index = ri;
-        d.rule = r.name;
-        d.verdict = Verdict::kRelease;
-        d.entity = key;
-        d.streak = e.calm;
-        for (auto idx : members) d.targets.push_back(target_of(snap.processes[idx]));
-        out.push_back(std::move(d));
-        e.holds = false;
-        e.throttle_limit.reset();
-      }
-    }
+    calm_down(ri, key, e, members, snap, out);
     return;
   }
   e.calm = 0;
-  // The highest step that is due and allowed (its predecessor has acted).
+  escalate(ri, key, e, m, members, snap, prot, out);
+}
+
+Decision Policy::decide(std::size_t ri, std::size_t i, const ProcessId& key, const Entity& e,
+                        const Measure& m) const {
+  const Rule& r = (*rules_)[ri];
+  const Step& s = r.steps[i];
+  const bool by_cpu = e.steps[i].cpu >= s.violations;
+  Decision d;
+  d.rule_index = ri;
+  d.rule = r.name;
+  d.step = i;
+  d.action = s.action;
+  d.entity = key;
+  d.metric = by_cpu ? "cpu" : "memory";
+  d.value = by_cpu ? m.cpu : m.mem;
+  d.threshold = by_cpu ? *s.cpu_percent : *s.memory_mb;
+  d.streak = by_cpu ? e.steps[i].cpu : e.steps[i].mem;
+  if (!by_cpu && m.mem <= *s.memory_mb && m.leak) {
+    d.predicted_seconds = seconds_to_reach(*m.leak, m.mem, *s.memory_mb);
+    d.predicted_rate = m.leak->slope * 60;
+  }
+  return d;
+}
+
+void Policy::escalate(std::size_t ri, const ProcessId& key, Entity& e, const Measure& m,
+                      const std::vector<std::size_t>& members, const Snapshot& snap,
+                      const Protection& prot, std::vector<Decision>& out) {
+  const Rule& r = (*rules_)[ri];
+  State& st = states_[ri];
   for (std::size_t i = r.steps.size(); i-- > 0;) {
     const Step& s = r.steps[i];
     const int rung = static_cast<int>(i);
@@ -257,29 +235,14 @@ void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
       e.steps[i] = Streak{};  // another process of the rule restarted the unit this scan
       return;
     }
-    Decision d;
-    d.rule_index = ri;
-    d.rule = r.name;
-    d.step = i;
-    d.action = s.action;
-    d.entity = key;
-    d.metric = by_cpu ? "cpu" : "memory";
-    d.value = by_cpu ? m.cpu : m.mem;
-    d.threshold = by_cpu ? *s.cpu_percent : *s.memory_mb;
-    d.streak = by_cpu ? e.steps[i].cpu : e.steps[i].mem;
-    if (!by_cpu && m.mem <= *s.memory_mb && m.leak) {
-      d.predicted_seconds = seconds_to_reach(*m.leak, m.mem, *s.memory_mb);
-      d.predicted_rate = m.leak->slope * 60;
-    }
+    Decision d = decide(ri, i, key, e, m);
     const Seconds now = snap.time;
-    if (held_back(r, i, st, now, d)) {
-      if (d.verdict != Verdict::kAct) {
-        fill_targets(r, by_cpu, members, snap, prot, d);
-        out.push_back(std::move(d));
-      }
+    const bool held = held_back(r, i, st, now, d);
+    fill_targets(r, by_cpu, members, snap, prot, d);
+    if (held) {
+      if (d.verdict != Verdict::kAct) out.push_back(std::move(d));
       return;
     }
-    fill_targets(r, by_cpu, members, snap, prot, d);
     // This step and the ones above count afresh: each rung gets its own scans to prove the
     // one below did not help.
     for (std::size_t k = i; k < e.steps.size(); ++k) e.steps[k] = Streak{};
@@ -291,10 +254,11 @@ void Policy::judge(std::size_t ri, const ProcessId& key, const Measure& m,
     st.step_last_action[i] = now;
     st.cooldown_reported[i] = false;
     st.action_times.push_back(now);
+    auto& c = st.counters;
     c.actions++;
     c.cpu_since_action = 0;
     c.memory_since_action = 0;
-    e.highest_tried = std::max(e.highest_tried, static_cast<int>(i));
+    e.highest_tried = std::max(e.highest_tried, rung);
     if (d.action.lasting()) e.holds = true;
     if (d.action.kind == ActionKind::kThrottle) e.throttle_limit = d.action.cpu_limit;
     if (d.action.kind == ActionKind::kFreeze) e.frozen_until = now + d.action.duration;
@@ -320,28 +284,20 @@ std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classificatio
       c.rss_mb += snap.processes[idx].rss_mb();
     }
     if (!r.enabled || r.steps.empty()) continue;
+    const auto entities = measures(r, ri, members, snap, forecast);
     if (r.aggregate == Aggregate::kGroup) {
-      if (members.empty()) {
+      if (entities.empty()) {
         st.entities.erase(kGroupEntity);
-        continue;
+      } else {
+        judge(ri, kGroupEntity, entities[0].second, members, snap, protection, out);
       }
-      Measure m;
-      for (auto idx : members) {
-        const auto& p = snap.processes[idx];
-        if (p.cpu_valid) m.cpu += p.total_cpu(), m.cpu_valid = true;
-        m.mem += p.rss_mb();
-      }
-      if (forecast != nullptr) m.leak = forecast->leak(ri, kGroupEntity);
-      judge(ri, kGroupEntity, m, members, snap, protection, out);
       continue;
     }
     std::unordered_set<ProcessId, ProcessIdHash> present;
-    for (auto idx : members) {
-      const auto& p = snap.processes[idx];
-      present.insert(p.id);
-      Measure m{p.total_cpu(), p.cpu_valid, p.rss_mb(), std::nullopt};
-      if (forecast != nullptr) m.leak = forecast->leak(ri, p.id);
-      judge(ri, p.id, m, {idx}, snap, protection, out);
+    for (std::size_t k = 0; k < entities.size(); ++k) {
+      const auto& [id, m] = entities[k];
+      present.insert(id);
+      judge(ri, id, m, {members[k]}, snap, protection, out);
     }
     // Processes that left the rule (exited, or exec'd into something else).
     for (auto it = st.entities.begin(); it != st.entities.end();) {

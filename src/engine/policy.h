@@ -45,14 +45,14 @@ struct Decision {
   Origin origin = Origin::kRule;
   std::size_t rule_index = 0;
   std::string rule;
-  std::size_t step = 0;    // index into the rule's steps
+  std::size_t step = 0;  // index into the rule's steps
   Action action;
   Verdict verdict = Verdict::kAct;
-  ProcessId entity;        // the process judged, or kGroupEntity
-  std::string metric;      // "cpu" or "memory"
-  double value = 0;        // measured (CPU % of one core, or MiB)
+  ProcessId entity;    // the process judged, or kGroupEntity
+  std::string metric;  // "cpu" or "memory"
+  double value = 0;    // measured (CPU % of one core, or MiB)
   double threshold = 0;
-  int streak = 0;          // consecutive violating scans
+  int streak = 0;  // consecutive violating scans
   // Memory violations that are only predicted: when the leak reaches the threshold, and how
   // fast it grows (MiB per minute).
   std::optional<double> predicted_seconds;
@@ -92,6 +92,30 @@ struct Transition {
   double value = 0;
 };
 
+// One entity of a rule (a process, or the group) as measured in one scan.
+struct Measure {
+  double cpu = 0;  // percent of one core, with reaped children
+  bool cpu_valid = false;
+  double mem = 0;  // MiB
+  std::optional<Trend> leak;
+};
+
+struct StepViolation {
+  bool cpu = false;
+  bool memory = false;     // over memory_mb, or predicted to reach it in time
+  bool predicted = false;  // the memory violation is a prediction
+  [[nodiscard]] bool any() const { return cpu || memory; }
+};
+
+// Which of the rule's steps m violates: the test the policy applies at every scan (and
+// `freezr check` once).
+std::vector<StepViolation> step_violations(const Rule& r, const Measure& m);
+
+// The entities rule ri judges in snap and their measures: each member, or the group.
+std::vector<std::pair<ProcessId, Measure>> measures(const Rule& r, std::size_t ri,
+                                                    const std::vector<std::size_t>& members,
+                                                    const Snapshot& snap, const Forecast* forecast);
+
 class Policy {
  public:
   explicit Policy(const std::vector<Rule>* rules);
@@ -123,10 +147,10 @@ class Policy {
   };
   struct Entity {
     std::vector<Streak> steps;
-    int calm = 0;           // consecutive scans without any violation
-    int highest_tried = -1; // highest step that has acted
-    bool holds = false;     // a lasting action (renice/throttle) is in force
-    bool violating = false; // in a violation (for start/end transitions)
+    int calm = 0;            // consecutive scans without any violation
+    int highest_tried = -1;  // highest step that has acted
+    bool holds = false;      // a lasting action (renice/throttle) is in force
+    bool violating = false;  // in a violation (for start/end transitions)
     // A throttle in force: the entity counts as calm only well under its cap, since the cap
     // itself keeps it under the thresholds.
     std::optional<double> throttle_limit;
@@ -141,16 +165,24 @@ class Policy {
     bool rate_reported = false;
     RuleCounters counters;
   };
-  struct Measure {
-    double cpu = 0;
-    bool cpu_valid = false;
-    double mem = 0;
-    std::optional<Trend> leak;
-  };
-
   void judge(std::size_t ri, const ProcessId& key, const Measure& m,
-             const std::vector<std::size_t>& members, const Snapshot& snap,
-             const Protection& prot, std::vector<Decision>& out);
+             const std::vector<std::size_t>& members, const Snapshot& snap, const Protection& prot,
+             std::vector<Decision>& out);
+  // Counts the scan's violations into the entity's streaks and the rule's counters; returns
+  // whether any step was violated.
+  bool count(std::size_t ri, const ProcessId& key, Entity& e, const Measure& m,
+             const std::vector<std::size_t>& members, const Snapshot& snap);
+  // A calm entity: after enough calm scans the ladder starts again and holds are released.
+  void calm_down(std::size_t ri, const ProcessId& key, Entity& e,
+                 const std::vector<std::size_t>& members, const Snapshot& snap,
+                 std::vector<Decision>& out);
+  // The highest step that is due and allowed acts (or is held back).
+  void escalate(std::size_t ri, const ProcessId& key, Entity& e, const Measure& m,
+                const std::vector<std::size_t>& members, const Snapshot& snap,
+                const Protection& prot, std::vector<Decision>& out);
+  // Makes the decision of step i for the entity.
+  Decision decide(std::size_t ri, std::size_t i, const ProcessId& key, const Entity& e,
+                  const Measure& m) const;
   void fill_targets(const Rule& r, bool by_cpu, const std::vector<std::size_t>& members,
                     const Snapshot& snap, const Protection& prot, Decision& d) const;
   bool held_back(const Rule& r, std::size_t step, State& st, Seconds now, Decision& d);

@@ -83,7 +83,8 @@ std::optional<double> seconds_to_reach(const Trend& t, double from, double limit
 std::optional<Exhaustion> predict_exhaustion(const Series& available_mb, double critical_mb,
                                              Seconds min_span, double min_agreement) {
   auto t = available_mb.trend();
-  if (!t || t->span < min_span || t->points < kMinTrendPoints || t->slope >= 0 || t->agreement < min_agreement) {
+  if (!t || t->span < min_span || t->points < kMinTrendPoints || t->slope >= 0 ||
+      t->agreement < min_agreement) {
     return std::nullopt;
   }
   Exhaustion e;
@@ -94,8 +95,8 @@ std::optional<Exhaustion> predict_exhaustion(const Series& available_mb, double 
   const double gap = std::max(0.0, t->level - critical_mb);
   e.seconds = gap / -t->slope;
   e.seconds_low = gap / -std::min(t->slope_low, t->slope);
-  e.seconds_high = t->slope_high < 0 ? gap / -t->slope_high
-                                     : std::numeric_limits<double>::infinity();
+  e.seconds_high =
+      t->slope_high < 0 ? gap / -t->slope_high : std::numeric_limits<double>::infinity();
   return e;
 }
 

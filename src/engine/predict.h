@@ -20,14 +20,14 @@ struct Point {
 
 // A robust straight-line fit: the median of the slopes between every pair of points.
 struct Trend {
-  double slope = 0;         // units per second
-  double level = 0;         // fitted value at the last point's time
-  double latest = 0;        // the last point's measured value
-  double slope_low = 0;     // 25th percentile of the pairwise slopes
-  double slope_high = 0;    // 75th percentile
-  double agreement = 0;     // share of pairs whose slope has the sign of `slope` (0.5 .. 1)
+  double slope = 0;       // units per second
+  double level = 0;       // fitted value at the last point's time
+  double latest = 0;      // the last point's measured value
+  double slope_low = 0;   // 25th percentile of the pairwise slopes
+  double slope_high = 0;  // 75th percentile
+  double agreement = 0;   // share of pairs whose slope has the sign of `slope` (0.5 .. 1)
   std::size_t points = 0;
-  Seconds span = 0;         // time covered by the points
+  Seconds span = 0;  // time covered by the points
 };
 
 // Fewer points than this are not judged as a leak or a decline: with only a handful, chance
@@ -56,10 +56,10 @@ class Series {
 
 // When a rising trend counts as a leak.
 struct LeakCriteria {
-  Seconds window = 600;               // seconds of history looked at
-  Seconds min_span = 120;             // the points must cover at least this long
-  double min_mb_per_minute = 1.0;     // growth that matters
-  double min_agreement = 0.75;        // share of rising pairs (a steady, not a jumpy, rise)
+  Seconds window = 600;            // seconds of history looked at
+  Seconds min_span = 120;          // the points must cover at least this long
+  double min_mb_per_minute = 1.0;  // growth that matters
+  double min_agreement = 0.75;     // share of rising pairs (a steady, not a jumpy, rise)
 };
 
 // A trend that is a leak under the criteria (values in MiB), or nullopt. The newest third of
@@ -76,10 +76,10 @@ std::optional<double> seconds_to_reach(const Trend& t, double from, double limit
 struct Exhaustion {
   double available_mb = 0;  // fitted, now
   double critical_mb = 0;
-  double mb_per_minute = 0; // negative: falling
-  double seconds = 0;       // best estimate
-  double seconds_low = 0;   // with the faster quartile slope
-  double seconds_high = 0;  // with the slower quartile slope (infinity when it may not fall)
+  double mb_per_minute = 0;  // negative: falling
+  double seconds = 0;        // best estimate
+  double seconds_low = 0;    // with the faster quartile slope
+  double seconds_high = 0;   // with the slower quartile slope (infinity when it may not fall)
   double agreement = 0;
 };
 std::optional<Exhaustion> predict_exhaustion(const Series& available_mb, double critical_mb,
@@ -88,10 +88,10 @@ std::optional<Exhaustion> predict_exhaustion(const Series& available_mb, double 
 // An exponentially weighted mean and deviation of one value (a process's CPU), and whether a
 // new observation lies far outside it.
 struct AnomalyCriteria {
-  double alpha = 0.1;       // weight of each new observation
-  double sigmas = 4;        // how many deviations above the mean is anomalous
-  double min_delta = 20;    // ... and at least this much above it (percent of a core)
-  int warmup = 10;          // observations before anything is judged
+  double alpha = 0.1;     // weight of each new observation
+  double sigmas = 4;      // how many deviations above the mean is anomalous
+  double min_delta = 20;  // ... and at least this much above it (percent of a core)
+  int warmup = 10;        // observations before anything is judged
 };
 
 struct Anomaly {

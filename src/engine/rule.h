@@ -31,11 +31,11 @@ struct IoPriority {
 
 struct Action {
   ActionKind kind = ActionKind::kLog;
-  std::optional<int> nice;               // renice: -20..19
-  std::optional<IoPriority> ionice;      // renice
-  double cpu_limit = 0;                  // throttle: percent of one core
-  double duration = 5;                   // freeze: seconds
-  std::string service;                   // restart: systemd unit with its suffix
+  std::optional<int> nice;           // renice: -20..19
+  std::optional<IoPriority> ionice;  // renice
+  double cpu_limit = 0;              // throttle: percent of one core
+  double duration = 5;               // freeze: seconds
+  std::string service;               // restart: systemd unit with its suffix
   // kill: SIGKILL at once (no grace period) and reap the memory with process_mrelease. Set
   // by the memory-pressure responder, never by a rule.
   bool immediate = false;
@@ -58,7 +58,7 @@ struct Step {
   // With memory_mb: also violated when a steady leak is predicted to reach memory_mb within
   // this many minutes.
   std::optional<double> predict_minutes;
-  int violations = 3;                 // consecutive violating scans before acting
+  int violations = 3;  // consecutive violating scans before acting
   Action action;
   double cooldown = 0;  // seconds between two actions of this step (rule-wide)
   bool operator==(const Step&) const = default;
@@ -75,13 +75,13 @@ struct Category {
 
 // All given criteria must hold; at least one is given.
 struct Match {
-  std::vector<std::string> comm;    // exact process names (15-char kernel comm)
-  std::vector<std::string> exe;     // basenames, or absolute paths when containing '/'
-  std::optional<Regex> cmdline;     // searched in the space-joined command line
-  std::vector<std::string> user;    // names as written in the config
-  std::vector<std::uint32_t> uids;  // the same users, resolved
-  std::vector<std::string> category;    // category names as written in the config
-  std::vector<Category> categories;     // the same, resolved: any of them
+  std::vector<std::string> comm;      // exact process names (15-char kernel comm)
+  std::vector<std::string> exe;       // basenames, or absolute paths when containing '/'
+  std::optional<Regex> cmdline;       // searched in the space-joined command line
+  std::vector<std::string> user;      // names as written in the config
+  std::vector<std::uint32_t> uids;    // the same users, resolved
+  std::vector<std::string> category;  // category names as written in the config
+  std::vector<Category> categories;   // the same, resolved: any of them
 };
 
 struct Rule {

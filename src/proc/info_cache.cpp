@@ -35,6 +35,14 @@ std::optional<std::uint32_t> ProcInfoCache::uid(const ProcessId& id) {
   return *e.uid;
 }
 
+bool ProcInfoCache::cmdline_changed(const ProcessId& id) {
+  auto it = entries_.find(id);
+  if (it == entries_.end() || !it->second.cmdline) return false;
+  if (!source_.read_pid_file(id.pid, "cmdline", buf_)) return false;  // gone: not a change
+  if (buf_.size() > kMaxCmdline) buf_.resize(kMaxCmdline);
+  return join_cmdline(buf_) != *it->second.cmdline;
+}
+
 void ProcInfoCache::retain(const std::vector<ProcessId>& alive) {
   if (entries_.empty()) return;
   std::unordered_set<ProcessId, ProcessIdHash> keep(alive.begin(), alive.end());

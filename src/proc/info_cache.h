@@ -41,6 +41,10 @@ class ProcInfoCache final : public InfoSource {
   std::optional<std::uint32_t> uid(const ProcessId& id) override;
   void forget(const ProcessId& id) override { entries_.erase(id); }
 
+  // Whether the command line read earlier for id is no longer the process's one (it exec'd
+  // under the same name): reads it again. False when none was read.
+  bool cmdline_changed(const ProcessId& id);
+
   // Drops every entry whose process is not in `alive`.
   void retain(const std::vector<ProcessId>& alive);
   [[nodiscard]] std::size_t size() const { return entries_.size(); }

@@ -1,10 +1,11 @@
 #include "serve/metrics.h"
 
-#include "core/top.h"
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
+
+#include "core/top.h"
 
 namespace freezr::serve {
 
@@ -12,7 +13,11 @@ namespace {
 // Length of the valid UTF-8 sequence at s[i], or 0.
 std::size_t utf8_length(const std::string& s, std::size_t i) {
   const auto c = static_cast<unsigned char>(s[i]);
-  const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+  const std::size_t n = c < 0x80           ? 1
+                        : (c >> 5) == 0x6  ? 2
+                        : (c >> 4) == 0xe  ? 3
+                        : (c >> 3) == 0x1e ? 4
+                                           : 0;
   if (n == 0 || i + n > s.size()) return 0;
   for (std::size_t k = 1; k < n; ++k) {
     if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return 0;
@@ -116,23 +121,8 @@ void predictions(Writer& w, const State& s) {
 
 }  // namespace
 
-std::string render_metrics(const State& s, int per_process_top) {
-  Writer w;
-  w.family("freezr_build_info", "gauge", "FreezR's version, always 1.");
-  w.sample("version=\"" + label_value(s.status.value("version", std::string())) + "\"", 1);
-  w.family("freezr_start_time_seconds", "gauge", "When FreezR started, Unix seconds.");
-  w.sample("", s.started);
-  w.family("freezr_dry_run", "gauge", "1 when FreezR only logs what it would do.");
-  w.sample("", s.dry_run ? 1 : 0);
-  w.family("freezr_scans_total", "counter", "Scans of /proc since start.");
-  w.sample("", static_cast<double>(s.scans));
-  w.family("freezr_scan_duration_seconds", "gauge", "Duration of the last scan.");
-  w.sample("", s.last_scan_seconds);
-  w.family("freezr_scan_seconds_total", "counter", "Time spent scanning since start.");
-  w.sample("", s.scan_seconds_total);
-  w.family("freezr_processes", "gauge", "Processes seen in the last scan (kernel threads excluded).");
-  w.sample("", static_cast<double>(s.processes.size()));
-
+namespace {
+void rule_families(Writer& w, const State& s) {
   w.family("freezr_rule_processes", "gauge", "Processes matching the rule.");
   for (const auto& r : s.rules) w.sample(rule_label(r.name), static_cast<double>(r.processes));
   w.family("freezr_rule_cpu_percent", "gauge",
@@ -156,9 +146,9 @@ std::string render_metrics(const State& s, int per_process_top) {
                          outcome),
              static_cast<double>(n));
   }
-  w.family("freezr_frozen_processes", "gauge", "Processes FreezR holds frozen now.");
-  w.sample("", static_cast<double>(s.frozen.size()));
+}
 
+void system_families(Writer& w, const State& s) {
   if (s.memory) {
     w.family("freezr_memory_available_bytes", "gauge", "MemAvailable from /proc/meminfo.");
     w.sample("", static_cast<double>(s.memory->available_kb) * 1024);
@@ -172,34 +162,61 @@ std::string render_metrics(const State& s, int per_process_top) {
     w.sample("", s.load->one);
   }
   pressure(w, s);
-  w.family("freezr_pressure_level", "gauge", "Memory pressure level: 0 none, 1 warning, 2 critical.");
+  w.family("freezr_pressure_level", "gauge",
+           "Memory pressure level: 0 none, 1 warning, 2 critical.");
   const auto level = s.status.contains("pressure") ? s.status["pressure"].value("level", "none")
                                                    : std::string("none");
   w.sample("", level == "critical" ? 2 : level == "warning" ? 1 : 0);
-  w.family("freezr_pressure_kills_total", "counter", "Processes killed to relieve memory pressure.");
+  w.family("freezr_pressure_kills_total", "counter",
+           "Processes killed to relieve memory pressure.");
   w.sample("", s.status.contains("pressure")
                    ? static_cast<double>(s.status["pressure"].value("kills", std::uint64_t{0}))
                    : 0.0);
+}
+
+void top_process_families(Writer& w, const State& s, int per_process_top) {
+  std::vector<const ProcessRow*> rows;
+  for (const auto& p : s.processes) rows.push_back(&p);
+  keep_top(rows, static_cast<std::size_t>(per_process_top), [](auto p) { return p->cpu; });
+  auto labels = [](const ProcessRow* p) {
+    return fmt::format("pid=\"{}\",name=\"{}\",rule=\"{}\"", p->pid, label_value(p->comm),
+                       label_value(p->rule));
+  };
+  w.family("freezr_process_cpu_percent", "gauge",
+           "CPU of the top processes by CPU, in percent of one core (capped series).");
+  for (const auto* p : rows) w.sample(labels(p), p->cpu);
+  w.family("freezr_process_memory_bytes", "gauge", "Resident memory of the same processes.");
+  for (const auto* p : rows) w.sample(labels(p), p->rss_mib * kMiB);
+}
+}  // namespace
+
+std::string render_metrics(const State& s, int per_process_top) {
+  Writer w;
+  w.family("freezr_build_info", "gauge", "FreezR's version, always 1.");
+  w.sample("version=\"" + label_value(s.status.value("version", std::string())) + "\"", 1);
+  w.family("freezr_start_time_seconds", "gauge", "When FreezR started, Unix seconds.");
+  w.sample("", s.started);
+  w.family("freezr_dry_run", "gauge", "1 when FreezR only logs what it would do.");
+  w.sample("", s.dry_run ? 1 : 0);
+  w.family("freezr_scans_total", "counter", "Scans of /proc since start.");
+  w.sample("", static_cast<double>(s.scans));
+  w.family("freezr_scan_duration_seconds", "gauge", "Duration of the last scan.");
+  w.sample("", s.last_scan_seconds);
+  w.family("freezr_scan_seconds_total", "counter", "Time spent scanning since start.");
+  w.sample("", s.scan_seconds_total);
+  w.family("freezr_processes", "gauge",
+           "Processes seen in the last scan (kernel threads excluded).");
+  w.sample("", static_cast<double>(s.processes.size()));
+  rule_families(w, s);
+  w.family("freezr_frozen_processes", "gauge", "Processes FreezR holds frozen now.");
+  w.sample("", static_cast<double>(s.frozen.size()));
+  system_families(w, s);
   predictions(w, s);
   w.family("freezr_self_cpu_seconds_total", "counter", "CPU time FreezR itself has used.");
   w.sample("", s.self_cpu_seconds);
   w.family("freezr_self_resident_memory_bytes", "gauge", "FreezR's own resident memory.");
   w.sample("", static_cast<double>(s.self_rss_bytes));
-
-  if (per_process_top > 0) {
-    std::vector<const ProcessRow*> rows;
-    for (const auto& p : s.processes) rows.push_back(&p);
-    keep_top(rows, static_cast<std::size_t>(per_process_top), [](auto p) { return p->cpu; });
-    auto labels = [](const ProcessRow* p) {
-      return fmt::format("pid=\"{}\",name=\"{}\",rule=\"{}\"", p->pid, label_value(p->comm),
-                         label_value(p->rule));
-    };
-    w.family("freezr_process_cpu_percent", "gauge",
-             "CPU of the top processes by CPU, in percent of one core (capped series).");
-    for (const auto* p : rows) w.sample(labels(p), p->cpu);
-    w.family("freezr_process_memory_bytes", "gauge", "Resident memory of the same processes.");
-    for (const auto* p : rows) w.sample(labels(p), p->rss_mib * kMiB);
-  }
+  if (per_process_top > 0) top_process_families(w, s, per_process_top);
   return w.take();
 }
 

@@ -16,8 +16,8 @@ bool authorized(const std::string& authorization, const std::string& token) {
   const std::string presented = authorization.substr(prefix.size());
   unsigned diff = presented.size() == token.size() ? 0U : 1U;
   for (std::size_t i = 0; i < token.size(); ++i) {
-    diff |= static_cast<unsigned>(presented[i % std::max<std::size_t>(presented.size(), 1)] ^
-                                  token[i]);
+    diff |=
+        static_cast<unsigned>(presented[i % std::max<std::size_t>(presented.size(), 1)] ^ token[i]);
   }
   return diff == 0;
 }
@@ -70,9 +70,13 @@ Response processes(const Request& r, const State& s) {
   json out = json::array();
   for (std::size_t i = 0; i < n; ++i) {
     const auto* p = rows[i];
-    out.push_back({{"pid", p->pid}, {"name", p->comm}, {"cpu_percent", std::round(p->cpu * 10) / 10},
-                   {"rss_mib", std::round(p->rss_mib * 10) / 10}, {"rule", p->rule},
-                   {"streak", p->streak}, {"category", p->category}});
+    out.push_back({{"pid", p->pid},
+                   {"name", p->comm},
+                   {"cpu_percent", std::round(p->cpu * 10) / 10},
+                   {"rss_mib", std::round(p->rss_mib * 10) / 10},
+                   {"rule", p->rule},
+                   {"streak", p->streak},
+                   {"category", p->category}});
   }
   return ok_json({{"updated", s.updated}, {"total", s.processes.size()}, {"processes", out}});
 }
@@ -105,8 +109,8 @@ Response why(const Request& r, const ApiContext& ctx) {
   auto db = open_history(ctx);
   if (!db) return json_error(503, "no history available");
   json out = json::array();
-  for (const auto& e : store::query_why(*db, static_cast<Pid>(pid),
-                                                   static_cast<int>(limit_of(r, 100)))) {
+  for (const auto& e :
+       store::query_why(*db, static_cast<Pid>(pid), static_cast<int>(limit_of(r, 100)))) {
     out.push_back(event_json(e));
   }
   return ok_json({{"pid", pid}, {"entries", out}});
@@ -129,12 +133,16 @@ Response history(const Request& r, const ApiContext& ctx) {
   auto db = open_history(ctx);
   if (!db) return json_error(503, "no history available");
   const bool minutes = param(r, "minutes").value_or("0") == "1";
-  const auto rows = store::query_samples(*db, since_of(r, ctx, 900), ctx.now() + 1,
-                                         param(r, "rule"), minutes);
+  const auto rows =
+      store::query_samples(*db, since_of(r, ctx, 900), ctx.now() + 1, param(r, "rule"), minutes);
   json out = json::array();
   for (const auto& s : rows) {
-    out.push_back({{"ts", s.ts}, {"rule", s.rule}, {"processes", s.processes},
-                   {"cpu_percent", s.cpu}, {"cpu_max", s.cpu_max}, {"rss_mib", s.rss_mib},
+    out.push_back({{"ts", s.ts},
+                   {"rule", s.rule},
+                   {"processes", s.processes},
+                   {"cpu_percent", s.cpu},
+                   {"cpu_max", s.cpu_max},
+                   {"rss_mib", s.rss_mib},
                    {"rss_max", s.rss_max}});
   }
   return ok_json({{"minutes", minutes}, {"samples", out}});

@@ -4,12 +4,11 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "core/types.h"
 #include "proc/parse.h"
@@ -66,7 +65,7 @@ struct State {
   double self_cpu_seconds = 0;
   std::uint64_t self_rss_bytes = 0;
   bool control = false;  // control endpoints enabled (a token is configured)
-  // Leaks, exhaustion estimate and recent CPU anomalies, with their numbers (see Foresight).
+  // Leaks, exhaustion estimate and recent CPU anomalies, with their numbers (see Predictions).
   nlohmann::json predictions = nlohmann::json::object();
 };
 

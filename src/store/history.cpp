@@ -61,7 +61,8 @@ std::string History::record(double ts, const std::vector<RuleSample>& rules,
     }
     auto& sys = db_.prepare(
         "INSERT OR REPLACE INTO system_samples (ts, load1, mem_used_percent, mem_available_mib, "
-        "swap_free_mib, psi_some_avg10, psi_full_avg10, processes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+        "swap_free_mib, psi_some_avg10, psi_full_avg10, processes) VALUES (?, ?, ?, ?, ?, ?, ?, "
+        "?)");
     sys.bind(1, ts);
     bind_opt(sys, 2, system.load1);
     bind_opt(sys, 3, system.mem_used_percent);
@@ -100,7 +101,8 @@ std::string History::record(double ts, const std::vector<RuleSample>& rules,
 
 std::string History::prune(double now, const Retention& r) {
   const std::string raw = std::to_string(now - r.raw_seconds);
-  const std::string minutes = std::to_string(static_cast<std::int64_t>((now - r.minutes_seconds) / 60));
+  const std::string minutes =
+      std::to_string(static_cast<std::int64_t>((now - r.minutes_seconds) / 60));
   const std::string events = std::to_string(now - r.events_seconds);
   return db_.exec("BEGIN; DELETE FROM rule_samples WHERE ts < " + raw +
                   "; DELETE FROM top_samples WHERE ts < " + raw +
@@ -126,14 +128,15 @@ std::vector<SampleRow> query_samples(Database& db, double from, double to,
   }
   std::vector<SampleRow> out;
   while (st.step()) {
-    out.push_back({st.real(0), st.text(1), st.int64(2), st.real(3), st.real(4), st.real(5),
-                   st.real(6)});
+    out.push_back(
+        {st.real(0), st.text(1), st.int64(2), st.real(3), st.real(4), st.real(5), st.real(6)});
   }
   return out;
 }
 
 namespace {
-constexpr const char* kEventColumns = "SELECT ts, kind, rule, pid, comm, action, ok, message, data FROM events ";
+constexpr const char* kEventColumns =
+    "SELECT ts, kind, rule, pid, comm, action, ok, message, data FROM events ";
 
 std::vector<Event> read_events(Statement& st) {
   std::vector<Event> out;
@@ -162,8 +165,14 @@ std::vector<Event> query_events(Database& db, double from, double to,
                                 "AND (?4 IS NULL AND kind != 'decision' OR kind = ?4) "
                                 "ORDER BY ts, id");
   st.bind(1, from).bind(2, to);
-  if (rule) st.bind(3, *rule); else st.bind_null(3);
-  if (kind) st.bind(4, *kind); else st.bind_null(4);
+  if (rule)
+    st.bind(3, *rule);
+  else
+    st.bind_null(3);
+  if (kind)
+    st.bind(4, *kind);
+  else
+    st.bind_null(4);
   return read_events(st);
 }
 

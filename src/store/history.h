@@ -105,12 +105,12 @@ std::vector<RuleStats> query_stats(Database& db, double from, double to);
 // A process name that ran hot or big without any rule, from the top samples.
 struct Unruled {
   std::string comm;
-  std::int64_t full_scans = 0;   // scans with top samples in the period
-  std::int64_t hot = 0;          // of them, scans where it was at or above the CPU mark
+  std::int64_t full_scans = 0;  // scans with top samples in the period
+  std::int64_t hot = 0;         // of them, scans where it was at or above the CPU mark
   double cpu_avg_hot = 0, cpu_max = 0;
-  std::int64_t big = 0;          // scans where it was at or above the memory mark
+  std::int64_t big = 0;  // scans where it was at or above the memory mark
   double rss_max = 0;
-  std::int64_t processes = 0;    // distinct processes (PID and start time)
+  std::int64_t processes = 0;  // distinct processes (PID and start time)
   double first = 0, last = 0;
 };
 // Names most often hot (CPU% >= cpu) or big (RSS >= memory_mib) without a rule, most often

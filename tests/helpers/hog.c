@@ -4,10 +4,11 @@
  * "ready" once it is in its final state. It can also fork short CPU-burning children one
  * after another (--fork-burn MS: each burns MS ms of CPU and exits), grow its memory steadily
  * (--leak MB_PER_S up to --leak-max MB), rename itself after a delay (--rename S NAME), and
- * start burning CPU only after a quiet while (--cpu-after S).
+ * start burning CPU only after a quiet while (--cpu-after S), or exec itself again under the
+ * same name with the command line "PATH --after-exec" (--exec-after S).
  *   freezr_test_hog [--cpu] [--mem MB] [--thrash FILE MB] [--name NAME] [--ignore-term]
  *                   [--fork-burn MS] [--leak MB_PER_S] [--leak-max MB] [--rename S NAME]
- *                   [--cpu-after S] */
+ *                   [--cpu-after S] [--exec-after S] */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
@@ -96,6 +97,7 @@ int main(int argc, char** argv) {
   double rename_after = -1;
   double cpu_after = -1;
   const char* rename_to = NULL;
+  double exec_after = -1;
   for (int i = 1; i < argc; ++i) {
     if (strcmp(argv[i], "--cpu") == 0) {
       cpu = 1;
@@ -118,6 +120,10 @@ int main(int argc, char** argv) {
     } else if (strcmp(argv[i], "--rename") == 0 && i + 2 < argc) {
       rename_after = atof(argv[++i]);
       rename_to = argv[++i];
+    } else if (strcmp(argv[i], "--exec-after") == 0 && i + 1 < argc) {
+      exec_after = atof(argv[++i]);
+    } else if (strcmp(argv[i], "--after-exec") == 0) {
+      /* the program exec'd by --exec-after: only its command line differs */
     } else if (strcmp(argv[i], "--ignore-term") == 0) {
       signal(SIGTERM, SIG_IGN);
     } else {
@@ -142,6 +148,13 @@ int main(int argc, char** argv) {
     prctl(PR_SET_NAME, rename_to, 0, 0, 0);
     printf("renamed\n");
     fflush(stdout);
+  }
+  if (exec_after >= 0) {
+    /* The same binary again (so the same name), with another command line. */
+    sleep_seconds(exec_after);
+    char* args[] = {argv[0], "--after-exec", NULL};
+    execv(argv[0], args);
+    return 4;
   }
   if (cpu_after > 0) sleep_seconds(cpu_after);
   if (burn_ms > 0) return fork_burn(burn_ms);

@@ -137,6 +137,41 @@ def exec_rule(name, comm, nice=7):
             f'on_exec = {{ action = "renice", nice = {nice} }}\n')
 
 
+class ExecRereadTest(TestCase):
+    """A process that execs under the same name is read and matched afresh: its new command
+    line can bring it under a rule it did not match before."""
+
+    def processes_of(self, f, port):
+        body = json.loads(urllib.request.urlopen(
+            f"http://127.0.0.1:{port}/api/v1/processes?rule=reexec", timeout=5).read())
+        return [p["pid"] for p in body["processes"]]
+
+    def check(self, events):
+        hog = self.hog(extra=["--exec-after", "2"])
+        config = monitor(interval=0.3)
+        if not events:
+            config = config.replace("[monitor]\n", "[monitor]\nprocess_events = false\n")
+        f = self.freezr(config + f'[[rule]]\nname = "reexec"\n'
+                        f'match = {{ comm = ["{hog.name}"], cmdline = "--after-exec" }}\n'
+                        'cpu_percent = 1000\naction = "log"\n')
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        f.wait_scans(2)
+        self.assertNotIn(hog.pid, self.processes_of(f, port))  # before its exec
+        with open(f"/proc/{hog.pid}/cmdline", "rb") as c:
+            self.assertNotIn(b"--after-exec", c.read())
+        self.assertTrue(wait_until(lambda: hog.pid in self.processes_of(f, port), 30),
+                        f.output())
+        with open(f"/proc/{hog.pid}/comm") as c:
+            self.assertEqual(c.read().strip(), hog.name)  # the same name all along
+        f.stop()
+
+    def test_with_process_events(self):
+        self.check(events=True)
+
+    def test_without_process_events_at_the_next_full_scan(self):
+        self.check(events=False)
+
+
 class ProcessEventsTest(TestCase):
     # Scans are 30 s apart: anything acted on within a second was found through an event.
     SLOW = monitor(interval=30)

@@ -1,6 +1,7 @@
+#include "engine/classifier.h"
+
 #include <gtest/gtest.h>
 
-#include "engine/classifier.h"
 #include "engine_fixtures.h"
 
 namespace freezr::engine {
@@ -114,6 +115,21 @@ TEST(Classifier, CachesByIdentityAndReclassifiesAfterExec) {
   auto s2 = snap(1, {proc(9, "sleep", 0, 0)});
   EXPECT_TRUE(c.classify(s2, info).members[0].empty());
   EXPECT_EQ(info.forgets, 1);
+}
+
+TEST(Classifier, AnExecUnderTheSameNameIsMatchedAfreshOnceForgotten) {
+  Match m;
+  m.cmdline = Regex::compile("worker", nullptr);
+  std::vector<Rule> rules = {rule("w", m)};
+  FakeInfo info;
+  info.facts[9].cmdline = "idle";
+  Classifier c(&rules);
+  const auto s = snap(0, {proc(9, "python", 0, 0)});
+  EXPECT_TRUE(c.classify(s, info).members[0].empty());
+  info.facts[9].cmdline = "worker --x";                 // exec'd: same identity, same name
+  EXPECT_TRUE(c.classify(s, info).members[0].empty());  // still the cached verdict
+  c.forget(s.processes[0].id);
+  EXPECT_EQ(c.classify(s, info).members[0].size(), 1U);
 }
 
 TEST(Classifier, DisabledRulesMatchNothing) {

@@ -7,22 +7,26 @@
 #include <sstream>
 
 #include "config/config.h"
-#include "daemon/capabilities.h"
-#include "daemon/eventlog.h"
-#include "daemon/instance_lock.h"
 #include "daemon/preflight.h"
-#include "daemon/retention.h"
-#include "daemon/status.h"
+#include "os/capabilities.h"
+#include "os/instance_lock.h"
+#include "os/log_retention.h"
+#include "report/event_log.h"
+#include "report/status_file.h"
 
 namespace freezr::daemon {
 namespace {
 
 namespace fs = std::filesystem;
+// The daemon's OS adapters and report side, tested here beside its own parts.
+using namespace freezr::os;      // NOLINT(google-build-using-namespace)
+using namespace freezr::report;  // NOLINT(google-build-using-namespace)
 
 class TempDir {
  public:
-  TempDir() : path_(fs::temp_directory_path() / ("freezr-unit-" + std::to_string(getpid()) + "-" +
-                                                 std::to_string(counter_++))) {
+  TempDir()
+      : path_(fs::temp_directory_path() /
+              ("freezr-unit-" + std::to_string(getpid()) + "-" + std::to_string(counter_++))) {
     fs::create_directories(path_);
   }
   ~TempDir() { fs::remove_all(path_); }
@@ -34,9 +38,10 @@ class TempDir {
 };
 
 TEST(Retention, DaysFromCivil) {
-  EXPECT_EQ(days_from_civil({1970, 1, 1}), 0);
-  EXPECT_EQ(days_from_civil({2000, 3, 1}) - days_from_civil({2000, 2, 28}), 2);  // leap year
-  EXPECT_EQ(days_from_civil({2027, 1, 1}) - days_from_civil({2026, 12, 31}), 1);
+  EXPECT_EQ(os::days_from_civil({1970, 1, 1}), 0);
+  EXPECT_EQ(os::days_from_civil({2000, 3, 1}) - os::days_from_civil({2000, 2, 28}),
+            2);  // leap year
+  EXPECT_EQ(os::days_from_civil({2027, 1, 1}) - os::days_from_civil({2026, 12, 31}), 1);
 }
 
 TEST(Retention, ParsesOnlyDailyFileNames) {
@@ -49,7 +54,7 @@ TEST(Retention, ParsesOnlyDailyFileNames) {
 }
 
 TEST(Retention, PlanDeletesOldCompressesLessOldKeepsRecent) {
-  const Date today{2026, 11, 27};
+  const os::Date today{2026, 11, 27};
   const std::vector<std::string> names = {
       "process_monitor.log.2026-11-27",     // today: never touched
       "process_monitor.log.2026-11-26",     // 1 day: kept as is
@@ -58,11 +63,11 @@ TEST(Retention, PlanDeletesOldCompressesLessOldKeepsRecent) {
       "process_monitor.log.2026-11-12",     // 15 days: deleted
       "process_monitor.log.2026-10-01.gz",  // deleted
       "notes.txt"};
-  const auto plan = plan_retention(names, today, 14, 2);
+  const auto plan = os::plan_retention(names, today, 14, 2);
   EXPECT_EQ(plan.compress, (std::vector<std::string>{"process_monitor.log.2026-11-24"}));
   EXPECT_EQ(plan.remove, (std::vector<std::string>{"process_monitor.log.2026-11-12",
                                                    "process_monitor.log.2026-10-01.gz"}));
-  const auto keep_all = plan_retention(names, today, 0, 0);
+  const auto keep_all = os::plan_retention(names, today, 0, 0);
   EXPECT_TRUE(keep_all.remove.empty());
   EXPECT_TRUE(keep_all.compress.empty());
 }
@@ -74,7 +79,8 @@ TEST(Retention, ApplyCompressesAndDeletesRealFiles) {
     std::ofstream(dir.str() + "/" + n) << "line one\nline two\n";
   }
   int removed = 0, compressed = 0;
-  const auto problems = apply_retention(dir.str(), {2026, 11, 27}, 14, 2, &removed, &compressed);
+  const auto problems =
+      os::apply_retention(dir.str(), {2026, 11, 27}, 14, 2, &removed, &compressed);
   EXPECT_TRUE(problems.empty());
   EXPECT_EQ(removed, 1);
   EXPECT_EQ(compressed, 1);
@@ -91,27 +97,27 @@ TEST(Retention, ApplyCompressesAndDeletesRealFiles) {
 }
 
 TEST(EventLog, TextQuotesOnlyWhatNeedsIt) {
-  const auto line = render_text("violation",
-                                {{"rule", std::string("node")},
-                                 {"name", std::string("a) b (c")},
-                                 {"evil", std::string("x\ny\"")},
-                                 {"pid", 42LL},
-                                 {"cpu", 95.04},
-                                 {"ok", true}},
-                                "kill it");
+  const auto line = report::render_text("violation",
+                                        {{"rule", std::string("node")},
+                                         {"name", std::string("a) b (c")},
+                                         {"evil", std::string("x\ny\"")},
+                                         {"pid", 42LL},
+                                         {"cpu", 95.04},
+                                         {"ok", true}},
+                                        "kill it");
   EXPECT_EQ(line,
             "VIOLATION rule=node name=\"a) b (c\" evil=\"x\\x0ay\\\"\" pid=42 cpu=95.0 ok=true: "
             "kill it");
-  EXPECT_EQ(render_text("action_failed", {}, ""), "ACTION FAILED");
+  EXPECT_EQ(report::render_text("action_failed", {}, ""), "ACTION FAILED");
 }
 
 TEST(EventLog, JsonIsOneParseableObject) {
-  const auto line = render_json("2026-11-27T10:00:00.000+0000", "warning", "violation",
-                                {{"rule", std::string("node")},
-                                 {"name", std::string("bad\xff\nname")},
-                                 {"pid", 42LL},
-                                 {"cpu", 95.5}},
-                                "msg");
+  const auto line = report::render_json("2026-11-27T10:00:00.000+0000", "warning", "violation",
+                                        {{"rule", std::string("node")},
+                                         {"name", std::string("bad\xff\nname")},
+                                         {"pid", 42LL},
+                                         {"cpu", 95.5}},
+                                        "msg");
   EXPECT_EQ(line.find('\n'), std::string::npos);
   const auto j = nlohmann::ordered_json::parse(line);
   EXPECT_EQ(j["event"], "violation");
@@ -125,15 +131,15 @@ TEST(EventLog, JsonIsOneParseableObject) {
 TEST(InstanceLock, SecondHolderIsRefusedWithThePid) {
   TempDir dir;
   const std::string path = dir.str() + "/freezr.lock";
-  auto first = InstanceLock::acquire(path, false, 1, [](const std::string&) {});
+  auto first = os::InstanceLock::acquire(path, false, 1, [](const std::string&) {});
   ASSERT_TRUE(first.ok()) << first.error().message;
-  EXPECT_EQ(InstanceLock::read_holder(path), getpid());
-  auto second = InstanceLock::acquire(path, false, 1, [](const std::string&) {});
+  EXPECT_EQ(os::InstanceLock::read_holder(path), getpid());
+  auto second = os::InstanceLock::acquire(path, false, 1, [](const std::string&) {});
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().code, EWOULDBLOCK);
   EXPECT_NE(second.error().message.find("PID " + std::to_string(getpid())), std::string::npos);
-  first = InstanceLock();  // released
-  auto third = InstanceLock::acquire(path, false, 1, [](const std::string&) {});
+  first = os::InstanceLock();  // released
+  auto third = os::InstanceLock::acquire(path, false, 1, [](const std::string&) {});
   EXPECT_TRUE(third.ok());
 }
 
@@ -170,7 +176,7 @@ TEST(Preflight, HealthLine) {
 
 TEST(Status, WrittenAtomicallyAsJson) {
   TempDir dir;
-  StatusInput in;
+  report::StatusInput in;
   in.pid = 7;
   in.totals.checks = 3;
   in.totals.process_checks = 4;
@@ -181,7 +187,7 @@ TEST(Status, WrittenAtomicallyAsJson) {
   r.counters.processes = 2;
   in.rules.push_back(r);
   const std::string path = dir.str() + "/status.json";
-  EXPECT_EQ(write_atomically(path, status_json(in).dump()), "");
+  EXPECT_EQ(report::write_atomically(path, report::status_json(in).dump()), "");
   EXPECT_FALSE(fs::exists(path + ".tmp"));
   std::ifstream f(path);
   const auto j = nlohmann::json::parse(f);
@@ -190,7 +196,7 @@ TEST(Status, WrittenAtomicallyAsJson) {
   EXPECT_DOUBLE_EQ(j["totals"]["violation_rate_percent"].get<double>(), 25.0);
   EXPECT_EQ(j["rules"][0]["name"], "node");
   EXPECT_EQ(j["rules"][0]["processes"], 2);
-  EXPECT_NE(write_atomically("/nonexistent/dir/status.json", "{}"), "");
+  EXPECT_NE(report::write_atomically("/nonexistent/dir/status.json", "{}"), "");
 }
 
 TEST(Capabilities, TheUnitFileBoundsExactlyTheNeededSetAndTheEventsOne) {
@@ -203,7 +209,7 @@ TEST(Capabilities, TheUnitFileBoundsExactlyTheNeededSetAndTheEventsOne) {
   std::vector<std::string> listed;
   for (std::string w; words >> w;) listed.push_back(w);
   auto wanted = needed_capabilities();
-  wanted.emplace_back(kEventsCapability);  // only until process events are subscribed
+  wanted.emplace_back(os::kEventsCapability);  // only until process events are subscribed
   EXPECT_EQ(listed, wanted);
 }
 

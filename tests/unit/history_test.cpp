@@ -1,9 +1,9 @@
+#include "store/history.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
-
-#include "store/history.h"
 
 namespace freezr::store {
 namespace {
@@ -44,7 +44,7 @@ TEST_F(HistoryTest, RecordsSamplesMinutesAndEventsAndQueriesThem) {
   EXPECT_DOUBLE_EQ(raw[5].cpu, 60.0);
   const auto minutes = query_samples(*db_, t0, t0 + 100, std::string("node"), true);
   ASSERT_EQ(minutes.size(), 1U);
-  EXPECT_DOUBLE_EQ(minutes[0].cpu, 35.0);      // average of 10..60
+  EXPECT_DOUBLE_EQ(minutes[0].cpu, 35.0);  // average of 10..60
   EXPECT_DOUBLE_EQ(minutes[0].cpu_max, 60.0);
   EXPECT_DOUBLE_EQ(minutes[0].rss_max, 105.0);
   EXPECT_TRUE(query_samples(*db_, t0, t0 + 100, std::string("other"), false).empty());
@@ -80,7 +80,7 @@ TEST_F(HistoryTest, PruneKeepsEachKindForItsOwnPeriod) {
   Retention r;  // 48 h raw, 30 d minutes, 90 d events
   ASSERT_EQ(h.prune(100 * day, r), "");
   EXPECT_EQ(query_samples(*db_, 0, 200 * day, std::nullopt, false).size(), 1U);  // day 99
-  EXPECT_EQ(query_samples(*db_, 0, 200 * day, std::nullopt, true).size(), 1U);  // day 99
+  EXPECT_EQ(query_samples(*db_, 0, 200 * day, std::nullopt, true).size(), 1U);   // day 99
   EXPECT_EQ(query_events(*db_, 0, 200 * day, std::nullopt, std::nullopt).size(), 2U);
 }
 

@@ -4,7 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
+#include <set>
 
 namespace {
 
@@ -27,6 +29,49 @@ TEST(Layering, PureLayersIncludeNoSystemHeaders) {
     ++checked;
   }
   EXPECT_GE(checked, 10);
+}
+
+// Each room includes only the rooms below it (the map in the README's architecture section).
+TEST(Layering, EachRoomIncludesOnlyWhatItMayUse) {
+  const std::filesystem::path src = std::string(FREEZR_SOURCE_DIR) + "/src";
+  const std::map<std::string, std::set<std::string>> may = {
+      {"core", {"core"}},
+      {"proc", {"core", "proc"}},
+      {"engine", {"core", "proc", "engine"}},
+      {"scan", {"core", "proc", "engine", "scan"}},
+      {"config", {"core", "proc", "engine", "config"}},
+      {"store", {"core", "store"}},
+      {"act", {"core", "proc", "engine", "store", "act"}},
+      {"os", {"core", "proc", "os"}},
+      {"ui", {"core", "proc", "engine", "config", "ui"}},
+      {"serve", {"core", "proc", "engine", "store", "serve"}},
+      {"report",
+       {"core", "proc", "engine", "scan", "config", "store", "act", "ui", "serve", "report"}},
+      {"daemon",
+       {"core", "proc", "engine", "scan", "config", "store", "act", "os", "ui", "serve", "report",
+        "daemon"}},
+      // The CLI sees the daemon's interface (daemon.h: its options) but does not link it.
+      {"cli",
+       {"core", "proc", "engine", "scan", "config", "store", "act", "ui", "serve", "cli",
+        "daemon/daemon.h"}},
+  };
+  const std::regex include(R"re(#include\s*"(\w+)/([\w.]+)")re");
+  int checked = 0;
+  for (const auto& [room, allowed] : may) {
+    for (const auto& e : std::filesystem::directory_iterator(src / room)) {
+      std::ifstream in(e.path());
+      std::string line;
+      while (std::getline(in, line)) {
+        std::smatch m;
+        if (!std::regex_search(line, m, include)) continue;
+        const bool ok =
+            allowed.count(m[1]) != 0U || allowed.count(m[1].str() + "/" + m[2].str()) != 0U;
+        EXPECT_TRUE(ok) << e.path() << " includes " << m[1] << "/" << m[2];
+      }
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 100);
 }
 
 }  // namespace

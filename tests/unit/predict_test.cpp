@@ -1,9 +1,9 @@
+#include "engine/predict.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
-
-#include "engine/predict.h"
 
 namespace freezr::engine {
 namespace {

@@ -1,8 +1,9 @@
 // The memory-pressure responder's state machine and decisions, on hand-built readings.
+#include "engine/pressure_response.h"
+
 #include <gtest/gtest.h>
 
 #include "engine/exec_rules.h"
-#include "engine/pressure_response.h"
 #include "engine_fixtures.h"
 
 namespace freezr::engine {
@@ -124,7 +125,8 @@ TEST(ExecDecisions, OnePerMatchingRuleNotYetDoneAndProtectedOnesAreOnlyReported)
                                    exec_rule("c", "other")};
   Protection prot(1, {"guarded"});
   const auto s = proc(50, "victim", 0, 1);
-  auto ds = exec_decisions(rules, s, info, prot, [](std::size_t i) { return i == 1; }, "exec");
+  auto ds = exec_decisions(
+      rules, s, info, prot, [](std::size_t i) { return i == 1; }, "exec");
   ASSERT_EQ(ds.size(), 1U);
   EXPECT_EQ(ds[0].rule, "a");
   EXPECT_EQ(ds[0].origin, Origin::kExec);
@@ -134,8 +136,8 @@ TEST(ExecDecisions, OnePerMatchingRuleNotYetDoneAndProtectedOnesAreOnlyReported)
   EXPECT_EQ(ds[0].reason(), "matched rule 'a' at exec");
 
   const std::vector<Rule> guarded = {exec_rule("g", "guarded")};
-  ds = exec_decisions(guarded, proc(51, "guarded", 0, 1), info, prot,
-                      [](std::size_t) { return false; }, "scan");
+  ds = exec_decisions(
+      guarded, proc(51, "guarded", 0, 1), info, prot, [](std::size_t) { return false; }, "scan");
   ASSERT_EQ(ds.size(), 1U);
   EXPECT_EQ(ds[0].verdict, Verdict::kProtected);
   EXPECT_TRUE(ds[0].targets.empty());

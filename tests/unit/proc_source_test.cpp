@@ -1,11 +1,13 @@
+#include "proc/proc_source.h"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "proc/info_cache.h"
-#include "proc/proc_source.h"
 
 namespace freezr::proc {
 namespace {
@@ -69,13 +71,35 @@ TEST(ProcInfoCache, ReadsOnceAndForgets) {
 }
 
 TEST(FsProcSource, ReadsExeLinkWithoutDeletedSuffix) {
-  const auto dir = std::filesystem::temp_directory_path() / ("freezr-exe-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("freezr-exe-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir / "55");
   std::filesystem::create_symlink("/usr/bin/thing (deleted)", dir / "55" / "exe");
   FsProcSource src(dir.string());
   auto r = src.read_exe(55);
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(*r, "/usr/bin/thing");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ProcInfoCache, SeesACommandLineChangedByAnExec) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("freezr-exec-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir / "56");
+  auto write = [&](const std::string& argv) {
+    std::ofstream(dir / "56" / "cmdline", std::ios::trunc) << argv;
+  };
+  write(std::string("app\0--old\0", 10));
+  FsProcSource src(dir.string());
+  ProcInfoCache cache(src);
+  const ProcessId id{56, 1};
+  EXPECT_FALSE(cache.cmdline_changed(id));  // nothing read yet: nothing to compare
+  EXPECT_EQ(cache.cmdline(id), "app --old");
+  EXPECT_FALSE(cache.cmdline_changed(id));
+  write(std::string("app\0--new\0", 10));
+  EXPECT_TRUE(cache.cmdline_changed(id));
+  std::filesystem::remove_all(dir / "56");
+  EXPECT_FALSE(cache.cmdline_changed(id));  // gone is not a change
   std::filesystem::remove_all(dir);
 }
 
@@ -88,7 +112,7 @@ TEST(FsProcSource, RealProcHasThisProcess) {
   EXPECT_EQ(st->pid, getpid());
   auto exe = src.read_exe(getpid());
   ASSERT_TRUE(exe.ok());
-  EXPECT_NE(exe->find("freezr_unit_tests"), std::string::npos);
+  EXPECT_NE(exe->find("_tests"), std::string::npos);
 }
 
 }  // namespace

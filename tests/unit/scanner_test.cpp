@@ -1,10 +1,10 @@
+#include "scan/scanner.h"
+
 #include <gtest/gtest.h>
 
 #include <map>
 
-#include "daemon/scanner.h"
-
-namespace freezr::daemon {
+namespace freezr::scan {
 namespace {
 
 // An in-memory /proc: stat lines by PID, counting what is read.
@@ -15,8 +15,8 @@ class MemProc final : public proc::ProcSource {
 
   void set(Pid pid, const std::string& comm, std::uint64_t utime, Pid ppid = 1) {
     stat[pid] = std::to_string(pid) + " (" + comm + ") S " + std::to_string(ppid) +
-                " 1 1 0 -1 4194560 0 0 0 0 " + std::to_string(utime) +
-                " 0 0 0 20 0 1 0 " + std::to_string(1000 + pid) + " 1000000 256 0";
+                " 1 1 0 -1 4194560 0 0 0 0 " + std::to_string(utime) + " 0 0 0 20 0 1 0 " +
+                std::to_string(1000 + pid) + " 1000000 256 0";
   }
   void list_pids(std::vector<Pid>& out) override {
     out.clear();
@@ -49,10 +49,10 @@ TEST(Scanner, LightScanReadsOnlyTheGivenProcessesAndKeepsTheRest) {
   auto full = scanner.scan(0);
   EXPECT_TRUE(full.full);
   EXPECT_EQ(full.read, 12U);
-  src.set(30, "watched", 50);   // 50% over 1 s
-  src.set(40, "busy", 100);     // busy, but not read by a light scan
-  src.stat.erase(15);           // exited
-  src.set(50, "watched", 0);    // new, announced by an event
+  src.set(30, "watched", 50);  // 50% over 1 s
+  src.set(40, "busy", 100);    // busy, but not read by a light scan
+  src.stat.erase(15);          // exited
+  src.set(50, "watched", 0);   // new, announced by an event
   src.stat_reads = 0;
   auto light = scanner.scan_some(1, {30, 50}, {15});
   EXPECT_FALSE(light.full);
@@ -88,4 +88,4 @@ TEST(Scanner, LightScanBeforeAnyFullScanIsFull) {
 }
 
 }  // namespace
-}  // namespace freezr::daemon
+}  // namespace freezr::scan

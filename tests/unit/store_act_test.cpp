@@ -14,8 +14,9 @@ namespace {
 namespace fs = std::filesystem;
 
 struct TempDir {
-  TempDir() : path(fs::temp_directory_path() / ("freezr-sa-" + std::to_string(getpid()) + "-" +
-                                                std::to_string(n++))) {
+  TempDir()
+      : path(fs::temp_directory_path() /
+             ("freezr-sa-" + std::to_string(getpid()) + "-" + std::to_string(n++))) {
     fs::create_directories(path);
   }
   ~TempDir() { fs::remove_all(path); }

@@ -1,0 +1,69 @@
+// Reversibles::reconcile: FreezR's holds checked against the machine once per scan.
+#include <fmt/format.h>
+
+#include <boost/asio/steady_timer.hpp>
+
+#include "act/ledger_entries.h"
+#include "act/reversible.h"
+
+namespace freezr::act {
+
+std::string Reversibles::ended_outside(const Held& h) {
+  const auto& e = h.entry;
+  if (!ledger_.contains(e.id)) return "undone outside the daemon (`freezr thaw`)";
+  const auto st = same_process(source_, e.process);
+  if (!st) return "the process exited";
+  if (e.kind == kFreezeSignal) {
+    // D: a process in uninterruptible sleep stops once it wakes.
+    return std::string("TtD").find(st->state) != std::string::npos
+               ? ""
+               : "resumed by someone else (SIGCONT)";
+  }
+  if (e.kind == kRenice) {
+    const auto set = reniced_to(e);
+    return set && st->nice != *set ? fmt::format("reniced by someone else (now {})", st->nice) : "";
+  }
+  std::string buf;
+  if (!source_.read_pid_file(e.process.pid, "cgroup", buf)) return "the process exited";
+  const auto group = group_of(e);
+  const bool v2 = e.kind == kFreezeCgroup || cgroups_.can_throttle_v2();
+  if (!group.empty() && cgroups_.origin(buf, v2) != group) {
+    return "moved out of FreezR's group by someone else";
+  }
+  if (e.kind == kFreezeCgroup && Cgroups::read(group, "cgroup.freeze").rfind('0', 0) == 0) {
+    return "thawed by someone else (cgroup.freeze = 0)";
+  }
+  return "";
+}
+
+void Reversibles::drop(const std::shared_ptr<Held>& h, const std::string& why, bool remove_group) {
+  held_.remove(h);
+  if (h->timer) h->timer->cancel();
+  ledger_.remove(h->entry.id);
+  if (remove_group) {
+    if (const auto g = group_of(h->entry); !g.empty()) Cgroups::remove(g);
+  }
+  ActionOutcome o;
+  o.rule = h->entry.rule;
+  o.action = kind_of(h->entry);
+  o.target = engine::TargetInfo{h->entry.process, "", 0, 0};
+  o.ok = true;
+  o.undo = true;
+  o.detail = "hold ended (" + h->entry.kind + "): " + why;
+  sink_(o);
+}
+
+void Reversibles::reconcile() {
+  const std::vector<std::shared_ptr<Held>> all(held_.begin(), held_.end());
+  for (const auto& h : all) {
+    const auto why = ended_outside(*h);
+    if (why.empty()) continue;
+    if (why.rfind("thawed by someone else", 0) == 0) {
+      undo(h, "thawed by someone else");  // back to its own cgroup, and the group removed
+    } else {
+      drop(h, why, why.rfind("undone outside", 0) != 0);
+    }
+  }
+}
+
+}  // namespace freezr::act

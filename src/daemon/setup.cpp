@@ -1,0 +1,66 @@
+#include "daemon/setup.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+
+namespace freezr::daemon {
+
+std::chrono::steady_clock::duration to_duration(double seconds) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(seconds));
+}
+
+os::Date today() {
+  const std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&now, &tm);
+  return os::Date{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+}
+
+config::Config with_overrides(config::Config c, const RunOptions& o) {
+  if (o.log_dir) c.logging.dir = *o.log_dir;
+  if (o.data_dir) c.storage.dir = *o.data_dir;
+  if (o.json_log) c.logging.json = *o.json_log;
+  return c;
+}
+
+Result<std::string> read_token(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return Error{errno, "token file " + path + ": " + std::strerror(errno)};
+  }
+  if ((st.st_uid != 0 && st.st_uid != ::geteuid()) || (st.st_mode & 077) != 0) {
+    return Error{EPERM, "token file " + path +
+                            " must be owned by root and unreadable by "
+                            "group and others (chmod 600)"};
+  }
+  std::ifstream in(path);
+  std::string token;
+  std::getline(in, token);
+  while (!token.empty() && (token.back() == ' ' || token.back() == '\r')) token.pop_back();
+  if (token.size() < 16)
+    return Error{EINVAL, "token in " + path + " is shorter than 16 characters"};
+  return token;
+}
+
+std::pair<double, std::uint64_t> self_usage(proc::ProcSource& source) {
+  std::string buf;
+  if (!source.read_pid_file(::getpid(), "stat", buf)) return {0, 0};
+  auto st = proc::parse_stat(buf);
+  if (!st) return {0, 0};
+  return {static_cast<double>(st->utime + st->stime) / static_cast<double>(source.clock_ticks()),
+          static_cast<std::uint64_t>(std::max<std::int64_t>(st->rss_pages, 0)) *
+              static_cast<std::uint64_t>(source.page_size())};
+}
+
+act::CgroupRoots cgroup_roots(proc::ProcSource& source) {
+  auto text = source.read_system_file("self/mountinfo");
+  return text ? act::find_cgroup_roots(proc::parse_mountinfo(*text)) : act::CgroupRoots{};
+}
+
+}  // namespace freezr::daemon

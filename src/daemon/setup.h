@@ -1,0 +1,37 @@
+// Small helpers of the daemon's composition root: option overrides, the date, the token file,
+// FreezR's own usage, the cgroup roots.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <utility>
+
+#include "act/cgroups.h"
+#include "config/config.h"
+#include "core/result.h"
+#include "daemon/daemon.h"
+#include "os/log_retention.h"
+#include "proc/proc_source.h"
+
+namespace freezr::daemon {
+
+std::chrono::steady_clock::duration to_duration(double seconds);
+
+// Today's local date.
+os::Date today();
+
+// The configuration with the command line's directory and format overrides applied.
+config::Config with_overrides(config::Config c, const RunOptions& o);
+
+// Reads the bearer token. The file must belong to root (or to FreezR's user) and be readable
+// by nobody else, and the token be at least 16 characters.
+Result<std::string> read_token(const std::string& path);
+
+// FreezR's own CPU seconds and resident bytes, from /proc/self.
+std::pair<double, std::uint64_t> self_usage(proc::ProcSource& source);
+
+// The cgroup hierarchies, from <proc root>/self/mountinfo.
+act::CgroupRoots cgroup_roots(proc::ProcSource& source);
+
+}  // namespace freezr::daemon

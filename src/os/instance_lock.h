@@ -1,0 +1,42 @@
+// InstanceLock: one FreezR per data directory. An flock()ed file holding the owner's PID.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "core/result.h"
+#include "core/types.h"
+
+namespace freezr::os {
+
+class InstanceLock {
+ public:
+  InstanceLock() = default;
+  InstanceLock(InstanceLock&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
+    other.fd_ = -1;
+  }
+  InstanceLock& operator=(InstanceLock&& other) noexcept;
+  InstanceLock(const InstanceLock&) = delete;
+  InstanceLock& operator=(const InstanceLock&) = delete;
+  ~InstanceLock();
+
+  // Takes the lock at path and writes this process's PID into it. When another process holds
+  // it: without replace, fails with EWOULDBLOCK and a message naming the holder's PID; with
+  // replace, sends the holder SIGTERM (through a pidfd) and waits up to wait_seconds for it to
+  // let go. `say` receives progress lines.
+  static Result<InstanceLock> acquire(const std::string& path, bool replace, double wait_seconds,
+                                      const std::function<void(const std::string&)>& say);
+
+  // The PID written in a lock file, or 0.
+  static Pid read_holder(const std::string& path);
+
+  [[nodiscard]] bool held() const { return fd_ >= 0; }
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  InstanceLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  int fd_ = -1;
+  std::string path_;
+};
+
+}  // namespace freezr::os

@@ -1,0 +1,26 @@
+// Logging: one spdlog logger with a stdout sink (coloured on a terminal) and a daily file
+// sink named like the seed's: <dir>/process_monitor.log.YYYY-MM-DD.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <string>
+
+namespace freezr::os {
+
+struct Logging {
+  std::shared_ptr<spdlog::logger> logger;
+  spdlog::sink_ptr file;  // null when the directory is not usable
+  std::string file_error;
+};
+
+// Creates the logger. When the directory cannot be created or written, the logger has only
+// the stdout sink and file_error says why. A later write failure (a full disk) turns the file
+// sink off with one warning on stdout.
+Logging make_logger(const std::string& dir);
+
+// The daily file name for a date, e.g. "process_monitor.log.2026-11-27".
+std::string daily_file_name(int year, int month, int day);
+
+}  // namespace freezr::os

@@ -1,0 +1,99 @@
+#include "os/process_events.h"
+
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
+#include <linux/netlink.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace freezr::os {
+
+namespace {
+constexpr int kReceiveBuffer = 4 << 20;  // room for bursts of thousands of forks
+
+std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+}  // namespace
+
+ProcessEvents::ProcessEvents(boost::asio::io_context& io, Handler handler)
+    : socket_(io), handler_(std::move(handler)), buf_(64 * 1024) {}
+
+ProcessEvents::~ProcessEvents() { stop(); }
+
+std::optional<std::string> ProcessEvents::start() {
+  const int fd = ::socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
+  if (fd < 0) return errno_text("netlink socket");
+  auto fail = [fd](const char* what) {
+    auto why = errno_text(what);
+    ::close(fd);
+    return std::optional<std::string>(why);
+  };
+  // SO_RCVBUFFORCE passes the rmem_max cap with CAP_NET_ADMIN; fall back to the capped one.
+  if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &kReceiveBuffer, sizeof kReceiveBuffer) != 0) {
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kReceiveBuffer, sizeof kReceiveBuffer);
+  }
+  sockaddr_nl addr{};
+  addr.nl_family = AF_NETLINK;
+  addr.nl_groups = CN_IDX_PROC;
+  if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) return fail("bind");
+  // nlmsghdr, cn_msg, then the operation: built in a byte buffer (cn_msg ends in a flexible
+  // array member).
+  std::uint8_t listen[NLMSG_HDRLEN + sizeof(cn_msg) + sizeof(std::uint32_t)]{};
+  nlmsghdr header{};
+  header.nlmsg_len = sizeof listen;
+  header.nlmsg_type = NLMSG_DONE;
+  header.nlmsg_pid = static_cast<__u32>(::getpid());
+  cn_msg message{};
+  message.id.idx = CN_IDX_PROC;
+  message.id.val = CN_VAL_PROC;
+  message.len = sizeof(std::uint32_t);
+  const std::uint32_t op = PROC_CN_MCAST_LISTEN;
+  std::memcpy(listen, &header, sizeof header);
+  std::memcpy(listen + NLMSG_HDRLEN, &message, sizeof message);
+  std::memcpy(listen + NLMSG_HDRLEN + sizeof message, &op, sizeof op);
+  if (::send(fd, listen, sizeof listen, 0) < 0) return fail("subscribe");
+  socket_.assign(fd);
+  active_ = true;
+  wait();
+  return std::nullopt;
+}
+
+void ProcessEvents::stop() {
+  if (!active_) return;
+  active_ = false;
+  boost::system::error_code ec;
+  socket_.cancel(ec);
+  socket_.close(ec);
+}
+
+void ProcessEvents::wait() {
+  socket_.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                     [this](const boost::system::error_code& ec) {
+                       if (ec || !active_) return;
+                       drain();
+                       if (active_) wait();
+                     });
+}
+
+void ProcessEvents::drain() {
+  events_.clear();
+  for (;;) {
+    const ssize_t n = ::recv(socket_.native_handle(), buf_.data(), buf_.size(), 0);
+    if (n < 0) {
+      if (errno == ENOBUFS) {
+        ++overruns_;
+        continue;
+      }
+      break;  // EAGAIN: drained
+    }
+    if (n == 0) break;
+    ++received_;
+    proc::parse_proc_events({buf_.data(), static_cast<std::size_t>(n)}, events_);
+    if (events_.size() >= 4096) break;  // let the loop breathe; the rest comes next round
+  }
+  if (!events_.empty()) handler_(events_);
+}
+
+}  // namespace freezr::os

@@ -1,0 +1,48 @@
+// ProcessEvents: the kernel's process connector on the event loop. It subscribes to fork,
+// exec, comm and exit events and hands them over as they come. Needs CAP_NET_ADMIN in the
+// initial network namespace; where it cannot subscribe, start() says why and FreezR relies
+// on its scans alone.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "proc/proc_events.h"
+
+namespace freezr::os {
+
+class ProcessEvents {
+ public:
+  using Handler = std::function<void(const std::vector<proc::ProcEvent>&)>;
+  ProcessEvents(boost::asio::io_context& io, Handler handler);
+  ~ProcessEvents();
+  ProcessEvents(const ProcessEvents&) = delete;
+  ProcessEvents& operator=(const ProcessEvents&) = delete;
+
+  // Subscribes. On failure returns the reason and stays off.
+  std::optional<std::string> start();
+  void stop();
+  [[nodiscard]] bool active() const { return active_; }
+  // Datagrams lost because the socket's buffer overflowed (the kernel says ENOBUFS); after
+  // a loss the caller should not trust its event-fed view until the next full scan.
+  [[nodiscard]] std::uint64_t overruns() const { return overruns_; }
+  [[nodiscard]] std::uint64_t received() const { return received_; }
+
+ private:
+  void wait();
+  void drain();
+
+  boost::asio::posix::stream_descriptor socket_;
+  Handler handler_;
+  bool active_ = false;
+  std::uint64_t overruns_ = 0;
+  std::uint64_t received_ = 0;
+  std::vector<std::uint8_t> buf_;
+  std::vector<proc::ProcEvent> events_;
+};
+
+}  // namespace freezr::os

@@ -1,0 +1,127 @@
+#include "report/event_log.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <nlohmann/json.hpp>
+
+namespace freezr::report {
+
+std::vector<Field> process_fields(const engine::TargetInfo& t) {
+  return {{"pid", static_cast<long long>(t.id.pid)},
+          {"name", t.comm},
+          {"cpu", std::round(t.cpu_percent * 10) / 10},
+          {"rss_mib", std::round(t.rss_mb * 10) / 10}};
+}
+
+namespace {
+bool needs_quotes(const std::string& s) {
+  if (s.empty()) return true;
+  for (unsigned char c : s) {
+    if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c >= 0x7f) return true;
+  }
+  return false;
+}
+
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+std::string text_value(const Field& f) {
+  return std::visit(
+      [](const auto& v) -> std::string {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::string>) {
+          return needs_quotes(v) ? quoted(v) : v;
+        } else if constexpr (std::is_same_v<T, double>) {
+          return fmt::format("{:.1f}", v);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return v ? "true" : "false";
+        } else {
+          return std::to_string(v);
+        }
+      },
+      f.value);
+}
+
+std::string upper(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) {
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (c == '_') c = ' ';
+  }
+  return out;
+}
+}  // namespace
+
+std::string render_text(std::string_view kind, const std::vector<Field>& fields,
+                        std::string_view message) {
+  std::string out = upper(kind);
+  for (const auto& f : fields) out += " " + f.key + "=" + text_value(f);
+  if (!message.empty()) out.append(": ").append(message);
+  return out;
+}
+
+std::string render_json(std::string_view time, std::string_view level, std::string_view kind,
+                        const std::vector<Field>& fields, std::string_view message) {
+  nlohmann::ordered_json j;
+  j["time"] = time;
+  j["level"] = level;
+  if (!kind.empty()) j["event"] = kind;
+  for (const auto& f : fields) {
+    std::visit([&](const auto& v) { j[f.key] = v; }, f.value);
+  }
+  if (!message.empty()) j["message"] = message;
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+EventLog::EventLog(std::shared_ptr<spdlog::logger> logger, bool json)
+    : logger_(std::move(logger)), json_(json) {
+  if (json_) logger_->set_pattern("%v");
+}
+
+namespace {
+std::string now_iso() {
+  const auto now = std::chrono::system_clock::now();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}{:%z}",
+                     fmt::localtime(std::chrono::system_clock::to_time_t(now)), ms,
+                     fmt::localtime(std::chrono::system_clock::to_time_t(now)));
+}
+}  // namespace
+
+void EventLog::event(spdlog::level::level_enum level, std::string_view kind,
+                     const std::vector<Field>& fields, std::string_view message) {
+  if (json_) {
+    const auto name = spdlog::level::to_string_view(level);
+    logger_->log(
+        level, "{}",
+        render_json(now_iso(), std::string_view(name.data(), name.size()), kind, fields, message));
+  } else {
+    logger_->log(level, "{}", render_text(kind, fields, message));
+  }
+}
+
+void EventLog::note(spdlog::level::level_enum level, std::string_view message) {
+  if (json_) {
+    event(level, "", {}, message);
+  } else {
+    logger_->log(level, "{}", message);
+  }
+}
+
+}  // namespace freezr::report

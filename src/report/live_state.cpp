@@ -1,0 +1,128 @@
+#include "report/live_state.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "core/top.h"
+
+namespace freezr::report {
+
+std::shared_ptr<const serve::State> build_state(PublishInput in) {
+  auto s = std::make_shared<serve::State>();
+  const auto& snap = in.result->snap;
+  const auto& cls = in.result->cls;
+  const auto& rules = *in.rules;
+  s->updated = in.now_wall;
+  s->started = in.started_wall;
+  s->dry_run = in.dry_run;
+  s->interval = in.interval;
+  s->status = std::move(in.status);
+  s->actions = std::move(in.actions);
+  s->scans = in.scans;
+  s->last_scan_seconds = in.last_scan_seconds;
+  s->scan_seconds_total = in.scan_seconds_total;
+  s->self_cpu_seconds = in.self_cpu_seconds;
+  s->self_rss_bytes = in.self_rss_bytes;
+  s->control = in.control;
+  s->predictions = std::move(in.predictions);
+  s->memory = snap.meminfo;
+  s->load = snap.loadavg;
+  s->psi_cpu = snap.cpu_pressure;
+  s->psi_io = snap.io_pressure;
+  s->psi_memory = snap.memory_pressure;
+  for (std::size_t i = 0; i < rules.size(); ++i) {
+    const auto& c = in.policy->counters(i);
+    const auto& r = rules[i];
+    s->rules.push_back({r.name, engine::action_summary(r), r.enabled, c.processes, c.cpu_percent,
+                        c.rss_mb, in.policy->streak(i), c.checks, c.violating_checks,
+                        c.cpu_violations, c.memory_violations});
+  }
+  s->processes.reserve(snap.processes.size());
+  for (std::size_t i = 0; i < snap.processes.size(); ++i) {
+    const auto& p = snap.processes[i];
+    if (p.kernel_thread || !p.alive()) continue;  // zombies are already gone
+    const int r = cls.first_rule[i];
+    const int c = cls.category.empty() ? -1 : cls.category[i];
+    s->processes.push_back(
+        {p.id.pid, p.comm, p.cpu_percent, p.rss_mb(),
+         r >= 0 ? rules[static_cast<std::size_t>(r)].name : std::string(),
+         r >= 0 ? in.policy->entity_streak(static_cast<std::size_t>(r), p.id) : 0,
+         c >= 0 && in.categories != nullptr ? (*in.categories)[static_cast<std::size_t>(c)].name
+                                            : std::string()});
+  }
+  for (const auto& f : in.frozen) {
+    s->frozen.push_back({f.process.pid, f.rule, f.kind, f.applied_at});
+  }
+  return s;
+}
+
+namespace {
+double round1(double v) { return std::round(v * 10) / 10; }
+}  // namespace
+
+std::string live_update(const serve::State& s, const std::vector<store::Event>& feed) {
+  using nlohmann::json;
+  json health = json::object();
+  if (s.load) health["load1"] = s.load->one;
+  if (s.memory) health["memory_used_percent"] = round1(s.memory->used_percent());
+  if (s.psi_memory) health["psi_some_avg10"] = s.psi_memory->some.avg10;
+  json rules = json::array();
+  for (const auto& r : s.rules) {
+    rules.push_back({{"name", r.name},
+                     {"cpu", round1(r.cpu)},
+                     {"rss_mib", round1(r.rss_mib)},
+                     {"processes", r.processes},
+                     {"streak", r.streak}});
+  }
+  // The busiest 150 by CPU and 50 by memory, and every process under a rule.
+  std::vector<const serve::ProcessRow*> by_cpu, by_mem;
+  for (const auto& p : s.processes) by_cpu.push_back(&p);
+  by_mem = by_cpu;
+  keep_top(by_cpu, 150, [](auto p) { return p->cpu; });
+  keep_top(by_mem, 50, [](auto p) { return p->rss_mib; });
+  std::set<Pid> seen;
+  json procs = json::array();
+  auto add = [&](const serve::ProcessRow* p) {
+    if (!seen.insert(p->pid).second) return;
+    procs.push_back({{"pid", p->pid},
+                     {"name", p->comm},
+                     {"cpu", round1(p->cpu)},
+                     {"rss", round1(p->rss_mib)},
+                     {"rule", p->rule},
+                     {"streak", p->streak},
+                     {"category", p->category}});
+  };
+  for (auto* p : by_cpu) add(p);
+  for (auto* p : by_mem) add(p);
+  for (const auto& p : s.processes) {
+    if (!p.rule.empty()) add(&p);
+  }
+  json events = json::array();
+  for (const auto& e : feed) {
+    json j = {{"ts", e.ts},     {"kind", e.kind},     {"rule", e.rule},      {"pid", e.pid},
+              {"name", e.comm}, {"action", e.action}, {"message", e.message}};
+    j["ok"] = e.ok ? json(*e.ok) : json(nullptr);
+    events.push_back(std::move(j));
+  }
+  json frozen = json::array();
+  for (const auto& f : s.frozen) {
+    frozen.push_back({{"pid", f.pid}, {"rule", f.rule}, {"kind", f.kind}, {"since", f.since}});
+  }
+  const auto pressure = s.status.contains("pressure") ? s.status["pressure"].value("level", "none")
+                                                      : std::string("none");
+  return json{{"type", "tick"},
+              {"t", s.updated},
+              {"scans", s.scans},
+              {"dry_run", s.dry_run},
+              {"pressure", pressure},
+              {"health", health},
+              {"rules", rules},
+              {"processes", procs},
+              {"events", events},
+              {"frozen", frozen},
+              {"predictions", s.predictions}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+}  // namespace freezr::report

@@ -1,0 +1,74 @@
+// Scanner: one pass over /proc turned into a classified snapshot. Shared by the daemon, the
+// `check`, `ps` and `oom-order` commands and the benchmarks; it depends on proc and engine only.
+#pragma once
+
+#include <vector>
+
+#include "engine/classifier.h"
+#include "engine/sampler.h"
+#include "engine/victims.h"
+#include "proc/info_cache.h"
+#include "proc/proc_source.h"
+
+namespace freezr::scan {
+
+struct ScanResult {
+  engine::Snapshot snap;
+  engine::Classification cls;
+  std::size_t unreadable = 0;
+  // False for a light scan: only some processes were read; the others carry their last
+  // sample (their CPU% is from the last time they were read).
+  bool full = true;
+  std::size_t read = 0;  // processes whose stat was read
+};
+
+// oom_score and oom_score_adj of a process, read through source.
+engine::OomFacts read_oom_facts(proc::ProcSource& source, Pid pid);
+
+class Scanner {
+ public:
+  // source, rules and categories must outlive the scanner.
+  Scanner(proc::ProcSource& source, const std::vector<engine::Rule>* rules,
+          const std::vector<engine::Category>* categories = nullptr);
+
+  // Reads every process and classifies it; `now` is the monotonic time of the scan.
+  ScanResult scan(Seconds now);
+  // A light scan: reads the system files and only `pids`; the other processes of the last
+  // scan keep their last sample, except those in `gone` (exited), which are dropped. Needs a
+  // full scan before it (else it is one).
+  ScanResult scan_some(Seconds now, const std::vector<Pid>& pids, std::vector<Pid> gone);
+  void reset_rules(const std::vector<engine::Rule>* rules,
+                   const std::vector<engine::Category>* categories = nullptr) {
+    classifier_.reset(rules, categories);
+  }
+  [[nodiscard]] const std::vector<engine::Category>* categories() const {
+    return classifier_.categories();
+  }
+  proc::InfoSource& info() { return info_; }
+  // Forgets what is known of a process (its command line, executable, classification): after
+  // an exec it is read and matched afresh.
+  void forget(const ProcessId& id) {
+    info_.forget(id);
+    classifier_.forget(id);
+  }
+  // Without process events an exec under the same name is only seen by its command line:
+  // full scans then re-read the command lines read before, and forget those that changed.
+  void check_exec_at_full_scans(bool yes) { exec_checks_ = yes; }
+
+ private:
+  proc::ProcSource& source_;
+  proc::ProcInfoCache info_;
+  engine::Sampler sampler_;
+  engine::Classifier classifier_;
+  proc::RawScan raw_;
+  std::vector<Pid> pids_;
+  std::string buf_;
+  std::vector<ProcessId> alive_;
+  std::vector<engine::ProcessSample> last_;  // the processes of the last scan
+  unsigned scans_ = 0;
+  bool exec_checks_ = false;
+
+  void finish(ScanResult& out);
+};
+
+}  // namespace freezr::scan
