@@ -79,7 +79,9 @@ int main(int argc, char** argv) {
       "freezr-bench");
   cgroups.setup();
   boost::asio::io_context io;
-  freezr::act::Reversibles rev(io, source, "/proc", cgroups, ledger,
+  freezr::act::LinuxProcessControl control(source, "/proc");
+  freezr::SystemClock clock;
+  freezr::act::Reversibles rev(io, source, control, clock, cgroups, ledger,
                                [](const freezr::act::ActionOutcome& o) {
                                  if (!o.ok) std::fprintf(stderr, "failed: %s\n", o.detail.c_str());
                                });

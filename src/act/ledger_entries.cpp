@@ -6,7 +6,6 @@
 #include <nlohmann/json.hpp>
 
 #include "act/cgroups.h"
-#include "act/linux_actuator.h"
 
 namespace freezr::act {
 
@@ -67,7 +66,7 @@ std::string group_of(const store::LedgerEntry& e) {
 }
 
 std::string undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
-                       const std::string& proc_root) {
+                       ProcessControl& control) {
   json data = data_of(e);
   if (data.is_discarded()) return "ledger entry " + std::to_string(e.id) + " is unreadable";
   const auto alive = same_process(source, e.process);
@@ -84,14 +83,14 @@ std::string undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
     }
     if (!alive) return {};  // gone, or its PID now belongs to another process: not touched
     if (e.kind == kFreezeSignal) {
-      auto fd = open_verified_pidfd(source, e.process);
+      auto fd = control.open(e.process);
       if (!fd) return fd.error().gone() ? std::string() : fd.error().message;
-      const bool ok = pidfd_signal(*fd, SIGCONT);
+      const bool ok = control.signal(*fd, SIGCONT);
       ::close(*fd);
       return ok || errno == ESRCH ? std::string() : "SIGCONT failed";
     }
     if (e.kind == kRenice) {
-      restore_priorities(proc_root, e.process.pid, priorities_from(data.at("threads")));
+      control.restore_priorities(e.process.pid, priorities_from(data.at("threads")));
       return {};
     }
     if (e.kind == kThrottle) {

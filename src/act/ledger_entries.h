@@ -7,6 +7,7 @@
 #include <string>
 
 #include "act/priority.h"
+#include "act/process_control.h"
 #include "engine/rule.h"
 #include "proc/parse.h"
 #include "proc/proc_source.h"
@@ -38,6 +39,6 @@ std::string group_of(const store::LedgerEntry& e);
 // Undoes one ledger entry, checking first that its process is still the same one (PID and
 // start time). A process that is gone needs nothing. Returns an error text, empty on success.
 std::string undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
-                       const std::string& proc_root);
+                       ProcessControl& control);
 
 }  // namespace freezr::act

@@ -15,52 +15,24 @@ namespace freezr::act {
 
 namespace asio = boost::asio;
 
-Result<int> open_verified_pidfd(proc::ProcSource& source, const ProcessId& id) {
-  const int fd = static_cast<int>(::syscall(SYS_pidfd_open, id.pid, 0));
-  if (fd < 0) return Error{errno, std::string("pidfd_open: ") + std::strerror(errno)};
-  std::string buf;
-  auto r = source.read_pid_file(id.pid, "stat", buf);
-  if (!r) {
-    ::close(fd);
-    return Error{ESRCH, "process exited before it could be verified"};
-  }
-  auto st = proc::parse_stat(buf);
-  if (!st || st->start_time != id.start_time) {
-    ::close(fd);
-    return Error{ESRCH, "PID was reused by another process; not touched"};
-  }
-  return fd;
-}
-
-void release_memory(int pidfd) {
-#ifdef SYS_process_mrelease
-  ::syscall(SYS_process_mrelease, pidfd, 0);  // fails harmlessly on kernels before 5.15
-#else
-  (void)pidfd;
-#endif
-}
-
-bool pidfd_signal(int pidfd, int sig) {
-  return ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0;
-}
-
 struct LinuxActuator::PendingKill {
   PendingKill(asio::io_context& io, int fd) : pidfd(io, fd), timer(io) {}
   ActionOutcome outcome;  // the decision's, for the reports
   engine::TargetInfo target;
   asio::posix::stream_descriptor pidfd;
   asio::steady_timer timer;
-  std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+  Seconds started = 0;     // monotonic
   bool immediate = false;  // SIGKILL first, without a grace period
   bool sent_kill = false;
   bool done = false;
 };
 
-LinuxActuator::LinuxActuator(asio::io_context& io, proc::ProcSource& source,
+LinuxActuator::LinuxActuator(asio::io_context& io, ProcessControl& control, const Clock& clock,
                              ServiceManager& services, Reversibles& reversibles, double grace,
                              OutcomeSink sink)
     : io_(io),
-      source_(source),
+      control_(control),
+      clock_(clock),
       services_(services),
       reversibles_(reversibles),
       grace_(grace),
@@ -128,7 +100,7 @@ void LinuxActuator::kill(const engine::Decision& d, const engine::TargetInfo& t)
     sink_(o);
     return;
   }
-  auto fd = open_verified_pidfd(source_, t.id);
+  auto fd = control_.open(t.id);
   if (!fd) {
     o.ok = fd.error().gone();
     o.detail = fd.error().gone() ? "already gone: " + fd.error().message : fd.error().message;
@@ -137,9 +109,10 @@ void LinuxActuator::kill(const engine::Decision& d, const engine::TargetInfo& t)
   }
   auto k = std::make_shared<PendingKill>(io_, *fd);
   k->outcome = o;
+  k->started = clock_.monotonic();
   k->target = t;
   const int first = d.action.immediate ? SIGKILL : SIGTERM;
-  if (!pidfd_signal(*fd, first)) {
+  if (!control_.signal(*fd, first)) {
     const int err = errno;
     o.ok = err == ESRCH;
     o.detail = fmt::format("{} failed: {}", d.action.immediate ? "SIGKILL" : "SIGTERM",
@@ -149,7 +122,7 @@ void LinuxActuator::kill(const engine::Decision& d, const engine::TargetInfo& t)
   }
   k->immediate = d.action.immediate;
   k->sent_kill = d.action.immediate;
-  if (d.action.immediate) release_memory(*fd);
+  if (d.action.immediate) control_.release_memory(*fd);
   o.ok = true;
   o.final = false;
   o.detail = d.action.immediate ? "SIGKILL sent" : "SIGTERM sent";
@@ -164,7 +137,7 @@ void LinuxActuator::kill(const engine::Decision& d, const engine::TargetInfo& t)
       std::chrono::duration<double>(grace_)));
   k->timer.async_wait([this, k](const boost::system::error_code& ec) {
     if (ec || k->done) return;
-    if (!pidfd_signal(k->pidfd.native_handle(), SIGKILL) && errno != ESRCH) {
+    if (!control_.signal(k->pidfd.native_handle(), SIGKILL) && errno != ESRCH) {
       finish(k, false, std::string("SIGKILL failed: ") + std::strerror(errno));
       return;
     }
@@ -183,17 +156,16 @@ void LinuxActuator::give_up_after(const std::shared_ptr<PendingKill>& k, int sec
 
 void LinuxActuator::watch(const std::shared_ptr<PendingKill>& k) {
   // A pidfd becomes readable when its process exits.
-  k->pidfd.async_wait(
-      asio::posix::stream_descriptor::wait_read, [this, k](const boost::system::error_code& ec) {
-        if (ec || k->done) return;
-        const double secs =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - k->started).count();
-        finish(k, true,
-               fmt::format("exited {:.2f} s after {}", secs,
-                           k->immediate   ? "SIGKILL"
-                           : k->sent_kill ? "SIGTERM (needed SIGKILL)"
-                                          : "SIGTERM"));
-      });
+  k->pidfd.async_wait(asio::posix::stream_descriptor::wait_read,
+                      [this, k](const boost::system::error_code& ec) {
+                        if (ec || k->done) return;
+                        const double secs = clock_.monotonic() - k->started;
+                        finish(k, true,
+                               fmt::format("exited {:.2f} s after {}", secs,
+                                           k->immediate   ? "SIGKILL"
+                                           : k->sent_kill ? "SIGTERM (needed SIGKILL)"
+                                                          : "SIGTERM"));
+                      });
 }
 
 void LinuxActuator::finish(const std::shared_ptr<PendingKill>& k, bool ok,
@@ -211,7 +183,7 @@ void LinuxActuator::finish(const std::shared_ptr<PendingKill>& k, bool ok,
 
 void LinuxActuator::hurry() {
   for (auto& [id, k] : kills_) {
-    if (!k->sent_kill && pidfd_signal(k->pidfd.native_handle(), SIGKILL)) k->sent_kill = true;
+    if (!k->sent_kill && control_.signal(k->pidfd.native_handle(), SIGKILL)) k->sent_kill = true;
   }
 }
 

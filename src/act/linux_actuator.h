@@ -8,26 +8,17 @@
 #include <memory>
 
 #include "act/actuator.h"
+#include "act/process_control.h"
 #include "act/reversible.h"
-#include "proc/proc_source.h"
+#include "core/clock.h"
 
 namespace freezr::act {
-
-// Opens a pidfd for id.pid and checks that it still refers to the process that started at
-// id.start_time. Returns the fd (caller owns it), or an Error (gone() when it has exited or
-// the PID was reused).
-Result<int> open_verified_pidfd(proc::ProcSource& source, const ProcessId& id);
-
-// Sends sig through a pidfd. Returns false with errno set on failure.
-bool pidfd_signal(int pidfd, int sig);
-// Asks the kernel to reap a killed process's memory now (process_mrelease), where it can.
-void release_memory(int pidfd);
 
 class LinuxActuator final : public Actuator {
  public:
   // grace: seconds between SIGTERM and SIGKILL. All references must outlive the actuator.
-  LinuxActuator(boost::asio::io_context& io, proc::ProcSource& source, ServiceManager& services,
-                Reversibles& reversibles, double grace, OutcomeSink sink);
+  LinuxActuator(boost::asio::io_context& io, ProcessControl& control, const Clock& clock,
+                ServiceManager& services, Reversibles& reversibles, double grace, OutcomeSink sink);
   ~LinuxActuator() override;
 
   void apply(const engine::Decision& d) override;
@@ -46,7 +37,8 @@ class LinuxActuator final : public Actuator {
   void finish(const std::shared_ptr<PendingKill>& k, bool ok, const std::string& detail);
 
   boost::asio::io_context& io_;
-  proc::ProcSource& source_;
+  ProcessControl& control_;
+  const Clock& clock_;
   ServiceManager& services_;
   Reversibles& reversibles_;
   double grace_;

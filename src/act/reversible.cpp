@@ -16,17 +16,13 @@ namespace freezr::act {
 
 namespace asio = boost::asio;
 
-namespace {
-double now_wall() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-}  // namespace
-
-Reversibles::Reversibles(asio::io_context& io, proc::ProcSource& source, std::string proc_root,
-                         Cgroups& cgroups, store::Ledger& ledger, OutcomeSink sink)
+Reversibles::Reversibles(asio::io_context& io, proc::ProcSource& source, ProcessControl& control,
+                         const Clock& clock, Cgroups& cgroups, store::Ledger& ledger,
+                         OutcomeSink sink)
     : io_(io),
       source_(source),
-      proc_root_(std::move(proc_root)),
+      control_(control),
+      clock_(clock),
       cgroups_(cgroups),
       ledger_(ledger),
       sink_(std::move(sink)) {}
@@ -59,7 +55,7 @@ std::shared_ptr<Reversibles::Held> Reversibles::record(const engine::Decision& d
                                                        const std::string& data,
                                                        std::string* error) {
   auto h = std::make_shared<Held>();
-  h->entry = store::LedgerEntry{0, t.id, kind, d.rule, data, now_wall()};
+  h->entry = store::LedgerEntry{0, t.id, kind, d.rule, data, clock_.wall()};
   h->entity = d.entity;
   h->entry.id = ledger_.add(h->entry, error);
   if (h->entry.id == 0) return nullptr;
@@ -72,7 +68,7 @@ void Reversibles::undo(const std::shared_ptr<Held>& h, const char* why) {
   if (h->timer) h->timer->cancel();
   // Someone (`freezr thaw`) may have undone it already: then it is not ours to undo again.
   if (!ledger_.contains(h->entry.id)) return;
-  const auto err = undo_entry(h->entry, source_, proc_root_);
+  const auto err = undo_entry(h->entry, source_, control_);
   ledger_.remove(h->entry.id);
   ActionOutcome o;
   o.rule = h->entry.rule;
@@ -91,14 +87,14 @@ void Reversibles::renice(const engine::Decision& d) {
       report(d, t, true, "already gone");
       continue;
     }
-    const auto before = read_priorities(proc_root_, t.id.pid);
+    const auto before = control_.priorities(t.id.pid);
     std::string err;
     auto h = record(d, t, kRenice, renice_data(before, d.action.nice), &err);
     if (!h) {
       report(d, t, false, "not reniced: the ledger refused the entry (" + err + ")");
       continue;
     }
-    auto r = set_priorities(proc_root_, t.id.pid, d.action.nice, d.action.ionice);
+    auto r = control_.set_priorities(t.id.pid, d.action.nice, d.action.ionice);
     if (!r) {
       held_.remove(h);
       ledger_.remove(h->entry.id);
@@ -183,7 +179,7 @@ void Reversibles::freeze_with_signals(const engine::Decision& d) {
       report(d, t, true, "already stopped by someone else: not frozen, and never resumed");
       continue;
     }
-    auto fd = open_verified_pidfd(source_, t.id);
+    auto fd = control_.open(t.id);
     if (!fd) {
       report(d, t, fd.error().gone(), fd.error().message);
       continue;
@@ -195,7 +191,7 @@ void Reversibles::freeze_with_signals(const engine::Decision& d) {
       report(d, t, false, "not frozen: the ledger refused the entry (" + err + ")");
       continue;
     }
-    const bool ok = pidfd_signal(*fd, SIGSTOP);
+    const bool ok = control_.signal(*fd, SIGSTOP);
     ::close(*fd);
     if (!ok) {
       held_.remove(h);
@@ -322,7 +318,7 @@ std::vector<std::string> Reversibles::recover() {
   auto entries = ledger_.all();
   std::reverse(entries.begin(), entries.end());  // newest first, as they were applied
   for (const auto& e : entries) {
-    const auto err = undo_entry(e, source_, proc_root_);
+    const auto err = undo_entry(e, source_, control_);
     ledger_.remove(e.id);
     lines.push_back(fmt::format("{} of PID {} by rule '{}' left by an earlier run: {}", e.kind,
                                 e.process.pid, e.rule, err.empty() ? "undone" : err));

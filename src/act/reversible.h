@@ -13,6 +13,8 @@
 #include "act/actuator.h"
 #include "act/cgroups.h"
 #include "act/ledger_entries.h"
+#include "act/process_control.h"
+#include "core/clock.h"
 #include "proc/proc_source.h"
 #include "store/ledger.h"
 
@@ -21,8 +23,9 @@ namespace freezr::act {
 class Reversibles {
  public:
   // All references must outlive this object.
-  Reversibles(boost::asio::io_context& io, proc::ProcSource& source, std::string proc_root,
-              Cgroups& cgroups, store::Ledger& ledger, OutcomeSink sink);
+  // source verifies identities; control does the kernel calls; clock stamps the ledger.
+  Reversibles(boost::asio::io_context& io, proc::ProcSource& source, ProcessControl& control,
+              const Clock& clock, Cgroups& cgroups, store::Ledger& ledger, OutcomeSink sink);
   ~Reversibles();
 
   void renice(const engine::Decision& d);
@@ -71,7 +74,8 @@ class Reversibles {
 
   boost::asio::io_context& io_;
   proc::ProcSource& source_;
-  std::string proc_root_;
+  ProcessControl& control_;
+  const Clock& clock_;
   Cgroups& cgroups_;
   store::Ledger& ledger_;
   OutcomeSink sink_;

@@ -24,10 +24,11 @@ int cmd_thaw(const std::string& data_dir, std::optional<Pid> pid, const std::str
   }
   store::Ledger ledger(db->get());
   proc::FsProcSource source(proc_root);
+  act::LinuxProcessControl control(source, proc_root);
   int thawed = 0, failed = 0;
   for (const auto& e : ledger.all()) {
     if (!act::is_freeze(e) || (pid && e.process.pid != *pid)) continue;
-    const auto err = act::undo_entry(e, source, proc_root);
+    const auto err = act::undo_entry(e, source, control);
     if (err.empty()) {
       ledger.remove(e.id);
       fmt::print("thawed PID {} (frozen by rule '{}', {})\n", e.process.pid, e.rule, e.kind);

@@ -126,6 +126,7 @@ class Daemon {
   std::unique_ptr<store::Database> db_;
   store::Ledger ledger_;
   act::Cgroups cgroups_;
+  act::LinuxProcessControl control_;
   act::Reversibles reversibles_;
   act::LinuxActuator linux_;
   act::DryRunActuator dry_;

@@ -21,9 +21,10 @@ Daemon::Daemon(config::Config cfg, RunOptions opts)
       services_(io_),
       ledger_(nullptr),
       cgroups_(cgroup_roots(source_)),
-      reversibles_(io_, source_, opts_.proc_root, cgroups_, ledger_,
+      control_(source_, opts_.proc_root),
+      reversibles_(io_, source_, control_, clock_, cgroups_, ledger_,
                    [this](const act::ActionOutcome& o) { on_outcome(o); }),
-      linux_(io_, source_, services_, reversibles_, cfg_->monitor.kill_grace,
+      linux_(io_, control_, clock_, services_, reversibles_, cfg_->monitor.kill_grace,
              [this](const act::ActionOutcome& o) { on_outcome(o); }),
       dry_([this](const act::ActionOutcome& o) { on_outcome(o); },
            [this] { return clock_.wall(); }) {}

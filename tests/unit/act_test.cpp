@@ -1,0 +1,242 @@
+// The actuators over fakes: the ledger's record -> apply -> rollback, undo by timer, crash
+// recovery, holds ended by the machine, kill escalation, and dry-run's simulated freezes.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+
+#include "act/linux_actuator.h"
+#include "act/reversible.h"
+#include "act_fakes.h"
+
+namespace freezr::act {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeClock;
+using testing::FakeControl;
+using testing::FakeProcSource;
+
+class NoServices final : public ServiceManager {
+ public:
+  void restart(const std::string&, Done done) override { done(false, "no systemd in a test"); }
+  [[nodiscard]] std::size_t pending() const override { return 0; }
+};
+
+engine::Decision decision(engine::ActionKind kind, const ProcessId& id) {
+  engine::Decision d;
+  d.rule = "r";
+  d.action.kind = kind;
+  d.action.nice = 10;
+  d.action.duration = 0.05;
+  d.entity = id;
+  d.targets = {{id, "victim", 90, 10}};
+  d.metric = "cpu";
+  d.value = 90;
+  d.threshold = 50;
+  d.streak = 3;
+  return d;
+}
+
+struct Rig {
+  Rig() : control(source), cgroups({"", ""}), ledger(nullptr) {}
+  boost::asio::io_context io;
+  FakeProcSource source;
+  FakeControl control;
+  FakeClock clock;
+  Cgroups cgroups;  // no hierarchies: freezes by signal, throttles fall back to renice
+  store::Ledger ledger;
+  std::vector<ActionOutcome> outcomes;
+  Reversibles rev{io, source, control, clock, cgroups, ledger, [this](const ActionOutcome& o) {
+                    outcomes.push_back(o);
+                  }};
+};
+
+TEST(Reversibles, AReniceIsRecordedBeforeAndUndoneOnRelease) {
+  Rig r;
+  r.source.add(10, 500);
+  r.rev.renice(decision(engine::ActionKind::kRenice, {10, 500}));
+  EXPECT_EQ(r.control.prio[10].nice, 10);
+  ASSERT_EQ(r.ledger.all().size(), 1U);
+  EXPECT_EQ(r.ledger.all()[0].kind, "renice");
+  EXPECT_EQ(r.ledger.all()[0].applied_at, r.clock.wall());
+  ASSERT_EQ(r.outcomes.size(), 1U);
+  EXPECT_TRUE(r.outcomes[0].ok);
+  EXPECT_EQ(r.outcomes[0].reason, "cpu 90.0% > 50.0% for 3 scans");
+  auto release = decision(engine::ActionKind::kRenice, {10, 500});
+  release.verdict = engine::Verdict::kRelease;
+  r.rev.release(release);
+  EXPECT_EQ(r.control.prio[10].nice, 0);
+  EXPECT_TRUE(r.ledger.all().empty());
+  EXPECT_TRUE(r.outcomes.back().undo);
+}
+
+TEST(Reversibles, AFailedReniceRollsTheLedgerBack) {
+  Rig r;
+  r.source.add(10, 500);
+  r.control.fail_priorities = true;
+  r.rev.renice(decision(engine::ActionKind::kRenice, {10, 500}));
+  EXPECT_TRUE(r.ledger.all().empty());
+  ASSERT_EQ(r.outcomes.size(), 1U);
+  EXPECT_FALSE(r.outcomes[0].ok);
+  EXPECT_NE(r.outcomes[0].detail.find("not permitted"), std::string::npos);
+  EXPECT_EQ(r.rev.undo_all(), 0);
+}
+
+TEST(Reversibles, AFreezeIsUndoneByItsTimer) {
+  Rig r;
+  r.source.add(10, 500);
+  r.rev.freeze(decision(engine::ActionKind::kFreeze, {10, 500}));
+  EXPECT_EQ(r.control.signals_to(10), std::vector<int>{SIGSTOP});
+  EXPECT_EQ(r.rev.frozen().size(), 1U);
+  r.io.run_for(300ms);
+  EXPECT_EQ(r.control.signals_to(10), (std::vector<int>{SIGSTOP, SIGCONT}));
+  EXPECT_TRUE(r.rev.frozen().empty());
+  EXPECT_TRUE(r.ledger.all().empty());
+  EXPECT_NE(r.outcomes.back().detail.find("freeze time over"), std::string::npos);
+}
+
+TEST(Reversibles, AFailedSignalRollsTheLedgerBack) {
+  Rig r;
+  r.source.add(10, 500);
+  r.control.fail_signals = true;
+  r.rev.freeze(decision(engine::ActionKind::kFreeze, {10, 500}));
+  EXPECT_TRUE(r.ledger.all().empty());
+  EXPECT_TRUE(r.rev.frozen().empty());
+  EXPECT_FALSE(r.outcomes.back().ok);
+}
+
+TEST(Reversibles, AProcessStoppedBySomeoneElseIsNeitherFrozenNorResumed) {
+  Rig r;
+  r.source.add(10, 500, 'T');
+  r.rev.freeze(decision(engine::ActionKind::kFreeze, {10, 500}));
+  EXPECT_TRUE(r.control.signals.empty());
+  EXPECT_TRUE(r.ledger.all().empty());
+  EXPECT_NE(r.outcomes.back().detail.find("already stopped by someone else"), std::string::npos);
+}
+
+TEST(Reversibles, RecoveryUndoesOnlyWhatStillBelongsToTheSameProcess) {
+  Rig r;
+  r.source.add(10, 500);
+  r.source.add(11, 999);  // PID 11 now belongs to another process
+  std::string err;
+  r.ledger.add({0, {10, 500}, kFreezeSignal, "old", "{}", 1}, &err);
+  r.ledger.add({0, {11, 600}, kFreezeSignal, "old", "{}", 1}, &err);
+  r.ledger.add({0, {12, 700}, kRenice, "old", renice_data({{12, {0, 0}}}, 5), 1}, &err);
+  r.ledger.add({0, {10, 500}, kRenice, "old", R"({"threads":{"x":[0,0]}})", 1}, &err);
+  const auto lines = r.rev.recover();
+  ASSERT_EQ(lines.size(), 4U);
+  EXPECT_EQ(r.control.signals_to(10), std::vector<int>{SIGCONT});
+  EXPECT_TRUE(r.control.signals_to(11).empty());
+  EXPECT_NE(lines[0].find("ledger entry"), std::string::npos) << lines[0];  // the bad row
+  EXPECT_TRUE(r.ledger.all().empty());
+}
+
+TEST(Reversibles, AHoldTheMachineEndedIsDroppedNotUndone) {
+  Rig r;
+  r.source.add(10, 500);
+  auto d = decision(engine::ActionKind::kFreeze, {10, 500});
+  d.action.duration = 600;
+  r.rev.freeze(d);
+  r.source.add(10, 500, 'T');
+  r.rev.reconcile();
+  EXPECT_EQ(r.rev.frozen().size(), 1U);  // still stopped: still held
+  r.source.add(10, 500, 'S');            // someone sent SIGCONT
+  r.rev.reconcile();
+  EXPECT_TRUE(r.rev.frozen().empty());
+  EXPECT_TRUE(r.ledger.all().empty());
+  EXPECT_NE(r.outcomes.back().detail.find("resumed by someone else"), std::string::npos);
+  EXPECT_EQ(r.rev.undo_all(), 0);
+  EXPECT_EQ(r.control.signals_to(10), std::vector<int>{SIGSTOP});  // no SIGCONT of its own
+
+  r.rev.renice(decision(engine::ActionKind::kRenice, {10, 500}));
+  r.source.add(10, 500, 'S', 3);  // reniced to 3 by someone else
+  r.rev.reconcile();
+  EXPECT_TRUE(r.ledger.all().empty());
+  EXPECT_NE(r.outcomes.back().detail.find("reniced by someone else"), std::string::npos);
+}
+
+struct KillRig : Rig {
+  NoServices services;
+  LinuxActuator actuator{io,
+                         control,
+                         clock,
+                         services,
+                         rev,
+                         0.05,
+                         [this](const ActionOutcome& o) { outcomes.push_back(o); }};
+};
+
+TEST(LinuxActuator, SigtermThenSigkillAfterTheGracePeriod) {
+  KillRig k;
+  k.source.add(20, 800);
+  k.actuator.apply(decision(engine::ActionKind::kKill, {20, 800}));
+  EXPECT_EQ(k.control.signals_to(20), std::vector<int>{SIGTERM});
+  EXPECT_EQ(k.actuator.pending(), 1U);
+  k.io.run_for(200ms);  // it ignores SIGTERM
+  EXPECT_EQ(k.control.signals_to(20), (std::vector<int>{SIGTERM, SIGKILL}));
+  k.control.exit(20);
+  k.io.run_for(100ms);
+  EXPECT_EQ(k.actuator.pending(), 0U);
+  ASSERT_TRUE(k.outcomes.back().final);
+  EXPECT_TRUE(k.outcomes.back().ok);
+  EXPECT_NE(k.outcomes.back().detail.find("needed SIGKILL"), std::string::npos);
+}
+
+TEST(LinuxActuator, AProcessThatExitsOnSigtermGetsNoSigkill) {
+  KillRig k;
+  k.source.add(20, 800);
+  k.actuator.apply(decision(engine::ActionKind::kKill, {20, 800}));
+  k.control.exit(20);
+  k.io.run_for(200ms);
+  EXPECT_EQ(k.control.signals_to(20), std::vector<int>{SIGTERM});
+  EXPECT_NE(k.outcomes.back().detail.find("after SIGTERM"), std::string::npos);
+}
+
+TEST(LinuxActuator, AnImmediateKillIsSigkillAndReapsTheMemory) {
+  KillRig k;
+  k.source.add(21, 900);
+  auto d = decision(engine::ActionKind::kKill, {21, 900});
+  d.action.immediate = true;
+  d.origin = engine::Origin::kPressure;
+  k.actuator.apply(d);
+  EXPECT_EQ(k.control.signals_to(21), std::vector<int>{SIGKILL});
+  EXPECT_EQ(k.control.released, std::vector<Pid>{21});
+  EXPECT_EQ(k.outcomes.back().detail, "SIGKILL sent");
+  EXPECT_EQ(k.outcomes.back().origin, engine::Origin::kPressure);
+  k.control.exit(21);
+  k.io.run_for(100ms);
+  EXPECT_NE(k.outcomes.back().detail.find("after SIGKILL"), std::string::npos);
+}
+
+TEST(LinuxActuator, AReusedPidIsNeverSignalled) {
+  KillRig k;
+  k.source.add(22, 1234);
+  k.actuator.apply(decision(engine::ActionKind::kKill, {22, 1000}));
+  EXPECT_TRUE(k.control.signals.empty());
+  EXPECT_TRUE(k.outcomes.back().ok);
+  EXPECT_NE(k.outcomes.back().detail.find("already gone"), std::string::npos);
+  EXPECT_EQ(k.actuator.pending(), 0U);
+}
+
+TEST(DryRunActuator, KeepsTheFreezesItWouldMakeForTheirDuration) {
+  FakeClock clock;
+  std::vector<ActionOutcome> outcomes;
+  DryRunActuator dry([&](const ActionOutcome& o) { outcomes.push_back(o); },
+                     [&] { return clock.wall(); });
+  auto d = decision(engine::ActionKind::kFreeze, {30, 1});
+  d.action.duration = 10;
+  dry.apply(d);
+  ASSERT_EQ(outcomes.size(), 1U);
+  EXPECT_TRUE(outcomes[0].dry_run);
+  ASSERT_EQ(dry.frozen().size(), 1U);
+  EXPECT_EQ(dry.frozen()[0].kind, "freeze-dry-run");
+  clock.now += 11;
+  EXPECT_TRUE(dry.frozen().empty());
+  dry.apply(d);
+  EXPECT_EQ(dry.thaw(Pid{30}), std::vector<Pid>{30});
+  EXPECT_TRUE(dry.frozen().empty());
+}
+
+}  // namespace
+}  // namespace freezr::act
