@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds the parser fuzz target with clang and runs it for a while over a seed corpus made of
-# the /proc fixtures. Fails on any crash, leak or undefined behaviour.
-#   tests/fuzz/run.sh SOURCE_DIR WORK_DIR SECONDS
+# Builds the fuzz targets with clang and runs each for a while: the /proc parsers over a seed
+# corpus made of the /proc fixtures, and the outside-facing readers (HTTP targets, times,
+# kill-order patterns, configuration files) over the kept corpus in tests/fuzz/corpus/inputs.
+# Fails on any crash, leak or undefined behaviour.
+#   tests/fuzz/run.sh SOURCE_DIR WORK_DIR SECONDS GENERATED_DIR
 set -euo pipefail
-src=$1 work=$2 seconds=${3:-20}
+src=$1 work=$2 seconds=${3:-20} generated=${4:-}
 mkdir -p "$work/corpus"
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$src/src" "$src/tests/fuzz/parsers_fuzz.cpp" "$src/src/proc/parse.cpp" \
@@ -16,3 +18,14 @@ for f in $(find "$src/tests/fixtures/proc" -type f); do
   i=$((i + 1))
 done
 "$work/parsers_fuzz" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 "$work/corpus"
+
+[[ -n $generated ]] || exit 0
+mkdir -p "$work/inputs-corpus"
+cp "$src"/tests/fuzz/corpus/inputs/* "$work/inputs-corpus/"
+clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -I"$src/src" "$src/tests/fuzz/inputs_fuzz.cpp" "$src"/src/config/*.cpp "$src"/src/engine/*.cpp \
+  "$src"/src/proc/*.cpp "$src"/src/core/*.cpp "$src/src/serve/http.cpp" \
+  "$generated/default_config_text.cpp" "$generated/categories_text.cpp" \
+  "$generated/systemd_unit_text.cpp" -DTOML_HEADER_ONLY=0 -ltomlplusplus -o "$work/inputs_fuzz"
+"$work/inputs_fuzz" -max_total_time="$seconds" -max_len=2048 -timeout=10 -print_final_stats=1 \
+  "$work/inputs-corpus"

