@@ -137,17 +137,28 @@
       .map(([cls, text]) => Object.assign(document.createElement("li"), { className: cls, textContent: text })));
   }
 
+  // Rebuilt only when what it shows changes, so that a click is never lost on a button the
+  // next scan replaced.
+  let frozenShown = null;
   function frozen(list) {
-    const token = localStorage.getItem("freezr-token") || "";
+    const token = sessionStorage.getItem("freezr-token") || "";
     $("token-box").hidden = !state.control;
+    const key = JSON.stringify([state.control, !!token, list.map((f) => [f.pid, f.rule, f.kind])]);
+    if (key === frozenShown) return;
+    frozenShown = key;
     $("frozen").replaceChildren(...list.map((f) => {
       const li = document.createElement("li");
       li.textContent = `pid ${f.pid} (${f.rule}, ${f.kind})`;
       if (state.control && token) {
         const b = document.createElement("button");
         b.textContent = "thaw";
-        b.onclick = () => fetch(`/api/v1/thaw?pid=${f.pid}`, { method: "POST",
-          headers: { Authorization: "Bearer " + token } });
+        b.setAttribute("aria-label", `thaw pid ${f.pid}`);
+        b.onclick = async () => {
+          b.disabled = true;
+          const r = await fetch(`/api/v1/thaw?pid=${f.pid}`, { method: "POST",
+            headers: { Authorization: "Bearer " + token } });
+          b.textContent = r.ok ? "thawed" : `failed (${r.status})`;
+        };
         li.appendChild(b);
       }
       return li;
@@ -155,7 +166,10 @@
     if (!list.length) $("frozen").replaceChildren(Object.assign(document.createElement("li"),
       { textContent: "nothing is frozen", className: "muted" }));
   }
-  $("token").addEventListener("change", (e) => localStorage.setItem("freezr-token", e.target.value));
+  $("token").addEventListener("change", (e) => {
+    sessionStorage.setItem("freezr-token", e.target.value);
+    frozenShown = null;
+  });
 
   let backoff = 500;
   function connect() {

@@ -81,6 +81,29 @@ class ReniceTest(TestCase):
         self.assertEqual(ledger_rows(self.workdir), [])
 
 
+def ioprio_of(pid):
+    """(class, level) from ionice(1): 'idle', 'best-effort: prio 4', 'none: prio 0'."""
+    out = subprocess.run(["ionice", "-p", str(pid)], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    return out
+
+
+class IoniceTest(TestCase):
+    def test_ionice_is_set_on_every_thread_and_restored(self):
+        hog = self.hog(cpu=True)
+        before = ioprio_of(hog.pid)
+        self.assertNotEqual(before, "idle")
+        f = self.freezr(monitor(interval=0.2) +
+                        rule("io", [hog.name], cpu_percent=10, violations=2, action="renice",
+                             ionice="idle"))
+        self.assertTrue(wait_until(lambda: ioprio_of(hog.pid) == "idle", 10), f.output())
+        self.assertEqual(nice_of(hog.pid), 0)  # ionice alone: the CPU priority is untouched
+        f.wait_for(rf"ACTION rule=io action=renice .*pid={hog.pid} .*ionice class 3")
+        self.assertEqual(f.stop(), 0)
+        self.assertEqual(ioprio_of(hog.pid), before)  # restored on exit
+        self.assertEqual(ledger_rows(self.workdir), [])
+
+
 class ThrottleTest(TestCase):
     def test_throttle_moves_into_a_freezr_group_with_the_quota_and_back(self):
         v2, v1_cpu = mounts()

@@ -38,6 +38,32 @@ class DashboardTest(TestCase):
         self.assertEqual(result["cls"], "warn")
         f.stop()
 
+    def test_a_frozen_process_is_thawed_by_a_click(self):
+        hog = self.hog(cpu=True)
+        token = "t" + unique_name("tok") * 2
+        path = os.path.join(self.workdir, "token")
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as t:
+            t.write(token + "\n")
+        f = self.freezr(monitor(interval=0.3).replace(
+                            '[http]\nlisten = "127.0.0.1:0"\n',
+                            f'[http]\nlisten = "127.0.0.1:0"\ntoken_file = "{path}"\n') +
+                        rule("ice", [hog.name], cpu_percent=10, violations=2, action="freeze",
+                             duration=300))
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        f.wait_for(rf"pid={hog.pid} .*frozen for 300s")
+        rc, result = node("thaw.cjs", f"http://127.0.0.1:{port}/", token, hog.pid)
+        self.assertEqual(rc, 0, result)
+        self.assertTrue(result["ok"], result)
+        self.assertEqual(result["errors"], [])
+        self.assertTrue(result["session"] and not result["local"], result)  # sessionStorage only
+        def cgroup():
+            with open(f"/proc/{hog.pid}/cgroup") as c:
+                return c.read()
+        self.assertTrue(wait_until(lambda: hog.state() not in "Tt" and "/freezr/" not in cgroup(),
+                                   10), f.output())
+        f.wait_for(rf"UNDO rule=ice .*pid={hog.pid} .*thawed on request")
+        f.stop()
+
     def test_chromium_shows_the_hog_its_chart_and_its_kill(self):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.3) +

@@ -20,6 +20,53 @@ def mem_available_percent():
     return 100.0 * fields["MemAvailable"] / fields["MemTotal"], fields["MemTotal"]
 
 
+class PredictedPressureTest(TestCase):
+    """[pressure] predict_minutes acting for real: a /proc of the test's making holds only the
+    test's own process (its stat copied from the real one, so the kill reaches it) and a
+    MemAvailable that falls steadily; no PSI."""
+
+    def write_meminfo(self, available_mib):
+        tmp = os.path.join(self.root, "meminfo.tmp")
+        with open(tmp, "w") as f:
+            f.write(f"MemTotal:       {16384 * 1024} kB\nMemFree:        {available_mib * 1024} kB\n"
+                    f"MemAvailable:   {available_mib * 1024} kB\nSwapTotal:             0 kB\n"
+                    f"SwapFree:              0 kB\n")
+        os.replace(tmp, os.path.join(self.root, "meminfo"))
+
+    def test_predicted_exhaustion_kills_once_before_the_critical_level(self):
+        victim = self.hog(mem_mb=32)
+        self.root = os.path.join(self.workdir, "proc")
+        os.makedirs(os.path.join(self.root, str(victim.pid)))
+        for name in ("stat", "cmdline", "status"):
+            shutil.copy(f"/proc/{victim.pid}/{name}", os.path.join(self.root, str(victim.pid)))
+        with open(os.path.join(self.root, "loadavg"), "w") as f:
+            f.write("0.10 0.20 0.30 1/100 12345\n")
+        rate, start_mib, start = 600, 12000, time.monotonic()  # MiB per second
+        self.write_meminfo(start_mib)
+        f = self.freezr(monitor(interval=0.2) +
+                        "[predict]\nexhaustion_window = 10\nexhaustion_min_span = 2\n"
+                        f'[pressure]\npredict_minutes = 1\ncandidates = {{ comm = ["{victim.name}"] }}\n'
+                        '[pressure.warning]\nsome_avg10 = 100\naction = "kill"\n'
+                        '[pressure.critical]\nmem_available_percent = 5\naction = "kill"\n',
+                        args=["--proc-root", self.root])
+
+        def falling():
+            available = int(start_mib - rate * (time.monotonic() - start))
+            self.write_meminfo(max(available, 2000))  # never down to the critical 819 MiB
+            return not victim.alive()
+
+        self.assertTrue(wait_until(falling, 30, step=0.1), f.output())
+        f.wait_for(r"PRESSURE from=none to=warning .*woke_by=prediction")
+        f.wait_for(rf"OOM-KILL pid={victim.pid} name={victim.name} ")
+        f.wait_scans(10)
+        self.assertEqual(f.count("OOM-KILL"), 1, f.output())  # a prediction acts once
+        self.assertNotIn("to=critical", f.output())
+        r = subprocess.run([FREEZR, "why", str(victim.pid), "--config", f.config_path],
+                           capture_output=True, text=True, cwd=self.workdir, timeout=30)
+        self.assertIn("warning memory pressure (predicted exhaustion)", r.stdout, r.stderr)
+        self.assertEqual(f.stop(), 0)
+
+
 class PressureTest(TestCase):
     def start_hogs(self):
         _, total_kb = mem_available_percent()

@@ -1,6 +1,7 @@
 """The terminal dashboard under tmux: it shows the hog, sorts, quits, and says when FreezR is
 not running."""
 import os
+import resource
 import shlex
 import subprocess
 import time
@@ -53,6 +54,45 @@ class TuiTest(TestCase):
                         self.screen())
         self.keys("q")
         self.assertTrue(wait_until(lambda: not self.alive(), 5))
+
+    def test_t_thaws_the_selected_frozen_process(self):
+        hog = self.hog(cpu=True)
+        token = "t" + unique_name("tok") * 2
+        path = os.path.join(self.workdir, "token")
+        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as t:
+            t.write(token + "\n")
+        f = self.freezr(monitor(interval=0.3).replace(
+                            '[http]\nlisten = "127.0.0.1:0"\n',
+                            f'[http]\nlisten = "127.0.0.1:0"\ntoken_file = "{path}"\n') +
+                        rule("ice", [hog.name], cpu_percent=10, violations=2, action="freeze",
+                             duration=300))
+        f.wait_for(rf"pid={hog.pid} .*frozen for 300s")
+        cmd = (f"env FREEZR_TOKEN={token} {shlex.quote(os.path.abspath(FREEZR))} dashboard "
+               f"--config {shlex.quote(f.config_path)} --interval 0.3")
+        subprocess.run(["tmux", "new-session", "-d", "-s", self.session, "-x", "160", "-y", "50",
+                        "-c", self.workdir, cmd], check=True)
+        self.assertTrue(wait_until(lambda: hog.name in self.screen(), 10), self.screen())
+        self.keys("/")
+        self.keys(hog.name, "Enter")  # the table shows the hog alone: it is the selected row
+        self.assertTrue(wait_until(lambda: f"filter: {hog.name}" in self.screen() or
+                                   hog.name in self.screen(), 5), self.screen())
+        self.keys("t")
+        self.assertTrue(wait_until(lambda: f"thawed PID {hog.pid}" in self.screen(), 10),
+                        self.screen())
+        self.assertTrue(wait_until(lambda: hog.state() not in "Tt", 10), f.output())
+        f.wait_for(rf"UNDO rule=ice .*pid={hog.pid} .*thawed on request")
+        self.keys("q")
+        f.stop()
+
+    def test_without_a_terminal_it_says_so_and_exits_2_at_once(self):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        r = subprocess.run([FREEZR, "dashboard"], stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=30, cwd=self.workdir)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("needs a terminal", r.stderr)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        self.assertLess(cpu, 0.5, "it spent CPU instead of exiting")
 
 
 if __name__ == "__main__":

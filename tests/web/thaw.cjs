@@ -1,0 +1,39 @@
+// Thaws a frozen process from the dashboard in headless Chromium: gives the page the token,
+// clicks the process's thaw button, and waits until the Frozen panel no longer lists it.
+//   node thaw.cjs URL TOKEN PID
+const { chromium } = require("playwright-core");
+
+(async () => {
+  const [url, token, pid] = process.argv.slice(2);
+  const errors = [];
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  try {
+    const page = await browser.newPage();
+    page.on("pageerror", (e) => errors.push(String(e)));
+    page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+    await page.goto(url);
+    await page.waitForFunction((p) => [...document.querySelectorAll("#frozen li")]
+      .some((li) => li.textContent.startsWith(`pid ${p} `)), pid, { timeout: 15000 });
+    await page.fill("#token", token);
+    await page.dispatchEvent("#token", "change");
+    const button = page.getByRole("button", { name: `thaw pid ${pid}` });
+    await button.waitFor({ timeout: 10000 });
+    await button.click();
+    const said = await button.textContent();
+    await page.waitForFunction((p) => ![...document.querySelectorAll("#frozen li")]
+      .some((li) => li.textContent.startsWith(`pid ${p} `)), pid, { timeout: 15000 });
+    const stored = await page.evaluate(() => [sessionStorage.getItem("freezr-token"),
+                                              localStorage.getItem("freezr-token")]);
+    console.log(JSON.stringify({ ok: true, errors, said, session: stored[0] === token,
+                                 local: stored[1] !== null }));
+  } catch (e) {
+    console.log(JSON.stringify({ ok: false, error: String(e), errors }));
+    process.exitCode = 1;
+  } finally {
+    await browser.close();
+  }
+})();
