@@ -37,7 +37,7 @@ std::string safe_name(const std::string& s) {
   return out.empty() ? "_" : out;
 }
 
-Result<bool> Cgroups::write(const std::string& dir, const std::string& file,
+Result<void> Cgroups::write(const std::string& dir, const std::string& file,
                             const std::string& value) {
   const std::string path = dir + "/" + file;
   const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
@@ -48,7 +48,7 @@ Result<bool> Cgroups::write(const std::string& dir, const std::string& file,
   if (n != static_cast<ssize_t>(value.size())) {
     return Error{err, "write " + path + ": " + std::strerror(err)};
   }
-  return true;
+  return {};
 }
 
 std::string Cgroups::read(const std::string& dir, const std::string& file) {
@@ -58,7 +58,7 @@ std::string Cgroups::read(const std::string& dir, const std::string& file) {
   return ss.str();
 }
 
-Result<bool> Cgroups::move(const std::string& dir, Pid pid) {
+Result<void> Cgroups::move(const std::string& dir, Pid pid) {
   return write(dir, "cgroup.procs", std::to_string(pid));
 }
 

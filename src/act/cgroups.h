@@ -41,8 +41,8 @@ class Cgroups {
   // Creates <root>/<group>/<leaf> (v2 or v1 cpu) and returns its path.
   Result<std::string> make(bool v2, const std::string& leaf);
   // Moves a whole process (all its threads) into dir.
-  static Result<bool> move(const std::string& dir, Pid pid);
-  static Result<bool> write(const std::string& dir, const std::string& file,
+  static Result<void> move(const std::string& dir, Pid pid);
+  static Result<void> write(const std::string& dir, const std::string& file,
                             const std::string& value);
   static std::string read(const std::string& dir, const std::string& file);
   // Removes dir if it is empty of processes; errors are ignored.

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "act/cgroups.h"
@@ -65,10 +66,12 @@ std::string group_of(const store::LedgerEntry& e) {
   return d["group"].get<std::string>();
 }
 
-std::string undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
-                       ProcessControl& control) {
+Result<void> undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
+                        ProcessControl& control) {
   json data = data_of(e);
-  if (data.is_discarded()) return "ledger entry " + std::to_string(e.id) + " is unreadable";
+  if (data.is_discarded()) {
+    return parse_error("ledger entry " + std::to_string(e.id) + " is unreadable");
+  }
   const auto alive = same_process(source, e.process);
   try {
     if (e.kind == kFreezeCgroup) {
@@ -76,7 +79,7 @@ std::string undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
       Cgroups::write(group, "cgroup.freeze", "0");
       if (alive) {
         auto r = Cgroups::move(data.at("origin").get<std::string>(), e.process.pid);
-        if (!r && !r.error().gone()) return r.error().message;
+        if (!r && !r.error().gone()) return r.error();
       }
       Cgroups::remove(group);
       return {};
@@ -84,10 +87,12 @@ std::string undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
     if (!alive) return {};  // gone, or its PID now belongs to another process: not touched
     if (e.kind == kFreezeSignal) {
       auto fd = control.open(e.process);
-      if (!fd) return fd.error().gone() ? std::string() : fd.error().message;
+      if (!fd) return fd.error().gone() ? Result<void>() : Result<void>(fd.error());
       const bool ok = control.signal(*fd, SIGCONT);
+      const int err = errno;
       ::close(*fd);
-      return ok || errno == ESRCH ? std::string() : "SIGCONT failed";
+      if (ok || err == ESRCH) return {};
+      return Error{err, std::string("SIGCONT failed: ") + std::strerror(err)};
     }
     if (e.kind == kRenice) {
       control.restore_priorities(e.process.pid, priorities_from(data.at("threads")));
@@ -96,12 +101,12 @@ std::string undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
     if (e.kind == kThrottle) {
       auto r = Cgroups::move(data.at("origin").get<std::string>(), e.process.pid);
       Cgroups::remove(data.at("group").get<std::string>());
-      return r || r.error().gone() ? std::string() : r.error().message;
+      return r || r.error().gone() ? Result<void>() : r;
     }
   } catch (const std::exception& ex) {  // json errors, and std::stol on a bad thread id
-    return "ledger entry " + std::to_string(e.id) + ": " + ex.what();
+    return parse_error("ledger entry " + std::to_string(e.id) + ": " + ex.what());
   }
-  return "unknown ledger entry kind '" + e.kind + "'";
+  return parse_error("unknown ledger entry kind '" + e.kind + "'");
 }
 
 }  // namespace freezr::act

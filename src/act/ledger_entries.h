@@ -37,8 +37,9 @@ std::string group_data(const std::string& group, const std::string& origin);
 std::string group_of(const store::LedgerEntry& e);
 
 // Undoes one ledger entry, checking first that its process is still the same one (PID and
-// start time). A process that is gone needs nothing. Returns an error text, empty on success.
-std::string undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
-                       ProcessControl& control);
+// start time). A process that is gone needs nothing. A row FreezR could not have written is a
+// parse error, never an exception.
+Result<void> undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
+                        ProcessControl& control);
 
 }  // namespace freezr::act

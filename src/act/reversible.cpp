@@ -68,16 +68,16 @@ void Reversibles::undo(const std::shared_ptr<Held>& h, const char* why) {
   if (h->timer) h->timer->cancel();
   // Someone (`freezr thaw`) may have undone it already: then it is not ours to undo again.
   if (!ledger_.contains(h->entry.id)) return;
-  const auto err = undo_entry(h->entry, source_, control_);
+  const auto r = undo_entry(h->entry, source_, control_);
   ledger_.remove(h->entry.id);
   ActionOutcome o;
   o.rule = h->entry.rule;
   o.action = kind_of(h->entry);
   o.target = engine::TargetInfo{h->entry.process, "", 0, 0};
-  o.ok = err.empty();
+  o.ok = r.ok();
   o.undo = true;
-  o.detail = err.empty() ? fmt::format("undone ({}): {}", why, h->entry.kind)
-                         : "undo of " + h->entry.kind + " failed: " + err;
+  o.detail = r ? fmt::format("undone ({}): {}", why, h->entry.kind)
+               : "undo of " + h->entry.kind + " failed: " + r.error().message;
   sink_(o);
 }
 
@@ -318,10 +318,10 @@ std::vector<std::string> Reversibles::recover() {
   auto entries = ledger_.all();
   std::reverse(entries.begin(), entries.end());  // newest first, as they were applied
   for (const auto& e : entries) {
-    const auto err = undo_entry(e, source_, control_);
+    const auto r = undo_entry(e, source_, control_);
     ledger_.remove(e.id);
     lines.push_back(fmt::format("{} of PID {} by rule '{}' left by an earlier run: {}", e.kind,
-                                e.process.pid, e.rule, err.empty() ? "undone" : err));
+                                e.process.pid, e.rule, r ? "undone" : r.error().message));
   }
   return lines;
 }

@@ -28,13 +28,13 @@ int cmd_thaw(const std::string& data_dir, std::optional<Pid> pid, const std::str
   int thawed = 0, failed = 0;
   for (const auto& e : ledger.all()) {
     if (!act::is_freeze(e) || (pid && e.process.pid != *pid)) continue;
-    const auto err = act::undo_entry(e, source, control);
-    if (err.empty()) {
+    const auto r = act::undo_entry(e, source, control);
+    if (r) {
       ledger.remove(e.id);
       fmt::print("thawed PID {} (frozen by rule '{}', {})\n", e.process.pid, e.rule, e.kind);
       ++thawed;
     } else {
-      fmt::print(stderr, "freezr: PID {}: {}\n", e.process.pid, err);
+      fmt::print(stderr, "freezr: PID {}: {}\n", e.process.pid, r.error().message);
       ++failed;
     }
   }

@@ -1,6 +1,8 @@
 #include "serve/routes.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 
 #include "core/timespec.h"
 #include "serve/metrics.h"
@@ -35,24 +37,33 @@ std::optional<std::string> param(const Request& r, const std::string& key) {
   return it == r.query.end() ? std::nullopt : std::optional<std::string>(it->second);
 }
 
-long limit_of(const Request& r, long fallback) {
-  auto v = param(r, "limit");
+// A positive whole number parameter, or fallback when absent; a parse error when malformed.
+Result<long> number_of(const Request& r, const std::string& key, long fallback, long max) {
+  auto v = param(r, key);
   if (!v) return fallback;
-  try {
-    return std::clamp(std::stol(*v), 1L, 100000L);
-  } catch (const std::exception&) {
-    throw std::invalid_argument("limit must be a number");
+  char* end = nullptr;
+  errno = 0;
+  const long n = std::strtol(v->c_str(), &end, 10);
+  if (v->empty() || *end != '\0' || errno != 0 || n <= 0) {
+    return parse_error(key + " must be a positive number");
   }
+  return std::min(n, max);
 }
 
-double since_of(const Request& r, const ApiContext& ctx, double fallback_seconds) {
+Result<long> limit_of(const Request& r, long fallback) {
+  return number_of(r, "limit", fallback, 100000);
+}
+
+Result<double> since_of(const Request& r, const ApiContext& ctx, double fallback_seconds) {
   const double now = ctx.now();
   auto v = param(r, "since");
   if (!v) return now - fallback_seconds;
   auto t = parse_time(*v, now);
-  if (!t) throw std::invalid_argument("since: expected 90s, 15m, 2h, 3d, Unix seconds or a date");
+  if (!t) return parse_error("since: expected 90s, 15m, 2h, 3d, Unix seconds or a date");
   return *t;
 }
+
+Response bad_request(const Error& e) { return json_error(400, e.message); }
 
 Response processes(const Request& r, const State& s) {
   const auto sort = param(r, "sort").value_or("cpu");
@@ -66,7 +77,9 @@ Response processes(const Request& r, const State& s) {
   std::sort(rows.begin(), rows.end(), [&](auto a, auto b) {
     return sort == "mem" ? a->rss_mib > b->rss_mib : a->cpu > b->cpu;
   });
-  const auto n = std::min(rows.size(), static_cast<std::size_t>(limit_of(r, 50)));
+  const auto limit = limit_of(r, 50);
+  if (!limit) return bad_request(limit.error());
+  const auto n = std::min(rows.size(), static_cast<std::size_t>(*limit));
   json out = json::array();
   for (std::size_t i = 0; i < n; ++i) {
     const auto* p = rows[i];
@@ -100,28 +113,29 @@ json event_json(const store::Event& e) {
 
 // GET /api/v1/why?pid=N: every decision about the process, with its reason and outcome.
 Response why(const Request& r, const ApiContext& ctx) {
-  const auto text = param(r, "pid");
-  char* end = nullptr;
-  const long pid = text ? std::strtol(text->c_str(), &end, 10) : 0;
-  if (!text || text->empty() || *end != '\0' || pid <= 0 || pid > (1L << 22)) {
-    return json_error(400, "give pid=N (a positive process ID)");
-  }
+  const auto pid = number_of(r, "pid", 0, 1L << 22);
+  if (!pid || *pid == 0) return json_error(400, "give pid=N (a positive process ID)");
+  const auto limit = limit_of(r, 100);
+  if (!limit) return bad_request(limit.error());
   auto db = open_history(ctx);
   if (!db) return json_error(503, "no history available");
   json out = json::array();
-  for (const auto& e :
-       store::query_why(*db, static_cast<Pid>(pid), static_cast<int>(limit_of(r, 100)))) {
+  for (const auto& e : store::query_why(*db, static_cast<Pid>(*pid), static_cast<int>(*limit))) {
     out.push_back(event_json(e));
   }
-  return ok_json({{"pid", pid}, {"entries", out}});
+  return ok_json({{"pid", *pid}, {"entries", out}});
 }
 
 Response events(const Request& r, const ApiContext& ctx) {
   auto db = open_history(ctx);
   if (!db) return json_error(503, "no history available");
-  const auto list = store::query_events(*db, since_of(r, ctx, 3600), ctx.now() + 1,
-                                        param(r, "rule"), param(r, "kind"));
-  const auto n = static_cast<std::size_t>(limit_of(r, 1000));
+  const auto since = since_of(r, ctx, 3600);
+  if (!since) return bad_request(since.error());
+  const auto limit = limit_of(r, 1000);
+  if (!limit) return bad_request(limit.error());
+  const auto list =
+      store::query_events(*db, *since, ctx.now() + 1, param(r, "rule"), param(r, "kind"));
+  const auto n = static_cast<std::size_t>(*limit);
   json out = json::array();
   for (std::size_t i = list.size() > n ? list.size() - n : 0; i < list.size(); ++i) {
     out.push_back(event_json(list[i]));
@@ -130,11 +144,12 @@ Response events(const Request& r, const ApiContext& ctx) {
 }
 
 Response history(const Request& r, const ApiContext& ctx) {
+  const auto since = since_of(r, ctx, 900);
+  if (!since) return bad_request(since.error());
   auto db = open_history(ctx);
   if (!db) return json_error(503, "no history available");
   const bool minutes = param(r, "minutes").value_or("0") == "1";
-  const auto rows =
-      store::query_samples(*db, since_of(r, ctx, 900), ctx.now() + 1, param(r, "rule"), minutes);
+  const auto rows = store::query_samples(*db, *since, ctx.now() + 1, param(r, "rule"), minutes);
   json out = json::array();
   for (const auto& s : rows) {
     out.push_back({{"ts", s.ts},
@@ -157,16 +172,16 @@ Response control(const Request& r, const ApiContext& ctx) {
   }
   if (r.path == "/api/v1/reload") return ok_json(ctx.reload());
   std::optional<Pid> pid;
-  if (auto p = param(r, "pid")) {
-    try {
-      pid = static_cast<Pid>(std::stol(*p));
-    } catch (const std::exception&) {
-      return json_error(400, "pid must be a number");
-    }
+  if (param(r, "pid")) {
+    const auto n = number_of(r, "pid", 0, 1L << 22);
+    if (!n) return json_error(400, "pid must be a number");
+    pid = static_cast<Pid>(*n);
   } else if (param(r, "all").value_or("") != "1") {
     return json_error(400, "give pid=N or all=1");
   }
-  return ok_json(ctx.thaw(pid));
+  const auto thawed = ctx.thaw(pid);
+  if (!thawed) return json_error(thawed.error().gone() ? 409 : 500, thawed.error().message);
+  return ok_json(*thawed);
 }
 
 }  // namespace
@@ -212,10 +227,10 @@ Response route(const Request& req, const ApiContext& ctx) {
       if (auto a = ctx.asset(p)) return *a;
     }
     return json_error(404, "no such path: " + p);
-  } catch (const std::invalid_argument& e) {
-    return json_error(400, e.what());
-  } catch (const std::runtime_error& e) {
-    return json_error(409, e.what());
+  } catch (const std::exception& e) {
+    // Not control flow: a route that breaks (the history file, the JSON library) answers 500
+    // and the server and the scans go on.
+    return json_error(500, std::string("internal error: ") + e.what());
   }
 }
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "core/result.h"
 #include "serve/http.h"
 #include "serve/state.h"
 
@@ -18,8 +19,8 @@ struct ApiContext {
   std::string history_path;  // SQLite file, read-only here; empty when there is none
   int per_process_metrics = 0;
   std::function<double()> now;  // Unix seconds
-  // Control: each returns a JSON-able result or throws std::runtime_error for 4xx.
-  std::function<nlohmann::json(std::optional<Pid>)> thaw;
+  // Control. thaw: the PIDs thawed, or an error of kind gone (409) when pid is not frozen.
+  std::function<Result<nlohmann::json>(std::optional<Pid>)> thaw;
   std::function<nlohmann::json()> reload;
   // The dashboard's files, by path ("/", "/app.js"...). Null: no dashboard.
   std::function<std::optional<Response>(const std::string& path)> asset;

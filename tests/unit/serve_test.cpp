@@ -24,7 +24,8 @@ State sample_state() {
   r.checks = 8;
   r.cpu_violations = 3;
   s.rules.push_back(r);
-  s.processes = {{10, "node", 100, 1, "node", 2}, {11, "bad\"na\nme\xff", 50.5, 1, "node", 1},
+  s.processes = {{10, "node", 100, 1, "node", 2},
+                 {11, "bad\"na\nme\xff", 50.5, 1, "node", 1},
                  {12, "bash", 1, 3, "", 0}};
   s.actions[{"node", "kill", "ok"}] = 2;
   proc::MemInfo m;
@@ -78,7 +79,9 @@ TEST(Metrics, PerProcessSeriesAreCappedAndLabelsEscaped) {
 
 TEST(Metrics, LabelValueKeepsUtf8AndReplacesTheRest) {
   EXPECT_EQ(label_value("caf\xc3\xa9"), "caf\xc3\xa9");
-  EXPECT_EQ(label_value("a\x01" "b\xc3"), "a?b?");
+  EXPECT_EQ(label_value("a\x01"
+                        "b\xc3"),
+            "a?b?");
   EXPECT_EQ(label_value("x\\y"), "x\\\\y");
 }
 
@@ -98,7 +101,10 @@ ApiContext context(std::shared_ptr<const State> state, std::string token = "") {
   c.state = [state] { return state; };
   c.token = std::move(token);
   c.now = [] { return 2000.0; };
-  c.thaw = [](std::optional<Pid> pid) { return nlohmann::json{{"thawed", pid ? *pid : -1}}; };
+  c.thaw = [](std::optional<Pid> pid) -> Result<nlohmann::json> {
+    if (pid && *pid == 404) return Error(ESRCH, "PID is not frozen by FreezR");
+    return nlohmann::json{{"thawed", pid ? *pid : -1}};
+  };
   c.reload = [] { return nlohmann::json{{"reloaded", true}}; };
   return c;
 }
@@ -147,9 +153,35 @@ TEST(Routes, ControlNeedsTheToken) {
   auto t = route(req("POST", "/api/v1/thaw?pid=42", "Bearer " + token), on);
   EXPECT_EQ(t.status, 200);
   EXPECT_EQ(nlohmann::json::parse(t.body)["thawed"], 42);
+  EXPECT_EQ(route(req("POST", "/api/v1/thaw?pid=404", "Bearer " + token), on).status, 409);
+  EXPECT_EQ(route(req("POST", "/api/v1/thaw?pid=4x", "Bearer " + token), on).status, 400);
   EXPECT_FALSE(authorized("Bearer " + token + "x", token));
   EXPECT_FALSE(authorized("Bearer ", token));
   EXPECT_FALSE(authorized("Bearer x", ""));
+}
+
+TEST(Routes, MalformedParametersAreA400NotAnException) {
+  auto ctx = context(std::make_shared<const State>(sample_state()));
+  for (const char* target :
+       {"/api/v1/processes?limit=x", "/api/v1/processes?limit=-3", "/api/v1/why?pid=abc",
+        "/api/v1/why?pid=0", "/api/v1/why?pid=9&limit=1e3"}) {
+    EXPECT_EQ(route(req("GET", target), ctx).status, 400) << target;
+  }
+}
+
+TEST(Result, KindsAndVoid) {
+  EXPECT_EQ(Error(ENOENT, "x").kind(), ErrorKind::kGone);
+  EXPECT_TRUE(Error(ESRCH, "x").gone());
+  EXPECT_EQ(Error(EACCES, "x").kind(), ErrorKind::kPermission);
+  EXPECT_EQ(Error(EIO, "x").kind(), ErrorKind::kIo);
+  EXPECT_EQ(parse_error("x").kind(), ErrorKind::kParse);
+  EXPECT_EQ(error_of(ErrorKind::kConfig, "x").kind(), ErrorKind::kConfig);
+  EXPECT_STREQ(to_string(ErrorKind::kPermission), "permission");
+  Result<void> fine;
+  EXPECT_TRUE(fine.ok());
+  Result<void> bad = Error(EPERM, "no");
+  EXPECT_FALSE(bad);
+  EXPECT_EQ(bad.error().message, "no");
 }
 
 TEST(Timespec, DurationsAndTimes) {
