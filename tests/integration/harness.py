@@ -193,6 +193,36 @@ def cgroup_mounts():
     return out
 
 
+def mem_available_percent():
+    """MemAvailable of the machine in percent of MemTotal, and MemTotal in KiB."""
+    fields = {}
+    with open("/proc/meminfo") as f:
+        for line in f:
+            k, v = line.split(":")
+            fields[k] = int(v.split()[0])
+    return 100.0 * fields["MemAvailable"] / fields["MemTotal"], fields["MemTotal"]
+
+
+def write_meminfo(proc_root, available_mib, total_mib=16384):
+    """A meminfo of a synthetic /proc, replaced atomically."""
+    tmp = os.path.join(proc_root, "meminfo.tmp")
+    with open(tmp, "w") as f:
+        f.write(f"MemTotal:       {total_mib * 1024} kB\nMemFree:        {available_mib * 1024} kB\n"
+                f"MemAvailable:   {available_mib * 1024} kB\nSwapTotal:             0 kB\n"
+                f"SwapFree:              0 kB\n")
+    os.replace(tmp, os.path.join(proc_root, "meminfo"))
+
+
+def with_token(workdir, config):
+    """A bearer token in a 0600 file, and the configuration with its control endpoints on."""
+    token = "t" + unique_name("tok") * 2
+    path = os.path.join(workdir, "token")
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as t:
+        t.write(token + "\n")
+    return token, config.replace('[http]\nlisten = "127.0.0.1:0"\n',
+                                 f'[http]\nlisten = "127.0.0.1:0"\ntoken_file = "{path}"\n')
+
+
 def rule(name, comm, **keys):
     """A [[rule]] block matching the given process names."""
     lines = ["[[rule]]", f'name = "{name}"',

@@ -6,7 +6,7 @@ import subprocess
 import time
 import unittest
 
-from harness import TestCase, monitor, rule, unique_name, wait_until
+from harness import TestCase, monitor, rule, unique_name, wait_until, with_token
 
 SOURCE = os.environ.get("FREEZR_SOURCE_DIR", "../..")
 WEB = os.path.join(SOURCE, "tests", "web")
@@ -40,13 +40,8 @@ class DashboardTest(TestCase):
 
     def test_a_frozen_process_is_thawed_by_a_click(self):
         hog = self.hog(cpu=True)
-        token = "t" + unique_name("tok") * 2
-        path = os.path.join(self.workdir, "token")
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as t:
-            t.write(token + "\n")
-        f = self.freezr(monitor(interval=0.3).replace(
-                            '[http]\nlisten = "127.0.0.1:0"\n',
-                            f'[http]\nlisten = "127.0.0.1:0"\ntoken_file = "{path}"\n') +
+        token, config = with_token(self.workdir, monitor(interval=0.3))
+        f = self.freezr(config +
                         rule("ice", [hog.name], cpu_percent=10, violations=2, action="freeze",
                              duration=300))
         port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))

@@ -9,7 +9,8 @@ import time
 import unittest
 import urllib.request
 
-from harness import FREEZR, TestCase, monitor, rule, unique_name, wait_until
+from harness import (FREEZR, TestCase, monitor, rule, unique_name, wait_until,
+                     write_meminfo)
 
 FIXTURES = os.path.join(os.environ.get("FREEZR_SOURCE_DIR", "../.."), "tests", "fixtures")
 
@@ -281,12 +282,7 @@ class ExhaustionTest(TestCase):
     the log action only: the fixture PIDs are not processes of this test)."""
 
     def write_meminfo(self, available_mib):
-        tmp = os.path.join(self.root, "meminfo.tmp")
-        with open(tmp, "w") as f:
-            f.write(f"MemTotal:       {16384 * 1024} kB\nMemFree:        {available_mib * 1024} kB\n"
-                    f"MemAvailable:   {available_mib * 1024} kB\nSwapTotal:             0 kB\n"
-                    f"SwapFree:              0 kB\n")
-        os.replace(tmp, os.path.join(self.root, "meminfo"))
+        write_meminfo(self.root, available_mib)
 
     def test_falling_memory_is_predicted_and_enters_the_warning_level_early(self):
         self.root = os.path.join(self.workdir, "proc")

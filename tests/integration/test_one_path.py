@@ -8,16 +8,7 @@ import subprocess
 import unittest
 import urllib.request
 
-from harness import FREEZR, TestCase, monitor, rule, wait_until
-
-
-def mem_available_percent():
-    fields = {}
-    with open("/proc/meminfo") as f:
-        for line in f:
-            k, v = line.split(":")
-            fields[k] = int(v.split()[0])
-    return 100.0 * fields["MemAvailable"] / fields["MemTotal"]
+from harness import FREEZR, TestCase, mem_available_percent, monitor, rule, wait_until
 
 
 def cgroup_of(pid):
@@ -35,7 +26,7 @@ def pressure(candidates, action="kill"):
     names = ", ".join(f'"{n}"' for n in candidates)
     return (f'[pressure]\ncandidates = {{ comm = [{names}] }}\n'
             '[pressure.warning]\nsome_avg10 = 100\naction = "log"\n'
-            f'[pressure.critical]\nmem_available_percent = {min(mem_available_percent() + 4, 100):.3f}\n'
+            f'[pressure.critical]\nmem_available_percent = {min(mem_available_percent()[0] + 4, 100):.3f}\n'
             f'action = "{action}"\n')
 
 

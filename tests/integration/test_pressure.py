@@ -8,16 +8,8 @@ import sys
 import time
 import unittest
 
-from harness import FREEZR, HOG, TestCase, cgroup_mounts, monitor, unique_name, wait_until
-
-
-def mem_available_percent():
-    fields = {}
-    with open("/proc/meminfo") as f:
-        for line in f:
-            k, v = line.split(":")
-            fields[k] = int(v.split()[0])
-    return 100.0 * fields["MemAvailable"] / fields["MemTotal"], fields["MemTotal"]
+from harness import (FREEZR, HOG, TestCase, cgroup_mounts, mem_available_percent, monitor,
+                     unique_name, wait_until, write_meminfo)
 
 
 class PredictedPressureTest(TestCase):
@@ -26,12 +18,7 @@ class PredictedPressureTest(TestCase):
     MemAvailable that falls steadily; no PSI."""
 
     def write_meminfo(self, available_mib):
-        tmp = os.path.join(self.root, "meminfo.tmp")
-        with open(tmp, "w") as f:
-            f.write(f"MemTotal:       {16384 * 1024} kB\nMemFree:        {available_mib * 1024} kB\n"
-                    f"MemAvailable:   {available_mib * 1024} kB\nSwapTotal:             0 kB\n"
-                    f"SwapFree:              0 kB\n")
-        os.replace(tmp, os.path.join(self.root, "meminfo"))
+        write_meminfo(self.root, available_mib)
 
     def test_predicted_exhaustion_kills_once_before_the_critical_level(self):
         victim = self.hog(mem_mb=32)

@@ -7,7 +7,7 @@ import subprocess
 import time
 import unittest
 
-from harness import FREEZR, TestCase, monitor, rule, unique_name, wait_until
+from harness import FREEZR, TestCase, monitor, rule, unique_name, wait_until, with_token
 
 
 class TuiTest(TestCase):
@@ -57,13 +57,8 @@ class TuiTest(TestCase):
 
     def test_t_thaws_the_selected_frozen_process(self):
         hog = self.hog(cpu=True)
-        token = "t" + unique_name("tok") * 2
-        path = os.path.join(self.workdir, "token")
-        with open(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600), "w") as t:
-            t.write(token + "\n")
-        f = self.freezr(monitor(interval=0.3).replace(
-                            '[http]\nlisten = "127.0.0.1:0"\n',
-                            f'[http]\nlisten = "127.0.0.1:0"\ntoken_file = "{path}"\n') +
+        token, config = with_token(self.workdir, monitor(interval=0.3))
+        f = self.freezr(config +
                         rule("ice", [hog.name], cpu_percent=10, violations=2, action="freeze",
                              duration=300))
         f.wait_for(rf"pid={hog.pid} .*frozen for 300s")

@@ -1,19 +1,13 @@
 // Loads the dashboard in headless Chromium and waits for a leak prediction about a process.
 //   node predictions.cjs URL HOG_PID
-const { chromium } = require("playwright-core");
+const { launch, page_with_errors } = require("./browser.cjs");
 
 (async () => {
 const [url, hogPid] = process.argv.slice(2);
 const errors = [];
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
-  page.on("pageerror", (e) => errors.push(String(e)));
+  const page = await page_with_errors(browser, errors, { viewport: { width: 1280, height: 900 } });
   await page.goto(url);
   await page.waitForFunction((pid) => [...document.querySelectorAll("#predictions li")]
     .some((li) => li.textContent.includes("pid " + pid + " ")), hogPid, { timeout: 40000 });

@@ -1,20 +1,14 @@
 // Thaws a frozen process from the dashboard in headless Chromium: gives the page the token,
 // clicks the process's thaw button, and waits until the Frozen panel no longer lists it.
 //   node thaw.cjs URL TOKEN PID
-const { chromium } = require("playwright-core");
+const { launch, page_with_errors } = require("./browser.cjs");
 
 (async () => {
   const [url, token, pid] = process.argv.slice(2);
   const errors = [];
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-           "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launch();
   try {
-    const page = await browser.newPage();
-    page.on("pageerror", (e) => errors.push(String(e)));
-    page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
+    const page = await page_with_errors(browser, errors);
     await page.goto(url);
     await page.waitForFunction((p) => [...document.querySelectorAll("#frozen li")]
       .some((li) => li.textContent.startsWith(`pid ${p} `)), pid, { timeout: 15000 });
