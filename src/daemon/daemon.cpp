@@ -31,7 +31,7 @@ int Daemon::run() {
 }
 
 void Daemon::tick() {
-  const auto t0 = steady_clock::now();
+  const Seconds t0 = clock_.monotonic();
   reversibles_.reconcile();  // a scan after they were made: holds the machine ended end here
   const auto result = discovery_.scan(clock_.monotonic(), cfg_->monitor.full_scan_every);
   ++checks_;
@@ -51,7 +51,7 @@ void Daemon::tick() {
   if (pressure_) pressure_->on_scan(result.snap);
   recorder_.scan(wall, result.snap, result.cls, cfg_->rules, policy_, degraded_, result.full);
   const auto status = write_status();
-  const double took = std::chrono::duration<double>(steady_clock::now() - t0).count();
+  const double took = clock_.monotonic() - t0;
   scan_seconds_total_ += took;
   publish(result, status, took);
   schedule_tick();

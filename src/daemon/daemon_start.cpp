@@ -58,7 +58,7 @@ bool Daemon::preflight() {
   }
   if (!start_http(pf)) return false;
   pressure_ = std::make_unique<PressureWatcher>(
-      PressureWatcher::Deps{io_, source_, opts_.proc_root, log_, recorder_,
+      PressureWatcher::Deps{io_, clock_, source_, opts_.proc_root, log_, recorder_,
                             [this](const engine::Decision& d) { carry_out(d); },
                             [this]() -> const config::Config& { return *cfg_; },
                             [this]() -> const engine::Protection& { return protection_; },

@@ -100,7 +100,7 @@ void PressureWatcher::arm_wait(asio::posix::stream_descriptor& trigger) {
   trigger.async_wait(asio::posix::stream_descriptor::wait_error,
                      [this, &trigger](const boost::system::error_code& ec) {
                        if (ec) return;
-                       woke_at_ = steady_clock::now();
+                       woke_at_ = d_.clock.monotonic();
                        evaluate(read_sample(), "PSI trigger");
                        arm_wait(trigger);
                      });
@@ -120,7 +120,7 @@ engine::PressureSample PressureWatcher::read_sample() {
 
 void PressureWatcher::on_scan(const engine::Snapshot& snap) {
   if (mode_ == "off") return;
-  woke_at_ = steady_clock::now();
+  woke_at_ = d_.clock.monotonic();
   evaluate(engine::pressure_sample(snap.meminfo, snap.memory_pressure), "scan");
 }
 
@@ -131,10 +131,6 @@ std::vector<report::Field> sample_fields(const engine::PressureSample& s) {
   if (s.full_avg10) f.push_back({"psi_full_avg10", *s.full_avg10});
   if (s.swap_free_percent) f.push_back({"swap_free_percent", *s.swap_free_percent});
   return f;
-}
-
-Seconds monotonic_now() {
-  return std::chrono::duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
 std::string cmdline_of(proc::ProcSource& source, Pid pid) {
@@ -150,7 +146,7 @@ void PressureWatcher::evaluate(const engine::PressureSample& s, const char* woke
   const auto& p = d_.config().pressure;
   std::optional<double> eta;
   if (p.predict_minutes && d_.exhaustion_seconds) eta = d_.exhaustion_seconds();
-  const auto step = engine::advance_pressure(state_, {s, eta, monotonic_now()},
+  const auto step = engine::advance_pressure(state_, {s, eta, d_.clock.monotonic()},
                                              {p.warning, p.critical, p.predict_minutes});
   if (step.changed()) log_change(step, s, step.predicted ? "prediction" : woke_by, eta);
   if (step.want == engine::PressureWant::kVictim) act_on_victim(step, s);
@@ -184,7 +180,7 @@ void PressureWatcher::schedule_check(const engine::PressureSample& s) {
       std::chrono::duration_cast<steady_clock::duration>(std::chrono::duration<double>(next)));
   impl_->check.async_wait([this](const boost::system::error_code& ec) {
     if (ec) return;
-    woke_at_ = steady_clock::now();
+    woke_at_ = d_.clock.monotonic();
     evaluate(read_sample(), "memory check");
   });
 }
@@ -195,7 +191,7 @@ void PressureWatcher::evaluate_later(double seconds, const char* why) {
   impl_->settle.async_wait([this, why](const boost::system::error_code& ec) {
     if (ec) return;
     d_.log.note(level_enum::info, std::string("pressure: ") + why + "; re-reading");
-    woke_at_ = steady_clock::now();
+    woke_at_ = d_.clock.monotonic();
     evaluate(read_sample(), "after a kill");
   });
 }
@@ -205,7 +201,7 @@ PressureWatcher::Ranking PressureWatcher::rank() {
   if (!impl_->scanner) impl_->scanner = std::make_unique<scan::Scanner>(d_.source, &cfg.rules);
   impl_->scanner->reset_rules(&cfg.rules, &cfg.categories);
   Ranking r;
-  r.scan = impl_->scanner->scan(monotonic_now());
+  r.scan = impl_->scanner->scan(d_.clock.monotonic());
   r.order = engine::rank_victims(r.scan.snap, r.scan.cls, cfg.rules, cfg.pressure.victims,
                                  d_.protection(), impl_->scanner->info(),
                                  [this](Pid pid) { return scan::read_oom_facts(d_.source, pid); });
@@ -253,7 +249,7 @@ void PressureWatcher::act_on_victim(const engine::PressureStep& step,
   // A kill keeps the responder busy until its outcome comes back (at most 5 s for a real
   // one); in dry-run nothing dies, so it pauses for two trigger windows before choosing again.
   const double busy = d_.dry_run() ? 2 * cfg.pressure.window : 6;
-  engine::pressure_acted(state_, step, p.id, monotonic_now(), busy);
+  engine::pressure_acted(state_, step, p.id, d_.clock.monotonic(), busy);
   if (step.action.kind == engine::ActionKind::kKill) {
     evaluate_later(busy, d_.dry_run() ? "dry-run pause over" : "the victim did not exit in time");
   } else if (!d_.dry_run()) {
@@ -290,8 +286,7 @@ void PressureWatcher::on_outcome(const act::ActionOutcome& o) {
     return;
   }
   if (!o.final && o.ok) {  // SIGKILL sent
-    const double delay_ms =
-        std::chrono::duration<double, std::milli>(steady_clock::now() - woke_at_).count();
+    const double delay_ms = (d_.clock.monotonic() - woke_at_) * 1000;
     ++kills_;
     auto f = v.fields;
     f.push_back({"decision_ms", std::round(delay_ms * 100) / 100});
@@ -318,7 +313,7 @@ void PressureWatcher::on_outcome(const act::ActionOutcome& o) {
   state_.busy_until.reset();
   impl_->settle.cancel();
   asio::post(d_.io, [this] {
-    woke_at_ = steady_clock::now();
+    woke_at_ = d_.clock.monotonic();
     evaluate(read_sample(), "victim exited");
   });
 }

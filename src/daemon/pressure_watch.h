@@ -14,6 +14,7 @@
 
 #include "act/actuator.h"
 #include "config/config.h"
+#include "core/clock.h"
 #include "engine/pressure_response.h"
 #include "engine/protection.h"
 #include "engine/victims.h"
@@ -27,6 +28,7 @@ class PressureWatcher {
  public:
   struct Deps {
     boost::asio::io_context& io;
+    const Clock& clock;
     proc::ProcSource& source;
     std::string proc_root;
     report::EventLog& log;
@@ -94,7 +96,7 @@ class PressureWatcher {
   std::string mode_ = "off";
   std::optional<Victim> victim_;
   std::uint64_t kills_ = 0;
-  std::chrono::steady_clock::time_point woke_at_{};
+  Seconds woke_at_ = 0;  // monotonic: when the reading that led to a decision was taken
 };
 
 }  // namespace freezr::daemon
