@@ -23,8 +23,8 @@ int Daemon::run() {
   schedule_housekeeping();
   schedule_watchdog();
   io_.run();
-  recorder_.lifecycle(clock_.wall(), "stop", true, "FreezR stopped");
-  recorder_.flush(clock_.wall());
+  writer_.lifecycle(clock_.wall(), "stop", true, "FreezR stopped");
+  writer_.flush(clock_.wall());
   log_.note(level_enum::info, "FreezR stopped");
   logging_.logger->flush();
   return 0;
@@ -47,9 +47,9 @@ void Daemon::tick() {
     report::log_decision(log_, d, cfg_->rules[d.rule_index].steps[d.step].cooldown);
     carry_out(d);
   }
-  recorder_.transitions(wall, policy_.transitions());
+  writer_.transitions(wall, policy_.transitions());
   if (pressure_) pressure_->on_scan(result.snap);
-  recorder_.scan(wall, result.snap, result.cls, cfg_->rules, policy_, degraded_, result.full);
+  writer_.scan(wall, result.snap, result.cls, cfg_->rules, policy_, degraded_, result.full);
   const auto status = write_status();
   const double took = clock_.monotonic() - t0;
   scan_seconds_total_ += took;
@@ -78,9 +78,9 @@ void Daemon::publish(const scan::ScanResult& result, nlohmann::json status, doub
   in.predictions = predictions_.to_json();
   state_ = report::build_state(std::move(in));
   if (http_ && http_->ws_clients() > 0) {
-    http_->broadcast(report::live_update(*state_, recorder_.take_feed()));
+    http_->broadcast(report::live_update(*state_, writer_.take_feed()));
   } else {
-    recorder_.take_feed();
+    writer_.take_feed();
   }
 }
 
@@ -141,7 +141,7 @@ nlohmann::json Daemon::write_status() {
 }
 
 void Daemon::carry_out(const engine::Decision& d) {
-  recorder_.decision(clock_.wall(), d);
+  writer_.decision(clock_.wall(), d);
   if (d.verdict == engine::Verdict::kAct || d.verdict == engine::Verdict::kRelease) {
     actuator().apply(d);
   }
@@ -150,7 +150,7 @@ void Daemon::carry_out(const engine::Decision& d) {
 void Daemon::on_outcome(const act::ActionOutcome& o) {
   report::log_outcome(log_, o);
   if (o.origin == engine::Origin::kPressure && pressure_) pressure_->on_outcome(o);
-  recorder_.outcome(clock_.wall(), o);
+  writer_.outcome(clock_.wall(), o);
   if (o.final || !o.ok) {
     const char* outcome = o.dry_run ? "dry_run" : o.ok ? "ok" : "failed";
     const std::string action = std::string(o.undo ? "undo_" : "") + engine::to_string(o.action);
@@ -202,17 +202,17 @@ bool Daemon::reload() {
     reversibles_.prefer_signals(!cfg_->monitor.freeze_with_cgroup);
     const auto msg =
         fmt::format("configuration reloaded from {}: {} rules", cfg_->source, cfg_->rules.size());
-    log_.event(level_enum::info, "reload",
-               {{"config", cfg_->source}, {"rules", static_cast<long long>(cfg_->rules.size())}},
-               msg);
-    recorder_.lifecycle(clock_.wall(), "reload", true, msg);
+    log_.line(level_enum::info, "reload",
+              {{"config", cfg_->source}, {"rules", static_cast<long long>(cfg_->rules.size())}},
+              msg);
+    writer_.lifecycle(clock_.wall(), "reload", true, msg);
     os::notify_ready("configuration reloaded");
     return true;
   } catch (const config::ConfigError& e) {
     const std::string msg =
         std::string("configuration reload rejected, keeping the running one: ") + e.what();
-    log_.event(level_enum::err, "reload", {{"ok", false}}, msg);
-    recorder_.lifecycle(clock_.wall(), "reload", false, msg);
+    log_.line(level_enum::err, "reload", {{"ok", false}}, msg);
+    writer_.lifecycle(clock_.wall(), "reload", false, msg);
     os::notify_ready("configuration reload rejected");
     return false;
   }
@@ -261,7 +261,7 @@ void Daemon::schedule_housekeeping() {
     check_disks(false);
     if (++housekeeping_rounds_ % 60 == 0) {  // hourly
       run_retention();
-      recorder_.prune(clock_.wall());
+      writer_.prune(clock_.wall());
     }
     schedule_housekeeping();
   });

@@ -30,9 +30,9 @@
 #include "os/logging.h"
 #include "os/notify.h"
 #include "report/decision_log.h"
-#include "report/event_log.h"
 #include "report/history_writer.h"
 #include "report/live_state.h"
+#include "report/log_lines.h"
 #include "report/predictions.h"
 #include "report/status_file.h"
 #include "scan/scanner.h"
@@ -113,7 +113,7 @@ class Daemon {
   RunOptions opts_;
   std::unique_ptr<config::Config> cfg_;
   os::Logging logging_;
-  report::EventLog log_;
+  report::LogLines log_;
   asio::io_context io_;
   asio::steady_timer tick_timer_, report_timer_, housekeeping_timer_, watchdog_timer_, exit_timer_;
   asio::signal_set signals_;
@@ -132,8 +132,8 @@ class Daemon {
   act::DryRunActuator dry_;
   os::InstanceLock lock_;
   std::unique_ptr<store::History> history_;
-  report::HistoryWriter recorder_{nullptr, {}, {}};
-  report::Predictions predictions_{*cfg_, log_, recorder_};
+  report::HistoryWriter writer_{nullptr, {}, {}};
+  report::Predictions predictions_{*cfg_, log_, writer_};
   ExecWatch exec_watch_{{source_, log_, [this]() -> const config::Config& { return *cfg_; },
                          [this]() -> proc::InfoSource& { return scanner_.info(); },
                          [this](const ProcessId& id) { scanner_.forget(id); },

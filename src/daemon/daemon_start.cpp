@@ -58,7 +58,7 @@ bool Daemon::preflight() {
   }
   if (!start_http(pf)) return false;
   pressure_ = std::make_unique<PressureWatcher>(
-      PressureWatcher::Deps{io_, clock_, source_, opts_.proc_root, log_, recorder_,
+      PressureWatcher::Deps{io_, clock_, source_, opts_.proc_root, log_, writer_,
                             [this](const engine::Decision& d) { carry_out(d); },
                             [this]() -> const config::Config& { return *cfg_; },
                             [this]() -> const engine::Protection& { return protection_; },
@@ -72,8 +72,8 @@ bool Daemon::preflight() {
   pf.lock_memory();
   pf.capabilities();
   pf.summary(preflight_warnings_);
-  recorder_.lifecycle(clock_.wall(), "start", true,
-                      "FreezR " + std::string(ui::kVersion) + " started with " + cfg_->source);
+  writer_.lifecycle(clock_.wall(), "start", true,
+                    "FreezR " + std::string(ui::kVersion) + " started with " + cfg_->source);
   run_retention();
   return true;
 }
@@ -92,10 +92,10 @@ void Daemon::open_database(Preflight& pf) {
            db_->path() + " (schema " + std::to_string(db_->schema_version()) + ")");
   if (cfg_->history.enabled) {
     history_ = std::make_unique<store::History>(*db_);
-    recorder_ = report::HistoryWriter(history_.get(), cfg_->history, [this](const std::string& w) {
+    writer_ = report::HistoryWriter(history_.get(), cfg_->history, [this](const std::string& w) {
       log_.note(level_enum::warn, w);
     });
-    recorder_.prune(clock_.wall());
+    writer_.prune(clock_.wall());
   }
 }
 
@@ -122,8 +122,8 @@ bool Daemon::start_http(Preflight& pf) {
   if (!cfg_->http.token_file.empty()) {
     auto t = read_token(cfg_->http.token_file);
     if (!t) {
-      log_.event(level_enum::err, "preflight",
-                 {{"check", std::string("http token")}, {"ok", false}}, t.error().message);
+      log_.line(level_enum::err, "preflight", {{"check", std::string("http token")}, {"ok", false}},
+                t.error().message);
       return false;
     }
     token_ = *t;
@@ -169,10 +169,10 @@ void Daemon::check_disks(bool at_start) {
     if (at_start) {
       const bool ok = u->used_percent <= cfg_->preflight.disk_warn_percent;
       if (!ok) ++preflight_warnings_;
-      log_.event(ok ? level_enum::info : level_enum::warn, "preflight",
-                 {{"check", std::string("disk space")}, {"ok", ok}},
-                 fmt::format("{}: {:.1f}% used, {:.1f} MiB free", dir, u->used_percent,
-                             static_cast<double>(u->free_bytes) / kMiB));
+      log_.line(ok ? level_enum::info : level_enum::warn, "preflight",
+                {{"check", std::string("disk space")}, {"ok", ok}},
+                fmt::format("{}: {:.1f}% used, {:.1f} MiB free", dir, u->used_percent,
+                            static_cast<double>(u->free_bytes) / kMiB));
     }
   }
   const bool critical = worst > cfg_->preflight.disk_critical_percent;
@@ -181,10 +181,10 @@ void Daemon::check_disks(bool at_start) {
   if (logging_.file) {
     logging_.file->set_level(critical ? level_enum::warn : level_enum::trace);
   }
-  log_.event(critical ? level_enum::warn : level_enum::info, "disk",
-             {{"used_percent", worst}, {"critical_percent", cfg_->preflight.disk_critical_percent}},
-             critical ? "disk almost full: files keep only warnings; monitoring continues"
-                      : "disk space recovered: full file logging again");
+  log_.line(critical ? level_enum::warn : level_enum::info, "disk",
+            {{"used_percent", worst}, {"critical_percent", cfg_->preflight.disk_critical_percent}},
+            critical ? "disk almost full: files keep only warnings; monitoring continues"
+                     : "disk space recovered: full file logging again");
 }
 
 void Daemon::run_retention() {
@@ -193,13 +193,13 @@ void Daemon::run_retention() {
   for (const auto& p :
        os::apply_retention(cfg_->logging.dir, today(), cfg_->logging.keep_days,
                            cfg_->logging.compress_after_days, &removed, &compressed)) {
-    log_.event(level_enum::warn, "retention", {}, p);
+    log_.line(level_enum::warn, "retention", {}, p);
   }
   if (removed + compressed > 0) {
-    log_.event(level_enum::info, "retention",
-               {{"deleted", static_cast<long long>(removed)},
-                {"compressed", static_cast<long long>(compressed)}},
-               "old daily log files handled");
+    log_.line(level_enum::info, "retention",
+              {{"deleted", static_cast<long long>(removed)},
+               {"compressed", static_cast<long long>(compressed)}},
+              "old daily log files handled");
   }
 }
 

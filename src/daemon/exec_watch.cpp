@@ -70,10 +70,10 @@ int ExecWatch::act(const engine::ProcessSample& s, const char* via,
     f.insert(f.end(), pf.begin(), pf.end());
     if (delay_ms) f.push_back({"delay_ms", std::round(*delay_ms * 1000) / 1000});
     if (d.verdict == engine::Verdict::kProtected) {
-      d_.log.event(level_enum::warn, "skip", f,
-                   "protected (" + d.skipped.front().second + "), not acted on at exec");
+      d_.log.line(level_enum::warn, "skip", f,
+                  "protected (" + d.skipped.front().second + "), not acted on at exec");
     } else {
-      d_.log.event(
+      d_.log.line(
           level_enum::warn, "exec", f,
           fmt::format("{} matched rule '{}' at {}{}", s.comm, d.rule, via,
                       delay_ms ? fmt::format(" ({:.2f} ms after the kernel's event)", *delay_ms)

@@ -11,7 +11,7 @@
 #include "config/config.h"
 #include "engine/protection.h"
 #include "proc/proc_events.h"
-#include "report/event_log.h"
+#include "report/log_lines.h"
 #include "scan/scanner.h"
 
 namespace freezr::daemon {
@@ -20,7 +20,7 @@ class ExecWatch {
  public:
   struct Deps {
     proc::ProcSource& source;
-    report::EventLog& log;
+    report::LogLines& log;
     std::function<const config::Config&()> config;
     std::function<proc::InfoSource&()> info;
     // Forgets the process's command line, executable and classification (after an exec).

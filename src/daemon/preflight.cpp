@@ -79,8 +79,8 @@ std::string health_line(const std::optional<proc::LoadAvg>& load,
 }
 
 void Preflight::check(bool ok, const std::string& what, const std::string& detail) {
-  log_.event(ok ? level_enum::info : level_enum::warn, "preflight", {{"check", what}, {"ok", ok}},
-             detail);
+  log_.line(ok ? level_enum::info : level_enum::warn, "preflight", {{"check", what}, {"ok", ok}},
+            detail);
   if (!ok) ++warnings_;
 }
 
@@ -88,9 +88,9 @@ std::optional<os::InstanceLock> Preflight::data_dir_and_lock(const std::string& 
                                                              double wait_seconds) {
   auto data = ensure_writable_dir(dir);
   if (!data) {
-    log_.event(level_enum::err, "preflight",
-               {{"check", std::string("data directory")}, {"ok", false}},
-               data.error().message + "; cannot continue without it");
+    log_.line(level_enum::err, "preflight",
+              {{"check", std::string("data directory")}, {"ok", false}},
+              data.error().message + "; cannot continue without it");
     return std::nullopt;
   }
   check(true, "data directory", dir + ": " + *data);
@@ -98,8 +98,8 @@ std::optional<os::InstanceLock> Preflight::data_dir_and_lock(const std::string& 
       os::InstanceLock::acquire(dir + "/freezr.lock", replace, wait_seconds,
                                 [this](const std::string& s) { log_.note(level_enum::info, s); });
   if (!lock) {
-    log_.event(level_enum::err, "preflight",
-               {{"check", std::string("single instance")}, {"ok", false}}, lock.error().message);
+    log_.line(level_enum::err, "preflight",
+              {{"check", std::string("single instance")}, {"ok", false}}, lock.error().message);
     return std::nullopt;
   }
   check(true, "single instance",

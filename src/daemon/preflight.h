@@ -9,7 +9,7 @@
 #include "os/instance_lock.h"
 #include "proc/parse.h"
 #include "proc/proc_source.h"
-#include "report/event_log.h"
+#include "report/log_lines.h"
 
 namespace freezr::daemon {
 
@@ -37,7 +37,7 @@ std::string health_line(const std::optional<proc::LoadAvg>& load,
 // The start-up checks, each logged as one PREFLIGHT line.
 class Preflight {
  public:
-  explicit Preflight(report::EventLog& log) : log_(log) {}
+  explicit Preflight(report::LogLines& log) : log_(log) {}
 
   // Logs one check; a failed one counts as a warning.
   void check(bool ok, const std::string& what, const std::string& detail);
@@ -57,7 +57,7 @@ class Preflight {
   void summary(int extra_warnings);
 
  private:
-  report::EventLog& log_;
+  report::LogLines& log_;
   int warnings_ = 0;
 };
 

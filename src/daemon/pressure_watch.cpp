@@ -166,8 +166,8 @@ void PressureWatcher::log_change(const engine::PressureStep& step, const engine:
     msg += fmt::format("; memory predicted to reach the critical level in {:.0f} s", *eta);
     f.push_back({"predicted_seconds", std::round(*eta)});
   }
-  d_.log.event(step.to > step.from ? level_enum::warn : level_enum::info, "pressure", f, msg);
-  d_.recorder.event(
+  d_.log.line(step.to > step.from ? level_enum::warn : level_enum::info, "pressure", f, msg);
+  d_.writer.event(
       {d_.wall(), "pressure", "", 0, "", engine::to_string(step.to), std::nullopt, msg, {}});
 }
 
@@ -214,10 +214,10 @@ void PressureWatcher::act_on_victim(const engine::PressureStep& step,
   const auto [scan, order] = rank();
   if (order.ranked.empty()) {
     if (!state_.acted) {
-      d_.log.event(level_enum::err, "pressure", sample_fields(s),
-                   fmt::format("{} memory pressure but no process may be {} (all are protected "
-                               "or outside the candidates)",
-                               engine::to_string(step.to), engine::to_string(step.action.kind)));
+      d_.log.line(level_enum::err, "pressure", sample_fields(s),
+                  fmt::format("{} memory pressure but no process may be {} (all are protected "
+                              "or outside the candidates)",
+                              engine::to_string(step.to), engine::to_string(step.action.kind)));
       state_.acted = true;
     }
     return;
@@ -253,9 +253,9 @@ void PressureWatcher::act_on_victim(const engine::PressureStep& step,
   if (step.action.kind == engine::ActionKind::kKill) {
     evaluate_later(busy, d_.dry_run() ? "dry-run pause over" : "the victim did not exit in time");
   } else if (!d_.dry_run()) {
-    d_.log.event(level_enum::warn, "pressure", sample_fields(s),
-                 fmt::format("{} pid {} {} at {}", engine::to_string(step.action.kind), p.id.pid,
-                             p.comm, engine::describe_sample(s)));
+    d_.log.line(level_enum::warn, "pressure", sample_fields(s),
+                fmt::format("{} pid {} {} at {}", engine::to_string(step.action.kind), p.id.pid,
+                            p.comm, engine::describe_sample(s)));
   }
   d_.carry_out(d);
 }
@@ -273,16 +273,16 @@ void PressureWatcher::on_outcome(const act::ActionOutcome& o) {
   }
   const auto& v = *victim_;
   if (o.dry_run) {
-    d_.log.event(level_enum::warn, "dry-run", v.fields, "would kill " + v.what);
-    d_.recorder.event({d_.wall(),
-                       "pressure",
-                       "",
-                       v.id.pid,
-                       o.target->comm,
-                       "kill",
-                       std::nullopt,
-                       "dry-run: would kill " + v.what + "; next: " + v.others,
-                       {}});
+    d_.log.line(level_enum::warn, "dry-run", v.fields, "would kill " + v.what);
+    d_.writer.event({d_.wall(),
+                     "pressure",
+                     "",
+                     v.id.pid,
+                     o.target->comm,
+                     "kill",
+                     std::nullopt,
+                     "dry-run: would kill " + v.what + "; next: " + v.others,
+                     {}});
     return;
   }
   if (!o.final && o.ok) {  // SIGKILL sent
@@ -290,8 +290,8 @@ void PressureWatcher::on_outcome(const act::ActionOutcome& o) {
     ++kills_;
     auto f = v.fields;
     f.push_back({"decision_ms", std::round(delay_ms * 100) / 100});
-    d_.log.event(level_enum::err, "oom-kill", f, "killed " + v.what);
-    d_.recorder.event(
+    d_.log.line(level_enum::err, "oom-kill", f, "killed " + v.what);
+    d_.writer.event(
         {d_.wall(),
          "pressure",
          "",
@@ -305,8 +305,8 @@ void PressureWatcher::on_outcome(const act::ActionOutcome& o) {
   }
   if (!o.final) return;
   if (!o.ok || o.detail.rfind("already gone", 0) == 0) {
-    d_.log.event(level_enum::warn, "pressure", v.fields,
-                 "victim vanished before the kill; choosing again");
+    d_.log.line(level_enum::warn, "pressure", v.fields,
+                "victim vanished before the kill; choosing again");
   }
   // The kill is over (the victim exited, or could not be killed): look again, from the loop.
   victim_.reset();

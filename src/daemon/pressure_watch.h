@@ -18,8 +18,8 @@
 #include "engine/pressure_response.h"
 #include "engine/protection.h"
 #include "engine/victims.h"
-#include "report/event_log.h"
 #include "report/history_writer.h"
+#include "report/log_lines.h"
 #include "scan/scanner.h"
 
 namespace freezr::daemon {
@@ -31,8 +31,8 @@ class PressureWatcher {
     const Clock& clock;
     proc::ProcSource& source;
     std::string proc_root;
-    report::EventLog& log;
-    report::HistoryWriter& recorder;
+    report::LogLines& log;
+    report::HistoryWriter& writer;
     // The daemon's one path for decisions: recorded, then carried out by the actuator.
     std::function<void(const engine::Decision&)> carry_out;
     std::function<const config::Config&()> config;

@@ -25,7 +25,7 @@ std::vector<Field> measurement(const engine::Decision& d) {
 
 }  // namespace
 
-void log_decision(EventLog& log, const engine::Decision& d, double cooldown) {
+void log_decision(LogLines& log, const engine::Decision& d, double cooldown) {
   switch (d.verdict) {
     case engine::Verdict::kAct: {
       auto f = head(d.rule, d.action.kind);
@@ -35,7 +35,7 @@ void log_decision(EventLog& log, const engine::Decision& d, double cooldown) {
       if (d.targets.size() > 1)
         f.push_back({"processes", static_cast<long long>(d.targets.size())});
       append(f, measurement(d));
-      log.event(level_enum::warn, "violation", f);
+      log.line(level_enum::warn, "violation", f);
       return;
     }
     case engine::Verdict::kProtected:
@@ -43,14 +43,14 @@ void log_decision(EventLog& log, const engine::Decision& d, double cooldown) {
         auto f = head(d.rule, d.action.kind);
         append(f, process_fields(t));
         append(f, measurement(d));
-        log.event(level_enum::warn, "skip", f, "protected (" + why + "), not acted on");
+        log.line(level_enum::warn, "skip", f, "protected (" + why + "), not acted on");
       }
       return;
     case engine::Verdict::kRateLimited: {
       auto f = head(d.rule, d.action.kind);
       append(f, measurement(d));
-      log.event(level_enum::warn, "rate-limited", f,
-                "the rule used up its max_actions for now; waiting");
+      log.line(level_enum::warn, "rate-limited", f,
+               "the rule used up its max_actions for now; waiting");
       return;
     }
     case engine::Verdict::kRelease: {
@@ -58,22 +58,22 @@ void log_decision(EventLog& log, const engine::Decision& d, double cooldown) {
       if (d.entity != engine::kGroupEntity) {
         f.push_back({"pid", static_cast<long long>(d.entity.pid)});
       }
-      log.event(level_enum::info, "release", f,
-                d.streak > 0 ? d.reason() : "no longer under the rule");
+      log.line(level_enum::info, "release", f,
+               d.streak > 0 ? d.reason() : "no longer under the rule");
       return;
     }
     case engine::Verdict::kCooldown: {
       auto f = head(d.rule, d.action.kind);
       if (d.targets.size() == 1) append(f, process_fields(d.targets[0]));
       append(f, measurement(d));
-      log.event(level_enum::info, "cooldown", f,
-                fmt::format("acted less than {:g}s ago, waiting", cooldown));
+      log.line(level_enum::info, "cooldown", f,
+               fmt::format("acted less than {:g}s ago, waiting", cooldown));
       return;
     }
   }
 }
 
-void log_outcome(EventLog& log, const act::ActionOutcome& o) {
+void log_outcome(LogLines& log, const act::ActionOutcome& o) {
   auto f = head(o.rule, o.action);
   if (o.target) {
     append(f, process_fields(*o.target));
@@ -81,13 +81,13 @@ void log_outcome(EventLog& log, const act::ActionOutcome& o) {
     f.push_back({"service", o.service});
   }
   if (o.dry_run) {
-    log.event(level_enum::warn, "dry-run", f, o.detail);
+    log.line(level_enum::warn, "dry-run", f, o.detail);
   } else if (o.undo) {
-    log.event(o.ok ? level_enum::info : level_enum::err, "undo", f, o.detail);
+    log.line(o.ok ? level_enum::info : level_enum::err, "undo", f, o.detail);
   } else if (!o.ok) {
-    log.event(level_enum::err, "action_failed", f, o.detail);
+    log.line(level_enum::err, "action_failed", f, o.detail);
   } else {
-    log.event(level_enum::warn, "action", f, o.detail);
+    log.line(level_enum::warn, "action", f, o.detail);
   }
 }
 

@@ -2,11 +2,11 @@
 #pragma once
 
 #include "act/actuator.h"
-#include "report/event_log.h"
+#include "report/log_lines.h"
 
 namespace freezr::report {
 
-void log_decision(EventLog& log, const engine::Decision& d, double cooldown);
-void log_outcome(EventLog& log, const act::ActionOutcome& o);
+void log_decision(LogLines& log, const engine::Decision& d, double cooldown);
+void log_outcome(LogLines& log, const act::ActionOutcome& o);
 
 }  // namespace freezr::report

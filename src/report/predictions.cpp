@@ -43,8 +43,8 @@ std::optional<double> critical_available_mb(const config::PressureSettings& p,
   return kb / 1024;
 }
 
-Predictions::Predictions(const config::Config& cfg, EventLog& log, HistoryWriter& recorder)
-    : forecaster_(&cfg.rules, cfg.predict), log_(log), recorder_(recorder) {}
+Predictions::Predictions(const config::Config& cfg, LogLines& log, HistoryWriter& writer)
+    : forecaster_(&cfg.rules, cfg.predict), log_(log), writer_(writer) {}
 
 void Predictions::reset(const config::Config& cfg) { forecaster_.reset(&cfg.rules, cfg.predict); }
 
@@ -67,8 +67,8 @@ void Predictions::observe(const scan::ScanResult& result, const config::Config& 
                             {"rss_mib", round2(l.rss_mb)},
                             {"agreement", round2(l.agreement)}};
     if (l.seconds_to_limit) f.push_back({"seconds_to_limit", round2(*l.seconds_to_limit)});
-    log_.event(level_enum::warn, "PREDICT", f, msg);
-    recorder_.event(
+    log_.line(level_enum::warn, "PREDICT", f, msg);
+    writer_.event(
         {wall, "prediction", l.rule, l.entity.pid, l.comm, "leak", std::nullopt, msg, {}});
   }
   for (const auto& a : forecaster_.anomalies()) {
@@ -76,15 +76,15 @@ void Predictions::observe(const scan::ScanResult& result, const config::Config& 
         "CPU anomaly: {} at {:.1f}% against its normal {:.1f}% ± {:.1f} ({:.1f} deviations)",
         who(a.rule, a.entity, a.comm), a.anomaly.value, a.anomaly.baseline, a.anomaly.deviation,
         a.anomaly.sigmas);
-    log_.event(level_enum::warn, "PREDICT",
-               {{"rule", a.rule},
-                {"pid", static_cast<long long>(a.entity.pid)},
-                {"name", a.comm},
-                {"cpu", round2(a.anomaly.value)},
-                {"baseline", round2(a.anomaly.baseline)},
-                {"deviation", round2(a.anomaly.deviation)}},
-               msg);
-    recorder_.event(
+    log_.line(level_enum::warn, "PREDICT",
+              {{"rule", a.rule},
+               {"pid", static_cast<long long>(a.entity.pid)},
+               {"name", a.comm},
+               {"cpu", round2(a.anomaly.value)},
+               {"baseline", round2(a.anomaly.baseline)},
+               {"deviation", round2(a.anomaly.deviation)}},
+              msg);
+    writer_.event(
         {wall, "prediction", a.rule, a.entity.pid, a.comm, "anomaly", std::nullopt, msg, {}});
     ++anomaly_counts_[a.rule];
     recent_anomalies_.push_front(
@@ -109,9 +109,9 @@ void Predictions::observe(const scan::ScanResult& result, const config::Config& 
                                       e->seconds, e->seconds_low, e->seconds_high, e->available_mb,
                                       -e->mb_per_minute, e->critical_mb, e->agreement * 100)
                                 : std::string("memory exhaustion no longer predicted soon");
-    log_.event(*changed ? level_enum::warn : level_enum::info, "PREDICT",
-               {{"kind", std::string("exhaustion")}, {"predicted", *changed}}, msg);
-    recorder_.event({wall, "prediction", "", 0, "", "exhaustion", std::nullopt, msg, {}});
+    log_.line(*changed ? level_enum::warn : level_enum::info, "PREDICT",
+              {{"kind", std::string("exhaustion")}, {"predicted", *changed}}, msg);
+    writer_.event({wall, "prediction", "", 0, "", "exhaustion", std::nullopt, msg, {}});
   }
 }
 

@@ -8,8 +8,8 @@
 
 #include "config/config.h"
 #include "engine/forecast.h"
-#include "report/event_log.h"
 #include "report/history_writer.h"
+#include "report/log_lines.h"
 #include "scan/scanner.h"
 
 namespace freezr::report {
@@ -21,7 +21,7 @@ std::optional<double> critical_available_mb(const config::PressureSettings& p,
 
 class Predictions {
  public:
-  Predictions(const config::Config& cfg, EventLog& log, HistoryWriter& recorder);
+  Predictions(const config::Config& cfg, LogLines& log, HistoryWriter& writer);
   void reset(const config::Config& cfg);
   void observe(const scan::ScanResult& result, const config::Config& cfg, double wall);
 
@@ -32,8 +32,8 @@ class Predictions {
 
  private:
   engine::Forecaster forecaster_;
-  EventLog& log_;
-  HistoryWriter& recorder_;
+  LogLines& log_;
+  HistoryWriter& writer_;
   std::deque<nlohmann::json> recent_anomalies_;
   std::map<std::string, std::uint64_t> anomaly_counts_;
 };

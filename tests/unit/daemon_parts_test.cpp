@@ -11,7 +11,7 @@
 #include "os/capabilities.h"
 #include "os/instance_lock.h"
 #include "os/log_retention.h"
-#include "report/event_log.h"
+#include "report/log_lines.h"
 #include "report/status_file.h"
 
 namespace freezr::daemon {
@@ -96,7 +96,7 @@ TEST(Retention, ApplyCompressesAndDeletesRealFiles) {
   EXPECT_EQ(magic[1], 0x8b);
 }
 
-TEST(EventLog, TextQuotesOnlyWhatNeedsIt) {
+TEST(LogLines, TextQuotesOnlyWhatNeedsIt) {
   const auto line = report::render_text("violation",
                                         {{"rule", std::string("node")},
                                          {"name", std::string("a) b (c")},
@@ -111,7 +111,7 @@ TEST(EventLog, TextQuotesOnlyWhatNeedsIt) {
   EXPECT_EQ(report::render_text("action_failed", {}, ""), "ACTION FAILED");
 }
 
-TEST(EventLog, JsonIsOneParseableObject) {
+TEST(LogLines, JsonIsOneParseableObject) {
   const auto line = report::render_json("2026-11-27T10:00:00.000+0000", "warning", "violation",
                                         {{"rule", std::string("node")},
                                          {"name", std::string("bad\xff\nname")},

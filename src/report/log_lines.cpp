@@ -1,4 +1,4 @@
-#include "report/event_log.h"
+#include "report/log_lines.h"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -88,7 +88,7 @@ std::string render_json(std::string_view time, std::string_view level, std::stri
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-EventLog::EventLog(std::shared_ptr<spdlog::logger> logger, bool json)
+LogLines::LogLines(std::shared_ptr<spdlog::logger> logger, bool json)
     : logger_(std::move(logger)), json_(json) {
   if (json_) logger_->set_pattern("%v");
 }
@@ -104,8 +104,8 @@ std::string now_iso() {
 }
 }  // namespace
 
-void EventLog::event(spdlog::level::level_enum level, std::string_view kind,
-                     const std::vector<Field>& fields, std::string_view message) {
+void LogLines::line(spdlog::level::level_enum level, std::string_view kind,
+                    const std::vector<Field>& fields, std::string_view message) {
   if (json_) {
     const auto name = spdlog::level::to_string_view(level);
     logger_->log(
@@ -116,9 +116,9 @@ void EventLog::event(spdlog::level::level_enum level, std::string_view kind,
   }
 }
 
-void EventLog::note(spdlog::level::level_enum level, std::string_view message) {
+void LogLines::note(spdlog::level::level_enum level, std::string_view message) {
   if (json_) {
-    event(level, "", {}, message);
+    line(level, "", {}, message);
   } else {
     logger_->log(level, "{}", message);
   }

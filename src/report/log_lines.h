@@ -1,4 +1,4 @@
-// EventLog: structured log lines. Each event has a kind, ordered key/value fields and a
+// LogLines: structured log lines. Each line has a kind, ordered key/value fields and a
 // message; it is written as `KIND key=value ...: message` or, with --log-format json, as one
 // JSON object per line.
 #pragma once
@@ -30,12 +30,12 @@ std::string render_text(std::string_view kind, const std::vector<Field>& fields,
 std::string render_json(std::string_view time, std::string_view level, std::string_view kind,
                         const std::vector<Field>& fields, std::string_view message);
 
-class EventLog {
+class LogLines {
  public:
-  EventLog(std::shared_ptr<spdlog::logger> logger, bool json);
+  LogLines(std::shared_ptr<spdlog::logger> logger, bool json);
 
-  void event(spdlog::level::level_enum level, std::string_view kind,
-             const std::vector<Field>& fields, std::string_view message = {});
+  void line(spdlog::level::level_enum level, std::string_view kind,
+            const std::vector<Field>& fields, std::string_view message = {});
   // A plain message (banner, notices).
   void note(spdlog::level::level_enum level, std::string_view message);
 
