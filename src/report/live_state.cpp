@@ -9,23 +9,10 @@
 namespace freezr::report {
 
 std::shared_ptr<const serve::State> build_state(PublishInput in) {
-  auto s = std::make_shared<serve::State>();
+  auto s = std::make_shared<serve::State>(std::move(in.state));
   const auto& snap = in.result->snap;
   const auto& cls = in.result->cls;
   const auto& rules = *in.rules;
-  s->updated = in.now_wall;
-  s->started = in.started_wall;
-  s->dry_run = in.dry_run;
-  s->interval = in.interval;
-  s->status = std::move(in.status);
-  s->actions = std::move(in.actions);
-  s->scans = in.scans;
-  s->last_scan_seconds = in.last_scan_seconds;
-  s->scan_seconds_total = in.scan_seconds_total;
-  s->self_cpu_seconds = in.self_cpu_seconds;
-  s->self_rss_bytes = in.self_rss_bytes;
-  s->control = in.control;
-  s->predictions = std::move(in.predictions);
   s->memory = snap.meminfo;
   s->load = snap.loadavg;
   s->psi_cpu = snap.cpu_pressure;

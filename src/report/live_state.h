@@ -16,20 +16,10 @@ struct PublishInput {
   const std::vector<engine::Rule>* rules = nullptr;
   const std::vector<engine::Category>* categories = nullptr;
   const engine::Policy* policy = nullptr;
-  nlohmann::json status;
-  serve::ActionCounts actions;
   std::vector<store::LedgerEntry> frozen;
-  double now_wall = 0;
-  double started_wall = 0;
-  bool dry_run = false;
-  double interval = 0;
-  std::uint64_t scans = 0;
-  double last_scan_seconds = 0;
-  double scan_seconds_total = 0;
-  double self_cpu_seconds = 0;
-  std::uint64_t self_rss_bytes = 0;
-  bool control = false;
-  nlohmann::json predictions;
+  // The daemon's own facts (times, counters, status, actions, predictions), filled by the
+  // daemon; build_state adds the rules, processes, frozen ones and system figures.
+  serve::State state;
 };
 
 std::shared_ptr<const serve::State> build_state(PublishInput in);

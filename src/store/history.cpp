@@ -1,6 +1,7 @@
 #include "store/history.h"
 
 #include <cmath>
+#include <functional>
 #include <map>
 
 namespace freezr::store {
@@ -184,33 +185,42 @@ std::vector<Event> query_why(Database& db, Pid pid, int limit) {
   return read_events(st);
 }
 
+namespace {
+// Runs a per-rule query over [from, to]; fill reads each row into its rule's statistics.
+void per_rule(Database& db, const char* sql, double from, double to,
+              std::map<std::string, RuleStats>& by_rule,
+              const std::function<void(Statement&, RuleStats&)>& fill) {
+  Statement st(db.handle(), sql);
+  st.bind(1, from).bind(2, to);
+  while (st.step()) {
+    auto& r = by_rule[st.text(0)];
+    r.rule = st.text(0);
+    fill(st, r);
+  }
+}
+}  // namespace
+
 std::vector<RuleStats> query_stats(Database& db, double from, double to) {
   std::map<std::string, RuleStats> by_rule;
-  Statement s(db.handle(),
-              "SELECT rule, count(*), avg(cpu), max(cpu), avg(rss_mib), max(rss_mib) "
-              "FROM rule_samples WHERE ts >= ?1 AND ts <= ?2 GROUP BY rule");
-  s.bind(1, from).bind(2, to);
-  while (s.step()) {
-    auto& r = by_rule[s.text(0)];
-    r.rule = s.text(0);
-    r.samples = s.int64(1);
-    r.cpu_avg = s.real(2);
-    r.cpu_max = s.real(3);
-    r.rss_avg = s.real(4);
-    r.rss_max = s.real(5);
-  }
-  Statement e(db.handle(),
-              "SELECT rule, sum(kind = 'violation' AND message LIKE 'started%'), "
-              "sum(kind = 'action' AND ok = 1), sum(kind = 'action' AND ok = 0) "
-              "FROM events WHERE ts >= ?1 AND ts <= ?2 AND rule != '' GROUP BY rule");
-  e.bind(1, from).bind(2, to);
-  while (e.step()) {
-    auto& r = by_rule[e.text(0)];
-    r.rule = e.text(0);
-    r.violations = e.int64(1);
-    r.actions = e.int64(2);
-    r.failed = e.int64(3);
-  }
+  per_rule(db,
+           "SELECT rule, count(*), avg(cpu), max(cpu), avg(rss_mib), max(rss_mib) "
+           "FROM rule_samples WHERE ts >= ?1 AND ts <= ?2 GROUP BY rule",
+           from, to, by_rule, [](Statement& st, RuleStats& r) {
+             r.samples = st.int64(1);
+             r.cpu_avg = st.real(2);
+             r.cpu_max = st.real(3);
+             r.rss_avg = st.real(4);
+             r.rss_max = st.real(5);
+           });
+  per_rule(db,
+           "SELECT rule, sum(kind = 'violation' AND message LIKE 'started%'), "
+           "sum(kind = 'action' AND ok = 1), sum(kind = 'action' AND ok = 0) "
+           "FROM events WHERE ts >= ?1 AND ts <= ?2 AND rule != '' GROUP BY rule",
+           from, to, by_rule, [](Statement& st, RuleStats& r) {
+             r.violations = st.int64(1);
+             r.actions = st.int64(2);
+             r.failed = st.int64(3);
+           });
   std::vector<RuleStats> out;
   for (auto& [k, v] : by_rule) out.push_back(v);
   return out;
