@@ -132,6 +132,40 @@ TEST(Classifier, AnExecUnderTheSameNameIsMatchedAfreshOnceForgotten) {
   EXPECT_EQ(c.classify(s, info).members[0].size(), 1U);
 }
 
+TEST(Regex, ExpandedSizeCountsWhatRegcompBuilds) {
+  EXPECT_EQ(expanded_size("abc"), 3);
+  EXPECT_EQ(expanded_size("a+"), 2);
+  EXPECT_EQ(expanded_size("a*b?"), 2);
+  EXPECT_EQ(expanded_size("a{3}"), 3);
+  EXPECT_EQ(expanded_size("(ab){2,5}"), 10);
+  EXPECT_EQ(expanded_size("a{2,}"), 3);
+  EXPECT_EQ(expanded_size("((a+)+)+"), 8);
+  EXPECT_EQ(expanded_size("[a-z]+x"), 3);
+  EXPECT_EQ(expanded_size("[]a]"), 1);
+  EXPECT_EQ(expanded_size("\\+"), 1);  // an escaped plus is a character
+  EXPECT_EQ(expanded_size("(a{50}){50}"), 2500);
+}
+
+TEST(Regex, PatternsThatWouldBlowUpAreRefusedBeforeCompiling) {
+  std::string err;
+  EXPECT_TRUE(Regex::compile("node .*server\\.js --port [0-9]{2,5}", &err)) << err;
+  EXPECT_TRUE(Regex::compile("(a{50}){50}", &err)) << err;
+  EXPECT_FALSE(Regex::compile("ii+++*++i", &err));
+  EXPECT_NE(err.find("quantifier directly after another at character 4"), std::string::npos) << err;
+  EXPECT_EQ(stacked_quantifier("a+b*c{2}[+*]\\++"), std::nullopt);
+  EXPECT_EQ(stacked_quantifier("a{2}*"), 4U);
+  for (const std::string bad :
+       {std::string("((a{50}){50}){50}"),
+        std::string("((((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+"),
+        std::string("a{999999999999}")}) {
+    err.clear();
+    EXPECT_FALSE(Regex::compile(bad, &err)) << bad;
+    EXPECT_NE(err.find("expand"), std::string::npos) << err;
+  }
+  EXPECT_FALSE(Regex::compile(std::string(kMaxPatternLength + 1, 'a'), &err));
+  EXPECT_NE(err.find("longer than"), std::string::npos);
+}
+
 TEST(Classifier, DisabledRulesMatchNothing) {
   Match m;
   m.comm = {"x"};
