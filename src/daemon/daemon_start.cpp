@@ -101,14 +101,12 @@ void Daemon::open_database(Preflight& pf) {
 
 void Daemon::start_process_events(Preflight& pf) {
   if (!cfg_->monitor.process_events) {
-    scanner_.check_exec_at_full_scans(true);
     pf.check(true, "process events",
              "off ([monitor] process_events = false): new processes "
              "are found by scanning alone");
     return;
   }
   const auto err = discovery_.start();
-  scanner_.check_exec_at_full_scans(err.has_value());
   pf.check(!err, "process events",
            err ? fmt::format("unavailable ({}; needs CAP_NET_ADMIN in the host's network "
                              "namespace): new processes are found by scanning every {:g}s",

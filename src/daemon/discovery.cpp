@@ -45,7 +45,11 @@ scan::ScanResult Discovery::scan(Seconds now, int full_scan_every) {
     since_full_ = 0;
     full_next_ = false;
     fresh_.clear();
-    result = scanner_.scan(now);
+    // Without events an exec under the same name shows only in the command line: re-read the
+    // command lines every full_scan_every-th scan (with events, the exec event says it).
+    const bool recheck = !events_.active() && ++since_recheck_ >= full_scan_every;
+    if (recheck) since_recheck_ = 0;
+    result = scanner_.scan(now, recheck);
   }
   last_members_.assign(result.cls.members.size(), {});
   for (std::size_t i = 0; i < result.cls.members.size(); ++i) {

@@ -35,6 +35,7 @@ class Discovery {
   std::vector<std::vector<Pid>> last_members_;  // each rule's processes at the last scan
   std::uint64_t overruns_seen_ = 0;
   int since_full_ = 0;
+  int since_recheck_ = 0;  // full scans since command lines were last re-read (no events)
   bool full_next_ = false;
   os::ProcessEvents events_;
 };

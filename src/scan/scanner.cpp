@@ -21,13 +21,13 @@ Scanner::Scanner(proc::ProcSource& source, const std::vector<engine::Rule>* rule
       sampler_(source.clock_ticks(), source.page_size()),
       classifier_(rules, categories) {}
 
-ScanResult Scanner::scan(Seconds now) {
+ScanResult Scanner::scan(Seconds now, bool recheck_cmdlines) {
   proc::read_all(source_, raw_, pids_, buf_);
   ScanResult out;
   out.unreadable = raw_.unreadable;
   out.read = raw_.processes.size();
   out.snap = sampler_.update(raw_, now);
-  if (exec_checks_) {
+  if (recheck_cmdlines) {
     for (const auto& p : out.snap.processes) {
       if (!p.kernel_thread && info_.cmdline_changed(p.id)) forget(p.id);
     }

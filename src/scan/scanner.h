@@ -31,8 +31,11 @@ class Scanner {
   Scanner(proc::ProcSource& source, const std::vector<engine::Rule>* rules,
           const std::vector<engine::Category>* categories = nullptr);
 
-  // Reads every process and classifies it; `now` is the monotonic time of the scan.
-  ScanResult scan(Seconds now);
+  // Reads every process and classifies it; `now` is the monotonic time of the scan. With
+  // recheck_cmdlines, the command lines read before are read again and the processes whose
+  // command line changed (an exec under the same name, seen without process events) are
+  // matched afresh.
+  ScanResult scan(Seconds now, bool recheck_cmdlines = false);
   // A light scan: reads the system files and only `pids`; the other processes of the last
   // scan keep their last sample, except those in `gone` (exited), which are dropped. Needs a
   // full scan before it (else it is one).
@@ -51,9 +54,6 @@ class Scanner {
     info_.forget(id);
     classifier_.forget(id);
   }
-  // Without process events an exec under the same name is only seen by its command line:
-  // full scans then re-read the command lines read before, and forget those that changed.
-  void check_exec_at_full_scans(bool yes) { exec_checks_ = yes; }
 
  private:
   proc::ProcSource& source_;
@@ -66,7 +66,6 @@ class Scanner {
   std::vector<ProcessId> alive_;
   std::vector<engine::ProcessSample> last_;  // the processes of the last scan
   unsigned scans_ = 0;
-  bool exec_checks_ = false;
 
   void finish(ScanResult& out);
 };
