@@ -146,10 +146,12 @@ void PressureWatcher::evaluate(const engine::PressureSample& s, const char* woke
   const auto& p = d_.config().pressure;
   std::optional<double> eta;
   if (p.predict_minutes && d_.exhaustion_seconds) eta = d_.exhaustion_seconds();
-  const auto step = engine::advance_pressure(state_, {s, eta, d_.clock.monotonic()},
-                                             {p.warning, p.critical, p.predict_minutes});
+  const engine::PressureLevels levels{p.warning, p.critical, p.predict_minutes};
+  const auto step = engine::advance_pressure(state_, {s, eta, d_.clock.monotonic()}, levels);
   if (step.changed()) log_change(step, s, step.predicted ? "prediction" : woke_by, eta);
-  if (step.want == engine::PressureWant::kVictim) act_on_victim(step, s);
+  if (step.want == engine::PressureWant::kVictim) {
+    act_on_victim(step, s, engine::thresholds_of(levels, step.to));
+  }
   if (step.want == engine::PressureWant::kRelease) release();
   schedule_check(s);
 }
@@ -209,7 +211,8 @@ PressureWatcher::Ranking PressureWatcher::rank() {
 }
 
 void PressureWatcher::act_on_victim(const engine::PressureStep& step,
-                                    const engine::PressureSample& s) {
+                                    const engine::PressureSample& s,
+                                    const engine::LevelThresholds& level) {
   const auto& cfg = d_.config();
   const auto [scan, order] = rank();
   if (order.ranked.empty()) {
@@ -242,10 +245,8 @@ void PressureWatcher::act_on_victim(const engine::PressureStep& step,
   v.what = fmt::format("pid {} {} ({:.0f} MiB) at {}", p.id.pid, p.comm, p.rss_mb(),
                        engine::describe_sample(s));
   victim_ = std::move(v);
-  const auto& lvl =
-      step.to == engine::PressureLevel::kCritical ? cfg.pressure.critical : cfg.pressure.warning;
-  const auto d = engine::pressure_decision(step, s, lvl, {p.id, p.comm, p.cpu_percent, p.rss_mb()},
-                                           chosen.reason);
+  const auto d = engine::pressure_decision(
+      step, s, level, {p.id, p.comm, p.cpu_percent, p.rss_mb()}, chosen.reason);
   // A kill keeps the responder busy until its outcome comes back (at most 5 s for a real
   // one); in dry-run nothing dies, so it pauses for two trigger windows before choosing again.
   const double busy = d_.dry_run() ? 2 * cfg.pressure.window : 6;

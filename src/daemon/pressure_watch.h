@@ -70,7 +70,8 @@ class PressureWatcher {
   void log_change(const engine::PressureStep& step, const engine::PressureSample& s,
                   const char* woke_by, std::optional<double> eta);
   // Ranks the candidates and carries out the step's action on the first.
-  void act_on_victim(const engine::PressureStep& step, const engine::PressureSample& s);
+  void act_on_victim(const engine::PressureStep& step, const engine::PressureSample& s,
+                     const engine::LevelThresholds& level);
   void release();
   // Looks again at seconds from now.
   void evaluate_later(double seconds, const char* why);

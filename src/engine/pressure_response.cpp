@@ -17,6 +17,10 @@ PressureStep want(PressureStep step, const Action& a) {
 }
 }  // namespace
 
+const LevelThresholds& thresholds_of(const PressureLevels& levels, PressureLevel level) {
+  return level == PressureLevel::kCritical ? levels.critical : levels.warning;
+}
+
 PressureStep advance_pressure(PressureState& st, const PressureInput& in,
                               const PressureLevels& levels) {
   PressureStep step;
@@ -26,7 +30,6 @@ PressureStep advance_pressure(PressureState& st, const PressureInput& in,
                          in.exhaustion_seconds &&
                          *in.exhaustion_seconds <= *levels.predict_minutes * 60;
   if (predicted) next = PressureLevel::kWarning;
-  st.predicted = predicted;
   step.predicted = predicted;
   step.to = next;
   if (next != st.level) {
@@ -38,7 +41,7 @@ PressureStep advance_pressure(PressureState& st, const PressureInput& in,
     if (st.held && !is_busy) step.want = PressureWant::kRelease;
     return step;
   }
-  const auto& lvl = st.level == PressureLevel::kCritical ? levels.critical : levels.warning;
+  const auto& lvl = thresholds_of(levels, st.level);
   const auto kind = lvl.action.kind;
   if (kind == ActionKind::kLog) return step;
   if (predicted) {

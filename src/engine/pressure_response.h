@@ -15,8 +15,7 @@ namespace freezr::engine {
 // What the responder remembers between two looks at the figures.
 struct PressureState {
   PressureLevel level = PressureLevel::kNone;
-  bool predicted = false;  // the level is held by an exhaustion prediction, not the figures
-  bool acted = false;      // the level's one-off action was taken (or refused) since entering
+  bool acted = false;  // the level's one-off action was taken (or refused) since entering
   // A kill is in flight (or, in dry-run, the pause after a simulated one): no new victim
   // before it ends or this time passes.
   std::optional<Seconds> busy_until;
@@ -50,6 +49,9 @@ struct PressureStep {
   Action action;  // the level's action, for kVictim
   [[nodiscard]] bool changed() const { return from != to; }
 };
+
+// The thresholds (and action) of a level; warning's for kNone.
+const LevelThresholds& thresholds_of(const PressureLevels& levels, PressureLevel level);
 
 // Advances the state with one reading. Hysteresis per next_level(); at a kill level a victim
 // is wanted only while the entering condition holds and no kill is in flight; a gentler action
