@@ -34,14 +34,6 @@ engine::ActionKind kind_of(const store::LedgerEntry& e) {
                                : engine::ActionKind::kFreeze;
 }
 
-std::optional<proc::StatFields> same_process(proc::ProcSource& source, const ProcessId& id) {
-  std::string buf;
-  if (!source.read_pid_file(id.pid, "stat", buf)) return std::nullopt;
-  auto st = proc::parse_stat(buf);
-  if (!st || st->start_time != id.start_time) return std::nullopt;
-  return *st;
-}
-
 std::string renice_data(const std::map<Pid, ThreadPriority>& before, std::optional<int> nice) {
   json threads = json::object();
   for (const auto& [tid, v] : before) threads[std::to_string(tid)] = {v.nice, v.ioprio};

@@ -24,9 +24,6 @@ bool is_freeze(const store::LedgerEntry& e);
 // The action an entry undoes: renice, throttle or freeze.
 engine::ActionKind kind_of(const store::LedgerEntry& e);
 
-// The process's current stat, when it is still the one identified by id.
-std::optional<proc::StatFields> same_process(proc::ProcSource& source, const ProcessId& id);
-
 // The data of a renice entry: each thread's priorities before, and the nice value set.
 std::string renice_data(const std::map<Pid, ThreadPriority>& before, std::optional<int> nice);
 // The nice value a renice entry set, when it set one.

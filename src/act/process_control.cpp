@@ -8,19 +8,21 @@
 
 namespace freezr::act {
 
+std::optional<proc::StatFields> same_process(proc::ProcSource& source, const ProcessId& id) {
+  std::string buf;
+  if (!source.read_pid_file(id.pid, "stat", buf)) return std::nullopt;
+  auto st = proc::parse_stat(buf);
+  if (!st || st->start_time != id.start_time) return std::nullopt;
+  return *st;
+}
+
 Result<int> LinuxProcessControl::open(const ProcessId& id) {
   const int fd = static_cast<int>(::syscall(SYS_pidfd_open, id.pid, 0));
   if (fd < 0) return Error{errno, std::string("pidfd_open: ") + std::strerror(errno)};
-  std::string buf;
-  auto r = source_.read_pid_file(id.pid, "stat", buf);
-  if (!r) {
+  // Checked after the pidfd is held: the pidfd then refers to exactly that process.
+  if (!same_process(source_, id)) {
     ::close(fd);
-    return Error{ESRCH, "process exited before it could be verified"};
-  }
-  auto st = proc::parse_stat(buf);
-  if (!st || st->start_time != id.start_time) {
-    ::close(fd);
-    return Error{ESRCH, "PID was reused by another process; not touched"};
+    return Error{ESRCH, "exited, or its PID now belongs to another process; not touched"};
   }
   return fd;
 }

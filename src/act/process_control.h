@@ -15,6 +15,9 @@
 
 namespace freezr::act {
 
+// The process's current stat, when it is still the one identified by id (PID and start time).
+std::optional<proc::StatFields> same_process(proc::ProcSource& source, const ProcessId& id);
+
 class ProcessControl {
  public:
   virtual ~ProcessControl() = default;

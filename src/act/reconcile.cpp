@@ -8,32 +8,46 @@
 
 namespace freezr::act {
 
-std::string Reversibles::ended_outside(const Held& h) {
+Reversibles::Ended Reversibles::ended_outside(const Held& h) {
   const auto& e = h.entry;
-  if (!ledger_.contains(e.id)) return "undone outside the daemon (`freezr thaw`)";
+  if (!ledger_.contains(e.id))
+    return {Ending::kForget, "undone outside the daemon (`freezr thaw`)"};
   const auto st = same_process(source_, e.process);
-  if (!st) return "the process exited";
+  if (!st) return {Ending::kDrop, "the process exited"};
   if (e.kind == kFreezeSignal) {
     // D: a process in uninterruptible sleep stops once it wakes.
-    return std::string("TtD").find(st->state) != std::string::npos
-               ? ""
-               : "resumed by someone else (SIGCONT)";
+    if (std::string("TtD").find(st->state) != std::string::npos) return {};
+    return {Ending::kDrop, "resumed by someone else (SIGCONT)"};
   }
   if (e.kind == kRenice) {
     const auto set = reniced_to(e);
-    return set && st->nice != *set ? fmt::format("reniced by someone else (now {})", st->nice) : "";
+    if (!set || st->nice == *set) return {};
+    return {Ending::kDrop, fmt::format("reniced by someone else (now {})", st->nice)};
   }
   std::string buf;
-  if (!source_.read_pid_file(e.process.pid, "cgroup", buf)) return "the process exited";
+  if (!source_.read_pid_file(e.process.pid, "cgroup", buf)) {
+    return {Ending::kDrop, "the process exited"};
+  }
   const auto group = group_of(e);
   const bool v2 = e.kind == kFreezeCgroup || cgroups_.can_throttle_v2();
   if (!group.empty() && cgroups_.origin(buf, v2) != group) {
-    return "moved out of FreezR's group by someone else";
+    return {Ending::kDrop, "moved out of FreezR's group by someone else"};
   }
   if (e.kind == kFreezeCgroup && Cgroups::read(group, "cgroup.freeze").rfind('0', 0) == 0) {
-    return "thawed by someone else (cgroup.freeze = 0)";
+    return {Ending::kUndo, "thawed by someone else"};
   }
-  return "";
+  return {};
+}
+
+ActionOutcome Reversibles::undo_outcome(const Held& h, bool ok, std::string detail) const {
+  ActionOutcome o;
+  o.rule = h.entry.rule;
+  o.action = kind_of(h.entry);
+  o.target = engine::TargetInfo{h.entry.process, "", 0, 0};
+  o.ok = ok;
+  o.undo = true;
+  o.detail = std::move(detail);
+  return o;
 }
 
 void Reversibles::drop(const std::shared_ptr<Held>& h, const std::string& why, bool remove_group) {
@@ -43,25 +57,25 @@ void Reversibles::drop(const std::shared_ptr<Held>& h, const std::string& why, b
   if (remove_group) {
     if (const auto g = group_of(h->entry); !g.empty()) Cgroups::remove(g);
   }
-  ActionOutcome o;
-  o.rule = h->entry.rule;
-  o.action = kind_of(h->entry);
-  o.target = engine::TargetInfo{h->entry.process, "", 0, 0};
-  o.ok = true;
-  o.undo = true;
-  o.detail = "hold ended (" + h->entry.kind + "): " + why;
-  sink_(o);
+  sink_(undo_outcome(*h, true, "hold ended (" + h->entry.kind + "): " + why));
 }
 
 void Reversibles::reconcile() {
   const std::vector<std::shared_ptr<Held>> all(held_.begin(), held_.end());
   for (const auto& h : all) {
-    const auto why = ended_outside(*h);
-    if (why.empty()) continue;
-    if (why.rfind("thawed by someone else", 0) == 0) {
-      undo(h, "thawed by someone else");  // back to its own cgroup, and the group removed
-    } else {
-      drop(h, why, why.rfind("undone outside", 0) != 0);
+    const auto [how, why] = ended_outside(*h);
+    switch (how) {
+      case Ending::kHolds:
+        break;
+      case Ending::kUndo:  // back to its own cgroup, and the group removed
+        undo(h, why.c_str());
+        break;
+      case Ending::kDrop:
+        drop(h, why, true);
+        break;
+      case Ending::kForget:
+        drop(h, why, false);
+        break;
     }
   }
 }

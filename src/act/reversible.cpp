@@ -9,7 +9,6 @@
 #include <csignal>
 
 #include "act/ledger_entries.h"
-#include "act/linux_actuator.h"
 #include "act/priority.h"
 
 namespace freezr::act {
@@ -70,15 +69,9 @@ void Reversibles::undo(const std::shared_ptr<Held>& h, const char* why) {
   if (!ledger_.contains(h->entry.id)) return;
   const auto r = undo_entry(h->entry, source_, control_);
   ledger_.remove(h->entry.id);
-  ActionOutcome o;
-  o.rule = h->entry.rule;
-  o.action = kind_of(h->entry);
-  o.target = engine::TargetInfo{h->entry.process, "", 0, 0};
-  o.ok = r.ok();
-  o.undo = true;
-  o.detail = r ? fmt::format("undone ({}): {}", why, h->entry.kind)
-               : "undo of " + h->entry.kind + " failed: " + r.error().message;
-  sink_(o);
+  sink_(undo_outcome(*h, r.ok(),
+                     r ? fmt::format("undone ({}): {}", why, h->entry.kind)
+                       : "undo of " + h->entry.kind + " failed: " + r.error().message));
 }
 
 void Reversibles::renice(const engine::Decision& d) {

@@ -62,10 +62,19 @@ class Reversibles {
                                const std::string& kind, const std::string& data,
                                std::string* error);
   void undo(const std::shared_ptr<Held>& h, const char* why);
-  // Why the hold h no longer holds, or "" while it does.
-  std::string ended_outside(const Held& h);
+  // How a hold the machine ended is wound up: undone (a thaw from outside still leaves the
+  // process in FreezR's group), dropped with its group removed, or only forgotten (`freezr
+  // thaw` already undid it).
+  enum class Ending { kHolds, kUndo, kDrop, kForget };
+  struct Ended {
+    Ending how = Ending::kHolds;
+    std::string why;
+  };
+  Ended ended_outside(const Held& h);
   // Ends the hold without undoing it (the machine already did), and says why.
   void drop(const std::shared_ptr<Held>& h, const std::string& why, bool remove_group);
+  // The undo outcome of h's entry.
+  ActionOutcome undo_outcome(const Held& h, bool ok, std::string detail) const;
   void report(const engine::Decision& d, const engine::TargetInfo& t, bool ok,
               const std::string& detail);
   void freeze_with_signals(const engine::Decision& d);
