@@ -45,6 +45,20 @@ double quantifier(const std::string& p, std::size_t& i) {
   // {m}: m copies; {m,n}: n; {m,}: m and a star.
   return std::max(1.0, !comma ? low : high_digits ? high : low + 1);
 }
+// Steps i over the atom at p[i] that is more than one character: an escape, or a bracket
+// expression (whose first ']' after '[' or '[^' is a member).
+void skip_atom(const std::string& p, std::size_t& i) {
+  if (p[i] == '\\') {
+    ++i;
+    return;
+  }
+  if (p[i] != '[') return;
+  std::size_t k = i + 1;
+  if (k < p.size() && p[k] == '^') ++k;
+  if (k < p.size() && p[k] == ']') ++k;
+  const auto close = p.find(']', k);
+  i = close == std::string::npos ? p.size() : close;
+}
 }  // namespace
 
 double expanded_size(const std::string& p) {
@@ -70,14 +84,7 @@ double expanded_size(const std::string& p) {
       last *= f;
       continue;
     }
-    if (c == '\\') ++i;
-    if (c == '[') {  // a bracket expression is one atom
-      std::size_t k = i + 1;
-      if (k < p.size() && p[k] == '^') ++k;
-      if (k < p.size() && p[k] == ']') ++k;
-      const auto close = p.find(']', k);
-      i = close == std::string::npos ? p.size() : close;
-    }
+    skip_atom(p, i);
     total += 1;
     last = 1;
   }
@@ -96,14 +103,7 @@ std::optional<std::size_t> stacked_quantifier(const std::string& p) {
       continue;
     }
     after_quantifier = false;
-    if (p[i] == '\\') ++i;
-    if (p[i] == '[') {
-      std::size_t k = i + 1;
-      if (k < p.size() && p[k] == '^') ++k;
-      if (k < p.size() && p[k] == ']') ++k;
-      const auto close = p.find(']', k);
-      i = close == std::string::npos ? p.size() : close;
-    }
+    skip_atom(p, i);
   }
   return std::nullopt;
 }

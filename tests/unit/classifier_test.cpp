@@ -154,6 +154,7 @@ TEST(Regex, PatternsThatWouldBlowUpAreRefusedBeforeCompiling) {
   EXPECT_NE(err.find("quantifier directly after another at character 4"), std::string::npos) << err;
   EXPECT_EQ(stacked_quantifier("a+b*c{2}[+*]\\++"), std::nullopt);
   EXPECT_EQ(stacked_quantifier("a{2}*"), 4U);
+  EXPECT_EQ(stacked_quantifier("\\[++"), 3U);  // an escaped '[' opens no bracket expression
   for (const std::string bad :
        {std::string("((a{50}){50}){50}"),
         std::string("((((((((((((((((((a+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+)+"),
