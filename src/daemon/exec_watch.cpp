@@ -62,14 +62,15 @@ int ExecWatch::act(const engine::ProcessSample& s, const char* via,
   int acted = 0;
   for (const auto& d : decisions) {
     done_.insert({d.rule_index, s.id});
-    const engine::TargetInfo t{s.id, s.comm, s.total_cpu(), s.rss_mb()};
+    const bool skipped = d.verdict == engine::Verdict::kProtected;
+    const auto& t = skipped ? d.skipped.front().first : d.targets.front();
     std::vector<report::Field> f = {{"rule", d.rule},
                                     {"action", std::string(engine::to_string(d.action.kind))},
                                     {"via", std::string(via)}};
     const auto pf = report::process_fields(t);
     f.insert(f.end(), pf.begin(), pf.end());
     if (delay_ms) f.push_back({"delay_ms", std::round(*delay_ms * 1000) / 1000});
-    if (d.verdict == engine::Verdict::kProtected) {
+    if (skipped) {
       d_.log.line(level_enum::warn, "skip", f,
                   "protected (" + d.skipped.front().second + "), not acted on at exec");
     } else {

@@ -60,27 +60,30 @@ std::string decision_data(const engine::Decision& d, const engine::TargetInfo& t
 
 void HistoryWriter::decision(double ts, const engine::Decision& d) {
   const std::string action = engine::to_string(d.action.kind);
-  const std::string reason = d.reason();
+  const std::string said = std::string(engine::to_string(d.verdict)) + ": " + d.reason();
   auto row = [&](const engine::TargetInfo& t, const std::string& message) {
     event({ts, "decision", d.rule, t.id.pid, t.comm, action, std::nullopt, message,
            decision_data(d, t)});
   };
-  const char* verdict = engine::to_string(d.verdict);
-  for (const auto& t : d.targets) row(t, std::string(verdict) + ": " + reason);
-  for (const auto& [t, why] : d.skipped)
-    row(t, std::string(verdict) + ": " + reason + " (" + why + ")");
+  for (const auto& t : d.targets) row(t, said);
+  for (const auto& [t, why] : d.skipped) row(t, said + " (" + why + ")");
   if (d.targets.empty() && d.skipped.empty() && d.entity != engine::kGroupEntity) {
-    row({d.entity, "", 0, 0}, std::string(verdict) + ": " + reason);
+    row({d.entity, "", 0, 0}, said);
   }
   if (d.verdict == engine::Verdict::kAct || d.verdict == engine::Verdict::kRelease) return;
   const auto& t = !d.targets.empty()   ? d.targets.front()
                   : !d.skipped.empty() ? d.skipped.front().first
                                        : engine::TargetInfo{};
-  std::string message = std::string(verdict) + ": " + reason;
-  if (d.verdict == engine::Verdict::kProtected && !d.skipped.empty()) {
-    message += " (" + d.skipped.front().second + ")";
-  }
-  event({ts, "action", d.rule, t.id.pid, t.comm, action, std::nullopt, message, {}});
+  const bool protected_one = d.verdict == engine::Verdict::kProtected && !d.skipped.empty();
+  event({ts,
+         "action",
+         d.rule,
+         t.id.pid,
+         t.comm,
+         action,
+         std::nullopt,
+         protected_one ? said + " (" + d.skipped.front().second + ")" : said,
+         {}});
 }
 
 void HistoryWriter::outcome(double ts, const act::ActionOutcome& o) {
