@@ -17,12 +17,11 @@ const { launch, page_with_errors } = require("./browser.cjs");
     const button = page.getByRole("button", { name: `thaw pid ${pid}` });
     await button.waitFor({ timeout: 10000 });
     await button.click();
-    const said = await button.textContent();
     await page.waitForFunction((p) => ![...document.querySelectorAll("#frozen li")]
       .some((li) => li.textContent.startsWith(`pid ${p} `)), pid, { timeout: 15000 });
     const stored = await page.evaluate(() => [sessionStorage.getItem("freezr-token"),
                                               localStorage.getItem("freezr-token")]);
-    console.log(JSON.stringify({ ok: true, errors, said, session: stored[0] === token,
+    console.log(JSON.stringify({ ok: true, errors, session: stored[0] === token,
                                  local: stored[1] !== null }));
   } catch (e) {
     console.log(JSON.stringify({ ok: false, error: String(e), errors }));
