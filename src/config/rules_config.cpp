@@ -15,17 +15,18 @@ void read_patterns(TableReader& t, engine::Match& m) {
   if (auto v = t.string_list("comm")) {
     for (const auto& c : *v) {
       if (c.size() > 15) {
-        t.fail_key("comm", "'" + c + "' is longer than 15 characters; the kernel truncates "
-                           "process names to 15, so it can never match (use exe or cmdline)");
+        t.fail_key("comm", "'" + c +
+                               "' is longer than 15 characters; the kernel truncates "
+                               "process names to 15, so it can never match (use exe or cmdline)");
       }
     }
     m.comm = *v;
   }
   if (auto v = t.string_list("exe")) m.exe = *v;
   if (auto v = t.string("cmdline")) {
-    std::string err;
-    m.cmdline = engine::Regex::compile(*v, &err);
-    if (!m.cmdline) t.fail_key("cmdline", "invalid regular expression: " + err);
+    auto re = engine::Regex::compile(*v);
+    if (!re) t.fail_key("cmdline", "invalid regular expression: " + re.error().message);
+    m.cmdline = std::move(*re);
   }
 }
 
@@ -82,8 +83,8 @@ engine::Action read_action(TableReader& t) {
   const std::vector<engine::ActionKind> kinds = {
       engine::ActionKind::kLog,    engine::ActionKind::kRenice, engine::ActionKind::kThrottle,
       engine::ActionKind::kFreeze, engine::ActionKind::kKill,   engine::ActionKind::kRestart};
-  a.kind = kinds[static_cast<std::size_t>(
-      std::find(kKinds.begin(), kKinds.end(), kind) - kKinds.begin())];
+  a.kind = kinds[static_cast<std::size_t>(std::find(kKinds.begin(), kKinds.end(), kind) -
+                                          kKinds.begin())];
   auto only_with = [&](const std::string& key, engine::ActionKind k, const char* name) {
     if (t.has(key) && a.kind != k) {
       t.fail_key(key, std::string("only used with action = \"") + name + "\"");
@@ -123,7 +124,8 @@ static engine::Step read_step(TableReader& t, const std::string& rule_name) {
   s.cpu_percent = t.number("cpu_percent", 0, 100000);
   s.memory_mb = t.number("memory_mb", 0, 1e9);
   if (!s.cpu_percent && !s.memory_mb) {
-    t.fail(t.raw().source(), t.where() + " '" + rule_name + "': give cpu_percent, memory_mb or both");
+    t.fail(t.raw().source(),
+           t.where() + " '" + rule_name + "': give cpu_percent, memory_mb or both");
   }
   s.predict_minutes = t.number("predict_minutes", 0.01, 7 * 1440);
   if (s.predict_minutes && !s.memory_mb) {
@@ -139,8 +141,8 @@ static void read_steps(TableReader& t, engine::Rule& r) {
   const toml::node* n = t.node("steps");
   const auto* arr = n->as_array();
   if (arr == nullptr || arr->empty()) t.fail_key("steps", "expected a non-empty list of tables");
-  for (const char* key : {"cpu_percent", "memory_mb", "predict_minutes", "violations", "cooldown", "action", "nice",
-                          "ionice", "cpu_limit", "duration", "service"}) {
+  for (const char* key : {"cpu_percent", "memory_mb", "predict_minutes", "violations", "cooldown",
+                          "action", "nice", "ionice", "cpu_limit", "duration", "service"}) {
     if (t.has(key)) t.fail_key(key, "belongs inside each of the steps when a rule has steps");
   }
   int index = 0;
@@ -164,8 +166,9 @@ engine::Rule read_rule(TableReader t, const std::vector<engine::Category>& categ
   read_match(*match, r.match, categories);
   if (auto e = t.table("on_exec")) {
     if (e->string("action") == "restart") {
-      e->fail_key("action", "restart is not an exec-time action (log, renice, throttle, "
-                            "freeze or kill)");
+      e->fail_key("action",
+                  "restart is not an exec-time action (log, renice, throttle, "
+                  "freeze or kill)");
     }
     r.on_exec = read_action(*e);
     e->finish();
@@ -188,8 +191,8 @@ engine::Rule read_rule(TableReader t, const std::vector<engine::Category>& categ
   const auto max_actions = t.integer("max_actions", 1, 1000000);
   const auto per_minutes = t.number("per_minutes", 0.01, 100000);
   if (max_actions.has_value() != per_minutes.has_value()) {
-    t.fail(t.raw().source(), t.where() + " '" + r.name +
-                                 "': max_actions and per_minutes go together");
+    t.fail(t.raw().source(),
+           t.where() + " '" + r.name + "': max_actions and per_minutes go together");
   }
   if (max_actions) {
     r.max_actions = static_cast<int>(*max_actions);

@@ -1,42 +1,38 @@
-// Regex: a compiled POSIX extended regular expression (search semantics, no captures).
-// POSIX matching has no catastrophic backtracking on hostile command lines; compiling does
-// expand repetitions, so patterns whose expansion would be large are refused before regcomp.
+// Regex: a compiled rule pattern (RE2 syntax, search semantics, no captures). RE2 matches in
+// time linear in the text whatever the pattern, so a hostile command line cannot stall a scan;
+// what it cannot do in linear time (back-references, look-around) is refused when the
+// configuration is read, and so is a pattern whose compiled program would be large.
 #pragma once
 
 #include <memory>
-#include <optional>
 #include <string>
+
+#include "core/result.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace freezr::engine {
 
-// Patterns at most this long, expanding to at most kMaxExpandedSize atoms, are compiled.
+// Patterns at most this long, compiling into at most kMaxProgramBytes, are accepted.
 inline constexpr std::size_t kMaxPatternLength = 4096;
-inline constexpr double kMaxExpandedSize = 20000;
-
-// An upper estimate of how many atoms regcomp builds for pattern: `a+` counts twice (it is
-// compiled as `aa*`), `a{2,5}` five times, and repetitions of repetitions multiply, so stacked
-// or nested quantifiers ("a++++", "((a+)+)+", "(a{50}){50}") show their real cost.
-double expanded_size(const std::string& pattern);
-
-// Where a quantifier directly follows another one ("a++", "a*+", "a{2}*"): undefined in POSIX
-// extended regular expressions, and very slow to compile in glibc. nullopt when none does.
-std::optional<std::size_t> stacked_quantifier(const std::string& pattern);
+inline constexpr long kMaxProgramBytes = 2L << 20;
 
 class Regex {
  public:
-  // Returns nullopt and sets *error when the pattern does not compile, or is too large once
-  // its repetitions are expanded (see expanded_size).
-  static std::optional<Regex> compile(const std::string& pattern, std::string* error);
+  // The error says what is wrong and where in the pattern: an empty pattern, a NUL, a syntax
+  // RE2 does not accept (back-references among it), or a program over kMaxProgramBytes.
+  static Result<Regex> compile(const std::string& pattern);
 
   [[nodiscard]] bool search(const std::string& text) const;
   [[nodiscard]] const std::string& pattern() const { return pattern_; }
 
  private:
-  struct Impl;
-  Regex(std::string pattern, std::shared_ptr<const Impl> impl)
-      : pattern_(std::move(pattern)), impl_(std::move(impl)) {}
+  Regex(std::string pattern, std::shared_ptr<const re2::RE2> re)
+      : pattern_(std::move(pattern)), re_(std::move(re)) {}
   std::string pattern_;
-  std::shared_ptr<const Impl> impl_;
+  std::shared_ptr<const re2::RE2> re_;
 };
 
 }  // namespace freezr::engine

@@ -1,10 +1,10 @@
+#include "config/config.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 #include <regex>
 #include <sstream>
-
-#include "config/config.h"
 
 namespace freezr::config {
 namespace {
@@ -20,9 +20,8 @@ void expect_error(const std::string& text, unsigned line, unsigned column,
     EXPECT_EQ(e.line(), line) << e.what();
     EXPECT_EQ(e.column(), column) << e.what();
     EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
-    EXPECT_EQ(std::string(e.what()).rfind("test.toml:" + std::to_string(line) + ":" +
-                                              std::to_string(column) + ": ",
-                                          0),
+    EXPECT_EQ(std::string(e.what()).rfind(
+                  "test.toml:" + std::to_string(line) + ":" + std::to_string(column) + ": ", 0),
               0U)
         << e.what();
   }
@@ -127,21 +126,30 @@ TEST(ConfigErrors, ImpossibleValues) {
                "needs 'service'");
   expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=5\nservice='x'\n", 5, 9,
                "only used with action");
-  expect_error("[[rule]]\nname='a'\nmatch={comm=['averyveryverylongname']}\ncpu_percent=5\n", 3,
-               13, "longer than 15");
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['averyveryverylongname']}\ncpu_percent=5\n", 3, 13,
+               "longer than 15");
   expect_error("[[rule]]\nname='a'\nmatch={user=['no-such-user-xyz']}\ncpu_percent=5\n", 3, 13,
                "no such user");
   expect_error("[[rule]]\nname='a'\nmatch={}\ncpu_percent=5\n", 3, 7, "at least one of");
   expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\n", 1, 1, "cpu_percent, memory_mb");
   expect_error("[[rule]]\nmatch={comm=['a']}\ncpu_percent=1\n", 1, 1, "'name' is required");
-  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=1\n"
-               "[[rule]]\nname='a'\nmatch={comm=['b']}\ncpu_percent=1\n",
-               5, 1, "duplicate name");
+  expect_error(
+      "[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=1\n"
+      "[[rule]]\nname='a'\nmatch={comm=['b']}\ncpu_percent=1\n",
+      5, 1, "duplicate name");
 }
 
 TEST(ConfigErrors, BadRegex) {
   expect_error("[[rule]]\nname='a'\nmatch={cmdline='(unclosed'}\ncpu_percent=5\n", 3, 16,
                "invalid regular expression");
+  expect_error("[[rule]]\nname='a'\nmatch={cmdline='(.*)(.*)\\2c'}\ncpu_percent=5\n", 3, 16,
+               "back-references are not supported");
+  expect_error("[[rule]]\nname='a'\nmatch={cmdline=''}\ncpu_percent=5\n", 3, 16,
+               "an empty pattern matches everything");
+  expect_error("[[rule]]\nname='a'\nmatch={cmdline=\"\\u0000x\"}\ncpu_percent=5\n", 3, 16,
+               "a NUL character");
+  expect_error("[[rule]]\nname='a'\nmatch={cmdline='((((a{50}){50}){50}){50})'}\ncpu_percent=5\n",
+               3, 16, "invalid regular expression");
 }
 
 TEST(ConfigErrors, UnreadableFile) {
@@ -295,8 +303,8 @@ TEST(ConfigErrors, ActionParameters) {
   expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\nsteps=[]\n", 4, 7, "non-empty list");
   expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=5\nsteps=[{cpu_percent=1}]\n",
                4, 13, "belongs inside each of the steps");
-  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\nsteps=[{cpu_percent=1, nope=2}]\n", 4,
-               24, "unknown key 'nope'");
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\nsteps=[{cpu_percent=1, nope=2}]\n", 4, 24,
+               "unknown key 'nope'");
 }
 
 TEST(LegacyConfig, ConvertOutputParsesToTheSameRules) {
@@ -342,8 +350,7 @@ TEST(Docs, EveryTomlExampleInTheReadmeParses) {
     ASSERT_NE(end, std::string::npos);
     const std::string block = text.substr(pos, end - pos);
     ++blocks;
-    EXPECT_NO_THROW(parse_config(block, "README.md block " + std::to_string(blocks)))
-        << block;
+    EXPECT_NO_THROW(parse_config(block, "README.md block " + std::to_string(blocks))) << block;
     pos = end + 3;
   }
   EXPECT_GE(blocks, 3);
