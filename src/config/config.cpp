@@ -3,14 +3,13 @@
 #include <pwd.h>
 
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "config/legacy.h"
 #include "config/readers.h"
 #include "config/table_reader.h"
 #include "engine/protection.h"
+#include "fs/files.h"
 
 namespace freezr::config {
 
@@ -118,8 +117,9 @@ void read_preflight(TableReader t, PreflightSettings& p) {
   if (auto v = t.number("disk_warn_percent", 1, 100)) p.disk_warn_percent = *v;
   if (auto v = t.number("disk_critical_percent", 1, 100)) p.disk_critical_percent = *v;
   if (p.disk_critical_percent < p.disk_warn_percent) {
-    t.fail(t.raw().source(), "[preflight]: disk_critical_percent must not be below "
-                             "disk_warn_percent");
+    t.fail(t.raw().source(),
+           "[preflight]: disk_critical_percent must not be below "
+           "disk_warn_percent");
   }
   t.finish();
 }
@@ -165,14 +165,26 @@ void read_rules(TableReader& top, Config& c) {
     ++index;
     const auto* t = el.as_table();
     if (t == nullptr) top.fail(el.source(), "each [[rule]] entry must be a table");
-    auto rule = read_rule(TableReader(*t, top.file(), "[[rule]] #" + std::to_string(index)),
-                          c.categories);
+    auto rule =
+        read_rule(TableReader(*t, top.file(), "[[rule]] #" + std::to_string(index)), c.categories);
     if (!names.insert(rule.name).second) {
-      top.fail(t->source(), "[[rule]] #" + std::to_string(index) + ": duplicate name '" +
-                                rule.name + "'");
+      top.fail(t->source(),
+               "[[rule]] #" + std::to_string(index) + ": duplicate name '" + rule.name + "'");
     }
     c.rules.push_back(std::move(rule));
   }
+}
+
+// Where the [[rule]] named name begins (the Rust FreezR sections' names are fixed, so when a
+// name is taken twice the [[rule]] is the one to rename).
+toml::source_position where_named(const toml::table& root, const std::string& name) {
+  if (const auto* rules = root["rule"].as_array()) {
+    for (const auto& el : *rules) {
+      const auto* t = el.as_table();
+      if (t != nullptr && (*t)["name"].value<std::string>() == name) return t->source().begin;
+    }
+  }
+  return root.source().begin;
 }
 
 }  // namespace
@@ -203,19 +215,21 @@ Config parse_config(std::string_view text, const std::string& source) {
   std::set<std::string> names;
   for (const auto& r : c.rules) {
     if (!names.insert(r.name).second) {
-      throw ConfigError(source, 0, 0, "two rules are named '" + r.name + "'");
+      const auto at = where_named(root, r.name);
+      throw ConfigError(source, at.line, at.column,
+                        "two rules are named '" + r.name + "' (a [[rule]] and the [" + r.name +
+                            "] section of the Rust FreezR format): rename the [[rule]]");
     }
   }
   return c;
 }
 
 Config load_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path, 0, 0, "cannot read the configuration file");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw ConfigError(path, 0, 0, "error while reading the configuration file");
-  return parse_config(ss.str(), path);
+  auto text = fs::read_regular_file(path, kMaxConfigBytes);
+  if (!text) {
+    throw ConfigError(path, 0, 0, "cannot read the configuration file: " + text.error().message);
+  }
+  return parse_config(*text, path);
 }
 
 Config default_config() { return parse_config(default_config_text(), kEmbeddedSource); }

@@ -29,9 +29,9 @@ class ConfigError : public std::runtime_error {
 };
 
 struct MonitorSettings {
-  double interval = 3.0;    // seconds between scans, >= 0.1
-  bool dry_run = false;     // decide as usual, only log what would be done
-  double kill_grace = 5.0;  // seconds between SIGTERM and SIGKILL
+  double interval = 3.0;           // seconds between scans, >= 0.1
+  bool dry_run = false;            // decide as usual, only log what would be done
+  double kill_grace = 5.0;         // seconds between SIGTERM and SIGKILL
   bool freeze_with_cgroup = true;  // freeze_method: "cgroup" (where possible) or "signal"
   bool process_events = true;      // listen to the kernel's process connector
   // With process events, scans between full sweeps read only the processes under rules;
@@ -52,16 +52,16 @@ struct StorageSettings {
 
 struct HistorySettings {
   bool enabled = true;
-  int top = 5;                 // top processes by CPU and by memory stored per scan
-  double raw_hours = 48;       // per-scan samples kept this long
-  double minutes_days = 30;    // per-minute aggregates (min/avg/max) kept this long
-  double events_days = 90;     // events kept this long
+  int top = 5;               // top processes by CPU and by memory stored per scan
+  double raw_hours = 48;     // per-scan samples kept this long
+  double minutes_days = 30;  // per-minute aggregates (min/avg/max) kept this long
+  double events_days = 90;   // events kept this long
 };
 
 struct HttpSettings {
   bool enabled = true;
   std::string listen = "127.0.0.1:9813";  // host:port; port 0 picks a free one
-  std::string token_file;                  // bearer token for control endpoints; "" = off
+  std::string token_file;                 // bearer token for control endpoints; "" = off
   int max_connections = 64;
   int per_process_metrics = 0;  // per-process series for the top N processes (0 = none)
 };
@@ -129,7 +129,11 @@ namespace freezr::config {
 // Parses and validates TOML text; source names it in errors. Throws ConfigError.
 Config parse_config(std::string_view text, const std::string& source);
 
-// Reads and parses a file. Throws ConfigError (line 0 when the file cannot be read).
+// Configuration files larger than this are refused.
+inline constexpr std::size_t kMaxConfigBytes = 1 << 20;
+
+// Reads and parses a regular file of at most kMaxConfigBytes. Throws ConfigError (line 0 when
+// the file cannot be read: missing, a directory, a FIFO, a device or too large).
 Config load_config(const std::string& path);
 
 // The embedded default, parsed.

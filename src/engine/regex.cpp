@@ -25,6 +25,8 @@ Result<Regex> Regex::compile(const std::string& pattern) {
     if (re->error_code() == RE2::ErrorPatternTooLarge) {
       why = "it compiles into more than " + std::to_string(kMaxProgramBytes >> 20) +
             " MiB (nested or large repetitions)";
+    } else if (re->error_code() == RE2::ErrorRepeatSize) {
+      why += " (repetitions multiply when nested: at most 1000 copies in all)";
     } else if (const auto at = pattern.find(re->error_arg());
                re->error_arg().size() < pattern.size() && at != std::string::npos) {
       why += " at character " + std::to_string(at + 1);

@@ -17,6 +17,7 @@ import unittest
 
 FREEZR = os.environ.get("FREEZR_BIN", "../../build/freezr")
 HOG = os.environ.get("FREEZR_HOG", "../../build/tests/freezr_test_hog")
+SOURCE_DIR = os.environ.get("FREEZR_SOURCE_DIR", "../..")
 FAKE_SYSTEMD = os.environ.get("FREEZR_FAKE_SYSTEMD", "../../build/tests/freezr_fake_systemd")
 
 

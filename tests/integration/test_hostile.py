@@ -1,0 +1,97 @@
+"""Hostile and broken inputs: configurations that must give a clear error or load safely and
+never hang, paths that are not files, patterns that would stall a backtracking matcher."""
+import glob
+import os
+import re
+import signal
+import subprocess
+
+from harness import FREEZR, SOURCE_DIR, TestCase, monitor, unique_name
+
+CORPUS = os.path.join(SOURCE_DIR, "tests", "fixtures", "hostile", "config")
+
+
+def check(*args, timeout=20):
+    """`freezr config check` on args; the timeout is a safety net (a hang fails the test)."""
+    return subprocess.run([FREEZR, "config", "check", *args], capture_output=True, text=True,
+                          timeout=timeout)
+
+
+class HostileConfigTest(TestCase):
+    def test_every_configuration_of_the_corpus_gives_what_it_expects(self):
+        files = sorted(glob.glob(os.path.join(CORPUS, "*.toml")))
+        self.assertGreaterEqual(len(files), 10)
+        for path in files:
+            with open(path, encoding="utf-8") as f:
+                first = f.readline()
+            expect = re.match(r"# expect: (.*)$", first.rstrip("\n"))
+            self.assertIsNotNone(expect, path)
+            r = check(path)
+            out = r.stdout + r.stderr
+            if expect.group(1).startswith("OK"):
+                self.assertEqual(r.returncode, 0, (path, out))
+            else:
+                self.assertEqual(r.returncode, 2, (path, out))
+                self.assertRegex(out, re.escape(path) + expect.group(1))
+            self.assertNotIn("Aborted", out)
+
+    def test_paths_that_are_not_regular_files_are_refused_without_blocking(self):
+        fifo = os.path.join(self.workdir, "fifo.toml")
+        os.mkfifo(fifo)
+        zero = os.path.join(self.workdir, "zero.toml")
+        os.symlink("/dev/zero", zero)
+        directory = os.path.join(self.workdir, "dir.toml")
+        os.mkdir(directory)
+        big = os.path.join(self.workdir, "big.toml")
+        with open(big, "w") as f:
+            f.write(("# " + "x" * 1022 + "\n") * 1100)
+        cases = {fifo: "is a FIFO, not a regular file",
+                 zero: "is a character device, not a regular file",
+                 directory: "is a directory, not a regular file",
+                 big: "is larger than 1024 KiB"}
+        for path, message in cases.items():
+            for args in (["config", "check", path], ["--config", path, "--dry-run"]):
+                r = subprocess.run([FREEZR, *args], capture_output=True, text=True, timeout=20)
+                self.assertEqual(r.returncode, 2, (args, r.stdout, r.stderr))
+                self.assertIn(f"{path}: cannot read the configuration file: {message}", r.stderr)
+
+    def test_a_reload_from_a_directory_keeps_the_running_rules(self):
+        name = unique_name()
+        config = monitor() + (f'[[rule]]\nname = "kept"\nmatch = {{ comm = ["{name}"] }}\n'
+                              "cpu_percent = 90\n")
+        f = self.freezr(config, ["--dry-run"])
+        f.wait_scans(1)
+        os.replace(f.config_path, f.config_path + ".old")
+        os.mkdir(f.config_path)
+        f.signal(signal.SIGHUP)
+        f.wait_for(r"configuration reload rejected, keeping the running one: .*"
+                   r"is a directory, not a regular file")
+        f.wait_scans(2)
+        with open(os.path.join(self.workdir, "data", "status.json")) as s:
+            self.assertIn('"kept"', s.read())
+        self.assertEqual(f.stop(), 0)
+
+
+class HostilePatternTest(TestCase):
+    def test_patterns_that_backtrack_exponentially_do_not_cost_scans(self):
+        # Processes whose command lines are 4,000 'a's, against patterns that take a
+        # backtracking matcher exponential time on them: the scans go on.
+        hogs = [self.hog(extra=["--pad", "a" * 4000]) for _ in range(8)]
+        names = ", ".join(f'"{h.name}"' for h in hogs)
+        config = monitor() + "".join(
+            f'[[rule]]\nname = "p{i}"\nmatch = {{ cmdline = \'{p}\', comm = [{names}] }}\n'
+            "cpu_percent = 90\n"
+            for i, p in enumerate(["(a+)+$x", "(a|aa)+$x", "(.*a){20}x", "^(a?){30}a{30}x"]))
+        f = self.freezr(config, ["--dry-run"])
+        f.wait_scans(10)
+        port = f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1)
+        r = subprocess.run(["curl", "-s", "-m", "10", f"http://127.0.0.1:{port}/healthz"],
+                           capture_output=True, text=True, timeout=20)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(f.stop(timeout=10), 0)
+
+
+if __name__ == "__main__":
+    import unittest
+
+    unittest.main()
