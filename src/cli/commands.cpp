@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "core/clock.h"
+#include "core/text.h"
 #include "engine/policy.h"
 #include "engine/victims.h"
 #include "scan/scanner.h"
@@ -33,13 +34,6 @@ scan::ScanResult sample(scan::Scanner& scanner, double interval) {
   scanner.scan(clock.monotonic());
   std::this_thread::sleep_for(std::chrono::duration<double>(interval));
   return scanner.scan(clock.monotonic());
-}
-
-std::string printable(std::string s) {
-  for (auto& c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  return s;
 }
 
 }  // namespace
@@ -75,7 +69,7 @@ void check_rule(const engine::Rule& rule, std::size_t ri, const scan::ScanResult
   if (rule.steps.empty()) {
     for (auto idx : members) {
       const auto& p = r.snap.processes[idx];
-      fmt::print("  pid {:>7}  {:<16} (acted on at exec: {})\n", p.id.pid, printable(p.comm),
+      fmt::print("  pid {:>7}  {:<16} (acted on at exec: {})\n", p.id.pid, terminal_safe(p.comm),
                  engine::action_summary(rule));
     }
     return;
@@ -85,7 +79,7 @@ void check_rule(const engine::Rule& rule, std::size_t ri, const scan::ScanResult
   for (std::size_t k = 0; k < members.size(); ++k) {
     const auto& p = r.snap.processes[members[k]];
     fmt::print("  pid {:>7}  {:<16} cpu {:6.1f}%  rss {:8.1f} MiB  {}\n", p.id.pid,
-               printable(p.comm), p.total_cpu(), p.rss_mb(),
+               terminal_safe(p.comm), p.total_cpu(), p.rss_mb(),
                group ? "(summed below)" : verdicts(rule, entities[k].second));
   }
   if (group) {
@@ -165,8 +159,8 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::s
       }
     }
     const int cat = r.cls.category[idx];
-    fmt::print("{:>7} {:<16} {:>7.1f} {:>7.1f} {:>10.1f}  {:<16} {}\n", p.id.pid, printable(p.comm),
-               p.cpu_percent, p.child_cpu_percent, p.rss_mb(),
+    fmt::print("{:>7} {:<16} {:>7.1f} {:>7.1f} {:>10.1f}  {:<16} {}\n", p.id.pid,
+               terminal_safe(p.comm), p.cpu_percent, p.child_cpu_percent, p.rss_mb(),
                cat < 0 ? "-" : cfg.categories[static_cast<std::size_t>(cat)].name,
                rules.empty() ? "-" : rules);
   }
@@ -205,7 +199,7 @@ int cmd_oom_order(const config::Config& cfg, const std::string& proc_root, int l
   for (const auto& v : order.ranked) {
     if (limit > 0 && shown >= static_cast<std::size_t>(limit)) break;
     const auto& p = r.snap.processes[v.index];
-    fmt::print("{:>4} {:>7} {:<16} {:>10.1f}  {}\n", ++shown, p.id.pid, printable(p.comm),
+    fmt::print("{:>4} {:>7} {:<16} {:>10.1f}  {}\n", ++shown, p.id.pid, terminal_safe(p.comm),
                p.rss_mb(), v.reason);
   }
   if (order.ranked.empty()) fmt::print("(no candidate)\n");
@@ -213,7 +207,8 @@ int cmd_oom_order(const config::Config& cfg, const std::string& proc_root, int l
     fmt::print("\nNever chosen:\n");
     for (const auto& [idx, why] : order.excluded) {
       const auto& p = r.snap.processes[idx];
-      fmt::print("     {:>7} {:<16} {:>10.1f}  {}\n", p.id.pid, printable(p.comm), p.rss_mb(), why);
+      fmt::print("     {:>7} {:<16} {:>10.1f}  {}\n", p.id.pid, terminal_safe(p.comm), p.rss_mb(),
+                 why);
     }
   }
   return 0;

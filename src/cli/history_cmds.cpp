@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "config/config.h"
+#include "core/text.h"
 #include "core/timespec.h"
 #include "engine/classifier.h"
 #include "store/history.h"
@@ -29,8 +30,9 @@ struct Table {
   std::vector<std::vector<ordered_json>> rows;
 };
 
+// A cell as a table or CSV shows it: process names and messages made terminal-safe.
 std::string cell_text(const ordered_json& v) {
-  if (v.is_string()) return v.get<std::string>();
+  if (v.is_string()) return terminal_safe(v.get<std::string>());
   if (v.is_null()) return "";
   if (v.is_number_float()) return fmt::format("{:.2f}", v.get<double>());
   return v.dump();
@@ -296,14 +298,18 @@ int cmd_suggest(const HistoryQuery& q, const SuggestOptions& o,
     engine::ProcessSample p;
     p.comm = u.comm;
     const int cat = engine::categorize(categories, p, info);
-    fmt::print("\n# {}: {}; {} process{}, seen {} – {}\n", u.comm, figures, u.processes,
-               u.processes == 1 ? "" : "es", local_time(u.first), local_time(u.last));
+    fmt::print("\n# {}: {}; {} process{}, seen {} – {}\n", terminal_safe(u.comm), figures,
+               u.processes, u.processes == 1 ? "" : "es", local_time(u.first), local_time(u.last));
     if (cat >= 0) {
       const auto& name = categories[static_cast<std::size_t>(cat)].name;
       fmt::print(
           "# category '{}': to cover all of it, use match = {{ category = \"{}\" }} with "
           "aggregate = \"group\"\n",
           name, name);
+    }
+    if (!valid_utf8(u.comm)) {
+      fmt::print("# its name is not UTF-8, which TOML cannot hold: match it by exe or cmdline\n");
+      continue;
     }
     fmt::print("{}", config::render_rule(suggested_rule(u, o)).substr(1));
   }

@@ -1,15 +1,16 @@
 #include "cli/service.h"
 
+#include <fmt/format.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
-#include <fmt/format.h>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
 #include "config/config.h"
+#include "core/text.h"
 
 namespace freezr::cli {
 namespace {
@@ -55,9 +56,10 @@ std::string render_unit(const std::string& binary, const ServiceOptions& o) {
   std::string out, line;
   while (std::getline(in, line)) {
     if (line.rfind("ExecStart=", 0) == 0) {
-      line = fmt::format("ExecStart={} run --config {}/config.toml --log-dir /var/log/freezr "
-                         "--data-dir {}",
-                         binary, o.config_dir, o.data_dir);
+      line = fmt::format(
+          "ExecStart={} run --config {}/config.toml --log-dir /var/log/freezr "
+          "--data-dir {}",
+          binary, o.config_dir, o.data_dir);
     }
     out += line + "\n";
   }
@@ -122,7 +124,7 @@ int service_status(const ServiceOptions& o) {
     std::ifstream in(status);
     std::stringstream ss;
     ss << in.rdbuf();
-    fmt::print("last status snapshot ({}):\n{}", status, ss.str());
+    fmt::print("last status snapshot ({}):\n{}", status, terminal_safe(ss.str(), true));
   } else {
     fmt::print("no status snapshot at {}\n", status);
   }

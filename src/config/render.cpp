@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "core/text.h"
 
 namespace freezr::config {
 namespace {
@@ -11,14 +12,23 @@ std::string quote(const std::string& s) {
   std::string out = "\"";
   for (char ch : s) {
     switch (ch) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      default: out += ch;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        out += ch;
     }
   }
-  return out + "\"";
+  return unicode_escaped(out) + "\"";
 }
 
 std::string list(const std::vector<std::string>& v) {
@@ -37,8 +47,7 @@ std::string number(double v) {
 
 std::string ionice_text(const engine::IoPriority& p) {
   if (p.io_class == 3) return "idle";
-  return std::string(p.io_class == 1 ? "realtime" : "best-effort") + ":" +
-         std::to_string(p.level);
+  return std::string(p.io_class == 1 ? "realtime" : "best-effort") + ":" + std::to_string(p.level);
 }
 
 // The keys of an action, as `key = value` pairs.
@@ -117,7 +126,8 @@ void render_level(std::ostringstream& o, const char* name, const engine::LevelTh
   engine::Step s;
   s.action = l.action;
   for (const auto& [k, v] : step_keys(s)) {
-    if (k == "action" || k == "nice" || k == "ionice" || k == "duration") o << k << " = " << v << "\n";
+    if (k == "action" || k == "nice" || k == "ionice" || k == "duration")
+      o << k << " = " << v << "\n";
   }
 }
 

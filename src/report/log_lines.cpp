@@ -7,6 +7,8 @@
 #include <cmath>
 #include <nlohmann/json.hpp>
 
+#include "core/text.h"
+
 namespace freezr::report {
 
 std::vector<Field> process_fields(const engine::TargetInfo& t) {
@@ -27,17 +29,11 @@ bool needs_quotes(const std::string& s) {
 
 std::string quoted(const std::string& s) {
   std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
+  for (char c : s) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
   }
-  return out + "\"";
+  return terminal_safe(out) + "\"";
 }
 
 std::string text_value(const Field& f) {
@@ -71,7 +67,7 @@ std::string render_text(std::string_view kind, const std::vector<Field>& fields,
                         std::string_view message) {
   std::string out = upper(kind);
   for (const auto& f : fields) out += " " + f.key + "=" + text_value(f);
-  if (!message.empty()) out.append(": ").append(message);
+  if (!message.empty()) out.append(": ").append(terminal_safe(message));
   return out;
 }
 
@@ -120,7 +116,7 @@ void LogLines::note(spdlog::level::level_enum level, std::string_view message) {
   if (json_) {
     line(level, "", {}, message);
   } else {
-    logger_->log(level, "{}", message);
+    logger_->log(level, "{}", terminal_safe(message, true));
   }
 }
 

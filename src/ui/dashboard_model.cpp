@@ -1,8 +1,11 @@
 #include "ui/dashboard_model.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cmath>
-#include <fmt/format.h>
+
+#include "core/text.h"
 
 namespace freezr::ui {
 
@@ -10,9 +13,12 @@ using nlohmann::json;
 
 const char* to_string(Sort s) {
   switch (s) {
-    case Sort::kCpu: return "cpu";
-    case Sort::kMemory: return "mem";
-    case Sort::kPid: return "pid";
+    case Sort::kCpu:
+      return "cpu";
+    case Sort::kMemory:
+      return "mem";
+    case Sort::kPid:
+      return "pid";
   }
   return "?";
 }
@@ -37,13 +43,6 @@ std::string clip(std::string s, int width) {
   return s;
 }
 
-std::string printable(std::string s) {
-  for (auto& c : s) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  return s;
-}
-
 void rules(DashboardModel& m, const json& status, int width) {
   m.lines.push_back({"RULES", Line::Style::kTitle});
   for (const auto& r : status.value("rules", json::array())) {
@@ -56,12 +55,13 @@ void rules(DashboardModel& m, const json& status, int width) {
                              ? r["memory_threshold"].get<double>()
                              : 0.0;
     const int streak = r.value("streak", 0);
-    std::string line = fmt::format("{:<14} {:>3} proc  cpu {:>6.1f}%", clip(r.value("name", ""), 14),
-                                   r.value("processes", 0), cpu);
+    std::string line = fmt::format("{:<14} {:>3} proc  cpu {:>6.1f}%",
+                                   clip(r.value("name", ""), 14), r.value("processes", 0), cpu);
     if (cpu_max > 0) line += fmt::format(" /{:<5g} {}", cpu_max, bar(cpu, cpu_max, 12));
     line += fmt::format("  rss {:>7.1f} MiB", rss);
     if (rss_max > 0) line += fmt::format(" /{:<6g} {}", rss_max, bar(rss, rss_max, 12));
-    line += fmt::format("  {} {}", r.value("action", ""), streak > 0 ? fmt::format("streak {}", streak) : "");
+    line += fmt::format("  {} {}", r.value("action", ""),
+                        streak > 0 ? fmt::format("streak {}", streak) : "");
     const bool over = (cpu_max > 0 && cpu > cpu_max) || (rss_max > 0 && rss > rss_max);
     m.lines.push_back({clip(line, width), over ? Line::Style::kWarn : Line::Style::kNormal});
   }
@@ -71,16 +71,20 @@ void processes(DashboardModel& m, const DashboardInput& in, int width) {
   std::vector<json> rows;
   if (in.processes) {
     for (const auto& p : in.processes->value("processes", json::array())) {
-      const auto text = printable(p.value("name", "")) + " " + std::to_string(p.value("pid", 0)) +
-                        " " + p.value("rule", "") + " " + p.value("category", "");
+      const auto text = terminal_safe(p.value("name", "")) + " " +
+                        std::to_string(p.value("pid", 0)) + " " + p.value("rule", "") + " " +
+                        p.value("category", "");
       if (in.filter.empty() || text.find(in.filter) != std::string::npos) rows.push_back(p);
     }
   }
   std::stable_sort(rows.begin(), rows.end(), [&](const json& a, const json& b) {
     switch (in.sort) {
-      case Sort::kMemory: return a.value("rss_mib", 0.0) > b.value("rss_mib", 0.0);
-      case Sort::kPid: return a.value("pid", 0) < b.value("pid", 0);
-      case Sort::kCpu: break;
+      case Sort::kMemory:
+        return a.value("rss_mib", 0.0) > b.value("rss_mib", 0.0);
+      case Sort::kPid:
+        return a.value("pid", 0) < b.value("pid", 0);
+      case Sort::kCpu:
+        break;
     }
     return a.value("cpu_percent", 0.0) > b.value("cpu_percent", 0.0);
   });
@@ -95,15 +99,15 @@ void processes(DashboardModel& m, const DashboardInput& in, int width) {
     if (row >= in.process_rows) break;
     const int streak = p.value("streak", 0);
     auto style = row == in.selected ? Line::Style::kSelected
-                 : streak > 0      ? Line::Style::kWarn
-                                   : Line::Style::kNormal;
-    m.lines.push_back({clip(fmt::format("{:>7} {:<16} {:>7.1f} {:>10.1f}  {:<12} {:<10} {}",
-                                        p.value("pid", 0), clip(printable(p.value("name", "")), 16),
-                                        p.value("cpu_percent", 0.0), p.value("rss_mib", 0.0),
-                                        clip(p.value("rule", ""), 12), streak,
-                                        p.value("category", "")),
-                                width),
-                       style});
+                 : streak > 0       ? Line::Style::kWarn
+                                    : Line::Style::kNormal;
+    m.lines.push_back(
+        {clip(fmt::format("{:>7} {:<16} {:>7.1f} {:>10.1f}  {:<12} {:<10} {}", p.value("pid", 0),
+                          clip(terminal_safe(p.value("name", "")), 16), p.value("cpu_percent", 0.0),
+                          p.value("rss_mib", 0.0), clip(p.value("rule", ""), 12), streak,
+                          p.value("category", "")),
+              width),
+         style});
     m.pids.push_back(p.value("pid", 0));
     ++row;
   }
@@ -114,12 +118,12 @@ void events_and_frozen(DashboardModel& m, const DashboardInput& in, int width) {
   if (in.events) {
     for (const auto& e : in.events->value("events", json::array())) {
       const bool failed = e.contains("ok") && e["ok"].is_boolean() && !e["ok"].get<bool>();
-      m.lines.push_back({clip(fmt::format("{} [{}] {} pid {} {}: {}", e.value("kind", ""),
-                                          e.value("rule", ""), e.value("action", ""),
-                                          e.value("pid", 0), printable(e.value("name", "")),
-                                          e.value("message", "")),
-                              width),
-                         failed ? Line::Style::kBad : Line::Style::kNormal});
+      m.lines.push_back(
+          {clip(fmt::format("{} [{}] {} pid {} {}: {}", e.value("kind", ""), e.value("rule", ""),
+                            e.value("action", ""), e.value("pid", 0),
+                            terminal_safe(e.value("name", "")), e.value("message", "")),
+                width),
+           failed ? Line::Style::kBad : Line::Style::kNormal});
     }
   }
   if (in.frozen) {
@@ -139,11 +143,11 @@ void predictions(DashboardModel& m, const DashboardInput& in, int width) {
   const auto& p = *in.predictions;
   std::vector<Line> lines;
   for (const auto& l : p.value("leaks", json::array())) {
-    std::string text = fmt::format("leak [{}] pid {} {}: +{:.1f} MiB/min, now {:.1f} MiB ({:.0f}% "
-                                   "of pairs rising)",
-                                   l.value("rule", ""), l.value("pid", 0),
-                                   printable(l.value("name", "")), l.value("mib_per_minute", 0.0),
-                                   l.value("rss_mib", 0.0), 100 * l.value("agreement", 0.0));
+    std::string text = fmt::format(
+        "leak [{}] pid {} {}: +{:.1f} MiB/min, now {:.1f} MiB ({:.0f}% "
+        "of pairs rising)",
+        l.value("rule", ""), l.value("pid", 0), terminal_safe(l.value("name", "")),
+        l.value("mib_per_minute", 0.0), l.value("rss_mib", 0.0), 100 * l.value("agreement", 0.0));
     if (l.contains("seconds_to_limit") && l["seconds_to_limit"].is_number()) {
       text += fmt::format(", reaches {:.0f} MiB in {:.0f} s", l.value("limit_mib", 0.0),
                           l["seconds_to_limit"].get<double>());
@@ -152,20 +156,21 @@ void predictions(DashboardModel& m, const DashboardInput& in, int width) {
   }
   if (p.contains("exhaustion") && p["exhaustion"].is_object()) {
     const auto& e = p["exhaustion"];
-    lines.push_back({clip(fmt::format("memory exhaustion in {:.0f} s: available {:.0f} MiB falling "
-                                      "{:.1f} MiB/min to the critical {:.0f} MiB",
-                                      e.value("seconds", 0.0), e.value("available_mib", 0.0),
-                                      -e.value("mib_per_minute", 0.0), e.value("critical_mib", 0.0)),
-                          width),
-                     Line::Style::kBad});
+    lines.push_back(
+        {clip(fmt::format("memory exhaustion in {:.0f} s: available {:.0f} MiB falling "
+                          "{:.1f} MiB/min to the critical {:.0f} MiB",
+                          e.value("seconds", 0.0), e.value("available_mib", 0.0),
+                          -e.value("mib_per_minute", 0.0), e.value("critical_mib", 0.0)),
+              width),
+         Line::Style::kBad});
   }
   for (const auto& a : p.value("anomalies", json::array())) {
     if (lines.size() >= 6) break;
-    lines.push_back({clip(fmt::format("cpu anomaly [{}] pid {} {}: {:.1f}% against {:.1f}% ± {:.1f}",
-                                      a.value("rule", ""), a.value("pid", 0),
-                                      printable(a.value("name", "")), a.value("cpu", 0.0),
-                                      a.value("baseline", 0.0), a.value("deviation", 0.0)),
-                          width)});
+    lines.push_back({clip(
+        fmt::format("cpu anomaly [{}] pid {} {}: {:.1f}% against {:.1f}% ± {:.1f}",
+                    a.value("rule", ""), a.value("pid", 0), terminal_safe(a.value("name", "")),
+                    a.value("cpu", 0.0), a.value("baseline", 0.0), a.value("deviation", 0.0)),
+        width)});
   }
   if (lines.empty()) return;
   m.lines.push_back({"PREDICTIONS", Line::Style::kTitle});
@@ -178,8 +183,8 @@ void predictions(DashboardModel& m, const DashboardInput& in, int width) {
 DashboardModel build_dashboard(const DashboardInput& in, int width) {
   DashboardModel m;
   if (!in.status) {
-    m.lines.push_back({"FreezR is not running (no answer at " + in.address + ")",
-                       Line::Style::kBad});
+    m.lines.push_back(
+        {"FreezR is not running (no answer at " + in.address + ")", Line::Style::kBad});
     m.lines.push_back({"Start it with `freezr run`, or check [http] listen in its configuration."});
     m.lines.push_back({"q: quit"});
     return m;
@@ -191,16 +196,17 @@ DashboardModel build_dashboard(const DashboardInput& in, int width) {
   m.stale = age > std::max(3 * s.value("interval", 1.0), 3 * in.interval) + 1;
   const auto pressure = s.contains("pressure") ? s["pressure"].value("level", "none") : "none";
   const auto& t = s.value("totals", json::object());
-  m.lines.push_back({clip(fmt::format("FreezR {}  {}  pressure: {}  scans {}  kills {}  {}",
-                                      s.value("version", ""), s.value("dry_run", false) ? "DRY-RUN" : "acting",
-                                      pressure, t.value("checks", 0), t.value("kills", 0),
-                                      in.address),
-                          width),
-                     pressure == "critical"  ? Line::Style::kBad
-                     : pressure == "warning" ? Line::Style::kWarn
-                                             : Line::Style::kTitle});
+  m.lines.push_back(
+      {clip(fmt::format("FreezR {}  {}  pressure: {}  scans {}  kills {}  {}",
+                        s.value("version", ""), s.value("dry_run", false) ? "DRY-RUN" : "acting",
+                        pressure, t.value("checks", 0), t.value("kills", 0), in.address),
+            width),
+       pressure == "critical"  ? Line::Style::kBad
+       : pressure == "warning" ? Line::Style::kWarn
+                               : Line::Style::kTitle});
   if (m.stale) {
-    m.lines.push_back({fmt::format("data is stale: last scan {:.0f} s ago", age), Line::Style::kBad});
+    m.lines.push_back(
+        {fmt::format("data is stale: last scan {:.0f} s ago", age), Line::Style::kBad});
   }
   const auto& h = s.value("health", json::object());
   std::string health = "health:";

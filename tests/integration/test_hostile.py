@@ -3,10 +3,12 @@ never hang, paths that are not files, patterns that would stall a backtracking m
 import glob
 import os
 import re
+import secrets
 import signal
 import subprocess
 
-from harness import FREEZR, SOURCE_DIR, TestCase, monitor, unique_name
+from harness import FREEZR, SOURCE_DIR, TestCase, monitor, unique_name, wait_until
+from test_discovery import top_rows
 
 CORPUS = os.path.join(SOURCE_DIR, "tests", "fixtures", "hostile", "config")
 
@@ -95,3 +97,61 @@ if __name__ == "__main__":
     import unittest
 
     unittest.main()
+
+
+class TerminalOutputTest(TestCase):
+    """Process names holding terminal escape sequences, through every command that prints
+    them."""
+
+    CONTROLS = ("\x1b", "\x07", "\u009b", "\u009d")
+
+    def hostile_hog(self, tail):
+        tag = secrets.token_hex(2)
+        name = f"\x1b[2J\u009b{tag}{tail}"
+        return self.hog(cpu=True, extra=["--name", name]), name, tag
+
+    def run_cli(self, *args):
+        r = subprocess.run([FREEZR, *args], capture_output=True, text=True, timeout=60,
+                           errors="replace", cwd=self.workdir)
+        self.assertEqual(r.returncode, 0, (args, r.stdout, r.stderr))
+        return r.stdout
+
+    def assert_safe(self, what, text):
+        for c in self.CONTROLS:
+            self.assertNotIn(c, text, f"{what} printed {c!r}:\n{text!r}")
+
+    def test_escape_sequences_reach_no_terminal_and_suggest_pastes(self):
+        ruled, ruled_name, ruled_tag = self.hostile_hog("\x07")
+        unruled, unruled_name, unruled_tag = self.hostile_hog("\u009d")
+        toml_name = ruled_name.encode("unicode_escape").decode().replace("\\x", "\\u00")
+        f = self.freezr(monitor(interval=0.2) + "[history]\ntop = 20\n" +
+                        f'[[rule]]\nname = "hostile"\nmatch = {{ comm = ["{toml_name}"] }}\n'
+                        'cpu_percent = 1\nviolations = 1\naction = "log"\n', ["--dry-run"])
+        db = os.path.join(self.workdir, "data", "freezr.db")
+        self.assertTrue(wait_until(lambda: top_rows(db, unruled_name) >= 3, 60), f.output())
+        f.wait_for(rf"DRY-RUN .*name=\"\\x1b\[2J\\u009b{ruled_tag}\\x07\"")
+        self.assertEqual(f.stop(), 0)
+        self.assert_safe("the log", f.output())
+        cfg = ["--config", f.config_path]
+        outputs = {
+            "ps": self.run_cli("ps", *cfg, "--interval", "0.2", "-n", "1000000"),
+            "events": self.run_cli("events", *cfg, "--since", "10m"),
+            "events csv": self.run_cli("events", *cfg, "--since", "10m", "--format", "csv"),
+            "why": self.run_cli("why", str(ruled.pid), *cfg),
+            "suggest": self.run_cli("suggest", *cfg, "--since", "10m", "--cpu", "10"),
+        }
+        for what, out in outputs.items():
+            self.assert_safe(what, out)
+        self.assertIn(f"\\x1b[2J\\u009b{ruled_tag}\\x07", outputs["ps"])
+        self.assertIn(f"\\x1b[2J\\u009b{ruled_tag}\\x07", outputs["events"])
+        self.assertIn(f"\\x1b[2J\\u009b{ruled_tag}\\x07", outputs["why"])
+        block = outputs["suggest"].split(f"\\u009b{unruled_tag}\\u009d:", 1)[1]
+        block = block.split("\n", 1)[1].split("\n\n")[0]
+        suggested = os.path.join(self.workdir, "suggested.toml")
+        with open(suggested, "w") as fh:
+            fh.write(block)
+        check_run = subprocess.run([FREEZR, "config", "check", suggested], capture_output=True,
+                                   text=True, timeout=20)
+        self.assertEqual(check_run.returncode, 0, block + check_run.stdout + check_run.stderr)
+        ps = self.run_cli("ps", "--config", suggested, "--rule", unruled_name, "--interval", "0.1")
+        self.assertIn(f" {unruled.pid} ", ps)

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "ui/dashboard_model.h"
+
+#include <gtest/gtest.h>
 
 namespace freezr::ui {
 namespace {
@@ -18,16 +18,36 @@ DashboardInput input() {
                    {"pressure", {{"level", "warning"}}},
                    {"totals", {{"checks", 42}, {"kills", 2}}},
                    {"health", {{"load", {0.5, 0.4, 0.3}}, {"memory_used_percent", 50.0}}},
-                   {"rules", {{{"name", "node"}, {"processes", 2}, {"cpu_percent", 120.0},
-                               {"cpu_threshold", 80.0}, {"memory_threshold", nullptr},
-                               {"rss_mib", 300.0}, {"streak", 2}, {"action", "kill"}}}}};
-  in.processes = json{{"processes", {{{"pid", 10}, {"name", "node"}, {"cpu_percent", 90.0},
-                                      {"rss_mib", 100.0}, {"rule", "node"}, {"streak", 2}},
-                                     {{"pid", 11}, {"name", "big\x01"}, {"cpu_percent", 1.0},
-                                      {"rss_mib", 900.0}, {"rule", ""}, {"streak", 0}}}}};
-  in.events = json{{"events", {{{"kind", "action"}, {"rule", "node"}, {"action", "kill"},
-                                {"pid", 9}, {"name", "node"}, {"ok", false},
-                                {"message", "SIGTERM failed"}}}}};
+                   {"rules",
+                    {{{"name", "node"},
+                      {"processes", 2},
+                      {"cpu_percent", 120.0},
+                      {"cpu_threshold", 80.0},
+                      {"memory_threshold", nullptr},
+                      {"rss_mib", 300.0},
+                      {"streak", 2},
+                      {"action", "kill"}}}}};
+  in.processes = json{{"processes",
+                       {{{"pid", 10},
+                         {"name", "node"},
+                         {"cpu_percent", 90.0},
+                         {"rss_mib", 100.0},
+                         {"rule", "node"},
+                         {"streak", 2}},
+                        {{"pid", 11},
+                         {"name", "big\x1b[2J\xc2\x9b"},
+                         {"cpu_percent", 1.0},
+                         {"rss_mib", 900.0},
+                         {"rule", ""},
+                         {"streak", 0}}}}};
+  in.events = json{{"events",
+                    {{{"kind", "action"},
+                      {"rule", "node"},
+                      {"action", "kill"},
+                      {"pid", 9},
+                      {"name", "node"},
+                      {"ok", false},
+                      {"message", "SIGTERM failed"}}}}};
   in.frozen = json{{"frozen", json::array()}};
   return in;
 }
@@ -43,11 +63,14 @@ TEST(Dashboard, ShowsHeaderRulesWithBarsProcessesAndEvents) {
   const auto text = all(m);
   EXPECT_TRUE(m.running);
   EXPECT_FALSE(m.stale);
-  EXPECT_NE(text.find("FreezR 1.2.3  acting  pressure: warning  scans 42  kills 2"), std::string::npos);
+  EXPECT_NE(text.find("FreezR 1.2.3  acting  pressure: warning  scans 42  kills 2"),
+            std::string::npos);
   EXPECT_EQ(m.lines[0].style, Line::Style::kWarn);
   EXPECT_NE(text.find("cpu  120.0% /80    [##########]"), std::string::npos) << text;
   EXPECT_NE(text.find("PROCESSES (sort: cpu)"), std::string::npos);
-  EXPECT_NE(text.find("big?"), std::string::npos);  // control characters are not drawn
+  // Control characters are shown escaped, never drawn.
+  EXPECT_NE(text.find("big\\x1b[2J\\u009b"), std::string::npos) << text;
+  EXPECT_EQ(text.find('\x1b'), std::string::npos);
   EXPECT_NE(text.find("action [node] kill pid 9 node: SIGTERM failed"), std::string::npos);
   EXPECT_EQ(m.pids, (std::vector<int>{10, 11}));
 }
@@ -59,8 +82,8 @@ TEST(Dashboard, SortsFiltersAndSelects) {
   auto m = build_dashboard(in, 160);
   EXPECT_EQ(m.pids, (std::vector<int>{11, 10}));
   bool selected = false;
-  for (const auto& l : m.lines) selected = selected || (l.style == Line::Style::kSelected &&
-                                                        l.text.find("     10 node") == 0);
+  for (const auto& l : m.lines)
+    selected = selected || (l.style == Line::Style::kSelected && l.text.find("     10 node") == 0);
   EXPECT_TRUE(selected);
   in.filter = "node";
   EXPECT_EQ(build_dashboard(in, 160).pids, (std::vector<int>{10}));
@@ -98,14 +121,27 @@ TEST(Dashboard, ShowsPredictionsWithTheirNumbers) {
   auto in = input();
   auto without = build_dashboard(in, 160);
   EXPECT_EQ(all(without).find("PREDICTIONS"), std::string::npos);
-  in.predictions = json{
-      {"leaks", {{{"rule", "node"}, {"pid", 10}, {"name", "node"}, {"rss_mib", 120.5},
-                  {"mib_per_minute", 30.0}, {"agreement", 0.97}, {"limit_mib", 300.0},
-                  {"seconds_to_limit", 361.0}}}},
-      {"exhaustion", {{"seconds", 600.0}, {"available_mib", 900.0}, {"mib_per_minute", -50.0},
-                      {"critical_mib", 400.0}}},
-      {"anomalies", {{{"rule", "node"}, {"pid", 10}, {"name", "node"}, {"cpu", 80.0},
-                      {"baseline", 5.0}, {"deviation", 1.5}}}}};
+  in.predictions = json{{"leaks",
+                         {{{"rule", "node"},
+                           {"pid", 10},
+                           {"name", "node"},
+                           {"rss_mib", 120.5},
+                           {"mib_per_minute", 30.0},
+                           {"agreement", 0.97},
+                           {"limit_mib", 300.0},
+                           {"seconds_to_limit", 361.0}}}},
+                        {"exhaustion",
+                         {{"seconds", 600.0},
+                          {"available_mib", 900.0},
+                          {"mib_per_minute", -50.0},
+                          {"critical_mib", 400.0}}},
+                        {"anomalies",
+                         {{{"rule", "node"},
+                           {"pid", 10},
+                           {"name", "node"},
+                           {"cpu", 80.0},
+                           {"baseline", 5.0},
+                           {"deviation", 1.5}}}}};
   const auto m = build_dashboard(in, 160);
   const auto text = all(m);
   EXPECT_NE(text.find("PREDICTIONS"), std::string::npos);
