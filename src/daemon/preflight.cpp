@@ -148,21 +148,22 @@ void Preflight::lock_memory() {
 
 void Preflight::capabilities() {
   if (::geteuid() != 0) return;
-  if (os::under_systemd()) {
-    // The unit's bounding set already limits FreezR; what process events needed goes now.
-    const auto err = os::drop_capability(os::kEventsCapability);
-    check(err.empty(), "capabilities",
-          err.empty() ? std::string("CAP_NET_ADMIN dropped after subscribing to process events")
-                      : err);
+  const auto dropped = os::drop_capabilities();
+  if (!dropped) {
+    check(false, "capabilities", "not dropped: " + dropped.error().message);
     return;
   }
-  std::vector<std::string> missing;
-  const auto err = os::drop_capabilities(&missing);
-  std::string detail = err.empty() ? "dropped to the ones FreezR needs" : "not dropped: " + err;
-  for (std::size_t i = 0; i < missing.size(); ++i) {
-    detail += (i == 0 ? "; not held: " : ", ") + missing[i];
-  }
-  check(err.empty(), "capabilities", detail);
+  auto joined = [](const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out.empty() ? std::string("none") : out;
+  };
+  std::string detail =
+      "dropped to the ones FreezR needs: " + joined(dropped->kept) +
+      (dropped->bounding_set ? " (bounding set too)"
+                             : " (the bounding set is the unit's: no CAP_SETPCAP)");
+  if (!dropped->unavailable.empty()) detail += "; not held: " + joined(dropped->unavailable);
+  check(true, "capabilities", detail);
 }
 
 void Preflight::summary(int extra_warnings) {

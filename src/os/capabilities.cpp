@@ -3,6 +3,8 @@
 #include <cap-ng.h>
 #include <linux/capability.h>
 
+#include <optional>
+
 namespace freezr::os {
 
 const std::vector<std::string>& needed_capabilities() {
@@ -12,43 +14,50 @@ const std::vector<std::string>& needed_capabilities() {
   return kNames;
 }
 
-std::string drop_capability(const std::string& name) {
-  if (capng_get_caps_process() != 0) return "cannot read this process's capabilities";
-  const int cap = capng_name_to_capability(name.substr(4).c_str());
-  if (cap < 0) return "unknown capability " + name;
-  if (capng_have_capability(CAPNG_PERMITTED, static_cast<unsigned>(cap)) == 0) return {};
-  if (capng_update(CAPNG_DROP,
-                   static_cast<capng_type_t>(CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_INHERITABLE),
-                   static_cast<unsigned>(cap)) != 0 ||
-      capng_apply(CAPNG_SELECT_CAPS) != 0) {
-    return "cannot drop " + name;
-  }
-  return {};
+namespace {
+std::optional<unsigned> capability_number(const std::string& name) {
+  const int cap = capng_name_to_capability(name.substr(4).c_str());  // without "CAP_"
+  if (cap < 0) return std::nullopt;
+  return static_cast<unsigned>(cap);
 }
+}  // namespace
 
-std::string drop_capabilities(std::vector<std::string>* unavailable) {
-  if (capng_get_caps_process() != 0) return "cannot read this process's capabilities";
+Result<CapabilitySet> drop_capabilities() {
+  if (capng_get_caps_process() != 0) {
+    return error_of(ErrorKind::kIo, "cannot read this process's capabilities");
+  }
+  CapabilitySet out;
   std::vector<unsigned> keep;
   for (const auto& name : needed_capabilities()) {
-    const int cap = capng_name_to_capability(name.substr(4).c_str());  // without "CAP_"
-    if (cap < 0) return "unknown capability " + name;
-    if (capng_have_capability(CAPNG_PERMITTED, static_cast<unsigned>(cap)) != 0) {
-      keep.push_back(static_cast<unsigned>(cap));
-    } else if (unavailable != nullptr) {
-      unavailable->push_back(name);
+    const auto cap = capability_number(name);
+    if (!cap) return error_of(ErrorKind::kConfig, "unknown capability " + name);
+    if (capng_have_capability(CAPNG_PERMITTED, *cap) != 0) {
+      keep.push_back(*cap);
+    } else {
+      out.unavailable.push_back(name);
     }
   }
-  capng_clear(CAPNG_SELECT_BOTH);
+  out.bounding_set = capng_have_capability(CAPNG_EFFECTIVE, CAP_SETPCAP) != 0;
+  capng_clear(out.bounding_set ? CAPNG_SELECT_BOTH : CAPNG_SELECT_CAPS);
+  const auto sets = static_cast<capng_type_t>(CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+                                              (out.bounding_set ? CAPNG_BOUNDING_SET : 0));
   for (const unsigned cap : keep) {
-    if (capng_update(
-            CAPNG_ADD,
-            static_cast<capng_type_t>(CAPNG_EFFECTIVE | CAPNG_PERMITTED | CAPNG_BOUNDING_SET),
-            cap) != 0) {
-      return "cannot keep capability " + std::to_string(cap);
+    if (capng_update(CAPNG_ADD, sets, cap) != 0) {
+      return error_of(ErrorKind::kIo, "cannot keep capability " + std::to_string(cap));
     }
   }
-  if (capng_apply(CAPNG_SELECT_BOTH) != 0) return "capng_apply failed";
-  return {};
+  if (capng_apply(out.bounding_set ? CAPNG_SELECT_BOTH : CAPNG_SELECT_CAPS) != 0) {
+    return error_of(ErrorKind::kPermission, "the kernel refused the reduced capability sets");
+  }
+  if (capng_get_caps_process() != 0) {
+    return error_of(ErrorKind::kIo, "cannot read the capabilities back");
+  }
+  for (const auto& name : needed_capabilities()) {
+    if (capng_have_capability(CAPNG_EFFECTIVE, *capability_number(name)) != 0) {
+      out.kept.push_back(name);
+    }
+  }
+  return out;
 }
 
 }  // namespace freezr::os

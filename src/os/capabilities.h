@@ -1,9 +1,10 @@
-// Least privilege: the capabilities FreezR needs, and dropping to them when run as root
-// outside systemd (under systemd the unit's CapabilityBoundingSet does it).
+// Least privilege: the capabilities FreezR needs, and dropping to them when run as root.
 #pragma once
 
 #include <string>
 #include <vector>
+
+#include "core/result.h"
 
 namespace freezr::os {
 
@@ -15,13 +16,17 @@ namespace freezr::os {
 inline constexpr const char* kEventsCapability = "CAP_NET_ADMIN";
 const std::vector<std::string>& needed_capabilities();
 
-// Drops every other capability from the effective, permitted and inheritable sets and the
-// bounding set. Needed capabilities this process does not have are listed in *unavailable.
-// Returns an error text, or an empty string on success.
-std::string drop_capabilities(std::vector<std::string>* unavailable);
+struct CapabilitySet {
+  std::vector<std::string> kept;         // needed and held: the effective set now
+  std::vector<std::string> unavailable;  // needed but not held when FreezR started
+  bool bounding_set = false;             // the bounding set was cut too (needs CAP_SETPCAP)
+};
 
-// Drops one capability from the effective, permitted and inheritable sets (not the bounding
-// set, which needs CAP_SETPCAP). Not holding it is success. Returns an error text or "".
-std::string drop_capability(const std::string& name);
+// Drops every capability but the needed ones from the effective, permitted and inheritable
+// sets, and from the bounding set when this process may change it (under a unit whose
+// CapabilityBoundingSet excludes CAP_SETPCAP it may not, and the unit already bounds it). Done
+// whatever the environment says: a variable such as INVOCATION_ID proves nothing. The set
+// reported is read back from the kernel after the drop.
+Result<CapabilitySet> drop_capabilities();
 
 }  // namespace freezr::os

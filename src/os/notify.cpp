@@ -34,8 +34,4 @@ std::optional<double> watchdog_period() {
   return static_cast<double>(usec) / 2e6;
 }
 
-bool under_systemd() {
-  return std::getenv("INVOCATION_ID") != nullptr || std::getenv("NOTIFY_SOCKET") != nullptr;
-}
-
 }  // namespace freezr::os

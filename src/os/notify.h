@@ -16,7 +16,4 @@ void notify_watchdog();
 // Seconds between keep-alives (half of WatchdogSec), or nullopt when no watchdog is asked for.
 std::optional<double> watchdog_period();
 
-// True when started by systemd (it sets INVOCATION_ID or NOTIFY_SOCKET).
-bool under_systemd();
-
 }  // namespace freezr::os

@@ -197,36 +197,53 @@ class SystemdTest(TestCase):
         self.assertIn("STOPPING=1", messages[-1])
         sock.close()
 
-    def test_root_outside_systemd_drops_to_the_needed_capabilities(self):
-        f = self.freezr(quiet_config())
-        f.wait_for(r"Pre-flight checks")
+    def capability_sets(self, f):
         with open(f"/proc/{f.pid}/status") as s:
-            caps = dict(line.split(":\t") for line in s.read().splitlines() if line.startswith("Cap"))
+            return {k: int(v, 16) for k, v in (line.split(":\t") for line in s.read().splitlines()
+                                                if line.startswith("Cap"))}
+
+    def wanted_capabilities(self):
+        """KILL, SYS_NICE, SYS_PTRACE, DAC_READ_SEARCH, SYS_RESOURCE, IPC_LOCK: those we hold."""
         with open("/proc/self/status") as s:
             mine = dict(l.split(":\t") for l in s.read().splitlines() if l.startswith("Cap"))
-        if os.geteuid() == 0:
-            # KILL, SYS_NICE, SYS_PTRACE, DAC_READ_SEARCH, SYS_RESOURCE, IPC_LOCK: those we hold.
-            wanted = sum(1 << n for n in (5, 23, 19, 2, 24, 14)) & int(mine["CapPrm"], 16)
-            self.assertEqual(int(caps["CapEff"], 16), wanted)
-            self.assertEqual(int(caps["CapPrm"], 16), wanted)
-            self.assertEqual(int(caps["CapBnd"], 16), wanted)
-            self.assertIn("dropped to the ones FreezR needs", f.output())
-        else:
-            self.assertEqual(int(caps["CapEff"], 16), 0)
-        f.stop()
+        return sum(1 << n for n in (5, 23, 19, 2, 24, 14)) & int(mine["CapPrm"], 16)
 
-    def test_under_systemd_net_admin_is_dropped_after_subscribing_to_process_events(self):
-        f = self.freezr(quiet_config(), env={"INVOCATION_ID": "0123456789abcdef"})
+    def test_root_drops_to_the_needed_capabilities_whatever_the_environment_claims(self):
+        # INVOCATION_ID and NOTIFY_SOCKET are what any user's environment can hold: they must
+        # not keep FreezR's capabilities.
+        for env in ({}, {"INVOCATION_ID": "0123456789abcdef",
+                         "NOTIFY_SOCKET": os.path.join(self.workdir, "no-such-socket")}):
+            f = self.freezr(quiet_config(), env=env)
+            f.wait_for(r"Pre-flight checks")
+            caps = self.capability_sets(f)
+            if os.geteuid() == 0:
+                wanted = self.wanted_capabilities()
+                self.assertEqual(caps["CapEff"], wanted, env)
+                self.assertEqual(caps["CapPrm"], wanted, env)
+                self.assertEqual(caps["CapBnd"], wanted, env)
+                self.assertEqual(caps["CapInh"], 0, env)
+                self.assertRegex(f.output(), r"dropped to the ones FreezR needs: CAP_KILL, "
+                                             r"CAP_SYS_NICE, .* \(bounding set too\)")
+                self.assertRegex(f.output(), r'process events" ok=true: subscribed')
+            else:
+                self.assertEqual(caps["CapEff"], 0)
+            self.assertEqual(f.stop(), 0)
+
+    def test_under_a_bounding_set_without_setpcap_the_other_sets_are_still_dropped(self):
+        # What a unit's CapabilityBoundingSet does: CAP_SETPCAP is not there to cut the
+        # bounding set, which the unit has bounded already.
+        if os.geteuid() != 0:
+            self.skipTest("needs root")
+        f = self.freezr(quiet_config(), wrapper=["setpriv", "--bounding-set", "-setpcap"])
         f.wait_for(r"Pre-flight checks")
-        self.assertRegex(f.output(), r'process events" ok=true: subscribed')
-        self.assertIn("CAP_NET_ADMIN dropped after subscribing to process events", f.output())
-        with open(f"/proc/{f.pid}/status") as s:
-            caps = dict(line.split(":\t") for line in s.read().splitlines() if line.startswith("Cap"))
-        net_admin = 1 << 12
-        self.assertEqual(int(caps["CapEff"], 16) & net_admin, 0)
-        self.assertEqual(int(caps["CapPrm"], 16) & net_admin, 0)
-        self.assertNotEqual(int(caps["CapEff"], 16) & (1 << 5), 0)  # CAP_KILL is kept
-        f.stop()
+        caps = self.capability_sets(f)
+        wanted = self.wanted_capabilities()
+        self.assertEqual(caps["CapEff"], wanted)
+        self.assertEqual(caps["CapPrm"], wanted)
+        self.assertEqual(caps["CapBnd"] & (1 << 8), 0)  # CAP_SETPCAP
+        self.assertEqual(caps["CapEff"] & (1 << 12), 0)  # CAP_NET_ADMIN gone after subscribing
+        self.assertIn("(the bounding set is the unit's: no CAP_SETPCAP)", f.output())
+        self.assertEqual(f.stop(), 0)
 
     def test_unit_file_verifies_and_service_install_writes_it(self):
         units = os.path.join(self.workdir, "units")
