@@ -1,4 +1,5 @@
-// InstanceLock: one FreezR per data directory. An flock()ed file holding the owner's PID.
+// InstanceLock: one FreezR per data directory. An flock()ed file, 0600, holding the owner's PID
+// and start time.
 #pragma once
 
 #include <functional>
@@ -8,6 +9,12 @@
 #include "core/types.h"
 
 namespace freezr::os {
+
+// Who a lock file names: the PID and its start time (clock ticks after boot; 0 when absent).
+struct Holder {
+  Pid pid = 0;
+  std::uint64_t start_time = 0;
+};
 
 class InstanceLock {
  public:
@@ -22,13 +29,15 @@ class InstanceLock {
 
   // Takes the lock at path and writes this process's PID into it. When another process holds
   // it: without replace, fails with EWOULDBLOCK and a message naming the holder's PID; with
-  // replace, sends the holder SIGTERM (through a pidfd) and waits up to wait_seconds for it to
-  // let go. `say` receives progress lines.
+  // replace, sends the holder SIGTERM through a pidfd, once that process is proven to be the
+  // FreezR that took the lock (its start time and executable), and waits up to wait_seconds
+  // for it to let go. A link, a file of another user or one that is not regular is refused.
+  // `say` receives progress lines.
   static Result<InstanceLock> acquire(const std::string& path, bool replace, double wait_seconds,
                                       const std::function<void(const std::string&)>& say);
 
-  // The PID written in a lock file, or 0.
-  static Pid read_holder(const std::string& path);
+  // Who a lock file names (pid 0 when it names nobody).
+  static Holder read_holder(const std::string& path);
 
   [[nodiscard]] bool held() const { return fd_ >= 0; }
   [[nodiscard]] const std::string& path() const { return path_; }

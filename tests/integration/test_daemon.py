@@ -1,5 +1,6 @@
 """Running as a real daemon: single instance, status snapshot, logs, disk full, systemd."""
 import datetime
+import fcntl
 import gzip
 import json
 import os
@@ -18,6 +19,11 @@ def quiet_config(**rule_keys):
     return monitor(interval=0.2) + rule("ghost", [unique_name()], cpu_percent=10, **rule_keys)
 
 
+def start_time(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[19])
+
+
 class SingleInstanceTest(TestCase):
     def test_second_instance_exits_1_naming_the_first_and_replace_takes_over(self):
         first = self.freezr(quiet_config())
@@ -31,8 +37,25 @@ class SingleInstanceTest(TestCase):
         self.assertEqual(first.proc.wait(timeout=15), 0)
         third.wait_for(r"Pre-flight checks")
         with open(os.path.join(self.workdir, "data", "freezr.lock")) as f:
-            self.assertEqual(int(f.read()), third.pid)
+            self.assertEqual(f.read().split(), [str(third.pid), str(start_time(third.pid))])
         self.assertEqual(third.stop(), 0)
+
+    def test_replace_never_signals_a_process_that_is_not_the_freezr_holding_the_lock(self):
+        hog = self.hog()
+        os.makedirs(os.path.join(self.workdir, "data"))
+        path = os.path.join(self.workdir, "data", "freezr.lock")
+        with open(os.open(path, os.O_RDWR | os.O_CREAT, 0o600), "w") as held:
+            fcntl.flock(held, fcntl.LOCK_EX)
+            for text, why in ((f"{hog.pid}\n", "start time differs"),
+                              (f"{hog.pid} {start_time(hog.pid)}\n", "not FreezR")):
+                held.seek(0)
+                held.truncate()
+                held.write(text)
+                held.flush()
+                f = self.freezr(quiet_config(), args=["--replace"])
+                self.assertEqual(f.proc.wait(timeout=30), 1, f.output())
+                self.assertIn(why, f.output())
+                self.assertTrue(hog.alive())
 
 
 class StatusAndLogsTest(TestCase):

@@ -1,6 +1,11 @@
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -11,6 +16,7 @@
 #include "os/capabilities.h"
 #include "os/instance_lock.h"
 #include "os/log_retention.h"
+#include "proc/parse.h"
 #include "report/log_lines.h"
 #include "report/status_file.h"
 
@@ -128,12 +134,100 @@ TEST(LogLines, JsonIsOneParseableObject) {
   EXPECT_EQ(j.begin().key(), "time");
 }
 
+TEST(InstanceLock, IsPrivateWhateverTheUmaskAndNeverALink) {
+  TempDir dir;
+  const std::string path = dir.str() + "/freezr.lock";
+  const mode_t old = ::umask(0);
+  {
+    auto lock = os::InstanceLock::acquire(path, false, 1, [](const std::string&) {});
+    ASSERT_TRUE(lock.ok()) << lock.error().message;
+    EXPECT_EQ(fs::status(path).permissions(), fs::perms::owner_read | fs::perms::owner_write);
+  }
+  fs::permissions(path, fs::perms::all);  // left world-writable by someone: tightened
+  {
+    auto lock = os::InstanceLock::acquire(path, false, 1, [](const std::string&) {});
+    ASSERT_TRUE(lock.ok()) << lock.error().message;
+    EXPECT_EQ(fs::status(path).permissions(), fs::perms::owner_read | fs::perms::owner_write);
+  }
+  ::umask(old);
+  const std::string target = dir.str() + "/victim";
+  std::ofstream(target) << "keep me\n";
+  const std::string link = dir.str() + "/linked.lock";
+  fs::create_symlink(target, link);
+  auto refused = os::InstanceLock::acquire(link, false, 1, [](const std::string&) {});
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("symbolic link"), std::string::npos)
+      << refused.error().message;
+  std::ifstream in(target);
+  std::string content;
+  std::getline(in, content);
+  EXPECT_EQ(content, "keep me");
+}
+
+TEST(InstanceLock, AFilePlantedByAnotherUserIsRefused) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to give the file to another user";
+  TempDir dir;
+  const std::string path = dir.str() + "/freezr.lock";
+  std::ofstream(path) << "1\n";
+  ASSERT_EQ(::chown(path.c_str(), 65534, 65534), 0);
+  auto r = os::InstanceLock::acquire(path, true, 1, [](const std::string&) {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message.find("owned by UID 65534"), std::string::npos) << r.error().message;
+}
+
+// A lock held elsewhere (here: another open file description) that names a process which is
+// not the FreezR that took it: --replace must not signal it.
+TEST(InstanceLock, ReplaceSignalsOnlyAProvenFreezr) {
+  TempDir dir;
+  const std::string path = dir.str() + "/freezr.lock";
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::uint64_t start = 0;
+  for (int i = 0; i < 200; ++i) {  // until the exec is done
+    std::error_code ec;
+    if (fs::read_symlink("/proc/" + std::to_string(child) + "/exe", ec).filename() == "sleep") {
+      std::ifstream stat("/proc/" + std::to_string(child) + "/stat");
+      const std::string text((std::istreambuf_iterator<char>(stat)),
+                             std::istreambuf_iterator<char>());
+      start = proc::parse_stat(text)->start_time;
+      break;
+    }
+    ::usleep(10000);
+  }
+  ASSERT_GT(start, 0U);
+  const int holder = ::open(path.c_str(), O_RDWR | O_CREAT, 0600);
+  ASSERT_GE(holder, 0);
+  ASSERT_EQ(::flock(holder, LOCK_EX), 0);
+  const auto write_lock = [&](const std::string& text) {
+    std::ofstream(path, std::ios::trunc) << text;
+  };
+  const auto expect_refused = [&](const std::string& why) {
+    auto r = os::InstanceLock::acquire(path, true, 1, [](const std::string&) {});
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find(why), std::string::npos) << r.error().message;
+    EXPECT_EQ(::kill(child, 0), 0) << "the process named by the lock was signalled";
+  };
+  write_lock(std::to_string(child) + "\n");  // no start time: nothing proves who it is
+  expect_refused("start time differs");
+  write_lock(std::to_string(child) + " " + std::to_string(start + 1) + "\n");
+  expect_refused("start time differs");
+  write_lock(std::to_string(child) + " " + std::to_string(start) + "\n");
+  expect_refused("not FreezR");
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  ::close(holder);
+}
+
 TEST(InstanceLock, SecondHolderIsRefusedWithThePid) {
   TempDir dir;
   const std::string path = dir.str() + "/freezr.lock";
   auto first = os::InstanceLock::acquire(path, false, 1, [](const std::string&) {});
   ASSERT_TRUE(first.ok()) << first.error().message;
-  EXPECT_EQ(os::InstanceLock::read_holder(path), getpid());
+  EXPECT_EQ(os::InstanceLock::read_holder(path).pid, getpid());
   auto second = os::InstanceLock::acquire(path, false, 1, [](const std::string&) {});
   ASSERT_FALSE(second.ok());
   EXPECT_EQ(second.error().code, EWOULDBLOCK);
