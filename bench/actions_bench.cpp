@@ -66,12 +66,12 @@ int main(int argc, char** argv) {
   const auto dir =
       std::filesystem::temp_directory_path() / ("freezr-bench-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
-  auto db = freezr::store::Database::open((dir / "freezr.db").string(), false, nullptr);
-  if (!db) {
-    std::fprintf(stderr, "%s\n", db.error().message.c_str());
+  auto data = freezr::fs::Directory::open(dir.string());
+  if (!data) {
+    std::fprintf(stderr, "%s\n", data.error().message.c_str());
     return 1;
   }
-  freezr::store::Ledger ledger(db->get());
+  freezr::store::Ledger ledger(&*data);
   freezr::proc::FsProcSource source;
   auto mountinfo = source.read_system_file("self/mountinfo");
   freezr::act::Cgroups cgroups(
@@ -111,7 +111,7 @@ int main(int argc, char** argv) {
       if (kind == ActionKind::kFreeze) rev.freeze(d);
     };
     const auto t = measure(n, apply, undo);
-    std::printf("%-22s apply %8.1f us   undo %8.1f us   (mean of %d, ledger in SQLite)\n", name,
+    std::printf("%-22s apply %8.1f us   undo %8.1f us   (mean of %d, ledger file synced)\n", name,
                 t.apply_us, t.undo_us, n);
   };
   run("renice", ActionKind::kRenice, false);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -64,8 +65,41 @@ Result<void> Cgroups::move(const std::string& dir, Pid pid) {
 
 void Cgroups::remove(const std::string& dir) { ::rmdir(dir.c_str()); }
 
-Cgroups::Cgroups(CgroupRoots roots, std::string group)
-    : roots_(std::move(roots)), group_(std::move(group)) {}
+std::vector<Pid> Cgroups::members(const std::string& dir) {
+  std::vector<Pid> out;
+  std::istringstream in(read(dir, "cgroup.procs"));
+  for (long pid = 0; in >> pid;) {
+    if (pid > 0) out.push_back(static_cast<Pid>(pid));
+  }
+  return out;
+}
+
+std::string Cgroups::base(bool v2) const {
+  const std::string& root = v2 ? roots_.v2 : roots_.v1_cpu;
+  return root.empty() ? std::string() : root + "/" + group_;
+}
+
+Cgroups::Cgroups(CgroupRoots roots, std::string group, std::string instance)
+    : roots_(std::move(roots)), group_(std::move(group)), instance_(std::move(instance)) {}
+
+std::string Cgroups::leaf(const char* kind, const std::string& rest) const {
+  return std::string(kind) + "-" + (instance_.empty() ? "" : instance_ + "-") + safe_name(rest);
+}
+
+bool Cgroups::ours(const std::string& leaf, const char* kind) const {
+  const std::string prefix = std::string(kind) + "-" + (instance_.empty() ? "" : instance_ + "-");
+  return leaf.rfind(prefix, 0) == 0;
+}
+
+std::string instance_tag(const std::string& data_dir) {
+  std::error_code ec;
+  const std::string path = std::filesystem::absolute(data_dir, ec).lexically_normal().string();
+  std::uint32_t h = 2166136261U;  // FNV-1a
+  for (const char c : path) h = (h ^ static_cast<unsigned char>(c)) * 16777619U;
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%08x", h);
+  return buf;
+}
 
 void Cgroups::setup() {
   set_up_ = true;

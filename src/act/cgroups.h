@@ -22,8 +22,10 @@ CgroupRoots find_cgroup_roots(const std::vector<proc::Mount>& mounts);
 
 class Cgroups {
  public:
-  // group: the name of FreezR's own directory under each root. Touches nothing.
-  explicit Cgroups(CgroupRoots roots, std::string group = "freezr");
+  // group: the name of FreezR's own directory under each root; instance: a tag in the names
+  // of the groups this FreezR makes (see instance_tag), so that one FreezR never takes
+  // another's groups for its own leftovers. Touches nothing.
+  explicit Cgroups(CgroupRoots roots, std::string group = "freezr", std::string instance = "");
 
   // Creates FreezR's directories and enables the cpu controller for them, and so finds out
   // what works here. Call once, after the instance lock is held; never in dry-run (until
@@ -35,9 +37,15 @@ class Cgroups {
   [[nodiscard]] bool can_throttle_v2() const { return throttle_v2_; }
   [[nodiscard]] bool can_throttle_v1() const { return throttle_v1_; }
   [[nodiscard]] const CgroupRoots& roots() const { return roots_; }
+  // FreezR's own directory under the v2 root or the v1 cpu root ("" when that root is absent).
+  [[nodiscard]] std::string base(bool v2) const;
   // One line for the start-up log.
   [[nodiscard]] std::string describe() const;
 
+  // The name of a group of this FreezR: "<kind>-<instance>-<rest>" (kind "frz" or "thr").
+  [[nodiscard]] std::string leaf(const char* kind, const std::string& rest) const;
+  // Whether leaf names a group of kind made by this FreezR.
+  [[nodiscard]] bool ours(const std::string& leaf, const char* kind) const;
   // Creates <root>/<group>/<leaf> (v2 or v1 cpu) and returns its path.
   Result<std::string> make(bool v2, const std::string& leaf);
   // Moves a whole process (all its threads) into dir.
@@ -47,6 +55,8 @@ class Cgroups {
   static std::string read(const std::string& dir, const std::string& file);
   // Removes dir if it is empty of processes; errors are ignored.
   static void remove(const std::string& dir);
+  // The PIDs listed in dir's cgroup.procs.
+  static std::vector<Pid> members(const std::string& dir);
   // The directory of the cgroup pid is in (v2, or the v1 cpu hierarchy), from
   // /proc/PID/cgroup read by the caller.
   [[nodiscard]] std::string origin(std::string_view proc_pid_cgroup, bool v2) const;
@@ -54,6 +64,7 @@ class Cgroups {
  private:
   CgroupRoots roots_;
   std::string group_;
+  std::string instance_;
   bool set_up_ = false;
   bool freeze_ = false;
   bool throttle_v2_ = false;
@@ -62,5 +73,9 @@ class Cgroups {
 
 // A name safe as a directory: letters, digits, '-' and '_'; others become '_'.
 std::string safe_name(const std::string& s);
+
+// Eight hex digits that stand for a data directory (its absolute path): FreezRs with different
+// data directories name their groups apart.
+std::string instance_tag(const std::string& data_dir);
 
 }  // namespace freezr::act

@@ -2,26 +2,139 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstring>
 #include <nlohmann/json.hpp>
-
-#include "act/cgroups.h"
 
 namespace freezr::act {
 
 using nlohmann::json;
 
 namespace {
-std::map<Pid, ThreadPriority> priorities_from(const json& j) {
-  std::map<Pid, ThreadPriority> out;
-  for (const auto& [tid, v] : j.items()) {
-    out[static_cast<Pid>(std::stol(tid))] = ThreadPriority{v.at(0).get<int>(), v.at(1).get<int>()};
+
+json data_of(const store::LedgerEntry& e) { return json::parse(e.data, nullptr, false); }
+
+bool nice_value(const json& v) {
+  return v.is_number_integer() && v.get<long long>() >= -20 && v.get<long long>() <= 19;
+}
+
+// A raw ioprio value: class 0-3 in the top bits, level 0-7.
+bool ioprio_value(const json& v) {
+  if (!v.is_number_integer()) return false;
+  const long long x = v.get<long long>();
+  return x >= 0 && (x >> 13) <= 3 && (x & 0x1fff) <= 7;
+}
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && s.size() <= 10 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// True when path lies strictly under dir (no "." or ".." anywhere).
+bool under(const std::string& path, const std::string& dir) {
+  if (dir.empty() || path.size() <= dir.size() || path.compare(0, dir.size(), dir) != 0 ||
+      path[dir.size()] != '/') {
+    return false;
+  }
+  for (std::size_t at = 0; at != std::string::npos;) {
+    const auto next = path.find('/', at + 1);
+    const auto part = path.substr(at + 1, next == std::string::npos ? next : next - at - 1);
+    if (part.empty() || part == "." || part == "..") return false;
+    at = next;
+  }
+  return true;
+}
+
+// Why the group and origin of a throttle or cgroup freeze entry are not FreezR's, or "".
+std::string group_problem(const json& d, const std::string& kind, const Cgroups& cgroups) {
+  if (!d.contains("group") || !d["group"].is_string() || !d.contains("origin") ||
+      !d["origin"].is_string()) {
+    return "no group or origin";
+  }
+  const auto group = d["group"].get<std::string>(), origin = d["origin"].get<std::string>();
+  for (const bool v2 : {true, false}) {
+    if (kind == kFreezeCgroup && !v2) break;
+    const std::string base = cgroups.base(v2);
+    if (!under(group, base)) continue;
+    const std::string leaf = group.substr(base.size() + 1);
+    const std::string prefix = kind == kFreezeCgroup ? "frz-" : "thr-";
+    if (leaf.rfind(prefix, 0) != 0 || safe_name(leaf) != leaf) {
+      return "group " + group + " is not one FreezR names";
+    }
+    const std::string& root = v2 ? cgroups.roots().v2 : cgroups.roots().v1_cpu;
+    if (origin != root && (!under(origin, root) || origin == base || under(origin, base))) {
+      return "origin " + origin + " is not a group of the same hierarchy outside FreezR's";
+    }
+    return {};
+  }
+  return "group " + group + " is not under FreezR's own cgroup directory";
+}
+
+// The processes under pid (its children, theirs, ...) started at or after since, from one
+// pass over the process table.
+std::vector<proc::StatFields> descendants(proc::ProcSource& source, Pid pid, std::uint64_t since) {
+  std::vector<Pid> pids;
+  source.list_pids(pids);
+  std::vector<proc::StatFields> all;
+  std::string buf;
+  for (const Pid p : pids) {
+    if (!source.read_pid_file(p, "stat", buf)) continue;
+    if (auto st = proc::parse_stat(buf)) all.push_back(*st);
+  }
+  std::vector<Pid> parents = {pid};
+  std::vector<proc::StatFields> out;
+  for (std::size_t i = 0; i < parents.size(); ++i) {
+    for (const auto& st : all) {
+      if (st.ppid == parents[i] && st.start_time >= since) {
+        out.push_back(st);
+        parents.push_back(st.pid);
+      }
+    }
   }
   return out;
 }
 
-json data_of(const store::LedgerEntry& e) { return json::parse(e.data, nullptr, false); }
+// Runs f(pidfd) on exactly id, pinned so that its PID cannot pass to another process meanwhile.
+template <typename F>
+Result<void> pinned(ProcessControl& control, const ProcessId& id, F f) {
+  auto fd = control.open(id);
+  if (!fd) return fd.error().gone() ? Result<void>() : Result<void>(fd.error());
+  Result<void> r = f(*fd);
+  ::close(*fd);
+  return r;
+}
+
+Result<void> undo_renice(const store::LedgerEntry& e, const json& data, proc::ProcSource& source,
+                         ProcessControl& control) {
+  std::map<Pid, ThreadPriority> before;
+  for (const auto& [tid, v] : data["threads"].items()) {
+    before[static_cast<Pid>(std::stol(tid))] = ThreadPriority{v[0].get<int>(), v[1].get<int>()};
+  }
+  // The nice value FreezR set: where another stands now, someone else changed it since.
+  const bool set = data.contains("nice");
+  const int set_to = set ? data["nice"].get<int>() : 0;
+  const auto main =
+      before.count(e.process.pid) != 0 ? before[e.process.pid] : before.begin()->second;
+  const std::uint64_t since = data.value("since", std::uint64_t{0});
+  if (set && since > 0) {
+    for (const auto& child : descendants(source, e.process.pid, since)) {
+      if (child.nice != set_to) continue;
+      (void)pinned(control, {child.pid, child.start_time}, [&](int) -> Result<void> {
+        control.restore_priorities(child.pid, {{child.pid, main}});
+        return {};
+      });
+    }
+  }
+  return pinned(control, e.process, [&](int) -> Result<void> {
+    const auto now = control.priorities(e.process.pid);
+    const auto main_now = now.find(e.process.pid);
+    if (set && main_now != now.end() && main_now->second.nice != set_to) return {};
+    control.restore_priorities(e.process.pid, before);
+    return {};
+  });
+}
+
 }  // namespace
 
 bool is_freeze(const store::LedgerEntry& e) {
@@ -34,11 +147,13 @@ engine::ActionKind kind_of(const store::LedgerEntry& e) {
                                : engine::ActionKind::kFreeze;
 }
 
-std::string renice_data(const std::map<Pid, ThreadPriority>& before, std::optional<int> nice) {
+std::string renice_data(const std::map<Pid, ThreadPriority>& before, std::optional<int> nice,
+                        std::uint64_t since_ticks) {
   json threads = json::object();
   for (const auto& [tid, v] : before) threads[std::to_string(tid)] = {v.nice, v.ioprio};
   json out = {{"threads", threads}};
   if (nice) out["nice"] = *nice;
+  if (since_ticks > 0) out["since"] = since_ticks;
   return out.dump();
 }
 
@@ -52,53 +167,96 @@ std::string group_data(const std::string& group, const std::string& origin) {
   return json{{"group", group}, {"origin", origin}}.dump();
 }
 
-std::string group_of(const store::LedgerEntry& e) {
+namespace {
+std::string text_of(const store::LedgerEntry& e, const char* key) {
   const auto d = data_of(e);
-  if (!d.is_object() || !d.contains("group") || !d["group"].is_string()) return {};
-  return d["group"].get<std::string>();
+  if (!d.is_object() || !d.contains(key) || !d[key].is_string()) return {};
+  return d[key].get<std::string>();
+}
+}  // namespace
+
+std::string group_of(const store::LedgerEntry& e) { return text_of(e, "group"); }
+
+std::string origin_of(const store::LedgerEntry& e) { return text_of(e, "origin"); }
+
+Result<void> validate(const store::LedgerEntry& e, const Cgroups& cgroups) {
+  const auto refuse = [&](const std::string& why) {
+    return parse_error("ledger entry " + std::to_string(e.id) + " (" + e.kind + " of PID " +
+                       std::to_string(e.process.pid) + ") is not one FreezR writes: " + why);
+  };
+  if (e.process.pid <= 1 || e.process.start_time == 0) return refuse("no real process");
+  const json d = data_of(e);
+  if (!d.is_object()) return refuse("its data is not a JSON object");
+  if (e.kind == kFreezeSignal) return {};
+  if (e.kind == kRenice) {
+    const auto threads = d.find("threads");
+    if (threads == d.end() || !threads->is_object() || threads->empty())
+      return refuse("no threads");
+    for (const auto& [tid, v] : threads->items()) {
+      if (!all_digits(tid) || !v.is_array() || v.size() != 2 || !nice_value(v[0]) ||
+          !ioprio_value(v[1])) {
+        return refuse("thread " + tid + " has no valid priorities");
+      }
+    }
+    if (d.contains("nice") && !nice_value(d["nice"])) return refuse("a nice value out of range");
+    if (d.contains("since") && !d["since"].is_number_unsigned()) return refuse("a bad time");
+    return {};
+  }
+  if (e.kind == kThrottle || e.kind == kFreezeCgroup) {
+    if (const auto why = group_problem(d, e.kind, cgroups); !why.empty()) return refuse(why);
+    return {};
+  }
+  return refuse("unknown kind");
+}
+
+std::vector<Pid> others_in_group(const std::vector<store::LedgerEntry>& all,
+                                 const store::LedgerEntry& e) {
+  std::vector<Pid> out;
+  const auto group = group_of(e);
+  if (group.empty()) return out;
+  for (const auto& x : all) {
+    if (x.id != e.id && group_of(x) == group) out.push_back(x.process.pid);
+  }
+  return out;
+}
+
+int release_group(const std::string& dir, const std::string& origin, const std::vector<Pid>& others,
+                  proc::ProcSource& source, ProcessControl& control) {
+  int moved = 0;
+  std::string buf;
+  for (const Pid pid : Cgroups::members(dir)) {
+    if (std::find(others.begin(), others.end(), pid) != others.end()) continue;
+    if (!source.read_pid_file(pid, "stat", buf)) continue;
+    const auto st = proc::parse_stat(buf);
+    if (!st) continue;
+    (void)pinned(control, {pid, st->start_time}, [&](int) -> Result<void> {
+      // Pinned, and still in FreezR's group: the number reaches this process.
+      const auto members = Cgroups::members(dir);
+      if (std::find(members.begin(), members.end(), pid) == members.end()) return {};
+      if (Cgroups::move(origin, pid)) ++moved;
+      return {};
+    });
+  }
+  if (Cgroups::members(dir).empty()) Cgroups::remove(dir);
+  return moved;
 }
 
 Result<void> undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
-                        ProcessControl& control) {
-  json data = data_of(e);
-  if (data.is_discarded()) {
-    return parse_error("ledger entry " + std::to_string(e.id) + " is unreadable");
+                        ProcessControl& control, const Cgroups& cgroups,
+                        const std::vector<Pid>& others) {
+  if (auto valid = validate(e, cgroups); !valid) return valid;
+  const json data = data_of(e);
+  if (e.kind == kFreezeCgroup || e.kind == kThrottle) {
+    const auto group = data["group"].get<std::string>();
+    if (e.kind == kFreezeCgroup) (void)Cgroups::write(group, "cgroup.freeze", "0");
+    release_group(group, data["origin"].get<std::string>(), others, source, control);
+    return {};
   }
-  const auto alive = same_process(source, e.process);
-  try {
-    if (e.kind == kFreezeCgroup) {
-      const auto group = data.at("group").get<std::string>();
-      Cgroups::write(group, "cgroup.freeze", "0");
-      if (alive) {
-        auto r = Cgroups::move(data.at("origin").get<std::string>(), e.process.pid);
-        if (!r && !r.error().gone()) return r.error();
-      }
-      Cgroups::remove(group);
-      return {};
-    }
-    if (!alive) return {};  // gone, or its PID now belongs to another process: not touched
-    if (e.kind == kFreezeSignal) {
-      auto fd = control.open(e.process);
-      if (!fd) return fd.error().gone() ? Result<void>() : Result<void>(fd.error());
-      const bool ok = control.signal(*fd, SIGCONT);
-      const int err = errno;
-      ::close(*fd);
-      if (ok || err == ESRCH) return {};
-      return Error{err, std::string("SIGCONT failed: ") + std::strerror(err)};
-    }
-    if (e.kind == kRenice) {
-      control.restore_priorities(e.process.pid, priorities_from(data.at("threads")));
-      return {};
-    }
-    if (e.kind == kThrottle) {
-      auto r = Cgroups::move(data.at("origin").get<std::string>(), e.process.pid);
-      Cgroups::remove(data.at("group").get<std::string>());
-      return r || r.error().gone() ? Result<void>() : r;
-    }
-  } catch (const std::exception& ex) {  // json errors, and std::stol on a bad thread id
-    return parse_error("ledger entry " + std::to_string(e.id) + ": " + ex.what());
-  }
-  return parse_error("unknown ledger entry kind '" + e.kind + "'");
+  if (e.kind == kRenice) return undo_renice(e, data, source, control);
+  return pinned(control, e.process, [&](int fd) -> Result<void> {
+    if (control.signal(fd, SIGCONT) || errno == ESRCH) return {};
+    return Error{errno, std::string("SIGCONT failed: ") + std::strerror(errno)};
+  });
 }
 
 }  // namespace freezr::act

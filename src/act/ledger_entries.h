@@ -5,7 +5,9 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "act/cgroups.h"
 #include "act/priority.h"
 #include "act/process_control.h"
 #include "engine/rule.h"
@@ -24,19 +26,43 @@ bool is_freeze(const store::LedgerEntry& e);
 // The action an entry undoes: renice, throttle or freeze.
 engine::ActionKind kind_of(const store::LedgerEntry& e);
 
-// The data of a renice entry: each thread's priorities before, and the nice value set.
-std::string renice_data(const std::map<Pid, ThreadPriority>& before, std::optional<int> nice);
+// The data of a renice entry: each thread's priorities before, the nice value set, and when
+// (clock ticks after boot, as start times are counted: children started since were reniced
+// by inheritance).
+std::string renice_data(const std::map<Pid, ThreadPriority>& before, std::optional<int> nice,
+                        std::uint64_t since_ticks = 0);
 // The nice value a renice entry set, when it set one.
 std::optional<int> reniced_to(const store::LedgerEntry& e);
 // The data of a throttle or cgroup freeze entry: FreezR's group and where the process was.
 std::string group_data(const std::string& group, const std::string& origin);
-// The group of a throttle or cgroup freeze entry ("" when unreadable).
+// The group of a throttle or cgroup freeze entry, and where its process came from ("" when
+// unreadable).
 std::string group_of(const store::LedgerEntry& e);
+std::string origin_of(const store::LedgerEntry& e);
 
-// Undoes one ledger entry, checking first that its process is still the same one (PID and
-// start time). A process that is gone needs nothing. A row FreezR could not have written is a
-// parse error, never an exception.
+// Whether e is an entry FreezR itself could have written here: a known kind, a real PID and
+// start time, priorities within their ranges, and groups only under FreezR's own cgroup
+// directory (`<root>/<group>/thr-…` or `frz-…`) with an origin in the same hierarchy outside
+// it. The ledger is data, never commands: anything else is refused with the reason.
+Result<void> validate(const store::LedgerEntry& e, const Cgroups& cgroups);
+
+// The processes of the other entries of all that share e's group (a group rule's members).
+std::vector<Pid> others_in_group(const std::vector<store::LedgerEntry>& all,
+                                 const store::LedgerEntry& e);
+
+// Undoes one ledger entry once validate() accepts it, acting on a process only through a pidfd
+// held across its identity check (PID and start time), so a PID reused meanwhile is never
+// touched. A renice is undone only where the value FreezR set still stands, and for the
+// children the process started while reniced too; a throttle or cgroup freeze moves back the
+// process and every member of its group but the processes of `others` (its children forked
+// while held included), then removes the group. A process that is gone needs nothing.
 Result<void> undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
-                        ProcessControl& control);
+                        ProcessControl& control, const Cgroups& cgroups,
+                        const std::vector<Pid>& others = {});
+
+// Moves every member of FreezR's group dir but `others` to origin (each pinned by a pidfd and
+// checked to be in dir still), then removes dir when it is empty. Returns how many moved.
+int release_group(const std::string& dir, const std::string& origin, const std::vector<Pid>& others,
+                  proc::ProcSource& source, ProcessControl& control);
 
 }  // namespace freezr::act

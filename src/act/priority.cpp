@@ -23,8 +23,8 @@ std::optional<int> get_nice(Pid tid) {
 std::vector<Pid> threads(const std::string& proc_root, Pid pid) {
   std::vector<Pid> out;
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(
-           proc_root + "/" + std::to_string(pid) + "/task", ec)) {
+  for (const auto& e :
+       std::filesystem::directory_iterator(proc_root + "/" + std::to_string(pid) + "/task", ec)) {
     try {
       out.push_back(static_cast<Pid>(std::stol(e.path().filename().string())));
     } catch (const std::exception&) {
@@ -61,8 +61,7 @@ Result<std::map<Pid, ThreadPriority>> set_priorities(const std::string& proc_roo
       ok = false;
       last_error = std::string("setpriority: ") + std::strerror(errno);
     }
-    if (ionice &&
-        ::syscall(SYS_ioprio_set, kIoprioWhoProcess, tid, encode_ioprio(*ionice)) != 0) {
+    if (ionice && ::syscall(SYS_ioprio_set, kIoprioWhoProcess, tid, encode_ioprio(*ionice)) != 0) {
       ok = false;
       last_error = std::string("ioprio_set: ") + std::strerror(errno);
     }

@@ -55,7 +55,11 @@ void Reversibles::drop(const std::shared_ptr<Held>& h, const std::string& why, b
   if (h->timer) h->timer->cancel();
   ledger_.remove(h->entry.id);
   if (remove_group) {
-    if (const auto g = group_of(h->entry); !g.empty()) Cgroups::remove(g);
+    // The process exited or was moved out; its children forked while held leave with it.
+    if (const auto g = group_of(h->entry); !g.empty()) {
+      release_group(g, origin_of(h->entry), others_in_group(ledger_.all(), h->entry), source_,
+                    control_);
+    }
   }
   sink_(undo_outcome(*h, true, "hold ended (" + h->entry.kind + "): " + why));
 }

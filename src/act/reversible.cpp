@@ -7,6 +7,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <filesystem>
 
 #include "act/ledger_entries.h"
 #include "act/priority.h"
@@ -14,6 +16,32 @@
 namespace freezr::act {
 
 namespace asio = boost::asio;
+
+namespace {
+// A pidfd held while FreezR acts on a process by number (priorities, cgroup.procs): until it is
+// closed the PID cannot pass to another process, so the number reaches the process whose
+// identity was checked, or nothing.
+class Pin {
+ public:
+  explicit Pin(int fd) : fd_(fd) {}
+  ~Pin() { ::close(fd_); }
+  Pin(const Pin&) = delete;
+  Pin& operator=(const Pin&) = delete;
+
+ private:
+  int fd_;
+};
+
+// Clock ticks since boot, as /proc/PID/stat counts start times (0 when unknown).
+std::uint64_t boot_ticks(proc::ProcSource& source) {
+  const auto uptime = source.read_system_file("uptime");
+  if (!uptime) return 0;
+  char* end = nullptr;
+  const double seconds = std::strtod(uptime->c_str(), &end);
+  if (end == uptime->c_str() || seconds <= 0) return 0;
+  return static_cast<std::uint64_t>(seconds * static_cast<double>(source.clock_ticks()));
+}
+}  // namespace
 
 Reversibles::Reversibles(asio::io_context& io, proc::ProcSource& source, ProcessControl& control,
                          const Clock& clock, Cgroups& cgroups, store::Ledger& ledger,
@@ -48,16 +76,16 @@ bool Reversibles::verified(const engine::TargetInfo& t, char* state) {
   return st.has_value();
 }
 
-std::shared_ptr<Reversibles::Held> Reversibles::record(const engine::Decision& d,
-                                                       const engine::TargetInfo& t,
-                                                       const std::string& kind,
-                                                       const std::string& data,
-                                                       std::string* error) {
+Result<std::shared_ptr<Reversibles::Held>> Reversibles::record(const engine::Decision& d,
+                                                               const engine::TargetInfo& t,
+                                                               const std::string& kind,
+                                                               const std::string& data) {
   auto h = std::make_shared<Held>();
   h->entry = store::LedgerEntry{0, t.id, kind, d.rule, data, clock_.wall()};
   h->entity = d.entity;
-  h->entry.id = ledger_.add(h->entry, error);
-  if (h->entry.id == 0) return nullptr;
+  auto id = ledger_.add(h->entry);
+  if (!id) return id.error();
+  h->entry.id = *id;
   held_.push_back(h);
   return h;
 }
@@ -67,7 +95,8 @@ void Reversibles::undo(const std::shared_ptr<Held>& h, const char* why) {
   if (h->timer) h->timer->cancel();
   // Someone (`freezr thaw`) may have undone it already: then it is not ours to undo again.
   if (!ledger_.contains(h->entry.id)) return;
-  const auto r = undo_entry(h->entry, source_, control_);
+  const auto r =
+      undo_entry(h->entry, source_, control_, cgroups_, others_in_group(ledger_.all(), h->entry));
   ledger_.remove(h->entry.id);
   sink_(undo_outcome(*h, r.ok(),
                      r ? fmt::format("undone ({}): {}", why, h->entry.kind)
@@ -76,17 +105,20 @@ void Reversibles::undo(const std::shared_ptr<Held>& h, const char* why) {
 
 void Reversibles::renice(const engine::Decision& d) {
   for (const auto& t : d.targets) {
-    if (!verified(t, nullptr)) {
-      report(d, t, true, "already gone");
+    auto fd = control_.open(t.id);
+    if (!fd) {
+      report(d, t, fd.error().gone(), fd.error().gone() ? "already gone" : fd.error().message);
       continue;
     }
+    const Pin pin(*fd);
     const auto before = control_.priorities(t.id.pid);
-    std::string err;
-    auto h = record(d, t, kRenice, renice_data(before, d.action.nice), &err);
-    if (!h) {
-      report(d, t, false, "not reniced: the ledger refused the entry (" + err + ")");
+    auto recorded = record(d, t, kRenice, renice_data(before, d.action.nice, boot_ticks(source_)));
+    if (!recorded) {
+      report(d, t, false,
+             "not reniced: the ledger refused the entry (" + recorded.error().message + ")");
       continue;
     }
+    const auto h = *recorded;
     auto r = control_.set_priorities(t.id.pid, d.action.nice, d.action.ionice);
     if (!r) {
       held_.remove(h);
@@ -111,9 +143,10 @@ void Reversibles::throttle(const engine::Decision& d) {
     renice(fallback);
     return;
   }
-  const std::string leaf =
-      "thr-" + safe_name(d.rule) + "-" +
-      (d.entity == engine::kGroupEntity ? std::string("group") : std::to_string(d.entity.pid));
+  const std::string leaf = cgroups_.leaf(
+      "thr",
+      d.rule + "-" +
+          (d.entity == engine::kGroupEntity ? std::string("group") : std::to_string(d.entity.pid)));
   auto dir = cgroups_.make(v2, leaf);
   if (!dir) {
     for (const auto& t : d.targets) report(d, t, false, dir.error().message);
@@ -129,18 +162,25 @@ void Reversibles::throttle(const engine::Decision& d) {
       report(d, t, false, "cannot set the CPU limit: " + set.error().message);
       continue;
     }
+    auto fd = control_.open(t.id);
+    if (!fd) {
+      report(d, t, fd.error().gone(), fd.error().gone() ? "already gone" : fd.error().message);
+      continue;
+    }
+    const Pin pin(*fd);
     std::string buf;
-    if (!verified(t, nullptr) || !source_.read_pid_file(t.id.pid, "cgroup", buf)) {
+    if (!source_.read_pid_file(t.id.pid, "cgroup", buf)) {
       report(d, t, true, "already gone");
       continue;
     }
     const auto origin = cgroups_.origin(buf, v2);
-    std::string err;
-    auto h = record(d, t, kThrottle, group_data(*dir, origin), &err);
-    if (!h) {
-      report(d, t, false, "not throttled: the ledger refused the entry (" + err + ")");
+    auto recorded = record(d, t, kThrottle, group_data(*dir, origin));
+    if (!recorded) {
+      report(d, t, false,
+             "not throttled: the ledger refused the entry (" + recorded.error().message + ")");
       continue;
     }
+    const auto h = *recorded;
     auto moved = Cgroups::move(*dir, t.id.pid);
     if (!moved) {
       held_.remove(h);
@@ -177,13 +217,14 @@ void Reversibles::freeze_with_signals(const engine::Decision& d) {
       report(d, t, fd.error().gone(), fd.error().message);
       continue;
     }
-    std::string err;
-    auto h = record(d, t, kFreezeSignal, "{}", &err);
-    if (!h) {
+    auto recorded = record(d, t, kFreezeSignal, "{}");
+    if (!recorded) {
       ::close(*fd);
-      report(d, t, false, "not frozen: the ledger refused the entry (" + err + ")");
+      report(d, t, false,
+             "not frozen: the ledger refused the entry (" + recorded.error().message + ")");
       continue;
     }
+    const auto h = *recorded;
     const bool ok = control_.signal(*fd, SIGSTOP);
     ::close(*fd);
     if (!ok) {
@@ -201,24 +242,31 @@ void Reversibles::freeze_with_signals(const engine::Decision& d) {
 void Reversibles::freeze_with_cgroup(const engine::Decision& d) {
   if (d.targets.empty()) return;
   auto dir = cgroups_.make(
-      true, "frz-" + safe_name(d.rule) + "-" + std::to_string(d.targets.front().id.pid));
+      true, cgroups_.leaf("frz", d.rule + "-" + std::to_string(d.targets.front().id.pid)));
   if (!dir) {
     for (const auto& t : d.targets) report(d, t, false, dir.error().message);
     return;
   }
   std::vector<std::shared_ptr<Held>> group;
   for (const auto& t : d.targets) {
+    auto fd = control_.open(t.id);
+    if (!fd) {
+      report(d, t, fd.error().gone(), fd.error().gone() ? "already gone" : fd.error().message);
+      continue;
+    }
+    const Pin pin(*fd);
     std::string buf;
-    if (!verified(t, nullptr) || !source_.read_pid_file(t.id.pid, "cgroup", buf)) {
+    if (!source_.read_pid_file(t.id.pid, "cgroup", buf)) {
       report(d, t, true, "already gone");
       continue;
     }
-    std::string err;
-    auto h = record(d, t, kFreezeCgroup, group_data(*dir, cgroups_.origin(buf, true)), &err);
-    if (!h) {
-      report(d, t, false, "not frozen: the ledger refused the entry (" + err + ")");
+    auto recorded = record(d, t, kFreezeCgroup, group_data(*dir, cgroups_.origin(buf, true)));
+    if (!recorded) {
+      report(d, t, false,
+             "not frozen: the ledger refused the entry (" + recorded.error().message + ")");
       continue;
     }
+    const auto h = *recorded;
     if (auto moved = Cgroups::move(*dir, t.id.pid); !moved) {
       held_.remove(h);
       ledger_.remove(h->entry.id);
@@ -310,11 +358,37 @@ std::vector<std::string> Reversibles::recover() {
   std::vector<std::string> lines;
   auto entries = ledger_.all();
   std::reverse(entries.begin(), entries.end());  // newest first, as they were applied
-  for (const auto& e : entries) {
-    const auto r = undo_entry(e, source_, control_);
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    const auto& e = entries[i];
+    const std::vector<store::LedgerEntry> rest(entries.begin() + static_cast<long>(i) + 1,
+                                               entries.end());
+    const auto r = undo_entry(e, source_, control_, cgroups_, others_in_group(rest, e));
     ledger_.remove(e.id);
     lines.push_back(fmt::format("{} of PID {} by rule '{}' left by an earlier run: {}", e.kind,
                                 e.process.pid, e.rule, r ? "undone" : r.error().message));
+  }
+  for (auto& line : release_orphan_groups()) lines.push_back(std::move(line));
+  return lines;
+}
+
+std::vector<std::string> Reversibles::release_orphan_groups() {
+  std::vector<std::string> lines;
+  for (const bool v2 : {true, false}) {
+    const std::string base = cgroups_.base(v2);
+    const std::string& root = v2 ? cgroups_.roots().v2 : cgroups_.roots().v1_cpu;
+    std::error_code ec;
+    if (base.empty() || !std::filesystem::is_directory(base, ec)) continue;
+    for (const auto& d : std::filesystem::directory_iterator(base, ec)) {
+      const auto leaf = d.path().filename().string();
+      const bool frozen = cgroups_.ours(leaf, "frz");
+      if (!d.is_directory(ec) || (!frozen && !cgroups_.ours(leaf, "thr"))) continue;
+      const std::string dir = d.path().string();
+      if (frozen) (void)Cgroups::write(dir, "cgroup.freeze", "0");
+      const int moved = release_group(dir, root, {}, source_, control_);
+      lines.push_back(fmt::format(
+          "{} had no ledger entry (a damaged ledger?): {} process(es) {} and moved to {}", dir,
+          moved, frozen ? "thawed" : "released from its limit", root));
+    }
   }
   return lines;
 }

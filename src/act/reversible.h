@@ -43,7 +43,9 @@ class Reversibles {
   void reconcile();
   // Undoes everything in force (clean exit). Returns how many entries were undone.
   int undo_all();
-  // Undoes what the ledger holds from an earlier run. Returns lines describing each.
+  // Undoes what the ledger holds from an earlier run, then releases the processes of any of
+  // FreezR's groups no entry accounts for (left by a damaged ledger). Returns lines describing
+  // each.
   std::vector<std::string> recover();
   // What recover() would undo, one line each; touches nothing.
   std::vector<std::string> leftovers();
@@ -58,10 +60,13 @@ class Reversibles {
     std::shared_ptr<boost::asio::steady_timer> timer;  // freezes only
   };
   bool verified(const engine::TargetInfo& t, char* state);
-  std::shared_ptr<Held> record(const engine::Decision& d, const engine::TargetInfo& t,
-                               const std::string& kind, const std::string& data,
-                               std::string* error);
+  // Writes the ledger entry of an action about to be applied, and holds it.
+  Result<std::shared_ptr<Held>> record(const engine::Decision& d, const engine::TargetInfo& t,
+                                       const std::string& kind, const std::string& data);
   void undo(const std::shared_ptr<Held>& h, const char* why);
+  // FreezR's freeze and throttle groups with no entry left, their processes moved to the root
+  // (where they came from is unknown) and thawed.
+  std::vector<std::string> release_orphan_groups();
   // How a hold the machine ended is wound up: undone (a thaw from outside still leaves the
   // process in FreezR's group), dropped with its group removed, or only forgotten (`freezr
   // thaw` already undid it).

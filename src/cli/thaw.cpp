@@ -11,24 +11,34 @@
 namespace freezr::cli {
 
 int cmd_thaw(const std::string& data_dir, std::optional<Pid> pid, const std::string& proc_root) {
-  const std::string path = data_dir + "/freezr.db";
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    fmt::print(pid ? stderr : stdout, "nothing is frozen: no ledger at {}\n", path);
+  if (!std::filesystem::is_directory(data_dir, ec)) {
+    fmt::print(pid ? stderr : stdout, "nothing is frozen: no data directory at {}\n", data_dir);
     return pid ? 1 : 0;
   }
-  auto db = store::Database::open(path, false, nullptr);
-  if (!db) {
-    fmt::print(stderr, "freezr: {}\n", db.error().message);
+  auto dir = fs::Directory::open(data_dir);
+  if (!dir) {
+    fmt::print(stderr, "freezr: {}\n", dir.error().message);
     return 1;
   }
-  store::Ledger ledger(db->get());
+  store::Ledger ledger(&*dir);
+  // Entries an older FreezR kept in the history database.
+  if (std::filesystem::exists(dir->path_of("freezr.db"), ec)) {
+    if (auto db = store::Database::open(dir->path_of("freezr.db"), false, nullptr)) {
+      (void)ledger.import_from(**db);
+    }
+  }
   proc::FsProcSource source(proc_root);
   act::LinuxProcessControl control(source, proc_root);
+  const auto mountinfo = source.read_system_file("self/mountinfo");
+  const act::Cgroups cgroups(
+      act::find_cgroup_roots(proc::parse_mountinfo(mountinfo ? *mountinfo : "")), "freezr",
+      act::instance_tag(data_dir));
+  const auto entries = ledger.all();
   int thawed = 0, failed = 0;
-  for (const auto& e : ledger.all()) {
+  for (const auto& e : entries) {
     if (!act::is_freeze(e) || (pid && e.process.pid != *pid)) continue;
-    const auto r = act::undo_entry(e, source, control);
+    const auto r = act::undo_entry(e, source, control, cgroups, act::others_in_group(entries, e));
     if (r) {
       ledger.remove(e.id);
       fmt::print("thawed PID {} (frozen by rule '{}', {})\n", e.process.pid, e.rule, e.kind);
@@ -43,6 +53,7 @@ int cmd_thaw(const std::string& data_dir, std::optional<Pid> pid, const std::str
     fmt::print(stderr, "freezr: PID {} is not frozen by FreezR\n", *pid);
     return 1;
   }
+  for (const auto& p : ledger.take_problems()) fmt::print(stderr, "freezr: {}\n", p);
   if (!pid && thawed == 0) fmt::print("nothing is frozen\n");
   return 0;
 }

@@ -33,6 +33,7 @@ int Daemon::run() {
 void Daemon::tick() {
   const Seconds t0 = clock_.monotonic();
   reversibles_.reconcile();  // a scan after they were made: holds the machine ended end here
+  for (const auto& p : ledger_.take_problems()) log_.line(level_enum::warn, "ledger", {}, p);
   const auto result = discovery_.scan(clock_.monotonic(), cfg_->monitor.full_scan_every);
   ++checks_;
   load_ = result.snap.loadavg;
@@ -133,11 +134,13 @@ nlohmann::json Daemon::write_status() {
                         policy_.counters(i)});
   }
   auto doc = report::status_json(in);
-  const auto err = report::write_atomically(cfg_->storage.dir + "/status.json", doc.dump(2) + "\n");
-  if (!err.empty() && !status_error_reported_) {
-    log_.note(level_enum::warn, "status snapshot not written: " + err + " (said once)");
+  if (!data_dir_) return doc;
+  const auto written = data_dir_->write_atomically("status.json", doc.dump(2) + "\n");
+  if (!written && !status_error_reported_) {
+    log_.note(level_enum::warn,
+              "status snapshot not written: " + written.error().message + " (said once)");
   }
-  status_error_reported_ = !err.empty();
+  status_error_reported_ = !written;
   return doc;
 }
 
@@ -307,6 +310,9 @@ ui::Totals Daemon::totals() const {
 namespace freezr::daemon {
 
 int run(config::Config config, const RunOptions& options) {
+  // FreezR's files are for root (or its own user) and its group to read, whatever the umask
+  // it was started with; the modes given where files are created narrow this further.
+  ::umask(027);
   detail::Daemon d(std::move(config), options);
   return d.run();
 }

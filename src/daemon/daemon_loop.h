@@ -64,8 +64,8 @@ class Daemon {
 
   bool preflight();
 
-  // The history and ledger file. Without it the ledger lives in memory: freezes are still
-  // undone on a clean exit, but not after a crash.
+  // The history database (the ledger has its own file in the data directory, so a damaged
+  // history never loses a freeze); entries an older FreezR kept in the database move there.
   void open_database(Preflight& pf);
 
   void start_process_events(Preflight& pf);
@@ -130,6 +130,7 @@ class Daemon {
   act::Reversibles reversibles_;
   act::LinuxActuator linux_;
   act::DryRunActuator dry_;
+  std::optional<fs::Directory> data_dir_;  // opened and checked at start-up
   os::InstanceLock lock_;
   std::unique_ptr<store::History> history_;
   report::HistoryWriter writer_{nullptr, {}, {}};

@@ -1,4 +1,6 @@
 // Daemon start-up: the members, the pre-flight checks, the database, HTTP and process events.
+#include <fcntl.h>
+
 #include "daemon/daemon_loop.h"
 
 namespace freezr::daemon::detail {
@@ -19,8 +21,7 @@ Daemon::Daemon(config::Config cfg, RunOptions opts)
       policy_(&cfg_->rules),
       protection_(::getpid(), cfg_->protected_names()),
       services_(io_),
-      ledger_(nullptr),
-      cgroups_(cgroup_roots(source_)),
+      cgroups_(cgroup_roots(source_), "freezr", act::instance_tag(cfg_->storage.dir)),
       control_(source_, opts_.proc_root),
       reversibles_(io_, source_, control_, clock_, cgroups_, ledger_,
                    [this](const act::ActionOutcome& o) { on_outcome(o); }),
@@ -31,15 +32,12 @@ Daemon::Daemon(config::Config cfg, RunOptions opts)
 
 bool Daemon::preflight() {
   Preflight pf(log_);
-  if (logging_.file_error.empty()) {
-    auto r = ensure_writable_dir(cfg_->logging.dir);
-    pf.check(r.ok(), "log directory", cfg_->logging.dir + ": " + (r ? *r : r.error().message));
-  } else {
-    pf.check(false, "log directory", "file logging is off (" + logging_.file_error + ")");
-  }
-  auto lock = pf.data_dir_and_lock(cfg_->storage.dir, opts_.replace, cfg_->monitor.kill_grace + 20);
-  if (!lock) return false;
-  lock_ = std::move(*lock);
+  pf.log_dir(logging_.dir, cfg_->logging.dir, logging_.file_error);
+  auto data = pf.data_dir_and_lock(cfg_->storage.dir, opts_.replace, cfg_->monitor.kill_grace + 20);
+  if (!data) return false;
+  data_dir_ = std::move(data->dir);
+  ledger_ = store::Ledger(&*data_dir_);
+  lock_ = std::move(data->lock);
   preflight_warnings_ = 0;
   check_disks(true);
   pf.system_health(source_);
@@ -56,6 +54,7 @@ bool Daemon::preflight() {
   } else {
     for (const auto& line : reversibles_.recover()) pf.check(true, "leftovers", line);
   }
+  for (const auto& p : ledger_.take_problems()) pf.check(false, "ledger", p);
   if (!start_http(pf)) return false;
   pressure_ = std::make_unique<PressureWatcher>(
       PressureWatcher::Deps{io_, clock_, source_, opts_.proc_root, log_, writer_,
@@ -79,15 +78,29 @@ bool Daemon::preflight() {
 }
 
 void Daemon::open_database(Preflight& pf) {
+  // Created here, 0640 and never through a link, before SQLite opens it by path (its WAL and
+  // shared-memory files take the same mode).
+  if (auto fd = data_dir_->create_file("freezr.db", O_RDWR, 0640); fd) {
+    ::close(*fd);
+  } else {
+    pf.check(false, "database", fd.error().message + "; no history");
+    return;
+  }
   std::string note;
-  auto db = store::Database::open(cfg_->storage.dir + "/freezr.db", false, &note);
+  auto db = store::Database::open(data_dir_->path_of("freezr.db"), false, &note);
   if (!note.empty()) pf.check(false, "database", note);
   if (!db) {
-    pf.check(false, "database", db.error().message + "; the freeze ledger is kept in memory");
+    pf.check(false, "database", db.error().message + "; no history");
     return;
   }
   db_ = std::move(db).value();
-  ledger_ = store::Ledger(db_.get());
+  if (auto moved = ledger_.import_from(*db_); !moved) {
+    pf.check(false, "ledger", moved.error().message);
+  } else if (*moved > 0) {
+    pf.check(true, "ledger",
+             fmt::format("{} entries moved from the history into {}", *moved,
+                         data_dir_->path_of(store::kLedgerFile)));
+  }
   pf.check(true, "database",
            db_->path() + " (schema " + std::to_string(db_->schema_version()) + ")");
   if (cfg_->history.enabled) {
@@ -189,7 +202,7 @@ void Daemon::run_retention() {
   if (!logging_.file) return;
   int removed = 0, compressed = 0;
   for (const auto& p :
-       os::apply_retention(cfg_->logging.dir, today(), cfg_->logging.keep_days,
+       os::apply_retention(*logging_.dir, today(), cfg_->logging.keep_days,
                            cfg_->logging.compress_after_days, &removed, &compressed)) {
     log_.line(level_enum::warn, "retention", {}, p);
   }

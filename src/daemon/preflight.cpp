@@ -33,23 +33,6 @@ Result<DiskUsage> disk_usage(const std::string& path) {
   return u;
 }
 
-Result<std::string> ensure_writable_dir(const std::string& dir) {
-  std::error_code ec;
-  const bool existed = std::filesystem::is_directory(dir, ec);
-  if (!existed && !std::filesystem::create_directories(dir, ec) && ec) {
-    return Error{ec.value(), "cannot create " + dir + ": " + ec.message()};
-  }
-  const std::string probe = dir + "/.write_test";
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Error{errno, dir + " is not writable: " + std::strerror(errno)};
-  const bool wrote = ::write(fd, "ok", 2) == 2;
-  const int err = errno;
-  ::close(fd);
-  ::unlink(probe.c_str());
-  if (!wrote) return Error{err, dir + " is not writable: " + std::strerror(err)};
-  return std::string(existed ? "exists, writable" : "created, writable");
-}
-
 std::string health_line(const std::optional<proc::LoadAvg>& load,
                         const std::optional<proc::MemInfo>& mem,
                         const std::optional<proc::Pressure>& cpu,
@@ -84,27 +67,43 @@ void Preflight::check(bool ok, const std::string& what, const std::string& detai
   if (!ok) ++warnings_;
 }
 
-std::optional<os::InstanceLock> Preflight::data_dir_and_lock(const std::string& dir, bool replace,
-                                                             double wait_seconds) {
-  auto data = ensure_writable_dir(dir);
-  if (!data) {
-    log_.line(level_enum::err, "preflight",
-              {{"check", std::string("data directory")}, {"ok", false}},
-              data.error().message + "; cannot continue without it");
-    return std::nullopt;
+namespace {
+// Opens and checks a directory FreezR writes in: "created, writable" or why not.
+Result<std::string> writable(const fs::Directory& dir) {
+  if (auto probe = dir.probe_writable(); !probe) return probe.error();
+  return std::string(dir.created() ? "created, writable" : "exists, writable");
+}
+}  // namespace
+
+void Preflight::log_dir(const std::optional<fs::Directory>& dir, const std::string& path,
+                        const std::string& file_error) {
+  if (!dir || !file_error.empty()) {
+    check(false, "log directory", "file logging is off (" + file_error + ")");
+    return;
   }
+  auto r = writable(*dir);
+  check(r.ok(), "log directory", path + ": " + (r ? *r : r.error().message));
+}
+
+std::optional<DataDirectory> Preflight::data_dir_and_lock(const std::string& dir, bool replace,
+                                                          double wait_seconds) {
+  auto fail = [&](const std::string& what, const std::string& why) {
+    log_.line(level_enum::err, "preflight", {{"check", what}, {"ok", false}}, why);
+    return std::nullopt;
+  };
+  auto opened = fs::Directory::open(dir);
+  if (!opened)
+    return fail("data directory", opened.error().message + "; cannot continue without it");
+  auto data = writable(*opened);
+  if (!data) return fail("data directory", data.error().message + "; cannot continue without it");
   check(true, "data directory", dir + ": " + *data);
   auto lock =
-      os::InstanceLock::acquire(dir + "/freezr.lock", replace, wait_seconds,
+      os::InstanceLock::acquire(opened->path_of("freezr.lock"), replace, wait_seconds,
                                 [this](const std::string& s) { log_.note(level_enum::info, s); });
-  if (!lock) {
-    log_.line(level_enum::err, "preflight",
-              {{"check", std::string("single instance")}, {"ok", false}}, lock.error().message);
-    return std::nullopt;
-  }
+  if (!lock) return fail("single instance", lock.error().message);
   check(true, "single instance",
         "lock " + lock->path() + " held by PID " + std::to_string(::getpid()));
-  return std::move(lock).value();
+  return DataDirectory{std::move(*opened), std::move(lock).value()};
 }
 
 void Preflight::system_health(proc::ProcSource& source) {

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "core/result.h"
+#include "fs/files.h"
 #include "os/instance_lock.h"
 #include "proc/parse.h"
 #include "proc/proc_source.h"
@@ -22,9 +23,11 @@ struct DiskUsage {
 // Usage of the filesystem holding path (statvfs; blocks reserved for root count as used).
 Result<DiskUsage> disk_usage(const std::string& path);
 
-// Creates dir if missing and proves it writable by creating and removing a probe file.
-// Returns a description ("exists", "created") or an error.
-Result<std::string> ensure_writable_dir(const std::string& dir);
+// What the data directory check leaves: the directory, opened and checked, and the lock.
+struct DataDirectory {
+  fs::Directory dir;
+  os::InstanceLock lock;
+};
 
 // "Load: 0.52 0.58 0.59, Memory: 15.3% used (20.3 GiB available), Swap: 50.0% used,
 //  PSI some avg10: cpu 1.20 io 0.00 memory 0.00"
@@ -41,17 +44,20 @@ class Preflight {
 
   // Logs one check; a failed one counts as a warning.
   void check(bool ok, const std::string& what, const std::string& detail);
-  // Creates the data directory and takes the single-instance lock in it. nullopt (after
-  // logging why) when FreezR cannot go on.
-  std::optional<os::InstanceLock> data_dir_and_lock(const std::string& dir, bool replace,
-                                                    double wait_seconds);
+  // Opens (creating it where missing) and checks the log directory, and proves it writable.
+  void log_dir(const std::optional<fs::Directory>& dir, const std::string& path,
+               const std::string& file_error);
+  // Opens and checks the data directory (see fs::Directory), proves it writable and takes the
+  // single-instance lock in it. nullopt (after logging why) when FreezR cannot go on.
+  std::optional<DataDirectory> data_dir_and_lock(const std::string& dir, bool replace,
+                                                 double wait_seconds);
   // Load, memory and PSI averages.
   void system_health(proc::ProcSource& source);
   // Locks FreezR's memory (mlockall, current and future pages as they are touched), so its
   // own pages are not reclaimed under the pressure it is there to relieve. A warning where
   // it fails.
   void lock_memory();
-  // Drops capabilities when run as root outside systemd.
+  // Drops capabilities to the needed set when run as root.
   void capabilities();
   // The closing "Pre-flight checks: ..." line; extra_warnings come from checks made elsewhere.
   void summary(int extra_warnings);

@@ -1,10 +1,12 @@
 #include "os/log_retention.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 
 namespace freezr::os {
 
@@ -53,53 +55,65 @@ RetentionPlan plan_retention(const std::vector<std::string>& names, const Date& 
   return plan;
 }
 
-std::optional<std::string> gzip_file(const std::string& dir, const std::string& name) {
-  const std::string src = dir + "/" + name;
-  const std::string dst = src + ".gz";
-  const std::string tmp = dst + ".tmp";
-  std::ifstream in(src, std::ios::binary);
-  if (!in) return "cannot read " + src;
-  gzFile out = gzopen(tmp.c_str(), "wb9");
-  if (out == nullptr) return "cannot create " + tmp;
+Result<void> gzip_file(const fs::Directory& dir, const std::string& name) {
+  auto in = dir.open_existing(name, O_RDONLY);
+  if (!in) return in.error();
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{*in};
+  struct stat st {};
+  if (::fstat(*in, &st) != 0) return Error(errno, "cannot stat " + dir.path_of(name));
+  const std::string gz = name + ".gz", tmp = gz + ".tmp";
+  if (auto r = dir.remove(tmp); !r) return r;
+  auto out_fd = dir.create_file(tmp, O_WRONLY | O_EXCL, st.st_mode & 0777);
+  if (!out_fd) return out_fd.error();
+  gzFile out = gzdopen(*out_fd, "wb9");
+  if (out == nullptr) {
+    ::close(*out_fd);
+    (void)dir.remove(tmp);
+    return Error(0, "cannot compress into " + dir.path_of(tmp), ErrorKind::kIo);
+  }
   char buf[65536];
   bool ok = true;
-  while (in && ok) {
-    in.read(buf, sizeof buf);
-    const auto n = static_cast<unsigned>(in.gcount());
-    if (n > 0 && gzwrite(out, buf, n) != static_cast<int>(n)) ok = false;
+  for (;;) {
+    const ssize_t n = ::read(*in, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ok = ok && n == 0;
+      break;
+    }
+    if (gzwrite(out, buf, static_cast<unsigned>(n)) != static_cast<int>(n)) ok = false;
   }
   if (gzclose(out) != Z_OK) ok = false;
-  std::error_code ec;
-  if (!ok || in.bad()) {
-    std::filesystem::remove(tmp, ec);
-    return "cannot compress " + src + " (disk full?)";
+  if (!ok) {
+    (void)dir.remove(tmp);
+    return Error(0, "cannot compress " + dir.path_of(name) + " (disk full?)", ErrorKind::kIo);
   }
-  std::filesystem::rename(tmp, dst, ec);
-  if (ec) return "cannot rename " + tmp + ": " + ec.message();
-  std::filesystem::remove(src, ec);
-  return std::nullopt;
+  if (auto r = dir.rename(tmp, gz); !r) return r;
+  return dir.remove(name);
 }
 
-std::vector<std::string> apply_retention(const std::string& dir, const Date& today, int keep_days,
+std::vector<std::string> apply_retention(const fs::Directory& dir, const Date& today, int keep_days,
                                          int compress_after_days, int* removed, int* compressed) {
   std::vector<std::string> problems;
   std::vector<std::string> names;
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
-    if (e.is_regular_file(ec)) names.push_back(e.path().filename().string());
+  for (const auto& e : std::filesystem::directory_iterator(dir.path(), ec)) {
+    if (e.is_regular_file(ec) && !e.is_symlink(ec)) names.push_back(e.path().filename().string());
   }
-  if (ec) return {"cannot list " + dir + ": " + ec.message()};
+  if (ec) return {"cannot list " + dir.path() + ": " + ec.message()};
   const auto plan = plan_retention(names, today, keep_days, compress_after_days);
   for (const auto& n : plan.remove) {
-    if (std::filesystem::remove(dir + "/" + n, ec)) {
+    if (auto r = dir.remove(n)) {
       ++*removed;
     } else {
-      problems.push_back("cannot delete " + n + ": " + ec.message());
+      problems.push_back(r.error().message);
     }
   }
   for (const auto& n : plan.compress) {
-    if (auto err = gzip_file(dir, n)) {
-      problems.push_back(*err);
+    if (auto r = gzip_file(dir, n); !r) {
+      problems.push_back(r.error().message);
     } else {
       ++*compressed;
     }

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "core/result.h"
+#include "fs/files.h"
+
 namespace freezr::os {
 
 struct Date {
@@ -28,11 +31,12 @@ struct RetentionPlan {
 RetentionPlan plan_retention(const std::vector<std::string>& names, const Date& today,
                              int keep_days, int compress_after_days);
 
-// Compresses dir/name into dir/name.gz and removes the original. Returns an error text.
-std::optional<std::string> gzip_file(const std::string& dir, const std::string& name);
+// Compresses name into name.gz (with the original's mode, through a fresh temporary, no link
+// followed either way) and removes the original.
+Result<void> gzip_file(const fs::Directory& dir, const std::string& name);
 
 // Lists dir, plans and applies; returns one line per problem.
-std::vector<std::string> apply_retention(const std::string& dir, const Date& today, int keep_days,
+std::vector<std::string> apply_retention(const fs::Directory& dir, const Date& today, int keep_days,
                                          int compress_after_days, int* removed, int* compressed);
 
 }  // namespace freezr::os

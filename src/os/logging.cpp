@@ -28,12 +28,25 @@ Logging make_logger(const std::string& dir) {
   std::vector<spdlog::sink_ptr> sinks;
   auto console = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
   sinks.push_back(console);
-  try {
-    std::filesystem::create_directories(dir);
-    out.file = std::make_shared<SeedDailySink>(dir + "/process_monitor.log", 0, 0);
-    sinks.push_back(out.file);
-  } catch (const std::exception& e) {
-    out.file_error = e.what();
+  auto opened = fs::Directory::open(dir);
+  if (opened) {
+    out.dir = std::move(*opened);
+    const auto now = std::time(nullptr);
+    std::tm t{};
+    localtime_r(&now, &t);
+    auto today = out.dir->check_entry(daily_file_name(t.tm_year + 1900, t.tm_mon + 1, t.tm_mday));
+    if (!today) {
+      out.file_error = today.error().message;
+    } else {
+      try {
+        out.file = std::make_shared<SeedDailySink>(dir + "/process_monitor.log", 0, 0);
+        sinks.push_back(out.file);
+      } catch (const std::exception& e) {
+        out.file_error = e.what();
+      }
+    }
+  } else {
+    out.file_error = opened.error().message;
   }
   out.logger = std::make_shared<spdlog::logger>("freezr", sinks.begin(), sinks.end());
   out.logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");

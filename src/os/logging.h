@@ -5,19 +5,24 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <optional>
 #include <string>
+
+#include "fs/files.h"
 
 namespace freezr::os {
 
 struct Logging {
   std::shared_ptr<spdlog::logger> logger;
-  spdlog::sink_ptr file;  // null when the directory is not usable
+  spdlog::sink_ptr file;             // null when the directory is not usable
+  std::optional<fs::Directory> dir;  // the log directory, opened and checked
   std::string file_error;
 };
 
-// Creates the logger. When the directory cannot be created or written, the logger has only
-// the stdout sink and file_error says why. A later write failure (a full disk) turns the file
-// sink off with one warning on stdout.
+// Creates the logger. When the directory cannot be created, is not FreezR's alone (see
+// fs::Directory) or today's file is not a regular file, the logger has only the stdout sink
+// and file_error says why. A later write failure (a full disk) turns the file sink off with
+// one warning on stdout.
 Logging make_logger(const std::string& dir);
 
 // The daily file name for a date, e.g. "process_monitor.log.2026-11-27".

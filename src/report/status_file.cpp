@@ -1,12 +1,6 @@
 #include "report/status_file.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cerrno>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 
 namespace freezr::report {
 namespace {
@@ -72,33 +66,6 @@ nlohmann::json status_json(const StatusInput& in) {
       {"pressure",
        {{"level", in.pressure_level}, {"mode", in.pressure_mode}, {"kills", in.pressure_kills}}},
       {"rules", rules}};
-}
-
-std::string write_atomically(const std::string& path, const std::string& content) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) return "cannot create " + tmp + ": " + std::strerror(errno);
-  std::size_t done = 0;
-  while (done < content.size()) {
-    const ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return "cannot write " + tmp + ": " + std::strerror(err);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    return "cannot write " + tmp + ": " + std::strerror(errno);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return "cannot rename " + tmp + ": " + std::strerror(err);
-  }
-  return {};
 }
 
 }  // namespace freezr::report

@@ -39,8 +39,4 @@ struct StatusInput {
 
 nlohmann::json status_json(const StatusInput& in);
 
-// Writes content to path.tmp (mode 0644) and renames it over path, so a reader never sees a
-// torn file. Returns an error text, empty on success.
-std::string write_atomically(const std::string& path, const std::string& content);
-
 }  // namespace freezr::report

@@ -69,7 +69,11 @@ bool Statement::is_null(int col) const { return sqlite3_column_type(stmt_, col) 
 namespace {
 Result<sqlite3*> open_raw(const std::string& path, bool read_only) {
   sqlite3* db = nullptr;
-  const int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  // Never through a link: a link planted at the database's path would make FreezR write into
+  // whatever it points at.
+  const int flags =
+      SQLITE_OPEN_NOFOLLOW |
+      (read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
   const int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);

@@ -185,7 +185,7 @@ class InspectTest(TestCase):
         r = run("ps", "--proc-root", os.path.join(FIXTURES, "proc"), "--interval", "0.05")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("a) b (c", r.stdout)
-        self.assertIn("evil?name", r.stdout)
+        self.assertIn("evil\\x0aname", r.stdout)  # the newline escaped, not drawn
         self.assertNotIn("31337", r.stdout)  # truncated stat: skipped
 
 

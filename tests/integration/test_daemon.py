@@ -78,7 +78,7 @@ class StatusAndLogsTest(TestCase):
         self.assertEqual(status["totals"]["kills"], 1)
         self.assertEqual(status["rules"][0]["name"], "hog")
         self.assertEqual(status["rules"][0]["actions"], 1)
-        self.assertEqual(oct(os.stat(path).st_mode & 0o777), "0o644")
+        self.assertEqual(oct(os.stat(path).st_mode & 0o777), "0o640")
         self.assertFalse(os.path.exists(path + ".tmp"))
         f.stop()
 

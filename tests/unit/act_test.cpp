@@ -39,7 +39,7 @@ engine::Decision decision(engine::ActionKind kind, const ProcessId& id) {
 }
 
 struct Rig {
-  Rig() : control(source), cgroups({"", ""}), ledger(nullptr) {}
+  Rig() : control(source), cgroups({"", ""}) {}
   boost::asio::io_context io;
   FakeProcSource source;
   FakeControl control;
@@ -119,11 +119,10 @@ TEST(Reversibles, RecoveryUndoesOnlyWhatStillBelongsToTheSameProcess) {
   Rig r;
   r.source.add(10, 500);
   r.source.add(11, 999);  // PID 11 now belongs to another process
-  std::string err;
-  r.ledger.add({0, {10, 500}, kFreezeSignal, "old", "{}", 1}, &err);
-  r.ledger.add({0, {11, 600}, kFreezeSignal, "old", "{}", 1}, &err);
-  r.ledger.add({0, {12, 700}, kRenice, "old", renice_data({{12, {0, 0}}}, 5), 1}, &err);
-  r.ledger.add({0, {10, 500}, kRenice, "old", R"({"threads":{"x":[0,0]}})", 1}, &err);
+  ASSERT_TRUE(r.ledger.add({0, {10, 500}, kFreezeSignal, "old", "{}", 1}));
+  ASSERT_TRUE(r.ledger.add({0, {11, 600}, kFreezeSignal, "old", "{}", 1}));
+  ASSERT_TRUE(r.ledger.add({0, {12, 700}, kRenice, "old", renice_data({{12, {0, 0}}}, 5), 1}));
+  ASSERT_TRUE(r.ledger.add({0, {10, 500}, kRenice, "old", R"({"threads":{"x":[0,0]}})", 1}));
   const auto lines = r.rev.recover();
   ASSERT_EQ(lines.size(), 4U);
   EXPECT_EQ(r.control.signals_to(10), std::vector<int>{SIGCONT});

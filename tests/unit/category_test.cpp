@@ -32,8 +32,8 @@ TEST(CategoryLibrary, IsVersionedAndCoversTheCommonKinds) {
     EXPECT_FALSE(cat.description.empty()) << cat.name;
     EXPECT_FALSE(cat.any.empty()) << cat.name;
   }
-  for (const char* want : {"browser", "ide", "language-server", "build", "antivirus",
-                           "messenger", "package-manager", "system-service"}) {
+  for (const char* want : {"browser", "ide", "language-server", "build", "antivirus", "messenger",
+                           "package-manager", "system-service"}) {
     EXPECT_TRUE(names.count(want)) << want;
   }
 }
@@ -110,13 +110,15 @@ cpu_percent = 150
 }
 
 TEST(CategoryConfig, Errors) {
-  expect_config_error("[[rule]]\nname = \"x\"\nmatch = { category = \"browsr\" }\n"
-                      "cpu_percent = 5\n",
-                      "unknown category 'browsr' (known: antivirus");
+  expect_config_error(
+      "[[rule]]\nname = \"x\"\nmatch = { category = \"browsr\" }\n"
+      "cpu_percent = 5\n",
+      "unknown category 'browsr' (known: antivirus");
   expect_config_error("[[category]]\nname = \"x\"\n", "give comm, exe or cmdline");
-  expect_config_error("[[category]]\nname = \"x\"\ncomm = [\"a\"]\n[[category]]\nname = \"x\"\n"
-                      "comm = [\"b\"]\n",
-                      "duplicate name 'x'");
+  expect_config_error(
+      "[[category]]\nname = \"x\"\ncomm = [\"a\"]\n[[category]]\nname = \"x\"\n"
+      "comm = [\"b\"]\n",
+      "duplicate name 'x'");
   expect_config_error("[[category]]\nname = \"x\"\ncmdline = \"(\"\n",
                       "invalid regular expression");
   expect_config_error("[[category]]\nname = \"x\"\ncomm = [\"a\"]\ncolour = 1\n", "colour");

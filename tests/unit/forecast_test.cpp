@@ -1,8 +1,9 @@
+#include "engine/forecast.h"
+
 #include <gtest/gtest.h>
 
 #include "config/config.h"
 #include "config_errors.h"
-#include "engine/forecast.h"
 #include "engine/policy.h"
 #include "engine_fixtures.h"
 

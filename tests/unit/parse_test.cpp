@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "proc/parse.h"
+
+#include <gtest/gtest.h>
 
 namespace freezr::proc {
 namespace {

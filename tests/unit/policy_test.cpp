@@ -1,6 +1,7 @@
+#include "engine/policy.h"
+
 #include <gtest/gtest.h>
 
-#include "engine/policy.h"
 #include "engine_fixtures.h"
 
 namespace freezr::engine {
@@ -369,9 +370,9 @@ TEST(Scope, TreeScopeAddsDescendantsButNotProtectedOnes) {
   Rule r = kill_rule("parent", 50, 1);
   r.scope = Scope::kTree;
   PolicyRun run({r}, {"sshd"});
-  auto d = run.tick(snap(1, {proc(10, "parent", 99, 1), proc(11, "child", 0, 1, 10),
-                             proc(12, "grandchild", 0, 1, 11), proc(13, "sshd", 0, 1, 11),
-                             proc(14, "unrelated", 0, 1, 1)}));
+  auto d = run.tick(snap(
+      1, {proc(10, "parent", 99, 1), proc(11, "child", 0, 1, 10), proc(12, "grandchild", 0, 1, 11),
+          proc(13, "sshd", 0, 1, 11), proc(14, "unrelated", 0, 1, 1)}));
   ASSERT_EQ(d.size(), 1U);
   std::vector<Pid> targets;
   for (const auto& t : d[0].targets) targets.push_back(t.id.pid);

@@ -1,7 +1,8 @@
+#include "engine/pressure.h"
+
 #include <gtest/gtest.h>
 
 #include "config/config.h"
-#include "engine/pressure.h"
 #include "engine/victims.h"
 #include "engine_fixtures.h"
 
@@ -58,10 +59,10 @@ TEST(PressureLevel, EntersOnAnyFigureAndLeavesOnlyWhenClearlyClear) {
 
 TEST(PressureLevel, SwapCountsOnlyWhenThereIsSwapAndBothAreLow) {
   const auto crit = level(10, std::nullopt, std::nullopt, 20);
-  EXPECT_TRUE(crosses(sample(5), crit));                        // no swap at all: memory alone
-  EXPECT_FALSE(crosses(sample(5, {}, {}, 50), crit));           // swap still plenty
-  EXPECT_TRUE(crosses(sample(5, {}, {}, 10), crit));            // both low
-  EXPECT_FALSE(crosses(sample(30, {}, {}, 10), crit));          // memory fine
+  EXPECT_TRUE(crosses(sample(5), crit));                // no swap at all: memory alone
+  EXPECT_FALSE(crosses(sample(5, {}, {}, 50), crit));   // swap still plenty
+  EXPECT_TRUE(crosses(sample(5, {}, {}, 10), crit));    // both low
+  EXPECT_FALSE(crosses(sample(30, {}, {}, 10), crit));  // memory fine
   EXPECT_FALSE(crosses(sample(30), level(std::nullopt, std::nullopt, std::nullopt, 20)));
 }
 
@@ -135,9 +136,9 @@ TEST_F(VictimsTest, KillOrderFirstAvoidLastByNameRuleOrSize) {
   chat.match.comm = {"telegram"};
   chat.steps = {Step{}};
   chat.steps[0].cpu_percent = 1;
-  const auto s = snap(0, {proc(10, "big", 0, 4000), proc(11, "telegram", 0, 100),
-                          proc(12, "nvim", 0, 500), proc(13, "nvim", 0, 2000),
-                          proc(14, "brave", 0, 50), proc(15, "Xorg", 0, 9000)});
+  const auto s =
+      snap(0, {proc(10, "big", 0, 4000), proc(11, "telegram", 0, 100), proc(12, "nvim", 0, 500),
+               proc(13, "nvim", 0, 2000), proc(14, "brave", 0, 50), proc(15, "Xorg", 0, 9000)});
   VictimPolicy p;
   p.kill_order = {{"brave", std::nullopt}, {"chat", std::nullopt}, {"nvim", 1024.0}};
   p.avoid = {{"Xorg", std::nullopt}};
@@ -157,8 +158,8 @@ TEST_F(VictimsTest, ProtectedAndUnkillableAreExcludedWithTheReason) {
 }
 
 TEST_F(VictimsTest, CandidatesLimitTheChoice) {
-  const auto s = snap(0, {proc(10, "huge", 0, 9000), proc(11, "mine1", 0, 10),
-                          proc(12, "mine2", 0, 20)});
+  const auto s =
+      snap(0, {proc(10, "huge", 0, 9000), proc(11, "mine1", 0, 10), proc(12, "mine2", 0, 20)});
   VictimPolicy p;
   Match m;
   m.comm = {"mine1", "mine2"};
@@ -193,7 +194,8 @@ action = "kill"
   EXPECT_THROW(config::parse_config("[pressure.critical]\naction = \"kill\"\n", "t"),
                config::ConfigError);
   EXPECT_THROW(config::parse_config("[pressure.critical]\nfull_avg10 = 5\naction = \"throttle\"\n"
-                                    "cpu_limit = 5\n", "t"),
+                                    "cpu_limit = 5\n",
+                                    "t"),
                config::ConfigError);
   EXPECT_THROW(config::parse_config("[pressure]\nkill_order = [\"x>big\"]\n", "t"),
                config::ConfigError);

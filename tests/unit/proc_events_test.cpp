@@ -1,5 +1,6 @@
-#include <gtest/gtest.h>
+#include "proc/proc_events.h"
 
+#include <gtest/gtest.h>
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
 #include <linux/netlink.h>
@@ -8,7 +9,6 @@
 
 #include "config/config.h"
 #include "config_errors.h"
-#include "proc/proc_events.h"
 
 namespace freezr::proc {
 namespace {
@@ -54,8 +54,11 @@ TEST(ProcEvents, ForkExecCommExitAreParsed) {
   exit.process_tgid = 11;
   for (const auto& [what, data, len] :
        std::vector<std::tuple<std::uint32_t, const void*, std::size_t>>{
-           {0x1, &fork, sizeof fork}, {0x2, &exec, sizeof exec}, {0x200, &comm, sizeof comm},
-           {0x80000000, &exit, sizeof exit}, {0x0, &exit, sizeof exit} /* ack: ignored */}) {
+           {0x1, &fork, sizeof fork},
+           {0x2, &exec, sizeof exec},
+           {0x200, &comm, sizeof comm},
+           {0x80000000, &exit, sizeof exit},
+           {0x0, &exit, sizeof exit} /* ack: ignored */}) {
     const auto m = message(what, data, len);
     dgram.insert(dgram.end(), m.begin(), m.end());
   }
@@ -130,7 +133,8 @@ cpu_limit = 150
             "not an exec-time action"},
            {"[[rule]]\nname=\"r\"\nmatch={comm=[\"x\"]}\non_exec={action=\"renice\", nice=50}\n",
             "nice"},
-           {"[[rule]]\nname=\"r\"\nmatch={comm=[\"x\"]}\non_exec={action=\"kill\"}\naction=\"kill\"\n",
+           {"[[rule]]\nname=\"r\"\nmatch={comm=[\"x\"]}\non_exec={action=\"kill\"}\naction="
+            "\"kill\"\n",
             "action"},
            {"[[rule]]\nname=\"r\"\nmatch={comm=[\"x\"]}\n", "give cpu_percent, memory_mb"}}) {
     testing::expect_config_error(text, what);

@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "ui/report.h"
+
+#include <gtest/gtest.h>
 
 namespace freezr::ui {
 namespace {

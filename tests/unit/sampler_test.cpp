@@ -1,6 +1,6 @@
-#include <gtest/gtest.h>
-
 #include "engine/sampler.h"
+
+#include <gtest/gtest.h>
 
 namespace freezr::engine {
 namespace {

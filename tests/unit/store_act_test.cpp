@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "act/cgroups.h"
+#include "fs/files.h"
 #include "store/database.h"
 #include "store/ledger.h"
 
@@ -27,27 +28,16 @@ struct TempDir {
 TEST(Database, MigratesAndSurvivesReopen) {
   TempDir dir;
   const auto path = (dir.path / "freezr.db").string();
+  int version = 0;
   {
     auto db = store::Database::open(path, false, nullptr);
     ASSERT_TRUE(db.ok()) << db.error().message;
-    EXPECT_GE((*db)->schema_version(), 1);
-    store::Ledger ledger(db->get());
-    std::string err;
-    const auto id = ledger.add({0, {42, 777}, "freeze-signal", "rule", "{}", 1.5}, &err);
-    EXPECT_GT(id, 0) << err;
+    version = (*db)->schema_version();
+    EXPECT_GE(version, 1);
   }
   auto db = store::Database::open(path, false, nullptr);
   ASSERT_TRUE(db.ok());
-  store::Ledger ledger(db->get());
-  const auto all = ledger.all();
-  ASSERT_EQ(all.size(), 1U);
-  EXPECT_EQ(all[0].process.pid, 42);
-  EXPECT_EQ(all[0].process.start_time, 777U);
-  EXPECT_EQ(all[0].kind, "freeze-signal");
-  EXPECT_TRUE(ledger.contains(all[0].id));
-  EXPECT_TRUE(ledger.remove(all[0].id));
-  EXPECT_FALSE(ledger.remove(all[0].id));
-  EXPECT_TRUE(ledger.all().empty());
+  EXPECT_EQ((*db)->schema_version(), version);
 }
 
 TEST(Database, ACorruptFileIsMovedAsideAndANewOneStarted) {
@@ -63,20 +53,131 @@ TEST(Database, ACorruptFileIsMovedAsideAndANewOneStarted) {
     aside += e.path().filename().string().find("freezr.db.corrupt-") == 0;
   }
   EXPECT_EQ(aside, 1);
-  store::Ledger ledger(db->get());
-  EXPECT_TRUE(ledger.all().empty());
 }
 
-TEST(Ledger, InMemoryWithoutADatabase) {
-  store::Ledger ledger(nullptr);
+TEST(Database, ALinkAtTheDatabasePathIsNotFollowed) {
+  TempDir dir;
+  const auto target = (dir.path / "unrelated").string();
+  std::ofstream(target) << "unrelated\n";
+  fs::create_symlink(target, dir.path / "freezr.db");
+  auto db = store::Database::open((dir.path / "freezr.db").string(), false, nullptr);
+  EXPECT_FALSE(db.ok());
+  std::ifstream in(target);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "unrelated");
+}
+
+store::LedgerEntry entry(Pid pid, const char* kind) {
+  return {0, {pid, 1000U + static_cast<unsigned>(pid)}, kind, "rule", "{}", 1.5};
+}
+
+TEST(Ledger, AFileOfItsOwnThatSurvivesReopenAndNeverReusesAnId) {
+  TempDir dir;
+  auto data = freezr::fs::Directory::open(dir.path.string());
+  ASSERT_TRUE(data);
+  std::int64_t first = 0;
+  {
+    store::Ledger ledger(&*data);
+    EXPECT_TRUE(ledger.durable());
+    EXPECT_TRUE(ledger.all().empty());
+    auto a = ledger.add(entry(42, "freeze-signal"));
+    ASSERT_TRUE(a) << a.error().message;
+    first = *a;
+    EXPECT_TRUE(ledger.remove(first));  // the highest id gone: not handed out again
+    ASSERT_TRUE(ledger.add(entry(43, "renice")));
+  }
+  EXPECT_EQ(fs::status(dir.path / store::kLedgerFile).permissions(),
+            fs::perms::owner_read | fs::perms::owner_write);
+  store::Ledger again(&*data);
+  const auto all = again.all();
+  ASSERT_EQ(all.size(), 1U);
+  EXPECT_EQ(all[0].process.pid, 43);
+  EXPECT_EQ(all[0].process.start_time, 1043U);
+  EXPECT_EQ(all[0].kind, "renice");
+  EXPECT_GT(all[0].id, first);
+  EXPECT_TRUE(again.contains(all[0].id));
+  EXPECT_FALSE(again.contains(first));
+  EXPECT_FALSE(again.remove(first));
+  EXPECT_TRUE(again.take_problems().empty());
+}
+
+TEST(Ledger, TwoProcessesShareItThroughTheFile) {
+  TempDir dir;
+  auto daemon_dir = freezr::fs::Directory::open(dir.path.string());
+  auto cli_dir = freezr::fs::Directory::open(dir.path.string());
+  ASSERT_TRUE(daemon_dir && cli_dir);
+  store::Ledger daemon(&*daemon_dir), cli(&*cli_dir);
+  const auto id = daemon.add(entry(7, "freeze-cgroup"));
+  ASSERT_TRUE(id);
+  ASSERT_EQ(cli.all().size(), 1U);
+  EXPECT_TRUE(cli.remove(*id));  // `freezr thaw` while the daemon runs
+  EXPECT_FALSE(daemon.contains(*id));
+  const auto next = daemon.add(entry(8, "renice"));
+  ASSERT_TRUE(next);
+  EXPECT_NE(*next, *id);
+}
+
+TEST(Ledger, DamagedLinesAreDroppedAndReportedTheOthersStand) {
+  auto a = entry(10, "freeze-signal"), b = entry(11, "renice");
+  a.id = 1;
+  b.id = 2;
+  const auto good = store::render_ledger({5, {a, b}, {}});
+  const auto lines = good.substr(good.find('\n') + 1);
+  for (
+      const auto& [text, problems] : std::vector<std::pair<std::string, std::size_t>>{
+          {good, 0},
+          {"garbage\n" + lines, 2},  // the line and the header: the ids still count
+          {good + "{\"id\":\"x\"}\n", 1},
+          {good + "not json at all\n", 1},
+          {good +
+               R"({"id":9,"pid":-4,"start_time":1,"kind":"renice","rule":"r","data":"{}","applied_at":1})"
+               "\n",
+           1},
+          {good + R"({"id":9,"pid":4,"start_time":1,"kind":"renice","rule":"r","data":"{}"})"
+                  "\n",
+           1},
+          {good + lines, 2},  // a second entry with each id
+      }) {
+    const auto f = store::parse_ledger(text);
+    EXPECT_EQ(f.entries.size(), 2U) << text;
+    EXPECT_EQ(f.problems.size(), problems) << text;
+    EXPECT_GE(f.next_id, 3) << text;
+  }
+  const auto empty = store::parse_ledger("");
+  EXPECT_TRUE(empty.entries.empty());
+  ASSERT_EQ(empty.problems.size(), 1U);
+  EXPECT_NE(empty.problems[0].find("empty"), std::string::npos);
+}
+
+TEST(Ledger, EntriesOfTheHistoryDatabaseMoveIntoTheFile) {
+  TempDir dir;
+  auto data = freezr::fs::Directory::open(dir.path.string());
+  auto db = store::Database::open((dir.path / "freezr.db").string(), false, nullptr);
+  ASSERT_TRUE(data && db);
+  EXPECT_EQ((*db)->exec("INSERT INTO ledger (pid, start_time, kind, rule, data, applied_at) "
+                        "VALUES (42, 777, 'freeze-signal', 'old', '{}', 1.5)"),
+            "");
+  store::Ledger ledger(&*data);
+  auto moved = ledger.import_from(**db);
+  ASSERT_TRUE(moved) << moved.error().message;
+  EXPECT_EQ(*moved, 1);
+  ASSERT_EQ(ledger.all().size(), 1U);
+  EXPECT_EQ(ledger.all()[0].process.pid, 42);
+  EXPECT_EQ(*ledger.import_from(**db), 0);  // the table is empty now
+}
+
+TEST(Ledger, InMemoryWithoutADirectory) {
+  store::Ledger ledger;
   EXPECT_FALSE(ledger.durable());
-  const auto a = ledger.add({0, {1, 2}, "renice", "r", "{}", 0}, nullptr);
-  const auto b = ledger.add({0, {3, 4}, "throttle", "r", "{}", 0}, nullptr);
-  EXPECT_NE(a, b);
+  const auto a = ledger.add({0, {1, 2}, "renice", "r", "{}", 0});
+  const auto b = ledger.add({0, {3, 4}, "throttle", "r", "{}", 0});
+  ASSERT_TRUE(a && b);
+  EXPECT_NE(*a, *b);
   EXPECT_EQ(ledger.all().size(), 2U);
-  EXPECT_TRUE(ledger.remove(a));
-  EXPECT_FALSE(ledger.contains(a));
-  EXPECT_TRUE(ledger.contains(b));
+  EXPECT_TRUE(ledger.remove(*a));
+  EXPECT_FALSE(ledger.contains(*a));
+  EXPECT_TRUE(ledger.contains(*b));
 }
 
 TEST(Cgroups, RootsFromMountinfo) {
