@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstring>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace freezr::act {
 
@@ -71,24 +72,26 @@ std::string group_problem(const json& d, const std::string& kind, const Cgroups&
   return "group " + group + " is not under FreezR's own cgroup directory";
 }
 
-// The processes under pid (its children, theirs, ...) started at or after since, from one
-// pass over the process table.
-std::vector<proc::StatFields> descendants(proc::ProcSource& source, Pid pid, std::uint64_t since) {
-  std::vector<Pid> pids;
-  source.list_pids(pids);
-  std::vector<proc::StatFields> all;
-  std::string buf;
-  for (const Pid p : pids) {
-    if (!source.read_pid_file(p, "stat", buf)) continue;
-    if (auto st = proc::parse_stat(buf)) all.push_back(*st);
-  }
+// The processes under pid (its children, theirs, ...) started at or after since, found through
+// the kernel's per-thread lists of children.
+std::vector<proc::StatFields> descendants(proc::ProcSource& source, ProcessControl& control,
+                                          Pid pid, std::uint64_t since) {
   std::vector<Pid> parents = {pid};
   std::vector<proc::StatFields> out;
-  for (std::size_t i = 0; i < parents.size(); ++i) {
-    for (const auto& st : all) {
-      if (st.ppid == parents[i] && st.start_time >= since) {
-        out.push_back(st);
-        parents.push_back(st.pid);
+  std::string buf;
+  for (std::size_t i = 0; i < parents.size() && parents.size() < 100000; ++i) {
+    for (const auto& [tid, prio] : control.priorities(parents[i])) {
+      const std::string children = "task/" + std::to_string(tid) + "/children";
+      if (!source.read_pid_file(parents[i], children.c_str(), buf)) continue;
+      std::istringstream list(buf);
+      std::string stat;
+      for (long child = 0; list >> child;) {
+        const auto c = static_cast<Pid>(child);
+        if (!source.read_pid_file(c, "stat", stat)) continue;
+        const auto st = proc::parse_stat(stat);
+        if (!st || st->ppid != parents[i] || st->start_time < since) continue;
+        out.push_back(*st);
+        parents.push_back(c);
       }
     }
   }
@@ -118,7 +121,7 @@ Result<void> undo_renice(const store::LedgerEntry& e, const json& data, proc::Pr
       before.count(e.process.pid) != 0 ? before[e.process.pid] : before.begin()->second;
   const std::uint64_t since = data.value("since", std::uint64_t{0});
   if (set && since > 0) {
-    for (const auto& child : descendants(source, e.process.pid, since)) {
+    for (const auto& child : descendants(source, control, e.process.pid, since)) {
       if (child.nice != set_to) continue;
       (void)pinned(control, {child.pid, child.start_time}, [&](int) -> Result<void> {
         control.restore_priorities(child.pid, {{child.pid, main}});

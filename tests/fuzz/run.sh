@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the fuzz targets with clang and runs each for a while: the /proc parsers over a seed
 # corpus made of the /proc fixtures, and the outside-facing readers (HTTP targets, times,
-# kill-order patterns, configuration files) over the kept corpus in tests/fuzz/corpus/inputs.
-# Fails on any crash, leak or undefined behaviour.
+# kill-order patterns, configuration files) over the kept corpus in tests/fuzz/corpus/inputs,
+# and the ledger reader over the hostile ledger corpus. Fails on any crash, leak or undefined
+# behaviour.
 #   tests/fuzz/run.sh SOURCE_DIR WORK_DIR SECONDS GENERATED_DIR
 set -euo pipefail
 src=$1 work=$2 seconds=${3:-20} generated=${4:-}
@@ -29,3 +30,15 @@ clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
   "$generated/systemd_unit_text.cpp" -DTOML_HEADER_ONLY=0 -ltomlplusplus -lre2 -o "$work/inputs_fuzz"
 "$work/inputs_fuzz" -max_total_time="$seconds" -max_len=2048 -timeout=10 -print_final_stats=1 \
   "$work/inputs-corpus"
+
+# The ledger reader, seeded with the hostile ledger corpus (without its "# expect" lines).
+mkdir -p "$work/ledger-corpus"
+for f in "$src"/tests/fixtures/hostile/ledger/*.jsonl; do
+  tail -n +2 "$f" > "$work/ledger-corpus/$(basename "$f")"
+done
+clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+  -I"$src/src" "$src/tests/fuzz/ledger_fuzz.cpp" "$src/src/store/ledger.cpp" \
+  "$src/src/store/database.cpp" "$src"/src/act/{ledger_entries,cgroups,process_control,priority}.cpp \
+  "$src"/src/proc/*.cpp "$src"/src/core/*.cpp "$src"/src/fs/*.cpp -lsqlite3 -o "$work/ledger_fuzz"
+"$work/ledger_fuzz" -max_total_time="$seconds" -max_len=4096 -timeout=10 -print_final_stats=1 \
+  "$work/ledger-corpus"

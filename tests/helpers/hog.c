@@ -8,7 +8,9 @@
  * same name with the command line "PATH --after-exec" (--exec-after S).
  *   freezr_test_hog [--cpu] [--mem MB] [--thrash FILE MB] [--name NAME] [--ignore-term]
  *                   [--fork-burn MS] [--leak MB_PER_S] [--leak-max MB] [--rename S NAME]
- *                   [--cpu-after S] [--exec-after S] */
+ *                   [--cpu-after S] [--exec-after S] [--fork-on-usr1]
+ * With --fork-on-usr1, each SIGUSR1 forks an idle child (under the same name) that dies with
+ * its parent: what a test needs to see a child born while FreezR holds the parent. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
@@ -86,6 +88,14 @@ static int leak(double mb_per_s, long max_mb) {
   for (;;) pause();
 }
 
+static void fork_idle_child(int sig) {
+  (void)sig;
+  if (fork() == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    for (;;) pause();
+  }
+}
+
 int main(int argc, char** argv) {
   int cpu = 0;
   long mem_mb = 0;
@@ -126,6 +136,9 @@ int main(int argc, char** argv) {
       /* the program exec'd by --exec-after: only its command line differs */
     } else if (strcmp(argv[i], "--pad") == 0 && i + 1 < argc) {
       ++i; /* only there to make the command line what a test needs */
+    } else if (strcmp(argv[i], "--fork-on-usr1") == 0) {
+      signal(SIGUSR1, fork_idle_child);
+      signal(SIGCHLD, SIG_IGN); /* no zombies */
     } else if (strcmp(argv[i], "--ignore-term") == 0) {
       signal(SIGTERM, SIG_IGN);
     } else {

@@ -83,6 +83,73 @@ class ReniceTest(TestCase):
         self.assertEqual(ledger_rows(self.workdir), [])
 
 
+def overwrite(path):
+    with open(path, "r+b") as f:
+        f.write(b"\xde\xad" * 4096)
+
+
+def children_of(pid):
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(c) for c in f.read().split()]
+
+
+def fork_child(hog):
+    """Has the hog fork an idle child now (it dies with the hog); returns its PID."""
+    before = set(children_of(hog.pid))
+    os.kill(hog.pid, signal.SIGUSR1)
+    assert wait_until(lambda: set(children_of(hog.pid)) - before, 10)
+    return (set(children_of(hog.pid)) - before).pop()
+
+
+class DescendantsTest(TestCase):
+    """Children a process forks while FreezR holds it leave the hold with it."""
+
+    def test_a_child_forked_while_reniced_is_restored_too(self):
+        hog = self.hog(cpu=True, extra=["--fork-on-usr1"])
+        f = self.freezr(monitor(interval=0.2) +
+                        rule("nice", [hog.name], cpu_percent=10, violations=2, action="renice",
+                             nice=10))
+        self.assertTrue(wait_until(lambda: nice_of(hog.pid) == 10, 10), f.output())
+        child = fork_child(hog)
+        self.assertEqual(nice_of(child), 10)  # inherited
+        self.assertEqual(f.stop(), 0)
+        self.assertEqual(nice_of(hog.pid), 0)
+        self.assertEqual(nice_of(child), 0)
+
+    def throttled(self):
+        """A hog FreezR has throttled: (hog, FreezR, controller, its origin and group, root)."""
+        v2, v1_cpu = mounts()
+        controller = "cpu" if v1_cpu else ""
+        hog = self.hog(cpu=True, extra=["--fork-on-usr1"])
+        origin = cgroup_of(hog.pid, controller)
+        f = self.freezr(monitor(interval=0.2) +
+                        rule("cap", [hog.name], cpu_percent=10, violations=2, action="throttle",
+                             cpu_limit=20))
+        f.wait_for(r"ACTION rule=cap action=throttle .*limited to 20% of a core")
+        return hog, f, controller, origin, cgroup_of(hog.pid, controller), v1_cpu or v2
+
+    def test_a_child_forked_while_throttled_leaves_the_group_and_the_group_goes(self):
+        hog, f, controller, origin, group, root = self.throttled()
+        child = fork_child(hog)
+        self.assertEqual(cgroup_of(child, controller), group)  # inherited
+        self.assertEqual(f.stop(), 0)
+        self.assertEqual(cgroup_of(hog.pid, controller), origin)
+        self.assertEqual(cgroup_of(child, controller), origin)
+        self.assertFalse(os.path.exists(f"{root}{group}"))
+
+    def test_the_child_of_a_throttled_process_that_exited_leaves_the_group(self):
+        hog, f, controller, origin, group, root = self.throttled()
+        # A child that outlives the throttled process: the test's own, not killed with it.
+        child = self.hog(name=hog.name + "c")
+        with open(f"{root}{group}/cgroup.procs", "w") as procs:
+            procs.write(str(child.pid))
+        hog.stop()
+        self.assertTrue(wait_until(lambda: cgroup_of(child.pid, controller) == origin, 10),
+                        f.output())
+        self.assertTrue(wait_until(lambda: not os.path.exists(f"{root}{group}"), 10))
+        self.assertEqual(f.stop(), 0)
+
+
 def ioprio_of(pid):
     """(class, level) from ionice(1): 'idle', 'best-effort: prio 4', 'none: prio 0'."""
     out = subprocess.run(["ionice", "-p", str(pid)], capture_output=True, text=True,
@@ -172,7 +239,9 @@ class FreezeTest(TestCase):
         self.assertEqual(ledger_rows(self.workdir), [])
         f.stop()
 
-    def crash_and_restart(self, method, state_frozen):
+    def crash_and_restart(self, method, state_frozen, damage=None, expect=r"leftovers .*undone"):
+        """Freezes a hog, kills FreezR with SIGKILL, lets damage(data_dir) break what it
+        left, and checks that the successor thaws the hog before its first scan."""
         hog = self.hog(cpu=True)
         config = self.freeze_rule(hog, 120, method)
         f = self.freezr(config)
@@ -183,16 +252,73 @@ class FreezeTest(TestCase):
         time.sleep(0.5)
         self.assertTrue(state_frozen(hog), "a killed FreezR cannot thaw")
         self.assertEqual(len(ledger_rows(self.workdir)), 1)
-        # The successor thaws the leftover before its first scan.
+        if damage:
+            damage(os.path.join(self.workdir, "data"))
         g = self.freezr(config.replace("violations = 2", "violations = 1000"),
                         config_name="again.toml")
-        g.wait_for(r"PREFLIGHT check=leftovers .*undone")
+        g.wait_for(rf"PREFLIGHT check={expect}")
         self.assertFalse(state_frozen(hog))
-        self.assertEqual(ledger_rows(self.workdir), [])
         self.assertEqual(g.stop(), 0)
+        return hog, g
 
     def test_sigkill_mid_freeze_then_restart_thaws_signal_freeze(self):
         self.crash_and_restart("signal", lambda h: state_of(h.pid) == "T")
+        self.assertEqual(ledger_rows(self.workdir), [])
+
+    def test_a_damaged_history_loses_no_freeze(self):
+        def truncate(data):
+            for name in ("freezr.db", "freezr.db-wal", "freezr.db-shm"):
+                if os.path.exists(os.path.join(data, name)):
+                    os.truncate(os.path.join(data, name), 0)
+        for damage in (truncate, lambda data: overwrite(os.path.join(data, "freezr.db"))):
+            with self.subTest(damage=damage):
+                self.crash_and_restart("signal", lambda h: state_of(h.pid) == "T", damage)
+
+    def test_a_damaged_ledger_line_is_dropped_and_hostile_rows_never_run(self):
+        bystander = self.hog()
+        with open(f"/proc/{bystander.pid}/stat") as st:
+            start = int(st.read().rsplit(")", 1)[1].split()[19])
+
+        def tamper(data):
+            rows = [
+                "this line is not JSON",
+                # What FreezR never writes: a renice to -15, a group outside its own directory.
+                json.dumps({"id": 90, "pid": bystander.pid, "start_time": start,
+                            "kind": "renice", "rule": "x", "applied_at": 1,
+                            "data": json.dumps({"threads": {str(bystander.pid): [-15, 0]},
+                                                "nice": -25})}),
+                json.dumps({"id": 91, "pid": bystander.pid, "start_time": start,
+                            "kind": "throttle", "rule": "x", "applied_at": 1,
+                            "data": json.dumps({"group": "/sys/fs/cgroup/system.slice",
+                                                "origin": "/sys/fs/cgroup/init.scope"})}),
+                json.dumps({"id": 92, "pid": bystander.pid, "start_time": start,
+                            "kind": "run-this", "rule": "x", "applied_at": 1, "data": "{}"}),
+            ]
+            with open(os.path.join(data, "ledger.jsonl"), "a") as ledger:
+                ledger.write("\n".join(rows) + "\n")
+        origin = cgroup_of(bystander.pid, "")
+        _, g = self.crash_and_restart("signal", lambda h: state_of(h.pid) == "T", tamper)
+        out = g.output()
+        self.assertRegex(out, r"ledger line \d+ dropped: not JSON")
+        self.assertRegex(out, r"ledger entry 90 \(renice of PID \d+\) is not one FreezR writes: "
+                              r"a nice value out of range")
+        self.assertRegex(out, r"ledger entry 91 .*not under FreezR's own cgroup directory")
+        self.assertRegex(out, r"ledger entry 92 .*unknown kind")
+        self.assertEqual(nice_of(bystander.pid), 0)
+        self.assertEqual(cgroup_of(bystander.pid, ""), origin)
+        self.assertEqual(state_of(bystander.pid), "S")
+        self.assertEqual(ledger_rows(self.workdir), [])
+
+    def test_a_lost_ledger_still_thaws_freezrs_freeze_groups(self):
+        v2, _ = mounts()
+
+        def frozen(h):
+            return "/freezr/" in cgroup_of(h.pid, "")
+        hog, _ = self.crash_and_restart(
+            "cgroup", frozen, lambda data: os.truncate(os.path.join(data, "ledger.jsonl"), 0),
+            expect=r"leftovers .*had no ledger entry \(a damaged ledger\?\): 1 process\(es\) "
+                   r"thawed")
+        self.assertEqual(state_of(hog.pid), "R")
 
     def test_sigkill_mid_freeze_then_restart_thaws_cgroup_freeze(self):
         v2, _ = mounts()

@@ -4,6 +4,9 @@
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <regex>
 
 #include "act/linux_actuator.h"
 #include "act/reversible.h"
@@ -235,6 +238,75 @@ TEST(DryRunActuator, KeepsTheFreezesItWouldMakeForTheirDuration) {
   dry.apply(d);
   EXPECT_EQ(dry.thaw(Pid{30}), std::vector<Pid>{30});
   EXPECT_TRUE(dry.frozen().empty());
+}
+
+}  // namespace
+}  // namespace freezr::act
+
+namespace freezr::act {
+namespace {
+
+// The hostile ledger corpus: each row parses as a ledger line but is not one FreezR writes.
+TEST(LedgerValidation, EveryRowOfTheHostileCorpusIsRefusedWithItsReason) {
+  const Cgroups cgroups({"/sys/fs/cgroup", ""});
+  int checked = 0;
+  for (const auto& f :
+       std::filesystem::directory_iterator(std::string(FREEZR_FIXTURES) + "/hostile/ledger")) {
+    std::ifstream in(f.path());
+    std::string first, rest;
+    std::getline(in, first);
+    rest.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    ASSERT_EQ(first.rfind("# expect: ", 0), 0U) << f.path();
+    const auto ledger = store::parse_ledger(rest);
+    EXPECT_TRUE(ledger.problems.empty()) << f.path();
+    ASSERT_EQ(ledger.entries.size(), 1U) << f.path();
+    const auto r = validate(ledger.entries[0], cgroups);
+    ASSERT_FALSE(r) << f.path();
+    EXPECT_TRUE(std::regex_search(r.error().message, std::regex(first.substr(10))))
+        << f.path() << ": " << r.error().message;
+    ++checked;
+  }
+  EXPECT_GE(checked, 10);
+}
+
+TEST(LedgerValidation, WhatFreezrWritesIsAccepted) {
+  const Cgroups cgroups({"/sys/fs/cgroup", "/sys/fs/cgroup/cpu"}, "freezr", "0badcafe");
+  const ProcessId id{4242, 777};
+  const std::vector<store::LedgerEntry> good = {
+      {1, id, kFreezeSignal, "r", "{}", 1},
+      {2, id, kRenice, "r", renice_data({{4242, {-5, (2 << 13) | 4}}, {4243, {0, 0}}}, 10, 99), 1},
+      {3, id, kThrottle, "r",
+       group_data("/sys/fs/cgroup/freezr/" + cgroups.leaf("thr", "r-4242"),
+                  "/sys/fs/cgroup/user.slice/app.scope"),
+       1},
+      {4, id, kThrottle, "r",
+       group_data("/sys/fs/cgroup/cpu/freezr/" + cgroups.leaf("thr", "r-group"),
+                  "/sys/fs/cgroup/cpu"),
+       1},
+      {5, id, kFreezeCgroup, "r",
+       group_data("/sys/fs/cgroup/freezr/" + cgroups.leaf("frz", "r-4242"), "/sys/fs/cgroup"), 1},
+  };
+  for (const auto& e : good) {
+    const auto r = validate(e, cgroups);
+    EXPECT_TRUE(r) << e.kind << " " << e.data << ": " << r.error().message;
+  }
+  // A cgroup freeze lives in the v2 hierarchy only.
+  EXPECT_FALSE(validate(
+      {6, id, kFreezeCgroup, "r",
+       group_data("/sys/fs/cgroup/cpu/freezr/" + cgroups.leaf("frz", "r-1"), "/sys/fs/cgroup/cpu"),
+       1},
+      cgroups));
+}
+
+TEST(LedgerValidation, InvalidRowsAreNeverActedOn) {
+  Rig r;
+  r.source.add(12, 700);
+  r.control.prio[12] = {10, 0};
+  const store::LedgerEntry bad{1, {12, 700}, kRenice, "r", R"({"threads":{"12":[-40,0]}})", 1};
+  const auto undone = undo_entry(bad, r.source, r.control, r.cgroups);
+  ASSERT_FALSE(undone);
+  EXPECT_EQ(undone.error().kind(), ErrorKind::kParse);
+  EXPECT_EQ(r.control.prio[12].nice, 10);
 }
 
 }  // namespace
