@@ -4,6 +4,7 @@ import glob
 import os
 import re
 import secrets
+import shutil
 import signal
 import subprocess
 
@@ -155,3 +156,77 @@ class TerminalOutputTest(TestCase):
         self.assertEqual(check_run.returncode, 0, block + check_run.stdout + check_run.stderr)
         ps = self.run_cli("ps", "--config", suggested, "--rule", unruled_name, "--interval", "0.1")
         self.assertIn(f" {unruled.pid} ", ps)
+
+
+class PlantedFilesTest(TestCase):
+    """A daemon started in a scratch directory where links were planted, under umask 000."""
+
+    def config(self):
+        name = unique_name()
+        return monitor() + (f'[[rule]]\nname = "r"\nmatch = {{ comm = ["{name}"] }}\n'
+                            "cpu_percent = 90\n")
+
+    def test_planted_links_are_never_followed_and_modes_ignore_the_umask(self):
+        victim = os.path.join(self.workdir, "victim")
+        with open(victim, "w") as v:
+            v.write("precious\n")
+        os.chmod(victim, 0o600)
+        data = os.path.join(self.workdir, "data")
+        os.mkdir(data, 0o750)
+        for name in ("status.json.tmp", "ledger.jsonl.tmp", f".write_test.{os.getpid()}"):
+            os.symlink(victim, os.path.join(data, name))
+        old = os.umask(0)
+        try:
+            f = self.freezr(self.config(), ["--dry-run"])
+        finally:
+            os.umask(old)
+        f.wait_scans(3)
+        self.assertEqual(f.stop(), 0)
+        with open(victim) as v:
+            self.assertEqual(v.read(), "precious\n")
+        self.assertEqual(os.stat(victim).st_mode & 0o777, 0o600)
+        logs = os.path.join(self.workdir, "logs")
+        self.assertEqual(os.stat(logs).st_mode & 0o777, 0o750)
+        for path in [os.path.join(data, n) for n in ("status.json", "freezr.db", "freezr.lock")] + \
+                [os.path.join(logs, n) for n in os.listdir(logs)]:
+            self.assertFalse(os.path.islink(path), path)
+            self.assertEqual(os.stat(path).st_mode & 0o027, 0, (path, oct(os.stat(path).st_mode)))
+        self.assertEqual(os.stat(os.path.join(data, "freezr.lock")).st_mode & 0o777, 0o600)
+
+    def test_a_linked_lock_or_database_is_refused_by_name(self):
+        victim = os.path.join(self.workdir, "victim")
+        with open(victim, "w") as v:
+            v.write("precious\n")
+        data = os.path.join(self.workdir, "data")
+        os.mkdir(data, 0o750)
+        os.symlink(victim, os.path.join(data, "freezr.db"))
+        f = self.freezr(self.config(), ["--dry-run"])
+        f.wait_for(r"PREFLIGHT check=database ok=false: refusing .*freezr\.db: it is a symbolic "
+                   r"link; no history")
+        f.wait_scans(2)  # monitoring goes on without a history
+        self.assertEqual(f.stop(), 0)
+        os.unlink(os.path.join(data, "freezr.db"))
+        os.unlink(os.path.join(data, "freezr.lock"))
+        os.symlink(victim, os.path.join(data, "freezr.lock"))
+        g = self.freezr(self.config(), ["--dry-run"], config_name="again.toml")
+        self.assertEqual(g.proc.wait(timeout=30), 1)
+        self.assertRegex(g.output(), r"cannot open lock file .*freezr\.lock: it is a symbolic link")
+        with open(victim) as v:
+            self.assertEqual(v.read(), "precious\n")
+
+    def test_a_data_directory_others_can_write_is_refused(self):
+        data = os.path.join(self.workdir, "data")
+        os.mkdir(data)
+        os.chmod(data, 0o777)
+        f = self.freezr(self.config(), ["--dry-run"])
+        self.assertEqual(f.proc.wait(timeout=30), 1)
+        self.assertRegex(f.output(), r"refusing data: writable by others \(mode 0777\)")
+        os.chmod(data, 0o750)
+        logs = os.path.join(self.workdir, "logs")
+        shutil.rmtree(logs)
+        os.mkdir(os.path.join(self.workdir, "elsewhere"), 0o750)
+        os.symlink(os.path.join(self.workdir, "elsewhere"), logs)
+        g = self.freezr(self.config(), ["--dry-run"], config_name="again.toml")
+        g.wait_for(r"PREFLIGHT check=.log directory. ok=false: file logging is off \(refusing "
+                   r".*logs: it is a symbolic link")
+        self.assertEqual(g.stop(), 0)
