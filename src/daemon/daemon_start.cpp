@@ -1,5 +1,8 @@
 // Daemon start-up: the members, the pre-flight checks, the database, HTTP and process events.
 #include <fcntl.h>
+#include <sys/stat.h>
+
+#include <filesystem>
 
 #include "daemon/daemon_loop.h"
 
@@ -81,7 +84,15 @@ void Daemon::open_database(Preflight& pf) {
   // Created here, 0640 and never through a link, before SQLite opens it by path (its WAL and
   // shared-memory files take the same mode).
   if (auto fd = data_dir_->create_file("freezr.db", O_RDWR, 0640); fd) {
+    struct stat st {};
+    const bool empty = ::fstat(*fd, &st) == 0 && st.st_size == 0;
     ::close(*fd);
+    std::error_code ec;
+    if (empty && std::filesystem::exists(data_dir_->path_of("freezr.db-wal"), ec)) {
+      pf.check(false, "database",
+               data_dir_->path_of("freezr.db") +
+                   " was empty beside its write-ahead log (truncated?): a new history starts");
+    }
   } else {
     pf.check(false, "database", fd.error().message + "; no history");
     return;

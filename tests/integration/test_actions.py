@@ -272,7 +272,10 @@ class FreezeTest(TestCase):
                     os.truncate(os.path.join(data, name), 0)
         for damage in (truncate, lambda data: overwrite(os.path.join(data, "freezr.db"))):
             with self.subTest(damage=damage):
-                self.crash_and_restart("signal", lambda h: state_of(h.pid) == "T", damage)
+                _, g = self.crash_and_restart("signal", lambda h: state_of(h.pid) == "T", damage)
+                # The damage is said, never silent.
+                self.assertRegex(g.output(), r"check=database ok=false: .*(was empty beside its "
+                                             r"write-ahead log|was damaged .* moved to)")
 
     def test_a_damaged_ledger_line_is_dropped_and_hostile_rows_never_run(self):
         bystander = self.hog()
