@@ -3,8 +3,12 @@
 (() => {
   const LIVE_SECONDS = 15 * 60;
   const $ = (id) => document.getElementById(id);
+  // The token lives for this tab only (sessionStorage), and goes with every request once given.
+  const savedToken = () => sessionStorage.getItem("freezr-token") || "";
+  const api = (url, opts = {}) => fetch(url, { ...opts, headers: { ...(opts.headers || {}),
+    ...(savedToken() ? { Authorization: "Bearer " + savedToken() } : {}) } });
   const state = {
-    ticks: 0, control: false, sortKey: "cpu", sortDesc: true, range: "live",
+    ticks: 0, control: false, needToken: false, sortKey: "cpu", sortDesc: true, range: "live",
     times: [], rules: [], cpu: {}, mem: {}, sys: { used: [], psi: [] }, processes: [],
   };
   window.freezr = state;  // for tests and the curious
@@ -141,8 +145,8 @@
   // next scan replaced.
   let frozenShown = null;
   function frozen(list) {
-    const token = sessionStorage.getItem("freezr-token") || "";
-    $("token-box").hidden = !state.control;
+    const token = savedToken();
+    $("token-box").hidden = !state.control && !state.needToken;
     const key = JSON.stringify([state.control, !!token, list.map((f) => [f.pid, f.rule, f.kind])]);
     if (key === frozenShown) return;
     frozenShown = key;
@@ -155,8 +159,7 @@
         b.setAttribute("aria-label", `thaw pid ${f.pid}`);
         b.onclick = async () => {
           b.disabled = true;
-          const r = await fetch(`/api/v1/thaw?pid=${f.pid}`, { method: "POST",
-            headers: { Authorization: "Bearer " + token } });
+          const r = await api(`/api/v1/thaw?pid=${f.pid}`, { method: "POST" });
           b.textContent = r.ok ? "thawed" : `failed (${r.status})`;
         };
         li.appendChild(b);
@@ -169,16 +172,32 @@
   $("token").addEventListener("change", (e) => {
     sessionStorage.setItem("freezr-token", e.target.value);
     frozenShown = null;
+    if (socket) socket.close();  // reconnects with the token
+    status();
   });
 
+  // Beyond loopback FreezR wants the token for reads too: a 401 shows the token box.
+  function status() {
+    api("/api/v1/status").then((r) => {
+      state.needToken = r.status === 401;
+      $("token-box").hidden = !state.needToken && !state.control;
+      return r.ok ? r.json() : null;
+    }).then((s) => { if (s) state.control = !!s.control; }).catch(() => {});
+  }
+
   let backoff = 500;
+  let socket = null;
   function connect() {
-    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+    // A browser cannot set headers on a WebSocket: the token travels as a subprotocol.
+    const protocols = savedToken() ? ["freezr", "bearer." + savedToken()] : ["freezr"];
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws",
+      protocols);
+    socket = ws;
     ws.onopen = () => {
       backoff = 500;
       $("conn").textContent = "live";
       $("conn").className = "pill on";
-      fetch("/api/v1/status").then((r) => r.json()).then((s) => { state.control = !!s.control; });
+      status();
     };
     ws.onmessage = (m) => {
       const u = JSON.parse(m.data);
@@ -203,7 +222,7 @@
     state.range = e.target.value;
     state.times = []; state.cpu = {}; state.mem = {}; state.sys = { used: [], psi: [] };
     if (state.range === "live") return;
-    const r = await fetch(`/api/v1/history?since=${state.range}&minutes=1`);
+    const r = await api(`/api/v1/history?since=${state.range}&minutes=1`);
     const samples = (await r.json()).samples;
     const names = [...new Set(samples.map((s) => s.rule))];
     const times = [...new Set(samples.map((s) => s.ts))].sort((a, b) => a - b);
@@ -217,7 +236,7 @@
     draw();
   });
 
-  fetch("/api/v1/events?since=1h&limit=100").then((r) => r.ok ? r.json() : { events: [] })
+  api("/api/v1/events?since=1h&limit=100").then((r) => r.ok ? r.json() : { events: [] })
     .then((d) => events(d.events)).catch(() => {});
   connect();
 })();

@@ -76,11 +76,6 @@ void read_history(TableReader t, HistorySettings& h) {
   t.finish();
 }
 
-bool loopback(const std::string& host) {
-  return host == "127.0.0.1" || host == "::1" || host == "[::1]" || host == "localhost" ||
-         host.rfind("127.", 0) == 0;
-}
-
 void read_http(TableReader t, HttpSettings& h) {
   if (auto v = t.boolean("enabled")) h.enabled = *v;
   if (auto v = t.string("listen")) {
@@ -104,8 +99,26 @@ void read_http(TableReader t, HttpSettings& h) {
   if (auto v = t.integer("per_process_metrics", 0, 1000)) {
     h.per_process_metrics = static_cast<int>(*v);
   }
+  if (auto v = t.string_list("allowed_hosts")) {
+    for (const auto& name : *v) {
+      if (name.empty() || name.find_first_of(" /:@") != std::string::npos) {
+        t.fail_key("allowed_hosts", "'" + name + "' is not a host name (give names, not URLs)");
+      }
+    }
+    h.allowed_hosts = *v;
+  }
+  if (auto v = t.string_list("allowed_origins")) {
+    for (const auto& o : *v) {
+      const bool scheme = o.rfind("http://", 0) == 0 || o.rfind("https://", 0) == 0;
+      const auto rest = scheme ? o.substr(o.find("//") + 2) : std::string();
+      if (!scheme || rest.empty() || rest.find('/') != std::string::npos) {
+        t.fail_key("allowed_origins", "'" + o + "' is not an origin (scheme://host[:port])");
+      }
+    }
+    h.allowed_origins = *v;
+  }
   const auto host = h.listen.substr(0, h.listen.rfind(':'));
-  if (h.enabled && !loopback(host) && h.token_file.empty()) {
+  if (h.enabled && !loopback_host(host) && h.token_file.empty()) {
     t.fail(t.raw().source(), "[http]: listening on " + h.listen +
                                  " (not loopback) needs token_file; refusing to expose FreezR "
                                  "without one");
@@ -188,6 +201,11 @@ toml::source_position where_named(const toml::table& root, const std::string& na
 }
 
 }  // namespace
+
+bool loopback_host(const std::string& host) {
+  return host == "127.0.0.1" || host == "::1" || host == "[::1]" || host == "localhost" ||
+         host.rfind("127.", 0) == 0;
+}
 
 Config parse_config(std::string_view text, const std::string& source) {
   toml::table root;

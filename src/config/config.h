@@ -63,7 +63,11 @@ struct HttpSettings {
   std::string listen = "127.0.0.1:9813";  // host:port; port 0 picks a free one
   std::string token_file;                 // bearer token for control endpoints; "" = off
   int max_connections = 64;
-  int per_process_metrics = 0;  // per-process series for the top N processes (0 = none)
+  int per_process_metrics = 0;             // per-process series for the top N processes (0 = none)
+  std::vector<std::string> allowed_hosts;  // names a request's Host may give besides
+                                           // IP literals, localhost and the listen host
+  std::vector<std::string> allowed_origins;  // origins allowed for /ws and control requests
+                                             // besides the page's own
 };
 
 struct PressureSettings {
@@ -128,6 +132,9 @@ namespace freezr::config {
 
 // Parses and validates TOML text; source names it in errors. Throws ConfigError.
 Config parse_config(std::string_view text, const std::string& source);
+
+// Whether the host part of a listen address is a loopback one (127.0.0.0/8, ::1, localhost).
+bool loopback_host(const std::string& host);
 
 // Configuration files larger than this are refused.
 inline constexpr std::size_t kMaxConfigBytes = 1 << 20;

@@ -36,6 +36,7 @@
 #include "report/predictions.h"
 #include "report/status_file.h"
 #include "scan/scanner.h"
+#include "serve/admission.h"
 #include "serve/assets.h"
 #include "serve/http_server.h"
 #include "serve/routes.h"
@@ -69,6 +70,8 @@ class Daemon {
   void open_database(Preflight& pf);
 
   void start_process_events(Preflight& pf);
+  // [http] max_connections, lowered (with a warning) to what the open-file limit allows.
+  int connection_cap(Preflight& pf);
 
   // The HTTP server, when enabled. A port that cannot be bound disables it with a warning;
   // an unsafe token file stops FreezR.

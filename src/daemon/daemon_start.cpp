@@ -1,5 +1,6 @@
 // Daemon start-up: the members, the pre-flight checks, the database, HTTP and process events.
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <filesystem>
@@ -167,9 +168,20 @@ bool Daemon::start_http(Preflight& pf) {
     return nlohmann::json{{"reloaded", ok}};
   };
   serve::ServerLimits limits;
-  limits.max_connections = cfg_->http.max_connections;
+  limits.max_connections = connection_cap(pf);
+  serve::AccessPolicy access;
+  const auto& listen = cfg_->http.listen;
+  access.listen_host = serve::host_of(listen);
+  access.allowed_hosts = cfg_->http.allowed_hosts;
+  access.allowed_origins = cfg_->http.allowed_origins;
+  access.reads_need_token = !config::loopback_host(listen.substr(0, listen.rfind(':')));
+  access.token = token_;
+  access.public_path = [](const std::string& p) {
+    return p == "/healthz" || serve::dashboard_asset(p).has_value();
+  };
   http_ = std::make_unique<serve::HttpServer>(
-      io_, [ctx](const serve::Request& r) { return serve::route(r, ctx); }, limits);
+      io_, [ctx](const serve::Request& r) { return serve::route(r, ctx); }, limits,
+      [access](const serve::Request& r) { return serve::refusal(r, access); });
   auto bound = http_->start(cfg_->http.listen);
   if (!bound) {
     pf.check(false, "http", bound.error().message + "; HTTP is off, monitoring continues");
@@ -180,6 +192,22 @@ bool Daemon::start_http(Preflight& pf) {
   pf.check(true, "http",
            "listening on " + *bound + (token_.empty() ? "" : " (control endpoints on)"));
   return true;
+}
+
+int Daemon::connection_cap(Preflight& pf) {
+  // Every connection is a file descriptor: keep room for the history, logs, /proc and PSI.
+  constexpr int kReserved = 128;
+  rlimit lim{};
+  int cap = cfg_->http.max_connections;
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY &&
+      static_cast<long long>(lim.rlim_cur) < cap + kReserved) {
+    cap = std::max(1, static_cast<int>(lim.rlim_cur) - kReserved);
+    pf.check(false, "http",
+             fmt::format("max_connections {} lowered to {}: the open-file limit is {} "
+                         "(raise LimitNOFILE)",
+                         cfg_->http.max_connections, cap, lim.rlim_cur));
+  }
+  return cap;
 }
 
 void Daemon::check_disks(bool at_start) {

@@ -1,12 +1,16 @@
 #include "serve/http_server.h"
 
+#include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
 #include <chrono>
 #include <deque>
 #include <list>
+
+#include "serve/admission.h"
 
 namespace freezr::serve {
 
@@ -17,15 +21,27 @@ namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
-  Impl(asio::io_context& context, Handler h, ServerLimits l)
-      : acceptor(context), handler(std::move(h)), limits(l) {}
+  Impl(asio::io_context& context, Handler h, Gate g, ServerLimits l)
+      : acceptor(context), backoff(context), handler(std::move(h)), gate(std::move(g)), limits(l) {}
 
   void accept() {
     acceptor.async_accept([self = shared_from_this()](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || !self->acceptor.is_open()) return;
+      if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+          ec.value() == ENFILE || ec.value() == ENOMEM) {
+        // Out of file descriptors: accepting again at once would spin. Wait, then retry;
+        // the connection stays in the backlog meanwhile.
+        ++self->refused;
+        self->backoff.expires_after(std::chrono::milliseconds(200));
+        self->backoff.async_wait([self](beast::error_code wait_ec) {
+          if (!wait_ec) self->accept();
+        });
+        return;
+      }
       if (!ec) {
         if (self->open >= self->limits.max_connections) {
-          // Over the cap: close at once rather than queue.
+          // Over the cap (WebSocket clients count too): close at once rather than queue.
+          ++self->refused;
           beast::error_code ignored;
           socket.shutdown(tcp::socket::shutdown_both, ignored);
         } else {
@@ -38,10 +54,19 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
   struct WsSession : std::enable_shared_from_this<WsSession> {
     WsSession(std::shared_ptr<Impl> server, tcp::socket socket)
-        : owner(std::move(server)), ws(std::move(socket)) {}
+        : owner(std::move(server)), ws(std::move(socket)) {
+      ++owner->open;
+    }
+    ~WsSession() { --owner->open; }
 
-    void start(http::request<http::string_body> req) {
+    void start(http::request<http::string_body> req, bool freezr_protocol) {
       ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+      if (freezr_protocol) {
+        // A browser that offered subprotocols fails the connection unless one is chosen.
+        ws.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+          res.set(http::field::sec_websocket_protocol, "freezr");
+        }));
+      }
       ws.read_message_max(4096);
       ws.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
         if (ec) return;
@@ -110,10 +135,9 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       parser->header_limit(static_cast<std::uint32_t>(owner->limits.max_header));
       stream.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
           std::chrono::duration<double>(owner->limits.idle_seconds)));
-      http::async_read(stream, buffer, *parser,
-                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                         self->on_read(ec);
-                       });
+      http::async_read(
+          stream, buffer, *parser,
+          [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
     }
 
     void on_read(beast::error_code ec) {
@@ -123,23 +147,38 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         return;
       }
       if (ec) {
-        Response r = json_error(ec == http::error::body_limit || ec == http::error::header_limit
-                                    ? 413
-                                    : 400,
-                                "bad request: " + ec.message());
+        Response r =
+            json_error(ec == http::error::body_limit || ec == http::error::header_limit ? 413 : 400,
+                       "bad request: " + ec.message());
         send(r, false);
         return;
       }
       const auto& msg = parser->get();
-      if (websocket::is_upgrade(msg) && msg.target() == "/ws") {
-        std::make_shared<WsSession>(owner, stream.release_socket())->start(parser->release());
-        return;
-      }
       Request req;
       req.method = std::string(msg.method_string());
       parse_target(std::string(msg.target()), req.path, req.query);
-      if (auto it = msg.find(http::field::authorization); it != msg.end()) {
-        req.authorization = std::string(it->value());
+      const auto header = [&](http::field f) {
+        const auto it = msg.find(f);
+        return it == msg.end() ? std::string() : std::string(it->value());
+      };
+      req.authorization = header(http::field::authorization);
+      req.host = header(http::field::host);
+      req.origin = header(http::field::origin);
+      req.websocket = websocket::is_upgrade(msg);
+      req.ws_protocols = header(http::field::sec_websocket_protocol);
+      if (owner->gate) {
+        if (auto refused = owner->gate(req)) {
+          send(*refused, false, false);
+          return;
+        }
+      }
+      if (req.websocket && req.path == "/ws") {
+        const auto offered = subprotocols(req.ws_protocols);
+        const bool freezr_protocol =
+            std::find(offered.begin(), offered.end(), "freezr") != offered.end();
+        std::make_shared<WsSession>(owner, stream.release_socket())
+            ->start(parser->release(), freezr_protocol);
+        return;
       }
       req.body = msg.body();
       Response r;
@@ -148,28 +187,34 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       } catch (const std::exception& e) {
         r = json_error(500, std::string("internal error: ") + e.what());
       }
-      send(r, msg.keep_alive());
+      send(r, msg.keep_alive(), req.method == "HEAD");
     }
 
-    void send(const Response& r, bool keep_alive) {
+    // head: the answer to a HEAD request, its headers (Content-Length included) without the
+    // body, so that the next response on a kept-alive connection is read as such.
+    void send(const Response& r, bool keep_alive, bool head = false) {
       auto res = std::make_shared<http::response<http::string_body>>(
           static_cast<http::status>(r.status), 11);
       res->set(http::field::server, "freezr");
       res->set(http::field::content_type, r.content_type);
       res->set(http::field::cache_control, "no-store");
       for (const auto& [k, v] : r.headers) res->set(k, v);
-      res->body() = r.body;
       res->keep_alive(keep_alive);
-      res->prepare_payload();
-      http::async_write(stream, *res,
-                        [self = shared_from_this(), res, keep_alive](beast::error_code ec,
-                                                                     std::size_t) {
-                          if (ec || !keep_alive) {
-                            self->close();
-                          } else {
-                            self->read();
-                          }
-                        });
+      if (head) {
+        res->content_length(r.body.size());
+      } else {
+        res->body() = r.body;
+        res->prepare_payload();
+      }
+      http::async_write(
+          stream, *res,
+          [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+            if (ec || !keep_alive) {
+              self->close();
+            } else {
+              self->read();
+            }
+          });
     }
 
     void close() {
@@ -184,14 +229,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   };
 
   tcp::acceptor acceptor;
+  asio::steady_timer backoff;
   Handler handler;
+  Gate gate;
   ServerLimits limits;
-  int open = 0;
+  int open = 0;               // HTTP connections and WebSocket clients
+  std::uint64_t refused = 0;  // connections refused over the cap or for want of descriptors
   std::list<std::shared_ptr<WsSession>> ws;
 };
 
-HttpServer::HttpServer(asio::io_context& io, Handler handler, ServerLimits limits)
-    : impl_(std::make_shared<Impl>(io, std::move(handler), limits)) {}
+HttpServer::HttpServer(asio::io_context& io, Handler handler, ServerLimits limits, Gate gate)
+    : impl_(std::make_shared<Impl>(io, std::move(handler), std::move(gate), limits)) {}
 
 HttpServer::~HttpServer() { stop(); }
 
@@ -218,13 +266,14 @@ Result<std::string> HttpServer::start(const std::string& listen) {
   impl_->accept();
   const auto bound = a.local_endpoint();
   const std::string shown = bound.address().is_v6() ? "[" + bound.address().to_string() + "]"
-                                                      : bound.address().to_string();
+                                                    : bound.address().to_string();
   return shown + ":" + std::to_string(bound.port());
 }
 
 void HttpServer::stop() {
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
+  impl_->backoff.cancel();
   for (auto& w : impl_->ws) beast::get_lowest_layer(w->ws).close();
   impl_->ws.clear();
 }
@@ -236,5 +285,9 @@ void HttpServer::broadcast(const std::string& text) {
 }
 
 int HttpServer::ws_clients() const { return static_cast<int>(impl_->ws.size()); }
+
+int HttpServer::connections() const { return impl_->open; }
+
+std::uint64_t HttpServer::refused() const { return impl_->refused; }
 
 }  // namespace freezr::serve

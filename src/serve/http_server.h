@@ -1,9 +1,11 @@
 // HttpServer: one Boost.Beast server on the daemon's event loop. Limits: request body and
-// header size, idle timeout, concurrent connections. Bad requests get 4xx; nothing a client
-// does can block the loop.
+// header size, idle timeout, concurrent connections (WebSocket clients count too; out of file
+// descriptors, accepting backs off instead of spinning). Bad requests get 4xx; nothing a
+// client does can block the loop.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -17,13 +19,14 @@ struct ServerLimits {
   std::size_t max_header = 8 * 1024;
   double idle_seconds = 10;
   int max_connections = 64;
-  std::size_t ws_queue = 4;       // messages queued per WebSocket client before skipping
-  int ws_max_skipped = 200;       // consecutive skips before the client is dropped
+  std::size_t ws_queue = 4;  // messages queued per WebSocket client before skipping
+  int ws_max_skipped = 200;  // consecutive skips before the client is dropped
 };
 
 class HttpServer {
  public:
-  HttpServer(boost::asio::io_context& io, Handler handler, ServerLimits limits);
+  // gate, when given, decides on every request (a WebSocket upgrade included) before handler.
+  HttpServer(boost::asio::io_context& io, Handler handler, ServerLimits limits, Gate gate = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -37,6 +40,10 @@ class HttpServer {
   // skips messages; one that stays behind for long is dropped. Never blocks.
   void broadcast(const std::string& text);
   [[nodiscard]] int ws_clients() const;
+  // Open connections, WebSocket clients included (at most max_connections).
+  [[nodiscard]] int connections() const;
+  // Connections refused so far: over max_connections, or when no descriptor was left.
+  [[nodiscard]] std::uint64_t refused() const;
 
  private:
   struct Impl;

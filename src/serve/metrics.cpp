@@ -5,38 +5,17 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/text.h"
 #include "core/top.h"
 
 namespace freezr::serve {
 
-namespace {
-// Length of the valid UTF-8 sequence at s[i], or 0.
-std::size_t utf8_length(const std::string& s, std::size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  const std::size_t n = c < 0x80           ? 1
-                        : (c >> 5) == 0x6  ? 2
-                        : (c >> 4) == 0xe  ? 3
-                        : (c >> 3) == 0x1e ? 4
-                                           : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (std::size_t k = 1; k < n; ++k) {
-    if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return 0;
-  }
-  return n;
-}
-}  // namespace
-
+// Label values must be UTF-8: whatever a process calls itself, bytes that are not (overlong
+// forms, surrogates, F5-FF) become U+FFFD, and controls '?'.
 std::string label_value(const std::string& v) {
   std::string out;
-  for (std::size_t i = 0; i < v.size(); ++i) {
-    const char c = v[i];
-    const std::size_t n = utf8_length(v, i);
-    if (n == 0) {
-      out += '?';  // label values must be UTF-8
-    } else if (n > 1) {
-      out += v.substr(i, n);
-      i += n - 1;
-    } else if (c == '\\') {
+  for (const char c : valid_utf8_or_replaced(v)) {
+    if (c == '\\') {
       out += "\\\\";
     } else if (c == '"') {
       out += "\\\"";

@@ -189,10 +189,17 @@ Response control(const Request& r, const ApiContext& ctx) {
 Response route(const Request& req, const ApiContext& ctx) {
   const auto& p = req.path;
   const bool is_control = p == "/api/v1/thaw" || p == "/api/v1/reload";
-  if (is_control) {
-    if (req.method != "POST") return json_error(405, "use POST");
-  } else if (req.method != "GET" && req.method != "HEAD") {
-    return json_error(405, "use GET");
+  const std::string allow = is_control ? "POST, OPTIONS" : "GET, HEAD, OPTIONS";
+  if (req.method == "OPTIONS") {
+    Response r;
+    r.status = 204;
+    r.headers["Allow"] = allow;
+    return r;
+  }
+  if (is_control ? req.method != "POST" : req.method != "GET" && req.method != "HEAD") {
+    Response r = json_error(405, is_control ? "use POST" : "use GET");
+    r.headers["Allow"] = allow;
+    return r;
   }
   try {
     if (is_control) return control(req, ctx);

@@ -10,6 +10,7 @@ import re
 import secrets
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -180,6 +181,25 @@ class Freezr:
                 self.proc.kill()
                 self.proc.wait()
             self.out.close()
+
+
+def exchange(port, data, timeout=5, headers_only=False):
+    """Sends raw bytes to 127.0.0.1:port; returns what comes back until the server closes or
+    goes quiet (or, with headers_only, until the end of the first response's headers)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        chunks = []
+        try:
+            while True:
+                c = s.recv(65536)
+                if not c:
+                    break
+                chunks.append(c)
+                if headers_only and b"\r\n\r\n" in b"".join(chunks):
+                    break
+        except socket.timeout:
+            pass
+        return b"".join(chunks).decode(errors="replace")
 
 
 def cgroup_mounts():

@@ -21,7 +21,41 @@ def node(script, *args, timeout=90):
     return r.returncode, (json.loads(lines[-1]) if lines else {"stderr": r.stderr})
 
 
+def listening(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 class DashboardTest(TestCase):
+    def test_chromium_a_page_of_another_origin_cannot_open_the_socket(self):
+        f = self.freezr(monitor() + rule("r", [unique_name()], cpu_percent=90))
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        site = os.path.join(self.workdir, "site")
+        os.mkdir(site)
+        with open(os.path.join(site, "index.html"), "w") as page:
+            page.write("<!doctype html><title>elsewhere</title>")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            other_port = probe.getsockname()[1]
+        other = subprocess.Popen(["python3", "-m", "http.server", str(other_port), "--bind",
+                                  "127.0.0.1", "--directory", site], stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL)
+        try:
+            self.assertTrue(wait_until(lambda: listening(other_port), 10))
+            rc, result = node("cross_origin.cjs", f"http://127.0.0.1:{port}/",
+                              f"http://127.0.0.1:{other_port}/")
+        finally:
+            other.terminate()
+            other.wait()
+        self.assertEqual(rc, 0, result)
+        self.assertEqual(result["own"], "open", result)
+        self.assertEqual(result["foreign"], "refused", result)
+        f.wait_for(r"listening")
+        self.assertEqual(f.stop(), 0)
+
     def test_chromium_shows_a_leak_prediction_with_its_numbers(self):
         leaker = self.hog(extra=["--leak", "10", "--leak-max", "300"])
         f = self.freezr(monitor(interval=0.25) +
@@ -101,7 +135,7 @@ class WebSocketTest(TestCase):
         # A client that upgrades and then never reads a byte.
         stuck = socket.create_connection(("127.0.0.1", port))
         stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        stuck.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        stuck.sendall(b"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                       b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
         status_path = os.path.join(self.workdir, "data", "status.json")
         wait_until(lambda: os.path.exists(status_path), 5)

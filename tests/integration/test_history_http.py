@@ -12,7 +12,7 @@ import unittest
 import urllib.error
 import urllib.request
 
-from harness import FREEZR, TestCase, monitor, rule, unique_name, wait_until
+from harness import FREEZR, TestCase, exchange, monitor, rule, unique_name, wait_until
 
 
 def port_of(f):
@@ -27,21 +27,6 @@ def get(port, path, method="GET", data=None, headers=None, timeout=5):
             return r.status, r.headers.get("Content-Type"), r.read().decode()
     except urllib.error.HTTPError as e:
         return e.code, e.headers.get("Content-Type"), e.read().decode()
-
-
-def raw(port, data, timeout=5):
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-        s.sendall(data)
-        chunks = []
-        try:
-            while True:
-                c = s.recv(65536)
-                if not c:
-                    break
-                chunks.append(c)
-        except socket.timeout:
-            pass
-        return b"".join(chunks).decode(errors="replace")
 
 
 class ScenarioTest(TestCase):
@@ -189,8 +174,8 @@ class LimitsAndTokenTest(TestCase):
         wait_until(lambda: os.path.exists(status_path), 5)
         start, t0 = checks(), time.monotonic()
         self.assertEqual(get(port, "/api/v1/thaw?all=1", method="POST", data=b"x" * 100000)[0], 413)
-        self.assertIn("400", raw(port, b"THIS IS NOT HTTP\r\n\r\n").split("\r\n")[0])
-        self.assertIn("413", raw(port, b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 20000 +
+        self.assertIn("400", exchange(port, b"THIS IS NOT HTTP\r\n\r\n").split("\r\n")[0])
+        self.assertIn("413", exchange(port, b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 20000 +
                                  b"\r\n\r\n").split("\r\n")[0])
         self.assertEqual(get(port, "/api/v1/reload", method="POST", data=b"")[0], 401)
         self.assertEqual(get(port, "/api/v1/reload", method="POST", data=b"",

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "core/timespec.h"
+#include "serve/admission.h"
 #include "serve/metrics.h"
 #include "serve/routes.h"
 
@@ -73,7 +74,7 @@ TEST(Metrics, PerProcessSeriesAreCappedAndLabelsEscaped) {
   const auto text = render_metrics(sample_state(), 2);
   EXPECT_NE(text.find("freezr_process_cpu_percent{pid=\"10\",name=\"node\",rule=\"node\"} 100\n"),
             std::string::npos);
-  EXPECT_NE(text.find("name=\"bad\\\"na\\nme?\""), std::string::npos) << text;
+  EXPECT_NE(text.find("name=\"bad\\\"na\\nme\xEF\xBF\xBD\""), std::string::npos) << text;
   EXPECT_EQ(text.find("pid=\"12\""), std::string::npos);  // third process: over the cap
 }
 
@@ -81,8 +82,12 @@ TEST(Metrics, LabelValueKeepsUtf8AndReplacesTheRest) {
   EXPECT_EQ(label_value("caf\xc3\xa9"), "caf\xc3\xa9");
   EXPECT_EQ(label_value("a\x01"
                         "b\xc3"),
-            "a?b?");
+            "a?b\xEF\xBF\xBD");
   EXPECT_EQ(label_value("x\\y"), "x\\\\y");
+  // What promtool refuses: overlong forms, surrogates, bytes F5-F7. Each becomes U+FFFD.
+  EXPECT_EQ(label_value("\xc0\xaf|\xed\xa0\x80|\xf5\x80\x80\x80"),
+            "\xEF\xBF\xBD\xEF\xBF\xBD|\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD|"
+            "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
 TEST(Http, ParseTarget) {
@@ -138,6 +143,91 @@ TEST(Routes, ReadEndpoints) {
   EXPECT_EQ(route(req("GET", "/api/v1/thaw"), ctx).status, 405);
   auto before = context(nullptr);
   EXPECT_EQ(route(req("GET", "/metrics"), before).status, 503);
+}
+
+TEST(Routes, MethodsByTheBook) {
+  auto ctx = context(std::make_shared<State>(sample_state()));
+  const auto options = route(req("OPTIONS", "/api/v1/status"), ctx);
+  EXPECT_EQ(options.status, 204);
+  EXPECT_EQ(options.headers.at("Allow"), "GET, HEAD, OPTIONS");
+  EXPECT_TRUE(options.body.empty());
+  const auto wrong = route(req("DELETE", "/metrics"), ctx);
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_EQ(wrong.headers.at("Allow"), "GET, HEAD, OPTIONS");
+  EXPECT_EQ(route(req("GET", "/api/v1/thaw"), ctx).headers.at("Allow"), "POST, OPTIONS");
+  EXPECT_EQ(route(req("HEAD", "/api/v1/status"), ctx).status, 200);
+}
+
+Request browser(const std::string& method, const std::string& path, const std::string& host,
+                const std::string& origin = "", bool websocket = false) {
+  Request r = req(method, path);
+  r.host = host;
+  r.origin = origin;
+  r.websocket = websocket;
+  return r;
+}
+
+TEST(Admission, TheHostMustNameFreezrWhichDefeatsRebinding) {
+  AccessPolicy p;
+  p.listen_host = "127.0.0.1";
+  p.allowed_hosts = {"freezr.lan"};
+  for (const char* host : {"127.0.0.1:9813", "[::1]:9813", "localhost:9813", "LOCALHOST",
+                           "10.0.0.7", "freezr.lan:9813", ""}) {
+    EXPECT_EQ(refusal(browser("GET", "/api/v1/status", host), p), std::nullopt) << host;
+  }
+  for (const char* host : {"evil.example:9813", "attacker.example", "127.0.0.1.nip.io:9813"}) {
+    const auto r = refusal(browser("GET", "/api/v1/status", host), p);
+    ASSERT_TRUE(r) << host;
+    EXPECT_EQ(r->status, 421) << host;
+  }
+  EXPECT_EQ(host_of("[::1]:9813"), "::1");
+  EXPECT_EQ(host_of("Example.COM:80"), "example.com");
+}
+
+TEST(Admission, CrossOriginWebSocketsAndControlAreRefused) {
+  AccessPolicy p;
+  p.listen_host = "127.0.0.1";
+  p.allowed_origins = {"https://grafana.lan"};
+  const std::string host = "127.0.0.1:9813";
+  EXPECT_EQ(refusal(browser("GET", "/ws", host, "http://127.0.0.1:9813", true), p), std::nullopt);
+  EXPECT_EQ(refusal(browser("GET", "/ws", host, "", true), p), std::nullopt);  // not a browser
+  EXPECT_EQ(refusal(browser("POST", "/api/v1/thaw", host, "https://grafana.lan"), p), std::nullopt);
+  for (const auto& r : {browser("GET", "/ws", host, "http://evil.example", true),
+                        browser("GET", "/ws", host, "http://127.0.0.1:8000", true),
+                        browser("GET", "/ws", host, "null", true),
+                        browser("POST", "/api/v1/thaw", host, "http://evil.example")}) {
+    const auto refused = refusal(r, p);
+    ASSERT_TRUE(refused) << r.origin;
+    EXPECT_EQ(refused->status, 403) << r.origin;
+  }
+  // A cross-origin GET is not refused here: without CORS headers the page cannot read it.
+  EXPECT_EQ(refusal(browser("GET", "/api/v1/status", host, "http://evil.example"), p),
+            std::nullopt);
+}
+
+TEST(Admission, BeyondLoopbackReadsNeedTheToken) {
+  AccessPolicy p;
+  p.listen_host = "0.0.0.0";
+  p.reads_need_token = true;
+  p.token = "s3cret";
+  p.public_path = [](const std::string& path) { return path == "/healthz" || path == "/"; };
+  const auto denied = refusal(browser("GET", "/api/v1/events", "10.0.0.7:9813"), p);
+  ASSERT_TRUE(denied);
+  EXPECT_EQ(denied->status, 401);
+  EXPECT_EQ(denied->headers.at("WWW-Authenticate"), "Bearer");
+  EXPECT_TRUE(refusal(browser("GET", "/metrics", "10.0.0.7"), p));
+  EXPECT_EQ(refusal(browser("GET", "/healthz", "10.0.0.7"), p), std::nullopt);
+  EXPECT_EQ(refusal(browser("GET", "/", "10.0.0.7"), p), std::nullopt);
+  auto with = browser("GET", "/api/v1/events", "10.0.0.7");
+  with.authorization = "Bearer s3cret";
+  EXPECT_EQ(refusal(with, p), std::nullopt);
+  auto ws = browser("GET", "/ws", "10.0.0.7", "", true);
+  EXPECT_TRUE(refusal(ws, p));
+  ws.ws_protocols = "freezr, bearer.s3cret";
+  EXPECT_EQ(refusal(ws, p), std::nullopt);
+  ws.ws_protocols = "freezr, bearer.wrong";
+  EXPECT_TRUE(refusal(ws, p));
+  EXPECT_EQ(subprotocols(" freezr ,bearer.x,,"), (std::vector<std::string>{"freezr", "bearer.x"}));
 }
 
 TEST(Routes, ControlNeedsTheToken) {
