@@ -222,8 +222,15 @@
     state.range = e.target.value;
     state.times = []; state.cpu = {}; state.mem = {}; state.sys = { used: [], psi: [] };
     if (state.range === "live") return;
-    const r = await api(`/api/v1/history?since=${state.range}&minutes=1`);
-    const samples = (await r.json()).samples;
+    // The history comes in pages; each answer says where the next one starts.
+    const samples = [];
+    for (let cursor = ""; ;) {
+      const r = await api(`/api/v1/history?since=${state.range}&minutes=1&limit=10000${cursor}`);
+      const page = await r.json();
+      samples.push(...page.samples);
+      if (!page.next) break;
+      cursor = "&cursor=" + page.next;
+    }
     const names = [...new Set(samples.map((s) => s.rule))];
     const times = [...new Set(samples.map((s) => s.ts))].sort((a, b) => a - b);
     state.rules = names; state.times = times;
@@ -236,7 +243,7 @@
     draw();
   });
 
-  api("/api/v1/events?since=1h&limit=100").then((r) => r.ok ? r.json() : { events: [] })
-    .then((d) => events(d.events)).catch(() => {});
+  api("/api/v1/events?since=1h&limit=100&order=desc").then((r) => r.ok ? r.json() : { events: [] })
+    .then((d) => events(d.events.reverse())).catch(() => {});
   connect();
 })();

@@ -155,7 +155,7 @@ int cmd_dashboard(const config::Config& cfg, double interval) {
     in.status = get_json(host, port, "/api/v1/status");
     in.processes =
         in.status ? get_json(host, port, "/api/v1/processes?sort=cpu&limit=200") : std::nullopt;
-    in.events = in.status ? get_json(host, port, "/api/v1/events?since=15m&limit=8") : std::nullopt;
+    in.events = in.status ? get_json(host, port, "/api/v1/events?since=15m&limit=8&order=desc") : std::nullopt;
     in.frozen = in.status ? get_json(host, port, "/api/v1/frozen") : std::nullopt;
     in.predictions = in.status ? get_json(host, port, "/api/v1/predictions") : std::nullopt;
     in.now = now_wall();

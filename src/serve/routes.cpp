@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <limits>
 
 #include "core/timespec.h"
 #include "serve/metrics.h"
@@ -64,6 +65,24 @@ Result<double> since_of(const Request& r, const ApiContext& ctx, double fallback
 }
 
 Response bad_request(const Error& e) { return json_error(400, e.message); }
+
+// limit (at most kMaxPage rows, default_limit when absent), cursor and order of a paged list.
+constexpr long kMaxPage = 10000;
+Result<store::Page> page_of(const Request& r, long default_limit) {
+  store::Page page;
+  const auto limit = number_of(r, "limit", default_limit, kMaxPage);
+  if (!limit) return limit.error();
+  page.limit = static_cast<int>(*limit);
+  const auto cursor = number_of(r, "cursor", 0, std::numeric_limits<long>::max());
+  if (!cursor) return cursor.error();
+  page.cursor = *cursor;
+  const auto order = param(r, "order").value_or("asc");
+  if (order != "asc" && order != "desc") return parse_error("order must be asc or desc");
+  page.newest_first = order == "desc";
+  return page;
+}
+
+json next_of(std::int64_t next) { return next > 0 ? json(std::to_string(next)) : json(nullptr); }
 
 Response processes(const Request& r, const State& s) {
   const auto sort = param(r, "sort").value_or("cpu");
@@ -131,16 +150,14 @@ Response events(const Request& r, const ApiContext& ctx) {
   if (!db) return json_error(503, "no history available");
   const auto since = since_of(r, ctx, 3600);
   if (!since) return bad_request(since.error());
-  const auto limit = limit_of(r, 1000);
-  if (!limit) return bad_request(limit.error());
-  const auto list =
-      store::query_events(*db, *since, ctx.now() + 1, param(r, "rule"), param(r, "kind"));
-  const auto n = static_cast<std::size_t>(*limit);
+  const auto page = page_of(r, 1000);
+  if (!page) return bad_request(page.error());
+  std::int64_t next = 0;
+  const auto list = store::query_events(*db, *since, ctx.now() + 1, param(r, "rule"),
+                                        param(r, "kind"), *page, &next);
   json out = json::array();
-  for (std::size_t i = list.size() > n ? list.size() - n : 0; i < list.size(); ++i) {
-    out.push_back(event_json(list[i]));
-  }
-  return ok_json({{"events", out}});
+  for (const auto& e : list) out.push_back(event_json(e));
+  return ok_json({{"events", out}, {"next", next_of(next)}});
 }
 
 Response history(const Request& r, const ApiContext& ctx) {
@@ -149,7 +166,11 @@ Response history(const Request& r, const ApiContext& ctx) {
   auto db = open_history(ctx);
   if (!db) return json_error(503, "no history available");
   const bool minutes = param(r, "minutes").value_or("0") == "1";
-  const auto rows = store::query_samples(*db, *since, ctx.now() + 1, param(r, "rule"), minutes);
+  const auto page = page_of(r, 5000);
+  if (!page) return bad_request(page.error());
+  std::int64_t next = 0;
+  const auto rows =
+      store::query_samples(*db, *since, ctx.now() + 1, param(r, "rule"), minutes, *page, &next);
   json out = json::array();
   for (const auto& s : rows) {
     out.push_back({{"ts", s.ts},
@@ -160,7 +181,7 @@ Response history(const Request& r, const ApiContext& ctx) {
                    {"rss_mib", s.rss_mib},
                    {"rss_max", s.rss_max}});
   }
-  return ok_json({{"minutes", minutes}, {"samples", out}});
+  return ok_json({{"minutes", minutes}, {"samples", out}, {"next", next_of(next)}});
 }
 
 Response control(const Request& r, const ApiContext& ctx) {

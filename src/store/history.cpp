@@ -112,14 +112,39 @@ std::string History::prune(double now, const Retention& r) {
                   "; DELETE FROM events WHERE ts < " + events + "; COMMIT;");
 }
 
+namespace {
+// The ordering and paging clauses of a query whose rows have the row id column id_column.
+std::string paged(const Page& page, const char* id_column, const std::string& order) {
+  std::string sql;
+  if (page.cursor > 0) {
+    sql += std::string(" AND ") + id_column + (page.newest_first ? " < " : " > ") +
+           std::to_string(page.cursor);
+  }
+  if (page.limit <= 0) return sql + " ORDER BY " + order;
+  return sql + " ORDER BY " + id_column + (page.newest_first ? " DESC" : "") + " LIMIT " +
+         std::to_string(page.limit + 1);  // one more says whether a next page exists
+}
+
+// Trims rows to the page and gives the next page's cursor (0 after the last).
+template <typename Row>
+std::int64_t trim_page(std::vector<Row>& rows, std::vector<std::int64_t>& ids, const Page& page) {
+  if (page.limit <= 0 || rows.size() <= static_cast<std::size_t>(page.limit)) return 0;
+  rows.resize(static_cast<std::size_t>(page.limit));
+  return ids[static_cast<std::size_t>(page.limit) - 1];
+}
+}  // namespace
+
 std::vector<SampleRow> query_samples(Database& db, double from, double to,
-                                     const std::optional<std::string>& rule, bool minutes) {
+                                     const std::optional<std::string>& rule, bool minutes,
+                                     const Page& page, std::int64_t* next) {
   const std::string sql =
-      minutes ? "SELECT minute * 60.0, rule, processes_max, cpu_avg, cpu_max, rss_avg, rss_max "
-                "FROM rule_minutes WHERE minute * 60.0 >= ?1 AND minute * 60.0 <= ?2 "
-                "AND (?3 IS NULL OR rule = ?3) ORDER BY minute, rule"
-              : "SELECT ts, rule, processes, cpu, cpu, rss_mib, rss_mib FROM rule_samples "
-                "WHERE ts >= ?1 AND ts <= ?2 AND (?3 IS NULL OR rule = ?3) ORDER BY ts, rule";
+      minutes ? "SELECT minute * 60.0, rule, processes_max, cpu_avg, cpu_max, rss_avg, rss_max, "
+                "rowid FROM rule_minutes WHERE minute * 60.0 >= ?1 AND minute * 60.0 <= ?2 "
+                "AND (?3 IS NULL OR rule = ?3)" +
+                    paged(page, "rowid", "minute, rule")
+              : "SELECT ts, rule, processes, cpu, cpu, rss_mib, rss_mib, rowid FROM rule_samples "
+                "WHERE ts >= ?1 AND ts <= ?2 AND (?3 IS NULL OR rule = ?3)" +
+                    paged(page, "rowid", "ts, rule");
   Statement st(db.handle(), sql);
   st.bind(1, from).bind(2, to);
   if (rule) {
@@ -128,18 +153,22 @@ std::vector<SampleRow> query_samples(Database& db, double from, double to,
     st.bind_null(3);
   }
   std::vector<SampleRow> out;
+  std::vector<std::int64_t> ids;
   while (st.step()) {
     out.push_back(
         {st.real(0), st.text(1), st.int64(2), st.real(3), st.real(4), st.real(5), st.real(6)});
+    ids.push_back(st.int64(7));
   }
+  const auto after = trim_page(out, ids, page);
+  if (next != nullptr) *next = after;
   return out;
 }
 
 namespace {
 constexpr const char* kEventColumns =
-    "SELECT ts, kind, rule, pid, comm, action, ok, message, data FROM events ";
+    "SELECT ts, kind, rule, pid, comm, action, ok, message, data, id FROM events ";
 
-std::vector<Event> read_events(Statement& st) {
+std::vector<Event> read_events(Statement& st, std::vector<std::int64_t>* ids = nullptr) {
   std::vector<Event> out;
   while (st.step()) {
     Event e;
@@ -152,6 +181,7 @@ std::vector<Event> read_events(Statement& st) {
     if (!st.is_null(6)) e.ok = st.int64(6) != 0;
     e.message = st.text(7);
     if (!st.is_null(8)) e.data = st.text(8);
+    if (ids != nullptr) ids->push_back(st.int64(9));
     out.push_back(std::move(e));
   }
   return out;
@@ -160,11 +190,12 @@ std::vector<Event> read_events(Statement& st) {
 
 std::vector<Event> query_events(Database& db, double from, double to,
                                 const std::optional<std::string>& rule,
-                                const std::optional<std::string>& kind) {
+                                const std::optional<std::string>& kind, const Page& page,
+                                std::int64_t* next) {
   Statement st(db.handle(), std::string(kEventColumns) +
                                 "WHERE ts >= ?1 AND ts <= ?2 AND (?3 IS NULL OR rule = ?3) "
-                                "AND (?4 IS NULL AND kind != 'decision' OR kind = ?4) "
-                                "ORDER BY ts, id");
+                                "AND (?4 IS NULL AND kind != 'decision' OR kind = ?4)" +
+                                paged(page, "id", "ts, id"));
   st.bind(1, from).bind(2, to);
   if (rule)
     st.bind(3, *rule);
@@ -174,7 +205,11 @@ std::vector<Event> query_events(Database& db, double from, double to,
     st.bind(4, *kind);
   else
     st.bind_null(4);
-  return read_events(st);
+  std::vector<std::int64_t> ids;
+  auto out = read_events(st, &ids);
+  const auto after = trim_page(out, ids, page);
+  if (next != nullptr) *next = after;
+  return out;
 }
 
 std::vector<Event> query_why(Database& db, Pid pid, int limit) {

@@ -82,14 +82,26 @@ struct SampleRow {
   double rss_mib = 0, rss_max = 0;
 };
 
+// One page of a query: at most limit rows (0: all of them) after the previous page's cursor,
+// oldest first or, with newest_first, newest first. Cursors are row ids: rows are written in
+// time order, so a page never repeats or skips a row whatever is written meanwhile.
+struct Page {
+  int limit = 0;
+  std::int64_t cursor = 0;  // 0: from the start
+  bool newest_first = false;
+};
+
 // Per-scan samples in [from, to], or per-minute averages with maxima when minutes is true.
+// With page.limit, *next (when given) is the cursor of the next page, 0 after the last.
 std::vector<SampleRow> query_samples(Database& db, double from, double to,
-                                     const std::optional<std::string>& rule, bool minutes);
+                                     const std::optional<std::string>& rule, bool minutes,
+                                     const Page& page = {}, std::int64_t* next = nullptr);
 // Events in [from, to], oldest first. Without a kind, decisions are left out (they are the
 // detail behind the actions; ask for kind "decision" to see them).
 std::vector<Event> query_events(Database& db, double from, double to,
                                 const std::optional<std::string>& rule,
-                                const std::optional<std::string>& kind);
+                                const std::optional<std::string>& kind, const Page& page = {},
+                                std::int64_t* next = nullptr);
 // Everything about one PID (decisions with their reasons, outcomes, violations, pressure
 // kills), newest first; at most limit.
 std::vector<Event> query_why(Database& db, Pid pid, int limit);

@@ -118,12 +118,12 @@ void events_and_frozen(DashboardModel& m, const DashboardInput& in, int width) {
   if (in.events) {
     for (const auto& e : in.events->value("events", json::array())) {
       const bool failed = e.contains("ok") && e["ok"].is_boolean() && !e["ok"].get<bool>();
-      m.lines.push_back(
-          {clip(fmt::format("{} [{}] {} pid {} {}: {}", e.value("kind", ""), e.value("rule", ""),
-                            e.value("action", ""), e.value("pid", 0),
-                            terminal_safe(e.value("name", "")), e.value("message", "")),
-                width),
-           failed ? Line::Style::kBad : Line::Style::kNormal});
+      m.lines.push_back({clip(fmt::format("{} [{}] {} pid {} {}: {}", e.value("kind", ""),
+                                          e.value("rule", ""), e.value("action", ""),
+                                          e.value("pid", 0), terminal_safe(e.value("name", "")),
+                                          terminal_safe(e.value("message", ""))),
+                              width),
+                         failed ? Line::Style::kBad : Line::Style::kNormal});
     }
   }
   if (in.frozen) {

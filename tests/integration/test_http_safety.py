@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 import socket
+import sqlite3
 import subprocess
 import time
 
@@ -212,3 +213,47 @@ if __name__ == "__main__":
     import unittest
 
     unittest.main()
+
+
+class PagedHistoryTest(TestCase):
+    def test_two_days_of_history_come_in_bounded_pages_while_the_scans_go_on(self):
+        name = unique_name()
+        config = http_config("") + rule("hot", [name], cpu_percent=5, violations=1000,
+                                        action="log")
+        f = self.freezr(config, ["--dry-run"])
+        f.wait_scans(1)
+        self.assertEqual(f.stop(), 0)
+        # Two days of a busy history: 300,000 samples of one rule.
+        db = sqlite3.connect(os.path.join(self.workdir, "data", "freezr.db"))
+        now = time.time()
+        db.executemany("INSERT INTO rule_samples (ts, rule, processes, cpu, rss_mib, streak) "
+                       "VALUES (?, 'bulk', 3, 12.5, 256, 0)",
+                       ((now - 2 * 86400 + i * 0.576,) for i in range(300000)))
+        db.commit()
+        db.close()
+        hog = self.hog(name=name, cpu=True)
+        f = self.freezr(config, ["--dry-run"], config_name="again.toml")
+        port = port_of(f)
+        f.wait_scans(1)
+        first = json.loads(exchange(port, request("/api/v1/history?since=2d&rule=bulk"),
+                                    timeout=30).split("\r\n\r\n", 1)[1])
+        self.assertEqual(len(first["samples"]), 5000)  # the default page
+        self.assertIsNotNone(first["next"])
+        second = json.loads(exchange(port, request(
+            f"/api/v1/history?since=2d&rule=bulk&limit=10000&cursor={first['next']}"),
+            timeout=30).split("\r\n\r\n", 1)[1])
+        self.assertEqual(len(second["samples"]), 10000)
+        self.assertGreater(second["samples"][0]["ts"], first["samples"][-1]["ts"])
+        over = exchange(port, request("/api/v1/history?since=2d&limit=abc"))
+        self.assertEqual(status_of(over), 400)
+        before = streak(self.workdir)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:  # a client looping on the largest page
+            exchange(port, request("/api/v1/history?since=2d&rule=bulk&limit=10000"), timeout=30)
+        f.wait_scans(3)
+        self.assertGreater(streak(self.workdir), before + 3, "scans stalled")
+        with open(f"/proc/{f.pid}/status") as st:
+            rss_kib = int(re.search(r"VmRSS:\s+(\d+)", st.read()).group(1))
+        self.assertLess(rss_kib, 128 * 1024, "resident memory grows with what is asked")
+        self.assertTrue(hog.alive())
+        self.assertEqual(f.stop(), 0)

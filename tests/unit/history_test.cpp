@@ -60,6 +60,44 @@ TEST_F(HistoryTest, RecordsSamplesMinutesAndEventsAndQueriesThem) {
   EXPECT_DOUBLE_EQ(stats[0].cpu_max, 60.0);
 }
 
+TEST_F(HistoryTest, PagesNeverRepeatOrSkipARowAndGoEitherWay) {
+  History h(*db_);
+  for (int i = 0; i < 25; ++i) {
+    ASSERT_EQ(h.record(100 + i, {{"r", 1, 1.0 * i, 1, 0}}, {}, {}, true,
+                       {{100.0 + i, "action", "r", i + 1, "x", "kill", true, "m"}}),
+              "");
+  }
+  for (const bool newest_first : {false, true}) {
+    std::vector<int> pids;
+    std::vector<double> cpus;
+    Page page{10, 0, newest_first};
+    int pages = 0;
+    for (std::int64_t next = 0;; page.cursor = next, ++pages) {
+      for (const auto& e : query_events(*db_, 0, 1000, std::nullopt, std::nullopt, page, &next)) {
+        pids.push_back(e.pid);
+      }
+      if (next == 0) break;
+    }
+    EXPECT_EQ(pages, 2);  // 10 + 10 + 5
+    ASSERT_EQ(pids.size(), 25U);
+    for (int i = 0; i < 25; ++i) EXPECT_EQ(pids[i], newest_first ? 25 - i : i + 1);
+    page = Page{10, 0, newest_first};
+    for (std::int64_t next = 0;; page.cursor = next) {
+      for (const auto& s : query_samples(*db_, 0, 1000, std::nullopt, false, page, &next)) {
+        cpus.push_back(s.cpu);
+      }
+      if (next == 0) break;
+    }
+    ASSERT_EQ(cpus.size(), 25U);
+    EXPECT_DOUBLE_EQ(cpus.front(), newest_first ? 24.0 : 0.0);
+  }
+  std::int64_t next = -1;
+  EXPECT_EQ(
+      query_events(*db_, 0, 1000, std::nullopt, std::nullopt, Page{25, 0, false}, &next).size(),
+      25U);
+  EXPECT_EQ(next, 0);  // exactly one full page: no next
+}
+
 TEST_F(HistoryTest, DegradedScansKeepEventsOnly) {
   History h(*db_);
   ASSERT_EQ(h.record(100, {{"r", 1, 1, 1, 0}}, {}, {}, false,
