@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 
 #include "cli/commands.h"
 #include "cli/dashboard.h"
@@ -33,6 +34,7 @@ struct Args {
   double ps_interval = 1.0;
   bool replace = false;
   std::optional<std::string> log_format;
+  std::string color = "auto";
   std::optional<std::string> log_dir;
   std::optional<std::string> data_dir;
   int limit = 0;
@@ -95,6 +97,10 @@ void define_global(CLI::App& app, Args& a) {
                "Ask a running FreezR (the holder of the lock) to stop, then take over");
   app.add_option("--log-format", a.log_format, "text, or json: one JSON object per line")
       ->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--color", a.color,
+                 "auto (on a terminal, unless NO_COLOR is set), always or never: colours of the "
+                 "console log and the terminal dashboard")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
   app.add_option("--log-dir", a.log_dir, "Directory of the daily log files");
   app.add_option("--data-dir", a.data_dir, "Directory of the lock file and status snapshot");
   app.add_option("--proc-root", a.proc_root, "Read processes from this /proc tree")->group("");
@@ -152,9 +158,11 @@ void add_format(CLI::App* sub, HistoryQuery& hq) {
 
 void add_period(CLI::App* sub, HistoryQuery& hq, bool with_rule = true) {
   sub->fallthrough();
-  sub->add_option("--since", hq.since, "Start: 90s, 15m, 2h, 3d, Unix seconds or a date");
+  sub->add_option("--since", hq.since,
+                  "Start: 90s, 15m, 2h, -1h, @EPOCH, Unix seconds, today, yesterday, a local "
+                  "date or RFC 3339");
   sub->add_option("--from", hq.from, "Start (same forms as --since)");
-  sub->add_option("--to", hq.to, "End (same forms)");
+  sub->add_option("--until,--to", hq.to, "End (same forms)");
   if (with_rule) sub->add_option("--rule", hq.rule, "Only this rule");
 }
 
@@ -223,6 +231,16 @@ void define_suggest_and_service(CLI::App& app, Commands& c) {
   }
 }
 
+// --color: always, never, or (auto) nullopt — on a terminal — unless NO_COLOR is set
+// (no-color.org: any non-empty value).
+std::optional<bool> colour_wanted(const std::string& mode) {
+  if (mode == "always") return true;
+  if (mode == "never") return false;
+  const char* no_color = std::getenv("NO_COLOR");
+  if (no_color != nullptr && *no_color != '\0') return false;
+  return std::nullopt;
+}
+
 // The history commands; nullopt when none was asked for.
 std::optional<int> run_history_command(Commands& c) {
   if (!(c.history->parsed() || c.events->parsed() || c.stats->parsed() || c.exp->parsed() ||
@@ -231,6 +249,7 @@ std::optional<int> run_history_command(Commands& c) {
   }
   auto loaded = resolve_config(c.a.config);
   c.hq.data_dir = c.a.data_dir.value_or(loaded.config.storage.dir);
+  if (!times_readable(c.hq)) return 2;
   if (c.why->parsed()) return cmd_why(c.hq, c.why_pid, c.why_limit);
   if (c.suggest->parsed()) return cmd_suggest(c.hq, c.suggest_options, loaded.config.categories);
   if (c.history->parsed()) return cmd_history(c.hq);
@@ -259,7 +278,7 @@ int dispatch(Commands& c, RunDaemon run_daemon) {
   if (c.oom->parsed()) return cmd_oom_order(loaded.config, a.proc_root, c.oom_limit);
   if (c.dash->parsed()) {
     if (a.data_dir) loaded.config.storage.dir = *a.data_dir;
-    return cmd_dashboard(loaded.config, c.dash_interval);
+    return cmd_dashboard(loaded.config, c.dash_interval, colour_wanted(c.a.color).value_or(true));
   }
   if (c.ps->parsed()) {
     return cmd_ps(loaded.config, a.proc_root, a.sort, a.rule, a.category, a.ps_interval, a.limit);
@@ -272,6 +291,7 @@ int dispatch(Commands& c, RunDaemon run_daemon) {
   opts.proc_root = a.proc_root;
   opts.replace = a.replace;
   if (a.log_format) opts.json_log = *a.log_format == "json";
+  opts.color = colour_wanted(a.color);
   opts.log_dir = a.log_dir;
   opts.data_dir = a.data_dir;
   return run_daemon(std::move(loaded.config), opts);

@@ -124,7 +124,7 @@ std::string read_filter() {
 
 }  // namespace
 
-int cmd_dashboard(const config::Config& cfg, double interval) {
+int cmd_dashboard(const config::Config& cfg, double interval, bool colors) {
   if (::isatty(STDIN_FILENO) == 0 || ::isatty(STDOUT_FILENO) == 0) {
     std::fprintf(stderr,
                  "freezr: the dashboard needs a terminal (standard input and output); "
@@ -140,7 +140,7 @@ int cmd_dashboard(const config::Config& cfg, double interval) {
   noecho();
   keypad(stdscr, TRUE);
   curs_set(0);
-  if (has_colors()) {
+  if (colors && has_colors()) {
     start_color();
     use_default_colors();
     init_pair(1, COLOR_YELLOW, -1);
@@ -155,7 +155,8 @@ int cmd_dashboard(const config::Config& cfg, double interval) {
     in.status = get_json(host, port, "/api/v1/status");
     in.processes =
         in.status ? get_json(host, port, "/api/v1/processes?sort=cpu&limit=200") : std::nullopt;
-    in.events = in.status ? get_json(host, port, "/api/v1/events?since=15m&limit=8&order=desc") : std::nullopt;
+    in.events = in.status ? get_json(host, port, "/api/v1/events?since=15m&limit=8&order=desc")
+                          : std::nullopt;
     in.frozen = in.status ? get_json(host, port, "/api/v1/frozen") : std::nullopt;
     in.predictions = in.status ? get_json(host, port, "/api/v1/predictions") : std::nullopt;
     in.now = now_wall();

@@ -100,7 +100,26 @@ struct Opened {
   double from = 0, to = 0;
 };
 
-// Opens the history read-only and resolves the period; prints the error and returns nullopt.
+}  // namespace
+
+bool times_readable(const HistoryQuery& q) {
+  for (const auto* text : {&q.since, &q.from, &q.to}) {
+    if (*text && !parse_time(**text, now_wall())) {
+      fmt::print(stderr,
+                 "freezr: cannot read the time '{}' (use 90s, 15m, 2h, -1h, @EPOCH, Unix "
+                 "seconds, today, yesterday, YYYY-MM-DD[ HH:MM[:SS]] or RFC 3339 such as "
+                 "2026-12-01T10:00:00Z)\n",
+                 **text);
+      return false;
+    }
+  }
+  return true;
+}
+
+namespace {
+
+// Opens the history read-only and resolves the period (whose times times_readable checked);
+// prints the error and returns nullopt.
 std::optional<Opened> open(const HistoryQuery& q, double default_seconds) {
   const std::string path = q.data_dir + "/freezr.db";
   std::error_code ec;
@@ -115,21 +134,9 @@ std::optional<Opened> open(const HistoryQuery& q, double default_seconds) {
   }
   const double now = now_wall();
   Opened o{std::move(db).value(), now - default_seconds, now + 1};
-  auto resolve = [&](const std::optional<std::string>& text, double& into) {
-    if (!text) return true;
-    auto t = parse_time(*text, now);
-    if (!t) {
-      fmt::print(stderr,
-                 "freezr: cannot read the time '{}' (use 90s, 15m, 2h, 3d, Unix seconds "
-                 "or YYYY-MM-DD[ HH:MM[:SS]])\n",
-                 *text);
-      return false;
-    }
-    into = *t;
-    return true;
-  };
-  if (!resolve(q.since, o.from) || !resolve(q.from, o.from) || !resolve(q.to, o.to)) {
-    return std::nullopt;
+  for (const auto& [text, into] :
+       {std::pair{&q.since, &o.from}, {&q.from, &o.from}, {&q.to, &o.to}}) {
+    if (*text) *into = *parse_time(**text, now);  // readable: times_readable said so
   }
   return o;
 }

@@ -23,6 +23,9 @@ struct HistoryQuery {
   std::string what = "samples";       // export csv: samples or events
 };
 
+// Whether every time of q can be read; prints the first that cannot (a usage error, exit 2).
+bool times_readable(const HistoryQuery& q);
+
 int cmd_history(const HistoryQuery& q);
 int cmd_events(const HistoryQuery& q);
 int cmd_stats(const HistoryQuery& q);

@@ -15,6 +15,7 @@ struct RunOptions {
   double report_interval = 60;             // seconds
   bool replace = false;                    // --replace: take over from a running instance
   std::optional<bool> json_log;            // --log-format, over [logging] format
+  std::optional<bool> color;               // --color always/never; nullopt: on a terminal
   std::optional<std::string> log_dir;      // --log-dir, over [logging] dir
   std::optional<std::string> data_dir;     // --data-dir, over [storage] dir
   std::string proc_root = "/proc";

@@ -12,7 +12,7 @@ namespace freezr::daemon::detail {
 Daemon::Daemon(config::Config cfg, RunOptions opts)
     : opts_(std::move(opts)),
       cfg_(std::make_unique<config::Config>(with_overrides(std::move(cfg), opts_))),
-      logging_(os::make_logger(cfg_->logging.dir)),
+      logging_(os::make_logger(cfg_->logging.dir, opts_.color)),
       log_(logging_.logger, cfg_->logging.json),
       tick_timer_(io_),
       report_timer_(io_),

@@ -23,10 +23,13 @@ struct SeedFileName {
 using SeedDailySink = spdlog::sinks::daily_file_sink<std::mutex, SeedFileName>;
 }  // namespace
 
-Logging make_logger(const std::string& dir) {
+Logging make_logger(const std::string& dir, std::optional<bool> color) {
   Logging out;
   std::vector<spdlog::sink_ptr> sinks;
-  auto console = std::make_shared<spdlog::sinks::stdout_color_sink_mt>();
+  auto console =
+      std::make_shared<spdlog::sinks::stdout_color_sink_mt>(!color   ? spdlog::color_mode::automatic
+                                                            : *color ? spdlog::color_mode::always
+                                                                     : spdlog::color_mode::never);
   sinks.push_back(console);
   auto opened = fs::Directory::open(dir);
   if (opened) {

@@ -23,7 +23,8 @@ struct Logging {
 // fs::Directory) or today's file is not a regular file, the logger has only the stdout sink
 // and file_error says why. A later write failure (a full disk) turns the file sink off with
 // one warning on stdout.
-Logging make_logger(const std::string& dir);
+// color: the console's colours always (true), never (false), or on a terminal (nullopt).
+Logging make_logger(const std::string& dir, std::optional<bool> color = std::nullopt);
 
 // The daily file name for a date, e.g. "process_monitor.log.2026-11-27".
 std::string daily_file_name(int year, int month, int day);

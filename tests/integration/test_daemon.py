@@ -4,13 +4,16 @@ import fcntl
 import gzip
 import json
 import os
+import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import time
 import unittest
 
-from harness import FREEZR, Freezr, TestCase, monitor, rule, unique_name, wait_until
+from harness import (FREEZR, Freezr, TestCase, limit_pressure_candidates, monitor, rule,
+                     unique_name, wait_until)
 
 SOURCE = os.environ.get("FREEZR_SOURCE_DIR", "../..")
 
@@ -314,3 +317,41 @@ class SystemdTest(TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ColourTest(TestCase):
+    """NO_COLOR and --color=auto|always|never for the console log."""
+
+    def console(self, args=(), env=None, tty=False):
+        config = quiet_config()
+        cmd = [FREEZR, "--config", os.path.join(self.workdir, "c.toml"), "--dry-run", *args]
+        with open(os.path.join(self.workdir, "c.toml"), "w") as f:
+            f.write(limit_pressure_candidates(config))
+        full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+        full_env.update(env or {})
+        if tty:  # a pseudo-terminal, as a user's shell has
+            cmd = ["script", "-qfec", " ".join(map(shlex.quote, cmd)), "/dev/null"]
+        p = subprocess.Popen(cmd, cwd=self.workdir, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=full_env,
+                             start_new_session=True)
+        out = b""
+        deadline = time.monotonic() + 30
+        while b"Pre-flight checks" not in out and time.monotonic() < deadline:
+            chunk = os.read(p.stdout.fileno(), 65536)
+            if not chunk:
+                break
+            out += chunk
+        os.killpg(p.pid, signal.SIGTERM)  # its own session: FreezR and, with tty, script
+        p.wait(timeout=30)
+        p.stdout.close()
+        self.assertIn(b"Pre-flight checks", out)
+        return b"\x1b[" in out
+
+    def test_colours_follow_the_terminal_no_color_and_the_flag(self):
+        self.assertFalse(self.console())  # not a terminal
+        self.assertTrue(self.console(tty=True))
+        self.assertFalse(self.console(env={"NO_COLOR": "1"}, tty=True))
+        self.assertTrue(self.console(["--color", "always"], env={"NO_COLOR": "1"}))
+        self.assertFalse(self.console(["--color", "never"], tty=True))
+        bad = subprocess.run([FREEZR, "--color", "sometimes", "check"], capture_output=True)
+        self.assertEqual(bad.returncode, 2)

@@ -112,11 +112,28 @@ class ScenarioTest(TestCase):
         with open(out_csv) as f:
             self.assertTrue(f.readline().startswith("time,kind,rule,pid"))
 
-    def test_cli_rejects_bad_times(self):
-        r = subprocess.run([FREEZR, "history", "--since", "yesterdayish", "--config",
-                            self.f.config_path], capture_output=True, text=True, cwd=self.workdir)
-        self.assertEqual(r.returncode, 1)
-        self.assertIn("cannot read the time", r.stderr)
+    def test_cli_rejects_bad_times_as_a_usage_error(self):
+        for args in (["--since", "yesterdayish"], ["--until", "2026-13-01T00:00:00Z"],
+                     ["--since", "@soon"]):
+            r = subprocess.run([FREEZR, "history", *args, "--config", self.f.config_path],
+                               capture_output=True, text=True, cwd=self.workdir)
+            self.assertEqual(r.returncode, 2, args)
+            self.assertIn("cannot read the time", r.stderr)
+
+    def test_cli_times_in_every_form_select_the_same_events(self):
+        now = time.time()
+        rfc3339 = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 60))
+        kills = []
+        for since, until in (("10m", None), ("-10m", "now"), (f"@{int(now - 600)}", rfc3339),
+                             ("today", None)):
+            args = ["events", "--since", since, "--kind", "action", "--format", "json"]
+            if until:
+                args += ["--until", until]
+            kills.append(len(json.loads(self.cli(*args))))
+        self.assertEqual(kills, [1, 1, 1, 1])
+        past = json.loads(self.cli("events", "--until", "@1000000000", "--since", "@999999000",
+                                   "--format", "json"))
+        self.assertEqual(past, [])
 
     def test_http_api(self):
         status, ctype, body = get(self.port, "/metrics")

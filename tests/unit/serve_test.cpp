@@ -292,7 +292,27 @@ TEST(Timespec, DurationsAndTimes) {
   EXPECT_TRUE(parse_time("2026-11-27T10:00:30", 0));
   EXPECT_TRUE(parse_time("2026-11-27", 0));
   EXPECT_FALSE(parse_time("2026-11-27X10:00", 0));
-  EXPECT_FALSE(parse_time("yesterday", 0));
+  EXPECT_FALSE(parse_time("someday", 0));
+  // RFC 3339, with its offset: absolute whatever the local zone.
+  EXPECT_EQ(parse_time("2026-12-01T10:00:00Z", 0), 1796119200.0);
+  EXPECT_EQ(parse_time("2026-12-01T11:00:00+01:00", 0), 1796119200.0);
+  EXPECT_EQ(parse_time("2026-12-01T05:30:00-04:30", 0), 1796119200.0);
+  EXPECT_EQ(parse_time("2026-12-01T10:00:00.25Z", 0), 1796119200.25);
+  EXPECT_FALSE(parse_time("2026-12-01T10:00:00+1:00", 0));
+  EXPECT_FALSE(parse_time("2026-13-01T10:00:00Z", 0));
+  EXPECT_FALSE(parse_time("2026-12-01Z", 0));
+  EXPECT_EQ(parse_time("@1796119200", 5), 1796119200.0);
+  EXPECT_FALSE(parse_time("@1h", 5));
+  EXPECT_EQ(parse_time("-1h", 10000), 6400.0);
+  EXPECT_EQ(parse_time("-30m", 10000), 8200.0);
+  EXPECT_FALSE(parse_time("-x", 10000));
+  EXPECT_EQ(parse_time("now", 1234.5), 1234.5);
+  const double now = 1796119200;  // midnights are local: checked by their distance
+  const auto today = parse_time("today", now), yesterday = parse_time("yesterday", now);
+  ASSERT_TRUE(today && yesterday);
+  EXPECT_LE(*today, now);
+  EXPECT_GT(*today, now - 86400);
+  EXPECT_NEAR(*today - *yesterday, 86400, 3600);  // a DST change moves it by an hour
 }
 
 }  // namespace
