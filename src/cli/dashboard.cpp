@@ -1,12 +1,8 @@
 // `freezr dashboard`: a full-screen ncurses view of a running FreezR, fed by its HTTP API.
 #include "cli/dashboard.h"
 
-#include <arpa/inet.h>
 #include <curses.h>
 #include <fmt/format.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -14,6 +10,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "cli/http_client.h"
 #include "ui/dashboard_model.h"
 
 namespace freezr::cli {
@@ -22,41 +19,10 @@ using nlohmann::json;
 
 namespace {
 
-// One HTTP/1.0 request to host:port; the body of a 2xx answer, or nullopt.
-std::optional<std::string> http(const std::string& host, int port, const std::string& method,
-                                const std::string& path, const std::string& token = "") {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::nullopt;
-  timeval tv{2, 0};
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  if (::inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1 ||
-      ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return std::nullopt;
-  }
-  std::string req = method + " " + path + " HTTP/1.0\r\nHost: " + host + "\r\n";
-  if (!token.empty()) req += "Authorization: Bearer " + token + "\r\n";
-  req += "Content-Length: 0\r\n\r\n";
-  std::string resp;
-  if (::write(fd, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
-    char buf[65536];
-    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
-      resp.append(buf, static_cast<std::size_t>(n));
-  }
-  ::close(fd);
-  const auto sep = resp.find("\r\n\r\n");
-  if (resp.rfind("HTTP/1.1 2", 0) != 0 || sep == std::string::npos) return std::nullopt;
-  return resp.substr(sep + 4);
-}
-
-std::optional<json> get_json(const std::string& host, int port, const std::string& path) {
-  auto body = http(host, port, "GET", path);
-  if (!body) return std::nullopt;
-  auto j = json::parse(*body, nullptr, false);
+std::optional<json> get_json(HttpClient& client, const std::string& path) {
+  auto answer = client.request("GET", path);
+  if (!answer || answer->status / 100 != 2) return std::nullopt;
+  auto j = json::parse(answer->body, nullptr, false);
   return j.is_discarded() ? std::nullopt : std::optional<json>(j);
 }
 
@@ -66,17 +32,14 @@ double now_wall() {
 
 // Where the daemon listens: [http] listen, or the address its status snapshot records when
 // the configured port is 0.
-std::pair<std::string, int> address_of(const config::Config& cfg) {
+std::string address_of(const config::Config& cfg) {
   std::string listen = cfg.http.listen;
   if (listen.substr(listen.rfind(':') + 1) == "0") {
     std::ifstream in(cfg.storage.dir + "/status.json");
     auto j = json::parse(in, nullptr, false);
     if (!j.is_discarded() && !j.value("http", std::string()).empty()) listen = j["http"];
   }
-  const auto colon = listen.rfind(':');
-  std::string host = listen.substr(0, colon);
-  if (host == "localhost") host = "127.0.0.1";
-  return {host, std::atoi(listen.c_str() + colon + 1)};
+  return listen;
 }
 
 void draw(const ui::DashboardModel& m) {
@@ -131,9 +94,9 @@ int cmd_dashboard(const config::Config& cfg, double interval, bool colors) {
                  "use the web dashboard or `freezr ps` instead\n");
     return 2;
   }
-  const auto [host, port] = address_of(cfg);
   const char* token_env = std::getenv("FREEZR_TOKEN");
   const std::string token = token_env != nullptr ? token_env : "";
+  HttpClient client(address_of(cfg), token);
   std::setlocale(LC_ALL, "");
   initscr();
   cbreak();
@@ -147,18 +110,18 @@ int cmd_dashboard(const config::Config& cfg, double interval, bool colors) {
     init_pair(2, COLOR_RED, -1);
   }
   ui::DashboardInput in;
-  in.address = fmt::format("{}:{}", host, port);
+  in.address = client.address();
   in.interval = interval;
   ui::DashboardModel model;
   std::string note;
   for (bool quit = false; !quit;) {
-    in.status = get_json(host, port, "/api/v1/status");
+    in.status = get_json(client, "/api/v1/status");
     in.processes =
-        in.status ? get_json(host, port, "/api/v1/processes?sort=cpu&limit=200") : std::nullopt;
-    in.events = in.status ? get_json(host, port, "/api/v1/events?since=15m&limit=8&order=desc")
-                          : std::nullopt;
-    in.frozen = in.status ? get_json(host, port, "/api/v1/frozen") : std::nullopt;
-    in.predictions = in.status ? get_json(host, port, "/api/v1/predictions") : std::nullopt;
+        in.status ? get_json(client, "/api/v1/processes?sort=cpu&limit=200") : std::nullopt;
+    in.events =
+        in.status ? get_json(client, "/api/v1/events?since=15m&limit=8&order=desc") : std::nullopt;
+    in.frozen = in.status ? get_json(client, "/api/v1/frozen") : std::nullopt;
+    in.predictions = in.status ? get_json(client, "/api/v1/predictions") : std::nullopt;
     in.now = now_wall();
     in.process_rows = std::max(5, LINES - 24);
     model = ui::build_dashboard(in, COLS);
@@ -192,9 +155,13 @@ int cmd_dashboard(const config::Config& cfg, double interval, bool colors) {
           break;
         }
         const int pid = model.pids[static_cast<std::size_t>(in.selected)];
-        note = http(host, port, "POST", fmt::format("/api/v1/thaw?pid={}", pid), token)
-                   ? fmt::format("thawed PID {}", pid)
-                   : fmt::format("PID {} is not frozen by FreezR", pid);
+        const auto answer = client.request("POST", fmt::format("/api/v1/thaw?pid={}", pid));
+        note = answer && answer->status == 200 ? fmt::format("thawed PID {}", pid)
+               : answer && answer->status == 409
+                   ? fmt::format("PID {} is not frozen by FreezR", pid)
+                   : fmt::format("thaw of PID {} failed: {}", pid,
+                                 answer ? "HTTP " + std::to_string(answer->status)
+                                        : answer.error().message);
         break;
       }
       default:

@@ -3,6 +3,7 @@ not running."""
 import os
 import resource
 import shlex
+import socket
 import subprocess
 import time
 import unittest
@@ -54,6 +55,25 @@ class TuiTest(TestCase):
                         self.screen())
         self.keys("q")
         self.assertTrue(wait_until(lambda: not self.alive(), 5))
+
+    def test_dashboard_reaches_a_freezr_listening_on_ipv6_loopback(self):
+        if not socket.has_ipv6:
+            self.skipTest("no IPv6 here")
+        hog = self.hog(cpu=True)
+        f = self.freezr(monitor(interval=0.3).replace('listen = "127.0.0.1:0"',
+                                                      'listen = "[::1]:0"') +
+                        rule("hog", [hog.name], cpu_percent=10, violations=100000, action="log"))
+        f.wait_for(r"listening on \[::1\]:\d+")
+        wait_until(lambda: os.path.exists(os.path.join(self.workdir, "data", "status.json")), 5)
+        cmd = (f"{shlex.quote(os.path.abspath(FREEZR))} dashboard --config "
+               f"{shlex.quote(f.config_path)} --interval 0.3")
+        subprocess.run(["tmux", "new-session", "-d", "-s", self.session, "-x", "160", "-y", "50",
+                        "-c", self.workdir, cmd], check=True)
+        self.assertTrue(wait_until(lambda: hog.name in self.screen(), 10), self.screen())
+        self.assertIn("[::1]:", self.screen())
+        self.keys("q")
+        self.assertTrue(wait_until(lambda: not self.alive(), 5))
+        self.assertEqual(f.stop(), 0)
 
     def test_t_thaws_the_selected_frozen_process(self):
         hog = self.hog(cpu=True)
