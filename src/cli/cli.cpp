@@ -35,6 +35,7 @@ struct Args {
   bool replace = false;
   std::optional<std::string> log_format;
   std::string color = "auto";
+  std::string format = "table";  // check, ps, categories, oom-order, service status
   std::optional<std::string> log_dir;
   std::optional<std::string> data_dir;
   int limit = 0;
@@ -132,6 +133,10 @@ void define_inspection(CLI::App& app, Commands& c) {
   c.oom->fallthrough();
   c.oom->add_option("--limit,-n", c.oom_limit, "Show at most N candidates")
       ->check(CLI::Range(0, 1000000));
+  for (auto* sub : {c.check, c.ps, c.cats, c.oom}) {
+    sub->add_option("--format", a.format, "table, json or csv")
+        ->check(CLI::IsMember({"table", "json", "csv"}));
+  }
 }
 
 void define_config_and_thaw(CLI::App& app, Commands& c) {
@@ -229,6 +234,9 @@ void define_suggest_and_service(CLI::App& app, Commands& c) {
     sub->add_option("--data-dir", c.so.data_dir, "FreezR's data directory");
     sub->add_flag("!--no-systemctl", c.so.systemctl, "Only write or read files");
   }
+  c.svc->get_subcommand("status")
+      ->add_option("--format", c.so.format, "table, or json: the unit and the snapshot")
+      ->check(CLI::IsMember({"table", "json"}));
 }
 
 // --color: always, never, or (auto) nullopt — on a terminal — unless NO_COLOR is set
@@ -273,15 +281,16 @@ int dispatch(Commands& c, RunDaemon run_daemon) {
     return service_status(c.so);
   }
   auto loaded = resolve_config(a.config);
-  if (c.check->parsed()) return cmd_check(loaded.config, a.proc_root);
-  if (c.cats->parsed()) return cmd_categories(loaded.config);
-  if (c.oom->parsed()) return cmd_oom_order(loaded.config, a.proc_root, c.oom_limit);
+  if (c.check->parsed()) return cmd_check(loaded.config, a.proc_root, a.format);
+  if (c.cats->parsed()) return cmd_categories(loaded.config, a.format);
+  if (c.oom->parsed()) return cmd_oom_order(loaded.config, a.proc_root, c.oom_limit, a.format);
   if (c.dash->parsed()) {
     if (a.data_dir) loaded.config.storage.dir = *a.data_dir;
     return cmd_dashboard(loaded.config, c.dash_interval, colour_wanted(c.a.color).value_or(true));
   }
   if (c.ps->parsed()) {
-    return cmd_ps(loaded.config, a.proc_root, a.sort, a.rule, a.category, a.ps_interval, a.limit);
+    return cmd_ps(loaded.config, a.proc_root, a.sort, a.rule, a.category, a.ps_interval, a.limit,
+                  a.format);
   }
   daemon::RunOptions opts;
   opts.config_path = loaded.path;

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cli/table.h"
 #include "core/clock.h"
 #include "core/text.h"
 #include "engine/policy.h"
@@ -92,19 +93,55 @@ void check_rule(const engine::Rule& rule, std::size_t ri, const scan::ScanResult
 }
 }  // namespace
 
-int cmd_check(const config::Config& cfg, const std::string& proc_root) {
+namespace {
+// Every rule's members with their verdicts, one row a process (and one for a group's total).
+Table check_table(const config::Config& cfg, const scan::ScanResult& r) {
+  Table t;
+  t.headers = {"rule", "enabled", "pid", "name", "cpu_percent", "rss_bytes", "verdict"};
+  t.when_empty = "(no rules)";
+  for (std::size_t ri = 0; ri < cfg.rules.size(); ++ri) {
+    const auto& rule = cfg.rules[ri];
+    const auto& members = r.cls.members[ri];
+    std::vector<std::pair<ProcessId, engine::Measure>> entities;
+    if (!rule.steps.empty()) entities = engine::measures(rule, ri, members, r.snap, nullptr);
+    const bool group = rule.aggregate == engine::Aggregate::kGroup && !entities.empty();
+    for (std::size_t k = 0; k < members.size(); ++k) {
+      const auto& p = r.snap.processes[members[k]];
+      const std::string verdict = rule.steps.empty() ? "acted on at exec"
+                                  : group            ? "summed in the group"
+                                                     : verdicts(rule, entities[k].second);
+      t.rows.push_back(
+          {rule.name, rule.enabled, p.id.pid, p.comm, p.total_cpu(), p.rss_bytes, verdict});
+    }
+    if (group) {
+      const auto& m = entities.front().second;
+      t.rows.push_back({rule.name, rule.enabled, nullptr, "(group total)", m.cpu,
+                        static_cast<std::uint64_t>(m.mem * 1024 * 1024), verdicts(rule, m)});
+    }
+  }
+  return t;
+}
+}  // namespace
+
+int cmd_check(const config::Config& cfg, const std::string& proc_root, const std::string& format) {
   proc::FsProcSource source(proc_root);
   scan::Scanner scanner(source, &cfg.rules, &cfg.categories);
-  fmt::print("Sampling for {:g}s ({} rules, config: {})...\n", cfg.monitor.interval,
-             cfg.rules.size(), cfg.source);
+  if (format == "table") {
+    fmt::print("Sampling for {:g}s ({} rules, config: {})...\n", cfg.monitor.interval,
+               cfg.rules.size(), cfg.source);
+  }
   const auto r = sample(scanner, cfg.monitor.interval);
+  if (format != "table") {
+    fmt::print("{}", render(check_table(cfg, r), format));
+    return 0;
+  }
   for (std::size_t i = 0; i < cfg.rules.size(); ++i) check_rule(cfg.rules[i], i, r);
   return 0;
 }
 
 int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::string& sort,
            const std::optional<std::string>& rule, const std::optional<std::string>& category,
-           double interval, int limit) {
+           double interval, int limit, const std::string& format) {
   int category_index = -1;
   if (category) {
     for (std::size_t i = 0; i < cfg.categories.size(); ++i) {
@@ -147,8 +184,13 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::s
   });
   if (limit > 0 && rows.size() > static_cast<std::size_t>(limit))
     rows.resize(static_cast<std::size_t>(limit));
-  fmt::print("{:>7} {:<16} {:>7} {:>7} {:>10}  {:<16} {}\n", "PID", "NAME", "CPU%", "CHILD%",
-             "RSS(MiB)", "CATEGORY", "RULE");
+  Table t;
+  t.headers = {"pid", "name", "cpu_percent", "child_cpu_percent", "rss_bytes", "category", "rules"};
+  t.when_empty = "(no process)";
+  if (format == "table") {
+    fmt::print("{:>7} {:<16} {:>7} {:>7} {:>10}  {:<16} {}\n", "PID", "NAME", "CPU%", "CHILD%",
+               "RSS(MiB)", "CATEGORY", "RULE");
+  }
   for (auto idx : rows) {
     const auto& p = r.snap.processes[idx];
     std::string rules;
@@ -159,15 +201,35 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::s
       }
     }
     const int cat = r.cls.category[idx];
+    const std::string category_name =
+        cat < 0 ? "" : cfg.categories[static_cast<std::size_t>(cat)].name;
+    if (format != "table") {
+      t.rows.push_back({p.id.pid, p.comm, p.cpu_percent, p.child_cpu_percent, p.rss_bytes,
+                        category_name, rules});
+      continue;
+    }
     fmt::print("{:>7} {:<16} {:>7.1f} {:>7.1f} {:>10.1f}  {:<16} {}\n", p.id.pid,
                terminal_safe(p.comm), p.cpu_percent, p.child_cpu_percent, p.rss_mb(),
-               cat < 0 ? "-" : cfg.categories[static_cast<std::size_t>(cat)].name,
-               rules.empty() ? "-" : rules);
+               category_name.empty() ? "-" : category_name, rules.empty() ? "-" : rules);
   }
+  if (format != "table") fmt::print("{}", render(t, format));
   return 0;
 }
 
-int cmd_categories(const config::Config& cfg) {
+int cmd_categories(const config::Config& cfg, const std::string& format) {
+  if (format != "table") {
+    Table t;
+    t.headers = {"name", "description", "comm", "exe", "cmdline"};
+    for (const auto& c : cfg.categories) {
+      for (const auto& alt : c.any) {
+        t.rows.push_back({c.name, c.description, fmt::format("{}", fmt::join(alt.comm, ",")),
+                          fmt::format("{}", fmt::join(alt.exe, ",")),
+                          alt.cmdline ? alt.cmdline->pattern() : std::string()});
+      }
+    }
+    fmt::print("{}", render(t, format));
+    return 0;
+  }
   fmt::print("Category library version {} ({} categories; the first that matches wins):\n",
              cfg.categories_version, cfg.categories.size());
   for (const auto& c : cfg.categories) {
@@ -181,7 +243,8 @@ int cmd_categories(const config::Config& cfg) {
   return 0;
 }
 
-int cmd_oom_order(const config::Config& cfg, const std::string& proc_root, int limit) {
+int cmd_oom_order(const config::Config& cfg, const std::string& proc_root, int limit,
+                  const std::string& format) {
   proc::FsProcSource source(proc_root);
   scan::Scanner scanner(source, &cfg.rules, &cfg.categories);
   const auto r = sample(scanner, 0.2);
@@ -190,6 +253,22 @@ int cmd_oom_order(const config::Config& cfg, const std::string& proc_root, int l
   const auto order = engine::rank_victims(
       r.snap, r.cls, cfg.rules, cfg.pressure.victims, protection, scanner.info(),
       [&](Pid pid) { return scan::read_oom_facts(source, pid); });
+  if (format != "table") {
+    Table t;
+    t.headers = {"rank", "pid", "name", "rss_bytes", "chosen", "reason"};
+    int rank = 0;
+    for (const auto& v : order.ranked) {
+      if (limit > 0 && rank >= limit) break;
+      const auto& p = r.snap.processes[v.index];
+      t.rows.push_back({++rank, p.id.pid, p.comm, p.rss_bytes, true, v.reason});
+    }
+    for (const auto& [idx, why] : order.excluded) {
+      const auto& p = r.snap.processes[idx];
+      t.rows.push_back({nullptr, p.id.pid, p.comm, p.rss_bytes, false, why});
+    }
+    fmt::print("{}", render(t, format));
+    return 0;
+  }
   fmt::print("Victim order under critical memory pressure ({}; first killed first):\n",
              cfg.pressure.critical.action.kind == engine::ActionKind::kKill
                  ? "the critical level kills"

@@ -18,17 +18,21 @@ struct LoadedConfig {
 LoadedConfig resolve_config(const std::optional<std::string>& path);
 
 // `freezr check`: samples over one interval and prints every rule's verdict. Acts on nothing.
-int cmd_check(const config::Config& cfg, const std::string& proc_root);
+// format: "table" (the text below), "json" or "csv" (one row a process, see cli/table.h); so for
+// every command here that prints data.
+int cmd_check(const config::Config& cfg, const std::string& proc_root,
+              const std::string& format = "table");
 
 // `freezr ps`: the process table with each process's category and rule.
 int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::string& sort,
            const std::optional<std::string>& rule, const std::optional<std::string>& category,
-           double interval, int limit);
+           double interval, int limit, const std::string& format = "table");
 
 // `freezr categories`: the category library in force (shipped plus the config's own).
-int cmd_categories(const config::Config& cfg);
+int cmd_categories(const config::Config& cfg, const std::string& format = "table");
 
 // `freezr oom-order`: the current victim order under memory pressure, one process a line.
-int cmd_oom_order(const config::Config& cfg, const std::string& proc_root, int limit);
+int cmd_oom_order(const config::Config& cfg, const std::string& proc_root, int limit,
+                  const std::string& format = "table");
 
 }  // namespace freezr::cli

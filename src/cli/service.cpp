@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
@@ -118,6 +119,18 @@ int service_status(const ServiceOptions& o) {
   const std::string unit = o.unit_dir + "/" + kUnitName;
   std::error_code ec;
   const bool installed = fs::exists(unit, ec);
+  if (o.format == "json") {
+    const std::string status = o.data_dir + "/status.json";
+    std::ifstream in(status);
+    auto snapshot = nlohmann::json::parse(in, nullptr, false);
+    const nlohmann::ordered_json out = {
+        {"unit", unit},
+        {"installed", installed},
+        {"status_file", status},
+        {"status", snapshot.is_discarded() ? nlohmann::json(nullptr) : snapshot}};
+    fmt::print("{}\n", out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace));
+    return installed ? 0 : 3;
+  }
   fmt::print("unit: {} ({})\n", unit, installed ? "installed" : "not installed");
   const std::string status = o.data_dir + "/status.json";
   if (fs::exists(status, ec)) {

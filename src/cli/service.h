@@ -9,7 +9,8 @@ struct ServiceOptions {
   std::string unit_dir = "/etc/systemd/system";
   std::string config_dir = "/etc/freezr";
   std::string data_dir = "/var/lib/freezr";
-  bool systemctl = true;  // run systemctl after writing (daemon-reload, enable --now ...)
+  bool systemctl = true;         // run systemctl after writing (daemon-reload, enable --now ...)
+  std::string format = "table";  // status: the text, or "json" (unit, installed, snapshot)
 };
 
 // The unit text with ExecStart pointing at `binary` and the given directories.

@@ -1,4 +1,7 @@
 """The command line: subcommands, usage errors, configuration errors."""
+import csv
+import io
+import json
 import os
 import re
 import subprocess
@@ -122,6 +125,48 @@ class ConfigCommandTest(TestCase):
 
 
 class InspectTest(TestCase):
+    def test_every_command_that_prints_data_speaks_json_and_csv(self):
+        hog = self.hog(cpu=True)
+        cfg = os.path.join(self.workdir, "c.toml")
+        with open(cfg, "w") as f:
+            f.write(monitor(interval=0.3) +
+                    f'[pressure]\ncandidates = {{ comm = ["{hog.name}"] }}\n' +
+                    rule("hogs", [hog.name], cpu_percent=10, violations=1, action="kill"))
+        commands = {
+            "ps": ["ps", "--interval", "0.2", "--rule", "hogs"],
+            "check": ["check"],
+            "oom-order": ["oom-order"],
+            "categories": ["categories"],
+        }
+        for name, args in commands.items():
+            with self.subTest(command=name):
+                r = run(*args, "--config", cfg, "--format", "json")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                rows = json.loads(r.stdout)
+                self.assertIsInstance(rows, list)
+                self.assertTrue(rows, r.stdout)
+                if name != "categories":
+                    mine = [x for x in rows if x["pid"] == hog.pid]
+                    self.assertTrue(mine, rows)
+                    self.assertEqual(mine[0]["name"], hog.name)
+                    self.assertGreater(mine[0]["rss_bytes"], 0)
+                r = run(*args, "--config", cfg, "--format", "csv")
+                self.assertEqual(r.returncode, 0, r.stderr)
+                table = list(csv.DictReader(io.StringIO(r.stdout)))
+                self.assertTrue(table)
+                if name != "categories":
+                    self.assertIn(str(hog.pid), [x["pid"] for x in table])
+                bad = run(*args, "--config", cfg, "--format", "yaml")
+                self.assertEqual(bad.returncode, 2)
+        verdict = [x for x in json.loads(run("check", "--config", cfg, "--format",
+                                             "json").stdout) if x["pid"] == hog.pid][0]
+        self.assertIn("VIOLATES cpu", verdict["verdict"])
+        status = run("service", "status", "--format", "json", "--no-systemctl", "--unit-dir",
+                     self.workdir, "--data-dir", self.workdir)
+        self.assertEqual(status.returncode, 3)  # not installed
+        doc = json.loads(status.stdout)
+        self.assertFalse(doc["installed"])
+        self.assertIsNone(doc["status"])
     def test_check_prints_matches_and_verdicts_and_acts_on_nothing(self):
         hog = self.hog(cpu=True)
         idle = self.hog()
