@@ -12,7 +12,8 @@ packages=(
 if [[ $what == test ]]; then
   packages+=(
     libgtest-dev libgmock-dev libbenchmark-dev
-    python3 dbus sqlite3 procps systemd prometheus chromium tmux clang libclang-rt-14-dev
+    python3 python3-jsonschema dbus sqlite3 procps systemd prometheus chromium tmux clang
+    libclang-rt-14-dev
   )
 elif [[ $what != build ]]; then
   echo "usage: $0 build|test" >&2

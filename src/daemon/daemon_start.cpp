@@ -158,6 +158,7 @@ bool Daemon::start_http(Preflight& pf) {
   ctx.per_process_metrics = cfg_->http.per_process_metrics;
   ctx.now = [this] { return clock_.wall(); };
   ctx.asset = serve::dashboard_asset;
+  ctx.version = ui::kVersion;
   ctx.thaw = [this](std::optional<Pid> pid) -> Result<nlohmann::json> {
     const auto pids = dry_run() ? dry_.thaw(pid) : reversibles_.thaw(pid);
     if (pid && pids.empty()) return Error(ESRCH, "PID is not frozen by FreezR");

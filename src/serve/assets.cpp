@@ -9,6 +9,7 @@ std::string_view web_app_js();
 std::string_view web_app_css();
 std::string_view web_uplot_js();
 std::string_view web_uplot_css();
+std::string_view openapi_json();
 }  // namespace freezr
 
 namespace freezr::serve {
@@ -32,6 +33,11 @@ std::optional<Response> dashboard_asset(const std::string& path) {
     r.body =
         "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'><rect width='16' height='16' "
         "rx='3' fill='#2e90fa'/><path d='M4 4h8v2H6v2h5v2H6v2H4z' fill='#fff'/></svg>";
+    return r;
+  }
+  if (path == "/api/v1/openapi.json") {
+    Response r;
+    r.body = std::string(openapi_json());
     return r;
   }
   auto it = kFiles.find(path);

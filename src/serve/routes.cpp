@@ -238,7 +238,7 @@ Response route(const Request& req, const ApiContext& ctx) {
       j["control"] = state->control;
       return ok_json(j);
     }
-    if (p == "/api/v1/rules") return ok_json(state->status.value("rules", json::array()));
+    if (p == "/api/v1/rules") return ok_json({{"rules", state->status.value("rules", json::array())}});
     if (p == "/api/v1/processes") return processes(req, *state);
     if (p == "/api/v1/predictions") return ok_json(state->predictions);
     if (p == "/api/v1/frozen") {
@@ -252,7 +252,12 @@ Response route(const Request& req, const ApiContext& ctx) {
     if (p == "/api/v1/why") return why(req, ctx);
     if (p == "/api/v1/history") return history(req, ctx);
     if (ctx.asset) {
-      if (auto a = ctx.asset(p)) return *a;
+      if (auto a = ctx.asset(p)) {
+        if (const auto at = a->body.find("{{version}}"); at != std::string::npos) {
+          a->body.replace(at, 11, ctx.version);
+        }
+        return *a;
+      }
     }
     return json_error(404, "no such path: " + p);
   } catch (const std::exception& e) {

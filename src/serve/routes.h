@@ -17,6 +17,7 @@ struct ApiContext {
   std::function<std::shared_ptr<const State>()> state;
   std::string token;         // empty: control endpoints are off
   std::string history_path;  // SQLite file, read-only here; empty when there is none
+  std::string version;       // FreezR's, for the OpenAPI description
   int per_process_metrics = 0;
   std::function<double()> now;  // Unix seconds
   // Control. thaw: the PIDs thawed, or an error of kind gone (409) when pid is not frozen.

@@ -151,7 +151,7 @@ class ScenarioTest(TestCase):
         doc = json.loads(body)
         self.assertEqual(doc["totals"]["kills"], 1)
         self.assertFalse(doc["control"])
-        rules = json.loads(get(self.port, "/api/v1/rules")[2])
+        rules = json.loads(get(self.port, "/api/v1/rules")[2])["rules"]
         self.assertEqual(rules[0]["name"], "hog")
         procs = json.loads(get(self.port, "/api/v1/processes?sort=cpu&limit=3")[2])
         self.assertLessEqual(len(procs["processes"]), 3)
