@@ -8,6 +8,7 @@ packages=(
   build-essential cmake pkg-config
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libsqlite3-dev libboost1.81-dev libsystemd-dev libncurses-dev libcap-ng-dev zlib1g-dev libre2-dev
+  libssl-dev libyaml-cpp-dev libcrypt-dev
 )
 if [[ $what == test ]]; then
   packages+=(

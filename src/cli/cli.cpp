@@ -11,6 +11,7 @@
 #include "cli/service.h"
 #include "cli/thaw.h"
 #include "daemon/daemon.h"
+#include "serve/web_config.h"
 #include "ui/report.h"
 
 namespace freezr::cli {
@@ -59,6 +60,12 @@ int run_config_command(CLI::App* sub, Args& a) {
   }
   if (sub->got_subcommand("check")) {
     const auto loaded = resolve_config(a.file ? a.file : a.config);
+    if (const auto& web = loaded.config.http.web_config; !web.empty()) {
+      if (auto w = serve::load_web_config(web); !w) {
+        fmt::print(stderr, "freezr: configuration error: {}\n", w.error().message);
+        return 2;
+      }
+    }
     fmt::print("{}: OK, {} rule{}\n", loaded.config.source, loaded.config.rules.size(),
                loaded.config.rules.size() == 1 ? "" : "s");
     for (const auto& n : loaded.config.notes) fmt::print("note: {}\n", n);

@@ -95,6 +95,7 @@ void read_http(TableReader t, HttpSettings& h) {
     h.listen = *v;
   }
   if (auto v = t.string("token_file")) h.token_file = *v;
+  if (auto v = t.string("web_config")) h.web_config = *v;
   if (auto v = t.integer("max_connections", 1, 10000)) h.max_connections = static_cast<int>(*v);
   if (auto v = t.integer("per_process_metrics", 0, 1000)) {
     h.per_process_metrics = static_cast<int>(*v);
@@ -118,10 +119,10 @@ void read_http(TableReader t, HttpSettings& h) {
     h.allowed_origins = *v;
   }
   const auto host = h.listen.substr(0, h.listen.rfind(':'));
-  if (h.enabled && !loopback_host(host) && h.token_file.empty()) {
+  if (h.enabled && !loopback_host(host) && h.token_file.empty() && h.web_config.empty()) {
     t.fail(t.raw().source(), "[http]: listening on " + h.listen +
-                                 " (not loopback) needs token_file; refusing to expose FreezR "
-                                 "without one");
+                                 " (not loopback) needs token_file or web_config (TLS, basic "
+                                 "auth); refusing to expose FreezR without either");
   }
   t.finish();
 }

@@ -68,6 +68,7 @@ struct HttpSettings {
                                            // IP literals, localhost and the listen host
   std::vector<std::string> allowed_origins;  // origins allowed for /ws and control requests
                                              // besides the page's own
+  std::string web_config;  // TLS and basic auth users, in Prometheus' web.yml format; "" none
 };
 
 struct PressureSettings {

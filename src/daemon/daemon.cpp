@@ -210,6 +210,8 @@ bool Daemon::reload() {
               {{"config", cfg_->source}, {"rules", static_cast<long long>(cfg_->rules.size())}},
               msg);
     writer_.lifecycle(clock_.wall(), "reload", true, msg);
+    if (const auto web = reload_web_config(); !web.empty())
+      log_.line(level_enum::info, "reload", {}, web);
     os::notify_ready("configuration reloaded");
     return true;
   } catch (const config::ConfigError& e) {

@@ -72,6 +72,11 @@ class Daemon {
   void start_process_events(Preflight& pf);
   // [http] max_connections, lowered (with a warning) to what the open-file limit allows.
   int connection_cap(Preflight& pf);
+  // The web configuration's basic auth users and client certificate rule, into access_.
+  void take_web_config(const std::optional<serve::WebConfig>& web);
+  // On SIGHUP: the web configuration read again (renewed certificates for new connections).
+  // A line for the log, or "" without one.
+  std::string reload_web_config();
 
   // The HTTP server, when enabled. A port that cannot be bound disables it with a warning;
   // an unsafe token file stops FreezR.
@@ -145,6 +150,7 @@ class Daemon {
                          [this](const engine::Decision& d) { carry_out(d); }}};
   Discovery discovery_{io_, scanner_, exec_watch_};
   std::unique_ptr<serve::HttpServer> http_;
+  std::shared_ptr<serve::AccessPolicy> access_;  // read by the server's gate at each request
   std::string token_;
   std::string http_address_;
   std::shared_ptr<const serve::State> state_;

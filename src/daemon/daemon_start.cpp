@@ -170,19 +170,44 @@ bool Daemon::start_http(Preflight& pf) {
   };
   serve::ServerLimits limits;
   limits.max_connections = connection_cap(pf);
-  serve::AccessPolicy access;
+  std::optional<serve::WebConfig> web;
+  if (!cfg_->http.web_config.empty()) {
+    auto w = serve::load_web_config(cfg_->http.web_config);
+    if (!w) {
+      pf.check(false, "http", w.error().message + "; HTTP is off, monitoring continues");
+      return true;
+    }
+    web = std::move(*w);
+  }
   const auto& listen = cfg_->http.listen;
-  access.listen_host = serve::host_of(listen);
-  access.allowed_hosts = cfg_->http.allowed_hosts;
-  access.allowed_origins = cfg_->http.allowed_origins;
-  access.reads_need_token = !config::loopback_host(listen.substr(0, listen.rfind(':')));
-  access.token = token_;
-  access.public_path = [](const std::string& p) {
+  const bool beyond_loopback = !config::loopback_host(listen.substr(0, listen.rfind(':')));
+  access_ = std::make_shared<serve::AccessPolicy>();
+  access_->listen_host = serve::host_of(listen);
+  access_->allowed_hosts = cfg_->http.allowed_hosts;
+  access_->allowed_origins = cfg_->http.allowed_origins;
+  access_->token = token_;
+  access_->public_path = [](const std::string& p) {
     return p == "/healthz" || serve::dashboard_asset(p).has_value();
   };
+  take_web_config(web);
+  if (beyond_loopback && token_.empty() && !access_->basic && !access_->client_certs) {
+    pf.check(false, "http",
+             "listening on " + listen +
+                 " (not loopback) needs the token, basic auth users or client certificates to "
+                 "guard reads; HTTP is off, monitoring continues");
+    return true;
+  }
+  access_->reads_need_token = beyond_loopback || access_->basic != nullptr;
   http_ = std::make_unique<serve::HttpServer>(
       io_, [ctx](const serve::Request& r) { return serve::route(r, ctx); }, limits,
-      [access](const serve::Request& r) { return serve::refusal(r, access); });
+      [access = access_](const serve::Request& r) { return serve::refusal(r, *access); });
+  if (web && web->tls) {
+    if (auto tls = http_->use_tls(*web->tls); !tls) {
+      pf.check(false, "http", tls.error().message + "; HTTP is off, monitoring continues");
+      http_.reset();
+      return true;
+    }
+  }
   auto bound = http_->start(cfg_->http.listen);
   if (!bound) {
     pf.check(false, "http", bound.error().message + "; HTTP is off, monitoring continues");
@@ -190,9 +215,34 @@ bool Daemon::start_http(Preflight& pf) {
     return true;
   }
   http_address_ = *bound;
-  pf.check(true, "http",
-           "listening on " + *bound + (token_.empty() ? "" : " (control endpoints on)"));
+  std::string how = http_->tls() ? " over TLS" : "";
+  if (access_->client_certs) how += ", client certificates required";
+  if (access_->basic) how += ", basic auth";
+  if (!token_.empty()) how += " (control endpoints on)";
+  pf.check(true, "http", "listening on " + *bound + how);
   return true;
+}
+
+void Daemon::take_web_config(const std::optional<serve::WebConfig>& web) {
+  access_->basic = web && !web->basic_auth_users.empty()
+                       ? std::make_shared<serve::BasicAuth>(web->basic_auth_users)
+                       : nullptr;
+  access_->client_certs = web && web->tls && web->tls->require_client_cert;
+}
+
+std::string Daemon::reload_web_config() {
+  if (!http_ || cfg_->http.web_config.empty()) return {};
+  auto web = serve::load_web_config(cfg_->http.web_config);
+  if (!web) return web.error().message + "; the running web configuration is kept";
+  if (web->tls) {
+    if (auto tls = http_->use_tls(*web->tls); !tls) {
+      return tls.error().message + "; the running web configuration is kept";
+    }
+  }
+  take_web_config(*web);
+  access_->reads_need_token = access_->reads_need_token || access_->basic != nullptr;
+  return "web configuration " + cfg_->http.web_config + " reloaded" +
+         (web->tls ? " (certificates taken for new connections)" : "");
 }
 
 int Daemon::connection_cap(Preflight& pf) {

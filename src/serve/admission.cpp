@@ -86,14 +86,17 @@ std::optional<Response> refusal(const Request& req, const AccessPolicy& p) {
                                  " refused (add it to [http] allowed_origins)");
     }
   }
-  if (p.reads_need_token && !(p.public_path && p.public_path(req.path)) &&
-      !authorized(req.authorization, p.token) &&
-      !(req.websocket && authorized("Bearer " + subprotocol_token(req.ws_protocols), p.token))) {
-    Response r = json_error(401,
-                            "this address is beyond loopback: a valid bearer token is "
-                            "required for reads too");
-    r.headers["WWW-Authenticate"] = "Bearer";
-    return r;
+  if (p.reads_need_token && !(p.public_path && p.public_path(req.path))) {
+    const bool credentials =
+        p.client_certs || authorized(req.authorization, p.token) ||
+        (req.websocket && authorized("Bearer " + subprotocol_token(req.ws_protocols), p.token)) ||
+        (p.basic && p.basic->verify(req.authorization));
+    if (!credentials) {
+      Response r = json_error(401, "credentials are required for reads here (a bearer token" +
+                                       std::string(p.basic ? " or a basic auth user" : "") + ")");
+      r.headers["WWW-Authenticate"] = p.basic ? "Basic realm=\"FreezR\", Bearer" : "Bearer";
+      return r;
+    }
   }
   return std::nullopt;
 }

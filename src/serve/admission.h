@@ -5,17 +5,20 @@
 //    rebinds its own name to 127.0.0.1 still sends that name);
 //  - a browser's cross-origin WebSocket or state-changing request is refused (403): its
 //    Origin must be the page's own (the Host it asks) or one of [http] allowed_origins;
-//  - beyond loopback, reads need the token as well (401), except /healthz and the dashboard's
-//    own files; a WebSocket presents it as the subprotocol "bearer.<token>", since a browser
-//    cannot set its headers.
+//  - beyond loopback (or with basic auth users), reads need credentials as well (401), except
+//    /healthz and the dashboard's own files: the token, a basic auth user of the web
+//    configuration, or a client certificate TLS verified; a WebSocket may present the token as
+//    the subprotocol "bearer.<token>", since a browser cannot set its headers.
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "serve/http.h"
+#include "serve/web_config.h"
 
 namespace freezr::serve {
 
@@ -23,8 +26,11 @@ struct AccessPolicy {
   std::string listen_host;                   // the configured address's host part
   std::vector<std::string> allowed_hosts;    // further names Host may give
   std::vector<std::string> allowed_origins;  // further origins, "scheme://host[:port]"
-  bool reads_need_token = false;             // listening beyond loopback
+  bool reads_need_token = false;  // beyond loopback, or with basic auth users: reads need
+                                  // the token, a basic auth user or a client certificate
   std::string token;
+  std::shared_ptr<BasicAuth> basic;  // the web configuration's users, or null
+  bool client_certs = false;         // TLS verified a client certificate on every connection
   std::function<bool(const std::string& path)> public_path;  // readable without the token
 };
 

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <chrono>
 #include <deque>
 #include <list>
@@ -17,8 +20,27 @@ namespace freezr::serve {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
+namespace ssl = asio::ssl;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+
+namespace {
+
+std::chrono::steady_clock::duration seconds(double s) {
+  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+      std::chrono::duration<double>(s));
+}
+
+// Shuts a stream down for good: TCP's send side, or the whole connection under TLS (a TLS
+// close_notify would need another round trip a misbehaving client need not answer).
+void close_stream(beast::tcp_stream& s) {
+  beast::error_code ignored;
+  s.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+void close_stream(TlsStream& s) { beast::get_lowest_layer(s).close(); }
+
+}  // namespace
 
 struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Impl(asio::io_context& context, Handler h, Gate g, ServerLimits l)
@@ -44,22 +66,36 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
           ++self->refused;
           beast::error_code ignored;
           socket.shutdown(tcp::socket::shutdown_both, ignored);
+        } else if (self->tls) {
+          std::make_shared<Session<TlsStream>>(self, TlsStream(std::move(socket), *self->tls))
+              ->handshake();
         } else {
-          std::make_shared<Session>(self, std::move(socket))->read();
+          std::make_shared<Session<beast::tcp_stream>>(self, beast::tcp_stream(std::move(socket)))
+              ->read();
         }
       }
       self->accept();
     });
   }
 
-  struct WsSession : std::enable_shared_from_this<WsSession> {
-    WsSession(std::shared_ptr<Impl> server, tcp::socket socket)
-        : owner(std::move(server)), ws(std::move(socket)) {
+  // What broadcast sees of a WebSocket client, whatever its stream.
+  struct WsClient {
+    virtual ~WsClient() = default;
+    virtual void send(const std::shared_ptr<const std::string>& text) = 0;
+    virtual void close() = 0;
+    bool closed = false;
+  };
+
+  template <typename Stream>
+  struct WsSession : WsClient, std::enable_shared_from_this<WsSession<Stream>> {
+    WsSession(std::shared_ptr<Impl> server, Stream stream)
+        : owner(std::move(server)), ws(std::move(stream)) {
       ++owner->open;
     }
-    ~WsSession() { --owner->open; }
+    ~WsSession() override { --owner->open; }
 
     void start(http::request<http::string_body> req, bool freezr_protocol) {
+      beast::get_lowest_layer(ws).expires_never();  // the websocket's own timeouts from here
       ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
       if (freezr_protocol) {
         // A browser that offered subprotocols fails the connection unless one is chosen.
@@ -68,7 +104,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         }));
       }
       ws.read_message_max(4096);
-      ws.async_accept(req, [self = shared_from_this()](beast::error_code ec) {
+      ws.async_accept(req, [self = this->shared_from_this()](beast::error_code ec) {
         if (ec) return;
         self->owner->ws.push_back(self);
         self->read();
@@ -77,7 +113,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
 
     // Incoming messages are read and ignored (it notices closes and pings).
     void read() {
-      ws.async_read(in, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      ws.async_read(in, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
         if (ec) {
           self->closed = true;
           return;
@@ -87,13 +123,10 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       });
     }
 
-    void send(const std::shared_ptr<const std::string>& text) {
+    void send(const std::shared_ptr<const std::string>& text) override {
       if (closed) return;
       if (queue.size() >= owner->limits.ws_queue) {
-        if (++skipped_in_a_row > owner->limits.ws_max_skipped) {
-          closed = true;
-          beast::get_lowest_layer(ws).close();
-        }
+        if (++skipped_in_a_row > owner->limits.ws_max_skipped) close();
         return;
       }
       skipped_in_a_row = 0;
@@ -101,10 +134,15 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       if (queue.size() == 1) write();
     }
 
+    void close() override {
+      closed = true;
+      beast::get_lowest_layer(ws).close();
+    }
+
     void write() {
       ws.text(true);
       ws.async_write(asio::buffer(*queue.front()),
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
                        self->queue.pop_front();
                        if (ec) {
                          self->closed = true;
@@ -115,35 +153,49 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     }
 
     std::shared_ptr<Impl> owner;
-    websocket::stream<beast::tcp_stream> ws;
+    websocket::stream<Stream> ws;
     beast::flat_buffer in;
     std::deque<std::shared_ptr<const std::string>> queue;
     int skipped_in_a_row = 0;
-    bool closed = false;
   };
 
-  struct Session : std::enable_shared_from_this<Session> {
-    Session(std::shared_ptr<Impl> server, tcp::socket socket)
-        : owner(std::move(server)), stream(std::move(socket)) {
+  template <typename Stream>
+  struct Session : std::enable_shared_from_this<Session<Stream>> {
+    Session(std::shared_ptr<Impl> server, Stream s)
+        : owner(std::move(server)), stream(std::move(s)) {
       ++owner->open;
     }
     ~Session() { --owner->open; }
+
+    // TLS only: the handshake, within the idle timeout, then the first request.
+    void handshake() {
+      beast::get_lowest_layer(stream).expires_after(seconds(owner->limits.idle_seconds));
+      stream.async_handshake(ssl::stream_base::server,
+                             [self = this->shared_from_this()](beast::error_code ec) {
+                               if (ec) {
+                                 ++self->owner->tls_failures;
+                                 close_stream(self->stream);
+                                 return;
+                               }
+                               self->read();
+                             });
+    }
 
     void read() {
       parser.emplace();
       parser->body_limit(owner->limits.max_body);
       parser->header_limit(static_cast<std::uint32_t>(owner->limits.max_header));
-      stream.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-          std::chrono::duration<double>(owner->limits.idle_seconds)));
-      http::async_read(
-          stream, buffer, *parser,
-          [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+      beast::get_lowest_layer(stream).expires_after(seconds(owner->limits.idle_seconds));
+      http::async_read(stream, buffer, *parser,
+                       [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                         self->on_read(ec);
+                       });
     }
 
     void on_read(beast::error_code ec) {
       if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
           ec == asio::error::operation_aborted) {
-        close();
+        close_stream(stream);
         return;
       }
       if (ec) {
@@ -176,7 +228,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         const auto offered = subprotocols(req.ws_protocols);
         const bool freezr_protocol =
             std::find(offered.begin(), offered.end(), "freezr") != offered.end();
-        std::make_shared<WsSession>(owner, stream.release_socket())
+        std::make_shared<WsSession<Stream>>(owner, std::move(stream))
             ->start(parser->release(), freezr_protocol);
         return;
       }
@@ -208,22 +260,17 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
       }
       http::async_write(
           stream, *res,
-          [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+          [self = this->shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
             if (ec || !keep_alive) {
-              self->close();
+              close_stream(self->stream);
             } else {
               self->read();
             }
           });
     }
 
-    void close() {
-      beast::error_code ignored;
-      stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    }
-
     std::shared_ptr<Impl> owner;
-    beast::tcp_stream stream;
+    Stream stream;
     beast::flat_buffer buffer;
     std::optional<http::request_parser<http::string_body>> parser;
   };
@@ -233,15 +280,46 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Handler handler;
   Gate gate;
   ServerLimits limits;
-  int open = 0;               // HTTP connections and WebSocket clients
-  std::uint64_t refused = 0;  // connections refused over the cap or for want of descriptors
-  std::list<std::shared_ptr<WsSession>> ws;
+  std::shared_ptr<ssl::context> tls;  // null: plain HTTP
+  int open = 0;                       // HTTP connections and WebSocket clients
+  std::uint64_t refused = 0;          // connections refused over the cap or for want of descriptors
+  std::uint64_t tls_failures = 0;     // handshakes that failed (no or a bad client certificate...)
+  std::list<std::shared_ptr<WsClient>> ws;
 };
 
 HttpServer::HttpServer(asio::io_context& io, Handler handler, ServerLimits limits, Gate gate)
     : impl_(std::make_shared<Impl>(io, std::move(handler), std::move(gate), limits)) {}
 
 HttpServer::~HttpServer() { stop(); }
+
+Result<void> HttpServer::use_tls(const TlsFiles& files) {
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_server);
+  beast::error_code ec;
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                           ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                           ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
+                       ec);
+  const auto fail = [&](const std::string& what, const std::string& file) {
+    return error_of(ErrorKind::kConfig,
+                    "TLS: cannot use " + what + " " + file + ": " + ec.message());
+  };
+  if (context->use_certificate_chain_file(files.cert_file, ec); ec) {
+    return fail("the certificate", files.cert_file);
+  }
+  if (context->use_private_key_file(files.key_file, ssl::context::pem, ec); ec) {
+    return fail("the key", files.key_file);
+  }
+  if (files.require_client_cert) {
+    if (context->load_verify_file(files.client_ca_file, ec); ec) {
+      return fail("the client CA", files.client_ca_file);
+    }
+    context->set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert, ec);
+  }
+  impl_->tls = std::move(context);  // for the connections accepted from now on
+  return {};
+}
+
+bool HttpServer::tls() const { return impl_->tls != nullptr; }
 
 Result<std::string> HttpServer::start(const std::string& listen) {
   const auto colon = listen.rfind(':');
@@ -274,7 +352,7 @@ void HttpServer::stop() {
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
   impl_->backoff.cancel();
-  for (auto& w : impl_->ws) beast::get_lowest_layer(w->ws).close();
+  for (auto& w : impl_->ws) w->close();
   impl_->ws.clear();
 }
 

@@ -11,6 +11,7 @@
 
 #include "core/result.h"
 #include "serve/http.h"
+#include "serve/web_config.h"
 
 namespace freezr::serve {
 
@@ -30,6 +31,12 @@ class HttpServer {
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
+
+  // Serves HTTPS with these files from now on (connections already open stay as they are):
+  // TLS 1.2 or later, and client certificates signed by the client CA when one is required.
+  // Called again on reload to take renewed certificates; on error nothing changes.
+  Result<void> use_tls(const TlsFiles& files);
+  [[nodiscard]] bool tls() const;
 
   // Binds "host:port" (port 0: any free port) and starts accepting. Returns the bound
   // "host:port".

@@ -238,7 +238,8 @@ Response route(const Request& req, const ApiContext& ctx) {
       j["control"] = state->control;
       return ok_json(j);
     }
-    if (p == "/api/v1/rules") return ok_json({{"rules", state->status.value("rules", json::array())}});
+    if (p == "/api/v1/rules")
+      return ok_json({{"rules", state->status.value("rules", json::array())}});
     if (p == "/api/v1/processes") return processes(req, *state);
     if (p == "/api/v1/predictions") return ok_json(state->predictions);
     if (p == "/api/v1/frozen") {
