@@ -80,24 +80,36 @@ std::optional<Opened> open(const HistoryQuery& q, double default_seconds) {
   return o;
 }
 
+// Rows are built with Unix seconds in their first cell; this writes it as people read it in a
+// table (local time), and for programs (json, csv) as RFC 3339 with its offset, with the Unix
+// seconds in a last column "ts".
+Table& with_times(Table& t, const std::string& format) {
+  if (format != "table") t.headers.emplace_back("ts");
+  for (auto& row : t.rows) {
+    const double ts = row[0].get<double>();
+    row[0] = format == "table" ? local_time(ts) : rfc3339(ts, true);
+    if (format != "table") row.emplace_back(ts);
+  }
+  return t;
+}
+
 Table samples_table(store::Database& db, double from, double to, const HistoryQuery& q) {
   Table t;
   t.headers = {"time", "rule", "processes", "cpu_percent", "cpu_max", "rss_mib", "rss_max"};
   for (const auto& s : store::query_samples(db, from, to, q.rule, q.minutes)) {
-    t.rows.push_back(
-        {local_time(s.ts), s.rule, s.processes, s.cpu, s.cpu_max, s.rss_mib, s.rss_max});
+    t.rows.push_back({s.ts, s.rule, s.processes, s.cpu, s.cpu_max, s.rss_mib, s.rss_max});
   }
-  return t;
+  return with_times(t, q.format);
 }
 
 Table events_table(store::Database& db, double from, double to, const HistoryQuery& q) {
   Table t;
   t.headers = {"time", "kind", "rule", "pid", "name", "action", "ok", "message"};
   for (const auto& e : store::query_events(db, from, to, q.rule, q.kind)) {
-    t.rows.push_back({local_time(e.ts), e.kind, e.rule, e.pid, e.comm, e.action,
+    t.rows.push_back({e.ts, e.kind, e.rule, e.pid, e.comm, e.action,
                       e.ok ? ordered_json(*e.ok) : ordered_json(nullptr), e.message});
   }
-  return t;
+  return with_times(t, q.format);
 }
 
 bool write_out(const HistoryQuery& q, const std::string& text) {
@@ -139,9 +151,10 @@ int cmd_why(const HistoryQuery& q, Pid pid, int limit) {
   Table t;
   t.headers = {"time", "kind", "rule", "name", "action", "ok", "reason"};
   for (const auto& e : rows) {
-    t.rows.push_back({local_time(e.ts), e.kind, e.rule, e.comm, e.action,
+    t.rows.push_back({e.ts, e.kind, e.rule, e.comm, e.action,
                       e.ok ? ordered_json(*e.ok) : ordered_json(nullptr), e.message});
   }
+  with_times(t, q.format);
   if (q.format == "table") {
     fmt::print("What FreezR decided about PID {}, newest first:\n", pid);
   }

@@ -1,6 +1,8 @@
 #include "core/timespec.h"
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <string>
 
@@ -132,6 +134,36 @@ std::optional<double> parse_time(const std::string& text, double now) {
   }
   const auto d = parse_duration(text);
   return d ? std::optional<double>(now - *d) : std::nullopt;
+}
+
+std::string rfc3339(double ts, bool local, int digits) {
+  double whole = std::floor(ts);
+  int millis = static_cast<int>(std::lround((ts - whole) * 1000));
+  if (millis == 1000) {
+    whole += 1;
+    millis = 0;
+  }
+  const auto t = static_cast<std::time_t>(whole);
+  std::tm tm{};
+  if (local) {
+    localtime_r(&t, &tm);
+  } else {
+    gmtime_r(&t, &tm);
+  }
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out = buf;
+  if (digits > 0) {
+    char frac[8];
+    std::snprintf(frac, sizeof frac, ".%03d", millis);
+    out += frac;
+  }
+  if (!local) return out + "Z";
+  const int offset = static_cast<int>(tm.tm_gmtoff % 86400);  // within a day, always
+  char zone[16];
+  std::snprintf(zone, sizeof zone, "%c%02d:%02d", offset < 0 ? '-' : '+', std::abs(offset) / 3600,
+                std::abs(offset) % 3600 / 60);
+  return out + zone;
 }
 
 }  // namespace freezr

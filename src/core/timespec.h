@@ -15,4 +15,8 @@ std::optional<double> parse_duration(const std::string& text);
 // A point in time, in any of the forms above; nullopt when text is none of them.
 std::optional<double> parse_time(const std::string& text, double now);
 
+// ts as RFC 3339 with its offset: local time ("2026-12-01T11:00:00.250+01:00") or UTC
+// ("2026-12-01T10:00:00.250Z"); milliseconds when digits is 3, whole seconds when 0.
+std::string rfc3339(double ts, bool local, int digits = 3);
+
 }  // namespace freezr

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/text.h"
+#include "core/timespec.h"
 
 namespace freezr::report {
 
@@ -91,12 +92,9 @@ LogLines::LogLines(std::shared_ptr<spdlog::logger> logger, bool json)
 
 namespace {
 std::string now_iso() {
-  const auto now = std::chrono::system_clock::now();
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}{:%z}",
-                     fmt::localtime(std::chrono::system_clock::to_time_t(now)), ms,
-                     fmt::localtime(std::chrono::system_clock::to_time_t(now)));
+  return rfc3339(
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count(),
+      true);
 }
 }  // namespace
 

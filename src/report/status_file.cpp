@@ -22,6 +22,7 @@ nlohmann::json status_json(const StatusInput& in) {
                      {"processes", c.processes},
                      {"cpu_percent", round1(c.cpu_percent)},
                      {"rss_mib", round1(c.rss_mb)},
+                     {"rss_bytes", static_cast<std::uint64_t>(c.rss_mb * 1048576.0)},
                      {"streak", r.streak},
                      {"checks", c.checks},
                      {"violating_checks", c.violating_checks},

@@ -106,6 +106,7 @@ Response processes(const Request& r, const State& s) {
                    {"name", p->comm},
                    {"cpu_percent", std::round(p->cpu * 10) / 10},
                    {"rss_mib", std::round(p->rss_mib * 10) / 10},
+                   {"rss_bytes", static_cast<std::uint64_t>(p->rss_mib * 1048576.0)},
                    {"rule", p->rule},
                    {"streak", p->streak},
                    {"category", p->category}});
@@ -120,8 +121,10 @@ std::unique_ptr<store::Database> open_history(const ApiContext& ctx) {
 }
 
 json event_json(const store::Event& e) {
-  json j = {{"ts", e.ts},     {"kind", e.kind},     {"rule", e.rule},      {"pid", e.pid},
-            {"name", e.comm}, {"action", e.action}, {"message", e.message}};
+  json j = {{"ts", e.ts},         {"time", rfc3339(e.ts, false)},
+            {"kind", e.kind},     {"rule", e.rule},
+            {"pid", e.pid},       {"name", e.comm},
+            {"action", e.action}, {"message", e.message}};
   j["ok"] = e.ok ? json(*e.ok) : json(nullptr);
   if (!e.data.empty()) {
     auto data = json::parse(e.data, nullptr, false);
@@ -174,11 +177,13 @@ Response history(const Request& r, const ApiContext& ctx) {
   json out = json::array();
   for (const auto& s : rows) {
     out.push_back({{"ts", s.ts},
+                   {"time", rfc3339(s.ts, false)},
                    {"rule", s.rule},
                    {"processes", s.processes},
                    {"cpu_percent", s.cpu},
                    {"cpu_max", s.cpu_max},
                    {"rss_mib", s.rss_mib},
+                   {"rss_bytes", static_cast<std::uint64_t>(s.rss_mib * 1048576.0)},
                    {"rss_max", s.rss_max}});
   }
   return ok_json({{"minutes", minutes}, {"samples", out}, {"next", next_of(next)}});

@@ -45,7 +45,7 @@ TEST(Layering, EachRoomIncludesOnlyWhatItMayUse) {
       {"act", {"core", "fs", "proc", "engine", "store", "act"}},
       {"os", {"core", "fs", "proc", "os"}},
       {"ui", {"core", "proc", "engine", "config", "ui"}},
-      {"serve", {"core", "proc", "engine", "store", "serve"}},
+      {"serve", {"core", "fs", "proc", "engine", "store", "serve"}},
       {"report",
        {"core", "fs", "proc", "engine", "scan", "config", "store", "act", "ui", "serve", "report"}},
       {"daemon",

@@ -313,6 +313,11 @@ TEST(Timespec, DurationsAndTimes) {
   EXPECT_LE(*today, now);
   EXPECT_GT(*today, now - 86400);
   EXPECT_NEAR(*today - *yesterday, 86400, 3600);  // a DST change moves it by an hour
+  EXPECT_EQ(rfc3339(1796119200.25, false), "2026-12-01T10:00:00.250Z");
+  EXPECT_EQ(rfc3339(1796119200.9996, false, 0), "2026-12-01T10:00:01Z");
+  const auto local = rfc3339(1796119200, true);  // whatever the zone: it reads back the same
+  EXPECT_EQ(parse_time(local, 0), 1796119200.0) << local;
+  EXPECT_EQ(parse_time(rfc3339(1796119200.5, false), 0), 1796119200.5);
 }
 
 }  // namespace
