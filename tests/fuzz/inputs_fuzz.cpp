@@ -1,5 +1,6 @@
 // libFuzzer target for what FreezR reads from people and other programs: the HTTP request
-// target and its query, times and durations, kill-order patterns ("name>MiB"), and whole
+// target and its query (and, read as headers, the Host/Origin/token checks before any route),
+// times and durations, kill-order patterns ("name>MiB"), and whole
 // configuration files (FreezR's TOML with its rules, and the Rust FreezR's format, which the
 // same loader recognises). The first byte picks the reader. Run by tests/fuzz/run.sh.
 #include <cstddef>
@@ -10,6 +11,7 @@
 #include "config/config.h"
 #include "core/timespec.h"
 #include "engine/victims.h"
+#include "serve/admission.h"
 #include "serve/http.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -21,6 +23,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::map<std::string, std::string> query;
       freezr::serve::parse_target(text, path, query);
       if (path.size() > text.size()) __builtin_trap();
+      // The same bytes as the headers the admission checks read.
+      freezr::serve::Request req;
+      req.method = "GET";
+      req.path = path;
+      req.host = text.substr(0, text.size() / 3);
+      req.origin = text.substr(text.size() / 3, text.size() / 3);
+      req.ws_protocols = text.substr(2 * (text.size() / 3));
+      req.authorization = "Bearer " + req.ws_protocols;
+      req.websocket = (data[0] & 0x10) != 0;
+      freezr::serve::AccessPolicy policy;
+      policy.listen_host = "127.0.0.1";
+      policy.reads_need_token = (data[0] & 0x20) != 0;
+      policy.token = "fuzz-token";
+      const auto refused = freezr::serve::refusal(req, policy);
+      if (refused && refused->status != 401 && refused->status != 403 && refused->status != 421) {
+        __builtin_trap();
+      }
+      (void)freezr::serve::subprotocols(req.ws_protocols);
       break;
     }
     case 1:

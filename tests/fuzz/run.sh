@@ -26,8 +26,11 @@ cp "$src"/tests/fuzz/corpus/inputs/* "$work/inputs-corpus/"
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$src/src" "$src/tests/fuzz/inputs_fuzz.cpp" "$src"/src/config/*.cpp "$src"/src/engine/*.cpp \
   "$src"/src/proc/*.cpp "$src"/src/core/*.cpp "$src"/src/fs/*.cpp "$src/src/serve/http.cpp" \
+  "$src/src/serve/admission.cpp" "$src/src/serve/routes.cpp" "$src/src/serve/metrics.cpp" \
+  "$src/src/serve/web_config.cpp" "$src"/src/store/*.cpp \
   "$generated/default_config_text.cpp" "$generated/categories_text.cpp" \
-  "$generated/systemd_unit_text.cpp" -DTOML_HEADER_ONLY=0 -ltomlplusplus -lre2 -o "$work/inputs_fuzz"
+  "$generated/systemd_unit_text.cpp" -DTOML_HEADER_ONLY=0 -DFMT_SHARED \
+  -ltomlplusplus -lre2 -lyaml-cpp -lcrypt -lsqlite3 -lfmt -o "$work/inputs_fuzz"
 "$work/inputs_fuzz" -max_total_time="$seconds" -max_len=2048 -timeout=10 -print_final_stats=1 \
   "$work/inputs-corpus"
 

@@ -161,6 +161,36 @@ class BoundedTest(TestCase):
             "/healthz", host=host)).startswith("HTTP/1.1 200"), 30))  # the room is back
         self.assertEqual(f.stop(), 0)
 
+    def test_half_open_and_malformed_requests_cost_no_scans(self):
+        name = unique_name()
+        hog = self.hog(name=name, cpu=True)
+        f = self.freezr(http_config("") + rule("hot", [name], cpu_percent=5, violations=1000,
+                                                action="log"), ["--dry-run"])
+        port = port_of(f)
+        f.wait_scans(1)
+        before = streak(self.workdir)
+        half_open = []
+        for _ in range(200):  # slowloris: headers that never end
+            s = socket.create_connection(("127.0.0.1", port), timeout=5)
+            s.sendall(b"GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            half_open.append(s)
+        garbage = [b"\x00\xff" * 2000, b"GET / HTTP/9.9\r\n\r\n", b"GET " + b"/a" * 9000 +
+                   b" HTTP/1.1\r\n\r\n", b"POST /api/v1/thaw HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                   b"Content-Length: 999999999\r\n\r\n" + b"x" * 70000]
+        for i in range(60):
+            try:
+                exchange(port, garbage[i % len(garbage)], timeout=2)
+            except OSError:
+                pass  # refused while the half-open ones fill the cap: that is the bound
+        f.wait_scans(8)
+        self.assertGreaterEqual(streak(self.workdir), before + 8, "scans lost to the flood")
+        self.assertTrue(hog.alive())
+        for s in half_open:
+            s.close()
+        self.assertTrue(wait_until(lambda: exchange(port, request("/healthz")).startswith(
+            "HTTP/1.1 200"), 30))
+        self.assertEqual(f.stop(), 0)
+
     def test_out_of_descriptors_accepting_backs_off_instead_of_spinning(self):
         config = http_config("max_connections = 1000\n") + rule(
                 "r", [unique_name()], cpu_percent=90)
