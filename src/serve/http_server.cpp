@@ -4,6 +4,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -233,13 +234,39 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
         return;
       }
       req.body = msg.body();
-      Response r;
-      try {
-        r = owner->handler(req);
-      } catch (const std::exception& e) {
-        r = json_error(500, std::string("internal error: ") + e.what());
+      const bool keep_alive = msg.keep_alive(), head = req.method == "HEAD";
+      if (owner->limits.offload && owner->limits.offload(req)) {
+        // Answered on a worker thread (history and events read their own read-only
+        // connection): the loop, and so the scans, never wait for such a reader.
+        if (owner->offloaded >= owner->limits.max_offloaded) {
+          Response busy = json_error(503, "too many history reads at once; retry shortly");
+          busy.headers["Retry-After"] = "1";
+          send(busy, keep_alive, head);
+          return;
+        }
+        ++owner->offloaded;
+        asio::post(owner->workers,
+                   [self = this->shared_from_this(), req, keep_alive, head]() mutable {
+                     auto r = std::make_shared<Response>(answer(self->owner->handler, req));
+                     // The session goes back to the loop with the answer: it is never released (nor
+                     // is the server, with this pool) on a worker thread.
+                     const auto loop = self->stream.get_executor();
+                     asio::post(loop, [self = std::move(self), r, keep_alive, head] {
+                       --self->owner->offloaded;
+                       self->send(*r, keep_alive, head);
+                     });
+                   });
+        return;
       }
-      send(r, msg.keep_alive(), req.method == "HEAD");
+      send(answer(owner->handler, req), keep_alive, head);
+    }
+
+    static Response answer(const Handler& handler, const Request& req) {
+      try {
+        return handler(req);
+      } catch (const std::exception& e) {
+        return json_error(500, std::string("internal error: ") + e.what());
+      }
     }
 
     // head: the answer to a HEAD request, its headers (Content-Length included) without the
@@ -281,6 +308,8 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
   Gate gate;
   ServerLimits limits;
   std::shared_ptr<ssl::context> tls;  // null: plain HTTP
+  asio::thread_pool workers{2};       // offloaded answers (ServerLimits::offload)
+  int offloaded = 0;                  // answers being computed there
   int open = 0;                       // HTTP connections and WebSocket clients
   std::uint64_t refused = 0;          // connections refused over the cap or for want of descriptors
   std::uint64_t tls_failures = 0;     // handshakes that failed (no or a bad client certificate...)
@@ -352,6 +381,7 @@ void HttpServer::stop() {
   beast::error_code ignored;
   impl_->acceptor.close(ignored);
   impl_->backoff.cancel();
+  impl_->workers.join();  // what is being read finishes; its answer is dropped with the loop
   for (auto& w : impl_->ws) w->close();
   impl_->ws.clear();
 }

@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,10 @@ struct ServerLimits {
   int max_connections = 64;
   std::size_t ws_queue = 4;  // messages queued per WebSocket client before skipping
   int ws_max_skipped = 200;  // consecutive skips before the client is dropped
+  // Requests answered on a worker thread instead of the loop (reads of the history); at most
+  // max_offloaded at once, 503 beyond. The handler must be safe to call from there for them.
+  std::function<bool(const Request&)> offload;
+  int max_offloaded = 4;
 };
 
 class HttpServer {

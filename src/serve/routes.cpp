@@ -229,6 +229,11 @@ Response route(const Request& req, const ApiContext& ctx) {
   }
   try {
     if (is_control) return control(req, ctx);
+    // The history's readers: they may be answered on a worker thread, so they touch nothing
+    // but their own read-only connection (not the published state).
+    if (p == "/api/v1/events") return events(req, ctx);
+    if (p == "/api/v1/why") return why(req, ctx);
+    if (p == "/api/v1/history") return history(req, ctx);
     auto state = ctx.state();
     if (p == "/healthz") return ok_json({{"ok", state != nullptr}});
     if (!state) return json_error(503, "no scan yet");
@@ -254,9 +259,6 @@ Response route(const Request& req, const ApiContext& ctx) {
       }
       return ok_json({{"frozen", out}});
     }
-    if (p == "/api/v1/events") return events(req, ctx);
-    if (p == "/api/v1/why") return why(req, ctx);
-    if (p == "/api/v1/history") return history(req, ctx);
     if (ctx.asset) {
       if (auto a = ctx.asset(p)) {
         if (const auto at = a->body.find("{{version}}"); at != std::string::npos) {

@@ -100,7 +100,8 @@ Result<WebConfig> load_web_config(const std::string& path) {
         }
       }
       if (tls.cert_file.empty() || tls.key_file.empty()) {
-        return config_error(path, kv.first.Mark(), "tls_server_config needs cert_file and key_file");
+        return config_error(path, kv.first.Mark(),
+                            "tls_server_config needs cert_file and key_file");
       }
       if (tls.require_client_cert && tls.client_ca_file.empty()) {
         return config_error(path, kv.first.Mark(),
