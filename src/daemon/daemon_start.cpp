@@ -131,13 +131,13 @@ void Daemon::start_process_events(Preflight& pf) {
              "are found by scanning alone");
     return;
   }
-  const auto err = discovery_.start();
-  pf.check(!err, "process events",
-           err ? fmt::format("unavailable ({}; needs CAP_NET_ADMIN in the host's network "
-                             "namespace): new processes are found by scanning every {:g}s",
-                             *err, cfg_->monitor.interval)
-               : std::string("subscribed to the kernel's process connector: exec and rename "
-                             "are seen at once"));
+  const auto subscribed = discovery_.start();
+  pf.check(subscribed.ok(), "process events",
+           !subscribed ? fmt::format("unavailable ({}; needs CAP_NET_ADMIN in the host's network "
+                                     "namespace): new processes are found by scanning every {:g}s",
+                                     subscribed.error().message, cfg_->monitor.interval)
+                       : std::string("subscribed to the kernel's process connector: exec and "
+                                     "rename are seen at once"));
 }
 
 bool Daemon::start_http(Preflight& pf) {

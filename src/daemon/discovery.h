@@ -19,7 +19,7 @@ class Discovery {
   Discovery(boost::asio::io_context& io, scan::Scanner& scanner, ExecWatch& guard);
 
   // Subscribes to process events; the reason when they are unavailable.
-  std::optional<std::string> start() { return events_.start(); }
+  Result<void> start() { return events_.start(); }
   void stop() { events_.stop(); }
   // Every full_scan_every-th scan is full (1: all of them).
   scan::ScanResult scan(Seconds now, int full_scan_every);

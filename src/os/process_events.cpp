@@ -14,7 +14,9 @@ namespace freezr::os {
 namespace {
 constexpr int kReceiveBuffer = 4 << 20;  // room for bursts of thousands of forks
 
-std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
+Error errno_error(const char* what) {
+  return Error(errno, std::string(what) + ": " + std::strerror(errno));
+}
 }  // namespace
 
 ProcessEvents::ProcessEvents(boost::asio::io_context& io, Handler handler)
@@ -22,13 +24,13 @@ ProcessEvents::ProcessEvents(boost::asio::io_context& io, Handler handler)
 
 ProcessEvents::~ProcessEvents() { stop(); }
 
-std::optional<std::string> ProcessEvents::start() {
+Result<void> ProcessEvents::start() {
   const int fd = ::socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
-  if (fd < 0) return errno_text("netlink socket");
+  if (fd < 0) return errno_error("netlink socket");
   auto fail = [fd](const char* what) {
-    auto why = errno_text(what);
+    auto why = errno_error(what);
     ::close(fd);
-    return std::optional<std::string>(why);
+    return why;
   };
   // SO_RCVBUFFORCE passes the rmem_max cap with CAP_NET_ADMIN; fall back to the capped one.
   if (::setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &kReceiveBuffer, sizeof kReceiveBuffer) != 0) {
@@ -57,7 +59,7 @@ std::optional<std::string> ProcessEvents::start() {
   socket_.assign(fd);
   active_ = true;
   wait();
-  return std::nullopt;
+  return {};
 }
 
 void ProcessEvents::stop() {

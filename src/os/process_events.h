@@ -1,6 +1,6 @@
 // ProcessEvents: the kernel's process connector on the event loop. It subscribes to fork,
 // exec, comm and exit events and hands them over as they come. Needs CAP_NET_ADMIN in the
-// initial network namespace; where it cannot subscribe, start() says why and FreezR relies
+// initial network namespace; where it cannot subscribe, start() gives the error and FreezR relies
 // on its scans alone.
 #pragma once
 
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/result.h"
 #include "proc/proc_events.h"
 
 namespace freezr::os {
@@ -24,7 +25,7 @@ class ProcessEvents {
   ProcessEvents& operator=(const ProcessEvents&) = delete;
 
   // Subscribes. On failure returns the reason and stays off.
-  std::optional<std::string> start();
+  Result<void> start();
   void stop();
   [[nodiscard]] bool active() const { return active_; }
   // Datagrams lost because the socket's buffer overflowed (the kernel says ENOBUFS); after

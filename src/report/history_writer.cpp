@@ -15,11 +15,11 @@ HistoryWriter::HistoryWriter(store::History* history, config::HistorySettings se
                              std::function<void(const std::string&)> warn)
     : history_(history), settings_(settings), warn_(std::move(warn)) {}
 
-void HistoryWriter::fail(const std::string& what, const std::string& err) {
-  if (err.empty() || broken_) return;
+void HistoryWriter::fail(const std::string& what, const Result<void>& done) {
+  if (done || broken_) return;
   broken_ = true;
   pending_.clear();
-  warn_("history disabled after a database error while " + what + ": " + err +
+  warn_("history disabled after a database error while " + what + ": " + done.error().message +
         " (monitoring continues; the file is checked again at the next start)");
 }
 

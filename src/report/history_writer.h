@@ -43,7 +43,7 @@ class HistoryWriter {
   std::vector<store::Event> take_feed();
 
  private:
-  void fail(const std::string& what, const std::string& err);
+  void fail(const std::string& what, const Result<void>& done);
   // The top processes by CPU and by memory, appended to top.
   void add_top(const engine::Snapshot& snap, const engine::Classification& cls,
                const std::vector<engine::Rule>& rules, std::vector<store::TopSample>& top) const;

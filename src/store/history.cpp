@@ -20,10 +20,10 @@ std::string run(Statement& st) { return st.run() ? std::string() : st.error(); }
 
 }  // namespace
 
-std::string History::record(double ts, const std::vector<RuleSample>& rules,
-                            const std::vector<TopSample>& top, const SystemSample& system,
-                            bool with_samples, const std::vector<Event>& events) {
-  if (auto err = db_.exec("BEGIN"); !err.empty()) return err;
+Result<void> History::record(double ts, const std::vector<RuleSample>& rules,
+                             const std::vector<TopSample>& top, const SystemSample& system,
+                             bool with_samples, const std::vector<Event>& events) {
+  if (auto err = db_.exec("BEGIN"); !err.empty()) return error_of(ErrorKind::kIo, err);
   std::string err;
   if (with_samples) {
     auto& rs = db_.prepare(
@@ -93,23 +93,29 @@ std::string History::record(double ts, const std::vector<RuleSample>& rules,
     }
     if (err.empty()) err = run(ev);
   }
+  if (err.empty()) err = db_.exec("COMMIT");
   if (!err.empty()) {
     db_.exec("ROLLBACK");
-    return err;
+    return error_of(ErrorKind::kIo, err);
   }
-  return db_.exec("COMMIT");
+  return {};
 }
 
-std::string History::prune(double now, const Retention& r) {
+Result<void> History::prune(double now, const Retention& r) {
   const std::string raw = std::to_string(now - r.raw_seconds);
   const std::string minutes =
       std::to_string(static_cast<std::int64_t>((now - r.minutes_seconds) / 60));
   const std::string events = std::to_string(now - r.events_seconds);
-  return db_.exec("BEGIN; DELETE FROM rule_samples WHERE ts < " + raw +
-                  "; DELETE FROM top_samples WHERE ts < " + raw +
-                  "; DELETE FROM system_samples WHERE ts < " + raw +
-                  "; DELETE FROM rule_minutes WHERE minute < " + minutes +
-                  "; DELETE FROM events WHERE ts < " + events + "; COMMIT;");
+  const auto err = db_.exec("BEGIN; DELETE FROM rule_samples WHERE ts < " + raw +
+                            "; DELETE FROM top_samples WHERE ts < " + raw +
+                            "; DELETE FROM system_samples WHERE ts < " + raw +
+                            "; DELETE FROM rule_minutes WHERE minute < " + minutes +
+                            "; DELETE FROM events WHERE ts < " + events + "; COMMIT;");
+  if (!err.empty()) {
+    db_.exec("ROLLBACK");
+    return error_of(ErrorKind::kIo, err);
+  }
+  return {};
 }
 
 namespace {

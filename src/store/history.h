@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/result.h"
 #include "core/types.h"
 #include "store/database.h"
 
@@ -61,12 +62,12 @@ class History {
   explicit History(Database& db) : db_(db) {}
 
   // Writes one scan: samples (unless with_samples is false), the minute aggregates, and the
-  // events, in one transaction. Returns an error text, empty on success.
-  std::string record(double ts, const std::vector<RuleSample>& rules,
-                     const std::vector<TopSample>& top, const SystemSample& system,
-                     bool with_samples, const std::vector<Event>& events);
+  // events, in one transaction (rolled back on error).
+  Result<void> record(double ts, const std::vector<RuleSample>& rules,
+                      const std::vector<TopSample>& top, const SystemSample& system,
+                      bool with_samples, const std::vector<Event>& events);
   // Deletes what is older than the retention allows.
-  std::string prune(double now, const Retention& r);
+  Result<void> prune(double now, const Retention& r);
 
  private:
   Database& db_;

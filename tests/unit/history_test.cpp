@@ -37,7 +37,7 @@ TEST_F(HistoryTest, RecordsSamplesMinutesAndEventsAndQueriesThem) {
     sys.processes = 300;
     std::vector<Event> ev;
     if (i == 3) ev.push_back({ts, "action", "node", 5, "node", "kill", true, "exited", {}});
-    ASSERT_EQ(h.record(ts, rules, top, sys, true, ev), "");
+    ASSERT_TRUE(h.record(ts, rules, top, sys, true, ev));
   }
   const auto raw = query_samples(*db_, t0, t0 + 100, std::nullopt, false);
   ASSERT_EQ(raw.size(), 6U);
@@ -63,9 +63,8 @@ TEST_F(HistoryTest, RecordsSamplesMinutesAndEventsAndQueriesThem) {
 TEST_F(HistoryTest, PagesNeverRepeatOrSkipARowAndGoEitherWay) {
   History h(*db_);
   for (int i = 0; i < 25; ++i) {
-    ASSERT_EQ(h.record(100 + i, {{"r", 1, 1.0 * i, 1, 0}}, {}, {}, true,
-                       {{100.0 + i, "action", "r", i + 1, "x", "kill", true, "m"}}),
-              "");
+    ASSERT_TRUE(h.record(100 + i, {{"r", 1, 1.0 * i, 1, 0}}, {}, {}, true,
+                         {{100.0 + i, "action", "r", i + 1, "x", "kill", true, "m"}}));
   }
   for (const bool newest_first : {false, true}) {
     std::vector<int> pids;
@@ -100,9 +99,8 @@ TEST_F(HistoryTest, PagesNeverRepeatOrSkipARowAndGoEitherWay) {
 
 TEST_F(HistoryTest, DegradedScansKeepEventsOnly) {
   History h(*db_);
-  ASSERT_EQ(h.record(100, {{"r", 1, 1, 1, 0}}, {}, {}, false,
-                     {{100, "lifecycle", "", 1, "freezr", "start", true, "x"}}),
-            "");
+  ASSERT_TRUE(h.record(100, {{"r", 1, 1, 1, 0}}, {}, {}, false,
+                       {{100, "lifecycle", "", 1, "freezr", "start", true, "x"}}));
   EXPECT_TRUE(query_samples(*db_, 0, 1000, std::nullopt, false).empty());
   EXPECT_EQ(query_events(*db_, 0, 1000, std::nullopt, std::nullopt).size(), 1U);
 }
@@ -111,12 +109,11 @@ TEST_F(HistoryTest, PruneKeepsEachKindForItsOwnPeriod) {
   History h(*db_);
   const double day = 86400;
   for (double ts : {0.0, 40 * day, 99 * day}) {
-    ASSERT_EQ(h.record(ts, {{"r", 1, 1, 1, 0}}, {}, {}, true,
-                       {{ts, "action", "r", 1, "x", "log", true, "m"}}),
-              "");
+    ASSERT_TRUE(h.record(ts, {{"r", 1, 1, 1, 0}}, {}, {}, true,
+                         {{ts, "action", "r", 1, "x", "log", true, "m"}}));
   }
   Retention r;  // 48 h raw, 30 d minutes, 90 d events
-  ASSERT_EQ(h.prune(100 * day, r), "");
+  ASSERT_TRUE(h.prune(100 * day, r));
   EXPECT_EQ(query_samples(*db_, 0, 200 * day, std::nullopt, false).size(), 1U);  // day 99
   EXPECT_EQ(query_samples(*db_, 0, 200 * day, std::nullopt, true).size(), 1U);   // day 99
   EXPECT_EQ(query_events(*db_, 0, 200 * day, std::nullopt, std::nullopt).size(), 2U);
