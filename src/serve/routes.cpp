@@ -55,13 +55,28 @@ Result<long> limit_of(const Request& r, long fallback) {
   return number_of(r, "limit", fallback, 100000);
 }
 
-Result<double> since_of(const Request& r, const ApiContext& ctx, double fallback_seconds) {
-  const double now = ctx.now();
-  auto v = param(r, "since");
-  if (!v) return now - fallback_seconds;
+// A time parameter in any form parse_time reads, or fallback when absent.
+Result<double> time_of(const Request& r, const char* key, double fallback, double now) {
+  auto v = param(r, key);
+  if (!v) return fallback;
   auto t = parse_time(*v, now);
-  if (!t) return parse_error("since: expected 90s, 15m, 2h, 3d, Unix seconds or a date");
+  if (!t) {
+    return parse_error(std::string(key) +
+                       ": expected 90s, 15m, 2h, -1h, @EPOCH, Unix seconds, today, yesterday, "
+                       "a date or RFC 3339");
+  }
   return *t;
+}
+
+// The period of a list: since (default: fallback_seconds ago) to until (default: now).
+Result<std::pair<double, double>> period_of(const Request& r, const ApiContext& ctx,
+                                            double fallback_seconds) {
+  const double now = ctx.now();
+  const auto since = time_of(r, "since", now - fallback_seconds, now);
+  if (!since) return since.error();
+  const auto until = time_of(r, "until", now + 1, now);
+  if (!until) return until.error();
+  return std::pair{*since, *until};
 }
 
 Response bad_request(const Error& e) { return json_error(400, e.message); }
@@ -151,12 +166,12 @@ Response why(const Request& r, const ApiContext& ctx) {
 Response events(const Request& r, const ApiContext& ctx) {
   auto db = open_history(ctx);
   if (!db) return json_error(503, "no history available");
-  const auto since = since_of(r, ctx, 3600);
-  if (!since) return bad_request(since.error());
+  const auto period = period_of(r, ctx, 3600);
+  if (!period) return bad_request(period.error());
   const auto page = page_of(r, 1000);
   if (!page) return bad_request(page.error());
   std::int64_t next = 0;
-  const auto list = store::query_events(*db, *since, ctx.now() + 1, param(r, "rule"),
+  const auto list = store::query_events(*db, period->first, period->second, param(r, "rule"),
                                         param(r, "kind"), *page, &next);
   json out = json::array();
   for (const auto& e : list) out.push_back(event_json(e));
@@ -164,16 +179,16 @@ Response events(const Request& r, const ApiContext& ctx) {
 }
 
 Response history(const Request& r, const ApiContext& ctx) {
-  const auto since = since_of(r, ctx, 900);
-  if (!since) return bad_request(since.error());
+  const auto period = period_of(r, ctx, 900);
+  if (!period) return bad_request(period.error());
   auto db = open_history(ctx);
   if (!db) return json_error(503, "no history available");
   const bool minutes = param(r, "minutes").value_or("0") == "1";
   const auto page = page_of(r, 5000);
   if (!page) return bad_request(page.error());
   std::int64_t next = 0;
-  const auto rows =
-      store::query_samples(*db, *since, ctx.now() + 1, param(r, "rule"), minutes, *page, &next);
+  const auto rows = store::query_samples(*db, period->first, period->second, param(r, "rule"),
+                                         minutes, *page, &next);
   json out = json::array();
   for (const auto& s : rows) {
     out.push_back({{"ts", s.ts},

@@ -163,6 +163,14 @@ class ScenarioTest(TestCase):
         self.assertTrue(hist)
         self.assertEqual(get(self.port, "/api/v1/processes?sort=name")[0], 400)
         self.assertEqual(get(self.port, "/api/v1/events?since=never")[0], 400)
+        self.assertEqual(get(self.port, "/api/v1/events?until=2026-13-01T00:00:00Z")[0], 400)
+        # A period that ended before FreezR started holds nothing; one up to now holds the kill.
+        past = json.loads(get(self.port, "/api/v1/events?since=@999999000&until=@1000000000&"
+                                         "kind=action")[2])["events"]
+        self.assertEqual(past, [])
+        now = json.loads(get(self.port, "/api/v1/events?since=-10m&until=now&kind=action")[2])
+        self.assertEqual(len(now["events"]), 1)
+        self.assertRegex(now["events"][0]["time"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
         self.assertEqual(get(self.port, "/nope")[0], 404)
         self.assertEqual(get(self.port, "/metrics", method="POST", data=b"")[0], 405)
         self.assertEqual(get(self.port, "/api/v1/reload", method="POST", data=b"")[0], 403)
