@@ -17,20 +17,24 @@ namespace freezr::act {
 
 namespace asio = boost::asio;
 
-namespace {
-// A pidfd held while FreezR acts on a process by number (priorities, cgroup.procs): until it is
-// closed the PID cannot pass to another process, so the number reaches the process whose
-// identity was checked, or nothing.
-class Pin {
- public:
-  explicit Pin(int fd) : fd_(fd) {}
-  ~Pin() { ::close(fd_); }
-  Pin(const Pin&) = delete;
-  Pin& operator=(const Pin&) = delete;
+Reversibles::Pin::~Pin() { ::close(fd_); }
 
- private:
-  int fd_;
-};
+bool Reversibles::pin_with_cgroup(const engine::Decision& d, const engine::TargetInfo& t,
+                                  std::optional<Pin>& pin, std::string& cgroup) {
+  auto fd = control_.open(t.id);
+  if (!fd) {
+    report(d, t, fd.error().gone(), fd.error().gone() ? "already gone" : fd.error().message);
+    return false;
+  }
+  pin.emplace(*fd);
+  if (!source_.read_pid_file(t.id.pid, "cgroup", cgroup)) {
+    report(d, t, true, "already gone");
+    return false;
+  }
+  return true;
+}
+
+namespace {
 
 // Clock ticks since boot, as /proc/PID/stat counts start times (0 when unknown).
 std::uint64_t boot_ticks(proc::ProcSource& source) {
@@ -162,17 +166,9 @@ void Reversibles::throttle(const engine::Decision& d) {
       report(d, t, false, "cannot set the CPU limit: " + set.error().message);
       continue;
     }
-    auto fd = control_.open(t.id);
-    if (!fd) {
-      report(d, t, fd.error().gone(), fd.error().gone() ? "already gone" : fd.error().message);
-      continue;
-    }
-    const Pin pin(*fd);
+    std::optional<Pin> pin;
     std::string buf;
-    if (!source_.read_pid_file(t.id.pid, "cgroup", buf)) {
-      report(d, t, true, "already gone");
-      continue;
-    }
+    if (!pin_with_cgroup(d, t, pin, buf)) continue;
     const auto origin = cgroups_.origin(buf, v2);
     auto recorded = record(d, t, kThrottle, group_data(*dir, origin));
     if (!recorded) {
@@ -249,17 +245,9 @@ void Reversibles::freeze_with_cgroup(const engine::Decision& d) {
   }
   std::vector<std::shared_ptr<Held>> group;
   for (const auto& t : d.targets) {
-    auto fd = control_.open(t.id);
-    if (!fd) {
-      report(d, t, fd.error().gone(), fd.error().gone() ? "already gone" : fd.error().message);
-      continue;
-    }
-    const Pin pin(*fd);
+    std::optional<Pin> pin;
     std::string buf;
-    if (!source_.read_pid_file(t.id.pid, "cgroup", buf)) {
-      report(d, t, true, "already gone");
-      continue;
-    }
+    if (!pin_with_cgroup(d, t, pin, buf)) continue;
     auto recorded = record(d, t, kFreezeCgroup, group_data(*dir, cgroups_.origin(buf, true)));
     if (!recorded) {
       report(d, t, false,

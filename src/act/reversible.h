@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,23 @@ class Reversibles {
     std::shared_ptr<boost::asio::steady_timer> timer;  // freezes only
   };
   bool verified(const engine::TargetInfo& t, char* state);
+  // A pidfd held while FreezR acts on a process by number (priorities, cgroup.procs): until
+  // it is closed the PID cannot pass to another process, so the number reaches the process
+  // whose identity was checked, or nothing.
+  class Pin {
+   public:
+    explicit Pin(int fd) : fd_(fd) {}
+    ~Pin();
+    Pin(const Pin&) = delete;
+    Pin& operator=(const Pin&) = delete;
+
+   private:
+    int fd_;
+  };
+  // Pins t (its pidfd held in pin until pin goes) and reads its /proc cgroup file into
+  // cgroup; false, with the outcome reported, when it is gone or cannot be pinned.
+  bool pin_with_cgroup(const engine::Decision& d, const engine::TargetInfo& t,
+                       std::optional<Pin>& pin, std::string& cgroup);
   // Writes the ledger entry of an action about to be applied, and holds it.
   Result<std::shared_ptr<Held>> record(const engine::Decision& d, const engine::TargetInfo& t,
                                        const std::string& kind, const std::string& data);
