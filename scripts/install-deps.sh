@@ -14,6 +14,7 @@ if [[ $what == test ]]; then
   packages+=(
     libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-jsonschema dbus sqlite3 procps systemd prometheus chromium tmux clang
+    curl openssl strace
     libclang-rt-14-dev
   )
 elif [[ $what != build ]]; then

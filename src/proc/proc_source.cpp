@@ -41,7 +41,7 @@ void FsProcSource::list_pids(std::vector<Pid>& out) {
   ::closedir(dir);
 }
 
-Result<bool> FsProcSource::read_at(const char* path, std::string& buf) {
+Result<bool> FsProcSource::read_at(const char* path, std::string& buf, bool one_shot) {
   buf.clear();
   int fd = ::openat(root_fd_, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Error{errno, std::string("open ") + path + ": " + std::strerror(errno)};
@@ -57,7 +57,9 @@ Result<bool> FsProcSource::read_at(const char* path, std::string& buf) {
       return Error{err, std::string("read ") + path + ": " + std::strerror(err)};
     }
     buf.resize(old + static_cast<std::size_t>(n));
-    if (n == 0) break;
+    // A one-shot /proc file hands its whole text to the first read that has room for it: a
+    // read that did not fill the buffer was the last, and asking again would only hear 0.
+    if (n == 0 || (one_shot && static_cast<std::size_t>(n) < kChunk)) break;
   }
   ::close(fd);
   return true;
@@ -70,7 +72,9 @@ Result<bool> FsProcSource::read_pid_file(Pid pid, const char* name, std::string&
   const auto len = std::strlen(name);
   if (ec != std::errc() || len > 40) return Error{EINVAL, "bad path"};
   std::memcpy(end, name, len + 1);
-  return read_at(path, buf);
+  // stat and statm are single-record seq files, read on every scan: one read each.
+  const bool one_shot = std::strcmp(name, "stat") == 0 || std::strcmp(name, "statm") == 0;
+  return read_at(path, buf, one_shot);
 }
 
 Result<std::string> FsProcSource::read_exe(Pid pid) {

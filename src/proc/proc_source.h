@@ -52,7 +52,8 @@ class FsProcSource final : public ProcSource {
   [[nodiscard]] const std::string& root() const { return root_; }
 
  private:
-  Result<bool> read_at(const char* path, std::string& buf);
+  // one_shot: the file gives its whole text to one read (stat, statm): no second read for EOF.
+  Result<bool> read_at(const char* path, std::string& buf, bool one_shot = false);
 
   std::string root_;
   int root_fd_ = -1;

@@ -125,6 +125,32 @@ class ConfigCommandTest(TestCase):
 
 
 class InspectTest(TestCase):
+    def test_a_scan_reads_each_stat_file_once(self):
+        # /proc/PID/stat gives its whole line to the first read: a second read for the end of
+        # the file would double the system calls of every scan.
+        trace = os.path.join(self.workdir, "trace")
+        r = subprocess.run(["strace", "-o", trace, "-e", "trace=openat,read,close", FREEZR,
+                            "ps", "--interval", "0.2", "-n", "1"], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        open_stat = {}  # fd -> reads so far
+        per_file = []
+        with open(trace) as t:
+            for line in t:
+                m = re.match(r'openat\(\d+, "\d+/stat", .*\) = (\d+)$', line)
+                if m:
+                    open_stat[m.group(1)] = 0
+                    continue
+                m = re.match(r"read\((\d+), ", line)
+                if m and m.group(1) in open_stat:
+                    open_stat[m.group(1)] += 1
+                    continue
+                m = re.match(r"close\((\d+)\)", line)
+                if m and m.group(1) in open_stat:
+                    per_file.append(open_stat.pop(m.group(1)))
+        self.assertGreater(len(per_file), 10)
+        self.assertEqual(set(per_file), {1}, per_file)
+
     def test_every_command_that_prints_data_speaks_json_and_csv(self):
         hog = self.hog(cpu=True)
         cfg = os.path.join(self.workdir, "c.toml")
