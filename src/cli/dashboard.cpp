@@ -85,6 +85,15 @@ std::string read_filter() {
   return buf;
 }
 
+// Asks the daemon to thaw pid; what to tell the user.
+std::string thaw(HttpClient& client, int pid) {
+  const auto answer = client.request("POST", fmt::format("/api/v1/thaw?pid={}", pid));
+  if (answer && answer->status == 200) return fmt::format("thawed PID {}", pid);
+  if (answer && answer->status == 409) return fmt::format("PID {} is not frozen by FreezR", pid);
+  return fmt::format("thaw of PID {} failed: {}", pid,
+                     answer ? "HTTP " + std::to_string(answer->status) : answer.error().message);
+}
+
 }  // namespace
 
 int cmd_dashboard(const config::Config& cfg, double interval, bool colors) {
@@ -154,14 +163,7 @@ int cmd_dashboard(const config::Config& cfg, double interval, bool colors) {
           note = "thaw needs control endpoints on the daemon and FREEZR_TOKEN set here";
           break;
         }
-        const int pid = model.pids[static_cast<std::size_t>(in.selected)];
-        const auto answer = client.request("POST", fmt::format("/api/v1/thaw?pid={}", pid));
-        note = answer && answer->status == 200 ? fmt::format("thawed PID {}", pid)
-               : answer && answer->status == 409
-                   ? fmt::format("PID {} is not frozen by FreezR", pid)
-                   : fmt::format("thaw of PID {} failed: {}", pid,
-                                 answer ? "HTTP " + std::to_string(answer->status)
-                                        : answer.error().message);
+        note = thaw(client, model.pids[static_cast<std::size_t>(in.selected)]);
         break;
       }
       default:

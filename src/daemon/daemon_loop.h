@@ -70,6 +70,8 @@ class Daemon {
   void open_database(Preflight& pf);
 
   void start_process_events(Preflight& pf);
+  // What the routes may read and call of the daemon.
+  serve::ApiContext api_context();
   // [http] max_connections, lowered (with a warning) to what the open-file limit allows.
   int connection_cap(Preflight& pf);
   // The web configuration's basic auth users and client certificate rule, into access_.

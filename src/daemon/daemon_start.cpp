@@ -140,17 +140,7 @@ void Daemon::start_process_events(Preflight& pf) {
                                      "rename are seen at once"));
 }
 
-bool Daemon::start_http(Preflight& pf) {
-  if (!cfg_->http.enabled) return true;
-  if (!cfg_->http.token_file.empty()) {
-    auto t = read_token(cfg_->http.token_file);
-    if (!t) {
-      log_.line(level_enum::err, "preflight", {{"check", std::string("http token")}, {"ok", false}},
-                t.error().message);
-      return false;
-    }
-    token_ = *t;
-  }
+serve::ApiContext Daemon::api_context() {
   serve::ApiContext ctx;
   ctx.state = [this] { return state_; };
   ctx.token = token_;
@@ -168,6 +158,21 @@ bool Daemon::start_http(Preflight& pf) {
     const bool ok = reload();
     return nlohmann::json{{"reloaded", ok}};
   };
+  return ctx;
+}
+
+bool Daemon::start_http(Preflight& pf) {
+  if (!cfg_->http.enabled) return true;
+  if (!cfg_->http.token_file.empty()) {
+    auto t = read_token(cfg_->http.token_file);
+    if (!t) {
+      log_.line(level_enum::err, "preflight", {{"check", std::string("http token")}, {"ok", false}},
+                t.error().message);
+      return false;
+    }
+    token_ = *t;
+  }
+  const auto ctx = api_context();
   serve::ServerLimits limits;
   limits.max_connections = connection_cap(pf);
   // The history's readers open their own read-only connection: they answer off the loop.

@@ -33,8 +33,8 @@ std::chrono::steady_clock::duration seconds(double s) {
       std::chrono::duration<double>(s));
 }
 
-// Shuts a stream down for good: TCP's send side, or the whole connection under TLS (a TLS
-// close_notify would need another round trip a misbehaving client need not answer).
+// Shuts a stream down: TCP's send side, or the whole connection under TLS (a close_notify
+// would wait on a round trip a misbehaving client need not answer).
 void close_stream(beast::tcp_stream& s) {
   beast::error_code ignored;
   s.socket().shutdown(tcp::socket::shutdown_send, ignored);
@@ -79,8 +79,7 @@ struct HttpServer::Impl : std::enable_shared_from_this<HttpServer::Impl> {
     });
   }
 
-  // What broadcast sees of a WebSocket client, whatever its stream.
-  struct WsClient {
+  struct WsClient {  // what broadcast sees of a WebSocket client, whatever its stream
     virtual ~WsClient() = default;
     virtual void send(const std::shared_ptr<const std::string>& text) = 0;
     virtual void close() = 0;
