@@ -184,6 +184,26 @@ void Daemon::wait_signal() {
   });
 }
 
+std::vector<std::string> Daemon::settings_kept_until_restart(const config::Config& next) const {
+  std::vector<std::string> out;
+  auto kept = [&](const std::string& key, const std::string& now, const std::string& asked) {
+    if (now != asked) {
+      out.push_back(key + " changed from \"" + now + "\" to \"" + asked +
+                    "\": kept as it is until FreezR restarts");
+    }
+  };
+  kept("[http] listen", cfg_->http.listen, next.http.listen);
+  kept("[http] enabled", cfg_->http.enabled ? "true" : "false",
+       next.http.enabled ? "true" : "false");
+  kept("[http] token_file", cfg_->http.token_file, next.http.token_file);
+  kept("[http] web_config", cfg_->http.web_config, next.http.web_config);
+  kept("[http] max_connections", std::to_string(cfg_->http.max_connections),
+       std::to_string(next.http.max_connections));
+  kept("[logging] dir", cfg_->logging.dir, next.logging.dir);
+  kept("[storage] dir", cfg_->storage.dir, next.storage.dir);
+  return out;
+}
+
 bool Daemon::reload() {
   if (!opts_.config_path) {
     log_.note(level_enum::info,
@@ -194,6 +214,7 @@ bool Daemon::reload() {
   try {
     auto next = std::make_unique<config::Config>(
         with_overrides(config::load_config(*opts_.config_path), opts_));
+    const auto unchanged = settings_kept_until_restart(*next);
     next->logging.dir = cfg_->logging.dir;  // directories and the lock stay until restart
     next->storage.dir = cfg_->storage.dir;
     retired_ += policy_.reset(&next->rules);
@@ -210,6 +231,11 @@ bool Daemon::reload() {
               {{"config", cfg_->source}, {"rules", static_cast<long long>(cfg_->rules.size())}},
               msg);
     writer_.lifecycle(clock_.wall(), "reload", true, msg);
+    for (const auto& line : unchanged) log_.line(level_enum::warn, "reload", {}, line);
+    if (access_) {  // who may ask: taken at once
+      access_->allowed_hosts = cfg_->http.allowed_hosts;
+      access_->allowed_origins = cfg_->http.allowed_origins;
+    }
     if (const auto web = reload_web_config(); !web.empty())
       log_.line(level_enum::info, "reload", {}, web);
     os::notify_ready("configuration reloaded");

@@ -70,6 +70,10 @@ class Daemon {
   void open_database(Preflight& pf);
 
   void start_process_events(Preflight& pf);
+  // What a reload cannot change while FreezR runs (addresses, files, directories), one line
+  // per setting next changes: said, not silently dropped.
+  [[nodiscard]] std::vector<std::string> settings_kept_until_restart(
+      const config::Config& next) const;
   // What the routes may read and call of the daemon.
   serve::ApiContext api_context();
   // [http] max_connections, lowered (with a warning) to what the open-file limit allows.

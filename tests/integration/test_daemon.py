@@ -12,8 +12,8 @@ import subprocess
 import time
 import unittest
 
-from harness import (FREEZR, Freezr, TestCase, limit_pressure_candidates, monitor, rule,
-                     unique_name, wait_until)
+from harness import (FREEZR, Freezr, TestCase, exchange, limit_pressure_candidates, monitor,
+                     rule, unique_name, wait_until)
 
 SOURCE = os.environ.get("FREEZR_SOURCE_DIR", "../..")
 
@@ -355,3 +355,23 @@ class ColourTest(TestCase):
         self.assertFalse(self.console(["--color", "never"], tty=True))
         bad = subprocess.run([FREEZR, "--color", "sometimes", "check"], capture_output=True)
         self.assertEqual(bad.returncode, 2)
+
+
+class ReloadTruthTest(TestCase):
+    def test_a_reload_says_what_it_cannot_change_while_freezr_runs(self):
+        f = self.freezr(quiet_config())
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        f.wait_scans(1)
+        with open(f.config_path) as c:
+            text = c.read()
+        with open(f.config_path, "w") as c:
+            c.write(text.replace('listen = "127.0.0.1:0"', 'listen = "127.0.0.1:1"')
+                    .replace('[http]\n', '[http]\nallowed_hosts = ["freezr.lan"]\n'))
+        f.signal(signal.SIGHUP)
+        f.wait_for(r'RELOAD: \[http\] listen changed from "127\.0\.0\.1:0" to "127\.0\.0\.1:1": '
+                   r"kept as it is until FreezR restarts")
+        # The old address still answers, and what can change at once did.
+        answer = exchange(port, b"GET /healthz HTTP/1.1\r\nHost: freezr.lan\r\n"
+                                b"Connection: close\r\n\r\n")
+        self.assertTrue(answer.startswith("HTTP/1.1 200"), answer)
+        self.assertEqual(f.stop(), 0)
