@@ -19,6 +19,9 @@ import unittest
 FREEZR = os.environ.get("FREEZR_BIN", "../../build/freezr")
 HOG = os.environ.get("FREEZR_HOG", "../../build/tests/freezr_test_hog")
 SOURCE_DIR = os.environ.get("FREEZR_SOURCE_DIR", "../..")
+# The binary was built with AddressSanitizer: its resident memory is the sanitizer's as much as
+# FreezR's, and LeakSanitizer cannot run under ptrace.
+SANITIZED = os.environ.get("FREEZR_SANITIZED") == "1"
 FAKE_SYSTEMD = os.environ.get("FREEZR_FAKE_SYSTEMD", "../../build/tests/freezr_fake_systemd")
 
 

@@ -11,7 +11,8 @@ import sqlite3
 import subprocess
 import time
 
-from harness import TestCase, exchange, monitor, rule, unique_name, wait_until, with_token
+from harness import (SANITIZED, TestCase, exchange, monitor, rule, unique_name, wait_until,
+                     with_token)
 
 
 def http_config(keys):
@@ -284,6 +285,7 @@ class PagedHistoryTest(TestCase):
         self.assertGreater(streak(self.workdir), before + 3, "scans stalled")
         with open(f"/proc/{f.pid}/status") as st:
             rss_kib = int(re.search(r"VmRSS:\s+(\d+)", st.read()).group(1))
-        self.assertLess(rss_kib, 128 * 1024, "resident memory grows with what is asked")
+        if not SANITIZED:  # under ASan the quarantine, not FreezR, decides the figure
+            self.assertLess(rss_kib, 128 * 1024, "resident memory grows with what is asked")
         self.assertTrue(hog.alive())
         self.assertEqual(f.stop(), 0)
