@@ -109,7 +109,6 @@ TEST_F(PrivateBus, RestartsArriveAndEveryCallIsAnswered) {
   Answer good, bad;
   manager.restart("kesl.service", [&](bool ok, const std::string& d) { good = {true, ok, d}; });
   manager.restart("broken.service", [&](bool ok, const std::string& d) { bad = {true, ok, d}; });
-  EXPECT_EQ(manager.pending(), 2U);
   run(io, manager);
   EXPECT_EQ(manager.pending(), 0U);
   ASSERT_TRUE(good.done && bad.done);
