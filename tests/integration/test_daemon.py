@@ -9,6 +9,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 import unittest
 
@@ -315,23 +316,23 @@ class SystemdTest(TestCase):
         self.assertEqual(got, expected)
 
 
-if __name__ == "__main__":
-    unittest.main()
-
 
 class ColourTest(TestCase):
     """NO_COLOR and --color=auto|always|never for the console log."""
 
     def console(self, args=(), env=None, tty=False):
         config = quiet_config()
-        cmd = [FREEZR, "--config", os.path.join(self.workdir, "c.toml"), "--dry-run", *args]
-        with open(os.path.join(self.workdir, "c.toml"), "w") as f:
+        # Each run in its own directory: with a terminal, `script` can end before the FreezR
+        # under it has let go of its instance lock.
+        workdir = tempfile.mkdtemp(dir=self.workdir)
+        cmd = [FREEZR, "--config", os.path.join(workdir, "c.toml"), "--dry-run", *args]
+        with open(os.path.join(workdir, "c.toml"), "w") as f:
             f.write(limit_pressure_candidates(config))
         full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
         full_env.update(env or {})
         if tty:  # a pseudo-terminal, as a user's shell has
             cmd = ["script", "-qfec", " ".join(map(shlex.quote, cmd)), "/dev/null"]
-        p = subprocess.Popen(cmd, cwd=self.workdir, stdout=subprocess.PIPE,
+        p = subprocess.Popen(cmd, cwd=workdir, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=full_env,
                              start_new_session=True)
         out = b""
@@ -375,3 +376,7 @@ class ReloadTruthTest(TestCase):
                                 b"Connection: close\r\n\r\n")
         self.assertTrue(answer.startswith("HTTP/1.1 200"), answer)
         self.assertEqual(f.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
