@@ -1,5 +1,6 @@
 #include "core/text.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <optional>
@@ -99,6 +100,17 @@ std::string valid_utf8_or_replaced(std::string_view s) {
     out.append(cp ? bytes : std::string_view("\xEF\xBF\xBD"));
   });
   return out;
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  unsigned diff = a.size() == b.size() ? 0U : 1U;
+  const std::size_t n = std::max(a.size(), b.size());
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto x = i < a.size() ? static_cast<unsigned char>(a[i]) : 0U;
+    const auto y = i < b.size() ? static_cast<unsigned char>(b[i]) : 0U;
+    diff |= x ^ y;
+  }
+  return diff == 0;
 }
 
 }  // namespace freezr

@@ -25,4 +25,8 @@ std::string unicode_escaped(std::string_view s);
 // need.
 std::string valid_utf8_or_replaced(std::string_view s);
 
+// Whether a and b are equal, in a time that depends on their lengths only: how secrets (a token,
+// a password hash) are compared, so that timing cannot tell how much of a guess was right.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
 }  // namespace freezr

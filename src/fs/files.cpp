@@ -44,6 +44,13 @@ Result<std::string> read_regular_file(const std::string& path, std::size_t max_b
     return error_of(ErrorKind::kConfig,
                     std::string("is ") + kind_of(st.st_mode) + ", not a regular file");
   }
+  auto text = read_to_end(fd, max_bytes);
+  if (!text && text.error().code == EFBIG)
+    return error_of(ErrorKind::kConfig, text.error().message);
+  return text;
+}
+
+Result<std::string> read_to_end(int fd, std::size_t max_bytes) {
   std::string text;
   char buf[65536];
   for (;;) {
@@ -53,8 +60,7 @@ Result<std::string> read_regular_file(const std::string& path, std::size_t max_b
     if (n == 0) return text;
     text.append(buf, static_cast<std::size_t>(n));
     if (text.size() > max_bytes) {
-      return error_of(ErrorKind::kConfig,
-                      "is larger than " + std::to_string(max_bytes / 1024) + " KiB");
+      return Error(EFBIG, "is larger than " + std::to_string(max_bytes / 1024) + " KiB");
     }
   }
 }

@@ -16,6 +16,10 @@ namespace freezr::fs {
 // directories, devices and sockets, each with the reason.
 Result<std::string> read_regular_file(const std::string& path, std::size_t max_bytes);
 
+// Reads fd from where it stands to its end, at most max_bytes; more is an EFBIG error whose
+// message says the bound ("is larger than N KiB").
+Result<std::string> read_to_end(int fd, std::size_t max_bytes);
+
 // What kind of file mode describes, for messages ("a directory", "a FIFO", ...).
 const char* kind_of(unsigned mode);
 

@@ -11,10 +11,10 @@
 #include <csignal>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "fs/files.h"
 #include "proc/parse.h"
 
 namespace freezr::os {
@@ -35,16 +35,8 @@ InstanceLock::~InstanceLock() {
 
 namespace {
 
-std::optional<std::string> read_text(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return std::nullopt;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::uint64_t start_time_of(const std::string& pid) {
-  const auto stat = read_text("/proc/" + pid + "/stat");
+  const auto stat = fs::read_regular_file("/proc/" + pid + "/stat", 4096);
   if (!stat) return 0;
   const auto fields = proc::parse_stat(*stat);
   return fields ? fields->start_time : 0;
@@ -64,7 +56,9 @@ std::string exe_of(const std::string& pid) {
 }  // namespace
 
 Holder InstanceLock::read_holder(const std::string& path) {
-  std::istringstream in(read_text(path).value_or(""));
+  const auto text = fs::read_regular_file(path, 4096);
+  if (!text) return {};
+  std::istringstream in(*text);
   long pid = 0;
   std::uint64_t start = 0;
   if (!(in >> pid) || pid <= 0 || pid > 0x3fffffff) return {};

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "core/text.h"
 #include "core/timespec.h"
 #include "serve/metrics.h"
 #include "store/history.h"
@@ -16,13 +17,7 @@ using nlohmann::json;
 bool authorized(const std::string& authorization, const std::string& token) {
   const std::string prefix = "Bearer ";
   if (token.empty() || authorization.rfind(prefix, 0) != 0) return false;
-  const std::string presented = authorization.substr(prefix.size());
-  unsigned diff = presented.size() == token.size() ? 0U : 1U;
-  for (std::size_t i = 0; i < token.size(); ++i) {
-    diff |=
-        static_cast<unsigned>(presented[i % std::max<std::size_t>(presented.size(), 1)] ^ token[i]);
-  }
-  return diff == 0;
+  return constant_time_equal(std::string_view(authorization).substr(prefix.size()), token);
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "core/text.h"
 #include "fs/files.h"
 
 namespace freezr::serve {
@@ -42,14 +43,6 @@ std::string decode_base64(const std::string& in) {
     }
   }
   return out;
-}
-
-bool same(const std::string& a, const std::string& b) {
-  unsigned diff = a.size() == b.size() ? 0U : 1U;
-  for (std::size_t i = 0; i < a.size() && i < b.size(); ++i) {
-    diff |= static_cast<unsigned>(a[i] ^ b[i]);
-  }
-  return diff == 0;
 }
 
 }  // namespace
@@ -149,7 +142,7 @@ bool BasicAuth::verify(const std::string& authorization) {
   if (colon != std::string::npos && user != users_.end()) {
     crypt_data data{};
     const char* hashed = crypt_r(pair.substr(colon + 1).c_str(), user->second.c_str(), &data);
-    good = hashed != nullptr && same(hashed, user->second);
+    good = hashed != nullptr && constant_time_equal(hashed, user->second);
   }
   if (!good) {
     ++failures_in_window_;

@@ -112,22 +112,15 @@ Result<LedgerFile> Ledger::load() {
     if (fd.error().gone()) return LedgerFile{};
     return fd.error();
   }
-  std::string text;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(*fd, buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    text.append(buf, static_cast<std::size_t>(n));
-    if (text.size() > kMaxLedgerBytes) break;
-  }
+  auto text = fs::read_to_end(*fd, kMaxLedgerBytes);
   ::close(*fd);
-  if (text.size() > kMaxLedgerBytes) {
+  if (!text && text.error().code == EFBIG) {
     return error_of(ErrorKind::kParse, dir_->path_of(kLedgerFile) + " is larger than " +
                                            std::to_string(kMaxLedgerBytes >> 20) +
                                            " MiB: not a ledger FreezR wrote");
   }
-  auto f = parse_ledger(text);
+  if (!text) return text.error();
+  auto f = parse_ledger(*text);
   for (auto& p : f.problems) problems_.push_back(dir_->path_of(kLedgerFile) + ": " + p);
   f.problems.clear();
   return f;

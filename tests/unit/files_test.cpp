@@ -156,6 +156,23 @@ TEST(ReadRegularFile, RefusesWhatIsNotARegularFileAndCapsTheSize) {
   std::ofstream(s.at("big")) << std::string(5000, '#');
   EXPECT_EQ(read_regular_file(s.at("big"), 4096).error().message, "is larger than 4 KiB");
   EXPECT_TRUE(read_regular_file(s.at("missing"), 100).error().gone());
+  EXPECT_EQ(read_regular_file(s.at("big"), 4096).error().kind(), ErrorKind::kConfig);
+}
+
+TEST(ReadToEnd, ReadsFromWhereTheFileStandsAndStopsPastTheBound) {
+  Scratch s;
+  std::ofstream(s.at("f")) << "header\nbody";
+  const int fd = ::open(s.at("f").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::lseek(fd, 7, SEEK_SET), 7);
+  auto rest = read_to_end(fd, 4);
+  ASSERT_TRUE(rest);
+  EXPECT_EQ(*rest, "body");
+  ASSERT_EQ(::lseek(fd, 0, SEEK_SET), 0);
+  auto all = read_to_end(fd, 4);
+  ASSERT_FALSE(all);
+  EXPECT_EQ(all.error().code, EFBIG);
+  ::close(fd);
 }
 
 }  // namespace

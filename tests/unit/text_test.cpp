@@ -64,5 +64,15 @@ TEST(TerminalSafe, LogLinesEscapeNamesInFieldsAndMessages) {
   EXPECT_NE(line.find("to \\x1b]0;pwned\\x07"), std::string::npos) << line;
 }
 
+TEST(ConstantTimeEqual, EqualOnlyWhenEveryByteAndTheLengthAgree) {
+  EXPECT_TRUE(constant_time_equal("", ""));
+  EXPECT_TRUE(constant_time_equal("s3cret", "s3cret"));
+  EXPECT_FALSE(constant_time_equal("s3cret", "s3cre"));
+  EXPECT_FALSE(constant_time_equal("s3cre", "s3cret"));
+  EXPECT_FALSE(constant_time_equal("s3cret", "S3cret"));
+  EXPECT_FALSE(constant_time_equal(std::string("a\0", 2), "a"));
+  EXPECT_FALSE(constant_time_equal("", "x"));
+}
+
 }  // namespace
 }  // namespace freezr
