@@ -51,14 +51,14 @@ void Daemon::tick() {
   writer_.transitions(wall, policy_.transitions());
   if (pressure_) pressure_->on_scan(result.snap);
   writer_.scan(wall, result.snap, result.cls, cfg_->rules, policy_, degraded_, result.full);
-  const auto status = write_status();
   const double took = clock_.monotonic() - t0;
   scan_seconds_total_ += took;
-  publish(result, status, took);
+  publish(result, took);
+  write_status(*state_);
   schedule_tick();
 }
 
-void Daemon::publish(const scan::ScanResult& result, nlohmann::json status, double took) {
+void Daemon::publish(const scan::ScanResult& result, double took) {
   report::PublishInput in;
   in.result = &result;
   in.rules = &cfg_->rules;
@@ -66,7 +66,15 @@ void Daemon::publish(const scan::ScanResult& result, nlohmann::json status, doub
   in.policy = &policy_;
   in.frozen = dry_run() ? dry_.frozen() : reversibles_.frozen();
   auto& st = in.state;
-  st.status = std::move(status);
+  st.version = ui::kVersion;
+  st.pid = ::getpid();
+  st.config_source = cfg_->source;
+  st.http = http_address_;
+  st.degraded_logging = degraded_;
+  st.totals = totals();
+  if (pressure_) {
+    st.pressure = {engine::to_string(pressure_->level()), pressure_->mode(), pressure_->kills()};
+  }
   st.actions = action_counts_;
   st.updated = clock_.wall();
   st.started = started_wall_;
@@ -109,39 +117,15 @@ void Daemon::warn_unmatched(const scan::ScanResult& r) {
   }
 }
 
-nlohmann::json Daemon::write_status() {
-  report::StatusInput in;
-  in.pid = ::getpid();
-  in.dry_run = dry_run();
-  in.started_wall = started_wall_;
-  in.now_wall = clock_.wall();
-  in.interval = cfg_->monitor.interval;
-  in.config_source = cfg_->source;
-  in.degraded_logging = degraded_;
-  in.http = http_address_;
-  if (pressure_) {
-    in.pressure_level = engine::to_string(pressure_->level());
-    in.pressure_mode = pressure_->mode();
-    in.pressure_kills = pressure_->kills();
-  }
-  in.totals = totals();
-  for (std::size_t i = 0; i < cfg_->rules.size(); ++i) {
-    const auto& r = cfg_->rules[i];
-    const auto* first = r.steps.empty() ? nullptr : &r.steps[0];
-    in.rules.push_back({r.name, engine::action_summary(r),
-                        first ? first->cpu_percent : std::nullopt,
-                        first ? first->memory_mb : std::nullopt, r.enabled, policy_.streak(i),
-                        policy_.counters(i)});
-  }
-  auto doc = report::status_json(in);
-  if (!data_dir_) return doc;
-  const auto written = data_dir_->write_atomically("status.json", doc.dump(2) + "\n");
+void Daemon::write_status(const serve::State& state) {
+  if (!data_dir_) return;
+  const auto written =
+      data_dir_->write_atomically("status.json", serve::status_json(state).dump(2) + "\n");
   if (!written && !status_error_reported_) {
     log_.note(level_enum::warn,
               "status snapshot not written: " + written.error().message + " (said once)");
   }
   status_error_reported_ = !written;
-  return doc;
 }
 
 void Daemon::carry_out(const engine::Decision& d) {
@@ -309,8 +293,8 @@ void Daemon::schedule_watchdog() {
   });
 }
 
-ui::Totals Daemon::totals() const {
-  ui::Totals t;
+engine::Totals Daemon::totals() const {
+  engine::Totals t;
   t.runtime = clock_.monotonic() - started_;
   t.checks = checks_;
   for (std::size_t i = 0; i <= cfg_->rules.size(); ++i) {

@@ -34,12 +34,12 @@
 #include "report/live_state.h"
 #include "report/log_lines.h"
 #include "report/predictions.h"
-#include "report/status_file.h"
 #include "scan/scanner.h"
 #include "serve/admission.h"
 #include "serve/assets.h"
 #include "serve/http_server.h"
 #include "serve/routes.h"
+#include "serve/status.h"
 #include "store/database.h"
 #include "store/history.h"
 #include "store/ledger.h"
@@ -96,13 +96,13 @@ class Daemon {
 
   void tick();
 
-  void publish(const scan::ScanResult& result, nlohmann::json status, double took);
+  void publish(const scan::ScanResult& result, double took);
 
   void schedule_tick();
 
   void warn_unmatched(const scan::ScanResult& r);
 
-  nlohmann::json write_status();
+  void write_status(const serve::State& state);
 
   // The one path every decision takes, whatever made it (rules, on_exec, memory pressure):
   // recorded with its reason (for `freezr why`), then carried out by the actuator in force.
@@ -122,7 +122,7 @@ class Daemon {
 
   void schedule_watchdog();
 
-  [[nodiscard]] ui::Totals totals() const;
+  [[nodiscard]] engine::Totals totals() const;
 
   RunOptions opts_;
   std::unique_ptr<config::Config> cfg_;

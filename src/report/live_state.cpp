@@ -21,9 +21,12 @@ std::shared_ptr<const serve::State> build_state(PublishInput in) {
   for (std::size_t i = 0; i < rules.size(); ++i) {
     const auto& c = in.policy->counters(i);
     const auto& r = rules[i];
-    s->rules.push_back({r.name, engine::action_summary(r), r.enabled, c.processes, c.cpu_percent,
-                        c.rss_mb, in.policy->streak(i), c.checks, c.violating_checks,
-                        c.cpu_violations, c.memory_violations});
+    const auto* first = r.steps.empty() ? nullptr : &r.steps[0];
+    s->rules.push_back({r.name, engine::action_summary(r),
+                        first ? first->cpu_percent : std::nullopt,
+                        first ? first->memory_mb : std::nullopt, r.enabled, c.processes,
+                        c.cpu_percent, c.rss_mb, in.policy->streak(i), c.checks, c.violating_checks,
+                        c.cpu_violations, c.memory_violations, c.actions});
   }
   s->processes.reserve(snap.processes.size());
   for (std::size_t i = 0; i < snap.processes.size(); ++i) {
@@ -96,13 +99,11 @@ std::string live_update(const serve::State& s, const std::vector<store::Event>& 
   for (const auto& f : s.frozen) {
     frozen.push_back({{"pid", f.pid}, {"rule", f.rule}, {"kind", f.kind}, {"since", f.since}});
   }
-  const auto pressure = s.status.contains("pressure") ? s.status["pressure"].value("level", "none")
-                                                      : std::string("none");
   return json{{"type", "tick"},
               {"t", s.updated},
               {"scans", s.scans},
               {"dry_run", s.dry_run},
-              {"pressure", pressure},
+              {"pressure", s.pressure.level},
               {"health", health},
               {"rules", rules},
               {"processes", procs},

@@ -143,14 +143,11 @@ void system_families(Writer& w, const State& s) {
   pressure(w, s);
   w.family("freezr_pressure_level", "gauge",
            "Memory pressure level: 0 none, 1 warning, 2 critical.");
-  const auto level = s.status.contains("pressure") ? s.status["pressure"].value("level", "none")
-                                                   : std::string("none");
+  const auto& level = s.pressure.level;
   w.sample("", level == "critical" ? 2 : level == "warning" ? 1 : 0);
   w.family("freezr_pressure_kills_total", "counter",
            "Processes killed to relieve memory pressure.");
-  w.sample("", s.status.contains("pressure")
-                   ? static_cast<double>(s.status["pressure"].value("kills", std::uint64_t{0}))
-                   : 0.0);
+  w.sample("", static_cast<double>(s.pressure.kills));
 }
 
 void top_process_families(Writer& w, const State& s, int per_process_top) {
@@ -172,7 +169,7 @@ void top_process_families(Writer& w, const State& s, int per_process_top) {
 std::string render_metrics(const State& s, int per_process_top) {
   Writer w;
   w.family("freezr_build_info", "gauge", "FreezR's version, always 1.");
-  w.sample("version=\"" + label_value(s.status.value("version", std::string())) + "\"", 1);
+  w.sample("version=\"" + label_value(s.version) + "\"", 1);
   w.family("freezr_start_time_seconds", "gauge", "When FreezR started, Unix seconds.");
   w.sample("", s.started);
   w.family("freezr_dry_run", "gauge", "1 when FreezR only logs what it would do.");

@@ -8,6 +8,7 @@
 #include "core/text.h"
 #include "core/timespec.h"
 #include "serve/metrics.h"
+#include "serve/status.h"
 #include "store/history.h"
 
 namespace freezr::serve {
@@ -254,12 +255,11 @@ Response route(const Request& req, const ApiContext& ctx) {
       return r;
     }
     if (p == "/api/v1/status") {
-      json j = state->status;
+      json j = status_json(*state);
       j["control"] = state->control;
       return ok_json(j);
     }
-    if (p == "/api/v1/rules")
-      return ok_json({{"rules", state->status.value("rules", json::array())}});
+    if (p == "/api/v1/rules") return ok_json({{"rules", rules_json(*state)}});
     if (p == "/api/v1/processes") return processes(req, *state);
     if (p == "/api/v1/predictions") return ok_json(state->predictions);
     if (p == "/api/v1/frozen") {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/types.h"
+#include "engine/totals.h"
 #include "proc/parse.h"
 
 namespace freezr::serve {
@@ -27,13 +28,16 @@ struct ProcessRow {
 
 struct RuleRow {
   std::string name;
-  std::string action;  // "kill", ..., or "ladder"
+  std::string action;                   // "kill", ..., or "ladder"
+  std::optional<double> cpu_threshold;  // of the first step
+  std::optional<double> memory_threshold;
   bool enabled = true;
   std::size_t processes = 0;
   double cpu = 0;
   double rss_mib = 0;
   int streak = 0;
   std::uint64_t checks = 0, violating_checks = 0, cpu_violations = 0, memory_violations = 0;
+  std::uint64_t actions = 0;
 };
 
 struct FrozenRow {
@@ -46,12 +50,24 @@ struct FrozenRow {
 // Keyed by (rule, action, outcome) where outcome is "ok", "failed" or "dry_run".
 using ActionCounts = std::map<std::tuple<std::string, std::string, std::string>, std::uint64_t>;
 
+struct PressureRow {
+  std::string level = "none";
+  std::string mode = "off";
+  std::uint64_t kills = 0;
+};
+
 struct State {
+  std::string version;
+  long pid = 0;
   double updated = 0;  // Unix seconds of the scan
   double started = 0;
   bool dry_run = false;
   double interval = 0;
-  nlohmann::json status;  // the status snapshot document
+  std::string config_source;
+  std::string http;  // the address the HTTP server listens on, or empty
+  bool degraded_logging = false;
+  engine::Totals totals;
+  PressureRow pressure;
   std::vector<RuleRow> rules;
   std::vector<ProcessRow> processes;  // every non-kernel process
   std::vector<FrozenRow> frozen;

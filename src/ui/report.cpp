@@ -26,17 +26,22 @@ std::string boxed_title(const std::string& title) {
 
 std::string action_text(const engine::Action& a) {
   switch (a.kind) {
-    case engine::ActionKind::kLog: return "log";
+    case engine::ActionKind::kLog:
+      return "log";
     case engine::ActionKind::kRenice: {
       std::string s = "renice";
       if (a.nice) s += fmt::format(" to {}", *a.nice);
       if (a.ionice) s += a.ionice->io_class == 3 ? ", ionice idle" : ", ionice lowered";
       return s;
     }
-    case engine::ActionKind::kThrottle: return fmt::format("throttle to {:g}% of a core", a.cpu_limit);
-    case engine::ActionKind::kFreeze: return fmt::format("freeze {:g}s", a.duration);
-    case engine::ActionKind::kKill: return "kill";
-    case engine::ActionKind::kRestart: return "restart " + a.service;
+    case engine::ActionKind::kThrottle:
+      return fmt::format("throttle to {:g}% of a core", a.cpu_limit);
+    case engine::ActionKind::kFreeze:
+      return fmt::format("freeze {:g}s", a.duration);
+    case engine::ActionKind::kKill:
+      return "kill";
+    case engine::ActionKind::kRestart:
+      return "restart " + a.service;
   }
   return "?";
 }
@@ -87,32 +92,25 @@ std::string banner(const config::Config& config, bool dry_run) {
   return out;
 }
 
-double violation_rate(const Totals& t) {
-  return t.process_checks == 0
-             ? 0.0
-             : 100.0 * static_cast<double>(t.violating_checks) /
-                   static_cast<double>(t.process_checks);
-}
-
-std::string statistics_block(const Totals& t) {
+std::string statistics_block(const engine::Totals& t) {
   std::string out = "\n" + boxed_title("PROCESS MONITOR STATISTICS");
   out += fmt::format("📈 Runtime: {}\n", format_duration(t.runtime));
   out += fmt::format("📊 Total checks: {}\n", t.checks);
-  out += fmt::format("⚠️  Violations: CPU={}, Memory={} (since last action: CPU={}, Memory={})\n",
-                     t.cpu_violations, t.memory_violations, t.cpu_since_action,
-                     t.memory_since_action);
+  out +=
+      fmt::format("⚠️  Violations: CPU={}, Memory={} (since last action: CPU={}, Memory={})\n",
+                  t.cpu_violations, t.memory_violations, t.cpu_since_action, t.memory_since_action);
   out += fmt::format("🔄 Restarts: {}\n", t.restarts);
   out += fmt::format("🔪 Kills: {}\n", t.kills);
   out += fmt::format("🧊 Freezes: {}, Throttles: {}, Renices: {}\n", t.freezes, t.throttles,
                      t.renices);
   if (t.failed_actions > 0) out += fmt::format("❌ Failed actions: {}\n", t.failed_actions);
-  out += fmt::format("📉 Violation rate: {:.2f}% ({} of {} process checks)\n", violation_rate(t),
+  out += fmt::format("📉 Violation rate: {:.2f}% ({} of {} process checks)\n", t.violation_rate(),
                      t.violating_checks, t.process_checks);
   std::string health;
   if (t.load) health += fmt::format("Load: {:.2f}", t.load->one);
   if (t.memory) {
-    health += fmt::format("{}Memory: {:.1f}% used", health.empty() ? "" : ", ",
-                          t.memory->used_percent());
+    health +=
+        fmt::format("{}Memory: {:.1f}% used", health.empty() ? "" : ", ", t.memory->used_percent());
   }
   out += fmt::format("💚 System health: {}\n", health.empty() ? "unknown" : health);
   return out;

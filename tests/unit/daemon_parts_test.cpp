@@ -18,7 +18,6 @@
 #include "os/log_retention.h"
 #include "proc/parse.h"
 #include "report/log_lines.h"
-#include "report/status_file.h"
 
 namespace freezr::daemon {
 namespace {
@@ -265,32 +264,6 @@ TEST(Preflight, HealthLine) {
             "1.25 io n/a memory 1.25");
   EXPECT_EQ(health_line(std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt),
             "PSI: not available");
-}
-
-TEST(Status, WrittenAtomicallyAsJson) {
-  TempDir dir;
-  report::StatusInput in;
-  in.pid = 7;
-  in.totals.checks = 3;
-  in.totals.process_checks = 4;
-  in.totals.violating_checks = 1;
-  RuleStatus r;
-  r.name = "node";
-  r.action = "kill";
-  r.counters.processes = 2;
-  in.rules.push_back(r);
-  const std::string path = dir.str() + "/status.json";
-  const auto data = freezr::fs::Directory::open(dir.str());
-  ASSERT_TRUE(data) << data.error().message;
-  EXPECT_TRUE(data->write_atomically("status.json", report::status_json(in).dump()));
-  EXPECT_FALSE(fs::exists(path + ".tmp"));
-  std::ifstream f(path);
-  const auto j = nlohmann::json::parse(f);
-  EXPECT_EQ(j["pid"], 7);
-  EXPECT_EQ(j["totals"]["checks"], 3);
-  EXPECT_DOUBLE_EQ(j["totals"]["violation_rate_percent"].get<double>(), 25.0);
-  EXPECT_EQ(j["rules"][0]["name"], "node");
-  EXPECT_EQ(j["rules"][0]["processes"], 2);
 }
 
 TEST(Capabilities, TheUnitFileBoundsExactlyTheNeededSetAndTheEventsOne) {

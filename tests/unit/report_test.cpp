@@ -14,15 +14,15 @@ TEST(Report, FormatDuration) {
 }
 
 TEST(Report, ViolationRateUsesLifetimeNumeratorAndDenominator) {
-  Totals t;
-  EXPECT_DOUBLE_EQ(violation_rate(t), 0.0);
+  engine::Totals t;
+  EXPECT_DOUBLE_EQ(t.violation_rate(), 0.0);
   t.process_checks = 2710;
   t.violating_checks = 18;
-  EXPECT_NEAR(violation_rate(t), 0.664, 0.001);
+  EXPECT_NEAR(t.violation_rate(), 0.664, 0.001);
 }
 
 TEST(Report, StatisticsBlockShowsEveryFigure) {
-  Totals t;
+  engine::Totals t;
   t.runtime = 8130;
   t.checks = 2710;
   t.process_checks = 2710;

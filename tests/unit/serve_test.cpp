@@ -4,13 +4,14 @@
 #include "serve/admission.h"
 #include "serve/metrics.h"
 #include "serve/routes.h"
+#include "serve/status.h"
 
 namespace freezr::serve {
 namespace {
 
 State sample_state() {
   State s;
-  s.status = {{"version", "9.9.9"}, {"rules", nlohmann::json::array({{{"name", "node"}}})}};
+  s.version = "9.9.9";
   s.started = 1000;
   s.updated = 1010;
   s.scans = 4;
@@ -318,6 +319,33 @@ TEST(Timespec, DurationsAndTimes) {
   const auto local = rfc3339(1796119200, true);  // whatever the zone: it reads back the same
   EXPECT_EQ(parse_time(local, 0), 1796119200.0) << local;
   EXPECT_EQ(parse_time(rfc3339(1796119200.5, false), 0), 1796119200.5);
+}
+
+TEST(Status, RenderedFromTheTypedState) {
+  auto s = sample_state();
+  s.pid = 7;
+  s.totals.checks = 3;
+  s.totals.process_checks = 4;
+  s.totals.violating_checks = 1;
+  s.pressure = {"warning", "psi", 2};
+  s.rules[0].cpu_threshold = 80;
+  const auto j = status_json(s);
+  EXPECT_EQ(j["version"], "9.9.9");
+  EXPECT_EQ(j["pid"], 7);
+  EXPECT_EQ(j["totals"]["checks"], 3);
+  EXPECT_DOUBLE_EQ(j["totals"]["violation_rate_percent"].get<double>(), 25.0);
+  EXPECT_EQ(j["pressure"]["level"], "warning");
+  EXPECT_EQ(j["pressure"]["kills"], 2);
+  EXPECT_EQ(j["health"]["memory_used_percent"], 50.0);
+  EXPECT_EQ(j["rules"][0]["name"], "node");
+  EXPECT_EQ(j["rules"][0]["processes"], 2);
+  EXPECT_EQ(j["rules"][0]["cpu_threshold"], 80.0);
+  EXPECT_TRUE(j["rules"][0]["memory_threshold"].is_null());
+  EXPECT_EQ(j["rules"][0]["rss_bytes"], 2 * 1048576);
+  EXPECT_EQ(rules_json(s), j["rules"]);
+  const auto metrics = render_metrics(s, 0);
+  EXPECT_NE(metrics.find("freezr_pressure_level 1\n"), std::string::npos);
+  EXPECT_NE(metrics.find("freezr_pressure_kills_total 2\n"), std::string::npos);
 }
 
 }  // namespace

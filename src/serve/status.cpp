@@ -1,0 +1,84 @@
+#include "serve/status.h"
+
+#include <cmath>
+
+namespace freezr::serve {
+namespace {
+
+using nlohmann::json;
+
+double round1(double v) { return std::round(v * 10) / 10; }
+
+json threshold(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+
+json totals_json(const engine::Totals& t) {
+  return {{"runtime_seconds", round1(t.runtime)},
+          {"checks", t.checks},
+          {"process_checks", t.process_checks},
+          {"violating_checks", t.violating_checks},
+          {"violation_rate_percent", std::round(t.violation_rate() * 100) / 100},
+          {"cpu_violations", t.cpu_violations},
+          {"memory_violations", t.memory_violations},
+          {"cpu_violations_since_action", t.cpu_since_action},
+          {"memory_violations_since_action", t.memory_since_action},
+          {"restarts", t.restarts},
+          {"kills", t.kills},
+          {"freezes", t.freezes},
+          {"throttles", t.throttles},
+          {"renices", t.renices},
+          {"failed_actions", t.failed_actions}};
+}
+
+json health_json(const State& s) {
+  json health = json::object();
+  if (s.load) health["load"] = {s.load->one, s.load->five, s.load->fifteen};
+  if (s.memory) {
+    health["memory_used_percent"] = round1(s.memory->used_percent());
+    health["mem_available_kib"] = s.memory->available_kb;
+    health["swap_free_kib"] = s.memory->swap_free_kb;
+  }
+  return health;
+}
+
+}  // namespace
+
+json rules_json(const State& s) {
+  json rules = json::array();
+  for (const auto& r : s.rules) {
+    rules.push_back({{"name", r.name},
+                     {"cpu_threshold", threshold(r.cpu_threshold)},
+                     {"memory_threshold", threshold(r.memory_threshold)},
+                     {"action", r.action},
+                     {"enabled", r.enabled},
+                     {"processes", r.processes},
+                     {"cpu_percent", round1(r.cpu)},
+                     {"rss_mib", round1(r.rss_mib)},
+                     {"rss_bytes", static_cast<std::uint64_t>(r.rss_mib * 1048576.0)},
+                     {"streak", r.streak},
+                     {"checks", r.checks},
+                     {"violating_checks", r.violating_checks},
+                     {"cpu_violations", r.cpu_violations},
+                     {"memory_violations", r.memory_violations},
+                     {"actions", r.actions}});
+  }
+  return rules;
+}
+
+json status_json(const State& s) {
+  return {{"version", s.version},
+          {"pid", s.pid},
+          {"dry_run", s.dry_run},
+          {"config", s.config_source},
+          {"http", s.http},
+          {"started", s.started},
+          {"updated", s.updated},
+          {"interval", s.interval},
+          {"degraded_logging", s.degraded_logging},
+          {"totals", totals_json(s.totals)},
+          {"health", health_json(s)},
+          {"pressure",
+           {{"level", s.pressure.level}, {"mode", s.pressure.mode}, {"kills", s.pressure.kills}}},
+          {"rules", rules_json(s)}};
+}
+
+}  // namespace freezr::serve

@@ -1,0 +1,16 @@
+// The status document: what `GET /api/v1/status` answers and FreezR writes to status.json
+// after every scan, rendered from the typed per-scan State.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "serve/state.h"
+
+namespace freezr::serve {
+
+nlohmann::json status_json(const State& s);
+
+// The "rules" member of the status document (also `GET /api/v1/rules`).
+nlohmann::json rules_json(const State& s);
+
+}  // namespace freezr::serve
