@@ -85,7 +85,7 @@ void Daemon::publish(const scan::ScanResult& result, double took) {
   st.scan_seconds_total = scan_seconds_total_;
   std::tie(st.self_cpu_seconds, st.self_rss_bytes) = self_usage(source_);
   st.control = !token_.empty();
-  st.predictions = predictions_.to_json();
+  st.predictions = predictions_.rows();
   state_ = report::build_state(std::move(in));
   if (http_ && http_->ws_clients() > 0) {
     http_->broadcast(report::live_update(*state_, writer_.take_feed()));

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/top.h"
+#include "serve/status.h"
 
 namespace freezr::report {
 
@@ -109,7 +110,7 @@ std::string live_update(const serve::State& s, const std::vector<store::Event>& 
               {"processes", procs},
               {"events", events},
               {"frozen", frozen},
-              {"predictions", s.predictions}}
+              {"predictions", serve::predictions_json(s)}}
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 

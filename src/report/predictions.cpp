@@ -11,22 +11,6 @@ constexpr std::size_t kRecentAnomalies = 20;
 
 double round2(double v) { return std::round(v * 100) / 100; }
 
-nlohmann::json leak_json(const engine::LeakReport& l) {
-  nlohmann::json j = {{"rule", l.rule},
-                      {"pid", l.entity.pid},
-                      {"name", l.comm},
-                      {"rss_mib", round2(l.rss_mb)},
-                      {"fitted_mib", round2(l.fitted_mb)},
-                      {"mib_per_minute", round2(l.mb_per_minute)},
-                      {"agreement", round2(l.agreement)},
-                      {"points", l.points},
-                      {"window_seconds", round2(l.span)}};
-  j["limit_mib"] = l.limit_mb ? nlohmann::json(*l.limit_mb) : nlohmann::json(nullptr);
-  j["seconds_to_limit"] =
-      l.seconds_to_limit ? nlohmann::json(round2(*l.seconds_to_limit)) : nlohmann::json(nullptr);
-  return j;
-}
-
 std::string who(const std::string& rule, const ProcessId& id, const std::string& comm) {
   return id == engine::kGroupEntity ? fmt::format("rule '{}' (group)", rule)
                                     : fmt::format("{} (pid {}, rule '{}')", comm, id.pid, rule);
@@ -87,16 +71,7 @@ void Predictions::observe(const scan::ScanResult& result, const config::Config& 
     writer_.event(
         {wall, "prediction", a.rule, a.entity.pid, a.comm, "anomaly", std::nullopt, msg, {}});
     ++anomaly_counts_[a.rule];
-    recent_anomalies_.push_front(
-        {{"ts", wall},
-         {"rule", a.rule},
-         {"pid", a.entity.pid},
-         {"name", a.comm},
-         {"cpu", round2(a.anomaly.value)},
-         {"baseline", round2(a.anomaly.baseline)},
-         {"deviation", round2(a.anomaly.deviation)},
-         {"sigmas", std::isfinite(a.anomaly.sigmas) ? nlohmann::json(round2(a.anomaly.sigmas))
-                                                    : nlohmann::json(nullptr)}});
+    recent_anomalies_.push_front({wall, a});
     if (recent_anomalies_.size() > kRecentAnomalies) recent_anomalies_.pop_back();
   }
   if (const auto changed = forecaster_.exhaustion_changed()) {
@@ -115,27 +90,11 @@ void Predictions::observe(const scan::ScanResult& result, const config::Config& 
   }
 }
 
-nlohmann::json Predictions::to_json() const {
-  nlohmann::json leaks = nlohmann::json::array();
-  for (const auto& l : forecaster_.leaks()) leaks.push_back(leak_json(l));
-  nlohmann::json exhaustion = nullptr;
-  if (const auto& e = forecaster_.exhaustion()) {
-    exhaustion = {
-        {"seconds", round2(e->seconds)},
-        {"seconds_low", round2(e->seconds_low)},
-        {"seconds_high", std::isfinite(e->seconds_high) ? nlohmann::json(round2(e->seconds_high))
-                                                        : nlohmann::json(nullptr)},
-        {"available_mib", round2(e->available_mb)},
-        {"critical_mib", round2(e->critical_mb)},
-        {"mib_per_minute", round2(e->mb_per_minute)},
-        {"agreement", round2(e->agreement)}};
-  }
-  nlohmann::json anomalies = nlohmann::json::array();
-  for (const auto& a : recent_anomalies_) anomalies.push_back(a);
-  return {{"leaks", leaks},
-          {"exhaustion", exhaustion},
-          {"anomalies", anomalies},
-          {"anomaly_counts", anomaly_counts_}};
+serve::PredictionRows Predictions::rows() const {
+  return {forecaster_.leaks(),
+          forecaster_.exhaustion(),
+          {recent_anomalies_.begin(), recent_anomalies_.end()},
+          anomaly_counts_};
 }
 
 }  // namespace freezr::report

@@ -1,9 +1,8 @@
 // Predictions: runs the forecaster after each scan, reports what it predicts (log lines and
-// history events, each with its numbers) and keeps the JSON the API and dashboards show.
+// history events, each with its numbers) and keeps what the API and dashboards show.
 #pragma once
 
 #include <deque>
-#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "config/config.h"
@@ -11,6 +10,7 @@
 #include "report/history_writer.h"
 #include "report/log_lines.h"
 #include "scan/scanner.h"
+#include "serve/state.h"
 
 namespace freezr::report {
 
@@ -26,15 +26,14 @@ class Predictions {
   void observe(const scan::ScanResult& result, const config::Config& cfg, double wall);
 
   [[nodiscard]] const engine::Forecaster& forecaster() const { return forecaster_; }
-  // {"leaks": [...], "exhaustion": {...} or null, "anomalies": [...recent], "anomaly_counts":
-  // {rule: n}}
-  [[nodiscard]] nlohmann::json to_json() const;
+  // The leaks, the exhaustion estimate, the recent anomalies and the counts, for the State.
+  [[nodiscard]] serve::PredictionRows rows() const;
 
  private:
   engine::Forecaster forecaster_;
   LogLines& log_;
   HistoryWriter& writer_;
-  std::deque<nlohmann::json> recent_anomalies_;
+  std::deque<serve::AnomalyRow> recent_anomalies_;
   std::map<std::string, std::uint64_t> anomaly_counts_;
 };
 

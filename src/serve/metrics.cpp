@@ -73,29 +73,27 @@ void predictions(Writer& w, const State& s) {
   const auto& p = s.predictions;
   w.family("freezr_leak_mib_per_minute", "gauge",
            "Growth of a rule entity's resident memory while a steady leak is suspected.");
-  const auto leaks = p.value("leaks", nlohmann::json::array());
-  auto leak_labels = [](const nlohmann::json& l) {
-    return fmt::format("{},pid=\"{}\",name=\"{}\"", rule_label(l.value("rule", "")),
-                       l.value("pid", 0), label_value(l.value("name", "")));
+  auto leak_labels = [](const engine::LeakReport& l) {
+    return fmt::format("{},pid=\"{}\",name=\"{}\"", rule_label(l.rule), l.entity.pid,
+                       label_value(l.comm));
   };
-  for (const auto& l : leaks) w.sample(leak_labels(l), l.value("mib_per_minute", 0.0));
+  for (const auto& l : p.leaks) w.sample(leak_labels(l), l.mb_per_minute);
   w.family("freezr_leak_seconds_to_limit", "gauge",
            "When a leaking entity reaches its rule's memory threshold, at its current trend.");
-  for (const auto& l : leaks) {
-    if (l.contains("seconds_to_limit") && l["seconds_to_limit"].is_number()) {
-      w.sample(leak_labels(l), l["seconds_to_limit"].get<double>());
-    }
+  for (const auto& l : p.leaks) {
+    if (l.seconds_to_limit) w.sample(leak_labels(l), *l.seconds_to_limit);
   }
   w.family("freezr_memory_exhaustion_seconds", "gauge",
            "Predicted time until available memory reaches the critical pressure level (absent "
            "when memory is not falling steadily).");
-  if (p.contains("exhaustion") && p["exhaustion"].is_object()) {
-    w.sample("", p["exhaustion"].value("seconds", 0.0));
-  }
+  if (p.exhaustion) w.sample("", p.exhaustion->seconds);
   w.family("freezr_cpu_anomalies_total", "counter",
            "CPU spikes far outside a rule entity's own exponentially weighted normal.");
-  const auto counts = p.value("anomaly_counts", nlohmann::json::object());
-  for (const auto& r : s.rules) w.sample(rule_label(r.name), counts.value(r.name, 0.0));
+  for (const auto& r : s.rules) {
+    const auto n = p.anomaly_counts.find(r.name);
+    w.sample(rule_label(r.name),
+             n == p.anomaly_counts.end() ? 0.0 : static_cast<double>(n->second));
+  }
 }
 
 }  // namespace

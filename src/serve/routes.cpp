@@ -261,7 +261,7 @@ Response route(const Request& req, const ApiContext& ctx) {
     }
     if (p == "/api/v1/rules") return ok_json({{"rules", rules_json(*state)}});
     if (p == "/api/v1/processes") return processes(req, *state);
-    if (p == "/api/v1/predictions") return ok_json(state->predictions);
+    if (p == "/api/v1/predictions") return ok_json(predictions_json(*state));
     if (p == "/api/v1/frozen") {
       json out = json::array();
       for (const auto& f : state->frozen) {

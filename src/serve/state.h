@@ -4,13 +4,13 @@
 
 #include <cstdint>
 #include <map>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "core/types.h"
+#include "engine/forecast.h"
 #include "engine/totals.h"
 #include "proc/parse.h"
 
@@ -56,6 +56,19 @@ struct PressureRow {
   std::uint64_t kills = 0;
 };
 
+struct AnomalyRow {
+  double ts = 0;  // Unix seconds
+  engine::AnomalyReport report;
+};
+
+// What the forecaster predicts, as of the scan.
+struct PredictionRows {
+  std::vector<engine::LeakReport> leaks;
+  std::optional<engine::Exhaustion> exhaustion;
+  std::vector<AnomalyRow> anomalies;                    // the recent ones, newest first
+  std::map<std::string, std::uint64_t> anomaly_counts;  // by rule, since start
+};
+
 struct State {
   std::string version;
   long pid = 0;
@@ -81,8 +94,7 @@ struct State {
   double self_cpu_seconds = 0;
   std::uint64_t self_rss_bytes = 0;
   bool control = false;  // control endpoints enabled (a token is configured)
-  // Leaks, exhaustion estimate and recent CPU anomalies, with their numbers (see Predictions).
-  nlohmann::json predictions = nlohmann::json::object();
+  PredictionRows predictions;
 };
 
 }  // namespace freezr::serve

@@ -8,6 +8,8 @@ namespace {
 using nlohmann::json;
 
 double round1(double v) { return std::round(v * 10) / 10; }
+double round2(double v) { return std::round(v * 100) / 100; }
+json finite_or_null(double v) { return std::isfinite(v) ? json(round2(v)) : json(nullptr); }
 
 json threshold(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
 
@@ -40,7 +42,56 @@ json health_json(const State& s) {
   return health;
 }
 
+json leak_json(const engine::LeakReport& l) {
+  return {{"rule", l.rule},
+          {"pid", l.entity.pid},
+          {"name", l.comm},
+          {"rss_mib", round2(l.rss_mb)},
+          {"fitted_mib", round2(l.fitted_mb)},
+          {"mib_per_minute", round2(l.mb_per_minute)},
+          {"agreement", round2(l.agreement)},
+          {"points", l.points},
+          {"window_seconds", round2(l.span)},
+          {"limit_mib", threshold(l.limit_mb)},
+          {"seconds_to_limit", l.seconds_to_limit ? json(round2(*l.seconds_to_limit)) : json()}};
+}
+
+json exhaustion_json(const std::optional<engine::Exhaustion>& e) {
+  if (!e) return nullptr;
+  return {{"seconds", round2(e->seconds)},
+          {"seconds_low", round2(e->seconds_low)},
+          {"seconds_high", finite_or_null(e->seconds_high)},
+          {"available_mib", round2(e->available_mb)},
+          {"critical_mib", round2(e->critical_mb)},
+          {"mib_per_minute", round2(e->mb_per_minute)},
+          {"agreement", round2(e->agreement)}};
+}
+
+json anomaly_json(const AnomalyRow& a) {
+  const auto& r = a.report;
+  return {{"ts", a.ts},
+          {"rule", r.rule},
+          {"pid", r.entity.pid},
+          {"name", r.comm},
+          {"cpu", round2(r.anomaly.value)},
+          {"baseline", round2(r.anomaly.baseline)},
+          {"deviation", round2(r.anomaly.deviation)},
+          {"sigmas", finite_or_null(r.anomaly.sigmas)}};
+}
+
 }  // namespace
+
+json predictions_json(const State& s) {
+  const auto& p = s.predictions;
+  json leaks = json::array();
+  for (const auto& l : p.leaks) leaks.push_back(leak_json(l));
+  json anomalies = json::array();
+  for (const auto& a : p.anomalies) anomalies.push_back(anomaly_json(a));
+  return {{"leaks", leaks},
+          {"exhaustion", exhaustion_json(p.exhaustion)},
+          {"anomalies", anomalies},
+          {"anomaly_counts", p.anomaly_counts}};
+}
 
 json rules_json(const State& s) {
   json rules = json::array();

@@ -13,4 +13,8 @@ nlohmann::json status_json(const State& s);
 // The "rules" member of the status document (also `GET /api/v1/rules`).
 nlohmann::json rules_json(const State& s);
 
+// {"leaks": [...], "exhaustion": {...} or null, "anomalies": [...recent], "anomaly_counts":
+// {rule: n}}: `GET /api/v1/predictions` and the live feed.
+nlohmann::json predictions_json(const State& s);
+
 }  // namespace freezr::serve

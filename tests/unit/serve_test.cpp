@@ -348,5 +348,39 @@ TEST(Status, RenderedFromTheTypedState) {
   EXPECT_NE(metrics.find("freezr_pressure_kills_total 2\n"), std::string::npos);
 }
 
+TEST(Predictions, RenderedFromTheTypedRowsForTheApiAndTheMetrics) {
+  auto s = sample_state();
+  engine::LeakReport leak;
+  leak.rule = "node";
+  leak.entity = {10, 5};
+  leak.comm = "node";
+  leak.mb_per_minute = 12.345;
+  leak.limit_mb = 500;
+  leak.seconds_to_limit = 60;
+  s.predictions.leaks.push_back(leak);
+  s.predictions.exhaustion =
+      engine::Exhaustion{100, 50, -10, 300, 200, std::numeric_limits<double>::infinity(), 0.9};
+  engine::AnomalyReport a{"node", {10, 5}, "node", {95, 10, 5, 17}};
+  s.predictions.anomalies.push_back({1005, a});
+  s.predictions.anomaly_counts["node"] = 3;
+  const auto j = predictions_json(s);
+  EXPECT_EQ(j["leaks"][0]["pid"], 10);
+  EXPECT_DOUBLE_EQ(j["leaks"][0]["mib_per_minute"].get<double>(), 12.35);
+  EXPECT_EQ(j["leaks"][0]["limit_mib"], 500.0);
+  EXPECT_EQ(j["exhaustion"]["seconds"], 300.0);
+  EXPECT_TRUE(j["exhaustion"]["seconds_high"].is_null());  // may never fall that far
+  EXPECT_EQ(j["anomalies"][0]["sigmas"], 17.0);
+  EXPECT_EQ(j["anomaly_counts"]["node"], 3);
+  const auto m = render_metrics(s, 0);
+  EXPECT_NE(m.find("freezr_leak_seconds_to_limit{rule=\"node\",pid=\"10\",name=\"node\"} 60\n"),
+            std::string::npos)
+      << m;
+  EXPECT_NE(m.find("freezr_memory_exhaustion_seconds 300\n"), std::string::npos);
+  EXPECT_NE(m.find("freezr_cpu_anomalies_total{rule=\"node\"} 3\n"), std::string::npos);
+  s.predictions = {};
+  EXPECT_TRUE(predictions_json(s)["exhaustion"].is_null());
+  EXPECT_EQ(render_metrics(s, 0).find("freezr_memory_exhaustion_seconds 0"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace freezr::serve
