@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "cli/commands.h"
+#include "cli/completion.h"
 #include "cli/dashboard.h"
 #include "cli/history_cmds.h"
 #include "cli/service.h"
@@ -39,8 +40,10 @@ struct Args {
   std::string format = "table";  // check, ps, categories, oom-order, service status
   std::optional<std::string> log_dir;
   std::optional<std::string> data_dir;
+  std::optional<std::string> runtime_dir;
   int limit = 0;
   std::optional<std::string> file;
+  bool print = false;  // config check --print
 };
 
 int usage_error(const std::string& message) {
@@ -66,9 +69,16 @@ int run_config_command(CLI::App* sub, Args& a) {
         return 2;
       }
     }
-    fmt::print("{}: OK, {} rule{}\n", loaded.config.source, loaded.config.rules.size(),
-               loaded.config.rules.size() == 1 ? "" : "s");
-    for (const auto& n : loaded.config.notes) fmt::print("note: {}\n", n);
+    const auto& cfg = loaded.config;
+    if (a.print) {
+      fmt::print("{}", config::render_config(cfg));
+      return 0;
+    }
+    std::string with;
+    for (const auto& p : cfg.pieces) with += (with.empty() ? " + " : ", ") + p;
+    fmt::print("{}{}: OK, {} rule{}\n", cfg.source, with, cfg.rules.size(),
+               cfg.rules.size() == 1 ? "" : "s");
+    for (const auto& n : cfg.notes) fmt::print("note: {}\n", n);
     return 0;
   }
   const auto cfg = config::load_config(*a.file);
@@ -90,7 +100,9 @@ struct Commands {
   ServiceOptions so;
   CLI::App *check = nullptr, *ps = nullptr, *cats = nullptr, *dash = nullptr, *oom = nullptr,
            *cfg = nullptr, *thaw = nullptr, *history = nullptr, *events = nullptr, *why = nullptr,
-           *stats = nullptr, *exp = nullptr, *suggest = nullptr, *svc = nullptr;
+           *stats = nullptr, *exp = nullptr, *suggest = nullptr, *svc = nullptr,
+           *completion = nullptr;
+  std::string shell;
 };
 
 void define_global(CLI::App& app, Args& a) {
@@ -110,7 +122,9 @@ void define_global(CLI::App& app, Args& a) {
                  "console log and the terminal dashboard")
       ->check(CLI::IsMember({"auto", "always", "never"}));
   app.add_option("--log-dir", a.log_dir, "Directory of the daily log files");
-  app.add_option("--data-dir", a.data_dir, "Directory of the lock file and status snapshot");
+  app.add_option("--data-dir", a.data_dir, "Directory of the history and the ledger");
+  app.add_option("--runtime-dir", a.runtime_dir,
+                 "Directory of the lock file and the status snapshot");
   app.add_option("--proc-root", a.proc_root, "Read processes from this /proc tree")->group("");
   app.add_subcommand("run", "Run the guardian in the foreground (the default)")->fallthrough();
 }
@@ -151,8 +165,11 @@ void define_config_and_thaw(CLI::App& app, Commands& c) {
   c.cfg->fallthrough();
   c.cfg->require_subcommand(1);
   c.cfg->add_subcommand("default", "Print the embedded default configuration, commented");
-  c.cfg->add_subcommand("check", "Validate a configuration (FILE, or the one `run` would use)")
-      ->add_option("FILE", c.a.file, "Configuration file");
+  auto* check =
+      c.cfg->add_subcommand("check", "Validate a configuration (FILE, or the one `run` would use)");
+  check->add_option("FILE", c.a.file, "Configuration file");
+  check->add_flag("--print", c.a.print,
+                  "Print the configuration in force (the file merged with its conf.d), as TOML");
   c.cfg->add_subcommand("convert", "Translate a Rust FreezR configuration into FreezR rules")
       ->add_option("FILE", c.a.file, "Configuration file")
       ->required();
@@ -239,8 +256,12 @@ void define_suggest_and_service(CLI::App& app, Commands& c) {
     sub->add_option("--unit-dir", c.so.unit_dir, "Where the unit file goes");
     sub->add_option("--config-dir", c.so.config_dir, "Where config.toml goes");
     sub->add_option("--data-dir", c.so.data_dir, "FreezR's data directory");
+    sub->add_option("--runtime-dir", c.so.runtime_dir, "Where FreezR writes status.json");
     sub->add_flag("!--no-systemctl", c.so.systemctl, "Only write or read files");
   }
+  c.svc->get_subcommand("install")->add_flag(
+      "--dry-run", c.so.dry_run,
+      "Install a unit whose FreezR only logs what it would do (watch first)");
   c.svc->get_subcommand("status")
       ->add_option("--format", c.so.format, "table, or json: the unit and the snapshot")
       ->check(CLI::IsMember({"table", "json"}));
@@ -292,7 +313,7 @@ int dispatch(Commands& c, RunDaemon run_daemon) {
   if (c.cats->parsed()) return cmd_categories(loaded.config, a.format);
   if (c.oom->parsed()) return cmd_oom_order(loaded.config, a.proc_root, c.oom_limit, a.format);
   if (c.dash->parsed()) {
-    if (a.data_dir) loaded.config.storage.dir = *a.data_dir;
+    if (a.runtime_dir) loaded.config.storage.runtime_dir = *a.runtime_dir;
     return cmd_dashboard(loaded.config, c.dash_interval, colour_wanted(c.a.color).value_or(true));
   }
   if (c.ps->parsed()) {
@@ -310,6 +331,7 @@ int dispatch(Commands& c, RunDaemon run_daemon) {
   opts.color = colour_wanted(a.color);
   opts.log_dir = a.log_dir;
   opts.data_dir = a.data_dir;
+  opts.runtime_dir = a.runtime_dir;
   return run_daemon(std::move(loaded.config), opts);
 }
 
@@ -326,6 +348,10 @@ int main(int argc, char** argv, RunDaemon run_daemon) {
   define_config_and_thaw(app, c);
   define_history(app, c);
   define_suggest_and_service(app, c);
+  c.completion = app.add_subcommand("completion", "Print the shell completion script");
+  c.completion->add_option("shell", c.shell, "bash, zsh or fish")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
   app.require_subcommand(0, 1);
   try {
     app.parse(argc, argv);
@@ -339,6 +365,10 @@ int main(int argc, char** argv, RunDaemon run_daemon) {
     std::string msg = e.what();
     if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
     return usage_error(msg);
+  }
+  if (c.completion->parsed()) {
+    fmt::print("{}", completion_script(app, c.shell));
+    return 0;
   }
   try {
     return dispatch(c, run_daemon);

@@ -35,7 +35,7 @@ double now_wall() {
 std::string address_of(const config::Config& cfg) {
   std::string listen = cfg.http.listen;
   if (listen.substr(listen.rfind(':') + 1) == "0") {
-    std::ifstream in(cfg.storage.dir + "/status.json");
+    std::ifstream in(cfg.storage.runtime_dir + "/status.json");
     auto j = json::parse(in, nullptr, false);
     if (!j.is_discarded() && !j.value("http", std::string()).empty()) listen = j["http"];
   }

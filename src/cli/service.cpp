@@ -57,10 +57,9 @@ std::string render_unit(const std::string& binary, const ServiceOptions& o) {
   std::string out, line;
   while (std::getline(in, line)) {
     if (line.rfind("ExecStart=", 0) == 0) {
-      line = fmt::format(
-          "ExecStart={} run --config {}/config.toml --log-dir /var/log/freezr "
-          "--data-dir {}",
-          binary, o.config_dir, o.data_dir);
+      line = fmt::format("ExecStart={} run --config {}/config.toml", binary, o.config_dir);
+      if (!o.data_dir.empty()) line += " --data-dir " + o.data_dir;
+      if (o.dry_run) line += " --dry-run";
     }
     out += line + "\n";
   }
@@ -120,7 +119,7 @@ int service_status(const ServiceOptions& o) {
   std::error_code ec;
   const bool installed = fs::exists(unit, ec);
   if (o.format == "json") {
-    const std::string status = o.data_dir + "/status.json";
+    const std::string status = o.runtime_dir + "/status.json";
     std::ifstream in(status);
     auto snapshot = nlohmann::json::parse(in, nullptr, false);
     const nlohmann::ordered_json out = {
@@ -132,7 +131,7 @@ int service_status(const ServiceOptions& o) {
     return installed ? 0 : 3;
   }
   fmt::print("unit: {} ({})\n", unit, installed ? "installed" : "not installed");
-  const std::string status = o.data_dir + "/status.json";
+  const std::string status = o.runtime_dir + "/status.json";
   if (fs::exists(status, ec)) {
     std::ifstream in(status);
     std::stringstream ss;

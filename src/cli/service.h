@@ -8,7 +8,9 @@ namespace freezr::cli {
 struct ServiceOptions {
   std::string unit_dir = "/etc/systemd/system";
   std::string config_dir = "/etc/freezr";
-  std::string data_dir = "/var/lib/freezr";
+  std::string data_dir;  // given to `freezr run` when set; otherwise systemd's StateDirectory
+  std::string runtime_dir = "/run/freezr";
+  bool dry_run = false;          // install a unit whose FreezR only logs what it would do
   bool systemctl = true;         // run systemctl after writing (daemon-reload, enable --now ...)
   std::string format = "table";  // status: the text, or "json" (unit, installed, snapshot)
 };

@@ -45,8 +45,8 @@ std::vector<engine::Category> read_list(TableReader& top) {
     if (t == nullptr) top.fail(el.source(), "each [[category]] entry must be a table");
     auto c = read_category(TableReader(*t, top.file(), "[[category]] #" + std::to_string(index)));
     if (!names.insert(c.name).second) {
-      top.fail(t->source(), "[[category]] #" + std::to_string(index) + ": duplicate name '" +
-                                c.name + "'");
+      top.fail(t->source(),
+               "[[category]] #" + std::to_string(index) + ": duplicate name '" + c.name + "'");
     }
     out.push_back(std::move(c));
   }

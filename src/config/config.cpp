@@ -1,10 +1,13 @@
 #include "config/config.h"
 
 #include <pwd.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <set>
 
+#include "config/conf_d.h"
 #include "config/legacy.h"
 #include "config/readers.h"
 #include "config/table_reader.h"
@@ -64,6 +67,7 @@ void read_monitor(TableReader t, MonitorSettings& m) {
 
 void read_storage(TableReader t, StorageSettings& s) {
   if (auto v = t.string("dir")) s.dir = *v;
+  if (auto v = t.string("runtime_dir")) s.runtime_dir = *v;
   t.finish();
 }
 
@@ -191,31 +195,71 @@ void read_rules(TableReader& top, Config& c) {
 
 // Where the [[rule]] named name begins (the Rust FreezR sections' names are fixed, so when a
 // name is taken twice the [[rule]] is the one to rename).
-toml::source_position where_named(const toml::table& root, const std::string& name) {
+toml::source_region where_named(const toml::table& root, const std::string& name) {
   if (const auto* rules = root["rule"].as_array()) {
     for (const auto& el : *rules) {
       const auto* t = el.as_table();
-      if (t != nullptr && (*t)["name"].value<std::string>() == name) return t->source().begin;
+      if (t != nullptr && (*t)["name"].value<std::string>() == name) return t->source();
     }
   }
-  return root.source().begin;
+  return root.source();
 }
 
 }  // namespace
+
+Locations default_locations() {
+  auto env = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    if (v == nullptr || *v != '/') return {};
+    const std::string all(v);
+    return all.substr(0, all.find(':'));  // systemd lists several directories with ':'
+  };
+  Locations l;
+  if (::geteuid() == 0) {
+    l = {"/var/lib/freezr", "/var/log/freezr", "/run/freezr"};
+  } else {
+    std::string state = env("XDG_STATE_HOME");
+    if (state.empty()) state = env("HOME").empty() ? "/tmp" : env("HOME") + "/.local/state";
+    l.state = state + "/freezr";
+    l.logs = l.state + "/logs";
+    l.runtime = env("XDG_RUNTIME_DIR").empty() ? l.state : env("XDG_RUNTIME_DIR") + "/freezr";
+  }
+  if (auto v = env("STATE_DIRECTORY"); !v.empty()) l.state = v;
+  if (auto v = env("LOGS_DIRECTORY"); !v.empty()) l.logs = v;
+  if (auto v = env("RUNTIME_DIRECTORY"); !v.empty()) l.runtime = v;
+  return l;
+}
 
 bool loopback_host(const std::string& host) {
   return host == "127.0.0.1" || host == "::1" || host == "[::1]" || host == "localhost" ||
          host.rfind("127.", 0) == 0;
 }
 
-Config parse_config(std::string_view text, const std::string& source) {
-  toml::table root;
+namespace {
+
+toml::table parse_table(std::string_view text, const std::string& source) {
   try {
-    root = toml::parse(text, source);
+    return toml::parse(text, source);
   } catch (const toml::parse_error& e) {
     throw ConfigError(source, e.source().begin.line, e.source().begin.column,
                       std::string(e.description()));
   }
+}
+
+toml::table read_file(const std::string& path) {
+  auto text = fs::read_regular_file(path, kMaxConfigBytes);
+  if (!text) {
+    throw ConfigError(path, 0, 0, "cannot read the configuration file: " + text.error().message);
+  }
+  return parse_table(*text, path);
+}
+
+// The file a node came from: a conf.d piece, or the main file.
+std::string file_of(const toml::source_region& at, const std::string& source) {
+  return at.path ? *at.path : source;
+}
+
+Config read_config(const toml::table& root, const std::string& source) {
   Config c;
   c.source = source;
   TableReader top(root, source, "the top level");
@@ -235,7 +279,7 @@ Config parse_config(std::string_view text, const std::string& source) {
   for (const auto& r : c.rules) {
     if (!names.insert(r.name).second) {
       const auto at = where_named(root, r.name);
-      throw ConfigError(source, at.line, at.column,
+      throw ConfigError(file_of(at, source), at.begin.line, at.begin.column,
                         "two rules are named '" + r.name + "' (a [[rule]] and the [" + r.name +
                             "] section of the Rust FreezR format): rename the [[rule]]");
     }
@@ -243,12 +287,19 @@ Config parse_config(std::string_view text, const std::string& source) {
   return c;
 }
 
+}  // namespace
+
+Config parse_config(std::string_view text, const std::string& source) {
+  return read_config(parse_table(text, source), source);
+}
+
 Config load_config(const std::string& path) {
-  auto text = fs::read_regular_file(path, kMaxConfigBytes);
-  if (!text) {
-    throw ConfigError(path, 0, 0, "cannot read the configuration file: " + text.error().message);
-  }
-  return parse_config(*text, path);
+  auto root = read_file(path);
+  const auto pieces = conf_d_files(path);
+  for (const auto& piece : pieces) merge_into(root, read_file(piece));
+  auto c = read_config(root, path);
+  c.pieces = pieces;
+  return c;
 }
 
 Config default_config() { return parse_config(default_config_text(), kEmbeddedSource); }

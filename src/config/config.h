@@ -39,15 +39,25 @@ struct MonitorSettings {
   int full_scan_every = 10;
 };
 
+// Where FreezR keeps its files when neither the configuration nor a flag says: the directories
+// systemd hands a service ($STATE_DIRECTORY, $LOGS_DIRECTORY, $RUNTIME_DIRECTORY), else, for
+// root, /var/lib/freezr, /var/log/freezr and /run/freezr; for another user
+// $XDG_STATE_HOME/freezr (~/.local/state/freezr), its logs/ and $XDG_RUNTIME_DIR/freezr.
+struct Locations {
+  std::string state, logs, runtime;
+};
+Locations default_locations();
+
 struct LoggingSettings {
-  std::string dir = "logs";     // daily files process_monitor.log.YYYY-MM-DD
-  bool json = false;            // format = "json": one JSON object per line
+  std::string dir = default_locations().logs;  // daily files process_monitor.log.YYYY-MM-DD
+  bool json = false;                           // format = "json": one JSON object per line
   int keep_days = 14;           // daily files older than this are deleted (0 = keep all)
   int compress_after_days = 2;  // and older than this are gzipped (0 = never)
 };
 
 struct StorageSettings {
-  std::string dir = "data";  // lock file, status snapshot, history
+  std::string dir = default_locations().state;            // the history and the ledger
+  std::string runtime_dir = default_locations().runtime;  // the lock and status.json
 };
 
 struct HistorySettings {
@@ -94,7 +104,8 @@ struct ProtectSettings {
 };
 
 struct Config {
-  std::string source;  // file path, or "(embedded default)"
+  std::string source;               // file path, or "(embedded default)"
+  std::vector<std::string> pieces;  // the conf.d files merged after it, in order
   MonitorSettings monitor;
   LoggingSettings logging;
   StorageSettings storage;
@@ -140,7 +151,8 @@ bool loopback_host(const std::string& host);
 // Configuration files larger than this are refused.
 inline constexpr std::size_t kMaxConfigBytes = 1 << 20;
 
-// Reads and parses a regular file of at most kMaxConfigBytes. Throws ConfigError (line 0 when
+// Reads and parses a regular file of at most kMaxConfigBytes, merged with the *.toml files of
+// the conf.d directory beside it (see conf_d.h). Throws ConfigError (line 0 when
 // the file cannot be read: missing, a directory, a FIFO, a device or too large).
 Config load_config(const std::string& path);
 

@@ -75,16 +75,18 @@ engine::Rule read_node(TableReader t, Config& c) {
   engine::Step s;
   s.cpu_percent = t.number("cpu_threshold", 0, 100).value_or(80.0);
   s.violations = 3;
-  s.action.kind = t.boolean("auto_kill").value_or(true) ? engine::ActionKind::kKill
-                                                          : engine::ActionKind::kLog;
+  s.action.kind =
+      t.boolean("auto_kill").value_or(true) ? engine::ActionKind::kKill : engine::ActionKind::kLog;
   r.steps = {s};
   r.enabled = t.boolean("enabled").value_or(true);
   if (t.boolean("confirm_kill").value_or(false)) {
-    c.notes.push_back("[node] confirm_kill = true: FreezR never asks; it kills only after "
-                      "`violations` consecutive scans");
+    c.notes.push_back(
+        "[node] confirm_kill = true: FreezR never asks; it kills only after "
+        "`violations` consecutive scans");
   }
-  c.notes.push_back("[node]: the Rust FreezR killed on a single sample; this rule waits for 3 "
-                    "consecutive violating scans (change `violations` to taste)");
+  c.notes.push_back(
+      "[node]: the Rust FreezR killed on a single sample; this rule waits for 3 "
+      "consecutive violating scans (change `violations` to taste)");
   t.finish();
   return r;
 }
@@ -116,8 +118,7 @@ engine::Rule read_snap(TableReader t) {
 }
 
 // [firefox], [brave], [telegram]: freeze above one threshold, kill above a higher one.
-engine::Rule read_two_tier(TableReader t, const std::string& name,
-                           std::vector<std::string> exe) {
+engine::Rule read_two_tier(TableReader t, const std::string& name, std::vector<std::string> exe) {
   engine::Rule r;
   r.name = name;
   r.match.exe = std::move(exe);
@@ -125,7 +126,8 @@ engine::Rule read_two_tier(TableReader t, const std::string& name,
   freeze.cpu_percent = t.number("cpu_threshold_freeze", 0, 100).value_or(80.0);
   kill.cpu_percent = t.number("cpu_threshold_kill", 0, 100).value_or(95.0);
   if (*kill.cpu_percent <= *freeze.cpu_percent) {
-    t.fail(t.raw().source(), "[" + name + "]: cpu_threshold_kill must be above cpu_threshold_freeze");
+    t.fail(t.raw().source(),
+           "[" + name + "]: cpu_threshold_kill must be above cpu_threshold_freeze");
   }
   freeze.violations = static_cast<int>(t.integer("max_violations_freeze", 1, 100000).value_or(2));
   kill.violations = static_cast<int>(t.integer("max_violations_kill", 1, 100000).value_or(3));
@@ -167,14 +169,18 @@ void read_memory_pressure(TableReader t, Config& c) {
   p.warning.action = action("action_warning", "log");
   p.critical.action = action("action_critical", "freeze");
   if (t.integer("check_interval_secs", 1, 86400)) {
-    c.notes.push_back("[memory_pressure] check_interval_secs dropped: FreezR waits on PSI "
-                      "triggers and checks memory at an adaptive interval");
+    c.notes.push_back(
+        "[memory_pressure] check_interval_secs dropped: FreezR waits on PSI "
+        "triggers and checks memory at an adaptive interval");
   }
-  p.victims.kill_order = {{"brave", std::nullopt}, {"telegram-deskto", std::nullopt},
-                          {"nvim", 1024.0}, {"firefox", std::nullopt}};
-  c.notes.push_back("[memory_pressure]: the victims are no longer only Brave, Telegram, nvim and "
-                    "Firefox: those come first (kill_order), then every other process by memory; "
-                    "one at a time, re-reading the pressure after each");
+  p.victims.kill_order = {{"brave", std::nullopt},
+                          {"telegram-deskto", std::nullopt},
+                          {"nvim", 1024.0},
+                          {"firefox", std::nullopt}};
+  c.notes.push_back(
+      "[memory_pressure]: the victims are no longer only Brave, Telegram, nvim and "
+      "Firefox: those come first (kill_order), then every other process by memory; "
+      "one at a time, re-reading the pressure after each");
   t.finish();
 }
 

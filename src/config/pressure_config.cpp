@@ -10,8 +10,9 @@ static void read_level(TableReader t, engine::LevelThresholds& l) {
   l.mem_available_percent = t.number("mem_available_percent", 0, 100);
   l.swap_free_percent = t.number("swap_free_percent", 0, 100);
   if (l.empty()) {
-    t.fail(t.raw().source(), t.where() + ": give at least one of some_avg10, full_avg10, "
-                                         "mem_available_percent, swap_free_percent");
+    t.fail(t.raw().source(), t.where() +
+                                 ": give at least one of some_avg10, full_avg10, "
+                                 "mem_available_percent, swap_free_percent");
   }
   l.action = read_action(t);
   const auto k = l.action.kind;

@@ -161,7 +161,8 @@ std::string render_config(const Config& c) {
     << "format = \"" << (c.logging.json ? "json" : "text") << "\"\n"
     << "keep_days = " << c.logging.keep_days << "\n"
     << "compress_after_days = " << c.logging.compress_after_days << "\n";
-  o << "\n[storage]\ndir = " << quote(c.storage.dir) << "\n";
+  o << "\n[storage]\ndir = " << quote(c.storage.dir) << "\n"
+    << "runtime_dir = " << quote(c.storage.runtime_dir) << "\n";
   o << "\n[history]\nenabled = " << (c.history.enabled ? "true" : "false") << "\n"
     << "top = " << c.history.top << "\nraw_hours = " << number(c.history.raw_hours) << "\n"
     << "minutes_days = " << number(c.history.minutes_days) << "\n"

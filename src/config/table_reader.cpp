@@ -12,19 +12,26 @@ std::string fmt_num(double v) {
 }
 const char* type_name(const toml::node& n) {
   switch (n.type()) {
-    case toml::node_type::string: return "a string";
-    case toml::node_type::integer: return "an integer";
-    case toml::node_type::floating_point: return "a number";
-    case toml::node_type::boolean: return "a boolean";
-    case toml::node_type::array: return "an array";
-    case toml::node_type::table: return "a table";
-    default: return "a date/time";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a number";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    default:
+      return "a date/time";
   }
 }
 }  // namespace
 
 void TableReader::fail(const toml::source_region& at, const std::string& message) const {
-  throw ConfigError(file_, at.begin.line, at.begin.column, message);
+  throw ConfigError(at.path ? *at.path : file_, at.begin.line, at.begin.column, message);
 }
 
 void TableReader::fail_key(const std::string& key, const std::string& message) const {
@@ -43,8 +50,8 @@ std::optional<double> TableReader::number(const std::string& key, double min, do
   if (!n->is_number()) fail_key(key, std::string("expected a number, found ") + type_name(*n));
   const double v = n->value<double>().value_or(NAN);
   if (!std::isfinite(v) || v < min || v > max) {
-    fail_key(key, "must be between " + fmt_num(min) + " and " + fmt_num(max) + ", got " +
-                      fmt_num(v));
+    fail_key(key,
+             "must be between " + fmt_num(min) + " and " + fmt_num(max) + ", got " + fmt_num(v));
   }
   return v;
 }
@@ -65,7 +72,8 @@ std::optional<long long> TableReader::integer(const std::string& key, long long 
 std::optional<bool> TableReader::boolean(const std::string& key) {
   const auto* n = node(key);
   if (n == nullptr) return std::nullopt;
-  if (!n->is_boolean()) fail_key(key, std::string("expected true or false, found ") + type_name(*n));
+  if (!n->is_boolean())
+    fail_key(key, std::string("expected true or false, found ") + type_name(*n));
   return n->value<bool>();
 }
 
@@ -92,7 +100,8 @@ std::optional<std::vector<std::string>> TableReader::string_list(const std::stri
   const auto* n = node(key);
   if (n == nullptr) return std::nullopt;
   const auto* arr = n->as_array();
-  if (arr == nullptr) fail_key(key, std::string("expected a list of strings, found ") + type_name(*n));
+  if (arr == nullptr)
+    fail_key(key, std::string("expected a list of strings, found ") + type_name(*n));
   std::vector<std::string> out;
   for (const auto& el : *arr) {
     if (!el.is_string()) fail(el.source(), where_ + " " + key + ": every entry must be a string");

@@ -2,12 +2,12 @@
 // finish() can reject the keys nobody asked for. Internal to the config loader.
 #pragma once
 
+#include <toml++/toml.h>
+
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "config/config.h"
 
@@ -29,7 +29,8 @@ class TableReader {
   std::optional<bool> boolean(const std::string& key);
   std::optional<std::string> string(const std::string& key);
   // One of `choices`.
-  std::optional<std::string> choice(const std::string& key, const std::vector<std::string>& choices);
+  std::optional<std::string> choice(const std::string& key,
+                                    const std::vector<std::string>& choices);
   std::optional<std::vector<std::string>> string_list(const std::string& key);
   std::optional<TableReader> table(const std::string& key);
 

@@ -118,9 +118,9 @@ void Daemon::warn_unmatched(const scan::ScanResult& r) {
 }
 
 void Daemon::write_status(const serve::State& state) {
-  if (!data_dir_) return;
+  if (!runtime_dir_) return;
   const auto written =
-      data_dir_->write_atomically("status.json", serve::status_json(state).dump(2) + "\n");
+      runtime_dir_->write_atomically("status.json", serve::status_json(state).dump(2) + "\n");
   if (!written && !status_error_reported_) {
     log_.note(level_enum::warn,
               "status snapshot not written: " + written.error().message + " (said once)");
@@ -185,6 +185,7 @@ std::vector<std::string> Daemon::settings_kept_until_restart(const config::Confi
        std::to_string(next.http.max_connections));
   kept("[logging] dir", cfg_->logging.dir, next.logging.dir);
   kept("[storage] dir", cfg_->storage.dir, next.storage.dir);
+  kept("[storage] runtime_dir", cfg_->storage.runtime_dir, next.storage.runtime_dir);
   return out;
 }
 
@@ -201,6 +202,7 @@ bool Daemon::reload() {
     const auto unchanged = settings_kept_until_restart(*next);
     next->logging.dir = cfg_->logging.dir;  // directories and the lock stay until restart
     next->storage.dir = cfg_->storage.dir;
+    next->storage.runtime_dir = cfg_->storage.runtime_dir;
     retired_ += policy_.reset(&next->rules);
     scanner_.reset_rules(&next->rules, &next->categories);
     protection_ = engine::Protection(::getpid(), next->protected_names());

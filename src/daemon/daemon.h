@@ -18,6 +18,7 @@ struct RunOptions {
   std::optional<bool> color;               // --color always/never; nullopt: on a terminal
   std::optional<std::string> log_dir;      // --log-dir, over [logging] dir
   std::optional<std::string> data_dir;     // --data-dir, over [storage] dir
+  std::optional<std::string> runtime_dir;  // --runtime-dir, over [storage] runtime_dir
   std::string proc_root = "/proc";
 };
 

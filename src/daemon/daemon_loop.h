@@ -144,7 +144,8 @@ class Daemon {
   act::Reversibles reversibles_;
   act::LinuxActuator linux_;
   act::DryRunActuator dry_;
-  std::optional<fs::Directory> data_dir_;  // opened and checked at start-up
+  std::optional<fs::Directory> data_dir_;     // opened and checked at start-up
+  std::optional<fs::Directory> runtime_dir_;  // the lock's and status.json's
   os::InstanceLock lock_;
   std::unique_ptr<store::History> history_;
   report::HistoryWriter writer_{nullptr, {}, {}};

@@ -37,9 +37,11 @@ Daemon::Daemon(config::Config cfg, RunOptions opts)
 bool Daemon::preflight() {
   Preflight pf(log_);
   pf.log_dir(logging_.dir, cfg_->logging.dir, logging_.file_error);
-  auto data = pf.data_dir_and_lock(cfg_->storage.dir, opts_.replace, cfg_->monitor.kill_grace + 20);
+  auto data = pf.data_dir_and_lock(cfg_->storage.dir, cfg_->storage.runtime_dir, opts_.replace,
+                                   cfg_->monitor.kill_grace + 20);
   if (!data) return false;
   data_dir_ = std::move(data->dir);
+  runtime_dir_ = std::move(data->runtime);
   ledger_ = store::Ledger(&*data_dir_);
   lock_ = std::move(data->lock);
   preflight_warnings_ = 0;

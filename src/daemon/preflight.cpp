@@ -85,25 +85,38 @@ void Preflight::log_dir(const std::optional<fs::Directory>& dir, const std::stri
   check(r.ok(), "log directory", path + ": " + (r ? *r : r.error().message));
 }
 
-std::optional<DataDirectory> Preflight::data_dir_and_lock(const std::string& dir, bool replace,
-                                                          double wait_seconds) {
+std::optional<DataDirectory> Preflight::data_dir_and_lock(const std::string& dir,
+                                                          const std::string& runtime_dir,
+                                                          bool replace, double wait_seconds) {
   auto fail = [&](const std::string& what, const std::string& why) {
     log_.line(level_enum::err, "preflight", {{"check", what}, {"ok", false}}, why);
     return std::nullopt;
   };
-  auto opened = fs::Directory::open(dir);
-  if (!opened)
-    return fail("data directory", opened.error().message + "; cannot continue without it");
-  auto data = writable(*opened);
-  if (!data) return fail("data directory", data.error().message + "; cannot continue without it");
-  check(true, "data directory", dir + ": " + *data);
+  auto open = [&](const char* what, const std::string& path) -> std::optional<fs::Directory> {
+    auto opened = fs::Directory::open(path);
+    if (!opened) {
+      fail(what, opened.error().message + "; cannot continue without it");
+      return std::nullopt;
+    }
+    auto r = writable(*opened);
+    if (!r) {
+      fail(what, r.error().message + "; cannot continue without it");
+      return std::nullopt;
+    }
+    check(true, what, path + ": " + *r);
+    return std::move(*opened);
+  };
+  auto data = open("data directory", dir);
+  if (!data) return std::nullopt;
+  auto runtime = open("runtime directory", runtime_dir);
+  if (!runtime) return std::nullopt;
   auto lock =
-      os::InstanceLock::acquire(opened->path_of("freezr.lock"), replace, wait_seconds,
+      os::InstanceLock::acquire(runtime->path_of("freezr.lock"), replace, wait_seconds,
                                 [this](const std::string& s) { log_.note(level_enum::info, s); });
   if (!lock) return fail("single instance", lock.error().message);
   check(true, "single instance",
         "lock " + lock->path() + " held by PID " + std::to_string(::getpid()));
-  return DataDirectory{std::move(*opened), std::move(lock).value()};
+  return DataDirectory{std::move(*data), std::move(*runtime), std::move(lock).value()};
 }
 
 void Preflight::system_health(proc::ProcSource& source) {

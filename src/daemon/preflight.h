@@ -23,9 +23,11 @@ struct DiskUsage {
 // Usage of the filesystem holding path (statvfs; blocks reserved for root count as used).
 Result<DiskUsage> disk_usage(const std::string& path);
 
-// What the data directory check leaves: the directory, opened and checked, and the lock.
+// What the directory checks leave: the data and runtime directories, opened and checked, and
+// the lock (in the runtime directory: one per machine, whatever the data directory).
 struct DataDirectory {
   fs::Directory dir;
+  fs::Directory runtime;
   os::InstanceLock lock;
 };
 
@@ -47,9 +49,11 @@ class Preflight {
   // Opens (creating it where missing) and checks the log directory, and proves it writable.
   void log_dir(const std::optional<fs::Directory>& dir, const std::string& path,
                const std::string& file_error);
-  // Opens and checks the data directory (see fs::Directory), proves it writable and takes the
-  // single-instance lock in it. nullopt (after logging why) when FreezR cannot go on.
-  std::optional<DataDirectory> data_dir_and_lock(const std::string& dir, bool replace,
+  // Opens and checks the data and runtime directories (see fs::Directory), proves them
+  // writable and takes the single-instance lock in the runtime one. nullopt (after logging
+  // why) when FreezR cannot go on.
+  std::optional<DataDirectory> data_dir_and_lock(const std::string& dir,
+                                                 const std::string& runtime_dir, bool replace,
                                                  double wait_seconds);
   // Load, memory and PSI averages.
   void system_health(proc::ProcSource& source);

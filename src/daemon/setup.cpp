@@ -25,6 +25,7 @@ os::Date today() {
 config::Config with_overrides(config::Config c, const RunOptions& o) {
   if (o.log_dir) c.logging.dir = *o.log_dir;
   if (o.data_dir) c.storage.dir = *o.data_dir;
+  if (o.runtime_dir) c.storage.runtime_dir = *o.runtime_dir;
   if (o.json_log) c.logging.json = *o.json_log;
   return c;
 }

@@ -267,6 +267,9 @@ def monitor(interval=0.3, grace=1.0, protect=()):
             f"[http]\nlisten = \"127.0.0.1:0\"\n")
 
 
+LOCATION_VARIABLES = ("STATE_DIRECTORY", "LOGS_DIRECTORY", "RUNTIME_DIRECTORY")
+
+
 class TestCase(unittest.TestCase):
     """Gives each test a work directory, and ends what it started."""
 
@@ -274,6 +277,18 @@ class TestCase(unittest.TestCase):
         self.workdir = tempfile.mkdtemp(prefix="freezr-it-")
         self.hogs = []
         self.freezrs = []
+        # Where FreezR keeps its files unless a test's configuration says otherwise: the
+        # variables systemd hands a service, pointed into the work directory, so that no test
+        # touches /var/lib/freezr, /var/log/freezr or the machine's lock in /run/freezr.
+        self._saved_env = {k: os.environ.get(k) for k in LOCATION_VARIABLES}
+        os.environ.update(self.locations(self.workdir))
+
+    @staticmethod
+    def locations(workdir):
+        """The location variables for a FreezR whose files are in workdir/data and workdir/logs."""
+        return {"STATE_DIRECTORY": os.path.join(workdir, "data"),
+                "LOGS_DIRECTORY": os.path.join(workdir, "logs"),
+                "RUNTIME_DIRECTORY": os.path.join(workdir, "data")}
 
     def tearDown(self):
         for f in self.freezrs:
@@ -281,6 +296,11 @@ class TestCase(unittest.TestCase):
                 f.stop()
         for h in self.hogs:
             h.stop()
+        for k, v in self._saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     def hog(self, **kw):

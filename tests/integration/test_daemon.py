@@ -289,7 +289,10 @@ class SystemdTest(TestCase):
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         if shutil.which("systemd-analyze"):
-            v = subprocess.run(["systemd-analyze", "verify", unit], capture_output=True, text=True)
+            # Documentation= names the man pages: the build's own, which the package installs.
+            man = os.path.join(os.path.dirname(FREEZR), "man")
+            v = subprocess.run(["systemd-analyze", "verify", unit], capture_output=True, text=True,
+                               env={**os.environ, "MANPATH": man})
             self.assertEqual(v.returncode, 0, v.stderr)
             self.assertEqual(v.stderr.strip(), "")
         r = subprocess.run([FREEZR, "service", "status", "--unit-dir", units, "--no-systemctl"],
@@ -329,6 +332,7 @@ class ColourTest(TestCase):
         with open(os.path.join(workdir, "c.toml"), "w") as f:
             f.write(limit_pressure_candidates(config))
         full_env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+        full_env.update(self.locations(workdir))
         full_env.update(env or {})
         if tty:  # a pseudo-terminal, as a user's shell has
             cmd = ["script", "-qfec", " ".join(map(shlex.quote, cmd)), "/dev/null"]

@@ -220,7 +220,7 @@ class PlantedFilesTest(TestCase):
         os.chmod(data, 0o777)
         f = self.freezr(self.config(), ["--dry-run"])
         self.assertEqual(f.proc.wait(timeout=30), 1)
-        self.assertRegex(f.output(), r"refusing data: writable by others \(mode 0777\)")
+        self.assertRegex(f.output(), r"refusing \S*data: writable by others \(mode 0777\)")
         os.chmod(data, 0o750)
         logs = os.path.join(self.workdir, "logs")
         shutil.rmtree(logs)

@@ -1,7 +1,9 @@
 #include "config/config.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -354,6 +356,64 @@ TEST(Docs, EveryTomlExampleInTheReadmeParses) {
     pos = end + 3;
   }
   EXPECT_GE(blocks, 3);
+}
+
+// A scratch directory holding config.toml and conf.d/.
+struct ConfDir {
+  std::string root = [] {
+    char tmpl[] = "/tmp/freezr-confd-XXXXXX";
+    return std::string(::mkdtemp(tmpl));
+  }();
+  ConfDir() { std::filesystem::create_directory(root + "/conf.d"); }
+  ~ConfDir() { std::filesystem::remove_all(root); }
+  void write(const std::string& name, const std::string& text) const {
+    std::ofstream(root + "/" + name) << text;
+  }
+  [[nodiscard]] std::string main() const { return root + "/config.toml"; }
+};
+
+TEST(ConfD, PiecesMergeInNameOrderAddingRulesAndOverridingKeys) {
+  ConfDir d;
+  d.write("config.toml", std::string(default_config_text()));
+  d.write("conf.d/20-later.toml", "[monitor]\ninterval = 2.5\n");
+  d.write("conf.d/10-local.toml",
+          "[monitor]\ninterval = 1.5\nkill_grace = 9\n"
+          "[[rule]]\nname = \"node\"\nenabled = false\n"
+          "[[rule]]\nname = \"extra\"\nmatch = { comm = [\"zz-extra\"] }\ncpu_percent = 50\n");
+  d.write("conf.d/README", "not toml, not read");
+  d.write("conf.d/.hidden.toml", "this = is not read");
+  const auto c = load_config(d.main());
+  EXPECT_DOUBLE_EQ(c.monitor.interval, 2.5);  // 20-later comes after 10-local
+  EXPECT_DOUBLE_EQ(c.monitor.kill_grace, 9);  // kept from 10-local
+  ASSERT_EQ(c.rules.size(), 3U);
+  EXPECT_EQ(c.rules[1].name, "node");
+  EXPECT_FALSE(c.rules[1].enabled);  // the shipped rule, turned off by one key
+  EXPECT_DOUBLE_EQ(*c.rules[1].steps[0].cpu_percent, 80.0);  // the rest of it kept
+  EXPECT_EQ(c.rules[2].name, "extra");
+  EXPECT_EQ(c.pieces, (std::vector<std::string>{d.root + "/conf.d/10-local.toml",
+                                                d.root + "/conf.d/20-later.toml"}));
+}
+
+TEST(ConfD, AnErrorInAPieceNamesThatFileLineAndColumn) {
+  ConfDir d;
+  d.write("config.toml", "[monitor]\ninterval = 1.0\n");
+  d.write("conf.d/50-bad.toml", "\n[monitor]\n  bogus = 1\n");
+  try {
+    load_config(d.main());
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.file(), d.root + "/conf.d/50-bad.toml");
+    EXPECT_EQ(e.line(), 3U);
+    EXPECT_EQ(e.column(), 3U);
+  }
+  d.write("conf.d/50-bad.toml", "[monitor\n");
+  try {
+    load_config(d.main());
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(e.file(), d.root + "/conf.d/50-bad.toml");
+    EXPECT_EQ(e.line(), 1U);
+  }
 }
 
 }  // namespace
