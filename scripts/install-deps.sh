@@ -8,13 +8,14 @@ packages=(
   build-essential cmake pkg-config
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev nlohmann-json3-dev
   libsqlite3-dev libboost1.81-dev libsystemd-dev libncurses-dev libcap-ng-dev zlib1g-dev libre2-dev
-  libssl-dev libyaml-cpp-dev libcrypt-dev
+  libssl-dev libyaml-cpp-dev libcrypt-dev python3
 )
 if [[ $what == test ]]; then
   packages+=(
     libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-jsonschema dbus sqlite3 procps systemd prometheus chromium tmux clang
-    curl openssl strace
+    curl openssl strace man-db groff zsh fish
+    debhelper fakeroot lintian systemd-container mmdebstrap
     libclang-rt-14-dev
   )
 elif [[ $what != build ]]; then

@@ -75,16 +75,21 @@ std::vector<std::pair<std::string, std::string>> step_keys(const engine::Step& s
   return kv;
 }
 
-void render_rule(std::ostringstream& o, const engine::Rule& r) {
-  o << "\n[[rule]]\nname = " << quote(r.name) << "\n";
+// "{ comm = [...], exe = [...] }"
+std::string match_inline(const engine::Match& match) {
   std::string m;
   auto add = [&](const std::string& part) { m += (m.empty() ? "" : ", ") + part; };
-  if (!r.match.comm.empty()) add("comm = " + list(r.match.comm));
-  if (!r.match.exe.empty()) add("exe = " + list(r.match.exe));
-  if (r.match.cmdline) add("cmdline = " + quote(r.match.cmdline->pattern()));
-  if (!r.match.user.empty()) add("user = " + list(r.match.user));
-  if (!r.match.category.empty()) add("category = " + list(r.match.category));
-  o << "match = { " << m << " }\n";
+  if (!match.comm.empty()) add("comm = " + list(match.comm));
+  if (!match.exe.empty()) add("exe = " + list(match.exe));
+  if (match.cmdline) add("cmdline = " + quote(match.cmdline->pattern()));
+  if (!match.user.empty()) add("user = " + list(match.user));
+  if (!match.category.empty()) add("category = " + list(match.category));
+  return "{ " + m + " }";
+}
+
+void render_rule(std::ostringstream& o, const engine::Rule& r) {
+  o << "\n[[rule]]\nname = " << quote(r.name) << "\n";
+  o << "match = " << match_inline(r.match) << "\n";
   o << "aggregate = \"" << engine::to_string(r.aggregate) << "\"\n";
   if (r.target != engine::Target::kAll) o << "target = \"" << engine::to_string(r.target) << "\"\n";
   if (r.scope != engine::Scope::kProcess) o << "scope = \"" << engine::to_string(r.scope) << "\"\n";
@@ -156,7 +161,9 @@ std::string render_config(const Config& c) {
   o << "\n[monitor]\ninterval = " << number(c.monitor.interval) << "\n"
     << "dry_run = " << (c.monitor.dry_run ? "true" : "false") << "\n"
     << "kill_grace = " << number(c.monitor.kill_grace) << "\n"
-    << "freeze_method = \"" << (c.monitor.freeze_with_cgroup ? "cgroup" : "signal") << "\"\n";
+    << "freeze_method = \"" << (c.monitor.freeze_with_cgroup ? "cgroup" : "signal") << "\"\n"
+    << "process_events = " << (c.monitor.process_events ? "true" : "false") << "\n"
+    << "full_scan_every = " << c.monitor.full_scan_every << "\n";
   o << "\n[logging]\ndir = " << quote(c.logging.dir) << "\n"
     << "format = \"" << (c.logging.json ? "json" : "text") << "\"\n"
     << "keep_days = " << c.logging.keep_days << "\n"
@@ -171,7 +178,10 @@ std::string render_config(const Config& c) {
     << "listen = " << quote(c.http.listen) << "\n"
     << "token_file = " << quote(c.http.token_file) << "\n"
     << "max_connections = " << c.http.max_connections << "\n"
-    << "per_process_metrics = " << c.http.per_process_metrics << "\n";
+    << "per_process_metrics = " << c.http.per_process_metrics << "\n"
+    << "web_config = " << quote(c.http.web_config) << "\n"
+    << "allowed_hosts = " << list(c.http.allowed_hosts) << "\n"
+    << "allowed_origins = " << list(c.http.allowed_origins) << "\n";
   o << "\n[preflight]\ndisk_warn_percent = " << number(c.preflight.disk_warn_percent) << "\n"
     << "disk_critical_percent = " << number(c.preflight.disk_critical_percent) << "\n";
   o << "\n[protect]\ndefaults = " << (c.protect.defaults ? "true" : "false") << "\n"
@@ -183,6 +193,8 @@ std::string render_config(const Config& c) {
   if (c.pressure.predict_minutes) {
     o << "predict_minutes = " << number(*c.pressure.predict_minutes) << "\n";
   }
+  if (const auto& m = c.pressure.victims.candidates)
+    o << "candidates = " << match_inline(*m) << "\n";
   render_level(o, "warning", c.pressure.warning);
   render_level(o, "critical", c.pressure.critical);
   const auto& p = c.predict;
