@@ -26,6 +26,7 @@
 #include "engine/policy.h"
 #include "engine/protection.h"
 #include "os/instance_lock.h"
+#include "os/journal.h"
 #include "os/log_retention.h"
 #include "os/logging.h"
 #include "os/notify.h"
@@ -126,6 +127,7 @@ class Daemon {
 
   RunOptions opts_;
   std::unique_ptr<config::Config> cfg_;
+  bool journal_ = false;  // under systemd: lines to the journal, with their fields
   os::Logging logging_;
   report::LogLines log_;
   asio::io_context io_;

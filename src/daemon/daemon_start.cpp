@@ -12,8 +12,9 @@ namespace freezr::daemon::detail {
 Daemon::Daemon(config::Config cfg, RunOptions opts)
     : opts_(std::move(opts)),
       cfg_(std::make_unique<config::Config>(with_overrides(std::move(cfg), opts_))),
-      logging_(os::make_logger(cfg_->logging.dir, opts_.color)),
-      log_(logging_.logger, cfg_->logging.json),
+      journal_(os::stderr_is_journal()),
+      logging_(os::make_logger(cfg_->logging.dir, opts_.color, journal_)),
+      log_(logging_.logger, cfg_->logging.json, journal_ ? journal_sink() : report::LineSink{}),
       tick_timer_(io_),
       report_timer_(io_),
       housekeeping_timer_(io_),

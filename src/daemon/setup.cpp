@@ -8,6 +8,8 @@
 #include <ctime>
 #include <fstream>
 
+#include "os/journal.h"
+
 namespace freezr::daemon {
 
 std::chrono::steady_clock::duration to_duration(double seconds) {
@@ -20,6 +22,19 @@ os::Date today() {
   std::tm tm{};
   localtime_r(&now, &tm);
   return os::Date{tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday};
+}
+
+report::LineSink journal_sink() {
+  return [](spdlog::level::level_enum level, std::string_view message,
+            const std::vector<std::pair<std::string, std::string>>& fields) {
+    using spdlog::level::level_enum;
+    const int priority = level >= level_enum::critical ? 2
+                         : level == level_enum::err    ? 3
+                         : level == level_enum::warn   ? 4
+                         : level == level_enum::info   ? 6
+                                                       : 7;
+    os::journal_send(priority, message, fields);
+  };
 }
 
 config::Config with_overrides(config::Config c, const RunOptions& o) {

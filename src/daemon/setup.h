@@ -13,6 +13,7 @@
 #include "daemon/daemon.h"
 #include "os/log_retention.h"
 #include "proc/proc_source.h"
+#include "report/log_lines.h"
 
 namespace freezr::daemon {
 
@@ -33,5 +34,8 @@ std::pair<double, std::uint64_t> self_usage(proc::ProcSource& source);
 
 // The cgroup hierarchies, from <proc root>/self/mountinfo.
 act::CgroupRoots cgroup_roots(proc::ProcSource& source);
+
+// Lines to the journal: the level as the syslog priority, the fields as FREEZR_<KEY>.
+report::LineSink journal_sink();
 
 }  // namespace freezr::daemon

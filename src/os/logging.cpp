@@ -6,6 +6,8 @@
 
 #include <filesystem>
 
+#include "os/journal.h"
+
 namespace freezr::os {
 
 std::string daily_file_name(int year, int month, int day) {
@@ -23,14 +25,14 @@ struct SeedFileName {
 using SeedDailySink = spdlog::sinks::daily_file_sink<std::mutex, SeedFileName>;
 }  // namespace
 
-Logging make_logger(const std::string& dir, std::optional<bool> color) {
+Logging make_logger(const std::string& dir, std::optional<bool> color, bool journal) {
   Logging out;
   std::vector<spdlog::sink_ptr> sinks;
   auto console =
       std::make_shared<spdlog::sinks::stdout_color_sink_mt>(!color   ? spdlog::color_mode::automatic
                                                             : *color ? spdlog::color_mode::always
                                                                      : spdlog::color_mode::never);
-  sinks.push_back(console);
+  if (!journal) sinks.push_back(console);
   auto opened = fs::Directory::open(dir);
   if (opened) {
     out.dir = std::move(*opened);
@@ -55,13 +57,17 @@ Logging make_logger(const std::string& dir, std::optional<bool> color) {
   out.logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
   out.logger->flush_on(spdlog::level::info);
   auto file = out.file;
-  out.logger->set_error_handler([console, file](const std::string& msg) {
+  out.logger->set_error_handler([console, file, journal](const std::string& msg) {
     // Only the file sink can fail to write: turn it off, say so once, keep monitoring.
     if (file && file->level() != spdlog::level::off) {
       file->set_level(spdlog::level::off);
-      const std::string text =
-          "file logging stopped (" + msg + "); logging to stdout only, monitoring continues";
-      console->log(spdlog::details::log_msg("freezr", spdlog::level::warn, text));
+      const std::string text = "file logging stopped (" + msg + "); logging to " +
+                               (journal ? "the journal" : "stdout") + " only, monitoring continues";
+      if (journal) {
+        journal_send(4, text, {});
+      } else {
+        console->log(spdlog::details::log_msg("freezr", spdlog::level::warn, text));
+      }
     }
   });
   return out;

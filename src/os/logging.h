@@ -24,7 +24,9 @@ struct Logging {
 // and file_error says why. A later write failure (a full disk) turns the file sink off with
 // one warning on stdout.
 // color: the console's colours always (true), never (false), or on a terminal (nullopt).
-Logging make_logger(const std::string& dir, std::optional<bool> color = std::nullopt);
+// journal: the lines go to the journal (see journal.h) and not to the console as well.
+Logging make_logger(const std::string& dir, std::optional<bool> color = std::nullopt,
+                    bool journal = false);
 
 // The daily file name for a date, e.g. "process_monitor.log.2026-11-27".
 std::string daily_file_name(int year, int month, int day);

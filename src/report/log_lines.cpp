@@ -85,8 +85,8 @@ std::string render_json(std::string_view time, std::string_view level, std::stri
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-LogLines::LogLines(std::shared_ptr<spdlog::logger> logger, bool json)
-    : logger_(std::move(logger)), json_(json) {
+LogLines::LogLines(std::shared_ptr<spdlog::logger> logger, bool json, LineSink also)
+    : logger_(std::move(logger)), json_(json), also_(std::move(also)) {
   if (json_) logger_->set_pattern("%v");
 }
 
@@ -100,6 +100,25 @@ std::string now_iso() {
 
 void LogLines::line(spdlog::level::level_enum level, std::string_view kind,
                     const std::vector<Field>& fields, std::string_view message) {
+  if (also_) {
+    std::vector<std::pair<std::string, std::string>> text;
+    if (!kind.empty()) text.emplace_back("event", std::string(kind));
+    for (const auto& f : fields) {
+      text.emplace_back(f.key, std::visit(
+                                   [](const auto& v) -> std::string {
+                                     using T = std::decay_t<decltype(v)>;
+                                     if constexpr (std::is_same_v<T, std::string>) {
+                                       return v;
+                                     } else if constexpr (std::is_same_v<T, bool>) {
+                                       return v ? "true" : "false";
+                                     } else {
+                                       return fmt::format("{}", v);
+                                     }
+                                   },
+                                   f.value));
+    }
+    also_(level, render_text(kind, fields, message), text);
+  }
   if (json_) {
     const auto name = spdlog::level::to_string_view(level);
     logger_->log(
@@ -111,6 +130,7 @@ void LogLines::line(spdlog::level::level_enum level, std::string_view kind,
 }
 
 void LogLines::note(spdlog::level::level_enum level, std::string_view message) {
+  if (also_ && !json_) also_(level, terminal_safe(message, true), {});
   if (json_) {
     line(level, "", {}, message);
   } else {

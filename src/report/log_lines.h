@@ -5,9 +5,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -30,9 +32,14 @@ std::string render_text(std::string_view kind, const std::vector<Field>& fields,
 std::string render_json(std::string_view time, std::string_view level, std::string_view kind,
                         const std::vector<Field>& fields, std::string_view message);
 
+// Where each line goes besides the logger's sinks: the journal, under systemd. It receives the
+// level, the line as text and the fields as text (the kind as "event").
+using LineSink = std::function<void(spdlog::level::level_enum, std::string_view,
+                                    const std::vector<std::pair<std::string, std::string>>&)>;
+
 class LogLines {
  public:
-  LogLines(std::shared_ptr<spdlog::logger> logger, bool json);
+  LogLines(std::shared_ptr<spdlog::logger> logger, bool json, LineSink also = {});
 
   void line(spdlog::level::level_enum level, std::string_view kind,
             const std::vector<Field>& fields, std::string_view message = {});
@@ -45,6 +52,7 @@ class LogLines {
  private:
   std::shared_ptr<spdlog::logger> logger_;
   bool json_;
+  LineSink also_;
 };
 
 }  // namespace freezr::report
