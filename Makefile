@@ -5,7 +5,7 @@ JOBS ?= 2
 ARGS ?=
 CMAKE_FLAGS ?=
 
-.PHONY: all deps test-deps build run test test-loaded install bench clean
+.PHONY: all deps test-deps deb-deps build run test test-loaded install deb bench clean
 
 all: build
 
@@ -38,6 +38,13 @@ test-loaded: test-deps
 	cmake --preset release $(CMAKE_FLAGS) >/dev/null
 	cmake --build --preset release
 	scripts/with-load.sh 2 ctest --preset release --timeout 600
+
+deb-deps:
+	@scripts/install-deps.sh deb
+
+# The Debian package: build/deb/freezr_<version>_<arch>.deb, checked with lintian.
+deb: deb-deps
+	scripts/make-deb.sh $(BUILD)/deb
 
 install: build
 	cmake --install $(BUILD) --prefix /usr/local

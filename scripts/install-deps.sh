@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages FreezR needs. Does nothing when they are all present.
 #   scripts/install-deps.sh build   what building and running the binary need (`make run`)
-#   scripts/install-deps.sh test    that, plus the test and benchmark toolchain (`make test`)
+#   scripts/install-deps.sh deb     that, plus what building the Debian package needs (`make deb`)
+#   scripts/install-deps.sh test    all of that, plus the test and benchmark toolchain (`make test`)
 set -euo pipefail
 what=${1:-test}
 packages=(
@@ -10,16 +11,19 @@ packages=(
   libsqlite3-dev libboost1.81-dev libsystemd-dev libncurses-dev libcap-ng-dev zlib1g-dev libre2-dev
   libssl-dev libyaml-cpp-dev libcrypt-dev python3
 )
+if [[ $what == deb || $what == test ]]; then
+  packages+=(debhelper dpkg-dev lintian systemd)
+fi
 if [[ $what == test ]]; then
   packages+=(
     libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-jsonschema dbus sqlite3 procps systemd prometheus chromium tmux clang
     curl openssl strace man-db groff zsh fish
-    debhelper fakeroot lintian systemd-container mmdebstrap
+    systemd-container mmdebstrap zstd
     libclang-rt-14-dev
   )
-elif [[ $what != build ]]; then
-  echo "usage: $0 build|test" >&2
+elif [[ $what != build && $what != deb ]]; then
+  echo "usage: $0 build|deb|test" >&2
   exit 2
 fi
 missing=()

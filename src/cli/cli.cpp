@@ -253,7 +253,8 @@ void define_suggest_and_service(CLI::App& app, Commands& c) {
         c.svc->add_subcommand("status",
                               "Show the unit, the last status snapshot and "
                               "systemctl status")}) {
-    sub->add_option("--unit-dir", c.so.unit_dir, "Where the unit file goes");
+    sub->add_option("--unit-dir", c.so.unit_dir, "Where the unit file goes")
+        ->each([&c](const std::string&) { c.so.unit_dir_given = true; });
     sub->add_option("--config-dir", c.so.config_dir, "Where config.toml goes");
     sub->add_option("--data-dir", c.so.data_dir, "FreezR's data directory");
     sub->add_option("--runtime-dir", c.so.runtime_dir, "Where FreezR writes status.json");

@@ -114,8 +114,23 @@ int service_uninstall(const ServiceOptions& o) {
   return rc;
 }
 
+namespace {
+// Where the unit is: the directory given with --unit-dir, else the first of the administrator's
+// and the package's unit directories that holds it.
+std::string unit_path(const ServiceOptions& o) {
+  if (o.unit_dir_given) return o.unit_dir + "/" + kUnitName;
+  for (const char* dir :
+       {"/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"}) {
+    const std::string path = std::string(dir) + "/" + kUnitName;
+    std::error_code ec;
+    if (fs::exists(path, ec)) return path;
+  }
+  return o.unit_dir + "/" + kUnitName;
+}
+}  // namespace
+
 int service_status(const ServiceOptions& o) {
-  const std::string unit = o.unit_dir + "/" + kUnitName;
+  const std::string unit = unit_path(o);
   std::error_code ec;
   const bool installed = fs::exists(unit, ec);
   if (o.format == "json") {

@@ -7,6 +7,7 @@ namespace freezr::cli {
 
 struct ServiceOptions {
   std::string unit_dir = "/etc/systemd/system";
+  bool unit_dir_given = false;  // --unit-dir: status looks only there
   std::string config_dir = "/etc/freezr";
   std::string data_dir;  // given to `freezr run` when set; otherwise systemd's StateDirectory
   std::string runtime_dir = "/run/freezr";

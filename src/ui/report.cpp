@@ -87,8 +87,20 @@ std::string banner(const config::Config& config, bool dry_run) {
   for (const auto& r : config.rules) out += rule_line(r);
   if (config.rules.empty()) out += "   └─ (no rules: measuring only)\n";
   out += fmt::format("   └─ Check interval: {:g}s\n", config.monitor.interval);
-  out += fmt::format("   └─ Config: {}\n", config.source);
-  if (dry_run) out += "   └─ DRY-RUN: decisions are logged, nothing is signalled or restarted\n";
+  if (config.pressure.enabled) {
+    const auto& p = config.pressure;
+    out += fmt::format("   └─ Memory pressure: warning → {}, critical → {} ({})\n",
+                       engine::to_string(p.warning.action.kind),
+                       engine::to_string(p.critical.action.kind),
+                       p.victims.kill_order.empty() ? "the largest process first"
+                                                    : "the kill_order first, then the largest");
+  }
+  std::string pieces;
+  for (const auto& piece : config.pieces) pieces += " + " + piece;
+  out += fmt::format("   └─ Config: {}{}\n", config.source, pieces);
+  out += dry_run ? "   └─ DRY-RUN: decisions are logged, nothing is signalled or restarted\n"
+                 : "   └─ ACTING: the actions above are carried out (--dry-run, or dry_run = true "
+                   "in [monitor], only logs them)\n";
   return out;
 }
 

@@ -1,0 +1,239 @@
+"""The Debian package under a real systemd: `make deb`'s package installed by apt in a booted
+container, then started, reloaded, watched by the watchdog, stopped, and purged.
+
+Every rule here matches only the test's own programs, named freezr-burner-*, inside the
+container; the pressure candidates are limited to them too."""
+import glob
+import json
+import os
+import re
+import unittest
+
+import container
+from harness import SOURCE_DIR, TestCase
+
+DEB_DIR = os.environ.get("FREEZR_DEB_DIR", os.path.join(SOURCE_DIR, "build", "deb"))
+
+# A burner: dash under a name of the test's own, spinning.
+BURNER_UNIT = """[Unit]
+Description=a CPU burner of FreezR's tests ({name})
+
+[Service]
+ExecStart=/usr/local/bin/{name} -c 'while :; do :; done'
+"""
+
+PIECE = """[monitor]
+interval = 0.5
+kill_grace = 1.0
+process_events = false
+
+[pressure]
+candidates = { comm = ["freezr-burner-x"] }
+
+[preflight]
+disk_warn_percent = 0.1   # a pre-flight warning the test can find at warning priority
+
+[[rule]]
+name = "node"
+enabled = false
+
+[[rule]]
+name = "kesl"
+enabled = false
+"""
+
+RULES = """
+[[rule]]
+name = "restart-burner"
+match = { comm = ["freezr-burner-r"] }
+cpu_percent = 30
+violations = 2
+action = "restart"
+service = "burner-r.service"
+cooldown = 600
+
+[[rule]]
+name = "freeze-burner"
+match = { comm = ["freezr-burner-f"] }
+cpu_percent = 30
+violations = 2
+action = "freeze"
+duration = 600
+
+[[rule]]
+name = "renice-burner"
+match = { comm = ["freezr-burner-n"] }
+cpu_percent = 30
+violations = 2
+action = "renice"
+nice = 15
+restore = false
+
+[[rule]]
+name = "throttle-burner"
+match = { comm = ["freezr-burner-t"] }
+cpu_percent = 30
+violations = 2
+action = "throttle"
+cpu_limit = 20
+restore = false
+"""
+
+
+def the_deb():
+    debs = sorted(glob.glob(os.path.join(DEB_DIR, "freezr_*.deb")))
+    if not debs:
+        raise AssertionError(f"no package in {DEB_DIR}: run `make deb` first (`make test` does)")
+    return debs[-1]
+
+
+class PackageTest(TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.deb = the_deb()
+        cls.tarball = container.rootfs(container.package_dependencies(cls.deb))
+
+    def setUp(self):
+        super().setUp()
+        self.ct = container.Container(self.tarball, self.workdir)
+        self.addCleanup(self.ct.stop)
+
+    def install(self, rules=RULES, start=True):
+        ct = self.ct
+        with open(self.deb, "rb") as src, open(ct.path("/tmp/freezr.deb"), "wb") as dst:
+            dst.write(src.read())
+        for n in "rfnt":
+            name = f"freezr-burner-{n}"
+            ct.sh(f"cp /bin/dash /usr/local/bin/{name}")
+            ct.write(f"/etc/systemd/system/burner-{n}.service", BURNER_UNIT.format(name=name))
+        ct.write("/etc/freezr/conf.d/10-test.toml", PIECE + rules)
+        r = ct.sh("DEBIAN_FRONTEND=noninteractive apt-get install -y --no-download "
+                  "-o Dpkg::Options::=--force-confold /tmp/freezr.deb", check=False, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        ct.sh("systemctl daemon-reload")
+        if start:
+            self.wait_active()
+
+    def wait_active(self):
+        return self.ct.wait_for("systemctl show -p ActiveState,SubState,StatusText freezr",
+                                lambda o: "ActiveState=active" in o and "SubState=running" in o
+                                and "StatusText=" in o and "StatusText=\n" not in o, timeout=60)
+
+    def main_pid(self, unit):
+        return int(self.ct.sh(f"systemctl show -p MainPID --value {unit}").stdout.strip())
+
+    def status(self):
+        return json.loads(self.ct.sh("cat /run/freezr/status.json").stdout)
+
+    def proc_field(self, pid, field):
+        text = self.ct.sh(f"cat /proc/{pid}/status").stdout
+        return re.search(rf"^{field}:\s*(.*)$", text, re.M).group(1)
+
+    def test_installed_started_logging_to_the_journal_reloaded_and_purged(self):
+        self.install()
+        ct = self.ct
+        show = self.wait_active()
+        self.assertIn("StatusText=", show)
+        self.assertTrue(os.path.exists(ct.path("/usr/bin/process-monitor")))
+        for f in ("/usr/share/man/man8/freezr.8.gz", "/usr/share/man/man5/freezr.toml.5.gz",
+                  "/usr/share/bash-completion/completions/freezr",
+                  "/usr/share/freezr/prometheus/alerts.yml", "/etc/freezr/config.toml"):
+            self.assertTrue(os.path.exists(ct.path(f)), f)
+        conffiles = ct.sh("cat /var/lib/dpkg/info/freezr.conffiles").stdout
+        self.assertIn("/etc/freezr/config.toml", conffiles)
+        # The journal: the banner at info, a pre-flight warning at warning, fields to select on.
+        ct.wait_for("journalctl -u freezr -p info -o cat --no-pager",
+                    lambda o: "FreezR Process Monitor" in o, timeout=30)
+        warnings = ct.wait_for("journalctl -u freezr -p warning -o cat --no-pager",
+                               lambda o: "disk" in o, timeout=30)
+        self.assertNotIn("FreezR Process Monitor", warnings)  # the banner is not a warning
+        entry = ct.wait_for("journalctl -u freezr FREEZR_EVENT=preflight -o json --no-pager",
+                            lambda o: "FREEZR_CHECK" in o, timeout=30)
+        first = json.loads(entry.splitlines()[0])
+        self.assertEqual(first["SYSLOG_IDENTIFIER"], "freezr")
+        self.assertIn(first["PRIORITY"], ("4", "6"))
+        # One copy of each line: no console duplicate with its own timestamp.
+        banner = ct.sh("journalctl -u freezr -o cat --no-pager | grep -c 'FreezR Process Monitor'")
+        self.assertEqual(banner.stdout.strip(), "1")
+        # Every CLI command finds the daemon's files with no flags, from any directory.
+        for cmd in ("freezr events --since 10m", "freezr stats", "freezr history --since 10m",
+                    "freezr check", "freezr ps --limit 3", "freezr service status",
+                    "freezr config check", "freezr oom-order --limit 3", "freezr categories"):
+            r = ct.sh(f"cd / && {cmd}", check=False)
+            self.assertEqual(r.returncode, 0, f"{cmd}: {r.stdout}{r.stderr}")
+        self.assertIn("/etc/freezr/conf.d/10-test.toml", ct.sh("cd /tmp && freezr config check")
+                      .stdout)
+        self.assertIn('"pid"', ct.sh("cd / && freezr service status --format json").stdout)
+        # A valid piece changes what FreezR does; a broken one is refused and the unit stays up.
+        ct.write("/etc/freezr/conf.d/20-more.toml",
+                 '[[rule]]\nname = "added"\nmatch = { comm = ["freezr-burner-x"] }\n'
+                 "cpu_percent = 90\n")
+        ct.sh("systemctl reload freezr")
+        ct.wait_for("cat /run/freezr/status.json", lambda o: '"added"' in o, timeout=30)
+        ct.write("/etc/freezr/conf.d/30-broken.toml", "[monitor]\nbogus = 1\n")
+        ct.sh("systemctl reload freezr")
+        ct.wait_for("journalctl -u freezr -p err -o cat --no-pager",
+                    lambda o: "30-broken.toml:2:1" in o, timeout=30)
+        self.assertIn("ActiveState=active", ct.sh("systemctl show -p ActiveState freezr").stdout)
+        self.assertIn("added", [r["name"] for r in self.status()["rules"]])
+        # Purge removes the state and the logs.
+        self.assertTrue(os.path.isdir(ct.path("/var/lib/freezr")))
+        r = ct.sh("DEBIAN_FRONTEND=noninteractive apt-get purge -y freezr", check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        for d in ("/var/lib/freezr", "/var/log/freezr", "/etc/freezr/config.toml"):
+            self.assertFalse(os.path.exists(ct.path(d)), d)
+
+    def test_actions_against_the_real_manager_and_undone_at_stop(self):
+        self.install()
+        ct = self.ct
+        for n in "rfnt":
+            ct.sh(f"systemctl start burner-{n}")
+        first = self.main_pid("burner-r")
+        # restart: systemd gives the burner a new MainPID.
+        ct.wait_for("systemctl show -p MainPID --value burner-r",
+                    lambda o: o.strip() not in ("", "0", str(first)), timeout=60)
+        ct.wait_for("journalctl -u freezr FREEZR_RULE=restart-burner -o cat --no-pager",
+                    lambda o: "restart" in o, timeout=30)
+        # freeze, renice and throttle on the container's pure cgroup v2 tree.
+        frozen, niced, throttled = (self.main_pid(f"burner-{n}") for n in "fnt")
+        ct.wait_for(f"cat /proc/{frozen}/cgroup", lambda o: "freezr" in o, timeout=60)
+        cg = ct.sh(f"cat /proc/{frozen}/cgroup").stdout.strip().split("::")[-1]
+        ct.wait_for(f"cat /sys/fs/cgroup{cg}/cgroup.events", lambda o: "frozen 1" in o, timeout=30)
+        ct.wait_for(f"ps -o ni= -p {niced}", lambda o: o.strip() == "15", timeout=60)
+        ct.wait_for(f"cat /proc/{throttled}/cgroup", lambda o: "freezr" in o, timeout=60)
+        # stop undoes every freeze, renice and throttle.
+        ct.sh("systemctl stop freezr", timeout=90)
+        self.assertNotIn("freezr", ct.sh(f"cat /proc/{frozen}/cgroup").stdout)
+        self.assertNotIn("freezr", ct.sh(f"cat /proc/{throttled}/cgroup").stdout)
+        self.assertEqual(ct.sh(f"ps -o ni= -p {niced}").stdout.strip(), "0")
+        self.assertIn("State:\tR", ct.sh(f"cat /proc/{frozen}/status").stdout)
+
+    def test_the_watchdog_restarts_a_stopped_freezr_which_thaws_what_it_froze(self):
+        self.install(rules=RULES.split("[[rule]]\nname = \"renice-burner\"")[0])
+        ct = self.ct
+        ct.sh("systemctl start burner-f")
+        victim = self.main_pid("burner-f")
+        ct.wait_for(f"cat /proc/{victim}/cgroup", lambda o: "freezr" in o, timeout=60)
+        cg = ct.sh(f"cat /proc/{victim}/cgroup").stdout.strip().split("::")[-1]
+        ct.wait_for(f"cat /sys/fs/cgroup{cg}/cgroup.events", lambda o: "frozen 1" in o, timeout=30)
+        stuck = self.main_pid("freezr")
+        ct.sh(f"kill -STOP {stuck}")
+        # WatchdogSec=30s: systemd kills the silent FreezR and starts a new one, which finds
+        # the freeze in its ledger and undoes it.
+        ct.wait_for("systemctl show -p MainPID --value freezr",
+                    lambda o: o.strip() not in ("", "0", str(stuck)), timeout=120, interval=1)
+        self.wait_active()
+        ct.wait_for("journalctl -u freezr -o cat --no-pager",
+                    lambda o: "watchdog" in o.lower(), timeout=30)
+        ct.wait_for(f"cat /proc/{victim}/status", lambda o: "State:\tR" in o, timeout=60)
+
+    def test_unit_hardening_exposure_is_at_most_2(self):
+        self.install(start=False)
+        r = self.ct.sh("systemd-analyze security --no-pager freezr.service", check=False)
+        m = re.search(r"Overall exposure level for freezr.service: (\d+\.\d+)", r.stdout)
+        self.assertIsNotNone(m, r.stdout + r.stderr)
+        self.assertLessEqual(float(m.group(1)), 2.0, r.stdout)
+
+
+if __name__ == "__main__":
+    unittest.main()
