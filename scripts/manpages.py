@@ -6,7 +6,8 @@ statuses) and the files and environment FreezR uses; freezr.toml.5 takes the "Co
 section's reference table and the text around it. A test checks that every option the binary
 accepts and every key the configuration reader knows is in them.
 
-    manpages.py README.md VERSION OUTDIR   (writes OUTDIR/man8/freezr.8, OUTDIR/man5/freezr.toml.5)
+    manpages.py README.md VERSION OUTDIR   (writes OUTDIR/man8/freezr.8 and
+    process-monitor.8, the seed's name, which includes it; OUTDIR/man5/freezr.toml.5)
 """
 import datetime
 import os
@@ -186,6 +187,7 @@ def main():
         else datetime.datetime.now(datetime.timezone.utc)
     date = when.strftime("%Y-%m-%d")
     for name, roff in (("man8/freezr.8", freezr8(s, intro, version, date)),
+                       ("man8/process-monitor.8", ".so man8/freezr.8\n"),
                        ("man5/freezr.toml.5", freezr_toml5(s, version, date))):
         path = os.path.join(outdir, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)

@@ -1,6 +1,8 @@
 // The Daemon's loop: scans, decisions, publishing, signals, reload and shutdown.
 #include "daemon/daemon_loop.h"
 
+#include <boost/asio/post.hpp>
+
 namespace freezr::daemon::detail {
 
 int Daemon::run() {
@@ -171,22 +173,32 @@ void Daemon::wait_signal() {
 std::vector<std::string> Daemon::settings_kept_until_restart(const config::Config& next) const {
   std::vector<std::string> out;
   auto kept = [&](const std::string& key, const std::string& now, const std::string& asked) {
-    if (now != asked) {
-      out.push_back(key + " changed from \"" + now + "\" to \"" + asked +
-                    "\": kept as it is until FreezR restarts");
-    }
+    if (now != asked) out.push_back(key + " (\"" + now + "\" → \"" + asked + "\")");
   };
-  kept("[http] listen", cfg_->http.listen, next.http.listen);
-  kept("[http] enabled", cfg_->http.enabled ? "true" : "false",
-       next.http.enabled ? "true" : "false");
-  kept("[http] token_file", cfg_->http.token_file, next.http.token_file);
-  kept("[http] web_config", cfg_->http.web_config, next.http.web_config);
-  kept("[http] max_connections", std::to_string(cfg_->http.max_connections),
-       std::to_string(next.http.max_connections));
   kept("[logging] dir", cfg_->logging.dir, next.logging.dir);
   kept("[storage] dir", cfg_->storage.dir, next.storage.dir);
   kept("[storage] runtime_dir", cfg_->storage.runtime_dir, next.storage.runtime_dir);
   return out;
+}
+
+bool Daemon::http_changed(const config::Config& next) const {
+  const auto& a = cfg_->http;
+  const auto& b = next.http;
+  return a.enabled != b.enabled || a.listen != b.listen || a.token_file != b.token_file ||
+         a.web_config != b.web_config || a.max_connections != b.max_connections;
+}
+
+void Daemon::restart_http() {
+  if (http_) {
+    http_->stop();
+    http_.reset();
+  }
+  http_address_.clear();
+  token_.clear();
+  access_.reset();
+  Preflight pf(log_);
+  if (!start_http(pf))
+    log_.line(level_enum::err, "reload", {}, "HTTP is off until the next reload");
 }
 
 bool Daemon::reload() {
@@ -200,6 +212,7 @@ bool Daemon::reload() {
     auto next = std::make_unique<config::Config>(
         with_overrides(config::load_config(*opts_.config_path), opts_));
     const auto unchanged = settings_kept_until_restart(*next);
+    const bool http = http_changed(*next);
     next->logging.dir = cfg_->logging.dir;  // directories and the lock stay until restart
     next->storage.dir = cfg_->storage.dir;
     next->storage.runtime_dir = cfg_->storage.runtime_dir;
@@ -207,6 +220,7 @@ bool Daemon::reload() {
     scanner_.reset_rules(&next->rules, &next->categories);
     protection_ = engine::Protection(::getpid(), next->protected_names());
     cfg_ = std::move(next);
+    log_.set_json(cfg_->logging.json);
     predictions_.reset(*cfg_);
     exec_watch_.reset();
     discovery_.force_full();
@@ -217,8 +231,16 @@ bool Daemon::reload() {
               {{"config", cfg_->source}, {"rules", static_cast<long long>(cfg_->rules.size())}},
               msg);
     writer_.lifecycle(clock_.wall(), "reload", true, msg);
-    for (const auto& line : unchanged) log_.line(level_enum::warn, "reload", {}, line);
-    if (access_) {  // who may ask: taken at once
+    if (!unchanged.empty()) {
+      std::string keys;
+      for (const auto& k : unchanged) keys += (keys.empty() ? "" : ", ") + k;
+      log_.line(level_enum::warn, "reload", {},
+                "these settings need a restart and are kept until then: " + keys);
+    }
+    if (http) {
+      // After the request that may have asked for this reload has been answered.
+      boost::asio::post(io_, [this] { restart_http(); });
+    } else if (access_) {  // who may ask: taken at once
       access_->allowed_hosts = cfg_->http.allowed_hosts;
       access_->allowed_origins = cfg_->http.allowed_origins;
     }

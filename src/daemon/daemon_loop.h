@@ -73,6 +73,10 @@ class Daemon {
   void start_process_events(Preflight& pf);
   // What a reload cannot change while FreezR runs (addresses, files, directories), one line
   // per setting next changes: said, not silently dropped.
+  // Whether next asks for another HTTP server (address, token, TLS, limits); restart_http
+  // replaces the running one with it.
+  [[nodiscard]] bool http_changed(const config::Config& next) const;
+  void restart_http();
   [[nodiscard]] std::vector<std::string> settings_kept_until_restart(
       const config::Config& next) const;
   // What the routes may read and call of the daemon.

@@ -54,7 +54,6 @@ Logging make_logger(const std::string& dir, std::optional<bool> color, bool jour
     out.file_error = opened.error().message;
   }
   out.logger = std::make_shared<spdlog::logger>("freezr", sinks.begin(), sinks.end());
-  out.logger->set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
   out.logger->flush_on(spdlog::level::info);
   auto file = out.file;
   out.logger->set_error_handler([console, file, journal](const std::string& msg) {

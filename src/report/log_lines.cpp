@@ -86,8 +86,15 @@ std::string render_json(std::string_view time, std::string_view level, std::stri
 }
 
 LogLines::LogLines(std::shared_ptr<spdlog::logger> logger, bool json, LineSink also)
-    : logger_(std::move(logger)), json_(json), also_(std::move(also)) {
-  if (json_) logger_->set_pattern("%v");
+    : logger_(std::move(logger)), json_(!json), also_(std::move(also)) {
+  set_json(json);
+}
+
+void LogLines::set_json(bool json) {
+  if (json == json_) return;
+  json_ = json;
+  // JSON lines carry their own time and level.
+  logger_->set_pattern(json_ ? "%v" : "[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
 }
 
 namespace {

@@ -48,6 +48,8 @@ class LogLines {
 
   [[nodiscard]] spdlog::logger& logger() { return *logger_; }
   [[nodiscard]] bool json() const { return json_; }
+  // Switches the format (a reload of [logging] format).
+  void set_json(bool json);
 
  private:
   std::shared_ptr<spdlog::logger> logger_;

@@ -363,22 +363,30 @@ class ColourTest(TestCase):
 
 
 class ReloadTruthTest(TestCase):
-    def test_a_reload_says_what_it_cannot_change_while_freezr_runs(self):
+    def test_a_reload_moves_the_http_server_and_names_what_needs_a_restart(self):
         f = self.freezr(quiet_config())
         port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
         f.wait_scans(1)
+        with socket.socket() as probe:  # a free port to move to
+            probe.bind(("127.0.0.1", 0))
+            new_port = probe.getsockname()[1]
         with open(f.config_path) as c:
             text = c.read()
         with open(f.config_path, "w") as c:
-            c.write(text.replace('listen = "127.0.0.1:0"', 'listen = "127.0.0.1:1"')
-                    .replace('[http]\n', '[http]\nallowed_hosts = ["freezr.lan"]\n'))
+            c.write(text.replace('listen = "127.0.0.1:0"', f'listen = "127.0.0.1:{new_port}"')
+                    .replace('[http]\n', '[http]\nallowed_hosts = ["freezr.lan"]\n')
+                    .replace('[logging]\n', '[logging]\nformat = "json"\n')
+                    + '[storage]\ndir = "elsewhere"\n')
         f.signal(signal.SIGHUP)
-        f.wait_for(r'RELOAD: \[http\] listen changed from "127\.0\.0\.1:0" to "127\.0\.0\.1:1": '
-                   r"kept as it is until FreezR restarts")
-        # The old address still answers, and what can change at once did.
-        answer = exchange(port, b"GET /healthz HTTP/1.1\r\nHost: freezr.lan\r\n"
-                                b"Connection: close\r\n\r\n")
+        f.wait_for(rf"listening on 127\.0\.0\.1:{new_port}")
+        f.wait_for(r"these settings need a restart and are kept until then: \[storage\] dir "
+                   r"\(.*data.* → .*elsewhere")
+        answer = exchange(new_port, b"GET /healthz HTTP/1.1\r\nHost: freezr.lan\r\n"
+                                    b"Connection: close\r\n\r\n")
         self.assertTrue(answer.startswith("HTTP/1.1 200"), answer)
+        with self.assertRaises(OSError):  # the old address is given up
+            exchange(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        f.wait_for(r'\{"time":"[^"]+","level":"info","event":"reload"')  # JSON lines from now on
         self.assertEqual(f.stop(), 0)
 
 
