@@ -92,8 +92,10 @@ class Container:
             f.write("#!/bin/sh\n")
             for cg in self.cgroups:
                 f.write(f"echo $$ > {cg}/cgroup.procs\n")
+            # CAP_IPC_LOCK, which root has on a real machine and nspawn drops by default:
+            # FreezR's unit locks its memory.
             f.write(f"exec systemd-nspawn -q -D {self.root} --boot --register=no --keep-unit "
-                    "--private-network --volatile=overlay\n")
+                    "--private-network --volatile=overlay --capability=CAP_IPC_LOCK\n")
         os.chmod(boot, 0o755)
         self.log = open(os.path.join(self.dir, "console.log"), "wb")
         self.nspawn = subprocess.Popen([boot], stdin=subprocess.DEVNULL, stdout=self.log,
@@ -118,7 +120,10 @@ class Container:
             return f.read().decode("utf-8", "replace")
 
     def sh(self, command, check=True, timeout=120):
-        r = subprocess.run(["nsenter", "-t", str(self.leader), "-a", "sh", "-c", command],
+        # A clean environment, as a login inside would have: none of the test's variables.
+        r = subprocess.run(["nsenter", "-t", str(self.leader), "-a", "env", "-i",
+                            "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                            "HOME=/root", "LANG=C.UTF-8", "sh", "-c", command],
                            capture_output=True, text=True, timeout=timeout)
         if check and r.returncode != 0:
             raise AssertionError(f"{command!r} exited {r.returncode}:\n{r.stdout}\n{r.stderr}")
