@@ -125,6 +125,9 @@ void PressureWatcher::on_scan(const engine::Snapshot& snap) {
 }
 
 namespace {
+// How long after a victim's exit the pressure is read again (see on_outcome).
+constexpr double kSettleAfterKill = 0.25;
+
 std::vector<report::Field> sample_fields(const engine::PressureSample& s) {
   std::vector<report::Field> f = {{"mem_available_percent", s.mem_available_percent}};
   if (s.some_avg10) f.push_back({"psi_some_avg10", *s.some_avg10});
@@ -192,9 +195,8 @@ void PressureWatcher::evaluate_later(double seconds, const char* why) {
       std::chrono::duration_cast<steady_clock::duration>(std::chrono::duration<double>(seconds)));
   impl_->settle.async_wait([this, why](const boost::system::error_code& ec) {
     if (ec) return;
-    d_.log.note(level_enum::info, std::string("pressure: ") + why + "; re-reading");
     woke_at_ = d_.clock.monotonic();
-    evaluate(read_sample(), "after a kill");
+    evaluate(read_sample(), why);
   });
 }
 
@@ -305,17 +307,24 @@ void PressureWatcher::on_outcome(const act::ActionOutcome& o) {
     return;
   }
   if (!o.final) return;
-  if (!o.ok || o.detail.rfind("already gone", 0) == 0) {
+  const bool vanished = !o.ok || o.detail.rfind("already gone", 0) == 0;
+  if (vanished) {
     d_.log.line(level_enum::warn, "pressure", v.fields,
                 "victim vanished before the kill; choosing again");
   }
-  // The kill is over (the victim exited, or could not be killed): look again, from the loop.
+  // The kill is over: look again, from the loop. After an exit, a moment later: the memory of
+  // a large process is not all accounted free the instant it exits (a shared mm, the oom
+  // reaper), and a second kill decided on the old figures is the worst thing a guardian does.
   victim_.reset();
   state_.busy_until.reset();
   impl_->settle.cancel();
+  if (!vanished) {
+    evaluate_later(kSettleAfterKill, "victim exited");
+    return;
+  }
   asio::post(d_.io, [this] {
     woke_at_ = d_.clock.monotonic();
-    evaluate(read_sample(), "victim exited");
+    evaluate(read_sample(), "victim vanished");
   });
 }
 

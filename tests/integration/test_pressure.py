@@ -1,14 +1,17 @@
-"""Memory pressure on the real machine. The victims are limited to processes the test
-started (a [pressure] candidates match), so nothing else can ever be chosen; the critical level
-is set just below the machine's current state."""
+"""Memory pressure. The victims are limited to processes the test started (a [pressure]
+candidates match), so nothing else can ever be chosen. The kills are real; the memory they
+relieve is a /proc of the test's making (SyntheticMemory), so that what other programs on the
+machine allocate meanwhile cannot change the outcome. A real PSI trigger is tested on its own
+(TriggerTest)."""
 import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
-from harness import (FREEZR, HOG, TestCase, cgroup_mounts, mem_available_percent, monitor,
+from harness import (FREEZR, HOG, TestCase, cgroup_mounts, monitor,
                      unique_name, wait_until, write_meminfo)
 
 
@@ -54,17 +57,59 @@ class PredictedPressureTest(TestCase):
         self.assertEqual(f.stop(), 0)
 
 
-class PressureTest(TestCase):
-    def start_hogs(self):
-        _, total_kb = mem_available_percent()
-        big_mb = max(256, int(total_kb / 1024 * 0.08))  # about 8% of the machine
-        big = self.hog(mem_mb=big_mb)
-        mid = self.hog(mem_mb=64)
-        small = self.hog(mem_mb=32)
-        time.sleep(0.3)
-        return big, mid, small
+class SyntheticMemory:
+    """A /proc of the test's making for the pressure tests: the hogs' own entries (copied from
+    the real ones, so a kill reaches them) and a MemAvailable that rises by what each hog held
+    once it is dead, kept current by a thread, whatever else the machine is doing."""
 
-    def config(self, names, threshold, kill_order=(), extra=""):
+    TOTAL_MIB = 16384
+
+    def __init__(self, root, hogs, available_mib):
+        self.root, self.hogs, self.available = root, hogs, available_mib
+        for h, _ in hogs:
+            os.makedirs(os.path.join(root, str(h.pid)))
+            for name in ("stat", "cmdline", "status", "statm"):
+                shutil.copy(f"/proc/{h.pid}/{name}", os.path.join(root, str(h.pid)))
+        with open(os.path.join(root, "loadavg"), "w") as f:
+            f.write("0.10 0.20 0.30 1/100 12345\n")
+        self.update()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def update(self):
+        freed = 0
+        for h, mib in self.hogs:
+            if not h.alive():
+                freed += mib
+                shutil.rmtree(os.path.join(self.root, str(h.pid)), ignore_errors=True)
+        write_meminfo(self.root, self.available + freed, self.TOTAL_MIB)
+
+    def run(self):
+        while not self.stopped.wait(0.05):
+            self.update()
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join()
+
+
+class PressureTest(TestCase):
+    # The critical level: MemAvailable under 10% of the synthetic 16 GiB, 1638 MiB. It starts
+    # at 1500 MiB: killing the 32 MiB hog is not enough, killing the 512 MiB one is.
+    CRITICAL_PERCENT = 10
+    START_MIB = 1500
+
+    def start_hogs(self):
+        sizes = (512, 64, 32)
+        hogs = [self.hog(mem_mb=mib) for mib in sizes]
+        time.sleep(0.3)
+        root = os.path.join(self.workdir, "proc")
+        self.memory = SyntheticMemory(root, list(zip(hogs, sizes)), self.START_MIB)
+        self.addCleanup(self.memory.stop)
+        return hogs
+
+    def config(self, names, threshold=CRITICAL_PERCENT, kill_order=(), extra=""):
         quoted = ", ".join(f'"{n}"' for n in names)
         order = ", ".join(f'"{n}"' for n in kill_order)
         return (monitor(interval=0.5) +
@@ -75,14 +120,16 @@ class PressureTest(TestCase):
                 f'[[rule]]\nname = "watch"\nmatch = {{ comm = ["{unique_name()}"] }}\n'
                 'cpu_percent = 50\n')
 
+    def freezr_on(self, config, args=()):
+        return self.freezr(config, args=["--proc-root", self.memory.root, *args])
+
     def test_the_largest_candidate_dies_first_and_freezr_stops_when_the_condition_clears(self):
         big, mid, small = self.start_hogs()
-        now, _ = mem_available_percent()
-        f = self.freezr(self.config([big.name, mid.name, small.name], min(now + 4, 100)))
+        f = self.freezr_on(self.config([big.name, mid.name, small.name]))
         self.assertTrue(wait_until(lambda: not big.alive(), 15), f.output())
         f.wait_for(rf"OOM-KILL pid={big.pid} name={big.name} .*chosen_because=")
         f.wait_for(r"memory pressure critical → ")
-        time.sleep(2.0)
+        f.wait_scans(4)
         self.assertTrue(mid.alive() and small.alive(), f.output())
         self.assertEqual(f.count(r"OOM-KILL"), 1)
         out = f.output()
@@ -96,9 +143,8 @@ class PressureTest(TestCase):
 
     def test_kill_order_comes_first_and_each_kill_is_followed_by_a_re_read(self):
         big, mid, small = self.start_hogs()
-        now, _ = mem_available_percent()
-        f = self.freezr(self.config([big.name, mid.name, small.name], min(now + 4, 100),
-                                    kill_order=[small.name]))
+        f = self.freezr_on(self.config([big.name, mid.name, small.name],
+                                       kill_order=[small.name]))
         self.assertTrue(wait_until(lambda: not big.alive(), 20), f.output())
         f.wait_for(rf"OOM-KILL pid={big.pid}")  # the line follows the signal
         out = f.output()
@@ -106,23 +152,22 @@ class PressureTest(TestCase):
         second = out.index(f"OOM-KILL pid={big.pid}")
         self.assertLess(first, second)
         self.assertIn("kill_order #1", out[first:second])
-        time.sleep(1.5)
-        self.assertTrue(mid.alive())
+        f.wait_scans(4)
+        self.assertTrue(mid.alive(), f.output())
         self.assertEqual(f.count(r"OOM-KILL"), 2)
         f.stop()
 
     def test_dry_run_makes_the_same_decision_and_kills_nothing(self):
         big, mid, small = self.start_hogs()
-        now, _ = mem_available_percent()
-        f = self.freezr(self.config([big.name, mid.name, small.name], min(now + 4, 100)), args=["--dry-run"])
+        f = self.freezr_on(self.config([big.name, mid.name, small.name]), args=["--dry-run"])
         f.wait_for(rf"DRY-RUN pid={big.pid} name={big.name} .*would kill pid {big.pid}")
-        time.sleep(1.0)
+        f.wait_scans(2)
         self.assertTrue(big.alive() and mid.alive() and small.alive())
         self.assertEqual(f.count("OOM-KILL"), 0)
         f.stop()
 
     def test_startup_says_which_mode_is_in_use(self):
-        f = self.freezr(self.config([unique_name()], 0.001))
+        f = self.freezr(self.config([unique_name()], threshold=0.001))
         m = f.wait_for(r"PREFLIGHT check=pressure ok=true: (PSI trigger armed|PSI trigger not armed)")
         fd = os.open("/proc/pressure/memory", os.O_RDWR | os.O_NONBLOCK)
         try:
@@ -139,7 +184,7 @@ class PressureTest(TestCase):
         big, mid, small = self.start_hogs()
         cfg = os.path.join(self.workdir, "c.toml")
         with open(cfg, "w") as c:
-            c.write(self.config([big.name, mid.name, small.name], 1, kill_order=[mid.name]))
+            c.write(self.config([big.name, mid.name, small.name], kill_order=[mid.name]))
         r = subprocess.run([FREEZR, "oom-order", "--config", cfg], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         lines = [l for l in r.stdout.splitlines() if l.strip()[:1].isdigit()]
