@@ -51,7 +51,8 @@ deb: deb-deps
 	scripts/make-deb.sh $(BUILD)/deb
 
 install: build
-	cmake --install $(BUILD) --prefix /usr/local
+	cmake --build $(BUILD) -j$(JOBS) --target freezr_docs
+	cmake --install $(BUILD)
 
 bench: test-deps
 	cmake --preset release $(CMAKE_FLAGS) >/dev/null
