@@ -92,6 +92,7 @@ class Daemon {
   // The HTTP server, when enabled. A port that cannot be bound disables it with a warning;
   // an unsafe token file stops FreezR.
   bool start_http(Preflight& pf);
+  void keep_stat_files(Preflight& pf);
 
   // Disk usage of the log and data filesystems. Above the critical level the file sink keeps
   // only warnings; one line when entering and one when leaving that state.

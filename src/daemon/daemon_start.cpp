@@ -62,6 +62,7 @@ bool Daemon::preflight() {
     for (const auto& line : reversibles_.recover()) pf.check(true, "leftovers", line);
   }
   for (const auto& p : ledger_.take_problems()) pf.check(false, "ledger", p);
+  keep_stat_files(pf);
   if (!start_http(pf)) return false;
   pressure_ = std::make_unique<PressureWatcher>(
       PressureWatcher::Deps{io_, clock_, source_, opts_.proc_root, log_, writer_,
@@ -255,6 +256,29 @@ std::string Daemon::reload_web_config() {
   access_->reads_need_token = access_->reads_need_token || access_->basic != nullptr;
   return "web configuration " + cfg_->http.web_config + " reloaded" +
          (web->tls ? " (certificates taken for new connections)" : "");
+}
+
+void Daemon::keep_stat_files(Preflight& pf) {
+  // The open-file limit raised to what the unit allows, and what is left beside the HTTP
+  // connections and FreezR's own files kept for /proc/PID/stat.
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return;
+  if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < lim.rlim_max) {
+    rlimit raised = lim;
+    raised.rlim_cur = std::min<rlim_t>(lim.rlim_max, 1 << 20);
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) lim = raised;
+  }
+  const long long room =
+      lim.rlim_cur == RLIM_INFINITY ? (1 << 20) : static_cast<long long>(lim.rlim_cur);
+  const long long budget = room - 256 - cfg_->http.max_connections;
+  source_.keep_stat_open(budget > 0 ? static_cast<std::size_t>(budget) : 0);
+  pf.check(true, "open files",
+           budget > 0 ? fmt::format("/proc/PID/stat kept open for up to {} processes (open-file "
+                                    "limit {})",
+                                    budget, room)
+                      : fmt::format("the open-file limit {} leaves no room to keep /proc/PID/stat "
+                                    "open: each scan opens them",
+                                    room));
 }
 
 int Daemon::connection_cap(Preflight& pf) {

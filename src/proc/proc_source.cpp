@@ -2,6 +2,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,10 +17,20 @@ FsProcSource::FsProcSource(std::string root)
     : root_(std::move(root)), ticks_(sysconf(_SC_CLK_TCK)), page_(sysconf(_SC_PAGESIZE)) {
   root_fd_ = ::open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root_fd_ < 0) throw std::system_error(errno, std::generic_category(), "open " + root_);
+  struct statfs fs {};
+  procfs_ = ::fstatfs(root_fd_, &fs) == 0 && fs.f_type == PROC_SUPER_MAGIC;
 }
 
 FsProcSource::~FsProcSource() {
+  keep_stat_open(0);
   if (root_fd_ >= 0) ::close(root_fd_);
+}
+
+void FsProcSource::keep_stat_open(std::size_t at_most) {
+  keep_at_most_ = procfs_ ? at_most : 0;
+  if (keep_at_most_ >= kept_.size()) return;
+  for (auto& [pid, k] : kept_) ::close(k.fd);
+  kept_.clear();
 }
 
 void FsProcSource::list_pids(std::vector<Pid>& out) {
@@ -39,9 +51,43 @@ void FsProcSource::list_pids(std::vector<Pid>& out) {
     if (ec == std::errc() && ptr == name + len) out.push_back(pid);
   }
   ::closedir(dir);
+  if (kept_.empty()) return;
+  // The kept files of processes no longer listed are closed.
+  ++listing_;
+  for (Pid pid : out) {
+    if (auto it = kept_.find(pid); it != kept_.end()) it->second.listed = listing_;
+  }
+  std::erase_if(kept_, [this](const auto& entry) {
+    if (entry.second.listed == listing_) return false;
+    ::close(entry.second.fd);
+    return true;
+  });
 }
 
-Result<bool> FsProcSource::read_at(const char* path, std::string& buf, bool one_shot) {
+Result<bool> FsProcSource::read_stat(Pid pid, const char* path, std::string& buf) {
+  constexpr std::size_t kSize = 4096;  // one read takes the whole line
+  if (auto it = kept_.find(pid); it != kept_.end()) {
+    buf.resize(kSize);
+    const ssize_t n = ::pread(it->second.fd, buf.data(), kSize, 0);
+    if (n > 0) {
+      buf.resize(static_cast<std::size_t>(n));
+      return true;
+    }
+    ::close(it->second.fd);  // the process exited: its PID may be another's now
+    kept_.erase(it);
+  }
+  auto r = read_at(path, buf, true, kept_.size() < keep_at_most_ ? &kept_[pid].fd : nullptr);
+  if (auto it = kept_.find(pid); it != kept_.end()) {
+    if (it->second.fd < 0) {
+      kept_.erase(it);
+    } else {
+      it->second.listed = listing_;
+    }
+  }
+  return r;
+}
+
+Result<bool> FsProcSource::read_at(const char* path, std::string& buf, bool one_shot, int* keep) {
   buf.clear();
   int fd = ::openat(root_fd_, path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Error{errno, std::string("open ") + path + ": " + std::strerror(errno)};
@@ -61,7 +107,11 @@ Result<bool> FsProcSource::read_at(const char* path, std::string& buf, bool one_
     // read that did not fill the buffer was the last, and asking again would only hear 0.
     if (n == 0 || (one_shot && static_cast<std::size_t>(n) < kChunk)) break;
   }
-  ::close(fd);
+  if (keep != nullptr) {
+    *keep = fd;
+  } else {
+    ::close(fd);
+  }
   return true;
 }
 
@@ -72,9 +122,9 @@ Result<bool> FsProcSource::read_pid_file(Pid pid, const char* name, std::string&
   const auto len = std::strlen(name);
   if (ec != std::errc() || len > 40) return Error{EINVAL, "bad path"};
   std::memcpy(end, name, len + 1);
-  // stat and statm are single-record seq files, read on every scan: one read each.
-  const bool one_shot = std::strcmp(name, "stat") == 0 || std::strcmp(name, "statm") == 0;
-  return read_at(path, buf, one_shot);
+  if (std::strcmp(name, "stat") == 0) return read_stat(pid, path, buf);
+  // statm is a single-record seq file, like stat: one read.
+  return read_at(path, buf, std::strcmp(name, "statm") == 0);
 }
 
 Result<std::string> FsProcSource::read_exe(Pid pid) {

@@ -2,8 +2,10 @@
 // argument so tests can point it at fixture trees.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/result.h"
@@ -51,14 +53,34 @@ class FsProcSource final : public ProcSource {
   [[nodiscard]] long page_size() const override { return page_; }
   [[nodiscard]] const std::string& root() const { return root_; }
 
+  // Keeps up to at_most /proc/PID/stat files open between scans and reads them again with
+  // pread: the open is the larger part of what a scan costs. Only on a real procfs (a copy laid
+  // out the same way is read afresh, so that its files may be replaced); 0 turns it off. A
+  // kept file of a process that exited answers ESRCH, never another process's text, so a
+  // reused PID is opened afresh.
+  void keep_stat_open(std::size_t at_most);
+  [[nodiscard]] std::size_t stat_kept() const { return kept_.size(); }
+
  private:
+  Result<bool> read_stat(Pid pid, const char* path, std::string& buf);
+
   // one_shot: the file gives its whole text to one read (stat, statm): no second read for EOF.
-  Result<bool> read_at(const char* path, std::string& buf, bool one_shot = false);
+  // With keep, the file is left open and its descriptor stored there.
+  Result<bool> read_at(const char* path, std::string& buf, bool one_shot = false,
+                       int* keep = nullptr);
 
   std::string root_;
   int root_fd_ = -1;
   long ticks_;
   long page_;
+  bool procfs_ = false;
+  std::size_t keep_at_most_ = 0;
+  struct Kept {
+    int fd = -1;
+    std::uint64_t listed = 0;  // the listing that last saw the PID
+  };
+  std::unordered_map<Pid, Kept> kept_;
+  std::uint64_t listing_ = 0;
 };
 
 // Everything one scan reads: the stat of every process plus the system files.

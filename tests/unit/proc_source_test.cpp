@@ -1,9 +1,11 @@
 #include "proc/proc_source.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -113,6 +115,50 @@ TEST(FsProcSource, RealProcHasThisProcess) {
   auto exe = src.read_exe(getpid());
   ASSERT_TRUE(exe.ok());
   EXPECT_NE(exe->find("_tests"), std::string::npos);
+}
+
+// A child of the test, alive until ended: its PID is the test's own.
+Pid start_child() {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  return pid;
+}
+
+TEST(FsProcSource, KeptStatFilesAreReadAgainAndLetGoWhenTheProcessEnds) {
+  FsProcSource src;
+  src.keep_stat_open(2);
+  const Pid a = start_child(), b = start_child(), c = start_child();
+  std::string buf;
+  for (Pid p : {a, b, c}) ASSERT_TRUE(src.read_pid_file(p, "stat", buf));
+  EXPECT_EQ(src.stat_kept(), 2U);  // the budget: the third is read and closed
+  ASSERT_TRUE(src.read_pid_file(a, "stat", buf));
+  auto first = parse_stat(buf);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->pid, a);  // read again through the kept file, fresh
+  ::kill(a, SIGKILL);
+  ::waitpid(a, nullptr, 0);
+  auto gone = src.read_pid_file(a, "stat", buf);
+  ASSERT_FALSE(gone);  // the kept file of a reaped process never answers for another
+  EXPECT_TRUE(gone.error().gone());
+  EXPECT_EQ(src.stat_kept(), 1U);
+  std::vector<Pid> pids;
+  ::kill(b, SIGKILL);
+  ::waitpid(b, nullptr, 0);
+  src.list_pids(pids);  // a listing closes the files of processes no longer there
+  EXPECT_EQ(src.stat_kept(), 0U);
+  ::kill(c, SIGKILL);
+  ::waitpid(c, nullptr, 0);
+}
+
+TEST(FsProcSource, ACopyOfProcIsNeverKeptOpen) {
+  FsProcSource src(kRoot);
+  src.keep_stat_open(100);
+  std::string buf;
+  ASSERT_TRUE(src.read_pid_file(4242, "stat", buf));
+  EXPECT_EQ(src.stat_kept(), 0U);  // its files may be replaced between scans
 }
 
 }  // namespace
