@@ -167,6 +167,10 @@ class PackageTest(TestCase):
         self.assertIn("/etc/freezr/conf.d/10-test.toml", ct.sh("cd /tmp && freezr config check")
                       .stdout)
         self.assertIn('"pid"', ct.sh("cd / && freezr service status --format json").stdout)
+        # The API answers on this machine's loopback, through the unit's IP address filter.
+        answer = ct.sh("bash -c 'exec 3<>/dev/tcp/127.0.0.1/9813; printf \"GET /healthz HTTP/1.0"
+                       "\\r\\nHost: 127.0.0.1\\r\\n\\r\\n\" >&3; cat <&3'").stdout
+        self.assertTrue(answer.startswith("HTTP/1.1 200"), answer)
         # A valid piece changes what FreezR does; a broken one is refused and the unit stays up.
         ct.write("/etc/freezr/conf.d/20-more.toml",
                  '[[rule]]\nname = "added"\nmatch = { comm = ["freezr-burner-x"] }\n'
