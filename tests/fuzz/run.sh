@@ -27,6 +27,7 @@ clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
   -I"$src/src" "$src/tests/fuzz/inputs_fuzz.cpp" "$src"/src/config/*.cpp "$src"/src/engine/*.cpp \
   "$src"/src/proc/*.cpp "$src"/src/core/*.cpp "$src"/src/fs/*.cpp "$src/src/serve/http.cpp" \
   "$src/src/serve/admission.cpp" "$src/src/serve/routes.cpp" "$src/src/serve/metrics.cpp" \
+  "$src/src/serve/status.cpp" \
   "$src/src/serve/web_config.cpp" "$src"/src/store/*.cpp \
   "$generated/default_config_text.cpp" "$generated/categories_text.cpp" \
   "$generated/systemd_unit_text.cpp" -DTOML_HEADER_ONLY=0 -DFMT_SHARED \

@@ -46,16 +46,24 @@ class UsageTest(TestCase):
 
 
 class InstallTest(TestCase):
-    def test_install_puts_freezr_and_the_process_monitor_link_in_bin(self):
+    def test_install_to_another_prefix_stays_under_it(self):
         build = os.path.dirname(os.path.abspath(FREEZR))
-        prefix = os.path.join(self.workdir, "prefix")
+        root = os.path.join(self.workdir, "root")
+        prefix = "/opt/freezr-test"
         r = subprocess.run(["cmake", "--install", build, "--prefix", prefix],
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, env={**os.environ, "DESTDIR": root})
         self.assertEqual(r.returncode, 0, r.stderr)
-        binary = os.path.join(prefix, "bin", "freezr")
-        link = os.path.join(prefix, "bin", "process-monitor")
+        installed = re.findall(r"-- (?:Installing|Up-to-date): (\S+)", r.stdout)
+        self.assertGreater(len(installed), 10, r.stdout)
+        for path in installed:  # nothing written outside the prefix, the unit and /etc too
+            self.assertTrue(path.startswith(root + prefix + "/"), path)
+        binary = os.path.join(root + prefix, "bin", "freezr")
+        link = os.path.join(root + prefix, "bin", "process-monitor")
         self.assertTrue(os.access(binary, os.X_OK))
         self.assertEqual(os.readlink(link), "freezr")
+        self.assertTrue(os.path.exists(os.path.join(root + prefix, "etc/freezr/config.toml")))
+        self.assertTrue(os.path.exists(os.path.join(root + prefix,
+                                                    "lib/systemd/system/freezr.service")))
         out = subprocess.run([link, "--version"], capture_output=True, text=True)
         self.assertEqual(out.stdout, run("--version").stdout)
 
