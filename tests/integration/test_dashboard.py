@@ -95,12 +95,19 @@ class DashboardTest(TestCase):
 
     def test_chromium_shows_the_hog_its_chart_and_its_kill(self):
         hog = self.hog(cpu=True)
-        f = self.freezr(monitor(interval=0.3) +
-                        f'[[category]]\nname = "fz-tests"\ncomm = ["{hog.name}"]\n' +
-                        rule("hog", [hog.name], cpu_percent=15, violations=30, action="kill"))
+        token, base = with_token(self.workdir, monitor(interval=0.3))
+        config = (base + f'[[category]]\nname = "fz-tests"\ncomm = ["{hog.name}"]\n' +
+                  rule("hog", [hog.name], cpu_percent=15, violations=100000, action="kill"))
+        f = self.freezr(config)
         port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        # What the page's reload will load, once it has seen the hog: the kill after 3 scans.
+        with open(f.config_path) as c:
+            text = c.read()
+        with open(f.config_path, "w") as c:
+            c.write(text.replace("violations = 100000", "violations = 3"))
         os.makedirs(OUTPUT, exist_ok=True)
-        rc, result = node("dashboard.cjs", f"http://127.0.0.1:{port}/", OUTPUT, "hog", hog.pid)
+        rc, result = node("dashboard.cjs", f"http://127.0.0.1:{port}/", OUTPUT, "hog", hog.pid,
+                          token)
         self.assertEqual(rc, 0, result)
         self.assertTrue(result["ok"], result)
         self.assertEqual(result["row"][1], hog.name)
@@ -108,7 +115,7 @@ class DashboardTest(TestCase):
         self.assertEqual(result["row"][5], "hog")
         self.assertEqual(result["live"], "live")
         self.assertLessEqual(result["overflow"], 1)
-        self.assertEqual(result["thawButtons"], 0)  # no token configured: no thaw button
+        self.assertEqual(result["thawButtons"], 0)  # nothing frozen: no thaw button
         self.assertGreater(os.path.getsize(os.path.join(OUTPUT, "dashboard.png")), 10000)
         self.assertFalse(hog.alive())
         f.stop()

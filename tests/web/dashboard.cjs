@@ -1,9 +1,11 @@
 // Loads the dashboard in headless Chromium and checks what a person would see.
-//   node dashboard.cjs URL SCREENSHOT_DIR RULE HOG_PID
+//   node dashboard.cjs URL SCREENSHOT_DIR RULE HOG_PID TOKEN
+// Once the page has shown the hog and its chart, it asks FreezR to reload (the test has put a
+// configuration that kills the hog in place by then), so the kill always comes after.
 const { chromium } = require("playwright-core");
 
 (async () => {
-const [url, outDir, rule, hogPid] = process.argv.slice(2);
+const [url, outDir, rule, hogPid, token] = process.argv.slice(2);
 const errors = [];
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -35,6 +37,9 @@ try {
   await page.waitForFunction((r) => (window.freezr.cpu[r] || []).some((v) => v > 15), rule,
                              { timeout: 10000 });
   const live = await page.textContent("#conn");
+  const reloaded = await page.evaluate(async (t) => (await fetch("/api/v1/reload", {
+    method: "POST", headers: { Authorization: "Bearer " + t } })).status, token);
+  if (reloaded !== 200) await fail("reload answered " + reloaded);
   // The kill appears in the timeline.
   await page.waitForFunction((pid) => [...document.querySelectorAll("#events li")]
     .some((li) => li.textContent.includes("kill") && li.textContent.includes("pid " + pid)),
