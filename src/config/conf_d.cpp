@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 
 namespace freezr::config {
 
@@ -22,21 +23,20 @@ std::vector<std::string> conf_d_files(const std::string& config_path) {
 
 namespace {
 
-const toml::node* named(const toml::node& n) {
+// The name of a [[rule]] or [[category]] entry, when it is a table with a string name.
+std::optional<std::string> name_of(const toml::node& n) {
   const auto* t = n.as_table();
-  return t == nullptr ? nullptr : t->get("name");
+  return t == nullptr ? std::nullopt : (*t)["name"].value<std::string>();
 }
 
 // [[rule]] or [[category]]: entries of a known name take the new keys, new names are added.
 void merge_named(toml::array& base, toml::array&& more) {
   for (auto& entry : more) {
-    const auto* name = named(entry);
-    auto same = std::find_if(base.begin(), base.end(), [&](const toml::node& b) {
-      const auto* other = named(b);
-      return name != nullptr && other != nullptr && name->value<std::string>() &&
-             name->value<std::string>() == other->value<std::string>();
-    });
-    if (same != base.end() && same->is_table() && entry.is_table()) {
+    const auto name = name_of(entry);
+    const auto same = name ? std::find_if(base.begin(), base.end(),
+                                          [&](const toml::node& b) { return name_of(b) == name; })
+                           : base.end();
+    if (same != base.end()) {
       merge_into(*same->as_table(), std::move(*entry.as_table()));
     } else {
       base.push_back(std::move(entry));

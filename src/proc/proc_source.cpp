@@ -76,14 +76,9 @@ Result<bool> FsProcSource::read_stat(Pid pid, const char* path, std::string& buf
     ::close(it->second.fd);  // the process exited: its PID may be another's now
     kept_.erase(it);
   }
-  auto r = read_at(path, buf, true, kept_.size() < keep_at_most_ ? &kept_[pid].fd : nullptr);
-  if (auto it = kept_.find(pid); it != kept_.end()) {
-    if (it->second.fd < 0) {
-      kept_.erase(it);
-    } else {
-      it->second.listed = listing_;
-    }
-  }
+  int fd = -1;
+  auto r = read_at(path, buf, true, kept_.size() < keep_at_most_ ? &fd : nullptr);
+  if (fd >= 0) kept_[pid] = {fd, listing_};
   return r;
 }
 

@@ -54,6 +54,14 @@ std::string text_value(const Field& f) {
       f.value);
 }
 
+// A field's value as the journal stores it: a string as it is (a journal field takes any bytes),
+// a number in full.
+std::string plain_value(const Field& f) {
+  if (const auto* s = std::get_if<std::string>(&f.value)) return *s;
+  if (const auto* d = std::get_if<double>(&f.value)) return fmt::format("{}", *d);
+  return text_value(f);
+}
+
 std::string upper(std::string_view s) {
   std::string out(s);
   for (auto& c : out) {
@@ -107,24 +115,12 @@ std::string now_iso() {
 
 void LogLines::line(spdlog::level::level_enum level, std::string_view kind,
                     const std::vector<Field>& fields, std::string_view message) {
+  const std::string text = also_ || !json_ ? render_text(kind, fields, message) : std::string();
   if (also_) {
-    std::vector<std::pair<std::string, std::string>> text;
-    if (!kind.empty()) text.emplace_back("event", std::string(kind));
-    for (const auto& f : fields) {
-      text.emplace_back(f.key, std::visit(
-                                   [](const auto& v) -> std::string {
-                                     using T = std::decay_t<decltype(v)>;
-                                     if constexpr (std::is_same_v<T, std::string>) {
-                                       return v;
-                                     } else if constexpr (std::is_same_v<T, bool>) {
-                                       return v ? "true" : "false";
-                                     } else {
-                                       return fmt::format("{}", v);
-                                     }
-                                   },
-                                   f.value));
-    }
-    also_(level, render_text(kind, fields, message), text);
+    std::vector<std::pair<std::string, std::string>> values;
+    if (!kind.empty()) values.emplace_back("event", std::string(kind));
+    for (const auto& f : fields) values.emplace_back(f.key, plain_value(f));
+    also_(level, text, values);
   }
   if (json_) {
     const auto name = spdlog::level::to_string_view(level);
@@ -132,7 +128,7 @@ void LogLines::line(spdlog::level::level_enum level, std::string_view kind,
         level, "{}",
         render_json(now_iso(), std::string_view(name.data(), name.size()), kind, fields, message));
   } else {
-    logger_->log(level, "{}", render_text(kind, fields, message));
+    logger_->log(level, "{}", text);
   }
 }
 
