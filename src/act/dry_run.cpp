@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "act/actuator.h"
+#include "act/ledger_entries.h"
 
 namespace freezr::act {
 
@@ -58,7 +59,8 @@ void DryRunActuator::apply(const engine::Decision& d) {
     o.target = t;
     sink_(o);
     if (d.action.kind == engine::ActionKind::kFreeze) {
-      holds_.push_back({{0, t.id, "freeze-dry-run", d.rule, "{}", now}, now + d.action.duration});
+      const double until = now + d.action.duration;
+      holds_.push_back({{0, t.id, "freeze-dry-run", d.rule, with_until("{}", until), now}, until});
     }
   }
 }

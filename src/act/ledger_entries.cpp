@@ -170,6 +170,23 @@ std::string group_data(const std::string& group, const std::string& origin) {
   return json{{"group", group}, {"origin", origin}}.dump();
 }
 
+std::string with_until(const std::string& data, double until) {
+  auto d = json::parse(data, nullptr, false);
+  if (!d.is_object()) d = json::object();
+  d["until"] = until;
+  return d.dump();
+}
+
+std::optional<double> frozen_until(const store::LedgerEntry& e) {
+  const auto d = data_of(e);
+  if (!d.is_object() || !d.contains("until") || !d["until"].is_number()) return std::nullopt;
+  return d["until"].get<double>();
+}
+
+const char* freeze_method(const store::LedgerEntry& e) {
+  return e.kind == kFreezeSignal ? "SIGSTOP" : e.kind == kFreezeCgroup ? "cgroup.freeze" : "dry-run";
+}
+
 namespace {
 std::string text_of(const store::LedgerEntry& e, const char* key) {
   const auto d = data_of(e);

@@ -35,6 +35,12 @@ std::string renice_data(const std::map<Pid, ThreadPriority>& before, std::option
 std::optional<int> reniced_to(const store::LedgerEntry& e);
 // The data of a throttle or cgroup freeze entry: FreezR's group and where the process was.
 std::string group_data(const std::string& group, const std::string& origin);
+// A freeze entry's data with the time it ends (Unix seconds) added.
+std::string with_until(const std::string& data, double until);
+// When a freeze entry's freeze ends, if it says.
+std::optional<double> frozen_until(const store::LedgerEntry& e);
+// How a freeze entry froze: "SIGSTOP", "cgroup.freeze" or "dry-run".
+const char* freeze_method(const store::LedgerEntry& e);
 // The group of a throttle or cgroup freeze entry, and where its process came from ("" when
 // unreadable).
 std::string group_of(const store::LedgerEntry& e);

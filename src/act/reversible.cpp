@@ -213,7 +213,8 @@ void Reversibles::freeze_with_signals(const engine::Decision& d) {
       report(d, t, fd.error().gone(), fd.error().message);
       continue;
     }
-    auto recorded = record(d, t, kFreezeSignal, "{}");
+    auto recorded =
+        record(d, t, kFreezeSignal, with_until("{}", clock_.wall() + d.action.duration));
     if (!recorded) {
       ::close(*fd);
       report(d, t, false,
@@ -248,7 +249,9 @@ void Reversibles::freeze_with_cgroup(const engine::Decision& d) {
     std::optional<Pin> pin;
     std::string buf;
     if (!pin_with_cgroup(d, t, pin, buf)) continue;
-    auto recorded = record(d, t, kFreezeCgroup, group_data(*dir, cgroups_.origin(buf, true)));
+    auto recorded = record(d, t, kFreezeCgroup,
+                           with_until(group_data(*dir, cgroups_.origin(buf, true)),
+                                      clock_.wall() + d.action.duration));
     if (!recorded) {
       report(d, t, false,
              "not frozen: the ledger refused the entry (" + recorded.error().message + ")");

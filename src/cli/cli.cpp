@@ -288,7 +288,10 @@ std::optional<int> run_history_command(Commands& c) {
   c.hq.data_dir = c.a.data_dir.value_or(loaded.config.storage.dir);
   if (!times_readable(c.hq)) return 2;
   if (c.why->parsed()) return cmd_why(c.hq, c.why_pid, c.why_limit);
-  if (c.suggest->parsed()) return cmd_suggest(c.hq, c.suggest_options, loaded.config.categories);
+  if (c.suggest->parsed()) {
+    return cmd_suggest(c.hq, c.suggest_options, loaded.config.categories,
+                       loaded.config.protected_names());
+  }
   if (c.history->parsed()) return cmd_history(c.hq);
   if (c.events->parsed()) return cmd_events(c.hq);
   if (c.stats->parsed()) return cmd_stats(c.hq);

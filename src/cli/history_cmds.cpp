@@ -1,6 +1,9 @@
 #include "cli/history_cmds.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
 
 #include <chrono>
 #include <filesystem>
@@ -206,39 +209,67 @@ class NameOnly final : public proc::InfoSource {
   std::string empty_;
 };
 
-// A gentle rule for what was seen: renice when hot, log when big (with a margin above what
-// was measured, so that the rule fires on the bad days, not every day).
-engine::Rule suggested_rule(const store::Unruled& u, const SuggestOptions& o) {
+// A gentle rule for what was seen: renice when hot, log when big, each threshold a quarter
+// above what was measured (rounded up), so that the rule fires on the bad days, not every day.
+// margins: one comment line per threshold saying so.
+engine::Rule suggested_rule(const store::Unruled& u, const SuggestOptions& o,
+                            std::string& margins) {
   engine::Rule r;
   r.name = u.comm;
   r.match.comm = {u.comm};
   engine::Step s;
   s.violations = 5;
   if (u.hot > 0) {
-    s.cpu_percent = std::max(o.cpu, std::floor(u.cpu_avg_hot * 0.8 / 5) * 5);
+    const double cpu = std::max(o.cpu, std::ceil(u.cpu_avg_hot * 1.25 / 5) * 5);
+    s.cpu_percent = cpu;
     s.action.kind = engine::ActionKind::kRenice;
     s.action.nice = 10;
+    margins += fmt::format(
+        "# cpu_percent = {:g}: {:.0f}% above its average of {:.1f}% while hot (max {:.1f}%)\n", cpu,
+        (cpu / u.cpu_avg_hot - 1) * 100, u.cpu_avg_hot, u.cpu_max);
   }
   if (u.big > 0) {
-    s.memory_mb = std::ceil(u.rss_max * 1.25 / 64) * 64;
+    const double mem = std::ceil(u.rss_max * 1.25 / 64) * 64;
+    s.memory_mb = mem;
     s.predict_minutes = 10;
+    margins += fmt::format("# memory_mb = {:g}: {:.0f}% above the most it used ({:.1f} MiB)\n",
+                           mem, (mem / u.rss_max - 1) * 100, u.rss_max);
   }
   r.steps.push_back(s);
   return r;
 }
 
+// FreezR's own names (the binary and its process-monitor link): a rule could never act on it.
+bool is_freezr(const std::string& comm) { return comm == "freezr" || comm == "process-monitor"; }
+
 }  // namespace
 
 int cmd_suggest(const HistoryQuery& q, const SuggestOptions& o,
-                const std::vector<engine::Category>& categories) {
+                const std::vector<engine::Category>& categories,
+                const std::vector<std::string>& protected_names) {
   auto opened = open(q, 86400);
   if (!opened) return 1;
-  const auto found =
-      store::query_unruled(*opened->db, opened->from, opened->to, o.cpu, o.memory, o.limit);
+  // Asked for more than the limit: the protected names found are left out afterwards.
+  auto found = store::query_unruled(*opened->db, opened->from, opened->to, o.cpu, o.memory,
+                                    o.limit + static_cast<int>(protected_names.size()) + 2);
+  std::vector<std::string> left_out;
+  std::erase_if(found, [&](const store::Unruled& u) {
+    const bool out = is_freezr(u.comm) || std::find(protected_names.begin(), protected_names.end(),
+                                                    u.comm) != protected_names.end();
+    if (out) left_out.push_back(terminal_safe(u.comm));
+    return out;
+  });
+  if (found.size() > static_cast<std::size_t>(o.limit)) {
+    found.resize(static_cast<std::size_t>(o.limit));
+  }
   fmt::print(
       "# From the history, {} to {}: processes without a rule that reached {:g}% CPU or "
       "{:g} MiB.\n",
       local_time(opened->from), local_time(opened->to), o.cpu, o.memory);
+  if (!left_out.empty()) {
+    fmt::print("# Left out, as FreezR never acts on them (FreezR itself, or protected): {}\n",
+               fmt::join(left_out, ", "));
+  }
   if (found.empty()) {
     fmt::print("# None: every process that ran hot or big is under a rule already.\n");
     return 0;
@@ -270,7 +301,9 @@ int cmd_suggest(const HistoryQuery& q, const SuggestOptions& o,
       fmt::print("# its name is not UTF-8, which TOML cannot hold: match it by exe or cmdline\n");
       continue;
     }
-    fmt::print("{}", config::render_rule(suggested_rule(u, o)).substr(1));
+    std::string margins;
+    const auto rule = suggested_rule(u, o, margins);
+    fmt::print("{}{}", margins, config::render_rule(rule).substr(1));
   }
   return 0;
 }

@@ -40,7 +40,9 @@ struct SuggestOptions {
   double memory = 1024;  // MiB that counts as big
   int limit = 10;
 };
+// Never suggests a rule for a protected name (protected_names) or for FreezR itself.
 int cmd_suggest(const HistoryQuery& q, const SuggestOptions& o,
-                const std::vector<engine::Category>& categories);
+                const std::vector<engine::Category>& categories,
+                const std::vector<std::string>& protected_names);
 
 }  // namespace freezr::cli

@@ -180,9 +180,7 @@ bool Daemon::start_http(Preflight& pf) {
   serve::ServerLimits limits;
   limits.max_connections = connection_cap(pf);
   // The history's readers open their own read-only connection: they answer off the loop.
-  limits.offload = [](const serve::Request& r) {
-    return r.path == "/api/v1/history" || r.path == "/api/v1/events" || r.path == "/api/v1/why";
-  };
+  limits.offload = [](const serve::Request& r) { return serve::reads_history(r.path); };
   std::optional<serve::WebConfig> web;
   if (!cfg_->http.web_config.empty()) {
     auto w = serve::load_web_config(cfg_->http.web_config);

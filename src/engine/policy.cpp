@@ -49,6 +49,18 @@ int Policy::entity_streak(std::size_t rule, const ProcessId& id) const {
   return best;
 }
 
+LadderView Policy::ladder(std::size_t rule) const {
+  LadderView v;
+  v.streaks.assign((*rules_)[rule].steps.size(), 0);
+  for (const auto& [id, e] : states_[rule].entities) {
+    v.highest_tried = std::max(v.highest_tried, e.highest_tried);
+    for (std::size_t i = 0; i < e.steps.size() && i < v.streaks.size(); ++i) {
+      v.streaks[i] = std::max({v.streaks[i], e.steps[i].cpu, e.steps[i].mem});
+    }
+  }
+  return v;
+}
+
 namespace {
 TargetInfo target_of(const ProcessSample& p) {
   return TargetInfo{p.id, p.comm, p.total_cpu(), p.rss_mb()};

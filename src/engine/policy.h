@@ -66,6 +66,13 @@ struct Decision {
   [[nodiscard]] std::string reason() const;
 };
 
+// Where a rule's entities stand on its ladder (for displays): the highest step that has acted
+// for any of them and, per step, the longest current streak.
+struct LadderView {
+  int highest_tried = -1;
+  std::vector<int> streaks;
+};
+
 struct RuleCounters {
   std::uint64_t checks = 0;            // process-checks (group-checks for group rules)
   std::uint64_t violating_checks = 0;  // checks where any step's threshold was exceeded
@@ -137,6 +144,7 @@ class Policy {
   [[nodiscard]] int streak(std::size_t rule) const;
   // Current streak of one process under a rule (the group's for group rules).
   [[nodiscard]] int entity_streak(std::size_t rule, const ProcessId& id) const;
+  [[nodiscard]] LadderView ladder(std::size_t rule) const;
   // Violations that started or ended in the last evaluate().
   [[nodiscard]] const std::vector<Transition>& transitions() const { return transitions_; }
 

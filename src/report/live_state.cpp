@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <unordered_map>
 
+#include "act/ledger_entries.h"
 #include "core/top.h"
 #include "serve/status.h"
 
@@ -27,7 +29,17 @@ std::shared_ptr<const serve::State> build_state(PublishInput in) {
                         first ? first->cpu_percent : std::nullopt,
                         first ? first->memory_mb : std::nullopt, r.enabled, c.processes,
                         c.cpu_percent, c.rss_mb, in.policy->streak(i), c.checks, c.violating_checks,
-                        c.cpu_violations, c.memory_violations, c.actions});
+                        c.cpu_violations, c.memory_violations, c.actions, {}, -1});
+    const auto ladder = in.policy->ladder(i);
+    auto& row = s->rules.back();
+    row.highest_tried = ladder.highest_tried;
+    for (std::size_t k = 0; k < r.steps.size(); ++k) {
+      const auto& st = r.steps[k];
+      row.steps.push_back({engine::to_string(st.action.kind), st.cpu_percent, st.memory_mb,
+                           st.violations, k < ladder.streaks.size() ? ladder.streaks[k] : 0,
+                           st.action.kind == engine::ActionKind::kFreeze ? st.action.duration
+                                                                         : 0.0});
+    }
   }
   s->processes.reserve(snap.processes.size());
   for (std::size_t i = 0; i < snap.processes.size(); ++i) {
@@ -42,8 +54,15 @@ std::shared_ptr<const serve::State> build_state(PublishInput in) {
          c >= 0 && in.categories != nullptr ? (*in.categories)[static_cast<std::size_t>(c)].name
                                             : std::string()});
   }
+  std::unordered_map<Pid, const std::string*> names;
+  for (const auto& f : in.frozen) names.emplace(f.process.pid, nullptr);
+  for (const auto& p : snap.processes) {
+    if (auto it = names.find(p.id.pid); it != names.end()) it->second = &p.comm;
+  }
   for (const auto& f : in.frozen) {
-    s->frozen.push_back({f.process.pid, f.rule, f.kind, f.applied_at});
+    const auto* comm = names[f.process.pid];
+    s->frozen.push_back({f.process.pid, comm != nullptr ? *comm : std::string(), f.rule, f.kind,
+                         act::freeze_method(f), f.applied_at, act::frozen_until(f)});
   }
   return s;
 }
@@ -96,10 +115,6 @@ std::string live_update(const serve::State& s, const std::vector<store::Event>& 
     j["ok"] = e.ok ? json(*e.ok) : json(nullptr);
     events.push_back(std::move(j));
   }
-  json frozen = json::array();
-  for (const auto& f : s.frozen) {
-    frozen.push_back({{"pid", f.pid}, {"rule", f.rule}, {"kind", f.kind}, {"since", f.since}});
-  }
   return json{{"type", "tick"},
               {"t", s.updated},
               {"scans", s.scans},
@@ -109,7 +124,7 @@ std::string live_update(const serve::State& s, const std::vector<store::Event>& 
               {"rules", rules},
               {"processes", procs},
               {"events", events},
-              {"frozen", frozen},
+              {"frozen", serve::frozen_json(s)},
               {"predictions", serve::predictions_json(s)}}
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }

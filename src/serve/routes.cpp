@@ -200,6 +200,33 @@ Response history(const Request& r, const ApiContext& ctx) {
   return ok_json({{"minutes", minutes}, {"samples", out}, {"next", next_of(next)}});
 }
 
+// GET /api/v1/history/system: memory, PSI and load, per scan or per minute.
+Response history_system(const Request& r, const ApiContext& ctx) {
+  const auto period = period_of(r, ctx, 900);
+  if (!period) return bad_request(period.error());
+  auto db = open_history(ctx);
+  if (!db) return json_error(503, "no history available");
+  const bool minutes = param(r, "minutes").value_or("0") == "1";
+  const auto page = page_of(r, 5000);
+  if (!page) return bad_request(page.error());
+  std::int64_t next = 0;
+  const auto rows = store::query_system(*db, period->first, period->second, minutes, *page, &next);
+  const auto opt = [](const std::optional<double>& v) {
+    return v ? json(std::round(*v * 100) / 100) : json(nullptr);
+  };
+  json out = json::array();
+  for (const auto& s : rows) {
+    out.push_back({{"ts", s.ts},
+                   {"time", rfc3339(s.ts, false)},
+                   {"load1", opt(s.load1)},
+                   {"memory_used_percent", opt(s.mem_used_percent)},
+                   {"mem_available_mib", opt(s.mem_available_mib)},
+                   {"psi_some_avg10", opt(s.psi_some_avg10)},
+                   {"psi_full_avg10", opt(s.psi_full_avg10)}});
+  }
+  return ok_json({{"minutes", minutes}, {"samples", out}, {"next", next_of(next)}});
+}
+
 Response control(const Request& r, const ApiContext& ctx) {
   if (ctx.token.empty()) return json_error(403, "control endpoints are off: no token configured");
   if (!authorized(r.authorization, ctx.token)) {
@@ -223,6 +250,11 @@ Response control(const Request& r, const ApiContext& ctx) {
 
 }  // namespace
 
+bool reads_history(const std::string& path) {
+  return path == "/api/v1/history" || path == "/api/v1/history/system" ||
+         path == "/api/v1/events" || path == "/api/v1/why";
+}
+
 Response route(const Request& req, const ApiContext& ctx) {
   const auto& p = req.path;
   const bool is_control = p == "/api/v1/thaw" || p == "/api/v1/reload";
@@ -242,9 +274,12 @@ Response route(const Request& req, const ApiContext& ctx) {
     if (is_control) return control(req, ctx);
     // The history's readers: they may be answered on a worker thread, so they touch nothing
     // but their own read-only connection (not the published state).
-    if (p == "/api/v1/events") return events(req, ctx);
-    if (p == "/api/v1/why") return why(req, ctx);
-    if (p == "/api/v1/history") return history(req, ctx);
+    if (reads_history(p)) {
+      if (p == "/api/v1/events") return events(req, ctx);
+      if (p == "/api/v1/why") return why(req, ctx);
+      if (p == "/api/v1/history") return history(req, ctx);
+      return history_system(req, ctx);
+    }
     auto state = ctx.state();
     if (p == "/healthz") return ok_json({{"ok", state != nullptr}});
     if (!state) return json_error(503, "no scan yet");
@@ -262,13 +297,7 @@ Response route(const Request& req, const ApiContext& ctx) {
     if (p == "/api/v1/rules") return ok_json({{"rules", rules_json(*state)}});
     if (p == "/api/v1/processes") return processes(req, *state);
     if (p == "/api/v1/predictions") return ok_json(predictions_json(*state));
-    if (p == "/api/v1/frozen") {
-      json out = json::array();
-      for (const auto& f : state->frozen) {
-        out.push_back({{"pid", f.pid}, {"rule", f.rule}, {"kind", f.kind}, {"since", f.since}});
-      }
-      return ok_json({{"frozen", out}});
-    }
+    if (p == "/api/v1/frozen") return ok_json({{"frozen", frozen_json(*state)}});
     if (ctx.asset) {
       if (auto a = ctx.asset(p)) {
         if (const auto at = a->body.find("{{version}}"); at != std::string::npos) {

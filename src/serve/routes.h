@@ -30,6 +30,9 @@ struct ApiContext {
 
 Response route(const Request& req, const ApiContext& ctx);
 
+// Whether path is answered from the history file alone (on a worker thread, off the loop).
+bool reads_history(const std::string& path);
+
 // Constant-time comparison of a presented "Bearer <token>" header with the token.
 bool authorized(const std::string& authorization, const std::string& token);
 

@@ -26,6 +26,15 @@ struct ProcessRow {
   std::string category;  // from the category library, or empty
 };
 
+// One step of a rule's ladder, and the longest streak towards it now.
+struct StepRow {
+  std::string action;
+  std::optional<double> cpu_threshold, memory_threshold;
+  int violations = 0;  // needed
+  int streak = 0;      // reached
+  double duration = 0;  // of a freeze, seconds
+};
+
 struct RuleRow {
   std::string name;
   std::string action;                   // "kill", ..., or "ladder"
@@ -38,13 +47,18 @@ struct RuleRow {
   int streak = 0;
   std::uint64_t checks = 0, violating_checks = 0, cpu_violations = 0, memory_violations = 0;
   std::uint64_t actions = 0;
+  std::vector<StepRow> steps;
+  int highest_tried = -1;  // the highest step that has acted for an entity now
 };
 
 struct FrozenRow {
   Pid pid = 0;
+  std::string comm;  // empty when the process was not in the scan
   std::string rule;
   std::string kind;
-  double since = 0;  // Unix seconds
+  std::string how;     // "SIGSTOP", "cgroup.freeze" or "dry-run"
+  double since = 0;    // Unix seconds
+  std::optional<double> until;  // when it thaws by itself
 };
 
 // Keyed by (rule, action, outcome) where outcome is "ok", "failed" or "dry_run".

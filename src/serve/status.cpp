@@ -1,5 +1,6 @@
 #include "serve/status.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace freezr::serve {
@@ -93,6 +94,55 @@ json predictions_json(const State& s) {
           {"anomaly_counts", p.anomaly_counts}};
 }
 
+namespace {
+
+json steps_json(const RuleRow& r) {
+  json steps = json::array();
+  for (const auto& st : r.steps) {
+    json j = {{"action", st.action},
+              {"cpu_threshold", threshold(st.cpu_threshold)},
+              {"memory_threshold", threshold(st.memory_threshold)},
+              {"violations", st.violations},
+              {"streak", st.streak}};
+    if (st.duration > 0) j["duration"] = st.duration;
+    steps.push_back(std::move(j));
+  }
+  return steps;
+}
+
+// The step that acts next on the ladder and in how many more violating scans, or null when
+// nothing is violating it.
+json next_json(const RuleRow& r, double interval) {
+  if (r.steps.empty()) return nullptr;
+  const auto i = static_cast<std::size_t>(
+      std::min<int>(r.highest_tried + 1, static_cast<int>(r.steps.size()) - 1));
+  const auto& st = r.steps[i];
+  if (st.streak == 0) return nullptr;
+  const int scans = std::max(0, st.violations - st.streak);
+  return {{"step", i},
+          {"action", st.action},
+          {"in_scans", scans},
+          {"in_seconds", round1(scans * interval)}};
+}
+
+}  // namespace
+
+json frozen_json(const State& s) {
+  json out = json::array();
+  for (const auto& f : s.frozen) {
+    out.push_back({{"pid", f.pid},
+                   {"name", f.comm},
+                   {"rule", f.rule},
+                   {"kind", f.kind},
+                   {"how", f.how},
+                   {"since", f.since},
+                   {"until", f.until ? json(*f.until) : json(nullptr)},
+                   {"seconds_left", f.until ? json(round1(std::max(0.0, *f.until - s.updated)))
+                                            : json(nullptr)}});
+  }
+  return out;
+}
+
 json rules_json(const State& s) {
   json rules = json::array();
   for (const auto& r : s.rules) {
@@ -110,7 +160,11 @@ json rules_json(const State& s) {
                      {"violating_checks", r.violating_checks},
                      {"cpu_violations", r.cpu_violations},
                      {"memory_violations", r.memory_violations},
-                     {"actions", r.actions}});
+                     {"actions", r.actions},
+                     {"steps", steps_json(r)},
+                     {"highest_step_taken", r.highest_tried >= 0 ? json(r.highest_tried)
+                                                                 : json(nullptr)},
+                     {"next", next_json(r, s.interval)}});
   }
   return rules;
 }

@@ -13,6 +13,10 @@ nlohmann::json status_json(const State& s);
 // The "rules" member of the status document (also `GET /api/v1/rules`).
 nlohmann::json rules_json(const State& s);
 
+// The frozen processes: pid, name, rule, kind, how, since, until and seconds_left (as of the
+// scan; null for a freeze without an end). `GET /api/v1/frozen` and the live feed.
+nlohmann::json frozen_json(const State& s);
+
 // {"leaks": [...], "exhaustion": {...} or null, "anomalies": [...recent], "anomaly_counts":
 // {rule: n}}: `GET /api/v1/predictions` and the live feed.
 nlohmann::json predictions_json(const State& s);

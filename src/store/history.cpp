@@ -170,6 +170,34 @@ std::vector<SampleRow> query_samples(Database& db, double from, double to,
   return out;
 }
 
+std::vector<SystemRow> query_system(Database& db, double from, double to, bool minutes,
+                                    const Page& page, std::int64_t* next) {
+  // Per minute, the page's rows are keyed by the minute itself.
+  const std::string sql =
+      minutes ? "SELECT CAST(ts / 60 AS INTEGER) * 60.0, avg(load1), avg(mem_used_percent), "
+                "avg(mem_available_mib), avg(psi_some_avg10), avg(psi_full_avg10), "
+                "CAST(ts / 60 AS INTEGER) AS m FROM system_samples WHERE ts >= ?1 AND ts <= ?2 "
+                "GROUP BY m HAVING 1" +
+                    paged(page, "m", "m")
+              : "SELECT ts, load1, mem_used_percent, mem_available_mib, psi_some_avg10, "
+                "psi_full_avg10, rowid FROM system_samples WHERE ts >= ?1 AND ts <= ?2" +
+                    paged(page, "rowid", "ts");
+  Statement st(db.handle(), sql);
+  st.bind(1, from).bind(2, to);
+  const auto opt = [&st](int i) {
+    return st.is_null(i) ? std::nullopt : std::optional<double>(st.real(i));
+  };
+  std::vector<SystemRow> out;
+  std::vector<std::int64_t> ids;
+  while (st.step()) {
+    out.push_back({st.real(0), opt(1), opt(2), opt(3), opt(4), opt(5)});
+    ids.push_back(st.int64(6));
+  }
+  const auto after = trim_page(out, ids, page);
+  if (next != nullptr) *next = after;
+  return out;
+}
+
 namespace {
 constexpr const char* kEventColumns =
     "SELECT ts, kind, rule, pid, comm, action, ok, message, data, id FROM events ";

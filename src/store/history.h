@@ -97,6 +97,15 @@ struct Page {
 std::vector<SampleRow> query_samples(Database& db, double from, double to,
                                      const std::optional<std::string>& rule, bool minutes,
                                      const Page& page = {}, std::int64_t* next = nullptr);
+struct SystemRow {
+  double ts = 0;  // scan time, or minute start for aggregates
+  std::optional<double> load1, mem_used_percent, mem_available_mib, psi_some_avg10,
+      psi_full_avg10;
+};
+// The system's samples in [from, to], or their per-minute averages when minutes is true;
+// paged as query_samples.
+std::vector<SystemRow> query_system(Database& db, double from, double to, bool minutes,
+                                    const Page& page = {}, std::int64_t* next = nullptr);
 // Events in [from, to], oldest first. Without a kind, decisions are left out (they are the
 // detail behind the actions; ask for kind "decision" to see them).
 std::vector<Event> query_events(Database& db, double from, double to,

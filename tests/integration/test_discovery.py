@@ -3,6 +3,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -269,6 +270,43 @@ class SuggestTest(TestCase):
                              capture_output=True, text=True, cwd=self.workdir)
         self.assertNotEqual(bad.returncode, 0)
         self.assertIn("cannot read the time", bad.stderr)
+
+    def test_never_suggests_freezr_or_a_protected_name_and_sets_thresholds_above_the_measure(self):
+        guarded, busy = unique_name(), unique_name()
+        f = self.freezr(monitor(interval=0.2, protect=[guarded]) +
+                        rule("r", [unique_name()], cpu_percent=90, action="log"))
+        f.wait_scans(2)
+        f.stop()
+        db = os.path.join(self.workdir, "data", "freezr.db")
+        # Ten recorded full scans of the last minutes: FreezR itself, a protected name and an
+        # unruled compiler hot at 29.2% on average, 1.5 GiB at most.
+        now = time.time()
+        with sqlite3.connect(db) as c:
+            for i in range(10):
+                ts = now - 300 + i * 10
+                for rank, (comm, cpu, rss) in enumerate((("freezr", 70.0, 20.0),
+                                                         (guarded, 80.0, 30.0),
+                                                         (busy, 29.2, 1400.0 + i * 10))):
+                    c.execute("INSERT INTO top_samples (ts, by, rank, pid, start_time, comm, cpu,"
+                              " rss_mib, rule) VALUES (?, 'cpu', ?, ?, 1, ?, ?, ?, NULL)",
+                              (ts, rank, 40000 + rank, comm, cpu, rss))
+        r = subprocess.run([FREEZR, "suggest", "--config", f.config_path, "--since", "10m",
+                            "--cpu", "20", "--memory", "1024"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("[[rule]]\nname = \"freezr\"", r.stdout)
+        self.assertNotIn(f'comm = ["{guarded}"]', r.stdout)
+        self.assertNotIn('comm = ["freezr"]', r.stdout)
+        self.assertRegex(r.stdout, rf"# Left out, as FreezR never acts on them .*: "
+                                   rf"(freezr, {guarded}|{guarded}, freezr)\n")
+        block = r.stdout.split(f"# {busy}:", 1)[1]
+        cpu = float(re.search(r"^cpu_percent = ([\d.]+)", block, re.M).group(1))
+        memory = float(re.search(r"^memory_mb = ([\d.]+)", block, re.M).group(1))
+        self.assertGreater(cpu, 29.2)
+        self.assertGreater(memory, 1490)
+        self.assertRegex(block, rf"# cpu_percent = {cpu:g}: \d+% above its average of 29\.2% "
+                                r"while hot \(max 29\.2%\)")
+        self.assertRegex(block, rf"# memory_mb = {memory:g}: \d+% above the most it used "
+                                r"\(1490\.0 MiB\)")
 
 
 def top_rows(db, name):
