@@ -77,14 +77,6 @@ std::string live_update(const serve::State& s, const std::vector<store::Event>& 
   if (s.load) health["load1"] = s.load->one;
   if (s.memory) health["memory_used_percent"] = round1(s.memory->used_percent());
   if (s.psi_memory) health["psi_some_avg10"] = s.psi_memory->some.avg10;
-  json rules = json::array();
-  for (const auto& r : s.rules) {
-    rules.push_back({{"name", r.name},
-                     {"cpu", round1(r.cpu)},
-                     {"rss_mib", round1(r.rss_mib)},
-                     {"processes", r.processes},
-                     {"streak", r.streak}});
-  }
   // The busiest 150 by CPU and 50 by memory, and every process under a rule.
   std::vector<const serve::ProcessRow*> by_cpu, by_mem;
   for (const auto& p : s.processes) by_cpu.push_back(&p);
@@ -121,7 +113,7 @@ std::string live_update(const serve::State& s, const std::vector<store::Event>& 
               {"dry_run", s.dry_run},
               {"pressure", s.pressure.level},
               {"health", health},
-              {"rules", rules},
+              {"rules", serve::rules_json(s)},
               {"processes", procs},
               {"events", events},
               {"frozen", serve::frozen_json(s)},

@@ -25,7 +25,8 @@ struct PublishInput {
 std::shared_ptr<const serve::State> build_state(PublishInput in);
 
 // The compact message pushed to WebSocket clients after each scan: health, pressure level,
-// rules, the busiest processes, the new events, the frozen processes.
+// rules (as `GET /api/v1/rules` gives them), the busiest processes, the new events, the frozen
+// processes.
 std::string live_update(const serve::State& s, const std::vector<store::Event>& feed);
 
 }  // namespace freezr::report

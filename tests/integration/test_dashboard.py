@@ -5,6 +5,7 @@ import socket
 import subprocess
 import time
 import unittest
+import urllib.request
 
 from harness import TestCase, monitor, rule, unique_name, wait_until, with_token
 
@@ -80,10 +81,19 @@ class DashboardTest(TestCase):
                              duration=300))
         port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
         f.wait_for(rf"pid={hog.pid} .*frozen for 300s")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/frozen", timeout=5) as r:
+            entry = json.load(r)["frozen"][0]
+        self.assertEqual((entry["pid"], entry["name"], entry["rule"]), (hog.pid, hog.name, "ice"))
+        self.assertIn(entry["how"], ("SIGSTOP", "cgroup.freeze"))
+        self.assertAlmostEqual(entry["until"] - entry["since"], 300, delta=2)
+        self.assertTrue(250 < entry["seconds_left"] <= 300, entry)
         rc, result = node("thaw.cjs", f"http://127.0.0.1:{port}/", token, hog.pid)
         self.assertEqual(rc, 0, result)
         self.assertTrue(result["ok"], result)
         self.assertEqual(result["errors"], [])
+        self.assertRegex(result["shown"], rf"^{hog.name} pid {hog.pid} · rule ice · "
+                                          rf"{entry['how']} · \dm \d+s left")
+        self.assertEqual(result["message"], f"thawed {hog.name} (pid {hog.pid})")
         self.assertTrue(result["session"] and not result["local"], result)  # sessionStorage only
         def cgroup():
             with open(f"/proc/{hog.pid}/cgroup") as c:

@@ -34,7 +34,7 @@ try {
     return [...tr.cells].map((c) => c.textContent);
   }, hogPid);
   // The hog's CPU in the chart data of its rule.
-  await page.waitForFunction((r) => (window.freezr.cpu[r] || []).some((v) => v > 15), rule,
+  await page.waitForFunction((r) => (window.freezr.live.cpu[r] || []).some((v) => v > 15), rule,
                              { timeout: 10000 });
   const live = await page.textContent("#conn");
   const reloaded = await page.evaluate(async (t) => (await fetch("/api/v1/reload", {

@@ -10,18 +10,21 @@ const { launch, page_with_errors } = require("./browser.cjs");
   try {
     const page = await page_with_errors(browser, errors);
     await page.goto(url);
-    await page.waitForFunction((p) => [...document.querySelectorAll("#frozen li")]
-      .some((li) => li.textContent.startsWith(`pid ${p} `)), pid, { timeout: 15000 });
+    const item = `#frozen li[data-pid="${pid}"]`;
+    await page.waitForSelector(item, { timeout: 15000 });
     await page.fill("#token", token);
     await page.dispatchEvent("#token", "change");
     const button = page.getByRole("button", { name: `thaw pid ${pid}` });
     await button.waitFor({ timeout: 10000 });
+    await page.waitForFunction((sel) => /left$/.test(document.querySelector(sel + " .left").textContent),
+                               item, { timeout: 10000 });
+    const shown = await page.textContent(item);
     await button.click();
-    await page.waitForFunction((p) => ![...document.querySelectorAll("#frozen li")]
-      .some((li) => li.textContent.startsWith(`pid ${p} `)), pid, { timeout: 15000 });
+    await page.waitForSelector(item, { state: "detached", timeout: 15000 });
+    const message = await page.textContent("#frozen-msg");
     const stored = await page.evaluate(() => [sessionStorage.getItem("freezr-token"),
                                               localStorage.getItem("freezr-token")]);
-    console.log(JSON.stringify({ ok: true, errors, session: stored[0] === token,
+    console.log(JSON.stringify({ ok: true, errors, shown, message, session: stored[0] === token,
                                  local: stored[1] !== null }));
   } catch (e) {
     console.log(JSON.stringify({ ok: false, error: String(e), errors }));
