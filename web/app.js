@@ -9,12 +9,14 @@
   const savedToken = () => sessionStorage.getItem("freezr-token") || "";
   const api = (url, opts = {}) => fetch(url, { ...opts, headers: { ...(opts.headers || {}),
     ...(savedToken() ? { Authorization: "Bearer " + savedToken() } : {}) } });
-  // An element with attributes and children (text children are never parsed as HTML).
+  // An element with attributes and children (text children are never parsed as HTML). style is
+  // an object of properties, set through the CSSOM (the page's CSP refuses style attributes).
   function el(tag, attrs = {}, ...children) {
     const e = document.createElement(tag);
     for (const [k, v] of Object.entries(attrs)) {
       if (k === "class") e.className = v;
       else if (k === "text") e.textContent = v;
+      else if (k === "style") for (const [p, x] of Object.entries(v)) e.style.setProperty(p, x);
       else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
       else if (v != null && v !== false) e.setAttribute(k, v === true ? "" : v);
     }
@@ -168,7 +170,7 @@
           el("td", {}, ...limits.map(([v, max, unit]) => el("div", { class: "limit" },
             el("span", { text: `${v.toFixed(1)} / ${max}${unit}` }),
             el("span", { class: "bar" + (v > max ? " over" : ""), "aria-hidden": "true" },
-               el("span", { style: `width:${Math.min(100, (v / max) * 100).toFixed(0)}%` }))))),
+               el("span", { style: { width: `${Math.min(100, (v / max) * 100).toFixed(0)}%` } }))))),
           el("td", { class: "num", text: `${st.streak} / ${st.violations}` }));
       });
       const next = r.next ? `next: ${r.next.action} (step ${r.next.step + 1}) ` +
@@ -179,7 +181,7 @@
         el("li", { class: "warn", text: `leak: pid ${l.pid} +${l.mib_per_minute.toFixed(1)} MiB/min` +
           (l.seconds_to_limit != null ? `, reaches ${l.limit_mib} MiB in ${seconds(l.seconds_to_limit)}` : "") }));
       const anomalies = (predictions.anomaly_counts || {})[r.name];
-      return el("article", { class: "rule-card", "data-rule": r.name, style: `--rule:${colorOf(r.name)}` },
+      return el("article", { class: "rule-card", "data-rule": r.name, style: { "--rule": colorOf(r.name) } },
         el("h3", {}, el("span", { class: "swatch", "aria-hidden": "true" }), r.name + " ",
            el("small", { text: `${r.action} · ${r.processes} process${r.processes === 1 ? "" : "es"}` +
                                (r.enabled ? "" : " · disabled") })),
@@ -251,7 +253,7 @@
       if (!line) {
         const text = el("span");
         const li = el("li", { class: e.ok === false ? "failed" : "" }, text);
-        if (e.pid) li.append(" ", el("button", { type: "button", class: "link", text: "why",
+        if (e.pid && e.kind !== "lifecycle") li.append(" ", el("button", { type: "button", class: "link", text: "why",
           "aria-label": `why: pid ${e.pid} ${e.name || ""}`.trim(), onclick: () => showWhy(e.pid, e.name) }));
         line = { li, text, count: 0, first: e.ts };
         eventLines.set(key, line);
@@ -344,7 +346,7 @@
     list.replaceChildren(...(d.entries.length ? d.entries.map((e) => el("li",
       { class: e.ok === false ? "failed" : "" },
       el("b", { text: `${new Date(e.ts * 1000).toLocaleTimeString()} ${e.kind}` }),
-      ` ${e.rule ? "[" + e.rule + "] " : ""}${e.action || ""}: ${e.message}`))
+      `${e.rule ? " [" + e.rule + "]" : ""}${e.action ? " " + e.action : ""}: ${e.message}`))
       : [el("li", { class: "muted", text: "FreezR decided nothing about this process" })]));
   }
   $("why-close").addEventListener("click", () => $("why").close());

@@ -184,7 +184,9 @@ std::optional<double> frozen_until(const store::LedgerEntry& e) {
 }
 
 const char* freeze_method(const store::LedgerEntry& e) {
-  return e.kind == kFreezeSignal ? "SIGSTOP" : e.kind == kFreezeCgroup ? "cgroup.freeze" : "dry-run";
+  return e.kind == kFreezeSignal   ? "SIGSTOP"
+         : e.kind == kFreezeCgroup ? "cgroup.freeze"
+                                   : "dry-run";
 }
 
 namespace {

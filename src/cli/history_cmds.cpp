@@ -4,7 +4,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -232,8 +231,8 @@ engine::Rule suggested_rule(const store::Unruled& u, const SuggestOptions& o,
     const double mem = std::ceil(u.rss_max * 1.25 / 64) * 64;
     s.memory_mb = mem;
     s.predict_minutes = 10;
-    margins += fmt::format("# memory_mb = {:g}: {:.0f}% above the most it used ({:.1f} MiB)\n",
-                           mem, (mem / u.rss_max - 1) * 100, u.rss_max);
+    margins += fmt::format("# memory_mb = {:g}: {:.0f}% above the most it used ({:.1f} MiB)\n", mem,
+                           (mem / u.rss_max - 1) * 100, u.rss_max);
   }
   r.steps.push_back(s);
   return r;

@@ -25,20 +25,31 @@ std::shared_ptr<const serve::State> build_state(PublishInput in) {
     const auto& c = in.policy->counters(i);
     const auto& r = rules[i];
     const auto* first = r.steps.empty() ? nullptr : &r.steps[0];
-    s->rules.push_back({r.name, engine::action_summary(r),
+    s->rules.push_back({r.name,
+                        engine::action_summary(r),
                         first ? first->cpu_percent : std::nullopt,
-                        first ? first->memory_mb : std::nullopt, r.enabled, c.processes,
-                        c.cpu_percent, c.rss_mb, in.policy->streak(i), c.checks, c.violating_checks,
-                        c.cpu_violations, c.memory_violations, c.actions, {}, -1});
+                        first ? first->memory_mb : std::nullopt,
+                        r.enabled,
+                        c.processes,
+                        c.cpu_percent,
+                        c.rss_mb,
+                        in.policy->streak(i),
+                        c.checks,
+                        c.violating_checks,
+                        c.cpu_violations,
+                        c.memory_violations,
+                        c.actions,
+                        {},
+                        -1});
     const auto ladder = in.policy->ladder(i);
     auto& row = s->rules.back();
     row.highest_tried = ladder.highest_tried;
     for (std::size_t k = 0; k < r.steps.size(); ++k) {
       const auto& st = r.steps[k];
-      row.steps.push_back({engine::to_string(st.action.kind), st.cpu_percent, st.memory_mb,
-                           st.violations, k < ladder.streaks.size() ? ladder.streaks[k] : 0,
-                           st.action.kind == engine::ActionKind::kFreeze ? st.action.duration
-                                                                         : 0.0});
+      row.steps.push_back(
+          {engine::to_string(st.action.kind), st.cpu_percent, st.memory_mb, st.violations,
+           k < ladder.streaks.size() ? ladder.streaks[k] : 0,
+           st.action.kind == engine::ActionKind::kFreeze ? st.action.duration : 0.0});
     }
   }
   s->processes.reserve(snap.processes.size());

@@ -30,8 +30,8 @@ struct ProcessRow {
 struct StepRow {
   std::string action;
   std::optional<double> cpu_threshold, memory_threshold;
-  int violations = 0;  // needed
-  int streak = 0;      // reached
+  int violations = 0;   // needed
+  int streak = 0;       // reached
   double duration = 0;  // of a freeze, seconds
 };
 
@@ -56,8 +56,8 @@ struct FrozenRow {
   std::string comm;  // empty when the process was not in the scan
   std::string rule;
   std::string kind;
-  std::string how;     // "SIGSTOP", "cgroup.freeze" or "dry-run"
-  double since = 0;    // Unix seconds
+  std::string how;              // "SIGSTOP", "cgroup.freeze" or "dry-run"
+  double since = 0;             // Unix seconds
   std::optional<double> until;  // when it thaws by itself
 };
 

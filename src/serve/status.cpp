@@ -137,8 +137,8 @@ json frozen_json(const State& s) {
                    {"how", f.how},
                    {"since", f.since},
                    {"until", f.until ? json(*f.until) : json(nullptr)},
-                   {"seconds_left", f.until ? json(round1(std::max(0.0, *f.until - s.updated)))
-                                            : json(nullptr)}});
+                   {"seconds_left",
+                    f.until ? json(round1(std::max(0.0, *f.until - s.updated))) : json(nullptr)}});
   }
   return out;
 }
@@ -146,25 +146,25 @@ json frozen_json(const State& s) {
 json rules_json(const State& s) {
   json rules = json::array();
   for (const auto& r : s.rules) {
-    rules.push_back({{"name", r.name},
-                     {"cpu_threshold", threshold(r.cpu_threshold)},
-                     {"memory_threshold", threshold(r.memory_threshold)},
-                     {"action", r.action},
-                     {"enabled", r.enabled},
-                     {"processes", r.processes},
-                     {"cpu_percent", round1(r.cpu)},
-                     {"rss_mib", round1(r.rss_mib)},
-                     {"rss_bytes", static_cast<std::uint64_t>(r.rss_mib * 1048576.0)},
-                     {"streak", r.streak},
-                     {"checks", r.checks},
-                     {"violating_checks", r.violating_checks},
-                     {"cpu_violations", r.cpu_violations},
-                     {"memory_violations", r.memory_violations},
-                     {"actions", r.actions},
-                     {"steps", steps_json(r)},
-                     {"highest_step_taken", r.highest_tried >= 0 ? json(r.highest_tried)
-                                                                 : json(nullptr)},
-                     {"next", next_json(r, s.interval)}});
+    rules.push_back(
+        {{"name", r.name},
+         {"cpu_threshold", threshold(r.cpu_threshold)},
+         {"memory_threshold", threshold(r.memory_threshold)},
+         {"action", r.action},
+         {"enabled", r.enabled},
+         {"processes", r.processes},
+         {"cpu_percent", round1(r.cpu)},
+         {"rss_mib", round1(r.rss_mib)},
+         {"rss_bytes", static_cast<std::uint64_t>(r.rss_mib * 1048576.0)},
+         {"streak", r.streak},
+         {"checks", r.checks},
+         {"violating_checks", r.violating_checks},
+         {"cpu_violations", r.cpu_violations},
+         {"memory_violations", r.memory_violations},
+         {"actions", r.actions},
+         {"steps", steps_json(r)},
+         {"highest_step_taken", r.highest_tried >= 0 ? json(r.highest_tried) : json(nullptr)},
+         {"next", next_json(r, s.interval)}});
   }
   return rules;
 }

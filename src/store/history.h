@@ -99,8 +99,7 @@ std::vector<SampleRow> query_samples(Database& db, double from, double to,
                                      const Page& page = {}, std::int64_t* next = nullptr);
 struct SystemRow {
   double ts = 0;  // scan time, or minute start for aggregates
-  std::optional<double> load1, mem_used_percent, mem_available_mib, psi_some_avg10,
-      psi_full_avg10;
+  std::optional<double> load1, mem_used_percent, mem_available_mib, psi_some_avg10, psi_full_avg10;
 };
 // The system's samples in [from, to], or their per-minute averages when minutes is true;
 // paged as query_samples.

@@ -1,7 +1,9 @@
 """The web dashboard in real headless Chromium, and the WebSocket feed."""
 import json
 import os
+import re
 import socket
+import sqlite3
 import subprocess
 import time
 import unittest
@@ -126,9 +128,69 @@ class DashboardTest(TestCase):
         self.assertEqual(result["live"], "live")
         self.assertLessEqual(result["overflow"], 1)
         self.assertEqual(result["thawButtons"], 0)  # nothing frozen: no thaw button
+        why = result["why"]
+        self.assertTrue(why["open"] and result["closed"], result)
+        self.assertEqual(why["title"], f"Why: pid {hog.pid} {hog.name}")
+        self.assertTrue(any(re.search(r" decision \[hog\] kill: act: cpu \d+\.\d% > 15(\.0)?% for 3 scans",
+                                      e) for e in why["entries"]), why)
         self.assertGreater(os.path.getsize(os.path.join(OUTPUT, "dashboard.png")), 10000)
         self.assertFalse(hog.alive())
         f.stop()
+
+    def test_history_fills_every_view_colours_hold_and_axe_finds_nothing_serious(self):
+        hog = self.hog(cpu=True)
+        config = (monitor(interval=0.3) + rule("alpha", [hog.name], cpu_percent=1000, action="log")
+                  + rule("beta", [unique_name()], cpu_percent=1000, action="log"))
+        f = self.freezr(config)
+        f.wait_scans(2)
+        f.stop()
+        # A day of history in the file FreezR writes, as if it had been running: per-scan
+        # samples for the last 14 minutes, minute aggregates and system samples for 24 hours.
+        now = time.time()
+        db = os.path.join(self.workdir, "data", "freezr.db")
+        with sqlite3.connect(db) as c:
+            for ts in range(int(now) - 840, int(now) - 5, 10):
+                c.execute("INSERT INTO rule_samples VALUES (?, 'alpha', 1, 40.5, 100.0, 0)", (ts,))
+                c.execute("INSERT INTO rule_samples VALUES (?, 'beta', 1, 5.0, 50.0, 0)", (ts,))
+            for ts in range(int(now) - 86400, int(now) - 5, 60):
+                minute = ts // 60
+                for name, cpu, rss in (("alpha", 40.5, 100.0), ("beta", 5.0, 50.0)):
+                    c.execute("INSERT OR IGNORE INTO rule_minutes VALUES (?, ?, 6, ?, ?, ?, ?, ?, ?,"
+                              " 1)", (minute, name, cpu, cpu, cpu, rss, rss, rss))
+            for ts in list(range(int(now) - 86400, int(now) - 900, 60)) + \
+                    list(range(int(now) - 840, int(now) - 5, 10)):
+                c.execute("INSERT OR IGNORE INTO system_samples VALUES (?, 0.5, 52.0, 8000.0, 0.0,"
+                          " 1.5, 0.5, 300)", (ts,))
+        f = self.freezr(config)
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        os.makedirs(OUTPUT, exist_ok=True)
+        rc, result = node("history.cjs", f"http://127.0.0.1:{port}/", OUTPUT, timeout=150)
+        self.assertEqual(rc, 0, result)
+        self.assertEqual(result["errors"], [])
+        live = result["views"]["live"]
+        # At once: the last 15 minutes from the history, on a 15-minute axis.
+        self.assertGreaterEqual(live["cpu-chart"]["points"], 80, live)
+        self.assertLess(live["cpu-chart"]["first"], live["opened"] - 780)
+        self.assertAlmostEqual(live["cpu-chart"]["span"], 900, delta=1)
+        spans = {"live": 900, "1h": 3600, "6h": 6 * 3600, "24h": 86400}
+        for view, charts in result["views"].items():
+            for chart in ("cpu-chart", "mem-chart", "sys-chart"):
+                self.assertAlmostEqual(charts[chart]["span"], spans[view], delta=1, msg=view)
+                for s in charts[chart]["series"]:
+                    self.assertGreater(s["values"], 0 if view == "live" else 50, (view, chart, s))
+            for chart in ("cpu-chart", "mem-chart"):
+                colors = {s["label"]: s["color"] for s in charts[chart]["series"]}
+                self.assertEqual(colors, result["colorOf"], (view, chart))
+        self.assertNotEqual(result["colorOf"]["alpha"], result["colorOf"]["beta"])
+        for scheme in ("light", "dark"):
+            self.assertEqual(result[scheme]["serious"], [], scheme)
+            self.assertGreater(result[scheme]["passes"], 15, scheme)  # axe did check the page
+        self.assertEqual(result["background"], "rgb(15, 19, 24)")  # the dark scheme applied
+        self.assertLessEqual(result["overflow"], 1)
+        self.assertEqual(result["sorted"], "descending")
+        for name in ("history-light.png", "history-dark.png", "history-phone.png"):
+            self.assertGreater(os.path.getsize(os.path.join(OUTPUT, name)), 10000, name)
+        self.assertEqual(f.stop(), 0)
 
     def test_every_asset_is_served_from_the_binary(self):
         import urllib.request

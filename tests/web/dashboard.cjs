@@ -45,6 +45,17 @@ try {
     .some((li) => li.textContent.includes("kill") && li.textContent.includes("pid " + pid)),
     hogPid, { timeout: 40000 });
   await page.screenshot({ path: `${outDir}/dashboard.png`, fullPage: true });
+  // The why view of the kill: the event's button opens every decision about the process.
+  const killLine = page.locator("#events li", { hasText: `pid ${hogPid}` }).filter({ hasText: "kill" }).first();
+  await killLine.getByRole("button", { name: new RegExp(`^why: pid ${hogPid}`) }).click();
+  await page.waitForFunction(() => [...document.querySelectorAll("#why-list li")]
+    .some((li) => li.textContent.includes(" decision")), null, { timeout: 10000 });
+  const why = await page.evaluate(() => ({
+    open: document.querySelector("#why").open, title: document.querySelector("#why-title").textContent,
+    entries: [...document.querySelectorAll("#why-list li")].map((li) => li.textContent) }));
+  await page.screenshot({ path: `${outDir}/dashboard-why.png` });
+  await page.keyboard.press("Escape");
+  const closed = await page.evaluate(() => !document.querySelector("#why").open);
   // Phone width: nothing spills sideways.
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForTimeout(300);
@@ -52,7 +63,7 @@ try {
   await page.screenshot({ path: `${outDir}/dashboard-phone.png`, fullPage: true });
   const thawButtons = await page.locator("#frozen button").count();
   if (errors.length) await fail("console errors");
-  console.log(JSON.stringify({ ok: true, row, live, overflow, thawButtons }));
+  console.log(JSON.stringify({ ok: true, row, live, overflow, thawButtons, why, closed }));
 } catch (e) {
   await fail(String(e));
 }
