@@ -5,14 +5,17 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <thread>
 
+#include "act/ledger_entries.h"
 #include "cli/table.h"
 #include "core/clock.h"
 #include "core/text.h"
 #include "engine/policy.h"
 #include "engine/victims.h"
 #include "scan/scanner.h"
+#include "store/ledger.h"
 
 namespace freezr::cli {
 
@@ -28,6 +31,31 @@ LoadedConfig resolve_config(const std::optional<std::string>& path) {
 }
 
 namespace {
+
+// The freezes the ledger in data_dir holds, by process; none when there is no ledger.
+std::map<ProcessId, store::LedgerEntry> frozen_in(const std::string& data_dir) {
+  std::map<ProcessId, store::LedgerEntry> out;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(data_dir, ec)) return out;
+  auto dir = fs::Directory::open(data_dir);
+  if (!dir) return out;
+  store::Ledger ledger(&*dir);
+  for (const auto& e : ledger.all()) {
+    if (act::is_freeze(e)) out.emplace(e.process, e);
+  }
+  return out;
+}
+
+// What ps says of a process's state: frozen by FreezR (with the time left), stopped by
+// someone else, or "-".
+std::string state_of(const engine::ProcessSample& p,
+                     const std::map<ProcessId, store::LedgerEntry>& frozen, double now) {
+  if (auto it = frozen.find(p.id); it != frozen.end()) {
+    const auto until = act::frozen_until(it->second);
+    return until ? fmt::format("frozen {:.0f}s", std::max(0.0, *until - now)) : "frozen";
+  }
+  return p.state == 'T' || p.state == 't' ? "stopped" : "-";
+}
 
 // Two scans `interval` seconds apart, so CPU% is measured over that interval.
 scan::ScanResult sample(scan::Scanner& scanner, double interval) {
@@ -185,11 +213,14 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::s
   if (limit > 0 && rows.size() > static_cast<std::size_t>(limit))
     rows.resize(static_cast<std::size_t>(limit));
   Table t;
-  t.headers = {"pid", "name", "cpu_percent", "child_cpu_percent", "rss_bytes", "category", "rules"};
+  t.headers = {"pid",       "name",     "cpu_percent", "child_cpu_percent",
+               "rss_bytes", "category", "rules",       "state"};
   t.when_empty = "(no process)";
+  const auto frozen = frozen_in(cfg.storage.dir);
+  const double now = SystemClock().wall();
   if (format == "table") {
-    fmt::print("{:>7} {:<16} {:>7} {:>7} {:>10}  {:<16} {}\n", "PID", "NAME", "CPU%", "CHILD%",
-               "RSS(MiB)", "CATEGORY", "RULE");
+    fmt::print("{:>7} {:<16} {:>7} {:>7} {:>10}  {:<12} {:<16} {}\n", "PID", "NAME", "CPU%",
+               "CHILD%", "RSS(MiB)", "STATE", "CATEGORY", "RULE");
   }
   for (auto idx : rows) {
     const auto& p = r.snap.processes[idx];
@@ -203,13 +234,14 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::s
     const int cat = r.cls.category[idx];
     const std::string category_name =
         cat < 0 ? "" : cfg.categories[static_cast<std::size_t>(cat)].name;
+    const auto state = state_of(p, frozen, now);
     if (format != "table") {
       t.rows.push_back({p.id.pid, p.comm, p.cpu_percent, p.child_cpu_percent, p.rss_bytes,
-                        category_name, rules});
+                        category_name, rules, state});
       continue;
     }
-    fmt::print("{:>7} {:<16} {:>7.1f} {:>7.1f} {:>10.1f}  {:<16} {}\n", p.id.pid,
-               terminal_safe(p.comm), p.cpu_percent, p.child_cpu_percent, p.rss_mb(),
+    fmt::print("{:>7} {:<16} {:>7.1f} {:>7.1f} {:>10.1f}  {:<12} {:<16} {}\n", p.id.pid,
+               terminal_safe(p.comm), p.cpu_percent, p.child_cpu_percent, p.rss_mb(), state,
                category_name.empty() ? "-" : category_name, rules.empty() ? "-" : rules);
   }
   if (format != "table") fmt::print("{}", render(t, format));

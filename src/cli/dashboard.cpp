@@ -111,6 +111,7 @@ int cmd_dashboard(const config::Config& cfg, double interval, bool colors) {
   cbreak();
   noecho();
   keypad(stdscr, TRUE);
+  set_escdelay(25);  // Esc closes the why view at once
   curs_set(0);
   if (colors && has_colors()) {
     start_color();
@@ -127,8 +128,11 @@ int cmd_dashboard(const config::Config& cfg, double interval, bool colors) {
     in.status = get_json(client, "/api/v1/status");
     in.processes =
         in.status ? get_json(client, "/api/v1/processes?sort=cpu&limit=200") : std::nullopt;
-    in.events =
-        in.status ? get_json(client, "/api/v1/events?since=15m&limit=8&order=desc") : std::nullopt;
+    in.events = in.status ? get_json(client, "/api/v1/events?since=15m&limit=100&order=desc")
+                          : std::nullopt;
+    in.why = in.status && in.why_pid > 0
+                 ? get_json(client, fmt::format("/api/v1/why?pid={}&limit=20", in.why_pid))
+                 : std::nullopt;
     in.frozen = in.status ? get_json(client, "/api/v1/frozen") : std::nullopt;
     in.predictions = in.status ? get_json(client, "/api/v1/predictions") : std::nullopt;
     in.now = now_wall();
@@ -156,6 +160,14 @@ int cmd_dashboard(const config::Config& cfg, double interval, bool colors) {
         break;
       case KEY_UP:
         in.selected = std::max(0, in.selected - 1);
+        break;
+      case 'w':
+        in.why_pid = in.why_pid > 0 || model.pids.empty()
+                         ? 0
+                         : model.pids[static_cast<std::size_t>(in.selected)];
+        break;
+      case 27:  // Esc
+        in.why_pid = 0;
         break;
       case 't': {
         const bool allowed = in.status && in.status->value("control", false) && !token.empty();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <ctime>
 
 #include "core/text.h"
 
@@ -62,6 +63,13 @@ void rules(DashboardModel& m, const json& status, int width) {
     if (rss_max > 0) line += fmt::format(" /{:<6g} {}", rss_max, bar(rss, rss_max, 12));
     line += fmt::format("  {} {}", r.value("action", ""),
                         streak > 0 ? fmt::format("streak {}", streak) : "");
+    if (r.contains("next") && r["next"].is_object()) {
+      const auto& n = r["next"];
+      const int scans = n.value("in_scans", 0);
+      line += scans > 0 ? fmt::format("  next: {} in {} scan{} (~{:.0f} s)", n.value("action", ""),
+                                      scans, scans == 1 ? "" : "s", n.value("in_seconds", 0.0))
+                        : fmt::format("  next: {} now", n.value("action", ""));
+    }
     const bool over = (cpu_max > 0 && cpu > cpu_max) || (rss_max > 0 && rss > rss_max);
     m.lines.push_back({clip(line, width), over ? Line::Style::kWarn : Line::Style::kNormal});
   }
@@ -113,28 +121,89 @@ void processes(DashboardModel& m, const DashboardInput& in, int width) {
   }
 }
 
-void events_and_frozen(DashboardModel& m, const DashboardInput& in, int width) {
+std::string clock_time(double ts) {
+  const auto t = static_cast<std::time_t>(ts);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  return fmt::format("{:02}:{:02}", tm.tm_hour, tm.tm_min);
+}
+
+std::string time_left(double seconds) {
+  seconds = std::max(0.0, seconds);
+  return seconds >= 90 ? fmt::format("{}m {:02}s", static_cast<int>(seconds / 60),
+                                     static_cast<int>(std::fmod(seconds, 60)))
+                       : fmt::format("{:.0f} s", seconds);
+}
+
+// The events newest first, identical ones (same kind, rule, action, process and message)
+// collapsed into one line that counts them.
+void events(DashboardModel& m, const DashboardInput& in, int width) {
   m.lines.push_back({"LAST EVENTS", Line::Style::kTitle});
-  if (in.events) {
-    for (const auto& e : in.events->value("events", json::array())) {
-      const bool failed = e.contains("ok") && e["ok"].is_boolean() && !e["ok"].get<bool>();
-      m.lines.push_back({clip(fmt::format("{} [{}] {} pid {} {}: {}", e.value("kind", ""),
-                                          e.value("rule", ""), e.value("action", ""),
-                                          e.value("pid", 0), terminal_safe(e.value("name", "")),
-                                          terminal_safe(e.value("message", ""))),
-                              width),
-                         failed ? Line::Style::kBad : Line::Style::kNormal});
+  if (!in.events) return;
+  struct Group {
+    json event;
+    int count = 0;
+    double first = 0;
+  };
+  std::vector<Group> groups;
+  for (const auto& e : in.events->value("events", json::array())) {
+    auto same = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
+      for (const char* k : {"kind", "rule", "action", "pid", "message"}) {
+        if (g.event.value(k, json()) != e.value(k, json())) return false;
+      }
+      return true;
+    });
+    if (same == groups.end()) {
+      groups.push_back({e, 1, e.value("ts", 0.0)});
+    } else {
+      ++same->count;
+      same->first = e.value("ts", 0.0);  // newest first: each one found is older
     }
   }
-  if (in.frozen) {
-    const auto list = in.frozen->value("frozen", json::array());
-    if (!list.empty()) {
-      m.lines.push_back({"FROZEN (t: thaw the selected process)", Line::Style::kTitle});
-      for (const auto& f : list) {
-        m.lines.push_back({fmt::format("pid {} by rule {} ({})", f.value("pid", 0),
-                                       f.value("rule", ""), f.value("kind", ""))});
-      }
-    }
+  for (std::size_t i = 0; i < groups.size() && i < 8; ++i) {
+    const auto& [e, count, first] = groups[i];
+    const bool failed = e.contains("ok") && e["ok"].is_boolean() && !e["ok"].get<bool>();
+    std::string text =
+        fmt::format("{} [{}] {} pid {} {}: {}", e.value("kind", ""), e.value("rule", ""),
+                    e.value("action", ""), e.value("pid", 0), terminal_safe(e.value("name", "")),
+                    terminal_safe(e.value("message", "")));
+    if (count > 1) text += fmt::format(" — {} times since {}", count, clock_time(first));
+    m.lines.push_back({clip(text, width), failed ? Line::Style::kBad : Line::Style::kNormal});
+  }
+}
+
+void frozen(DashboardModel& m, const DashboardInput& in, int width) {
+  if (!in.frozen) return;
+  const auto list = in.frozen->value("frozen", json::array());
+  if (list.empty()) return;
+  m.lines.push_back({"FROZEN (t: thaw the selected process)", Line::Style::kTitle});
+  for (const auto& f : list) {
+    const auto until = f.value("until", json());
+    m.lines.push_back(
+        {clip(fmt::format("{} pid {} by rule {} ({}), {}",
+                          terminal_safe(f.value("name", std::string("?"))), f.value("pid", 0),
+                          f.value("rule", ""), f.value("how", f.value("kind", "")),
+                          until.is_number() ? time_left(until.get<double>() - in.now) + " left"
+                                            : std::string("until thawed")),
+              width),
+         Line::Style::kWarn});
+  }
+}
+
+// Every decision about the process the why view was opened on, newest first.
+void why(DashboardModel& m, const DashboardInput& in, int width) {
+  m.lines.push_back({fmt::format("WHY PID {} (w or Esc: close)", in.why_pid), Line::Style::kTitle});
+  const auto entries = in.why ? in.why->value("entries", json::array()) : json::array();
+  if (!in.why) m.lines.push_back({"no history available", Line::Style::kBad});
+  if (in.why && entries.empty()) m.lines.push_back({"FreezR decided nothing about this process"});
+  for (const auto& e : entries) {
+    const bool failed = e.contains("ok") && e["ok"].is_boolean() && !e["ok"].get<bool>();
+    m.lines.push_back(
+        {clip(fmt::format("{} {} [{}] {}: {}", clock_time(e.value("ts", 0.0)), e.value("kind", ""),
+                          e.value("rule", ""), e.value("action", ""),
+                          terminal_safe(e.value("message", ""))),
+              width),
+         failed ? Line::Style::kBad : Line::Style::kNormal});
   }
 }
 
@@ -221,10 +290,15 @@ DashboardModel build_dashboard(const DashboardInput& in, int width) {
   m.lines.push_back({""});
   processes(m, in, width);
   m.lines.push_back({""});
-  predictions(m, in, width);
-  events_and_frozen(m, in, width);
+  if (in.why_pid > 0) {
+    why(m, in, width);
+  } else {
+    predictions(m, in, width);
+    events(m, in, width);
+  }
+  frozen(m, in, width);
   m.lines.push_back({""});
-  m.lines.push_back({"q quit  s sort  / filter  up/down select  t thaw"});
+  m.lines.push_back({"q quit  s sort  / filter  up/down select  t thaw  w why"});
   return m;
 }
 

@@ -4,6 +4,7 @@ import io
 import json
 import os
 import re
+import signal
 import subprocess
 import unittest
 
@@ -229,12 +230,35 @@ class InspectTest(TestCase):
         self.assertIn("PID", lines[0])
         self.assertEqual(len(lines), 2)
         self.assertRegex(lines[1],
-                         rf"^\s*{hog.pid} {hog.name}\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\s+-\s+hogs$")
+                         rf"^\s*{hog.pid} {hog.name}\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\s+-\s+-\s+hogs$")
         r = run("ps", "--config", cfg, "--interval", "0.3", "--sort", "cpu", "-n", "5")
         self.assertEqual(r.returncode, 0)
         self.assertLessEqual(len(r.stdout.splitlines()), 6)
         r = run("ps", "--config", cfg, "--rule", "nope")
         self.assertEqual(r.returncode, 2)
+
+    def test_ps_marks_what_freezr_froze_with_the_time_left_and_what_someone_else_stopped(self):
+        hog = self.hog(cpu=True)
+        other = self.hog()
+        f = self.freezr(monitor(interval=0.3) +
+                        rule("ice", [hog.name], cpu_percent=10, violations=2, action="freeze",
+                             duration=300) +
+                        rule("watch", [other.name], cpu_percent=1000, action="log"))
+        f.wait_for(rf"pid={hog.pid} .*frozen for 300s")
+        os.kill(other.pid, signal.SIGSTOP)
+        try:
+            r = run("ps", "--config", f.config_path, "--interval", "0.1", "--format", "json")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            rows = {p["pid"]: p for p in json.loads(r.stdout)}
+            self.assertRegex(rows[hog.pid]["state"], r"^frozen (29\d|300)s$")
+            self.assertEqual(rows[other.pid]["state"], "stopped")
+            r = run("ps", "--config", f.config_path, "--interval", "0.1", "--rule", "ice")
+            self.assertRegex(r.stdout, rf"\n\s*{hog.pid} {hog.name} .* frozen (29\d|300)s ")
+        finally:
+            os.kill(other.pid, signal.SIGCONT)
+        f.stop()
+        r = run("ps", "--config", f.config_path, "--interval", "0.1", "--format", "json")
+        self.assertEqual({p["pid"]: p for p in json.loads(r.stdout)}[hog.pid]["state"], "-")
 
     def test_ps_shows_and_filters_by_category(self):
         hog = self.hog()

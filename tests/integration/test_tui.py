@@ -1,6 +1,7 @@
 """The terminal dashboard under tmux: it shows the hog, sorts, quits, and says when FreezR is
 not running."""
 import os
+import re
 import resource
 import shlex
 import socket
@@ -94,6 +95,17 @@ class TuiTest(TestCase):
         self.keys(hog.name, "Enter")  # the table shows the hog alone: it is the selected row
         self.assertTrue(wait_until(lambda: f"filter: {hog.name}" in self.screen() or
                                    hog.name in self.screen(), 5), self.screen())
+        frozen = rf"{hog.name} pid {hog.pid} by rule ice \((SIGSTOP|cgroup\.freeze)\), \dm \d\ds left"
+        self.assertTrue(wait_until(lambda: re.search(frozen, self.screen()), 10), self.screen())
+        # w: every decision about the selected process, in place of the events.
+        self.keys("w")
+        self.assertTrue(wait_until(lambda: f"WHY PID {hog.pid}" in self.screen(), 10),
+                        self.screen())
+        self.assertTrue(wait_until(lambda: re.search(r"decision \[ice\] freeze: act: cpu [\d.]+% "
+                                                     r"> 10(\.0)?% for 2 scans", self.screen()), 10),
+                        self.screen())
+        self.keys("w")
+        self.assertTrue(wait_until(lambda: "LAST EVENTS" in self.screen(), 10), self.screen())
         self.keys("t")
         self.assertTrue(wait_until(lambda: f"thawed PID {hog.pid}" in self.screen(), 10),
                         self.screen())

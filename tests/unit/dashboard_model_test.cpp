@@ -163,5 +163,76 @@ TEST(Dashboard, ShowsPredictionsWithTheirNumbers) {
   EXPECT_EQ(exh->style, Line::Style::kBad);
 }
 
+TEST(Dashboard, CollapsesIdenticalEventsWithACount) {
+  auto in = input();
+  json list = json::array();
+  for (int i = 0; i < 14; ++i) {  // newest first, as the API answers
+    list.push_back({{"ts", 990.0 - i},
+                    {"kind", "action"},
+                    {"rule", "node"},
+                    {"action", "kill"},
+                    {"pid", 123},
+                    {"name", "node"},
+                    {"ok", true},
+                    {"message", "dry-run: would send SIGTERM"}});
+  }
+  list.push_back({{"ts", 900.0},
+                  {"kind", "violation"},
+                  {"rule", "node"},
+                  {"pid", 123},
+                  {"message", "started: cpu 95%"}});
+  in.events = json{{"events", list}};
+  const auto text = all(build_dashboard(in, 200));
+  EXPECT_NE(text.find("would send SIGTERM — 14 times since "), std::string::npos) << text;
+  EXPECT_EQ(text.find("would send SIGTERM\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("started: cpu 95%"), std::string::npos) << text;
+}
+
+TEST(Dashboard, ShowsFrozenProcessesWithTheTimeLeftAndTheNextAction) {
+  auto in = input();
+  in.frozen = json{{"frozen",
+                    {{{"pid", 77},
+                      {"name", "editor"},
+                      {"rule", "ice"},
+                      {"kind", "freeze-cgroup"},
+                      {"how", "cgroup.freeze"},
+                      {"since", 900.0},
+                      {"until", 1125.0}},
+                     {{"pid", 78},
+                      {"name", "other"},
+                      {"rule", "ice"},
+                      {"kind", "freeze-signal"},
+                      {"how", "SIGSTOP"},
+                      {"since", 990.0},
+                      {"until", 1010.0}}}}};
+  (*in.status)["rules"][0]["next"] = {
+      {"step", 1}, {"action", "kill"}, {"in_scans", 2}, {"in_seconds", 2.0}};
+  const auto text = all(build_dashboard(in, 200));
+  EXPECT_NE(text.find("editor pid 77 by rule ice (cgroup.freeze), 2m 05s left"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("other pid 78 by rule ice (SIGSTOP), 10 s left"), std::string::npos);
+  EXPECT_NE(text.find("next: kill in 2 scans (~2 s)"), std::string::npos) << text;
+}
+
+TEST(Dashboard, TheWhyViewListsTheDecisionsInPlaceOfTheEvents) {
+  auto in = input();
+  in.why_pid = 10;
+  in.why = json{{"pid", 10},
+                {"entries",
+                 {{{"ts", 995.0},
+                   {"kind", "decision"},
+                   {"rule", "node"},
+                   {"action", "kill"},
+                   {"message", "act: cpu 120.0% > 80% for 3 scans"}}}}};
+  auto text = all(build_dashboard(in, 200));
+  EXPECT_NE(text.find("WHY PID 10 (w or Esc: close)"), std::string::npos) << text;
+  EXPECT_NE(text.find("decision [node] kill: act: cpu 120.0% > 80% for 3 scans"), std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("LAST EVENTS"), std::string::npos);
+  in.why = std::nullopt;
+  text = all(build_dashboard(in, 200));
+  EXPECT_NE(text.find("no history available"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace freezr::ui
