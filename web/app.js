@@ -240,13 +240,15 @@
   }));
   $("filter").addEventListener("input", table);
 
-  // --- events: identical ones collapse into one line that counts them ---
+  // --- events: the same one again collapses into one line that counts them ---
   const eventLines = new Map();
   const seenEvents = new Set();
   function events(list) {
     const ul = $("events");
     for (const e of list) {
-      const key = [e.kind, e.rule, e.action, e.pid, e.message].join("\u0001");
+      if (e.kind === "decision") continue;  // the detail behind actions: in the why view
+      // The same event again, whatever its figures: "would send SIGTERM (because cpu 97.1% …)".
+      const key = [e.kind, e.rule, e.action, e.pid, e.message.replace(/\d+(\.\d+)?/g, "#")].join("\u0001");
       if (seenEvents.has(e.ts + key)) continue;  // the same event from the history and the feed
       seenEvents.add(e.ts + key);
       let line = eventLines.get(key);
@@ -259,9 +261,10 @@
         eventLines.set(key, line);
       }
       line.count++;
-      line.text.textContent = `${new Date(e.ts * 1000).toLocaleTimeString()} ${e.kind} ` +
-        `${e.rule ? "[" + e.rule + "] " : ""}${e.action || ""} ${e.pid ? "pid " + e.pid + " " + (e.name || "") : ""}` +
-        `: ${e.message}` + (line.count > 1 ? ` — ${line.count} times since ${clock(line.first)}` : "");
+      line.text.textContent = `${new Date(e.ts * 1000).toLocaleTimeString()} ${e.kind}` +
+        `${e.rule ? " [" + e.rule + "]" : ""}${e.action ? " " + e.action : ""}` +
+        `${e.pid ? " pid " + e.pid + (e.name ? " " + e.name : "") : ""}: ${e.message}` +
+        (line.count > 1 ? ` — ${line.count} times since ${clock(line.first)}` : "");
       ul.prepend(line.li);
     }
     while (ul.children.length > 200) {

@@ -135,8 +135,25 @@ std::string time_left(double seconds) {
                        : fmt::format("{:.0f} s", seconds);
 }
 
-// The events newest first, identical ones (same kind, rule, action, process and message)
-// collapsed into one line that counts them.
+// A message with its numbers taken out: the same event again, whatever its figures.
+std::string without_figures(const std::string& message) {
+  std::string out;
+  for (std::size_t i = 0; i < message.size(); ++i) {
+    const bool digit = message[i] >= '0' && message[i] <= '9';
+    const bool in_number = digit || (message[i] == '.' && !out.empty() && out.back() == '#' &&
+                                     i + 1 < message.size() && message[i + 1] >= '0' &&
+                                     message[i + 1] <= '9');
+    if (!in_number) {
+      out += message[i];
+    } else if (out.empty() || out.back() != '#') {
+      out += '#';
+    }
+  }
+  return out;
+}
+
+// The events newest first, the same one again (same kind, rule, action, process and message
+// but for its figures) collapsed into one line that counts them.
 void events(DashboardModel& m, const DashboardInput& in, int width) {
   m.lines.push_back({"LAST EVENTS", Line::Style::kTitle});
   if (!in.events) return;
@@ -148,10 +165,11 @@ void events(DashboardModel& m, const DashboardInput& in, int width) {
   std::vector<Group> groups;
   for (const auto& e : in.events->value("events", json::array())) {
     auto same = std::find_if(groups.begin(), groups.end(), [&](const Group& g) {
-      for (const char* k : {"kind", "rule", "action", "pid", "message"}) {
+      for (const char* k : {"kind", "rule", "action", "pid"}) {
         if (g.event.value(k, json()) != e.value(k, json())) return false;
       }
-      return true;
+      return without_figures(g.event.value("message", "")) ==
+             without_figures(e.value("message", ""));
     });
     if (same == groups.end()) {
       groups.push_back({e, 1, e.value("ts", 0.0)});

@@ -192,6 +192,22 @@ class DashboardTest(TestCase):
             self.assertGreater(os.path.getsize(os.path.join(OUTPUT, name)), 10000, name)
         self.assertEqual(f.stop(), 0)
 
+    def test_a_dry_run_decision_repeated_every_scan_is_one_line_that_counts(self):
+        hog = self.hog(cpu=True)
+        f = self.freezr(monitor(interval=0.3) +
+                        rule("hog", [hog.name], cpu_percent=10, violations=1, action="kill"),
+                        args=["--dry-run"])
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        rc, result = node("events.cjs", f"http://127.0.0.1:{port}/", hog.pid)
+        self.assertEqual(rc, 0, result)
+        self.assertEqual(result["errors"], [])
+        would = [l for l in result["lines"] if "would send SIGTERM" in l]
+        self.assertEqual(len(would), 1, result["lines"])
+        self.assertRegex(would[0], rf"action \[hog\] kill pid {hog.pid} {hog.name}: .*would send "
+                                   r"SIGTERM.* — \d+ times since \d\d:\d\d")
+        self.assertTrue(hog.alive())
+        f.stop()
+
     def test_every_asset_is_served_from_the_binary(self):
         import urllib.request
         f = self.freezr(monitor(interval=0.3) + rule("x", [unique_name()], cpu_percent=10))
