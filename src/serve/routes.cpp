@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <limits>
+#include <variant>
 
 #include "core/text.h"
 #include "core/timespec.h"
@@ -174,17 +175,32 @@ Response events(const Request& r, const ApiContext& ctx) {
   return ok_json({{"events", out}, {"next", next_of(next)}});
 }
 
-Response history(const Request& r, const ApiContext& ctx) {
+// What a samples route was asked (the period, per scan or per minute, the page) with the
+// history opened, or the answer to give instead (a malformed parameter, no history).
+struct SampleQuery {
+  double from = 0, to = 0;
+  bool minutes = false;
+  store::Page page;
+  std::unique_ptr<store::Database> db;
+};
+std::variant<SampleQuery, Response> sample_query(const Request& r, const ApiContext& ctx) {
   const auto period = period_of(r, ctx, 900);
   if (!period) return bad_request(period.error());
   auto db = open_history(ctx);
   if (!db) return json_error(503, "no history available");
-  const bool minutes = param(r, "minutes").value_or("0") == "1";
   const auto page = page_of(r, 5000);
   if (!page) return bad_request(page.error());
+  return SampleQuery{period->first, period->second, param(r, "minutes").value_or("0") == "1", *page,
+                     std::move(db)};
+}
+
+Response history(const Request& r, const ApiContext& ctx) {
+  auto asked = sample_query(r, ctx);
+  if (auto* answer = std::get_if<Response>(&asked)) return *answer;
+  auto& q = std::get<SampleQuery>(asked);
   std::int64_t next = 0;
-  const auto rows = store::query_samples(*db, period->first, period->second, param(r, "rule"),
-                                         minutes, *page, &next);
+  const auto rows =
+      store::query_samples(*q.db, q.from, q.to, param(r, "rule"), q.minutes, q.page, &next);
   json out = json::array();
   for (const auto& s : rows) {
     out.push_back({{"ts", s.ts},
@@ -197,20 +213,16 @@ Response history(const Request& r, const ApiContext& ctx) {
                    {"rss_bytes", static_cast<std::uint64_t>(s.rss_mib * 1048576.0)},
                    {"rss_max", s.rss_max}});
   }
-  return ok_json({{"minutes", minutes}, {"samples", out}, {"next", next_of(next)}});
+  return ok_json({{"minutes", q.minutes}, {"samples", out}, {"next", next_of(next)}});
 }
 
 // GET /api/v1/history/system: memory, PSI and load, per scan or per minute.
 Response history_system(const Request& r, const ApiContext& ctx) {
-  const auto period = period_of(r, ctx, 900);
-  if (!period) return bad_request(period.error());
-  auto db = open_history(ctx);
-  if (!db) return json_error(503, "no history available");
-  const bool minutes = param(r, "minutes").value_or("0") == "1";
-  const auto page = page_of(r, 5000);
-  if (!page) return bad_request(page.error());
+  auto asked = sample_query(r, ctx);
+  if (auto* answer = std::get_if<Response>(&asked)) return *answer;
+  auto& q = std::get<SampleQuery>(asked);
   std::int64_t next = 0;
-  const auto rows = store::query_system(*db, period->first, period->second, minutes, *page, &next);
+  const auto rows = store::query_system(*q.db, q.from, q.to, q.minutes, q.page, &next);
   const auto opt = [](const std::optional<double>& v) {
     return v ? json(std::round(*v * 100) / 100) : json(nullptr);
   };
@@ -224,7 +236,7 @@ Response history_system(const Request& r, const ApiContext& ctx) {
                    {"psi_some_avg10", opt(s.psi_some_avg10)},
                    {"psi_full_avg10", opt(s.psi_full_avg10)}});
   }
-  return ok_json({{"minutes", minutes}, {"samples", out}, {"next", next_of(next)}});
+  return ok_json({{"minutes", q.minutes}, {"samples", out}, {"next", next_of(next)}});
 }
 
 Response control(const Request& r, const ApiContext& ctx) {

@@ -138,6 +138,21 @@ std::int64_t trim_page(std::vector<Row>& rows, std::vector<std::int64_t>& ids, c
   rows.resize(static_cast<std::size_t>(page.limit));
   return ids[static_cast<std::size_t>(page.limit) - 1];
 }
+// The rows of a paged statement (read by read_row), trimmed to the page; *next (when given)
+// becomes the next page's cursor, from the statement's id_column.
+template <typename Row, typename ReadRow>
+std::vector<Row> read_page(Statement& st, int id_column, const Page& page, std::int64_t* next,
+                           ReadRow read_row) {
+  std::vector<Row> out;
+  std::vector<std::int64_t> ids;
+  while (st.step()) {
+    out.push_back(read_row());
+    ids.push_back(st.int64(id_column));
+  }
+  const auto after = trim_page(out, ids, page);
+  if (next != nullptr) *next = after;
+  return out;
+}
 }  // namespace
 
 std::vector<SampleRow> query_samples(Database& db, double from, double to,
@@ -158,16 +173,10 @@ std::vector<SampleRow> query_samples(Database& db, double from, double to,
   } else {
     st.bind_null(3);
   }
-  std::vector<SampleRow> out;
-  std::vector<std::int64_t> ids;
-  while (st.step()) {
-    out.push_back(
-        {st.real(0), st.text(1), st.int64(2), st.real(3), st.real(4), st.real(5), st.real(6)});
-    ids.push_back(st.int64(7));
-  }
-  const auto after = trim_page(out, ids, page);
-  if (next != nullptr) *next = after;
-  return out;
+  return read_page<SampleRow>(st, 7, page, next, [&st] {
+    return SampleRow{st.real(0), st.text(1), st.int64(2), st.real(3),
+                     st.real(4), st.real(5), st.real(6)};
+  });
 }
 
 std::vector<SystemRow> query_system(Database& db, double from, double to, bool minutes,
@@ -187,15 +196,9 @@ std::vector<SystemRow> query_system(Database& db, double from, double to, bool m
   const auto opt = [&st](int i) {
     return st.is_null(i) ? std::nullopt : std::optional<double>(st.real(i));
   };
-  std::vector<SystemRow> out;
-  std::vector<std::int64_t> ids;
-  while (st.step()) {
-    out.push_back({st.real(0), opt(1), opt(2), opt(3), opt(4), opt(5)});
-    ids.push_back(st.int64(6));
-  }
-  const auto after = trim_page(out, ids, page);
-  if (next != nullptr) *next = after;
-  return out;
+  return read_page<SystemRow>(st, 6, page, next, [&] {
+    return SystemRow{st.real(0), opt(1), opt(2), opt(3), opt(4), opt(5)};
+  });
 }
 
 namespace {

@@ -97,6 +97,38 @@ TEST_F(HistoryTest, PagesNeverRepeatOrSkipARowAndGoEitherWay) {
   EXPECT_EQ(next, 0);  // exactly one full page: no next
 }
 
+TEST_F(HistoryTest, SystemSamplesPerScanAndPerMinuteInPages) {
+  History h(*db_);
+  const double t0 = 60.0 * 2000;  // a minute boundary
+  for (int i = 0; i < 18; ++i) {  // three minutes, six scans each
+    SystemSample sys;
+    sys.mem_used_percent = 40.0 + i;
+    sys.psi_some_avg10 = i < 6 ? std::optional<double>() : std::optional<double>(2.0);
+    ASSERT_TRUE(h.record(t0 + i * 10, {}, {}, sys, true, {}));
+  }
+  const auto raw = query_system(*db_, t0, t0 + 1000, false);
+  ASSERT_EQ(raw.size(), 18U);
+  EXPECT_DOUBLE_EQ(*raw[3].mem_used_percent, 43.0);
+  EXPECT_FALSE(raw[3].psi_some_avg10.has_value());
+  EXPECT_FALSE(raw[3].load1.has_value());
+  std::vector<SystemRow> minutes;
+  Page page{2, 0, false};
+  int pages = 0;
+  for (std::int64_t next = 0;; page.cursor = next, ++pages) {
+    for (const auto& m : query_system(*db_, t0, t0 + 1000, true, page, &next)) {
+      minutes.push_back(m);
+    }
+    if (next == 0) break;
+  }
+  EXPECT_EQ(pages, 1);  // 2 + 1
+  ASSERT_EQ(minutes.size(), 3U);
+  EXPECT_DOUBLE_EQ(minutes[0].ts, t0);
+  EXPECT_DOUBLE_EQ(minutes[2].ts, t0 + 120);
+  EXPECT_DOUBLE_EQ(*minutes[0].mem_used_percent, 42.5);  // the average of 40..45
+  EXPECT_FALSE(minutes[0].psi_some_avg10.has_value());   // no sample had it
+  EXPECT_DOUBLE_EQ(*minutes[1].psi_some_avg10, 2.0);
+}
+
 TEST_F(HistoryTest, DegradedScansKeepEventsOnly) {
   History h(*db_);
   ASSERT_TRUE(h.record(100, {{"r", 1, 1, 1, 0}}, {}, {}, false,
