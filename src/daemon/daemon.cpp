@@ -10,6 +10,7 @@ int Daemon::run() {
   reversibles_.prefer_signals(!cfg_->monitor.freeze_with_cgroup);
   started_ = clock_.monotonic();
   started_wall_ = clock_.wall();
+  last_reload_success_ = started_wall_;
   log_.note(level_enum::info, ui::banner(*cfg_, dry_run()));
   for (const auto& n : cfg_->notes) log_.note(level_enum::info, "config note: " + n);
   if (!preflight()) {
@@ -55,6 +56,7 @@ void Daemon::tick() {
   writer_.scan(wall, result.snap, result.cls, cfg_->rules, policy_, degraded_, result.full);
   const double took = clock_.monotonic() - t0;
   scan_seconds_total_ += took;
+  scan_durations_.observe(took);
   publish(result, took);
   write_status(*state_);
   schedule_tick();
@@ -85,7 +87,13 @@ void Daemon::publish(const scan::ScanResult& result, double took) {
   st.scans = checks_;
   st.last_scan_seconds = took;
   st.scan_seconds_total = scan_seconds_total_;
-  std::tie(st.self_cpu_seconds, st.self_rss_bytes) = self_usage(source_);
+  st.scan_durations = scan_durations_;
+  st.last_reload_ok = last_reload_ok_;
+  st.last_reload_success = last_reload_success_;
+  const auto self = self_usage(source_);
+  st.self_cpu_seconds = self.cpu_seconds;
+  st.self_rss_bytes = self.rss_bytes;
+  st.self_virtual_bytes = self.virtual_bytes;
   st.control = !token_.empty();
   st.predictions = predictions_.rows();
   state_ = report::build_state(std::move(in));
@@ -231,6 +239,8 @@ bool Daemon::reload() {
               {{"config", cfg_->source}, {"rules", static_cast<long long>(cfg_->rules.size())}},
               msg);
     writer_.lifecycle(clock_.wall(), "reload", true, msg);
+    last_reload_ok_ = true;
+    last_reload_success_ = clock_.wall();
     if (!unchanged.empty()) {
       std::string keys;
       for (const auto& k : unchanged) keys += (keys.empty() ? "" : ", ") + k;
@@ -253,6 +263,7 @@ bool Daemon::reload() {
         std::string("configuration reload rejected, keeping the running one: ") + e.what();
     log_.line(level_enum::err, "reload", {{"ok", false}}, msg);
     writer_.lifecycle(clock_.wall(), "reload", false, msg);
+    last_reload_ok_ = false;
     os::notify_ready("configuration reload rejected");
     return false;
   }

@@ -171,6 +171,10 @@ class Daemon {
   std::unique_ptr<PressureWatcher> pressure_;
   serve::ActionCounts action_counts_;
   double scan_seconds_total_ = 0;
+  serve::Histogram scan_durations_{
+      {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}, {}, 0, 0};
+  bool last_reload_ok_ = true;
+  double last_reload_success_ = 0;  // the start, until a reload succeeds
   Seconds started_ = 0;
   double started_wall_ = 0;
   steady_clock::time_point next_tick_;

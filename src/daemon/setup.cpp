@@ -64,14 +64,15 @@ Result<std::string> read_token(const std::string& path) {
   return token;
 }
 
-std::pair<double, std::uint64_t> self_usage(proc::ProcSource& source) {
+SelfUsage self_usage(proc::ProcSource& source) {
   std::string buf;
-  if (!source.read_pid_file(::getpid(), "stat", buf)) return {0, 0};
+  if (!source.read_pid_file(::getpid(), "stat", buf)) return {};
   auto st = proc::parse_stat(buf);
-  if (!st) return {0, 0};
+  if (!st) return {};
   return {static_cast<double>(st->utime + st->stime) / static_cast<double>(source.clock_ticks()),
           static_cast<std::uint64_t>(std::max<std::int64_t>(st->rss_pages, 0)) *
-              static_cast<std::uint64_t>(source.page_size())};
+              static_cast<std::uint64_t>(source.page_size()),
+          st->vsize};
 }
 
 act::CgroupRoots cgroup_roots(proc::ProcSource& source) {

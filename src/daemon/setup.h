@@ -29,8 +29,12 @@ config::Config with_overrides(config::Config c, const RunOptions& o);
 // by nobody else, and the token be at least 16 characters.
 Result<std::string> read_token(const std::string& path);
 
-// FreezR's own CPU seconds and resident bytes, from /proc/self.
-std::pair<double, std::uint64_t> self_usage(proc::ProcSource& source);
+// FreezR's own CPU seconds, resident and virtual bytes, from /proc/self.
+struct SelfUsage {
+  double cpu_seconds = 0;
+  std::uint64_t rss_bytes = 0, virtual_bytes = 0;
+};
+SelfUsage self_usage(proc::ProcSource& source);
 
 // The cgroup hierarchies, from <proc root>/self/mountinfo.
 act::CgroupRoots cgroup_roots(proc::ProcSource& source);

@@ -63,6 +63,7 @@ RuleCounters& RuleCounters::operator+=(const RuleCounters& o) {
   cpu_since_action += o.cpu_since_action;
   memory_since_action += o.memory_since_action;
   actions += o.actions;
+  cpu_seconds += o.cpu_seconds;
   return *this;
 }
 

@@ -295,6 +295,7 @@ std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classificatio
       c.cpu_percent += snap.processes[idx].total_cpu();
       c.rss_mb += snap.processes[idx].rss_mb();
     }
+    c.cpu_seconds += c.cpu_percent / 100.0 * snap.interval;
     if (!r.enabled || r.steps.empty()) continue;
     const auto entities = measures(r, ri, members, snap, forecast);
     if (r.aggregate == Aggregate::kGroup) {

@@ -87,6 +87,8 @@ struct RuleCounters {
   std::size_t processes = 0;
   double cpu_percent = 0;  // summed over matched processes
   double rss_mb = 0;
+  // CPU time the rule's processes used, since the rule's state began (summed scan by scan).
+  double cpu_seconds = 0;
 };
 
 // A rule's entity starting or ending a violation (for the history's events).

@@ -9,7 +9,59 @@
 #include "core/top.h"
 #include "serve/status.h"
 
+namespace freezr::serve {
+
+void Histogram::observe(double v) {
+  if (counts.size() != bounds.size() + 1) counts.assign(bounds.size() + 1, 0);
+  const auto at = std::lower_bound(bounds.begin(), bounds.end(), v) - bounds.begin();
+  ++counts[static_cast<std::size_t>(at)];
+  sum += v;
+  ++count;
+}
+
+}  // namespace freezr::serve
+
 namespace freezr::report {
+
+namespace {
+
+// A rule as readers see it: its counters, its ladder and where its entities stand on it.
+serve::RuleRow rule_row(const engine::Rule& r, std::size_t i, const engine::Policy& policy) {
+  const auto& c = policy.counters(i);
+  const auto* first = r.steps.empty() ? nullptr : &r.steps[0];
+  serve::RuleRow row;
+  row.name = r.name;
+  row.action = engine::action_summary(r);
+  row.cpu_threshold = first ? first->cpu_percent : std::nullopt;
+  row.memory_threshold = first ? first->memory_mb : std::nullopt;
+  row.enabled = r.enabled;
+  row.processes = c.processes;
+  row.cpu = c.cpu_percent;
+  row.rss_mib = c.rss_mb;
+  row.streak = policy.streak(i);
+  row.checks = c.checks;
+  row.violating_checks = c.violating_checks;
+  row.cpu_violations = c.cpu_violations;
+  row.memory_violations = c.memory_violations;
+  row.actions = c.actions;
+  row.cpu_seconds = c.cpu_seconds;
+  for (const auto& st : r.steps) row.action_kinds.push_back(engine::to_string(st.action.kind));
+  if (r.on_exec) row.action_kinds.push_back(engine::to_string(r.on_exec->kind));
+  std::sort(row.action_kinds.begin(), row.action_kinds.end());
+  row.action_kinds.erase(std::unique(row.action_kinds.begin(), row.action_kinds.end()),
+                         row.action_kinds.end());
+  const auto ladder = policy.ladder(i);
+  row.highest_tried = ladder.highest_tried;
+  for (std::size_t k = 0; k < r.steps.size(); ++k) {
+    const auto& st = r.steps[k];
+    row.steps.push_back({engine::to_string(st.action.kind), st.cpu_percent, st.memory_mb,
+                         st.violations, k < ladder.streaks.size() ? ladder.streaks[k] : 0,
+                         st.action.kind == engine::ActionKind::kFreeze ? st.action.duration : 0.0});
+  }
+  return row;
+}
+
+}  // namespace
 
 std::shared_ptr<const serve::State> build_state(PublishInput in) {
   auto s = std::make_shared<serve::State>(std::move(in.state));
@@ -21,37 +73,8 @@ std::shared_ptr<const serve::State> build_state(PublishInput in) {
   s->psi_cpu = snap.cpu_pressure;
   s->psi_io = snap.io_pressure;
   s->psi_memory = snap.memory_pressure;
-  for (std::size_t i = 0; i < rules.size(); ++i) {
-    const auto& c = in.policy->counters(i);
-    const auto& r = rules[i];
-    const auto* first = r.steps.empty() ? nullptr : &r.steps[0];
-    s->rules.push_back({r.name,
-                        engine::action_summary(r),
-                        first ? first->cpu_percent : std::nullopt,
-                        first ? first->memory_mb : std::nullopt,
-                        r.enabled,
-                        c.processes,
-                        c.cpu_percent,
-                        c.rss_mb,
-                        in.policy->streak(i),
-                        c.checks,
-                        c.violating_checks,
-                        c.cpu_violations,
-                        c.memory_violations,
-                        c.actions,
-                        {},
-                        -1});
-    const auto ladder = in.policy->ladder(i);
-    auto& row = s->rules.back();
-    row.highest_tried = ladder.highest_tried;
-    for (std::size_t k = 0; k < r.steps.size(); ++k) {
-      const auto& st = r.steps[k];
-      row.steps.push_back(
-          {engine::to_string(st.action.kind), st.cpu_percent, st.memory_mb, st.violations,
-           k < ladder.streaks.size() ? ladder.streaks[k] : 0,
-           st.action.kind == engine::ActionKind::kFreeze ? st.action.duration : 0.0});
-    }
-  }
+  for (std::size_t i = 0; i < rules.size(); ++i)
+    s->rules.push_back(rule_row(rules[i], i, *in.policy));
   s->processes.reserve(snap.processes.size());
   for (std::size_t i = 0; i < snap.processes.size(); ++i) {
     const auto& p = snap.processes[i];

@@ -1,6 +1,8 @@
 #include "serve/metrics.h"
 
+#include <dirent.h>
 #include <fmt/format.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <cmath>
@@ -38,8 +40,9 @@ class Writer {
     out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
     name_ = name;
   }
-  void sample(const std::string& labels, double v) {
+  void sample(const std::string& labels, double v, const char* suffix = "") {
     out_ += name_;
+    out_ += suffix;
     if (!labels.empty()) out_ += "{" + labels + "}";
     out_ += " " + number(v) + "\n";
   }
@@ -78,6 +81,8 @@ void predictions(Writer& w, const State& s) {
                        label_value(l.comm));
   };
   for (const auto& l : p.leaks) w.sample(leak_labels(l), l.mb_per_minute);
+  w.family("freezr_leak_bytes_per_second", "gauge", "The same growth in bytes per second.");
+  for (const auto& l : p.leaks) w.sample(leak_labels(l), l.mb_per_minute * kMiB / 60);
   w.family("freezr_leak_seconds_to_limit", "gauge",
            "When a leaking entity reaches its rule's memory threshold, at its current trend.");
   for (const auto& l : p.leaks) {
@@ -116,12 +121,62 @@ void rule_families(Writer& w, const State& s) {
     w.sample(rule_label(r.name) + ",metric=\"cpu\"", static_cast<double>(r.cpu_violations));
     w.sample(rule_label(r.name) + ",metric=\"memory\"", static_cast<double>(r.memory_violations));
   }
+  w.family("freezr_rule_cpu_seconds_total", "counter",
+           "CPU time used by the rule's processes while they were under it.");
+  for (const auto& r : s.rules) w.sample(rule_label(r.name), r.cpu_seconds);
+  // Every series an action of a rule can take exists from the start, at 0, so that the first
+  // action is an increase (an alert on increase() fires on it).
+  ActionCounts actions = s.actions;
+  const std::vector<std::string> outcomes =
+      s.dry_run ? std::vector<std::string>{"dry_run"} : std::vector<std::string>{"ok", "failed"};
+  for (const auto& r : s.rules) {
+    for (const auto& kind : r.action_kinds) {
+      for (const auto& outcome : outcomes) actions.try_emplace({r.name, kind, outcome}, 0);
+    }
+  }
+  if (s.pressure.mode != "off") {
+    for (const auto& outcome : outcomes) actions.try_emplace({"pressure", "kill", outcome}, 0);
+  }
   w.family("freezr_actions_total", "counter", "Actions carried out, by rule, kind and outcome.");
-  for (const auto& [key, n] : s.actions) {
+  for (const auto& [key, n] : actions) {
     const auto& [rule, action, outcome] = key;
     w.sample(fmt::format("{},action=\"{}\",outcome=\"{}\"", rule_label(rule), label_value(action),
                          outcome),
              static_cast<double>(n));
+  }
+}
+
+void histogram(Writer& w, const char* name, const char* help, const Histogram& h) {
+  w.family(name, "histogram", help);
+  std::uint64_t below = 0;
+  for (std::size_t i = 0; i < h.bounds.size(); ++i) {
+    below += i < h.counts.size() ? h.counts[i] : 0;
+    w.sample(fmt::format("le=\"{}\"", h.bounds[i]), static_cast<double>(below), "_bucket");
+  }
+  w.sample("le=\"+Inf\"", static_cast<double>(h.count), "_bucket");
+  w.sample("", h.sum, "_sum");
+  w.sample("", static_cast<double>(h.count), "_count");
+}
+
+// FreezR's own process, under the names every Prometheus client library uses.
+void process_families(Writer& w, const State& s, const ProcessFds& fds) {
+  w.family("process_cpu_seconds_total", "counter",
+           "Total user and system CPU time spent in seconds.");
+  w.sample("", s.self_cpu_seconds);
+  w.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+  w.sample("", static_cast<double>(s.self_rss_bytes));
+  w.family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+  w.sample("", static_cast<double>(s.self_virtual_bytes));
+  w.family("process_start_time_seconds", "gauge",
+           "Start time of the process since unix epoch in seconds.");
+  w.sample("", s.started);
+  if (fds.open) {
+    w.family("process_open_fds", "gauge", "Number of open file descriptors.");
+    w.sample("", static_cast<double>(*fds.open));
+  }
+  if (fds.max) {
+    w.family("process_max_fds", "gauge", "Maximum number of open file descriptors.");
+    w.sample("", static_cast<double>(*fds.max));
   }
 }
 
@@ -164,7 +219,24 @@ void top_process_families(Writer& w, const State& s, int per_process_top) {
 }
 }  // namespace
 
-std::string render_metrics(const State& s, int per_process_top) {
+ProcessFds process_fds() {
+  ProcessFds out;
+  if (DIR* d = ::opendir("/proc/self/fd")) {
+    std::uint64_t n = 0;
+    while (const dirent* e = ::readdir(d)) {
+      if (e->d_name[0] != '.') ++n;
+    }
+    ::closedir(d);
+    out.open = n - 1;  // less the directory's own descriptor
+  }
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY) {
+    out.max = static_cast<std::uint64_t>(lim.rlim_cur);
+  }
+  return out;
+}
+
+std::string render_metrics(const State& s, int per_process_top, const ProcessFds& fds) {
   Writer w;
   w.family("freezr_build_info", "gauge", "FreezR's version, always 1.");
   w.sample("version=\"" + label_value(s.version) + "\"", 1);
@@ -174,8 +246,15 @@ std::string render_metrics(const State& s, int per_process_top) {
   w.sample("", s.dry_run ? 1 : 0);
   w.family("freezr_scans_total", "counter", "Scans of /proc since start.");
   w.sample("", static_cast<double>(s.scans));
-  w.family("freezr_scan_duration_seconds", "gauge", "Duration of the last scan.");
+  histogram(w, "freezr_scan_duration_seconds", "How long scans take.", s.scan_durations);
+  w.family("freezr_last_scan_duration_seconds", "gauge", "Duration of the last scan.");
   w.sample("", s.last_scan_seconds);
+  w.family("freezr_config_last_reload_successful", "gauge",
+           "1 when the last reload of the configuration succeeded (or there was none).");
+  w.sample("", s.last_reload_ok ? 1 : 0);
+  w.family("freezr_config_last_reload_success_timestamp_seconds", "gauge",
+           "When the configuration was last loaded successfully, Unix seconds.");
+  w.sample("", s.last_reload_success);
   w.family("freezr_scan_seconds_total", "counter", "Time spent scanning since start.");
   w.sample("", s.scan_seconds_total);
   w.family("freezr_processes", "gauge",
@@ -190,6 +269,7 @@ std::string render_metrics(const State& s, int per_process_top) {
   w.sample("", s.self_cpu_seconds);
   w.family("freezr_self_resident_memory_bytes", "gauge", "FreezR's own resident memory.");
   w.sample("", static_cast<double>(s.self_rss_bytes));
+  process_families(w, s, fds);
   if (per_process_top > 0) top_process_families(w, s, per_process_top);
   return w.take();
 }

@@ -298,7 +298,7 @@ Response route(const Request& req, const ApiContext& ctx) {
     if (p == "/metrics") {
       Response r;
       r.content_type = kMetricsContentType;
-      r.body = render_metrics(*state, ctx.per_process_metrics);
+      r.body = render_metrics(*state, ctx.per_process_metrics, process_fds());
       return r;
     }
     if (p == "/api/v1/status") {

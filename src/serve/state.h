@@ -49,6 +49,18 @@ struct RuleRow {
   std::uint64_t actions = 0;
   std::vector<StepRow> steps;
   int highest_tried = -1;  // the highest step that has acted for an entity now
+  double cpu_seconds = 0;  // CPU time of its processes, summed scan by scan
+  std::vector<std::string> action_kinds;  // what it can do: its steps' and on_exec's actions
+};
+
+// A Prometheus histogram: counts[i] observations at or below bounds[i] (not cumulative here),
+// the last one above every bound.
+struct Histogram {
+  std::vector<double> bounds;
+  std::vector<std::uint64_t> counts;  // bounds.size() + 1
+  double sum = 0;
+  std::uint64_t count = 0;
+  void observe(double v);
 };
 
 struct FrozenRow {
@@ -102,11 +114,16 @@ struct State {
   std::uint64_t scans = 0;
   double last_scan_seconds = 0;
   double scan_seconds_total = 0;
+  Histogram scan_durations;
+  bool last_reload_ok = true;
+  double last_reload_success = 0;  // Unix seconds (the start, before any reload)
   std::optional<proc::MemInfo> memory;
   std::optional<proc::LoadAvg> load;
   std::optional<proc::Pressure> psi_cpu, psi_io, psi_memory;
   double self_cpu_seconds = 0;
   std::uint64_t self_rss_bytes = 0;
+  std::uint64_t self_virtual_bytes = 0;
+  std::uint64_t self_open_fds = 0, self_max_fds = 0;
   bool control = false;  // control endpoints enabled (a token is configured)
   PredictionRows predictions;
 };

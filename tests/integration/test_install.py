@@ -142,6 +142,8 @@ class InstallTest(TestCase):
                      f"{p}/share/zsh/vendor-completions/_freezr",
                      f"{p}/share/fish/vendor_completions.d/freezr.fish",
                      f"{p}/share/freezr/prometheus/alerts.yml",
+                     f"{p}/share/freezr/prometheus/alerts_test.yml",
+                     f"{p}/share/doc/freezr/runbook.md",
                      f"{p}/share/freezr/grafana/freezr.json"):
             self.assertIn(want, files)
         self.assertIn(f"{etc.lstrip('/')}/freezr/conf.d", dirs)

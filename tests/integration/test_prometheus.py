@@ -1,9 +1,13 @@
-"""A real Prometheus scrapes FreezR; the alert rules and the Grafana dashboard are checked."""
+"""A real Prometheus scrapes FreezR and a real Alertmanager delivers its alerts; the alert rules
+and the Grafana dashboard are checked."""
+import http.server
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
+import threading
 import time
 import unittest
 import urllib.parse
@@ -65,30 +69,163 @@ class PrometheusTest(TestCase):
         f.stop()
 
 
+class Receiver:
+    """A loopback HTTP server that keeps the JSON bodies POSTed to it."""
+
+    def __init__(self):
+        bodies = self.bodies = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                bodies.append(json.loads(self.rfile.read(length)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class AlertingTest(TestCase):
+    def test_alertmanager_delivers_the_first_kill(self):
+        hog = self.hog(cpu=True)
+        f = self.freezr(monitor(interval=0.5) +
+                        rule("hog", [hog.name], cpu_percent=10, violations=100000, action="kill"))
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        receiver = Receiver()
+        am_port, prom_port = free_port(), free_port()
+        am_config = os.path.join(self.workdir, "alertmanager.yml")
+        with open(am_config, "w") as c:
+            c.write("route:\n  receiver: test\n  group_by: [alertname, rule]\n  group_wait: 1s\n"
+                    "  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: test\n"
+                    "    webhook_configs:\n"
+                    f"      - url: http://127.0.0.1:{receiver.port}/alerts\n")
+        prom_config = os.path.join(self.workdir, "prometheus.yml")
+        with open(prom_config, "w") as c:
+            c.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                    "rule_files:\n  - " + os.path.join(SOURCE, "packaging/prometheus/alerts.yml") +
+                    "\nalerting:\n  alertmanagers:\n    - static_configs:\n"
+                    f"        - targets: ['127.0.0.1:{am_port}']\n"
+                    "scrape_configs:\n  - job_name: freezr\n    static_configs:\n"
+                    f"      - targets: ['127.0.0.1:{port}']\n")
+        am = subprocess.Popen(
+            ["prometheus-alertmanager", f"--config.file={am_config}",
+             f"--storage.path={os.path.join(self.workdir, 'am')}",
+             f"--web.listen-address=127.0.0.1:{am_port}", "--cluster.listen-address="],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        prom = subprocess.Popen(
+            ["prometheus", f"--config.file={prom_config}",
+             f"--storage.tsdb.path={os.path.join(self.workdir, 'tsdb')}",
+             f"--web.listen-address=127.0.0.1:{prom_port}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            def query(expr):
+                url = (f"http://127.0.0.1:{prom_port}/api/v1/query?" +
+                       urllib.parse.urlencode({"query": expr}))
+                try:
+                    with urllib.request.urlopen(url, timeout=2) as r:
+                        return json.load(r)["data"]["result"]
+                except OSError:
+                    return []
+            # Before any kill, the kill series is there at 0 ...
+            kills = 'freezr_actions_total{rule="hog",action="kill",outcome="ok"}'
+            self.assertTrue(wait_until(lambda: len(query(f"{kills}[10s]")) == 1 and
+                                       len(query(f"{kills}[10s]")[0]["values"]) >= 3, 60),
+                            "no zero series in Prometheus")
+            self.assertEqual(query(kills)[0]["value"][1], "0")
+            self.assertEqual(receiver.bodies, [])
+            # ... so the first kill is an increase, and the alert reaches the receiver.
+            with open(f.config_path) as c:
+                text = c.read()
+            with open(f.config_path, "w") as c:
+                c.write(text.replace("violations = 100000", "violations = 2"))
+            f.signal(signal.SIGHUP)
+            self.assertTrue(wait_until(lambda: not hog.alive(), 20), f.output())
+
+            def delivered():
+                return [a for b in receiver.bodies for a in b["alerts"]
+                        if a["labels"]["alertname"] == "FreezRKilledProcess"]
+            self.assertTrue(wait_until(delivered, 60), receiver.bodies)
+            alert = delivered()[0]
+            self.assertEqual(alert["status"], "firing")
+            self.assertEqual(alert["labels"]["rule"], "hog")
+            self.assertEqual(alert["labels"]["severity"], "warning")
+            self.assertEqual(alert["annotations"]["summary"],
+                             f"FreezR killed a process under rule hog on 127.0.0.1:{port}")
+            self.assertTrue(alert["annotations"]["runbook_url"].endswith("#freezrkilledprocess"))
+        finally:
+            for p in (prom, am):
+                p.kill()
+                p.wait()
+            receiver.close()
+        f.stop()
+
+
 class PackagingTest(TestCase):
     def test_alert_rules_pass_promtool(self):
         r = subprocess.run(["promtool", "check", "rules",
                             os.path.join(SOURCE, "packaging/prometheus/alerts.yml")],
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("SUCCESS: 4 rules found", r.stdout)
+        self.assertIn("SUCCESS: 9 rules found", r.stdout)
+
+    def test_every_alert_has_a_unit_test_that_passes_and_a_runbook_section(self):
+        prom = os.path.join(SOURCE, "packaging", "prometheus")
+        r = subprocess.run(["promtool", "test", "rules", "alerts_test.yml"], capture_output=True,
+                           text=True, cwd=prom)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("SUCCESS", r.stdout)
+        with open(os.path.join(prom, "alerts.yml")) as f:
+            alerts = re.findall(r"^      - alert: (\w+)$", f.read(), re.M)
+        with open(os.path.join(prom, "alerts_test.yml")) as f:
+            tested = set(re.findall(r"alertname: (\w+)", f.read()))
+        with open(os.path.join(SOURCE, "docs", "runbook.md")) as f:
+            sections = set(re.findall(r"^## (\w+)$", f.read(), re.M))
+        self.assertEqual(len(alerts), 9)
+        self.assertEqual(set(alerts) - tested, set(), "alerts without a test")
+        self.assertEqual(set(alerts) - sections, set(), "alerts without a runbook section")
+        with open(os.path.join(prom, "alerts.yml")) as f:
+            for name, url in re.findall(r"- alert: (\w+)\n(?:.*\n)*?.*runbook_url: \"([^\"]+)\"",
+                                        f.read()):
+                self.assertTrue(url.endswith("docs/runbook.md#" + name.lower()), (name, url))
 
     def test_grafana_dashboard_queries_only_metrics_freezr_exports(self):
         with open(os.path.join(SOURCE, "packaging/grafana/freezr.json")) as f:
             dash = json.load(f)
         exprs = [t["expr"] for p in dash["panels"] for t in p["targets"]]
-        exprs.append(dash["templating"]["list"][1]["query"])
+        exprs += [v["query"] for v in dash["templating"]["list"]]
+        exprs += [a["expr"] for a in dash["annotations"]["list"] if "expr" in a]
         names = set()
         for e in exprs:
-            names.update(re.findall(r"\b(freezr_[a-z0-9_]+)", e))
-        self.assertGreater(len(names), 8)
+            names.update(re.sub(r"_(bucket|sum|count)$", "", n)
+                         for n in re.findall(r"\b((?:freezr|process)_[a-z0-9_]+)", e))
+        self.assertGreater(len(names), 12)
+        # It imports cleanly: panel ids unique, one declared input for every data source.
+        ids = [p["id"] for p in dash["panels"]]
+        self.assertEqual(len(ids), len(set(ids)))
+        self.assertEqual([i["name"] for i in dash["__inputs"]], ["DS_PROMETHEUS"])
+        sources = {json.dumps(p["datasource"]) for p in dash["panels"]}
+        self.assertEqual(sources, {json.dumps({"type": "prometheus", "uid": "${DS_PROMETHEUS}"})})
+        titles = {p["title"] for p in dash["panels"]}
+        self.assertTrue({"Memory pressure", "Predictions", "Leaks"} <= titles, titles)
+        self.assertIn("Kills", [a["name"] for a in dash["annotations"]["list"]])
         # The families a running FreezR exposes.
         f = self.freezr(monitor(interval=0.2) + rule("x", ["fzxnever"], cpu_percent=10))
         port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
         wait_until(lambda: f.count("single instance") > 0, 5)
         time.sleep(0.5)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
-            exported = set(re.findall(r"^# TYPE (freezr_[a-z0-9_]+)", r.read().decode(), re.M))
+            exported = set(re.findall(r"^# TYPE ((?:freezr|process)_[a-z0-9_]+)",
+                                      r.read().decode(), re.M))
         f.stop()
         self.assertTrue(names <= exported, names - exported)
         with open(os.path.join(SOURCE, "packaging/prometheus/alerts.yml")) as f:
