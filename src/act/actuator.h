@@ -23,7 +23,14 @@ struct ActionOutcome {
   std::string detail;
   bool undo = false;  // the outcome of undoing a renice, throttle or freeze
   engine::Origin origin = engine::Origin::kRule;
-  std::string reason;  // the decision's reason, e.g. "cpu 96.0% > 80.0% for 3 scans"
+  std::string reason;   // the decision's reason, e.g. "cpu 96.0% > 80.0% for 3 scans"
+  double duration = 0;  // of a freeze, seconds
+  // The figures behind the decision.
+  std::string metric;  // "cpu" or "memory", or empty
+  double value = 0, threshold = 0;
+  int streak = 0;
+  // The step's after hook: run once the final outcome is known.
+  std::optional<engine::Command> after;
 };
 
 // An outcome of d, not yet ok, with its rule, action, origin and reason filled in.

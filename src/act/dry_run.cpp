@@ -21,6 +21,8 @@ std::string would(const engine::Action& a) {
                          : "would send SIGTERM (then SIGKILL after the grace period)";
     case engine::ActionKind::kRestart:
       return "would restart " + a.service;
+    case engine::ActionKind::kExec:
+      return "would run " + engine::command_line(a.command);
   }
   return "?";
 }
@@ -32,6 +34,12 @@ ActionOutcome outcome_of(const engine::Decision& d) {
   o.action = d.action.kind;
   o.origin = d.origin;
   o.reason = d.reason();
+  if (d.action.kind == engine::ActionKind::kFreeze) o.duration = d.action.duration;
+  o.metric = d.metric;
+  o.value = d.value;
+  o.threshold = d.threshold;
+  o.streak = d.streak;
+  o.after = d.action.after;
   return o;
 }
 

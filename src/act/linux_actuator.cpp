@@ -28,13 +28,14 @@ struct LinuxActuator::PendingKill {
 };
 
 LinuxActuator::LinuxActuator(asio::io_context& io, ProcessControl& control, const Clock& clock,
-                             ServiceManager& services, Reversibles& reversibles, double grace,
-                             OutcomeSink sink)
+                             ServiceManager& services, Reversibles& reversibles,
+                             CommandRunner& commands, double grace, OutcomeSink sink)
     : io_(io),
       control_(control),
       clock_(clock),
       services_(services),
       reversibles_(reversibles),
+      commands_(commands),
       grace_(grace),
       sink_(std::move(sink)) {}
 
@@ -47,7 +48,26 @@ LinuxActuator::~LinuxActuator() {
   }
 }
 
-std::size_t LinuxActuator::pending() const { return kills_.size() + services_.pending(); }
+std::size_t LinuxActuator::pending() const {
+  return kills_.size() + services_.pending() + commands_.running();
+}
+
+void LinuxActuator::exec(const engine::Decision& d) {
+  std::vector<std::optional<engine::TargetInfo>> targets(d.targets.begin(), d.targets.end());
+  if (targets.empty()) targets.emplace_back();
+  for (const auto& t : targets) {
+    auto o = outcome_of(d);
+    o.target = t;
+    commands_.run(
+        d.action.command, command_environment(o, false),
+        [sink = sink_, o, line = engine::command_line(d.action.command)](const CommandResult& r) {
+          auto done = o;
+          done.ok = r.ok();
+          done.detail = line + ": " + r.describe();
+          sink(done);
+        });
+  }
+}
 
 void LinuxActuator::apply(const engine::Decision& d) {
   if (d.verdict == engine::Verdict::kRelease) {
@@ -87,6 +107,9 @@ void LinuxActuator::apply(const engine::Decision& d) {
       });
       return;
     }
+    case engine::ActionKind::kExec:
+      exec(d);
+      return;
   }
 }
 

@@ -1,6 +1,7 @@
 // LinuxActuator: signals through pidfds opened for an exact (pid, start time), with
 // SIGTERM -> grace -> SIGKILL escalation driven by the event loop (or, for an immediate kill,
-// SIGKILL and process_mrelease at once), and restarts through a ServiceManager.
+// SIGKILL and process_mrelease at once), restarts through a ServiceManager, and commands (the
+// exec action) through a CommandRunner.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -8,6 +9,7 @@
 #include <memory>
 
 #include "act/actuator.h"
+#include "act/command_runner.h"
 #include "act/process_control.h"
 #include "act/reversible.h"
 #include "core/clock.h"
@@ -18,12 +20,13 @@ class LinuxActuator final : public Actuator {
  public:
   // grace: seconds between SIGTERM and SIGKILL. All references must outlive the actuator.
   LinuxActuator(boost::asio::io_context& io, ProcessControl& control, const Clock& clock,
-                ServiceManager& services, Reversibles& reversibles, double grace, OutcomeSink sink);
+                ServiceManager& services, Reversibles& reversibles, CommandRunner& commands,
+                double grace, OutcomeSink sink);
   ~LinuxActuator() override;
 
   void apply(const engine::Decision& d) override;
-  // Kills waiting for their process to exit and restarts waiting for systemd. Freezes are not
-  // counted: they are undone at once when FreezR stops.
+  // Kills waiting for their process to exit, restarts waiting for systemd and commands
+  // running. Freezes are not counted: they are undone at once when FreezR stops.
   [[nodiscard]] std::size_t pending() const override;
 
   // Sends SIGKILL at once to every process still waiting out its grace period.
@@ -32,6 +35,8 @@ class LinuxActuator final : public Actuator {
  private:
   struct PendingKill;
   void kill(const engine::Decision& d, const engine::TargetInfo& t);
+  // Runs the exec action's command once per target (once for the rule without targets).
+  void exec(const engine::Decision& d);
   void watch(const std::shared_ptr<PendingKill>& k);
   void give_up_after(const std::shared_ptr<PendingKill>& k, int seconds);
   void finish(const std::shared_ptr<PendingKill>& k, bool ok, const std::string& detail);
@@ -41,6 +46,7 @@ class LinuxActuator final : public Actuator {
   const Clock& clock_;
   ServiceManager& services_;
   Reversibles& reversibles_;
+  CommandRunner& commands_;
   double grace_;
   OutcomeSink sink_;
   std::map<ProcessId, std::shared_ptr<PendingKill>> kills_;

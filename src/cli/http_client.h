@@ -1,5 +1,5 @@
-// HttpClient: the CLI's client of a running FreezR's HTTP API — IPv4 or IPv6, one connection
-// kept alive across requests (and opened again when the daemon closed it), bounded waits.
+// HttpClient: the CLI's client of a running FreezR's HTTP API (serve::HttpClient on the
+// daemon's listen address, with its bearer token).
 #pragma once
 
 #include <memory>
@@ -30,6 +30,7 @@ class HttpClient {
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
+  std::string token_;
   std::string address_;
 };
 

@@ -16,8 +16,12 @@ static void read_level(TableReader t, engine::LevelThresholds& l) {
   }
   l.action = read_action(t);
   const auto k = l.action.kind;
-  if (k == engine::ActionKind::kThrottle || k == engine::ActionKind::kRestart) {
+  if (k == engine::ActionKind::kThrottle || k == engine::ActionKind::kRestart ||
+      k == engine::ActionKind::kExec) {
     t.fail_key("action", "must be log, renice, freeze or kill at a pressure level");
+  }
+  if (l.action.before) {
+    t.fail_key("before", "a pressure level acts at once: use after, or a rule's step");
   }
   t.finish();
 }

@@ -59,6 +59,18 @@ std::vector<std::pair<std::string, std::string>> action_keys(const engine::Actio
   if (a.kind == engine::ActionKind::kThrottle) kv.emplace_back("cpu_limit", number(a.cpu_limit));
   if (a.kind == engine::ActionKind::kFreeze) kv.emplace_back("duration", number(a.duration));
   if (!a.service.empty()) kv.emplace_back("service", quote(a.service));
+  if (a.kind == engine::ActionKind::kExec) kv.emplace_back("command", list(a.command.argv));
+  if (a.before) kv.emplace_back("before", list(a.before->argv));
+  if (a.after) kv.emplace_back("after", list(a.after->argv));
+  const engine::Command* c = a.kind == engine::ActionKind::kExec ? &a.command
+                             : a.before                          ? &*a.before
+                             : a.after                           ? &*a.after
+                                                                 : nullptr;
+  if (c != nullptr) {
+    if (c->shell) kv.emplace_back("shell", "true");
+    if (c->timeout != engine::Command{}.timeout) kv.emplace_back("timeout", number(c->timeout));
+    if (!c->user.empty()) kv.emplace_back("user", quote(c->user));
+  }
   return kv;
 }
 

@@ -74,15 +74,54 @@ static std::optional<engine::IoPriority> parse_ionice(const std::string& v) {
   return std::nullopt;
 }
 
+namespace {
+
+// A command list (`command`, `before`, `after`) with the step's shared `shell`, `timeout` and
+// `user`; nullopt when the key is absent.
+std::optional<engine::Command> read_command(TableReader& t, const std::string& key,
+                                            const engine::Command& shared) {
+  auto argv = t.string_list(key);
+  if (!argv) return std::nullopt;
+  if (argv->empty() || (*argv)[0].empty()) t.fail_key(key, "give the program and its arguments");
+  if (shared.shell && argv->size() != 1) {
+    t.fail_key(key, "with shell = true, give one string: the shell's command line");
+  }
+  for (const auto& a : *argv) {
+    if (a.find('\0') != std::string::npos) t.fail_key(key, "an argument holds a NUL byte");
+  }
+  auto c = shared;
+  c.argv = std::move(*argv);
+  return c;
+}
+
+// shell, timeout and user: what every command of the step shares.
+engine::Command read_command_settings(TableReader& t) {
+  engine::Command c;
+  if (auto v = t.boolean("shell")) c.shell = *v;
+  if (auto v = t.number("timeout", 0.1, 3600)) c.timeout = *v;
+  if (auto v = t.string("user")) {
+    const passwd* pw = ::getpwnam(v->c_str());
+    if (pw == nullptr) t.fail_key("user", "no such user '" + *v + "'");
+    c.user = *v;
+    c.uid = pw->pw_uid;
+    c.gid = pw->pw_gid;
+    c.home = pw->pw_dir != nullptr ? pw->pw_dir : "/";
+  }
+  return c;
+}
+
+}  // namespace
+
 // Reads `action` and its parameters from t (a rule or a step).
 engine::Action read_action(TableReader& t) {
   engine::Action a;
-  static const std::vector<std::string> kKinds = {"log",    "renice", "throttle",
-                                                  "freeze", "kill",   "restart"};
+  static const std::vector<std::string> kKinds = {"log",  "renice",  "throttle", "freeze",
+                                                  "kill", "restart", "exec"};
   const auto kind = t.choice("action", kKinds).value_or("log");
   const std::vector<engine::ActionKind> kinds = {
       engine::ActionKind::kLog,    engine::ActionKind::kRenice, engine::ActionKind::kThrottle,
-      engine::ActionKind::kFreeze, engine::ActionKind::kKill,   engine::ActionKind::kRestart};
+      engine::ActionKind::kFreeze, engine::ActionKind::kKill,   engine::ActionKind::kRestart,
+      engine::ActionKind::kExec};
   a.kind = kinds[static_cast<std::size_t>(std::find(kKinds.begin(), kKinds.end(), kind) -
                                           kKinds.begin())];
   auto only_with = [&](const std::string& key, engine::ActionKind k, const char* name) {
@@ -95,6 +134,18 @@ engine::Action read_action(TableReader& t) {
   only_with("cpu_limit", engine::ActionKind::kThrottle, "throttle");
   only_with("duration", engine::ActionKind::kFreeze, "freeze");
   only_with("service", engine::ActionKind::kRestart, "restart");
+  only_with("command", engine::ActionKind::kExec, "exec");
+  const auto shared = read_command_settings(t);
+  if (auto c = read_command(t, "command", shared)) a.command = std::move(*c);
+  a.before = read_command(t, "before", shared);
+  a.after = read_command(t, "after", shared);
+  if (a.kind != engine::ActionKind::kExec && !a.before && !a.after) {
+    for (const char* key : {"shell", "timeout", "user"}) {
+      if (t.has(key)) {
+        t.fail_key(key, "only used with action = \"exec\" or a before/after command");
+      }
+    }
+  }
   if (auto v = t.integer("nice", -20, 19)) a.nice = static_cast<int>(*v);
   if (auto v = t.string("ionice")) {
     a.ionice = parse_ionice(*v);
@@ -114,6 +165,9 @@ engine::Action read_action(TableReader& t) {
   }
   if (a.kind == engine::ActionKind::kRestart && a.service.empty()) {
     t.fail(here, t.where() + ": action = \"restart\" needs 'service'");
+  }
+  if (a.kind == engine::ActionKind::kExec && a.command.argv.empty()) {
+    t.fail(here, t.where() + ": action = \"exec\" needs command = [\"program\", \"arg\", ...]");
   }
   return a;
 }

@@ -1,7 +1,7 @@
 // The Daemon's loop: scans, decisions, publishing, signals, reload and shutdown.
-#include "daemon/daemon_loop.h"
-
 #include <boost/asio/post.hpp>
+
+#include "daemon/daemon_loop.h"
 
 namespace freezr::daemon::detail {
 
@@ -140,9 +140,58 @@ void Daemon::write_status(const serve::State& state) {
 
 void Daemon::carry_out(const engine::Decision& d) {
   writer_.decision(clock_.wall(), d);
-  if (d.verdict == engine::Verdict::kAct || d.verdict == engine::Verdict::kRelease) {
-    actuator().apply(d);
+  if (d.verdict != engine::Verdict::kAct && d.verdict != engine::Verdict::kRelease) return;
+  if (d.verdict == engine::Verdict::kAct && d.action.before) {
+    auto o = act::outcome_of(d);
+    if (!d.targets.empty()) o.target = d.targets.front();
+    auto env = act::command_environment(o, false);
+    std::string pids;
+    for (const auto& t : d.targets) pids += (pids.empty() ? "" : " ") + std::to_string(t.id.pid);
+    env.emplace_back("FREEZR_PIDS", pids);
+    // The action waits for its hook (never the loop); a target that exits meanwhile is
+    // recognised by its start time when the action comes.
+    run_hook("before", *d.action.before, o, std::move(env), [this, d] {
+      if (!stopping_) actuator().apply(d);
+    });
+    return;
   }
+  actuator().apply(d);
+}
+
+void Daemon::run_hook(const char* when, const engine::Command& c, const act::ActionOutcome& o,
+                      act::Environment env, std::function<void()> next) {
+  const auto line = engine::command_line(c);
+  std::vector<report::Field> fields = {{"rule", o.rule},
+                                       {"when", std::string(when)},
+                                       {"action", std::string(engine::to_string(o.action))},
+                                       {"command", line}};
+  if (o.target) fields.push_back({"pid", static_cast<long long>(o.target->id.pid)});
+  auto record = [this, when, o, fields, line](bool ok, const std::string& result) {
+    auto f = fields;
+    f.push_back({"ok", ok});
+    const auto msg =
+        fmt::format("{} hook of {} {}: {}", when, engine::to_string(o.action), line, result);
+    log_.line(ok ? level_enum::info : level_enum::warn, "hook", f, msg);
+    writer_.event({clock_.wall(),
+                   "action",
+                   o.rule,
+                   o.target ? o.target->id.pid : 0,
+                   o.target ? o.target->comm : std::string(),
+                   std::string("hook ") + when,
+                   ok,
+                   msg,
+                   {}});
+  };
+  if (dry_run()) {
+    record(true, "dry-run: would run it");
+    if (next) next();
+    return;
+  }
+  commands_.run(c, env, [this, record, next](const act::CommandResult& r) {
+    record(r.ok(), r.describe());
+    if (next) next();
+    if (stopping_ && linux_.pending() == 0) io_.stop();
+  });
 }
 
 void Daemon::on_outcome(const act::ActionOutcome& o) {
@@ -160,6 +209,9 @@ void Daemon::on_outcome(const act::ActionOutcome& o) {
   if (!o.dry_run && o.ok && !o.undo && o.action == engine::ActionKind::kFreeze) ++freezes_;
   if (!o.dry_run && o.ok && !o.undo && o.action == engine::ActionKind::kThrottle) ++throttles_;
   if (!o.dry_run && o.ok && !o.undo && o.action == engine::ActionKind::kRenice) ++renices_;
+  if (o.final && !o.undo && !o.dry_run && o.after) {
+    run_hook("after", *o.after, o, act::command_environment(o, true));
+  }
   if (stopping_ && linux_.pending() == 0) io_.stop();
 }
 

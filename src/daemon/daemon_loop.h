@@ -115,6 +115,10 @@ class Daemon {
   void carry_out(const engine::Decision& d);
 
   void on_outcome(const act::ActionOutcome& o);
+  // Runs a step's before or after hook (when: "before", "after") for the outcome o; then, when
+  // given, calls next (also when the hook failed: a hook never stops its action).
+  void run_hook(const char* when, const engine::Command& c, const act::ActionOutcome& o,
+                act::Environment env, std::function<void()> next = {});
 
   void wait_signal();
 
@@ -149,6 +153,7 @@ class Daemon {
   act::Cgroups cgroups_;
   act::LinuxProcessControl control_;
   act::Reversibles reversibles_;
+  act::CommandRunner commands_;  // the exec action, before and after hooks
   act::LinuxActuator linux_;
   act::DryRunActuator dry_;
   std::optional<fs::Directory> data_dir_;     // opened and checked at start-up

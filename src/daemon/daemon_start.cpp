@@ -30,7 +30,8 @@ Daemon::Daemon(config::Config cfg, RunOptions opts)
       control_(source_, opts_.proc_root),
       reversibles_(io_, source_, control_, clock_, cgroups_, ledger_,
                    [this](const act::ActionOutcome& o) { on_outcome(o); }),
-      linux_(io_, control_, clock_, services_, reversibles_, cfg_->monitor.kill_grace,
+      commands_(io_, clock_),
+      linux_(io_, control_, clock_, services_, reversibles_, commands_, cfg_->monitor.kill_grace,
              [this](const act::ActionOutcome& o) { on_outcome(o); }),
       dry_([this](const act::ActionOutcome& o) { on_outcome(o); },
            [this] { return clock_.wall(); }) {}

@@ -6,12 +6,20 @@ namespace freezr::engine {
 
 const char* to_string(ActionKind a) {
   switch (a) {
-    case ActionKind::kLog: return "log";
-    case ActionKind::kRenice: return "renice";
-    case ActionKind::kThrottle: return "throttle";
-    case ActionKind::kFreeze: return "freeze";
-    case ActionKind::kKill: return "kill";
-    case ActionKind::kRestart: return "restart";
+    case ActionKind::kLog:
+      return "log";
+    case ActionKind::kRenice:
+      return "renice";
+    case ActionKind::kThrottle:
+      return "throttle";
+    case ActionKind::kFreeze:
+      return "freeze";
+    case ActionKind::kKill:
+      return "kill";
+    case ActionKind::kRestart:
+      return "restart";
+    case ActionKind::kExec:
+      return "exec";
   }
   return "?";
 }
@@ -26,10 +34,26 @@ bool same_rule(const Rule& a, const Rule& b) {
   };
   return a.name == b.name && a.match.comm == b.match.comm && a.match.exe == b.match.exe &&
          pattern(a.match) == pattern(b.match) && a.match.uids == b.match.uids &&
-         a.match.category == b.match.category &&
-         a.steps == b.steps && a.aggregate == b.aggregate && a.target == b.target &&
-         a.scope == b.scope && a.restore == b.restore && a.max_actions == b.max_actions &&
-         a.per_seconds == b.per_seconds && a.enabled == b.enabled && a.on_exec == b.on_exec;
+         a.match.category == b.match.category && a.steps == b.steps && a.aggregate == b.aggregate &&
+         a.target == b.target && a.scope == b.scope && a.restore == b.restore &&
+         a.max_actions == b.max_actions && a.per_seconds == b.per_seconds &&
+         a.enabled == b.enabled && a.on_exec == b.on_exec;
+}
+
+std::string command_line(const Command& c) {
+  std::string out = c.shell ? "sh -c " : "";
+  for (std::size_t i = 0; i < c.argv.size(); ++i) {
+    const auto& a = c.argv[i];
+    if (i > 0) out += ' ';
+    if (!a.empty() && a.find_first_of(" \t\n'\"\\$`;&|<>()*?[]{}~#") == std::string::npos) {
+      out += a;
+      continue;
+    }
+    out += '\'';
+    for (const char ch : a) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    out += '\'';
+  }
+  return out;
 }
 
 std::string action_summary(const Rule& r) {

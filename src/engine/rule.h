@@ -10,7 +10,7 @@
 
 namespace freezr::engine {
 
-enum class ActionKind { kLog, kRenice, kThrottle, kFreeze, kKill, kRestart };
+enum class ActionKind { kLog, kRenice, kThrottle, kFreeze, kKill, kRestart, kExec };
 enum class Aggregate { kProcess, kGroup };
 // Which processes of a group an action hits.
 enum class Target { kAll, kHottest };
@@ -29,6 +29,18 @@ struct IoPriority {
   auto operator<=>(const IoPriority&) const = default;
 };
 
+// A command FreezR runs (the exec action, a step's before and after hooks): argv executed
+// directly, never through a shell unless shell is set (then argv[0] is the shell's script).
+struct Command {
+  std::vector<std::string> argv;
+  bool shell = false;
+  double timeout = 10;  // seconds; then the command's process group is killed
+  std::string user;     // run as this user ("" as FreezR's own)
+  std::optional<std::uint32_t> uid, gid;
+  std::string home;  // the user's home directory, for HOME
+  bool operator==(const Command&) const = default;
+};
+
 struct Action {
   ActionKind kind = ActionKind::kLog;
   std::optional<int> nice;           // renice: -20..19
@@ -39,6 +51,9 @@ struct Action {
   // kill: SIGKILL at once (no grace period) and reap the memory with process_mrelease. Set
   // by the memory-pressure responder, never by a rule.
   bool immediate = false;
+  Command command;                // exec
+  std::optional<Command> before;  // run first; the action waits for it (or its timeout)
+  std::optional<Command> after;   // run once the action's outcome is known
 
   // Renice and throttle hold until the rule no longer applies; freeze undoes itself by timer.
   [[nodiscard]] bool lasting() const {
@@ -46,7 +61,7 @@ struct Action {
   }
   // Whether the action signals or changes processes (and so honours the protected list).
   [[nodiscard]] bool touches_processes() const {
-    return kind != ActionKind::kLog && kind != ActionKind::kRestart;
+    return kind != ActionKind::kLog && kind != ActionKind::kRestart && kind != ActionKind::kExec;
   }
   bool operator==(const Action&) const = default;
 };
@@ -108,5 +123,7 @@ bool same_rule(const Rule& a, const Rule& b);
 
 // The rule's action in a word: "kill", "ladder", or "on_exec renice" for exec-only rules.
 std::string action_summary(const Rule& r);
+// The command as a shell would show it: arguments with spaces or quotes in single quotes.
+std::string command_line(const Command& c);
 
 }  // namespace freezr::engine

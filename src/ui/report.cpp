@@ -42,6 +42,8 @@ std::string action_text(const engine::Action& a) {
       return "kill";
     case engine::ActionKind::kRestart:
       return "restart " + a.service;
+    case engine::ActionKind::kExec:
+      return "exec " + engine::command_line(a.command);
   }
   return "?";
 }

@@ -160,11 +160,13 @@ TEST(Reversibles, AHoldTheMachineEndedIsDroppedNotUndone) {
 
 struct KillRig : Rig {
   NoServices services;
+  CommandRunner commands{io, clock};
   LinuxActuator actuator{io,
                          control,
                          clock,
                          services,
                          rev,
+                         commands,
                          0.05,
                          [this](const ActionOutcome& o) { outcomes.push_back(o); }};
 };

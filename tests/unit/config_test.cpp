@@ -309,6 +309,56 @@ TEST(ConfigErrors, ActionParameters) {
                "unknown key 'nope'");
 }
 
+TEST(Config, ExecActionAndHooks) {
+  const auto c = parse_config(R"(
+[[rule]]
+name = "report"
+match = { comm = ["worker"] }
+[[rule.steps]]
+cpu_percent = 60
+violations = 2
+action = "exec"
+command = ["/usr/local/bin/tell", "a b"]
+timeout = 3
+user = "nobody"
+[[rule.steps]]
+cpu_percent = 90
+action = "kill"
+before = ["dump-state"]
+after = ["echo $FREEZR_OK"]
+shell = true
+)",
+                              "t");
+  const auto& s = c.rules[0].steps;
+  EXPECT_EQ(s[0].action.kind, engine::ActionKind::kExec);
+  EXPECT_EQ(s[0].action.command.argv, (std::vector<std::string>{"/usr/local/bin/tell", "a b"}));
+  EXPECT_DOUBLE_EQ(s[0].action.command.timeout, 3.0);
+  EXPECT_EQ(s[0].action.command.user, "nobody");
+  EXPECT_TRUE(s[0].action.command.uid.has_value());
+  ASSERT_TRUE(s[1].action.before && s[1].action.after);
+  EXPECT_EQ(s[1].action.before->argv, (std::vector<std::string>{"dump-state"}));
+  EXPECT_TRUE(s[1].action.after->shell);
+  EXPECT_EQ(engine::command_line(s[0].action.command), "/usr/local/bin/tell 'a b'");
+  EXPECT_TRUE(engine::same_rule(parse_config(render_config(c), "t2").rules[0], c.rules[0]));
+}
+
+TEST(ConfigErrors, ExecAndHooks) {
+  const std::string head = "[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=5\n";
+  expect_error(head + "action='exec'\n", 1, 1, "needs command = [");
+  expect_error(head + "action='kill'\ncommand=['x']\n", 6, 9, "only used with action = \"exec\"");
+  expect_error(head + "action='exec'\ncommand=[]\n", 6, 9, "give the program and its arguments");
+  expect_error(head + "action='exec'\ncommand=['x']\nuser='fz-no-such-user'\n", 7, 6,
+               "no such user 'fz-no-such-user'");
+  expect_error(head + "action='exec'\ncommand=['a', 'b']\nshell=true\n", 6, 9,
+               "with shell = true, give one string");
+  expect_error(head + "action='kill'\ntimeout=3\n", 6, 9, "only used with action = \"exec\" or");
+  expect_error(head + "action='exec'\ncommand=['x']\ntimeout=0\n", 7, 9, "between 0.1");
+  expect_error("[pressure.critical]\nsome_avg10=40\naction='exec'\ncommand=['x']\n", 3, 8,
+               "must be log, renice, freeze or kill");
+  expect_error("[pressure.critical]\nsome_avg10=40\naction='kill'\nbefore=['x']\n", 4, 8,
+               "a pressure level acts at once");
+}
+
 TEST(LegacyConfig, ConvertOutputParsesToTheSameRules) {
   const auto c = parse_config(kRustConfig, "old.toml");
   const auto text = render_config(c);
