@@ -131,6 +131,53 @@ void read_http(TableReader t, HttpSettings& h) {
   t.finish();
 }
 
+WebhookSettings read_webhook(TableReader t) {
+  WebhookSettings w;
+  const auto url = t.string("url");
+  if (!url) t.fail(t.raw().source(), t.where() + ": give url = \"http://…\" or \"https://…\"");
+  if (url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
+    t.fail_key("url", "'" + *url + "' is not an http:// or https:// URL");
+  }
+  if (url->find('@') != std::string::npos) {
+    t.fail_key("url", "put credentials in headers_file, not in the URL");
+  }
+  w.url = *url;
+  if (auto v = t.choice("format", {"json", "ntfy", "gotify"})) w.format = *v;
+  if (auto v = t.string_list("events")) {
+    static const std::vector<std::string> kKinds = {"action", "pressure", "prediction",
+                                                    "lifecycle"};
+    for (const auto& e : *v) {
+      if (std::find(kKinds.begin(), kKinds.end(), e) == kKinds.end()) {
+        t.fail_key("events", "'" + e + "' is not action, pressure, prediction or lifecycle");
+      }
+    }
+    w.events = *v;
+  }
+  if (auto v = t.string("headers_file")) w.headers_file = *v;
+  if (auto v = t.string("ca_file")) w.ca_file = *v;
+  if (auto v = t.number("timeout", 0.1, 120)) w.timeout = *v;
+  if (auto v = t.integer("queue", 1, 100000)) w.queue = static_cast<int>(*v);
+  t.finish();
+  return w;
+}
+
+void read_notify(TableReader t, NotifySettings& n) {
+  if (auto v = t.number("repeat_after", 0, 86400)) n.repeat_after = *v;
+  if (const auto* hooks = t.node("webhook")) {
+    const auto* arr = hooks->as_array();
+    if (arr == nullptr) t.fail(hooks->source(), "[notify] webhook: write [[notify.webhook]]");
+    int index = 0;
+    for (const auto& el : *arr) {
+      ++index;
+      const auto* w = el.as_table();
+      if (w == nullptr) t.fail(el.source(), "each [[notify.webhook]] entry must be a table");
+      n.webhooks.push_back(
+          read_webhook(TableReader(*w, t.file(), "[[notify.webhook]] #" + std::to_string(index))));
+    }
+  }
+  t.finish();
+}
+
 void read_preflight(TableReader t, PreflightSettings& p) {
   if (auto v = t.number("disk_warn_percent", 1, 100)) p.disk_warn_percent = *v;
   if (auto v = t.number("disk_critical_percent", 1, 100)) p.disk_critical_percent = *v;
@@ -272,6 +319,7 @@ Config read_config(const toml::table& root, const std::string& source) {
   if (auto t = top.table("http")) read_http(*t, c.http);
   if (auto t = top.table("pressure")) read_pressure(*t, c.pressure, c.categories);
   if (auto t = top.table("predict")) read_predict(*t, c.predict);
+  if (auto t = top.table("notify")) read_notify(*t, c.notify);
   read_rules(top, c);
   read_logging_and_legacy(top, c);  // [logging] plus the Rust FreezR sections
   top.finish();

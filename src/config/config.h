@@ -98,6 +98,27 @@ struct PreflightSettings {
   double disk_critical_percent = 95;  // above this, file logging keeps only warnings
 };
 
+// [[notify.webhook]]: where notices are POSTed.
+struct WebhookSettings {
+  std::string url;              // http:// or https://
+  std::string format = "json";  // "json" (FreezR's document), "ntfy" or "gotify"
+  // Which notices: "action", "pressure", "prediction", "lifecycle".
+  std::vector<std::string> events = {"action", "pressure", "prediction"};
+  std::string headers_file;  // "Name: value" lines sent with every request (secrets)
+  std::string ca_file;       // certificates to trust instead of the system's
+  double timeout = 5;        // seconds per attempt
+  int queue = 1000;          // notices kept while the endpoint is down; the oldest go first
+  bool operator==(const WebhookSettings&) const = default;
+};
+
+struct NotifySettings {
+  std::vector<WebhookSettings> webhooks;
+  // Identical notices (same kind, rule, action, process) within this many seconds are sent
+  // once: a dry-run decision repeated every scan is not a flood.
+  double repeat_after = 60;
+  bool operator==(const NotifySettings&) const = default;
+};
+
 struct ProtectSettings {
   std::vector<std::string> comm;  // names added to the protected list
   bool defaults = true;           // keep the built-in protected names
@@ -115,6 +136,7 @@ struct Config {
   engine::PredictSettings predict;
   PreflightSettings preflight;
   ProtectSettings protect;
+  NotifySettings notify;
   std::vector<engine::Rule> rules;
   // The shipped category library with the configuration's own [[category]] tables first.
   std::vector<engine::Category> categories;

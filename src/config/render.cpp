@@ -224,6 +224,13 @@ std::string render_config(const Config& c) {
     << "exhaustion_min_span = " << number(p.exhaustion_min_span) << "\n"
     << "exhaustion_min_agreement = " << number(p.exhaustion_min_agreement) << "\n"
     << "exhaustion_warn_minutes = " << number(p.exhaustion_warn_minutes) << "\n";
+  o << "\n[notify]\nrepeat_after = " << number(c.notify.repeat_after) << "\n";
+  for (const auto& w : c.notify.webhooks) {
+    o << "\n[[notify.webhook]]\nurl = " << quote(w.url) << "\nformat = " << quote(w.format)
+      << "\nevents = " << list(w.events) << "\nheaders_file = " << quote(w.headers_file)
+      << "\nca_file = " << quote(w.ca_file) << "\ntimeout = " << number(w.timeout)
+      << "\nqueue = " << w.queue << "\n";
+  }
   for (const auto& r : c.rules) render_rule(o, r);
   return o.str();
 }

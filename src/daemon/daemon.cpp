@@ -46,6 +46,7 @@ void Daemon::tick() {
   exec_watch_.on_scan(result);
   const double wall = clock_.wall();
   predictions_.observe(result, *cfg_, wall);
+  notify_predictions();
   for (const auto& d :
        policy_.evaluate(result.snap, result.cls, protection_, &predictions_.forecaster())) {
     report::log_decision(log_, d, cfg_->rules[d.rule_index].steps[d.step].cooldown);
@@ -194,8 +195,30 @@ void Daemon::run_hook(const char* when, const engine::Command& c, const act::Act
   });
 }
 
+void Daemon::notify_predictions() {
+  std::set<std::pair<std::string, Pid>> now;
+  for (const auto& l : predictions_.forecaster().leaks()) {
+    if (!l.seconds_to_limit || !l.limit_mb || l.rule_index >= cfg_->rules.size()) continue;
+    const auto& rule = cfg_->rules[l.rule_index];
+    const auto step = std::find_if(rule.steps.begin(), rule.steps.end(), [&](const auto& s) {
+      return s.memory_mb && *s.memory_mb == *l.limit_mb;
+    });
+    if (step == rule.steps.end()) continue;
+    const std::pair<std::string, Pid> key{l.rule, l.entity.pid};
+    now.insert(key);
+    if (warned_leaks_.count(key) != 0U) continue;
+    notifier_.notify(notify::prediction_notice(
+        clock_.wall(), l.rule, l.entity.pid, l.comm, engine::to_string(step->action.kind),
+        *l.seconds_to_limit,
+        fmt::format("{:.0f} MiB now, growing {:.1f} MiB/min towards {:g} MiB", l.rss_mb,
+                    l.mb_per_minute, *l.limit_mb)));
+  }
+  warned_leaks_ = std::move(now);
+}
+
 void Daemon::on_outcome(const act::ActionOutcome& o) {
   report::log_outcome(log_, o);
+  if (o.final || !o.ok) notifier_.notify(notify::action_notice(clock_.wall(), o));
   if (o.origin == engine::Origin::kPressure && pressure_) pressure_->on_outcome(o);
   writer_.outcome(clock_.wall(), o);
   if (o.final || !o.ok) {
@@ -280,6 +303,9 @@ bool Daemon::reload() {
     scanner_.reset_rules(&next->rules, &next->categories);
     protection_ = engine::Protection(::getpid(), next->protected_names());
     cfg_ = std::move(next);
+    for (const auto& problem : notifier_.configure(cfg_->notify)) {
+      log_.line(level_enum::warn, "notify", {}, problem);
+    }
     log_.set_json(cfg_->logging.json);
     predictions_.reset(*cfg_);
     exec_watch_.reset();

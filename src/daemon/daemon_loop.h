@@ -25,6 +25,7 @@
 #include "daemon/setup.h"
 #include "engine/policy.h"
 #include "engine/protection.h"
+#include "notify/notifier.h"
 #include "os/instance_lock.h"
 #include "os/journal.h"
 #include "os/log_retention.h"
@@ -115,6 +116,10 @@ class Daemon {
   void carry_out(const engine::Decision& d);
 
   void on_outcome(const act::ActionOutcome& o);
+  // A notice for each action a leak's prediction says is coming (once while it lasts).
+  void notify_predictions();
+  // Sets up the webhooks and what they hear of (pressure levels, lifecycle events).
+  void start_notify(Preflight& pf);
   // Runs a step's before or after hook (when: "before", "after") for the outcome o; then, when
   // given, calls next (also when the hook failed: a hook never stops its action).
   void run_hook(const char* when, const engine::Command& c, const act::ActionOutcome& o,
@@ -154,6 +159,8 @@ class Daemon {
   act::LinuxProcessControl control_;
   act::Reversibles reversibles_;
   act::CommandRunner commands_;  // the exec action, before and after hooks
+  notify::Notifier notifier_;
+  std::set<std::pair<std::string, Pid>> warned_leaks_;
   act::LinuxActuator linux_;
   act::DryRunActuator dry_;
   std::optional<fs::Directory> data_dir_;     // opened and checked at start-up

@@ -31,6 +31,10 @@ Daemon::Daemon(config::Config cfg, RunOptions opts)
       reversibles_(io_, source_, control_, clock_, cgroups_, ledger_,
                    [this](const act::ActionOutcome& o) { on_outcome(o); }),
       commands_(io_, clock_),
+      notifier_(io_,
+                [this](bool warning, const std::string& line) {
+                  log_.line(warning ? level_enum::warn : level_enum::info, "notify", {}, line);
+                }),
       linux_(io_, control_, clock_, services_, reversibles_, commands_, cfg_->monitor.kill_grace,
              [this](const act::ActionOutcome& o) { on_outcome(o); }),
       dry_([this](const act::ActionOutcome& o) { on_outcome(o); },
@@ -65,6 +69,7 @@ bool Daemon::preflight() {
   for (const auto& p : ledger_.take_problems()) pf.check(false, "ledger", p);
   keep_stat_files(pf);
   if (!start_http(pf)) return false;
+  start_notify(pf);
   pressure_ = std::make_unique<PressureWatcher>(
       PressureWatcher::Deps{io_, clock_, source_, opts_.proc_root, log_, writer_,
                             [this](const engine::Decision& d) { carry_out(d); },
@@ -84,6 +89,21 @@ bool Daemon::preflight() {
                     "FreezR " + std::string(ui::kVersion) + " started with " + cfg_->source);
   run_retention();
   return true;
+}
+
+void Daemon::start_notify(Preflight& pf) {
+  writer_.set_listener([this](const store::Event& e) {
+    if (e.kind == "pressure") notifier_.notify(notify::pressure_notice(e.ts, e.action, e.message));
+    if (e.kind == "lifecycle") {
+      notifier_.notify(notify::lifecycle_notice(e.ts, e.action, e.ok.value_or(true), e.message));
+    }
+  });
+  for (const auto& problem : notifier_.configure(cfg_->notify)) pf.check(false, "notify", problem);
+  if (notifier_.webhooks() > 0) {
+    pf.check(true, "notify",
+             fmt::format("{} webhook(s): notices are queued and sent off the loop",
+                         notifier_.webhooks()));
+  }
 }
 
 void Daemon::open_database(Preflight& pf) {

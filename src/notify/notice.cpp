@@ -73,11 +73,10 @@ Notice action_notice(double ts, const act::ActionOutcome& o) {
   n.service = o.service;
   n.reason = o.undo ? std::string() : o.reason;
   n.detail = o.detail;
-  const std::string who = !o.service.empty() && o.action == engine::ActionKind::kRestart
-                              ? o.service
-                          : !n.comm.empty() ? n.comm
-                          : n.pid != 0      ? fmt::format("pid {}", n.pid)
-                                            : "a process";
+  const std::string who = !o.service.empty() && o.action == engine::ActionKind::kRestart ? o.service
+                          : !n.comm.empty()                                              ? n.comm
+                          : n.pid != 0 ? fmt::format("pid {}", n.pid)
+                                       : "a process";
   const auto words = happened(o);
   n.title = o.dry_run ? who + " would " + infinitive(words) + " (dry-run)"
             : o.ok    ? who + " " + words
@@ -89,21 +88,19 @@ Notice action_notice(double ts, const act::ActionOutcome& o) {
   const bool drastic =
       o.action == engine::ActionKind::kKill || o.action == engine::ActionKind::kRestart;
   n.severity = !o.ok || (drastic && o.origin == engine::Origin::kPressure) ? "critical"
-               : drastic || o.action == engine::ActionKind::kFreeze       ? "warning"
+               : drastic || o.action == engine::ActionKind::kFreeze        ? "warning"
                                                                            : "info";
   if (o.undo || o.dry_run) n.severity = o.ok ? "info" : "warning";
   return n;
 }
 
-Notice pressure_notice(double ts, const std::string& from, const std::string& to,
-                       const std::string& message) {
+Notice pressure_notice(double ts, const std::string& to, const std::string& message) {
   Notice n;
   n.ts = ts;
   n.kind = "pressure";
   n.action = to;
   n.severity = to == "critical" ? "critical" : to == "warning" ? "warning" : "info";
-  n.title = to == "none" ? "Memory pressure is over"
-                         : fmt::format("Memory pressure is {} (was {})", to, from);
+  n.title = to == "none" ? "Memory pressure is over" : "Memory pressure is " + to;
   n.reason = message;
   n.message = n.title + ": " + message;
   return n;
@@ -122,14 +119,14 @@ Notice prediction_notice(double ts, const std::string& rule, Pid pid, const std:
   n.reason = reason;
   act::ActionOutcome o;
   o.action = engine::ActionKind::kLog;
-  for (const auto kind : {engine::ActionKind::kKill, engine::ActionKind::kFreeze,
-                          engine::ActionKind::kRenice, engine::ActionKind::kThrottle,
-                          engine::ActionKind::kRestart, engine::ActionKind::kExec}) {
+  for (const auto kind :
+       {engine::ActionKind::kKill, engine::ActionKind::kFreeze, engine::ActionKind::kRenice,
+        engine::ActionKind::kThrottle, engine::ActionKind::kRestart, engine::ActionKind::kExec}) {
     if (action == engine::to_string(kind)) o.action = kind;
   }
   const double minutes = std::round(seconds / 60);
-  const std::string when = seconds < 90 ? fmt::format("{:.0f} seconds", seconds)
-                                        : fmt::format("{:g} minutes", minutes);
+  const std::string when =
+      seconds < 90 ? fmt::format("{:.0f} seconds", seconds) : fmt::format("{:g} minutes", minutes);
   auto words = infinitive(happened(o));
   if (o.action == engine::ActionKind::kFreeze) words = "be frozen";
   n.title = fmt::format("{} will {} in about {} if memory keeps growing",

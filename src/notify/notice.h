@@ -3,10 +3,9 @@
 // stopping or reloading — with its facts and the same in plain words.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "act/actuator.h"
 #include "core/types.h"
@@ -14,11 +13,11 @@
 namespace freezr::notify {
 
 struct Notice {
-  double ts = 0;  // Unix seconds
-  std::string kind;       // "action", "pressure", "prediction" or "lifecycle"
-  std::string severity;   // "info", "warning" or "critical"
-  std::string rule;       // empty for pressure levels and lifecycle events
-  std::string action;     // "kill", "freeze", ... ("undo freeze" for a thaw); the level for pressure
+  double ts = 0;         // Unix seconds
+  std::string kind;      // "action", "pressure", "prediction" or "lifecycle"
+  std::string severity;  // "info", "warning" or "critical"
+  std::string rule;      // empty for pressure levels and lifecycle events
+  std::string action;    // "kill", "freeze", ... ("undo freeze" for a thaw); the level for pressure
   std::optional<bool> ok;  // for actions
   bool dry_run = false;
   Pid pid = 0;
@@ -32,9 +31,8 @@ struct Notice {
 
 // The notice of an action's final (or failed) outcome.
 Notice action_notice(double ts, const act::ActionOutcome& o);
-// Pressure moving between levels ("none", "warning", "critical"); message: what was measured.
-Notice pressure_notice(double ts, const std::string& from, const std::string& to,
-                       const std::string& message);
+// Pressure entering a level ("none", "warning", "critical"); message: what was measured.
+Notice pressure_notice(double ts, const std::string& to, const std::string& message);
 // An action a prediction says will come: "node will be killed in about 2 minutes if memory
 // keeps growing".
 Notice prediction_notice(double ts, const std::string& rule, Pid pid, const std::string& comm,

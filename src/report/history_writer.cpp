@@ -24,6 +24,7 @@ void HistoryWriter::fail(const std::string& what, const Result<void>& done) {
 }
 
 void HistoryWriter::event(store::Event e) {
+  if (listener_) listener_(e);
   if (feed_.size() < 500) feed_.push_back(e);
   if (active()) pending_.push_back(std::move(e));
 }

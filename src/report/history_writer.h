@@ -22,6 +22,10 @@ class HistoryWriter {
                 std::function<void(const std::string&)> warn);
 
   void event(store::Event e);
+  // Called with every event as it happens (the notifier's view of lifecycle and pressure).
+  void set_listener(std::function<void(const store::Event&)> listener) {
+    listener_ = std::move(listener);
+  }
   // FreezR's own start, stop and reload.
   void lifecycle(double ts, const std::string& action, bool ok, const std::string& message);
   // Every decision, acted on or not, as "decision" events (one per process, with its reason
@@ -53,6 +57,7 @@ class HistoryWriter {
   std::function<void(const std::string&)> warn_;
   std::vector<store::Event> pending_;
   std::vector<store::Event> feed_;
+  std::function<void(const store::Event&)> listener_;
   bool broken_ = false;
 };
 

@@ -46,11 +46,12 @@ TEST(Layering, EachRoomIncludesOnlyWhatItMayUse) {
       {"os", {"core", "fs", "proc", "os"}},
       {"ui", {"core", "proc", "engine", "config", "ui"}},
       {"serve", {"core", "fs", "proc", "engine", "store", "serve"}},
+      {"notify", {"core", "fs", "proc", "engine", "config", "store", "act", "serve", "notify"}},
       {"report",
        {"core", "fs", "proc", "engine", "scan", "config", "store", "act", "ui", "serve", "report"}},
       {"daemon",
        {"core", "fs", "proc", "engine", "scan", "config", "store", "act", "os", "ui", "serve",
-        "report", "daemon"}},
+        "notify", "report", "daemon"}},
       // The CLI sees the daemon's interface (daemon.h: its options) but does not link it.
       {"cli",
        {"core", "fs", "proc", "engine", "scan", "config", "store", "act", "ui", "serve", "cli",
