@@ -83,7 +83,7 @@ bool Daemon::preflight() {
   pf.check(true, "pressure", pressure_->start());
   start_process_events(pf);
   pf.lock_memory();
-  pf.capabilities();
+  pf.capabilities(command_capabilities(*cfg_));
   pf.summary(preflight_warnings_);
   writer_.lifecycle(clock_.wall(), "start", true,
                     "FreezR " + std::string(ui::kVersion) + " started with " + cfg_->source);

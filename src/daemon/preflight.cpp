@@ -158,9 +158,9 @@ void Preflight::lock_memory() {
             "): FreezR's own pages may be reclaimed under memory pressure (raise LimitMEMLOCK)");
 }
 
-void Preflight::capabilities() {
+void Preflight::capabilities(const std::vector<std::string>& extra) {
   if (::geteuid() != 0) return;
-  const auto dropped = os::drop_capabilities();
+  const auto dropped = os::drop_capabilities(extra);
   if (!dropped) {
     check(false, "capabilities", "not dropped: " + dropped.error().message);
     return;

@@ -61,8 +61,8 @@ class Preflight {
   // own pages are not reclaimed under the pressure it is there to relieve. A warning where
   // it fails.
   void lock_memory();
-  // Drops capabilities to the needed set when run as root.
-  void capabilities();
+  // Drops capabilities to the needed set (and extra) when run as root.
+  void capabilities(const std::vector<std::string>& extra = {});
   // The closing "Pre-flight checks: ..." line; extra_warnings come from checks made elsewhere.
   void summary(int extra_warnings);
 

@@ -64,6 +64,19 @@ Result<std::string> read_token(const std::string& path) {
   return token;
 }
 
+std::vector<std::string> command_capabilities(const config::Config& cfg) {
+  for (const auto& r : cfg.rules) {
+    for (const auto& st : r.steps) {
+      const auto& a = st.action;
+      for (const auto* c :
+           {&a.command, a.before ? &*a.before : nullptr, a.after ? &*a.after : nullptr}) {
+        if (c != nullptr && c->uid) return {"CAP_SETUID", "CAP_SETGID"};
+      }
+    }
+  }
+  return {};
+}
+
 SelfUsage self_usage(proc::ProcSource& source) {
   std::string buf;
   if (!source.read_pid_file(::getpid(), "stat", buf)) return {};

@@ -30,6 +30,10 @@ config::Config with_overrides(config::Config c, const RunOptions& o);
 Result<std::string> read_token(const std::string& path);
 
 // FreezR's own CPU seconds, resident and virtual bytes, from /proc/self.
+// The capabilities FreezR's commands need besides its own: CAP_SETUID and CAP_SETGID when
+// one runs as another user.
+std::vector<std::string> command_capabilities(const config::Config& cfg);
+
 struct SelfUsage {
   double cpu_seconds = 0;
   std::uint64_t rss_bytes = 0, virtual_bytes = 0;

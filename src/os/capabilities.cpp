@@ -22,13 +22,15 @@ std::optional<unsigned> capability_number(const std::string& name) {
 }
 }  // namespace
 
-Result<CapabilitySet> drop_capabilities() {
+Result<CapabilitySet> drop_capabilities(const std::vector<std::string>& extra) {
+  auto wanted = needed_capabilities();
+  wanted.insert(wanted.end(), extra.begin(), extra.end());
   if (capng_get_caps_process() != 0) {
     return error_of(ErrorKind::kIo, "cannot read this process's capabilities");
   }
   CapabilitySet out;
   std::vector<unsigned> keep;
-  for (const auto& name : needed_capabilities()) {
+  for (const auto& name : wanted) {
     const auto cap = capability_number(name);
     if (!cap) return error_of(ErrorKind::kConfig, "unknown capability " + name);
     if (capng_have_capability(CAPNG_PERMITTED, *cap) != 0) {
@@ -52,7 +54,7 @@ Result<CapabilitySet> drop_capabilities() {
   if (capng_get_caps_process() != 0) {
     return error_of(ErrorKind::kIo, "cannot read the capabilities back");
   }
-  for (const auto& name : needed_capabilities()) {
+  for (const auto& name : wanted) {
     if (capng_have_capability(CAPNG_EFFECTIVE, *capability_number(name)) != 0) {
       out.kept.push_back(name);
     }

@@ -26,7 +26,8 @@ struct CapabilitySet {
 // sets, and from the bounding set when this process may change it (under a unit whose
 // CapabilityBoundingSet excludes CAP_SETPCAP it may not, and the unit already bounds it). Done
 // whatever the environment says: a variable such as INVOCATION_ID proves nothing. The set
-// reported is read back from the kernel after the drop.
-Result<CapabilitySet> drop_capabilities();
+// reported is read back from the kernel after the drop. extra: more to keep (CAP_SETUID and
+// CAP_SETGID when a command runs as another user).
+Result<CapabilitySet> drop_capabilities(const std::vector<std::string>& extra = {});
 
 }  // namespace freezr::os

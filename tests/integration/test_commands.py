@@ -95,6 +95,30 @@ class CommandsTest(TestCase):
         self.assertRegex(env["FREEZR_DETAIL"], r"exited .* after SIGTERM")
         f.stop()
 
+    def test_exec_as_another_user_keeps_the_capabilities_it_needs(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root to run a command as another user")
+        import pwd
+        nobody = pwd.getpwnam("nobody")
+        hog = self.hog(cpu=True)
+        out_dir = os.path.join(self.workdir, "out")
+        os.mkdir(out_dir)
+        os.chmod(out_dir, 0o777)
+        os.chmod(self.workdir, 0o755)
+        who = self.script("who.sh", f'id -u > "{out_dir}/who"\n')
+        os.chmod(who, 0o755)
+        f = self.freezr(monitor(interval=0.3) +
+                        "[[rule]]\nname = \"as\"\n"
+                        f"match = {{ comm = [\"{hog.name}\"] }}\n"
+                        "[[rule.steps]]\ncpu_percent = 10\nviolations = 2\naction = \"exec\"\n"
+                        f"command = {toml_list([who])}\nuser = \"nobody\"\ncooldown = 3600\n")
+        f.wait_for(r"PREFLIGHT check=capabilities ok=true: dropped to the ones FreezR needs: "
+                   r".*CAP_SETUID, CAP_SETGID")
+        f.wait_for(r"rule=as action=exec .*exit 0 in")
+        with open(os.path.join(out_dir, "who")) as w:
+            self.assertEqual(w.read().strip(), str(nobody.pw_uid))
+        f.stop()
+
     def test_a_hook_past_its_timeout_is_killed_and_the_action_goes_on(self):
         hog = self.hog(cpu=True)
         spin = self.script("spin.sh", "while :; do :; done\n")
