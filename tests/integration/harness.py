@@ -4,6 +4,7 @@ Every process these tests signal is one they started themselves, under a unique 
 is ended by PID. FreezR itself is always given a configuration whose rules match only those
 names.
 """
+import http.server
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -312,3 +314,34 @@ class TestCase(unittest.TestCase):
         f = Freezr(self.workdir, config, args, **kw)
         self.freezrs.append(f)
         return f
+
+
+class Receiver:
+    """A loopback HTTP server (on port, or a free one) keeping what is POSTed to it."""
+
+    def __init__(self, port=0):
+        self.requests = []
+        requests = self.requests
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                requests.append((self.path, dict(self.headers), body.decode()))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def bodies(self, path=None):
+        """The JSON bodies POSTed (to path, when given)."""
+        return [json.loads(b) for p, _, b in self.requests if path is None or p == path]

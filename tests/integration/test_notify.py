@@ -1,43 +1,11 @@
 """Webhooks against a loopback receiver the test runs: one POST per notice with the documented
 body and the headers file's headers; while the receiver is down FreezR scans on and retries,
 and once it is back the queued notices arrive."""
-import http.server
 import json
 import os
 import socket
-import threading
 
-from harness import TestCase, monitor, rule, wait_until
-
-
-class Receiver:
-    """An HTTP server on a fixed loopback port keeping what is POSTed to it."""
-
-    def __init__(self, port=0):
-        self.requests = []
-        requests = self.requests
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                requests.append((self.path, dict(self.headers), body.decode()))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def bodies(self, path="/hook"):
-        return [json.loads(b) for p, _, b in self.requests if p == path]
+from harness import Receiver, TestCase, monitor, rule, wait_until
 
 
 class WebhookTest(TestCase):
@@ -60,7 +28,7 @@ class WebhookTest(TestCase):
         self.assertTrue(wait_until(lambda: not first.alive(), 15), f.output())
 
         def kills(name, on=None):
-            return [b for b in (on or receiver).bodies()
+            return [b for b in (on or receiver).bodies("/hook")
                     if b["kind"] == "action" and b["name"] == name]
         self.assertTrue(wait_until(lambda: kills(first.name), 15), receiver.requests)
         body = kills(first.name)[0]
@@ -76,7 +44,7 @@ class WebhookTest(TestCase):
                                           r"[\d.]+% > 10(\.0)?% for 2 scans$")
         self.assertRegex(body["detail"], r"exited .* after SIGTERM")
         self.assertEqual(body["host"], socket.gethostname())
-        starts = [b for b in receiver.bodies() if b["kind"] == "lifecycle"]
+        starts = [b for b in receiver.bodies("/hook") if b["kind"] == "lifecycle"]
         self.assertEqual(starts[0]["action"], "start")
         sent = [h for p, h, _ in receiver.requests if p == "/hook"][0]
         self.assertEqual(sent["Authorization"], "Bearer s3cret")

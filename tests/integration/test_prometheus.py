@@ -1,19 +1,17 @@
 """A real Prometheus scrapes FreezR and a real Alertmanager delivers its alerts; the alert rules
 and the Grafana dashboard are checked."""
-import http.server
 import json
 import os
 import re
 import signal
 import socket
 import subprocess
-import threading
 import time
 import unittest
 import urllib.parse
 import urllib.request
 
-from harness import TestCase, monitor, rule, wait_until
+from harness import Receiver, TestCase, monitor, rule, wait_until
 
 SOURCE = os.environ.get("FREEZR_SOURCE_DIR", "../..")
 
@@ -24,33 +22,50 @@ def free_port():
         return s.getsockname()[1]
 
 
+class Prometheus:
+    """A real Prometheus scraping FreezR at port (and sending alerts to alertmanager_port),
+    evaluating the shipped alert rules every second; stopped by PID."""
+
+    def __init__(self, workdir, port, alertmanager_port=None):
+        self.port = free_port()
+        config = os.path.join(workdir, "prometheus.yml")
+        alerting = ("" if alertmanager_port is None else
+                    "alerting:\n  alertmanagers:\n    - static_configs:\n"
+                    f"        - targets: ['127.0.0.1:{alertmanager_port}']\n")
+        with open(config, "w") as c:
+            c.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                    "rule_files:\n  - " + os.path.join(SOURCE, "packaging/prometheus/alerts.yml") +
+                    "\n" + alerting + "scrape_configs:\n  - job_name: freezr\n    static_configs:\n"
+                    f"      - targets: ['127.0.0.1:{port}']\n")
+        self.process = subprocess.Popen(
+            ["prometheus", f"--config.file={config}",
+             f"--storage.tsdb.path={os.path.join(workdir, 'tsdb')}",
+             f"--web.listen-address=127.0.0.1:{self.port}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def query(self, expr):
+        url = (f"http://127.0.0.1:{self.port}/api/v1/query?" +
+               urllib.parse.urlencode({"query": expr}))
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return json.load(r)["data"]["result"]
+        except OSError:
+            return []
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait()
+
+
 class PrometheusTest(TestCase):
     def test_prometheus_scrapes_freezr_and_sees_the_hog(self):
         hog = self.hog(cpu=True)
         f = self.freezr(monitor(interval=0.5) +
                         rule("hog", [hog.name], cpu_percent=10, violations=100000, action="log"))
         port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
-        prom_port = free_port()
-        config = os.path.join(self.workdir, "prometheus.yml")
-        with open(config, "w") as c:
-            c.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                    "rule_files:\n  - " + os.path.join(SOURCE, "packaging/prometheus/alerts.yml") +
-                    "\nscrape_configs:\n  - job_name: freezr\n    static_configs:\n"
-                    f"      - targets: ['127.0.0.1:{port}']\n")
-        prom = subprocess.Popen(
-            ["prometheus", f"--config.file={config}",
-             f"--storage.tsdb.path={os.path.join(self.workdir, 'tsdb')}",
-             f"--web.listen-address=127.0.0.1:{prom_port}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        prom = Prometheus(self.workdir, port)
+        query = prom.query
         try:
-            def query(expr):
-                url = (f"http://127.0.0.1:{prom_port}/api/v1/query?" +
-                       urllib.parse.urlencode({"query": expr}))
-                try:
-                    with urllib.request.urlopen(url, timeout=2) as r:
-                        return json.load(r)["data"]["result"]
-                except OSError:
-                    return []
             hog_cpu = f'freezr_rule_cpu_percent{{rule="hog",job="freezr"}}'
             self.assertTrue(wait_until(lambda: query(hog_cpu), 30), "no series in Prometheus")
             value = float(query(hog_cpu)[0]["value"][1])
@@ -63,36 +78,10 @@ class PrometheusTest(TestCase):
             self.assertEqual(procs[0]["value"][1], "1")
             self.assertTrue(query("freezr_scans_total > 1"))
             self.assertTrue(query("freezr_self_resident_memory_bytes > 0"))
+            self.assertTrue(query('process_resident_memory_bytes{job="freezr"} > 0'))
         finally:
-            prom.kill()
-            prom.wait()
+            prom.stop()
         f.stop()
-
-
-class Receiver:
-    """A loopback HTTP server that keeps the JSON bodies POSTed to it."""
-
-    def __init__(self):
-        bodies = self.bodies = []
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", 0))
-                bodies.append(json.loads(self.rfile.read(length)))
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 class AlertingTest(TestCase):
@@ -102,47 +91,28 @@ class AlertingTest(TestCase):
                         rule("hog", [hog.name], cpu_percent=10, violations=100000, action="kill"))
         port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
         receiver = Receiver()
-        am_port, prom_port = free_port(), free_port()
+        am_port = free_port()
         am_config = os.path.join(self.workdir, "alertmanager.yml")
         with open(am_config, "w") as c:
             c.write("route:\n  receiver: test\n  group_by: [alertname, rule]\n  group_wait: 1s\n"
                     "  group_interval: 1s\n  repeat_interval: 1h\nreceivers:\n  - name: test\n"
                     "    webhook_configs:\n"
                     f"      - url: http://127.0.0.1:{receiver.port}/alerts\n")
-        prom_config = os.path.join(self.workdir, "prometheus.yml")
-        with open(prom_config, "w") as c:
-            c.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                    "rule_files:\n  - " + os.path.join(SOURCE, "packaging/prometheus/alerts.yml") +
-                    "\nalerting:\n  alertmanagers:\n    - static_configs:\n"
-                    f"        - targets: ['127.0.0.1:{am_port}']\n"
-                    "scrape_configs:\n  - job_name: freezr\n    static_configs:\n"
-                    f"      - targets: ['127.0.0.1:{port}']\n")
         am = subprocess.Popen(
             ["prometheus-alertmanager", f"--config.file={am_config}",
              f"--storage.path={os.path.join(self.workdir, 'am')}",
              f"--web.listen-address=127.0.0.1:{am_port}", "--cluster.listen-address="],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        prom = subprocess.Popen(
-            ["prometheus", f"--config.file={prom_config}",
-             f"--storage.tsdb.path={os.path.join(self.workdir, 'tsdb')}",
-             f"--web.listen-address=127.0.0.1:{prom_port}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        prom = Prometheus(self.workdir, port, am_port)
+        query = prom.query
         try:
-            def query(expr):
-                url = (f"http://127.0.0.1:{prom_port}/api/v1/query?" +
-                       urllib.parse.urlencode({"query": expr}))
-                try:
-                    with urllib.request.urlopen(url, timeout=2) as r:
-                        return json.load(r)["data"]["result"]
-                except OSError:
-                    return []
             # Before any kill, the kill series is there at 0 ...
             kills = 'freezr_actions_total{rule="hog",action="kill",outcome="ok"}'
             self.assertTrue(wait_until(lambda: len(query(f"{kills}[10s]")) == 1 and
                                        len(query(f"{kills}[10s]")[0]["values"]) >= 3, 60),
                             "no zero series in Prometheus")
             self.assertEqual(query(kills)[0]["value"][1], "0")
-            self.assertEqual(receiver.bodies, [])
+            self.assertEqual(receiver.requests, [])
             # ... so the first kill is an increase, and the alert reaches the receiver.
             with open(f.config_path) as c:
                 text = c.read()
@@ -152,9 +122,9 @@ class AlertingTest(TestCase):
             self.assertTrue(wait_until(lambda: not hog.alive(), 20), f.output())
 
             def delivered():
-                return [a for b in receiver.bodies for a in b["alerts"]
+                return [a for b in receiver.bodies() for a in b["alerts"]
                         if a["labels"]["alertname"] == "FreezRKilledProcess"]
-            self.assertTrue(wait_until(delivered, 60), receiver.bodies)
+            self.assertTrue(wait_until(delivered, 60), receiver.requests)
             alert = delivered()[0]
             self.assertEqual(alert["status"], "firing")
             self.assertEqual(alert["labels"]["rule"], "hog")
@@ -163,9 +133,9 @@ class AlertingTest(TestCase):
                              f"FreezR killed a process under rule hog on 127.0.0.1:{port}")
             self.assertTrue(alert["annotations"]["runbook_url"].endswith("#freezrkilledprocess"))
         finally:
-            for p in (prom, am):
-                p.kill()
-                p.wait()
+            prom.stop()
+            am.kill()
+            am.wait()
             receiver.close()
         f.stop()
 
