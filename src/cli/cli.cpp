@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/completion.h"
 #include "cli/dashboard.h"
+#include "cli/desktop_notify.h"
 #include "cli/history_cmds.h"
 #include "cli/service.h"
 #include "cli/thaw.h"
@@ -101,8 +102,9 @@ struct Commands {
   CLI::App *check = nullptr, *ps = nullptr, *cats = nullptr, *dash = nullptr, *oom = nullptr,
            *cfg = nullptr, *thaw = nullptr, *history = nullptr, *events = nullptr, *why = nullptr,
            *stats = nullptr, *exp = nullptr, *suggest = nullptr, *svc = nullptr,
-           *completion = nullptr;
+           *completion = nullptr, *desktop = nullptr;
   std::string shell;
+  DesktopNotifyOptions desktop_options;
 };
 
 void define_global(CLI::App& app, Args& a) {
@@ -356,6 +358,7 @@ int main(int argc, char** argv, RunDaemon run_daemon) {
   c.completion->add_option("shell", c.shell, "bash, zsh or fish")
       ->required()
       ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+  c.desktop = define_desktop_notify(app, c.desktop_options);
   app.require_subcommand(0, 1);
   try {
     app.parse(argc, argv);
@@ -374,6 +377,7 @@ int main(int argc, char** argv, RunDaemon run_daemon) {
     fmt::print("{}", completion_script(app, c.shell));
     return 0;
   }
+  if (c.desktop->parsed()) return cmd_desktop_notify(c.desktop_options);
   try {
     return dispatch(c, run_daemon);
   } catch (const config::ConfigError& e) {

@@ -163,6 +163,9 @@ WebhookSettings read_webhook(TableReader t) {
 
 void read_notify(TableReader t, NotifySettings& n) {
   if (auto v = t.number("repeat_after", 0, 86400)) n.repeat_after = *v;
+  if (auto v = t.boolean("desktop")) n.desktop = *v;
+  if (auto v = t.string("desktop_runtime_dir")) n.desktop_runtime_dir = *v;
+  if (auto v = t.integer("desktop_per_minute", 1, 600)) n.desktop_per_minute = static_cast<int>(*v);
   if (const auto* hooks = t.node("webhook")) {
     const auto* arr = hooks->as_array();
     if (arr == nullptr) t.fail(hooks->source(), "[notify] webhook: write [[notify.webhook]]");

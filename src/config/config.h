@@ -113,6 +113,11 @@ struct WebhookSettings {
 
 struct NotifySettings {
   std::vector<WebhookSettings> webhooks;
+  // Desktop notifications to the graphical sessions logind lists, over each user's session
+  // bus (<desktop_runtime_dir>/<uid>/bus).
+  bool desktop = false;
+  std::string desktop_runtime_dir = "/run/user";
+  int desktop_per_minute = 6;  // at most this many notifications a minute for one user
   // Identical notices (same kind, rule, action, process) within this many seconds are sent
   // once: a dry-run decision repeated every scan is not a flood.
   double repeat_after = 60;

@@ -224,7 +224,10 @@ std::string render_config(const Config& c) {
     << "exhaustion_min_span = " << number(p.exhaustion_min_span) << "\n"
     << "exhaustion_min_agreement = " << number(p.exhaustion_min_agreement) << "\n"
     << "exhaustion_warn_minutes = " << number(p.exhaustion_warn_minutes) << "\n";
-  o << "\n[notify]\nrepeat_after = " << number(c.notify.repeat_after) << "\n";
+  o << "\n[notify]\nrepeat_after = " << number(c.notify.repeat_after) << "\n"
+    << "desktop = " << (c.notify.desktop ? "true" : "false") << "\n"
+    << "desktop_runtime_dir = " << quote(c.notify.desktop_runtime_dir) << "\n"
+    << "desktop_per_minute = " << c.notify.desktop_per_minute << "\n";
   for (const auto& w : c.notify.webhooks) {
     o << "\n[[notify.webhook]]\nurl = " << quote(w.url) << "\nformat = " << quote(w.format)
       << "\nevents = " << list(w.events) << "\nheaders_file = " << quote(w.headers_file)

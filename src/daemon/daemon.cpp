@@ -142,6 +142,11 @@ void Daemon::write_status(const serve::State& state) {
 void Daemon::carry_out(const engine::Decision& d) {
   writer_.decision(clock_.wall(), d);
   if (d.verdict != engine::Verdict::kAct && d.verdict != engine::Verdict::kRelease) return;
+  if (notifier_.desktop() && d.verdict == engine::Verdict::kAct) {
+    for (const auto& t : d.targets) {
+      if (const auto uid = owner_of(opts_.proc_root, t.id.pid)) target_uids_[t.id] = *uid;
+    }
+  }
   if (d.verdict == engine::Verdict::kAct && d.action.before) {
     auto o = act::outcome_of(d);
     if (!d.targets.empty()) o.target = d.targets.front();
@@ -207,18 +212,57 @@ void Daemon::notify_predictions() {
     const std::pair<std::string, Pid> key{l.rule, l.entity.pid};
     now.insert(key);
     if (warned_leaks_.count(key) != 0U) continue;
-    notifier_.notify(notify::prediction_notice(
+    auto n = notify::prediction_notice(
         clock_.wall(), l.rule, l.entity.pid, l.comm, engine::to_string(step->action.kind),
         *l.seconds_to_limit,
         fmt::format("{:.0f} MiB now, growing {:.1f} MiB/min towards {:g} MiB", l.rss_mb,
-                    l.mb_per_minute, *l.limit_mb)));
+                    l.mb_per_minute, *l.limit_mb));
+    n.uid =
+        owner_of(opts_.proc_root, l.entity.pid).value_or(std::numeric_limits<std::uint32_t>::max());
+    notifier_.notify(n);
   }
   warned_leaks_ = std::move(now);
 }
 
+notify::Notice Daemon::notice_of(const act::ActionOutcome& o) {
+  auto n = notify::action_notice(clock_.wall(), o);
+  if (o.target) {
+    if (const auto it = target_uids_.find(o.target->id); it != target_uids_.end()) {
+      n.uid = it->second;
+      if (o.final) target_uids_.erase(it);
+    }
+  }
+  // A notice with no known user goes to no desktop session rather than to everyone's.
+  if (!n.uid && n.kind == "action") n.uid = std::numeric_limits<std::uint32_t>::max();
+  return n;
+}
+
+void Daemon::show_on_desktop(const notify::DesktopLaunch& l) {
+  engine::Command c;
+  c.argv = l.argv;
+  c.timeout = l.timeout;
+  c.user = l.user;
+  c.uid = l.uid;
+  c.gid = l.gid;
+  c.home = l.home;
+  commands_.run(c, l.env, [this, l](const act::CommandResult& r) {
+    if (!r.ok()) {
+      log_.line(level_enum::warn, "notify", {{"user", l.user}},
+                "desktop notification for " + l.user + " failed: " + r.describe());
+    } else if (l.thaw_pid != 0 && r.output.rfind("invoked thaw", 0) == 0) {
+      const auto thawed = dry_run() ? dry_.thaw(l.thaw_pid) : reversibles_.thaw(l.thaw_pid);
+      log_.line(level_enum::info, "notify",
+                {{"user", l.user}, {"pid", static_cast<long long>(l.thaw_pid)}},
+                fmt::format("{} chose \"Thaw now\" for pid {}: {}", l.user, l.thaw_pid,
+                            thawed.empty() ? "it was no longer frozen" : "thawed"));
+    }
+    if (stopping_ && linux_.pending() == 0) io_.stop();
+  });
+}
+
 void Daemon::on_outcome(const act::ActionOutcome& o) {
   report::log_outcome(log_, o);
-  if (o.final || !o.ok) notifier_.notify(notify::action_notice(clock_.wall(), o));
+  if (o.final || !o.ok) notifier_.notify(notice_of(o));
   if (o.origin == engine::Origin::kPressure && pressure_) pressure_->on_outcome(o);
   writer_.outcome(clock_.wall(), o);
   if (o.final || !o.ok) {

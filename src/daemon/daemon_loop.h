@@ -10,6 +10,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <limits>
+#include <map>
 #include <set>
 
 #include "act/cgroups.h"
@@ -120,6 +122,11 @@ class Daemon {
   void notify_predictions();
   // Sets up the webhooks and what they hear of (pressure levels, lifecycle events).
   void start_notify(Preflight& pf);
+  // Runs one desktop notification as its user; a "Thaw now" chosen thaws the process.
+  void show_on_desktop(const notify::DesktopLaunch& l);
+  // The notice of an outcome, with the target's user (recorded when the decision was carried
+  // out: a killed process has no /proc entry left to ask).
+  notify::Notice notice_of(const act::ActionOutcome& o);
   // Runs a step's before or after hook (when: "before", "after") for the outcome o; then, when
   // given, calls next (also when the hook failed: a hook never stops its action).
   void run_hook(const char* when, const engine::Command& c, const act::ActionOutcome& o,
@@ -161,6 +168,7 @@ class Daemon {
   act::CommandRunner commands_;  // the exec action, before and after hooks
   notify::Notifier notifier_;
   std::set<std::pair<std::string, Pid>> warned_leaks_;
+  std::map<ProcessId, std::uint32_t> target_uids_;  // of the targets of actions under way
   act::LinuxActuator linux_;
   act::DryRunActuator dry_;
   std::optional<fs::Directory> data_dir_;     // opened and checked at start-up

@@ -31,10 +31,12 @@ Daemon::Daemon(config::Config cfg, RunOptions opts)
       reversibles_(io_, source_, control_, clock_, cgroups_, ledger_,
                    [this](const act::ActionOutcome& o) { on_outcome(o); }),
       commands_(io_, clock_),
-      notifier_(io_,
-                [this](bool warning, const std::string& line) {
-                  log_.line(warning ? level_enum::warn : level_enum::info, "notify", {}, line);
-                }),
+      notifier_(
+          io_,
+          [this](bool warning, const std::string& line) {
+            log_.line(warning ? level_enum::warn : level_enum::info, "notify", {}, line);
+          },
+          [this](const notify::DesktopLaunch& l) { show_on_desktop(l); }),
       linux_(io_, control_, clock_, services_, reversibles_, commands_, cfg_->monitor.kill_grace,
              [this](const act::ActionOutcome& o) { on_outcome(o); }),
       dry_([this](const act::ActionOutcome& o) { on_outcome(o); },

@@ -65,6 +65,7 @@ Result<std::string> read_token(const std::string& path) {
 }
 
 std::vector<std::string> command_capabilities(const config::Config& cfg) {
+  if (cfg.notify.desktop) return {"CAP_SETUID", "CAP_SETGID"};  // to speak on users' buses
   for (const auto& r : cfg.rules) {
     for (const auto& st : r.steps) {
       const auto& a = st.action;
@@ -75,6 +76,12 @@ std::vector<std::string> command_capabilities(const config::Config& cfg) {
     }
   }
   return {};
+}
+
+std::optional<std::uint32_t> owner_of(const std::string& proc_root, Pid pid) {
+  struct stat st {};
+  if (::stat((proc_root + "/" + std::to_string(pid)).c_str(), &st) != 0) return std::nullopt;
+  return st.st_uid;
 }
 
 SelfUsage self_usage(proc::ProcSource& source) {

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
@@ -33,6 +34,9 @@ Result<std::string> read_token(const std::string& path);
 // The capabilities FreezR's commands need besides its own: CAP_SETUID and CAP_SETGID when
 // one runs as another user.
 std::vector<std::string> command_capabilities(const config::Config& cfg);
+
+// The user owning process pid (of its /proc entry), if it is there.
+std::optional<std::uint32_t> owner_of(const std::string& proc_root, Pid pid);
 
 struct SelfUsage {
   double cpu_seconds = 0;

@@ -91,6 +91,9 @@ Notice action_notice(double ts, const act::ActionOutcome& o) {
                : drastic || o.action == engine::ActionKind::kFreeze        ? "warning"
                                                                            : "info";
   if (o.undo || o.dry_run) n.severity = o.ok ? "info" : "warning";
+  if (o.ok && !o.undo && !o.dry_run && o.action == engine::ActionKind::kFreeze) {
+    n.thaw_for = o.duration;
+  }
   return n;
 }
 

@@ -1,5 +1,6 @@
-// Notifier: where notices go — each configured webhook — once each: the same notice again
-// (same kind, rule, action, process) within repeat_after seconds is not sent again.
+// Notifier: where notices go — each configured webhook and, when asked, the desktop — once
+// each: the same notice again (same kind, rule, action, process) within repeat_after seconds
+// is not sent again.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "notify/desktop.h"
 #include "notify/notice.h"
 #include "notify/webhook.h"
 
@@ -20,7 +22,8 @@ class Notifier {
  public:
   // log is called on the io thread (the webhooks' lines are posted there).
   using Log = std::function<void(bool warning, const std::string& line)>;
-  Notifier(boost::asio::io_context& io, Log log);
+  // launch: runs a desktop notification (posted to the io thread).
+  Notifier(boost::asio::io_context& io, Log log, std::function<void(DesktopLaunch)> launch);
   ~Notifier();
 
   // Sets up the webhooks of s (kept as they are when unchanged); one line per webhook that
@@ -28,6 +31,7 @@ class Notifier {
   std::vector<std::string> configure(const config::NotifySettings& s);
   void notify(const Notice& n);
   [[nodiscard]] std::size_t webhooks() const { return webhooks_.size(); }
+  [[nodiscard]] bool desktop() const { return desktop_ != nullptr; }
 
  private:
   boost::asio::io_context& io_;
@@ -35,6 +39,9 @@ class Notifier {
   config::NotifySettings settings_;
   std::string host_;
   std::vector<std::unique_ptr<Webhook>> webhooks_;
+  std::function<void(DesktopLaunch)> launch_;
+  std::string program_;  // FreezR itself, which shows desktop notifications as each user
+  std::unique_ptr<DesktopNotifier> desktop_;
   std::map<std::tuple<std::string, std::string, std::string, Pid, bool>, double> last_sent_;
 };
 

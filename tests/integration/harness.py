@@ -25,6 +25,7 @@ SOURCE_DIR = os.environ.get("FREEZR_SOURCE_DIR", "../..")
 # FreezR's, and LeakSanitizer cannot run under ptrace.
 SANITIZED = os.environ.get("FREEZR_SANITIZED") == "1"
 FAKE_SYSTEMD = os.environ.get("FREEZR_FAKE_SYSTEMD", "../../build/tests/freezr_fake_systemd")
+FAKE_DESKTOP = os.environ.get("FREEZR_FAKE_DESKTOP", "../../build/tests/freezr_fake_desktop")
 
 
 def unique_name(prefix="fz"):

@@ -1,11 +1,13 @@
 """Webhooks against a loopback receiver the test runs: one POST per notice with the documented
 body and the headers file's headers; while the receiver is down FreezR scans on and retries,
-and once it is back the queued notices arrive."""
+and once it is back the queued notices arrive. Desktop notifications through logind to a
+session's notification server, whose "Thaw now" thaws the process."""
 import json
 import os
 import socket
+import subprocess
 
-from harness import Receiver, TestCase, monitor, rule, wait_until
+from harness import FAKE_DESKTOP, Receiver, TestCase, monitor, rule, wait_until
 
 
 class WebhookTest(TestCase):
@@ -79,3 +81,74 @@ class WebhookTest(TestCase):
         finally:
             f.stop()
             back.close()
+
+
+class DesktopTest(TestCase):
+    """A stand-in logind on a private system bus lists one graphical session of root's; its
+    session bus has a notification server that records what it is asked to show."""
+
+    def setUp(self):
+        super().setUp()
+        self.daemons = []
+        self.system = os.path.join(self.workdir, "system_bus")
+        self.runtime = os.path.join(self.workdir, "run")
+        os.makedirs(os.path.join(self.runtime, "0"))
+        self.session = os.path.join(self.runtime, "0", "bus")
+        for socket_path in (self.system, self.session):
+            self.daemons.append(subprocess.Popen(
+                ["dbus-daemon", "--session", "--nofork", "--nopidfile",
+                 f"--address=unix:path={socket_path}"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            self.assertTrue(wait_until(lambda p=socket_path: os.path.exists(p), 10))
+        self.shown = os.path.join(self.workdir, "shown.jsonl")
+        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=f"unix:path={self.system}",
+                   DBUS_SESSION_BUS_ADDRESS=f"unix:path={self.session}")
+        for args in (["login1", "0"], ["notifications", self.shown]):
+            fake = subprocess.Popen([FAKE_DESKTOP, *args], env=env, stdout=subprocess.PIPE,
+                                    stdin=subprocess.DEVNULL)
+            self.daemons.append(fake)
+            self.assertEqual(fake.stdout.readline(), b"ready\n")
+
+    def tearDown(self):
+        super().tearDown()
+        for p in reversed(self.daemons):
+            p.kill()
+            p.wait()
+            if p.stdout is not None:
+                p.stdout.close()
+
+    def notifications(self):
+        if not os.path.exists(self.shown):
+            return []
+        with open(self.shown) as f:
+            return [json.loads(l) for l in f]
+
+    def test_a_freeze_is_shown_to_the_session_and_its_button_thaws_the_process(self):
+        hog = self.hog(cpu=True)
+        f = self.freezr(monitor(interval=0.3) +
+                        f'[notify]\ndesktop = true\ndesktop_runtime_dir = "{self.runtime}"\n' +
+                        rule("ice", [hog.name], cpu_percent=10, violations=2, action="freeze",
+                             duration=300),
+                        env={"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={self.system}"})
+        f.wait_for(rf"pid={hog.pid} .*frozen for 300s")
+        self.assertTrue(wait_until(self.notifications, 15), f.output())
+        shown = self.notifications()[0]
+        self.assertEqual(shown["app"], "FreezR")
+        self.assertEqual(shown["summary"], f"{hog.name} was frozen for 300 s")
+        self.assertRegex(shown["body"], r"^Rule ice: cpu [\d.]+% > 10(\.0)?% for 2 scans$")
+        self.assertEqual(shown["icon"], "dialog-warning")
+        self.assertEqual(shown["urgency"], 1)
+        self.assertEqual(shown["actions"], ["thaw", "Thaw now"])
+        # The user presses "Thaw now": the server says so on the bus, FreezR thaws.
+        subprocess.run(["busctl", f"--address=unix:path={self.session}", "call",
+                        "org.freedesktop.Notifications", "/org/freedesktop/Notifications",
+                        "org.freedesktop.Notifications", "Press", "us", str(shown["id"]),
+                        "thaw"], check=True, capture_output=True)
+        f.wait_for(rf'root chose "Thaw now" for pid {hog.pid}: thawed')
+
+        def cgroup():
+            with open(f"/proc/{hog.pid}/cgroup") as c:
+                return c.read()
+        self.assertTrue(wait_until(lambda: hog.state() not in "Tt" and "/freezr/" not in cgroup(),
+                                   10), f.output())
+        self.assertEqual(f.stop(), 0)

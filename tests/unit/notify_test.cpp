@@ -6,6 +6,7 @@
 #include <fstream>
 #include <regex>
 
+#include "notify/desktop.h"
 #include "notify/notice.h"
 #include "notify/webhook.h"
 
@@ -80,6 +81,42 @@ TEST(Notice, TheDocumentHasExactlyTheKeysTheReadmeShows) {
     EXPECT_EQ(ours[k].type_name(), v.type_name()) << k;
   }
   EXPECT_EQ(ours.size(), documented.size());
+}
+
+TEST(Desktop, WhichNoticesAndTheirArguments) {
+  auto n = action_notice(1, outcome(engine::ActionKind::kFreeze, true));
+  EXPECT_TRUE(for_desktop(n));
+  const std::vector<std::string> want = {"desktop-notify",
+                                         "--summary",
+                                         "firefox was frozen for 5 s",
+                                         "--body",
+                                         "Rule browser: cpu 310.0% > 80.0% for 3 scans",
+                                         "--icon",
+                                         "dialog-warning",
+                                         "--urgency",
+                                         "normal",
+                                         "--action",
+                                         "thaw=Thaw now",
+                                         "--wait",
+                                         "5"};
+  EXPECT_EQ(desktop_arguments(n), want);
+  n = action_notice(1, outcome(engine::ActionKind::kKill, false));
+  auto args = desktop_arguments(n);
+  EXPECT_EQ(args[4], "Rule browser: cpu 310.0% > 80.0% for 3 scans\ndone");
+  EXPECT_EQ(args[6], "dialog-error");
+  EXPECT_EQ(args[8], "critical");
+  EXPECT_EQ(args.size(), 9U);  // no button for a kill
+  auto dry = outcome(engine::ActionKind::kKill, true);
+  dry.dry_run = true;
+  EXPECT_FALSE(for_desktop(action_notice(1, dry)));
+  auto undo = outcome(engine::ActionKind::kFreeze, true);
+  undo.undo = true;
+  EXPECT_FALSE(for_desktop(action_notice(1, undo)));
+  EXPECT_FALSE(for_desktop(action_notice(1, outcome(engine::ActionKind::kLog, true))));
+  EXPECT_TRUE(for_desktop(pressure_notice(1, "critical", "x")));
+  EXPECT_FALSE(for_desktop(pressure_notice(1, "none", "x")));
+  EXPECT_FALSE(for_desktop(lifecycle_notice(1, "start", true, "x")));
+  EXPECT_TRUE(for_desktop(prediction_notice(1, "r", 1, "x", "kill", 60, "")));
 }
 
 TEST(Webhook, FormatsForTheCommonReceivers) {
