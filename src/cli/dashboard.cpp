@@ -94,6 +94,48 @@ std::string thaw(HttpClient& client, int pid) {
                      answer ? "HTTP " + std::to_string(answer->status) : answer.error().message);
 }
 
+// What a key does; true for quit. note: what to tell the user under the view.
+bool on_key(int key, ui::DashboardInput& in, const ui::DashboardModel& model, HttpClient& client,
+            const std::string& token, std::string& note) {
+  switch (key) {
+    case 'q':
+      return true;
+    case 's':
+      in.sort = ui::next(in.sort);
+      break;
+    case '/':
+      in.filter = read_filter();
+      in.selected = 0;
+      break;
+    case KEY_DOWN:
+      in.selected = std::min(in.selected + 1, std::max(0, static_cast<int>(model.pids.size()) - 1));
+      break;
+    case KEY_UP:
+      in.selected = std::max(0, in.selected - 1);
+      break;
+    case 'w':
+      in.why_pid = in.why_pid > 0 || model.pids.empty()
+                       ? 0
+                       : model.pids[static_cast<std::size_t>(in.selected)];
+      break;
+    case 27:  // Esc
+      in.why_pid = 0;
+      break;
+    case 't': {
+      const bool allowed = in.status && in.status->value("control", false) && !token.empty();
+      if (!allowed || model.pids.empty()) {
+        note = "thaw needs control endpoints on the daemon and FREEZR_TOKEN set here";
+        break;
+      }
+      note = thaw(client, model.pids[static_cast<std::size_t>(in.selected)]);
+      break;
+    }
+    default:
+      break;
+  }
+  return false;
+}
+
 }  // namespace
 
 int cmd_dashboard(const config::Config& cfg, double interval, bool colors) {
@@ -143,44 +185,7 @@ int cmd_dashboard(const config::Config& cfg, double interval, bool colors) {
     timeout(static_cast<int>(interval * 1000));
     const int key = getch();
     note.clear();
-    switch (key) {
-      case 'q':
-        quit = true;
-        break;
-      case 's':
-        in.sort = ui::next(in.sort);
-        break;
-      case '/':
-        in.filter = read_filter();
-        in.selected = 0;
-        break;
-      case KEY_DOWN:
-        in.selected =
-            std::min(in.selected + 1, std::max(0, static_cast<int>(model.pids.size()) - 1));
-        break;
-      case KEY_UP:
-        in.selected = std::max(0, in.selected - 1);
-        break;
-      case 'w':
-        in.why_pid = in.why_pid > 0 || model.pids.empty()
-                         ? 0
-                         : model.pids[static_cast<std::size_t>(in.selected)];
-        break;
-      case 27:  // Esc
-        in.why_pid = 0;
-        break;
-      case 't': {
-        const bool allowed = in.status && in.status->value("control", false) && !token.empty();
-        if (!allowed || model.pids.empty()) {
-          note = "thaw needs control endpoints on the daemon and FREEZR_TOKEN set here";
-          break;
-        }
-        note = thaw(client, model.pids[static_cast<std::size_t>(in.selected)]);
-        break;
-      }
-      default:
-        break;
-    }
+    quit = on_key(key, in, model, client, token, note);
   }
   endwin();
   return 0;

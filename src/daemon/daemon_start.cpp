@@ -93,20 +93,6 @@ bool Daemon::preflight() {
   return true;
 }
 
-void Daemon::start_notify(Preflight& pf) {
-  writer_.set_listener([this](const store::Event& e) {
-    if (e.kind == "pressure") notifier_.notify(notify::pressure_notice(e.ts, e.action, e.message));
-    if (e.kind == "lifecycle") {
-      notifier_.notify(notify::lifecycle_notice(e.ts, e.action, e.ok.value_or(true), e.message));
-    }
-  });
-  for (const auto& problem : notifier_.configure(cfg_->notify)) pf.check(false, "notify", problem);
-  if (notifier_.webhooks() > 0) {
-    pf.check(true, "notify",
-             fmt::format("{} webhook(s): notices are queued and sent off the loop",
-                         notifier_.webhooks()));
-  }
-}
 
 void Daemon::open_database(Preflight& pf) {
   // Created here, 0640 and never through a link, before SQLite opens it by path (its WAL and

@@ -1,0 +1,118 @@
+// What the Daemon tells and runs around its actions: the step hooks, the notices (webhooks,
+// the desktop), and the predictions' warnings.
+#include "daemon/daemon_loop.h"
+
+namespace freezr::daemon::detail {
+
+void Daemon::start_notify(Preflight& pf) {
+  writer_.set_listener([this](const store::Event& e) {
+    if (e.kind == "pressure") notifier_.notify(notify::pressure_notice(e.ts, e.action, e.message));
+    if (e.kind == "lifecycle") {
+      notifier_.notify(notify::lifecycle_notice(e.ts, e.action, e.ok.value_or(true), e.message));
+    }
+  });
+  for (const auto& problem : notifier_.configure(cfg_->notify)) pf.check(false, "notify", problem);
+  if (notifier_.webhooks() > 0) {
+    pf.check(true, "notify",
+             fmt::format("{} webhook(s): notices are queued and sent off the loop",
+                         notifier_.webhooks()));
+  }
+}
+
+void Daemon::run_hook(const char* when, const engine::Command& c, const act::ActionOutcome& o,
+                      act::Environment env, std::function<void()> next) {
+  const auto line = engine::command_line(c);
+  std::vector<report::Field> fields = {{"rule", o.rule},
+                                       {"when", std::string(when)},
+                                       {"action", std::string(engine::to_string(o.action))},
+                                       {"command", line}};
+  if (o.target) fields.push_back({"pid", static_cast<long long>(o.target->id.pid)});
+  auto record = [this, when, o, fields, line](bool ok, const std::string& result) {
+    auto f = fields;
+    f.push_back({"ok", ok});
+    const auto msg =
+        fmt::format("{} hook of {} {}: {}", when, engine::to_string(o.action), line, result);
+    log_.line(ok ? level_enum::info : level_enum::warn, "hook", f, msg);
+    writer_.event({clock_.wall(),
+                   "action",
+                   o.rule,
+                   o.target ? o.target->id.pid : 0,
+                   o.target ? o.target->comm : std::string(),
+                   std::string("hook ") + when,
+                   ok,
+                   msg,
+                   {}});
+  };
+  if (dry_run()) {
+    record(true, "dry-run: would run it");
+    if (next) next();
+    return;
+  }
+  commands_.run(c, env, [this, record, next](const act::CommandResult& r) {
+    record(r.ok(), r.describe());
+    if (next) next();
+    if (stopping_ && linux_.pending() == 0) io_.stop();
+  });
+}
+
+void Daemon::notify_predictions() {
+  std::set<std::pair<std::string, Pid>> now;
+  for (const auto& l : predictions_.forecaster().leaks()) {
+    if (!l.seconds_to_limit || !l.limit_mb || l.rule_index >= cfg_->rules.size()) continue;
+    const auto& rule = cfg_->rules[l.rule_index];
+    const auto step = std::find_if(rule.steps.begin(), rule.steps.end(), [&](const auto& s) {
+      return s.memory_mb && *s.memory_mb == *l.limit_mb;
+    });
+    if (step == rule.steps.end()) continue;
+    const std::pair<std::string, Pid> key{l.rule, l.entity.pid};
+    now.insert(key);
+    if (warned_leaks_.count(key) != 0U) continue;
+    auto n = notify::prediction_notice(
+        clock_.wall(), l.rule, l.entity.pid, l.comm, engine::to_string(step->action.kind),
+        *l.seconds_to_limit,
+        fmt::format("{:.0f} MiB now, growing {:.1f} MiB/min towards {:g} MiB", l.rss_mb,
+                    l.mb_per_minute, *l.limit_mb));
+    n.uid =
+        owner_of(opts_.proc_root, l.entity.pid).value_or(std::numeric_limits<std::uint32_t>::max());
+    notifier_.notify(n);
+  }
+  warned_leaks_ = std::move(now);
+}
+
+notify::Notice Daemon::notice_of(const act::ActionOutcome& o) {
+  auto n = notify::action_notice(clock_.wall(), o);
+  if (o.target) {
+    if (const auto it = target_uids_.find(o.target->id); it != target_uids_.end()) {
+      n.uid = it->second;
+      if (o.final) target_uids_.erase(it);
+    }
+  }
+  // A notice with no known user goes to no desktop session rather than to everyone's.
+  if (!n.uid && n.kind == "action") n.uid = std::numeric_limits<std::uint32_t>::max();
+  return n;
+}
+
+void Daemon::show_on_desktop(const notify::DesktopLaunch& l) {
+  engine::Command c;
+  c.argv = l.argv;
+  c.timeout = l.timeout;
+  c.user = l.user;
+  c.uid = l.uid;
+  c.gid = l.gid;
+  c.home = l.home;
+  commands_.run(c, l.env, [this, l](const act::CommandResult& r) {
+    if (!r.ok()) {
+      log_.line(level_enum::warn, "notify", {{"user", l.user}},
+                "desktop notification for " + l.user + " failed: " + r.describe());
+    } else if (l.thaw_pid != 0 && r.output.rfind("invoked thaw", 0) == 0) {
+      const auto thawed = dry_run() ? dry_.thaw(l.thaw_pid) : reversibles_.thaw(l.thaw_pid);
+      log_.line(level_enum::info, "notify",
+                {{"user", l.user}, {"pid", static_cast<long long>(l.thaw_pid)}},
+                fmt::format("{} chose \"Thaw now\" for pid {}: {}", l.user, l.thaw_pid,
+                            thawed.empty() ? "it was no longer frozen" : "thawed"));
+    }
+    if (stopping_ && linux_.pending() == 0) io_.stop();
+  });
+}
+
+}  // namespace freezr::daemon::detail
