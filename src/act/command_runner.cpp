@@ -88,6 +88,7 @@ struct CommandRunner::Running : std::enable_shared_from_this<Running> {
   CommandResult result;
   Seconds started = 0;
   Done done;
+  bool background = false;
 
   void keep(std::size_t n) {
     const auto room = kOutputMax - std::min(kOutputMax, result.output.size());
@@ -183,7 +184,8 @@ Result<Spawned> spawn(const engine::Command& c, const std::string& program,
 
 }  // namespace
 
-void CommandRunner::run(const engine::Command& c, const Environment& env, Done done) {
+void CommandRunner::run(const engine::Command& c, const Environment& env, Done done,
+                        bool background) {
   std::vector<std::string> argv =
       c.shell ? std::vector<std::string>{"/bin/sh", "-c", c.argv[0]} : c.argv;
   const auto fail = [&](const std::string& why) {
@@ -209,6 +211,8 @@ void CommandRunner::run(const engine::Command& c, const Environment& env, Done d
   r->started = clock_.monotonic();
   r->done = std::move(done);
   r->result.started = true;
+  r->background = background;
+  background_ += background ? 1 : 0;
   running_.emplace(child->pid, r);
   r->read_more();
   r->timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(
@@ -229,6 +233,7 @@ void CommandRunner::finish(int pid) {
   if (it == running_.end()) return;
   auto r = it->second;
   running_.erase(it);
+  background_ -= r->background ? 1 : 0;
   siginfo_t info{};
   ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED);
   r->result.seconds = clock_.monotonic() - r->started;

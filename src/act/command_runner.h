@@ -48,9 +48,12 @@ class CommandRunner {
   CommandRunner(const CommandRunner&) = delete;
   CommandRunner& operator=(const CommandRunner&) = delete;
 
-  // Starts c with env (besides PATH, HOME and LANG); done is called once, from the loop.
-  void run(const engine::Command& c, const Environment& env, Done done);
-  [[nodiscard]] std::size_t running() const { return running_.size(); }
+  // Starts c with env (besides PATH, HOME and LANG); done is called once, from the loop. A
+  // background command (a desktop notification waiting for its button) is not waited for
+  // when FreezR stops: it is killed.
+  void run(const engine::Command& c, const Environment& env, Done done, bool background = false);
+  // The commands running that FreezR waits for before it stops.
+  [[nodiscard]] std::size_t running() const { return running_.size() - background_; }
 
  private:
   struct Running;
@@ -58,6 +61,7 @@ class CommandRunner {
   boost::asio::io_context& io_;
   const Clock& clock_;
   std::map<int, std::shared_ptr<Running>> running_;
+  std::size_t background_ = 0;
 };
 
 }  // namespace freezr::act

@@ -100,19 +100,22 @@ void Daemon::show_on_desktop(const notify::DesktopLaunch& l) {
   c.uid = l.uid;
   c.gid = l.gid;
   c.home = l.home;
-  commands_.run(c, l.env, [this, l](const act::CommandResult& r) {
-    if (!r.ok()) {
-      log_.line(level_enum::warn, "notify", {{"user", l.user}},
-                "desktop notification for " + l.user + " failed: " + r.describe());
-    } else if (l.thaw_pid != 0 && r.output.rfind("invoked thaw", 0) == 0) {
-      const auto thawed = dry_run() ? dry_.thaw(l.thaw_pid) : reversibles_.thaw(l.thaw_pid);
-      log_.line(level_enum::info, "notify",
-                {{"user", l.user}, {"pid", static_cast<long long>(l.thaw_pid)}},
-                fmt::format("{} chose \"Thaw now\" for pid {}: {}", l.user, l.thaw_pid,
-                            thawed.empty() ? "it was no longer frozen" : "thawed"));
-    }
-    if (stopping_ && linux_.pending() == 0) io_.stop();
-  });
+  commands_.run(
+      c, l.env,
+      [this, l](const act::CommandResult& r) {
+        if (!r.ok()) {
+          log_.line(level_enum::warn, "notify", {{"user", l.user}},
+                    "desktop notification for " + l.user + " failed: " + r.describe());
+        } else if (l.thaw_pid != 0 && r.output.rfind("invoked thaw", 0) == 0) {
+          const auto thawed = dry_run() ? dry_.thaw(l.thaw_pid) : reversibles_.thaw(l.thaw_pid);
+          log_.line(level_enum::info, "notify",
+                    {{"user", l.user}, {"pid", static_cast<long long>(l.thaw_pid)}},
+                    fmt::format("{} chose \"Thaw now\" for pid {}: {}", l.user, l.thaw_pid,
+                                thawed.empty() ? "it was no longer frozen" : "thawed"));
+        }
+        if (stopping_ && linux_.pending() == 0) io_.stop();
+      },
+      /*background=*/true);
 }
 
 }  // namespace freezr::daemon::detail

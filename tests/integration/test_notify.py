@@ -6,6 +6,7 @@ import json
 import os
 import socket
 import subprocess
+import time
 
 from harness import FAKE_DESKTOP, Receiver, TestCase, monitor, rule, wait_until
 
@@ -152,3 +153,20 @@ class DesktopTest(TestCase):
         self.assertTrue(wait_until(lambda: hog.state() not in "Tt" and "/freezr/" not in cgroup(),
                                    10), f.output())
         self.assertEqual(f.stop(), 0)
+
+    def test_stopping_does_not_wait_for_a_notification_waiting_for_its_button(self):
+        hog = self.hog(cpu=True)
+        f = self.freezr(monitor(interval=0.3) +
+                        f'[notify]\ndesktop = true\ndesktop_runtime_dir = "{self.runtime}"\n' +
+                        rule("ice", [hog.name], cpu_percent=10, violations=2, action="freeze",
+                             duration=300),
+                        env={"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={self.system}"})
+        self.assertTrue(wait_until(self.notifications, 15), f.output())
+        started = time.monotonic()
+        self.assertEqual(f.stop(), 0)
+        self.assertLess(time.monotonic() - started, 8, f.output())
+        # The process is thawed by the stop, and no notification command is left behind.
+        self.assertTrue(wait_until(lambda: hog.state() not in "Tt", 5))
+        left = subprocess.run(["pgrep", "-f", "desktop-notify --summary " + hog.name],
+                              capture_output=True, text=True)
+        self.assertEqual(left.stdout, "")

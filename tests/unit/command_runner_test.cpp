@@ -112,6 +112,17 @@ TEST(CommandRunner, ATimeoutKillsTheWholeGroup) {
   ::unlink(marker.c_str());
 }
 
+TEST(CommandRunner, ABackgroundCommandIsNotWaitedFor) {
+  Runner r;
+  bool done = false;
+  r.runner.run(
+      command({"/bin/sh", "-c", "while :; do :; done"}, 30), {},
+      [&](const CommandResult&) { done = true; }, /*background=*/true);
+  r.io.run_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(r.runner.running(), 0U);
+  EXPECT_FALSE(done);
+}
+
 TEST(CommandRunner, AProgramThatIsNotThereIsSaidSo) {
   Runner r;
   const auto got = r.go(command({"freezr-no-such-program-here"}));
