@@ -45,18 +45,18 @@
   const charts = {};
   state.charts = charts;
   function chart(id, names, unit, colors) {
-    const el = $(id);
+    const box = $(id);
     const key = id + ":" + names.join(",");
     if (charts[id] && charts[id].key === key) return charts[id].plot;
     if (charts[id]) charts[id].plot.destroy();
     const axis = { stroke: css("--fg"), grid: { stroke: css("--line") }, ticks: { stroke: css("--line") } };
     const plot = new uPlot({
-      width: Math.max(280, el.clientWidth), height: 220,
+      width: Math.max(280, box.clientWidth), height: 220,
       series: [{}, ...names.map((n, i) => ({ label: n, stroke: colors[i], width: 2,
                                               value: (u, v) => v == null ? "–" : v.toFixed(1) + unit }))],
       axes: [{ ...axis }, { ...axis, size: 60 }],
       scales: { x: { time: true, range: () => [state.now - RANGES[state.range], state.now] } },
-    }, [[], ...names.map(() => [])], el);
+    }, [[], ...names.map(() => [])], box);
     charts[id] = { key, plot };
     return plot;
   }

@@ -72,8 +72,7 @@ void Daemon::notify_predictions() {
         *l.seconds_to_limit,
         fmt::format("{:.0f} MiB now, growing {:.1f} MiB/min towards {:g} MiB", l.rss_mb,
                     l.mb_per_minute, *l.limit_mb));
-    n.uid =
-        owner_of(opts_.proc_root, l.entity.pid).value_or(std::numeric_limits<std::uint32_t>::max());
+    n.uid = owner_of(opts_.proc_root, l.entity.pid);
     notifier_.notify(n);
   }
   warned_leaks_ = std::move(now);
@@ -87,30 +86,22 @@ notify::Notice Daemon::notice_of(const act::ActionOutcome& o) {
       if (o.final) target_uids_.erase(it);
     }
   }
-  // A notice with no known user goes to no desktop session rather than to everyone's.
-  if (!n.uid && n.kind == "action") n.uid = std::numeric_limits<std::uint32_t>::max();
   return n;
 }
 
 void Daemon::show_on_desktop(const notify::DesktopLaunch& l) {
-  engine::Command c;
-  c.argv = l.argv;
-  c.timeout = l.timeout;
-  c.user = l.user;
-  c.uid = l.uid;
-  c.gid = l.gid;
-  c.home = l.home;
   commands_.run(
-      c, l.env,
+      l.command, l.env,
       [this, l](const act::CommandResult& r) {
+        const auto& user = l.command.user;
         if (!r.ok()) {
-          log_.line(level_enum::warn, "notify", {{"user", l.user}},
-                    "desktop notification for " + l.user + " failed: " + r.describe());
+          log_.line(level_enum::warn, "notify", {{"user", user}},
+                    "desktop notification for " + user + " failed: " + r.describe());
         } else if (l.thaw_pid != 0 && r.output.rfind("invoked thaw", 0) == 0) {
           const auto thawed = dry_run() ? dry_.thaw(l.thaw_pid) : reversibles_.thaw(l.thaw_pid);
           log_.line(level_enum::info, "notify",
-                    {{"user", l.user}, {"pid", static_cast<long long>(l.thaw_pid)}},
-                    fmt::format("{} chose \"Thaw now\" for pid {}: {}", l.user, l.thaw_pid,
+                    {{"user", user}, {"pid", static_cast<long long>(l.thaw_pid)}},
+                    fmt::format("{} chose \"Thaw now\" for pid {}: {}", user, l.thaw_pid,
                                 thawed.empty() ? "it was no longer frozen" : "thawed"));
         }
         if (stopping_ && linux_.pending() == 0) io_.stop();

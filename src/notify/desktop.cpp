@@ -142,6 +142,9 @@ void DesktopNotifier::deliver(const Notice& n, sd_bus* bus) {
     return;
   }
   told_no_logind_ = false;
+  // Memory pressure concerns everyone at the machine; anything else only its process's user,
+  // and no one when that user is unknown.
+  if (!n.uid && n.kind != "pressure") return;
   std::vector<std::uint32_t> users;
   for (const auto& s : *sessions) {
     if ((!n.uid || *n.uid == s.uid) &&
@@ -159,15 +162,16 @@ void DesktopNotifier::deliver(const Notice& n, sd_bus* bus) {
     std::vector<char> buf(16384);
     if (getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || found == nullptr) continue;
     DesktopLaunch l;
-    l.uid = uid;
-    l.gid = pw.pw_gid;
-    l.user = pw.pw_name;
-    l.home = pw.pw_dir != nullptr ? pw.pw_dir : "/";
-    l.argv = desktop_arguments(n);
-    l.argv.insert(l.argv.begin(), program_);
+    auto& c = l.command;
+    c.uid = uid;
+    c.gid = pw.pw_gid;
+    c.user = pw.pw_name;
+    c.home = pw.pw_dir != nullptr ? pw.pw_dir : "/";
+    c.argv = desktop_arguments(n);
+    c.argv.insert(c.argv.begin(), program_);
+    c.timeout = n.thaw_for + 15;
     const auto dir = fmt::format("{}/{}", runtime_dir_, uid);
     l.env = {{"DBUS_SESSION_BUS_ADDRESS", "unix:path=" + dir + "/bus"}, {"XDG_RUNTIME_DIR", dir}};
-    l.timeout = n.thaw_for + 15;
     l.thaw_pid = n.thaw_for > 0 ? n.pid : 0;
     launch_(std::move(l));
   }

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "engine/rule.h"
 #include "notify/notice.h"
 
 struct sd_bus;
@@ -24,12 +25,9 @@ namespace freezr::notify {
 
 // One notification to show, as one user: the command and its environment.
 struct DesktopLaunch {
-  std::uint32_t uid = 0, gid = 0;
-  std::string user, home;
-  std::vector<std::string> argv;
+  engine::Command command;  // as the session's user; its timeout: the wait for a button, and some
   std::vector<std::pair<std::string, std::string>> env;
-  double timeout = 0;  // seconds the command may run (its wait for a button, and some)
-  Pid thaw_pid = 0;    // the process "Thaw now" thaws (0: no button)
+  Pid thaw_pid = 0;  // the process "Thaw now" thaws (0: no button)
 };
 
 // The arguments of `desktop-notify` for n (after the program): summary, body, icon, urgency

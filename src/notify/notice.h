@@ -27,8 +27,8 @@ struct Notice {
   std::string detail;   // what came of it, e.g. "exited 0.31 s after SIGTERM"
   std::string title;    // plain words: "firefox was frozen for 5 s"
   std::string message;  // the title with the reason and the outcome
-  // For the desktop: the process's user (none: every graphical session), and how long a
-  // "Thaw now" button is worth offering (0: none).
+  // For the desktop: the process's user (unknown: no session sees it, but memory pressure
+  // goes to every session), and how long a "Thaw now" button is worth offering (0: none).
   std::optional<std::uint32_t> uid;
   double thaw_for = 0;
 };

@@ -9,18 +9,6 @@
 #include "core/top.h"
 #include "serve/status.h"
 
-namespace freezr::serve {
-
-void Histogram::observe(double v) {
-  if (counts.size() != bounds.size() + 1) counts.assign(bounds.size() + 1, 0);
-  const auto at = std::lower_bound(bounds.begin(), bounds.end(), v) - bounds.begin();
-  ++counts[static_cast<std::size_t>(at)];
-  sum += v;
-  ++count;
-}
-
-}  // namespace freezr::serve
-
 namespace freezr::report {
 
 namespace {

@@ -12,6 +12,14 @@
 
 namespace freezr::serve {
 
+void Histogram::observe(double v) {
+  if (counts.size() != bounds.size() + 1) counts.assign(bounds.size() + 1, 0);
+  const auto at = std::lower_bound(bounds.begin(), bounds.end(), v) - bounds.begin();
+  ++counts[static_cast<std::size_t>(at)];
+  sum += v;
+  ++count;
+}
+
 // Label values must be UTF-8: whatever a process calls itself, bytes that are not (overlong
 // forms, surrogates, F5-FF) become U+FFFD, and controls '?'.
 std::string label_value(const std::string& v) {

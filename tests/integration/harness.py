@@ -208,6 +208,12 @@ def exchange(port, data, timeout=5, headers_only=False):
         return b"".join(chunks).decode(errors="replace")
 
 
+def cgroup_text(pid):
+    """The text of /proc/PID/cgroup: every hierarchy's path of the process."""
+    with open(f"/proc/{pid}/cgroup") as f:
+        return f.read()
+
+
 def cgroup_mounts():
     """(fstype, mount point, super options) of each cgroup hierarchy mounted at its root."""
     out = []

@@ -9,7 +9,7 @@ import time
 import unittest
 import urllib.request
 
-from harness import TestCase, monitor, rule, unique_name, wait_until, with_token
+from harness import TestCase, cgroup_text, monitor, rule, unique_name, wait_until, with_token
 
 SOURCE = os.environ.get("FREEZR_SOURCE_DIR", "../..")
 WEB = os.path.join(SOURCE, "tests", "web")
@@ -97,10 +97,8 @@ class DashboardTest(TestCase):
                                           rf"{entry['how']} · \dm \d+s left")
         self.assertEqual(result["message"], f"thawed {hog.name} (pid {hog.pid})")
         self.assertTrue(result["session"] and not result["local"], result)  # sessionStorage only
-        def cgroup():
-            with open(f"/proc/{hog.pid}/cgroup") as c:
-                return c.read()
-        self.assertTrue(wait_until(lambda: hog.state() not in "Tt" and "/freezr/" not in cgroup(),
+        self.assertTrue(wait_until(lambda: hog.state() not in "Tt" and
+                                   "/freezr/" not in cgroup_text(hog.pid),
                                    10), f.output())
         f.wait_for(rf"UNDO rule=ice .*pid={hog.pid} .*thawed on request")
         f.stop()

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 
-from harness import FAKE_DESKTOP, Receiver, TestCase, monitor, rule, wait_until
+from harness import FAKE_DESKTOP, Receiver, TestCase, cgroup_text, monitor, rule, wait_until
 
 
 class WebhookTest(TestCase):
@@ -118,6 +118,14 @@ class DesktopTest(TestCase):
             if p.stdout is not None:
                 p.stdout.close()
 
+    def freezing(self, hog):
+        """A FreezR with desktop notifications that freezes hog for 300 s."""
+        return self.freezr(monitor(interval=0.3) +
+                           f'[notify]\ndesktop = true\ndesktop_runtime_dir = "{self.runtime}"\n' +
+                           rule("ice", [hog.name], cpu_percent=10, violations=2,
+                                action="freeze", duration=300),
+                           env={"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={self.system}"})
+
     def notifications(self):
         if not os.path.exists(self.shown):
             return []
@@ -126,11 +134,7 @@ class DesktopTest(TestCase):
 
     def test_a_freeze_is_shown_to_the_session_and_its_button_thaws_the_process(self):
         hog = self.hog(cpu=True)
-        f = self.freezr(monitor(interval=0.3) +
-                        f'[notify]\ndesktop = true\ndesktop_runtime_dir = "{self.runtime}"\n' +
-                        rule("ice", [hog.name], cpu_percent=10, violations=2, action="freeze",
-                             duration=300),
-                        env={"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={self.system}"})
+        f = self.freezing(hog)
         f.wait_for(rf"pid={hog.pid} .*frozen for 300s")
         self.assertTrue(wait_until(self.notifications, 15), f.output())
         shown = self.notifications()[0]
@@ -147,20 +151,14 @@ class DesktopTest(TestCase):
                         "thaw"], check=True, capture_output=True)
         f.wait_for(rf'root chose "Thaw now" for pid {hog.pid}: thawed')
 
-        def cgroup():
-            with open(f"/proc/{hog.pid}/cgroup") as c:
-                return c.read()
-        self.assertTrue(wait_until(lambda: hog.state() not in "Tt" and "/freezr/" not in cgroup(),
+        self.assertTrue(wait_until(lambda: hog.state() not in "Tt" and
+                                   "/freezr/" not in cgroup_text(hog.pid),
                                    10), f.output())
         self.assertEqual(f.stop(), 0)
 
     def test_stopping_does_not_wait_for_a_notification_waiting_for_its_button(self):
         hog = self.hog(cpu=True)
-        f = self.freezr(monitor(interval=0.3) +
-                        f'[notify]\ndesktop = true\ndesktop_runtime_dir = "{self.runtime}"\n' +
-                        rule("ice", [hog.name], cpu_percent=10, violations=2, action="freeze",
-                             duration=300),
-                        env={"DBUS_SYSTEM_BUS_ADDRESS": f"unix:path={self.system}"})
+        f = self.freezing(hog)
         self.assertTrue(wait_until(self.notifications, 15), f.output())
         started = time.monotonic()
         self.assertEqual(f.stop(), 0)

@@ -8,12 +8,8 @@ import subprocess
 import unittest
 import urllib.request
 
-from harness import FREEZR, TestCase, mem_available_percent, monitor, rule, wait_until
-
-
-def cgroup_of(pid):
-    with open(f"/proc/{pid}/cgroup") as f:
-        return f.read()
+from harness import (FREEZR, TestCase, cgroup_text, mem_available_percent, monitor, rule,
+                     wait_until)
 
 
 def exec_rule(name, comm, action="kill"):
@@ -36,7 +32,7 @@ class DryRunTest(TestCase):
         at_exec = self.hog()
         victim = self.hog(mem_mb=64)
         everyone = [renice, throttle, freeze, kill, restart, at_exec, victim]
-        before = {h.pid: (h.nice(), cgroup_of(h.pid)) for h in everyone}
+        before = {h.pid: (h.nice(), cgroup_text(h.pid)) for h in everyone}
         config = (monitor(interval=0.2) +
                   rule("r-renice", [renice.name], cpu_percent=5, violations=2, action="renice",
                        nice=10) +
@@ -61,7 +57,7 @@ class DryRunTest(TestCase):
         for h in everyone:
             self.assertTrue(h.alive(), f"{h.name} died in dry-run:\n{f.output()}")
             self.assertNotIn(h.state(), "Tt", f"{h.name} stopped in dry-run")
-            self.assertEqual((h.nice(), cgroup_of(h.pid)), before[h.pid],
+            self.assertEqual((h.nice(), cgroup_text(h.pid)), before[h.pid],
                              f"{h.name} changed in dry-run")
         self.assertIn("cgroups: not set up (dry-run", f.output())
         # The freeze it would have made is shown as a simulated one, as a real run would hold.
