@@ -74,15 +74,33 @@ std::string verdicts(const engine::Rule& rule, const engine::Measure& m) {
   const auto v = engine::step_violations(rule, m);
   std::string out;
   for (std::size_t i = 0; i < v.size(); ++i) {
-    std::string one = !v[i].any() ? "ok"
-                                  : std::string("VIOLATES") + (v[i].cpu ? " cpu" : "") +
-                                        (v[i].memory ? " memory" : "");
-    if (rule.steps[i].predict_minutes && !v[i].memory) one += " (no leak trend in one sample)";
+    std::string one = v[i].any() ? "VIOLATES" : "ok";
+    for (std::size_t k = 0; k < engine::kMetrics; ++k) {
+      if (v[i].by[k]) one += std::string(" ") + engine::to_string(static_cast<engine::Metric>(k));
+    }
+    if (rule.steps[i].gated())
+      one += v[i].gates_hold ? " (pressure gates hold)" : " (pressure gates closed)";
+    if (rule.steps[i].predict_minutes && !v[i].of(engine::Metric::kMemory)) {
+      one += " (no leak trend in one sample)";
+    }
     if (v.size() > 1) {
       one =
           fmt::format("step {} ({}): {}", i + 1, engine::to_string(rule.steps[i].action.kind), one);
     }
     out += (out.empty() ? "" : "; ") + one;
+  }
+  return out;
+}
+
+// What else the rule judges by: its memory metric when not the resident set, disk I/O rates.
+std::string extras(const engine::Rule& rule, const engine::Measure& m) {
+  std::string out;
+  if (rule.uses_smaps()) {
+    out += fmt::format("  {} {:.1f} MiB", engine::to_string(rule.memory_metric), m.mem);
+  }
+  if (rule.uses_io()) {
+    out += fmt::format("  io read {:.2f} write {:.2f} MiB/s", m.io_read.value_or(0),
+                       m.io_write.value_or(0));
   }
   return out;
 }
@@ -107,17 +125,24 @@ void check_rule(const engine::Rule& rule, std::size_t ri, const scan::ScanResult
   const bool group = rule.aggregate == engine::Aggregate::kGroup;
   for (std::size_t k = 0; k < members.size(); ++k) {
     const auto& p = r.snap.processes[members[k]];
-    fmt::print("  pid {:>7}  {:<16} cpu {:6.1f}%  rss {:8.1f} MiB  {}\n", p.id.pid,
-               terminal_safe(p.comm), p.total_cpu(), p.rss_mb(),
-               group ? "(summed below)" : verdicts(rule, entities[k].second));
+    const auto& m = group ? engine::Measure{} : entities[k].second;
+    fmt::print("  pid {:>7}  {:<16} cpu {:6.1f}%  rss {:8.1f} MiB{}  {}\n", p.id.pid,
+               terminal_safe(p.comm), p.total_cpu(), p.rss_mb(), group ? "" : extras(rule, m),
+               group ? "(summed below)" : verdicts(rule, m));
   }
   if (group) {
     const auto& m = entities.front().second;
-    fmt::print("  group total: cpu {:.1f}%  rss {:.1f} MiB  {}\n", m.cpu, m.mem, verdicts(rule, m));
+    fmt::print("  group total: cpu {:.1f}%  {} {:.1f} MiB{}  {}\n", m.cpu,
+               engine::to_string(rule.memory_metric), m.mem, extras(rule, m), verdicts(rule, m));
   }
   const auto& first = rule.steps.front();
-  fmt::print("  acts after {} consecutive violating scan{} of {:g}s\n", first.violations,
-             first.violations == 1 ? "" : "s", 0.0 + r.snap.interval);
+  if (first.window > 0) {
+    fmt::print("  acts after {} violating scans of the last {} scans of {:g}s\n", first.violations,
+               first.window, 0.0 + r.snap.interval);
+  } else {
+    fmt::print("  acts after {} consecutive violating scan{} of {:g}s\n", first.violations,
+               first.violations == 1 ? "" : "s", 0.0 + r.snap.interval);
+  }
 }
 }  // namespace
 
@@ -283,8 +308,9 @@ int cmd_oom_order(const config::Config& cfg, const std::string& proc_root, int l
   engine::Protection protection(::getpid(), cfg.protected_names());
   protection.refresh(r.snap);
   const auto order = engine::rank_victims(
-      r.snap, r.cls, cfg.rules, cfg.pressure.victims, protection, scanner.info(),
-      [&](Pid pid) { return scan::read_oom_facts(source, pid); });
+      r.snap, r.cls, cfg.rules, cfg.pressure.victims, protection, scanner.info(), [&](Pid pid) {
+        return scan::read_oom_facts(source, pid, cfg.pressure.victims.memory_metric);
+      });
   if (format != "table") {
     Table t;
     t.headers = {"rank", "pid", "name", "rss_bytes", "chosen", "reason"};

@@ -173,10 +173,9 @@ void read_memory_pressure(TableReader t, Config& c) {
         "[memory_pressure] check_interval_secs dropped: FreezR waits on PSI "
         "triggers and checks memory at an adaptive interval");
   }
-  p.victims.kill_order = {{"brave", std::nullopt},
-                          {"telegram-deskto", std::nullopt},
-                          {"nvim", 1024.0},
-                          {"firefox", std::nullopt}};
+  p.victims.kill_order = {
+      *engine::parse_name_pattern("brave"), *engine::parse_name_pattern("telegram-deskto"),
+      *engine::parse_name_pattern("nvim>1024"), *engine::parse_name_pattern("firefox")};
   c.notes.push_back(
       "[memory_pressure]: the victims are no longer only Brave, Telegram, nvim and "
       "Firefox: those come first (kill_order), then every other process by memory; "

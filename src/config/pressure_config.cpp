@@ -30,7 +30,10 @@ static std::vector<engine::NamePattern> read_patterns(TableReader& t, const std:
   std::vector<engine::NamePattern> out;
   for (const auto& s : t.string_list(key).value_or(std::vector<std::string>{})) {
     auto p = engine::parse_name_pattern(s);
-    if (!p) t.fail_key(key, "'" + s + "' is not \"name\" or \"name>MiB\"");
+    if (!p) {
+      t.fail_key(key,
+                 "'" + s + "' is not \"name\", \"/regular expression/\" or either with \">MiB\"");
+    }
     out.push_back(*p);
   }
   return out;
@@ -45,6 +48,9 @@ void read_pressure(TableReader t, PressureSettings& p,
   if (auto c = t.table("critical")) read_level(*c, p.critical);
   p.victims.kill_order = read_patterns(t, "kill_order");
   p.victims.avoid = read_patterns(t, "avoid");
+  if (auto v = t.choice("memory_metric", {"rss", "pss", "uss", "swap"})) {
+    p.victims.memory_metric = memory_metric_of(*v);
+  }
   if (auto c = t.table("candidates")) {
     engine::Match m;
     read_match(*c, m, categories);

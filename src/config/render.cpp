@@ -79,8 +79,19 @@ std::vector<std::pair<std::string, std::string>> step_keys(const engine::Step& s
   std::vector<std::pair<std::string, std::string>> kv;
   if (s.cpu_percent) kv.emplace_back("cpu_percent", number(*s.cpu_percent));
   if (s.memory_mb) kv.emplace_back("memory_mb", number(*s.memory_mb));
+  const std::pair<const char*, std::optional<double>> more[] = {
+      {"io_read_mbps", s.io_read_mbps},
+      {"io_write_mbps", s.io_write_mbps},
+      {"cpu_pressure", s.cpu_pressure},
+      {"io_pressure", s.io_pressure},
+      {"memory_pressure", s.memory_pressure}};
+  for (const auto& [key, v] : more) {
+    if (v) kv.emplace_back(key, number(*v));
+  }
   if (s.predict_minutes) kv.emplace_back("predict_minutes", number(*s.predict_minutes));
-  kv.emplace_back("violations", std::to_string(s.violations));
+  kv.emplace_back("violations", s.window > 0 ? quote(std::to_string(s.violations) + " of " +
+                                                     std::to_string(s.window))
+                                             : std::to_string(s.violations));
   const auto action = action_keys(s.action);
   kv.insert(kv.end(), action.begin(), action.end());
   if (s.cooldown > 0) kv.emplace_back("cooldown", number(s.cooldown));
@@ -103,6 +114,9 @@ void render_rule(std::ostringstream& o, const engine::Rule& r) {
   o << "\n[[rule]]\nname = " << quote(r.name) << "\n";
   o << "match = " << match_inline(r.match) << "\n";
   o << "aggregate = \"" << engine::to_string(r.aggregate) << "\"\n";
+  if (r.memory_metric != engine::MemoryMetric::kRss) {
+    o << "memory_metric = \"" << engine::to_string(r.memory_metric) << "\"\n";
+  }
   if (r.target != engine::Target::kAll) o << "target = \"" << engine::to_string(r.target) << "\"\n";
   if (r.scope != engine::Scope::kProcess) o << "scope = \"" << engine::to_string(r.scope) << "\"\n";
   if (!r.restore) o << "restore = false\n";
@@ -201,7 +215,8 @@ std::string render_config(const Config& c) {
   o << "\n[pressure]\nenabled = " << (c.pressure.enabled ? "true" : "false") << "\n"
     << "window = " << number(c.pressure.window) << "\n"
     << "kill_order = " << patterns(c.pressure.victims.kill_order) << "\n"
-    << "avoid = " << patterns(c.pressure.victims.avoid) << "\n";
+    << "avoid = " << patterns(c.pressure.victims.avoid) << "\n"
+    << "memory_metric = \"" << engine::to_string(c.pressure.victims.memory_metric) << "\"\n";
   if (c.pressure.predict_minutes) {
     o << "predict_minutes = " << number(*c.pressure.predict_minutes) << "\n";
   }

@@ -2,10 +2,18 @@
 #include <pwd.h>
 
 #include <algorithm>
+#include <cstdio>
 
 #include "config/readers.h"
 
 namespace freezr::config {
+
+engine::MemoryMetric memory_metric_of(const std::string& name) {
+  if (name == "pss") return engine::MemoryMetric::kPss;
+  if (name == "uss") return engine::MemoryMetric::kUss;
+  if (name == "swap") return engine::MemoryMetric::kSwap;
+  return engine::MemoryMetric::kRss;
+}
 
 std::string unit_name(std::string s) {
   return s.find('.') == std::string::npos ? s + ".service" : s;
@@ -172,20 +180,47 @@ engine::Action read_action(TableReader& t) {
   return a;
 }
 
+// `violations`: a count of consecutive scans (3), or "N of M" scans within a window of the
+// last M (at most 64).
+static void read_violations(TableReader& t, engine::Step& s) {
+  const auto* n = t.node("violations");
+  if (n == nullptr || !n->is_string()) {
+    if (auto v = t.integer("violations", 1, 100000)) s.violations = static_cast<int>(*v);
+    return;
+  }
+  const auto text = *t.string("violations");
+  int count = 0, window = 0, used = 0;
+  if (std::sscanf(text.c_str(), "%d of %d%n", &count, &window, &used) != 2 ||
+      static_cast<std::size_t>(used) != text.size() || count < 1 || window < count || window > 64) {
+    t.fail_key("violations",
+               "expected a number of scans in a row (3) or \"N of M\" with 1 <= N <= M <= 64 "
+               "(\"3 of 5\": 3 of the last 5 scans), not \"" +
+                   text + "\"");
+  }
+  s.violations = count;
+  s.window = window == count ? 0 : window;
+}
+
 // Reads thresholds, violations, cooldown and the action of one step from t.
 static engine::Step read_step(TableReader& t, const std::string& rule_name) {
   engine::Step s;
   s.cpu_percent = t.number("cpu_percent", 0, 100000);
   s.memory_mb = t.number("memory_mb", 0, 1e9);
-  if (!s.cpu_percent && !s.memory_mb) {
-    t.fail(t.raw().source(),
-           t.where() + " '" + rule_name + "': give cpu_percent, memory_mb or both");
+  s.io_read_mbps = t.number("io_read_mbps", 0, 1e7);
+  s.io_write_mbps = t.number("io_write_mbps", 0, 1e7);
+  s.cpu_pressure = t.number("cpu_pressure", 0, 100);
+  s.io_pressure = t.number("io_pressure", 0, 100);
+  s.memory_pressure = t.number("memory_pressure", 0, 100);
+  if (!s.cpu_percent && !s.memory_mb && !s.uses_io() && !s.gated()) {
+    t.fail(t.raw().source(), t.where() + " '" + rule_name +
+                                 "': give at least one of cpu_percent, memory_mb, io_read_mbps, "
+                                 "io_write_mbps, cpu_pressure, io_pressure, memory_pressure");
   }
   s.predict_minutes = t.number("predict_minutes", 0.01, 7 * 1440);
   if (s.predict_minutes && !s.memory_mb) {
     t.fail_key("predict_minutes", "needs memory_mb: it predicts when memory reaches it");
   }
-  if (auto v = t.integer("violations", 1, 100000)) s.violations = static_cast<int>(*v);
+  read_violations(t, s);
   if (auto v = t.number("cooldown", 0, 7 * 86400)) s.cooldown = *v;
   s.action = read_action(t);
   return s;
@@ -195,8 +230,10 @@ static void read_steps(TableReader& t, engine::Rule& r) {
   const toml::node* n = t.node("steps");
   const auto* arr = n->as_array();
   if (arr == nullptr || arr->empty()) t.fail_key("steps", "expected a non-empty list of tables");
-  for (const char* key : {"cpu_percent", "memory_mb", "predict_minutes", "violations", "cooldown",
-                          "action", "nice", "ionice", "cpu_limit", "duration", "service"}) {
+  for (const char* key :
+       {"cpu_percent", "memory_mb", "io_read_mbps", "io_write_mbps", "cpu_pressure", "io_pressure",
+        "memory_pressure", "predict_minutes", "violations", "cooldown", "action", "nice", "ionice",
+        "cpu_limit", "duration", "service"}) {
     if (t.has(key)) t.fail_key(key, "belongs inside each of the steps when a rule has steps");
   }
   int index = 0;
@@ -229,11 +266,16 @@ engine::Rule read_rule(TableReader t, const std::vector<engine::Category>& categ
   }
   if (t.has("steps")) {
     read_steps(t, r);
-  } else if (!r.on_exec || t.has("cpu_percent") || t.has("memory_mb")) {
+  } else if (!r.on_exec || t.has("cpu_percent") || t.has("memory_mb") || t.has("io_read_mbps") ||
+             t.has("io_write_mbps") || t.has("cpu_pressure") || t.has("io_pressure") ||
+             t.has("memory_pressure")) {
     r.steps.push_back(read_step(t, r.name));
   }
   if (auto v = t.choice("aggregate", {"process", "group"})) {
     r.aggregate = *v == "group" ? engine::Aggregate::kGroup : engine::Aggregate::kProcess;
+  }
+  if (auto v = t.choice("memory_metric", {"rss", "pss", "uss", "swap"})) {
+    r.memory_metric = memory_metric_of(*v);
   }
   if (auto v = t.choice("target", {"all", "hottest"})) {
     r.target = *v == "hottest" ? engine::Target::kHottest : engine::Target::kAll;

@@ -207,8 +207,10 @@ PressureWatcher::Ranking PressureWatcher::rank() {
   Ranking r;
   r.scan = impl_->scanner->scan(d_.clock.monotonic());
   r.order = engine::rank_victims(r.scan.snap, r.scan.cls, cfg.rules, cfg.pressure.victims,
-                                 d_.protection(), impl_->scanner->info(),
-                                 [this](Pid pid) { return scan::read_oom_facts(d_.source, pid); });
+                                 d_.protection(), impl_->scanner->info(), [this, &cfg](Pid pid) {
+                                   return scan::read_oom_facts(d_.source, pid,
+                                                               cfg.pressure.victims.memory_metric);
+                                 });
   return r;
 }
 

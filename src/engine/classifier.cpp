@@ -28,6 +28,33 @@ const char* to_string(Aggregate a) { return a == Aggregate::kGroup ? "group" : "
 const char* to_string(Target t) { return t == Target::kHottest ? "hottest" : "all"; }
 const char* to_string(Scope s) { return s == Scope::kTree ? "tree" : "process"; }
 
+const char* to_string(MemoryMetric m) {
+  switch (m) {
+    case MemoryMetric::kRss:
+      return "rss";
+    case MemoryMetric::kPss:
+      return "pss";
+    case MemoryMetric::kUss:
+      return "uss";
+    case MemoryMetric::kSwap:
+      return "swap";
+  }
+  return "?";
+}
+
+double memory_mb(std::uint64_t rss_bytes, const std::optional<MemoryDetail>& detail,
+                 MemoryMetric m) {
+  const auto mib = [](std::uint64_t b) { return static_cast<double>(b) / kMiB; };
+  if (!detail || m == MemoryMetric::kRss) return mib(rss_bytes);
+  if (m == MemoryMetric::kPss) return mib(detail->pss);
+  if (m == MemoryMetric::kUss) return mib(detail->uss);
+  return mib(rss_bytes + detail->swap);
+}
+
+bool Rule::uses_io() const {
+  return std::any_of(steps.begin(), steps.end(), [](const Step& s) { return s.uses_io(); });
+}
+
 bool same_rule(const Rule& a, const Rule& b) {
   auto pattern = [](const Match& m) {
     return m.cmdline ? std::optional<std::string>(m.cmdline->pattern()) : std::nullopt;
@@ -35,9 +62,9 @@ bool same_rule(const Rule& a, const Rule& b) {
   return a.name == b.name && a.match.comm == b.match.comm && a.match.exe == b.match.exe &&
          pattern(a.match) == pattern(b.match) && a.match.uids == b.match.uids &&
          a.match.category == b.match.category && a.steps == b.steps && a.aggregate == b.aggregate &&
-         a.target == b.target && a.scope == b.scope && a.restore == b.restore &&
-         a.max_actions == b.max_actions && a.per_seconds == b.per_seconds &&
-         a.enabled == b.enabled && a.on_exec == b.on_exec;
+         a.memory_metric == b.memory_metric && a.target == b.target && a.scope == b.scope &&
+         a.restore == b.restore && a.max_actions == b.max_actions &&
+         a.per_seconds == b.per_seconds && a.enabled == b.enabled && a.on_exec == b.on_exec;
 }
 
 std::string command_line(const Command& c) {

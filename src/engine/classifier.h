@@ -40,6 +40,7 @@ class Classifier {
   // Drops what is known of id (after an exec, whatever its name): it is matched afresh.
   void forget(const ProcessId& id) { cache_.erase(id); }
   [[nodiscard]] const std::vector<Category>* categories() const { return categories_; }
+  [[nodiscard]] const std::vector<Rule>& rules() const { return *rules_; }
 
  private:
   struct Cached {

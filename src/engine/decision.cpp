@@ -22,6 +22,22 @@ const char* to_string(Verdict v) {
   return "?";
 }
 
+const char* to_string(Metric m) {
+  switch (m) {
+    case Metric::kCpu:
+      return "cpu";
+    case Metric::kMemory:
+      return "memory";
+    case Metric::kIoRead:
+      return "io_read";
+    case Metric::kIoWrite:
+      return "io_write";
+    case Metric::kPressure:
+      return "pressure";
+  }
+  return "?";
+}
+
 const char* to_string(Origin o) {
   switch (o) {
     case Origin::kRule:
@@ -36,22 +52,38 @@ const char* to_string(Origin o) {
 
 std::string Decision::reason() const {
   if (!note.empty()) return note;
-  char buf[160];
+  char buf[192];
   if (verdict == Verdict::kRelease) {
     std::snprintf(buf, sizeof buf, "back under its thresholds for %d scan%s", streak,
                   streak == 1 ? "" : "s");
     return buf;
   }
-  const bool cpu = metric == "cpu";
+  const std::string when = gates.empty() ? "" : " while " + gates;
   if (predicted_seconds) {
-    std::snprintf(buf, sizeof buf,
-                  "memory %.1f MiB rising %.1f MiB/min reaches %.1f MiB in %.0f s for %d scan%s",
-                  value, predicted_rate, threshold, *predicted_seconds, streak,
-                  streak == 1 ? "" : "s");
-    return buf;
+    std::snprintf(buf, sizeof buf, "memory %.1f MiB rising %.1f MiB/min reaches %.1f MiB in %.0f s",
+                  value, predicted_rate, threshold, *predicted_seconds);
+    return buf + when + scans();
   }
-  std::snprintf(buf, sizeof buf, "%s %.1f%s > %.1f%s for %d scan%s", metric.c_str(), value,
-                cpu ? "%" : " MiB", threshold, cpu ? "%" : " MiB", streak, streak == 1 ? "" : "s");
+  if (metric.ends_with("_pressure")) {
+    std::snprintf(buf, sizeof buf, "%.*s pressure %.1f%% > %.1f%%",
+                  static_cast<int>(metric.size() - 9), metric.c_str(), value, threshold);
+    return buf + scans();
+  }
+  const char* unit = metric == "cpu" ? "%" : metric == "memory" ? " MiB" : " MiB/s";
+  const char* what = metric == "io_read"    ? "disk reads"
+                     : metric == "io_write" ? "disk writes"
+                                            : metric.c_str();
+  std::snprintf(buf, sizeof buf, "%s %.1f%s > %.1f%s", what, value, unit, threshold, unit);
+  return buf + when + scans();
+}
+
+std::string Decision::scans() const {
+  char buf[64];
+  if (window > 0) {
+    std::snprintf(buf, sizeof buf, " in %d of the last %d scans", streak, window);
+  } else {
+    std::snprintf(buf, sizeof buf, " for %d scan%s", streak, streak == 1 ? "" : "s");
+  }
   return buf;
 }
 
@@ -60,6 +92,8 @@ RuleCounters& RuleCounters::operator+=(const RuleCounters& o) {
   violating_checks += o.violating_checks;
   cpu_violations += o.cpu_violations;
   memory_violations += o.memory_violations;
+  io_violations += o.io_violations;
+  pressure_violations += o.pressure_violations;
   cpu_since_action += o.cpu_since_action;
   memory_since_action += o.memory_since_action;
   actions += o.actions;
@@ -74,32 +108,75 @@ bool predicted(const Step& s, const std::optional<Trend>& leak, double mem) {
   const auto eta = seconds_to_reach(*leak, mem, *s.memory_mb);
   return eta && mem <= *s.memory_mb && *eta <= *s.predict_minutes * 60;
 }
+
+// Each gate given is over its value (a pressure not measured never is).
+bool gates_hold(const Step& s, const Measure& m) {
+  const std::optional<double> gates[3] = {s.cpu_pressure, s.io_pressure, s.memory_pressure};
+  for (std::size_t k = 0; k < 3; ++k) {
+    if (gates[k] && !(m.pressure[k] && *m.pressure[k] > *gates[k])) return false;
+  }
+  return true;
+}
+
+bool over(const std::optional<double>& threshold, const std::optional<double>& value) {
+  return threshold && value && *value > *threshold;
+}
 }  // namespace
 
 std::vector<StepViolation> step_violations(const Rule& r, const Measure& m) {
   std::vector<StepViolation> out(r.steps.size());
   for (std::size_t i = 0; i < r.steps.size(); ++i) {
     const Step& s = r.steps[i];
-    out[i].cpu = s.cpu_percent && m.cpu_valid && m.cpu > *s.cpu_percent;
-    const bool over = s.memory_mb && m.mem > *s.memory_mb;
-    out[i].predicted = !over && predicted(s, m.leak, m.mem);
-    out[i].memory = over || out[i].predicted;
+    auto& v = out[i];
+    const bool open = !s.gated() || gates_hold(s, m);
+    v.gates_hold = s.gated() && open;
+    if (!open) continue;
+    const bool mem_over = s.memory_mb && m.mem > *s.memory_mb;
+    v.predicted = !mem_over && predicted(s, m.leak, m.mem);
+    v.by[static_cast<std::size_t>(Metric::kCpu)] =
+        s.cpu_percent && m.cpu_valid && m.cpu > *s.cpu_percent;
+    v.by[static_cast<std::size_t>(Metric::kMemory)] = mem_over || v.predicted;
+    v.by[static_cast<std::size_t>(Metric::kIoRead)] = over(s.io_read_mbps, m.io_read);
+    v.by[static_cast<std::size_t>(Metric::kIoWrite)] = over(s.io_write_mbps, m.io_write);
+    const bool thresholds = s.cpu_percent || s.memory_mb || s.uses_io();
+    v.by[static_cast<std::size_t>(Metric::kPressure)] = !thresholds && v.gates_hold;
   }
   return out;
 }
+
+namespace {
+std::optional<double> mib(const std::optional<double>& bytes) {
+  return bytes ? std::optional<double>(*bytes / kMiB) : std::nullopt;
+}
+
+std::array<std::optional<double>, 3> system_pressure(const Snapshot& snap) {
+  auto some = [](const std::optional<proc::Pressure>& p) {
+    return p ? std::optional<double>(p->some.avg10) : std::nullopt;
+  };
+  return {some(snap.cpu_pressure), some(snap.io_pressure), some(snap.memory_pressure)};
+}
+
+void add(std::optional<double>& sum, const std::optional<double>& v) {
+  if (v) sum = sum.value_or(0) + *v;
+}
+}  // namespace
 
 std::vector<std::pair<ProcessId, Measure>> measures(const Rule& r, std::size_t ri,
                                                     const std::vector<std::size_t>& members,
                                                     const Snapshot& snap,
                                                     const Forecast* forecast) {
   std::vector<std::pair<ProcessId, Measure>> out;
+  const auto pressure = system_pressure(snap);
   if (r.aggregate == Aggregate::kGroup) {
     if (members.empty()) return out;
     Measure m;
+    m.pressure = pressure;
     for (auto idx : members) {
       const auto& p = snap.processes[idx];
       if (p.cpu_valid) m.cpu += p.total_cpu(), m.cpu_valid = true;
-      m.mem += p.rss_mb();
+      m.mem += p.memory_mb(r.memory_metric);
+      add(m.io_read, mib(p.io_read_bps));
+      add(m.io_write, mib(p.io_write_bps));
     }
     if (forecast != nullptr) m.leak = forecast->leak(ri, kGroupEntity);
     out.emplace_back(kGroupEntity, std::move(m));
@@ -107,7 +184,13 @@ std::vector<std::pair<ProcessId, Measure>> measures(const Rule& r, std::size_t r
   }
   for (auto idx : members) {
     const auto& p = snap.processes[idx];
-    Measure m{p.total_cpu(), p.cpu_valid, p.rss_mb(), std::nullopt};
+    Measure m;
+    m.cpu = p.total_cpu();
+    m.cpu_valid = p.cpu_valid;
+    m.mem = p.memory_mb(r.memory_metric);
+    m.io_read = mib(p.io_read_bps);
+    m.io_write = mib(p.io_write_bps);
+    m.pressure = pressure;
     if (forecast != nullptr) m.leak = forecast->leak(ri, p.id);
     out.emplace_back(p.id, std::move(m));
   }

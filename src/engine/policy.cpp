@@ -1,6 +1,7 @@
 #include "engine/policy.h"
 
 #include <algorithm>
+#include <bit>
 #include <unordered_set>
 
 namespace freezr::engine {
@@ -34,7 +35,7 @@ RuleCounters Policy::reset(const std::vector<Rule>* rules) {
 int Policy::streak(std::size_t rule) const {
   int best = 0;
   for (const auto& [id, e] : states_[rule].entities) {
-    for (const auto& s : e.steps) best = std::max({best, s.cpu, s.mem});
+    for (const auto& s : e.steps) best = std::max(best, s.longest());
   }
   return best;
 }
@@ -45,7 +46,7 @@ int Policy::entity_streak(std::size_t rule, const ProcessId& id) const {
   auto it = st.entities.find(key);
   if (it == st.entities.end()) return 0;
   int best = 0;
-  for (const auto& s : it->second.steps) best = std::max({best, s.cpu, s.mem});
+  for (const auto& s : it->second.steps) best = std::max(best, s.longest());
   return best;
 }
 
@@ -55,7 +56,7 @@ LadderView Policy::ladder(std::size_t rule) const {
   for (const auto& [id, e] : states_[rule].entities) {
     v.highest_tried = std::max(v.highest_tried, e.highest_tried);
     for (std::size_t i = 0; i < e.steps.size() && i < v.streaks.size(); ++i) {
-      v.streaks[i] = std::max({v.streaks[i], e.steps[i].cpu, e.steps[i].mem});
+      v.streaks[i] = std::max(v.streaks[i], e.steps[i].longest());
     }
   }
   return v;
@@ -64,6 +65,71 @@ LadderView Policy::ladder(std::size_t rule) const {
 namespace {
 TargetInfo target_of(const ProcessSample& p) {
   return TargetInfo{p.id, p.comm, p.total_cpu(), p.rss_mb()};
+}
+
+// A metric as a decision names it, with the measured value and the step's threshold.
+struct Observed {
+  std::string metric;
+  double value = 0;
+  double threshold = 0;
+};
+
+Observed observed(const Step& s, Metric k, const Measure& m) {
+  switch (k) {
+    case Metric::kCpu:
+      return {"cpu", m.cpu, s.cpu_percent.value_or(0)};
+    case Metric::kMemory:
+      return {"memory", m.mem, s.memory_mb.value_or(0)};
+    case Metric::kIoRead:
+      return {"io_read", m.io_read.value_or(0), s.io_read_mbps.value_or(0)};
+    case Metric::kIoWrite:
+      return {"io_write", m.io_write.value_or(0), s.io_write_mbps.value_or(0)};
+    case Metric::kPressure:
+      break;
+  }
+  static const char* const kNames[3] = {"cpu_pressure", "io_pressure", "memory_pressure"};
+  const std::optional<double> gates[3] = {s.cpu_pressure, s.io_pressure, s.memory_pressure};
+  for (std::size_t g = 0; g < 3; ++g) {
+    if (gates[g]) return {kNames[g], m.pressure[g].value_or(0), *gates[g]};
+  }
+  return {};
+}
+
+// The gates of a step in words: "cpu pressure 52.0% > 40.0%, io pressure ...".
+std::string gate_words(const Step& s, const Measure& m) {
+  static const char* const kNames[3] = {"cpu", "io", "memory"};
+  const std::optional<double> gates[3] = {s.cpu_pressure, s.io_pressure, s.memory_pressure};
+  std::string out;
+  char buf[80];
+  for (std::size_t g = 0; g < 3; ++g) {
+    if (!gates[g]) continue;
+    std::snprintf(buf, sizeof buf, "%s%s pressure %.1f%% > %.1f%%", out.empty() ? "" : ", ",
+                  kNames[g], m.pressure[g].value_or(0), *gates[g]);
+    out += buf;
+  }
+  return out;
+}
+
+// The metric whose count reached the step's violations, the first in Metric's order.
+Metric due_metric(const Step& s, const Policy::Streak& st) {
+  for (std::size_t k = 0; k < kMetrics; ++k) {
+    if (st.n[k] >= s.violations) return static_cast<Metric>(k);
+  }
+  return Metric::kCpu;
+}
+
+// How much of the metric a process has, to choose a group's hottest.
+double amount(const ProcessSample& p, Metric by, MemoryMetric memory) {
+  switch (by) {
+    case Metric::kMemory:
+      return p.memory_mb(memory);
+    case Metric::kIoRead:
+      return p.io_read_bps.value_or(0);
+    case Metric::kIoWrite:
+      return p.io_write_bps.value_or(0);
+    default:
+      return p.total_cpu();
+  }
 }
 
 // Descendants of the processes at `roots` (indexes into snap), breadth first.
@@ -109,14 +175,11 @@ bool Policy::held_back(const Rule& r, std::size_t step, State& st, Seconds now, 
   return false;
 }
 
-void Policy::fill_targets(const Rule& r, bool by_cpu, const std::vector<std::size_t>& members,
+void Policy::fill_targets(const Rule& r, Metric by, const std::vector<std::size_t>& members,
                           const Snapshot& snap, const Protection& prot, Decision& d) const {
   std::vector<std::size_t> chosen = members;
   if (r.aggregate == Aggregate::kGroup && r.target == Target::kHottest && chosen.size() > 1) {
-    auto key = [&](std::size_t i) {
-      const auto& p = snap.processes[i];
-      return by_cpu ? p.total_cpu() : p.rss_mb();
-    };
+    auto key = [&](std::size_t i) { return amount(snap.processes[i], by, r.memory_metric); };
     chosen.assign(1, *std::max_element(chosen.begin(), chosen.end(),
                                        [&](auto a, auto b) { return key(a) < key(b); }));
   }
@@ -138,30 +201,43 @@ void Policy::fill_targets(const Rule& r, bool by_cpu, const std::vector<std::siz
 bool Policy::count(std::size_t ri, const ProcessId& key, Entity& e, const Measure& m,
                    const std::vector<std::size_t>& members, const Snapshot& snap) {
   const Rule& r = (*rules_)[ri];
-  bool any_cpu = false, any_mem = false;
+  std::array<bool, kMetrics> hit{};
+  std::array<std::size_t, kMetrics> step_of{};  // the first step each metric broke
   const auto v = step_violations(r, m);
   for (std::size_t i = 0; i < r.steps.size(); ++i) {
-    e.steps[i].cpu = v[i].cpu ? e.steps[i].cpu + 1 : 0;
-    e.steps[i].mem = v[i].memory ? e.steps[i].mem + 1 : 0;
-    any_cpu = any_cpu || v[i].cpu;
-    any_mem = any_mem || v[i].memory;
+    auto& st = e.steps[i];
+    const int w = r.steps[i].window;
+    const std::uint64_t keep = w >= 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << w) - 1;
+    for (std::size_t k = 0; k < kMetrics; ++k) {
+      if (v[i].by[k] && !hit[k]) hit[k] = true, step_of[k] = i;
+      if (w > 0) {
+        st.bits[k] = ((st.bits[k] << 1) | (v[i].by[k] ? 1U : 0U)) & keep;
+        st.n[k] = std::popcount(st.bits[k]);
+      } else {
+        st.n[k] = v[i].by[k] ? st.n[k] + 1 : 0;
+      }
+    }
   }
-  const bool any = any_cpu || any_mem;
+  const auto at = [&](Metric k) { return hit[static_cast<std::size_t>(k)]; };
+  const bool any_io = at(Metric::kIoRead) || at(Metric::kIoWrite);
+  const bool any = std::find(hit.begin(), hit.end(), true) != hit.end();
   if (any != e.violating) {
     const std::string comm =
         key == kGroupEntity || members.empty() ? std::string() : snap.processes[members[0]].comm;
-    transitions_.push_back({r.name, key, comm, any,
-                            any_cpu   ? "cpu"
-                            : any_mem ? "memory"
-                                      : "",
-                            any_cpu ? m.cpu : m.mem});
+    std::size_t first = 0;
+    while (first < kMetrics && !hit[first]) ++first;
+    Observed o;
+    if (any) o = observed(r.steps[step_of[first]], static_cast<Metric>(first), m);
+    transitions_.push_back({r.name, key, comm, any, o.metric, o.value});
     e.violating = any;
   }
   auto& c = states_[ri].counters;
   c.checks++;
   if (any) c.violating_checks++;
-  if (any_cpu) c.cpu_violations++, c.cpu_since_action++;
-  if (any_mem) c.memory_violations++, c.memory_since_action++;
+  if (at(Metric::kCpu)) c.cpu_violations++, c.cpu_since_action++;
+  if (at(Metric::kMemory)) c.memory_violations++, c.memory_since_action++;
+  if (any_io) c.io_violations++;
+  if (at(Metric::kPressure)) c.pressure_violations++;
   return any;
 }
 
@@ -211,18 +287,21 @@ Decision Policy::decide(std::size_t ri, std::size_t i, const ProcessId& key, con
                         const Measure& m) const {
   const Rule& r = (*rules_)[ri];
   const Step& s = r.steps[i];
-  const bool by_cpu = e.steps[i].cpu >= s.violations;
+  const auto by = due_metric(s, e.steps[i]);
+  const auto o = observed(s, by, m);
   Decision d;
   d.rule_index = ri;
   d.rule = r.name;
   d.step = i;
   d.action = s.action;
   d.entity = key;
-  d.metric = by_cpu ? "cpu" : "memory";
-  d.value = by_cpu ? m.cpu : m.mem;
-  d.threshold = by_cpu ? *s.cpu_percent : *s.memory_mb;
-  d.streak = by_cpu ? e.steps[i].cpu : e.steps[i].mem;
-  if (!by_cpu && m.mem <= *s.memory_mb && m.leak) {
+  d.metric = o.metric;
+  d.value = o.value;
+  d.threshold = o.threshold;
+  d.streak = e.steps[i].n[static_cast<std::size_t>(by)];
+  d.window = s.window;
+  if (s.gated() && by != Metric::kPressure) d.gates = gate_words(s, m);
+  if (by == Metric::kMemory && m.mem <= *s.memory_mb && m.leak) {
     d.predicted_seconds = seconds_to_reach(*m.leak, m.mem, *s.memory_mb);
     d.predicted_rate = m.leak->slope * 60;
   }
@@ -240,8 +319,7 @@ void Policy::escalate(std::size_t ri, const ProcessId& key, Entity& e, const Mea
     if (rung > e.highest_tried + 1) continue;  // the step below has not acted yet
     if (rung < e.highest_tried) continue;      // already escalated past it
     if (rung == e.highest_tried && s.action.lasting()) continue;  // already in force
-    const bool by_cpu = e.steps[i].cpu >= s.violations;
-    if (!by_cpu && e.steps[i].mem < s.violations) continue;
+    if (e.steps[i].longest() < s.violations) continue;
     const auto& last = st.step_last_action[i];
     if (s.action.kind == ActionKind::kRestart && last && *last == snap.time) {
       e.steps[i] = Streak{};  // another process of the rule restarted the unit this scan
@@ -250,7 +328,7 @@ void Policy::escalate(std::size_t ri, const ProcessId& key, Entity& e, const Mea
     Decision d = decide(ri, i, key, e, m);
     const Seconds now = snap.time;
     const bool held = held_back(r, i, st, now, d);
-    fill_targets(r, by_cpu, members, snap, prot, d);
+    fill_targets(r, due_metric(s, e.steps[i]), members, snap, prot, d);
     if (held) {
       if (d.verdict != Verdict::kAct) out.push_back(std::move(d));
       return;

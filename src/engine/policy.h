@@ -2,6 +2,8 @@
 // they lead to. Pure: it reads a snapshot and returns decisions; it never touches a process.
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
 #include <deque>
 #include <optional>
@@ -48,11 +50,14 @@ struct Decision {
   std::size_t step = 0;  // index into the rule's steps
   Action action;
   Verdict verdict = Verdict::kAct;
-  ProcessId entity;    // the process judged, or kGroupEntity
-  std::string metric;  // "cpu" or "memory"
-  double value = 0;    // measured (CPU % of one core, or MiB)
+  ProcessId entity;  // the process judged, or kGroupEntity
+  // "cpu", "memory", "io_read", "io_write", or for a step judged on its gates alone
+  // "cpu_pressure", "io_pressure", "memory_pressure".
+  std::string metric;
+  double value = 0;  // measured (CPU % of one core, MiB, MiB/s, or pressure %)
   double threshold = 0;
-  int streak = 0;  // consecutive violating scans
+  int streak = 0;  // violating scans: consecutive, or within the window
+  int window = 0;  // the step's window ("3 of 5"), 0 for consecutive scans
   // Memory violations that are only predicted: when the leak reaches the threshold, and how
   // fast it grows (MiB per minute).
   std::optional<double> predicted_seconds;
@@ -61,9 +66,13 @@ struct Decision {
   std::vector<std::pair<TargetInfo, std::string>> skipped;  // protected processes and why
   // The reason in words for exec and pressure decisions (rule decisions compose theirs).
   std::string note;
+  // The pressure gates that held, in words ("cpu pressure 52.0% > 40.0%"), or empty.
+  std::string gates;
 
   // One-line human reason, e.g. "cpu 95.2% > 80% for 3 scans".
   [[nodiscard]] std::string reason() const;
+  // " for 3 scans", or " in 3 of the last 5 scans" for a window.
+  [[nodiscard]] std::string scans() const;
 };
 
 // Where a rule's entities stand on its ladder (for displays): the highest step that has acted
@@ -78,6 +87,8 @@ struct RuleCounters {
   std::uint64_t violating_checks = 0;  // checks where any step's threshold was exceeded
   std::uint64_t cpu_violations = 0;
   std::uint64_t memory_violations = 0;
+  std::uint64_t io_violations = 0;        // reads or writes
+  std::uint64_t pressure_violations = 0;  // steps judged on their pressure gates alone
   std::uint64_t cpu_since_action = 0;
   std::uint64_t memory_since_action = 0;
   std::uint64_t actions = 0;
@@ -105,15 +116,26 @@ struct Transition {
 struct Measure {
   double cpu = 0;  // percent of one core, with reaped children
   bool cpu_valid = false;
-  double mem = 0;  // MiB
+  double mem = 0;  // MiB of the rule's memory metric
   std::optional<Trend> leak;
+  std::optional<double> io_read, io_write;  // MiB per second, once two readings exist
+  // PSI "some avg10" of the system, percent: cpu, io, memory (nullopt without PSI).
+  std::array<std::optional<double>, 3> pressure;
 };
 
+// What a step's violation is about. kPressure: a step whose only conditions are its pressure
+// gates.
+enum class Metric { kCpu, kMemory, kIoRead, kIoWrite, kPressure };
+inline constexpr std::size_t kMetrics = 5;
+const char* to_string(Metric m);
+
 struct StepViolation {
-  bool cpu = false;
-  bool memory = false;     // over memory_mb, or predicted to reach it in time
-  bool predicted = false;  // the memory violation is a prediction
-  [[nodiscard]] bool any() const { return cpu || memory; }
+  std::array<bool, kMetrics> by{};  // per Metric
+  bool predicted = false;           // the memory violation is a prediction
+  // The step has pressure gates and every one is over its value (false without gates).
+  bool gates_hold = false;
+  [[nodiscard]] bool any() const { return std::find(by.begin(), by.end(), true) != by.end(); }
+  [[nodiscard]] bool of(Metric m) const { return by[static_cast<std::size_t>(m)]; }
 };
 
 // Which of the rule's steps m violates: the test the policy applies at every scan (and
@@ -150,11 +172,16 @@ class Policy {
   // Violations that started or ended in the last evaluate().
   [[nodiscard]] const std::vector<Transition>& transitions() const { return transitions_; }
 
- private:
+  // Violating scans of a step, per Metric: the counts its `violations` is held against (the
+  // current run, or the violations within its window); the bits are the last scans, the
+  // newest in bit 0, for windows.
   struct Streak {
-    int cpu = 0;
-    int mem = 0;
+    std::array<int, kMetrics> n{};
+    std::array<std::uint64_t, kMetrics> bits{};
+    [[nodiscard]] int longest() const { return *std::max_element(n.begin(), n.end()); }
   };
+
+ private:
   struct Entity {
     std::vector<Streak> steps;
     int calm = 0;            // consecutive scans without any violation
@@ -193,7 +220,7 @@ class Policy {
   // Makes the decision of step i for the entity.
   Decision decide(std::size_t ri, std::size_t i, const ProcessId& key, const Entity& e,
                   const Measure& m) const;
-  void fill_targets(const Rule& r, bool by_cpu, const std::vector<std::size_t>& members,
+  void fill_targets(const Rule& r, Metric by, const std::vector<std::size_t>& members,
                     const Snapshot& snap, const Protection& prot, Decision& d) const;
   bool held_back(const Rule& r, std::size_t step, State& st, Seconds now, Decision& d);
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/regex.h"
+#include "engine/snapshot.h"
 
 namespace freezr::engine {
 
@@ -68,15 +69,27 @@ struct Action {
 
 // One rung of a ladder: thresholds, how long they must hold, and what to do.
 struct Step {
-  std::optional<double> cpu_percent;  // percent of one core; violated when strictly above
-  std::optional<double> memory_mb;    // resident set, MiB; violated when strictly above
+  std::optional<double> cpu_percent;    // percent of one core; violated when strictly above
+  std::optional<double> memory_mb;      // MiB of the rule's memory_metric; violated strictly above
+  std::optional<double> io_read_mbps;   // disk reads, MiB per second, strictly above
+  std::optional<double> io_write_mbps;  // disk writes, MiB per second, strictly above
+  // Pressure gates: PSI "some avg10" (percent) of the system. With thresholds above, the step
+  // is violated only while every gate given is strictly above its value too; alone, the gates
+  // are the step's condition (while the rule's processes run).
+  std::optional<double> cpu_pressure, io_pressure, memory_pressure;
   // With memory_mb: also violated when a steady leak is predicted to reach memory_mb within
   // this many minutes.
   std::optional<double> predict_minutes;
-  int violations = 3;  // consecutive violating scans before acting
+  int violations = 3;  // violating scans before acting: consecutive, or within window
+  // With window (> violations): act when `violations` of the last `window` scans broke the
+  // step ("3 of 5"), in a row or not. 0: the violations must be consecutive.
+  int window = 0;
   Action action;
   double cooldown = 0;  // seconds between two actions of this step (rule-wide)
   bool operator==(const Step&) const = default;
+
+  [[nodiscard]] bool gated() const { return cpu_pressure || io_pressure || memory_pressure; }
+  [[nodiscard]] bool uses_io() const { return io_read_mbps || io_write_mbps; }
 };
 
 struct Match;
@@ -110,12 +123,20 @@ struct Rule {
   // scan that finds it.
   std::optional<Action> on_exec;
   Aggregate aggregate = Aggregate::kProcess;
+  // What memory_mb measures: the resident set, or (read from smaps_rollup) the proportional
+  // or unique set, or the resident set plus what is swapped out.
+  MemoryMetric memory_metric = MemoryMetric::kRss;
   Target target = Target::kAll;
   Scope scope = Scope::kProcess;
   bool restore = true;     // undo renice/throttle when the rule no longer applies
   int max_actions = 0;     // rate limit: at most this many actions ...
   double per_seconds = 0;  // ... per this many seconds (0: no limit)
   bool enabled = true;
+
+  // Whether a step reads disk I/O, and whether memory is read from smaps_rollup: what the
+  // scanner reads for the rule's processes beyond their stat.
+  [[nodiscard]] bool uses_io() const;
+  [[nodiscard]] bool uses_smaps() const { return memory_metric != MemoryMetric::kRss; }
 };
 
 // True when a and b are the same rule in every setting (used to keep state across reloads).

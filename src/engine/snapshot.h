@@ -10,6 +10,24 @@
 
 namespace freezr::engine {
 
+// What memory a rule or the pressure responder counts for a process: the resident set (from
+// stat), or from smaps_rollup the proportional set (shared pages divided among their users),
+// the unique set (private pages), or the resident set plus what is swapped out.
+enum class MemoryMetric { kRss, kPss, kUss, kSwap };
+const char* to_string(MemoryMetric m);
+
+// Memory as the kernel charges it, bytes, from /proc/PID/smaps_rollup.
+struct MemoryDetail {
+  std::uint64_t pss = 0;
+  std::uint64_t uss = 0;  // Private_Clean + Private_Dirty
+  std::uint64_t swap = 0;
+};
+
+// MiB by the metric of a process with this resident set and smaps_rollup (the resident set
+// when detail is missing).
+double memory_mb(std::uint64_t rss_bytes, const std::optional<MemoryDetail>& detail,
+                 MemoryMetric m);
+
 struct ProcessSample {
   ProcessId id;
   Pid ppid = 0;
@@ -27,11 +45,19 @@ struct ProcessSample {
   // short-lived workers shows its real load here.
   double child_cpu_percent = 0;
   std::uint64_t rss_bytes = 0;
+  // Read only for the processes of rules that use them (and the pressure candidates): the
+  // smaps_rollup figures, and disk I/O rates in bytes per second since the previous reading.
+  std::optional<MemoryDetail> memory;
+  std::optional<double> io_read_bps, io_write_bps;
 
   // Own CPU plus that of reaped children: what rules judge.
   [[nodiscard]] double total_cpu() const { return cpu_percent + child_cpu_percent; }
 
   [[nodiscard]] double rss_mb() const { return static_cast<double>(rss_bytes) / kMiB; }
+  // MiB by the metric; the resident set when smaps_rollup was not read.
+  [[nodiscard]] double memory_mb(MemoryMetric m) const {
+    return engine::memory_mb(rss_bytes, memory, m);
+  }
   [[nodiscard]] bool alive() const { return state != 'Z' && state != 'X' && state != 'x'; }
 };
 
@@ -44,7 +70,6 @@ struct Snapshot {
   std::optional<proc::Pressure> memory_pressure;
   std::optional<proc::Pressure> cpu_pressure;
   std::optional<proc::Pressure> io_pressure;
-
 };
 
 }  // namespace freezr::engine

@@ -6,13 +6,20 @@
 namespace freezr::engine {
 
 std::optional<NamePattern> parse_name_pattern(const std::string& text) {
-  const auto gt = text.find('>');
-  if (gt == std::string::npos) {
-    if (text.empty()) return std::nullopt;
-    return NamePattern{text, std::nullopt};
-  }
-  NamePattern p{text.substr(0, gt), std::nullopt};
+  // The size suffix follows the closing slash of a regular expression, else the first '>'.
+  const bool slashed = !text.empty() && text.front() == '/';
+  const auto close = slashed ? text.rfind('/') : std::string::npos;
+  if (slashed && close == 0) return std::nullopt;
+  const auto gt = text.find('>', slashed ? close : 0);
+  NamePattern p{text.substr(0, gt), std::nullopt, std::nullopt};
   if (p.name.empty()) return std::nullopt;
+  if (slashed) {
+    if (p.name.size() != close + 1 || close < 2) return std::nullopt;
+    auto re = Regex::compile(p.name.substr(1, close - 1));
+    if (!re) return std::nullopt;
+    p.regex = std::move(*re);
+  }
+  if (gt == std::string::npos) return p;
   try {
     std::size_t used = 0;
     const double mb = std::stod(text.substr(gt + 1), &used);
@@ -32,6 +39,7 @@ constexpr int kAvoided = 20000;
 bool pattern_hits(const NamePattern& p, const ProcessSample& s, std::size_t index,
                   const Classification& cls, const std::vector<Rule>& rules) {
   if (p.min_rss_mb && s.rss_mb() <= *p.min_rss_mb) return false;
+  if (p.regex) return p.regex->search(s.comm);
   if (s.comm == p.name) return true;
   for (std::size_t r = 0; r < rules.size(); ++r) {
     if (rules[r].name != p.name) continue;
@@ -57,9 +65,9 @@ VictimOrder rank_victims(const Snapshot& snap, const Classification& cls,
   VictimOrder out;
   struct Row {
     RankedVictim v;
-    double rss;
-    int oom_score;
-    Pid pid;
+    double rss = 0;  // MiB by the policy's memory metric
+    int oom_score = 0;
+    Pid pid = 0;
   };
   std::vector<Row> rows;
   for (std::size_t i = 0; i < snap.processes.size(); ++i) {
@@ -75,12 +83,17 @@ VictimOrder rank_victims(const Snapshot& snap, const Classification& cls,
       out.excluded.emplace_back(i, "oom_score_adj is -1000");
       continue;
     }
-    Row row{{i, kUnlisted, ""}, p.rss_mb(), f.oom_score, p.id.pid};
+    Row row;
+    row.v.index = i;
+    row.v.tier = kUnlisted;
+    row.rss = memory_mb(p.rss_bytes, f.memory ? f.memory : p.memory, policy.memory_metric);
+    row.oom_score = f.oom_score;
+    row.pid = p.id.pid;
     for (std::size_t k = 0; k < policy.kill_order.size(); ++k) {
       if (pattern_hits(policy.kill_order[k], p, i, cls, rules)) {
         row.v.tier = static_cast<int>(k);
-        row.v.reason = "kill_order #" + std::to_string(k + 1) + " (" +
-                       describe(policy.kill_order[k]) + ")";
+        row.v.reason =
+            "kill_order #" + std::to_string(k + 1) + " (" + describe(policy.kill_order[k]) + ")";
         break;
       }
     }
@@ -94,7 +107,11 @@ VictimOrder rank_victims(const Snapshot& snap, const Classification& cls,
       }
     }
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%sRSS %.0f MiB, oom_score %d", row.v.reason.empty() ? "" : "; ",
+    std::snprintf(buf, sizeof buf, "%s%s %.0f MiB, oom_score %d", row.v.reason.empty() ? "" : "; ",
+                  policy.memory_metric == MemoryMetric::kRss   ? "RSS"
+                  : policy.memory_metric == MemoryMetric::kPss ? "PSS"
+                  : policy.memory_metric == MemoryMetric::kUss ? "USS"
+                                                               : "RSS+swap",
                   row.rss, row.oom_score);
     row.v.reason += buf;
     rows.push_back(std::move(row));

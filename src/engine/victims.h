@@ -15,25 +15,33 @@
 
 namespace freezr::engine {
 
-// An entry of kill_order or avoid: a rule name or a process name, optionally with a minimum
-// resident size ("nvim>1024": nvim processes above 1024 MiB).
+// An entry of kill_order or avoid: a rule name or a process name, or a regular expression
+// between slashes searched in the process name ("/^(chrome|brave)$/"), optionally with a
+// minimum resident size ("nvim>1024": nvim processes above 1024 MiB).
 struct NamePattern {
-  std::string name;
+  std::string name;  // as written, slashes included for a regular expression
   std::optional<double> min_rss_mb;
-  bool operator==(const NamePattern&) const = default;
+  std::optional<Regex> regex;
+  bool operator==(const NamePattern& o) const {
+    return name == o.name && min_rss_mb == o.min_rss_mb;
+  }
 };
-// Parses "name" or "name>MiB"; nullopt when malformed.
+// Parses "name", "/regex/", and either with ">MiB"; nullopt when malformed.
 std::optional<NamePattern> parse_name_pattern(const std::string& text);
 
 struct VictimPolicy {
   std::vector<NamePattern> kill_order;  // first killed first
   std::vector<NamePattern> avoid;       // killed last
   std::optional<Match> candidates;      // when set, only processes matching it are candidates
+  // What "largest" means: the resident set, or from smaps_rollup (read for candidates only)
+  // the proportional or unique set, or resident plus swapped out.
+  MemoryMetric memory_metric = MemoryMetric::kRss;
 };
 
 struct OomFacts {
   int oom_score = 0;
   int oom_score_adj = 0;
+  std::optional<MemoryDetail> memory;  // when the victim policy's metric needs it
 };
 
 struct RankedVictim {
@@ -43,7 +51,7 @@ struct RankedVictim {
 };
 
 struct VictimOrder {
-  std::vector<RankedVictim> ranked;  // best victim first
+  std::vector<RankedVictim> ranked;                           // best victim first
   std::vector<std::pair<std::size_t, std::string>> excluded;  // protected ones and why
 };
 

@@ -8,8 +8,10 @@ namespace freezr::proc {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -71,11 +73,11 @@ Result<StatFields> parse_stat(std::string_view text) {
   f.state = rest[0][0];
   auto field = [&](int n) { return rest[static_cast<std::size_t>(n - 3)]; };
   bool ok = to_int(field(4), f.ppid) && to_int(field(5), f.pgrp) && to_int(field(6), f.session) &&
-            to_int(field(9), f.flags) && to_int(field(14), f.utime) &&
-            to_int(field(15), f.stime) && to_int(field(16), f.cutime) &&
-            to_int(field(17), f.cstime) && to_int(field(19), f.nice) &&
-            to_int(field(20), f.num_threads) && to_int(field(22), f.start_time) &&
-            to_int(field(23), f.vsize) && to_int(field(24), f.rss_pages);
+            to_int(field(9), f.flags) && to_int(field(14), f.utime) && to_int(field(15), f.stime) &&
+            to_int(field(16), f.cutime) && to_int(field(17), f.cstime) &&
+            to_int(field(19), f.nice) && to_int(field(20), f.num_threads) &&
+            to_int(field(22), f.start_time) && to_int(field(23), f.vsize) &&
+            to_int(field(24), f.rss_pages);
   if (!ok) return parse_error("stat: bad number");
   return f;
 }
@@ -127,6 +129,49 @@ Result<MemInfo> parse_meminfo(std::string_view text) {
   });
   if (!have_total || !have_avail) return parse_error("meminfo: MemTotal or MemAvailable missing");
   if (m.available_kb > m.total_kb) return parse_error("meminfo: MemAvailable > MemTotal");
+  return m;
+}
+
+namespace {
+// "Key:   value[ kB]" lines: calls f(key, value) for each whose value is a number.
+template <typename F>
+void for_each_number(std::string_view text, F&& f) {
+  for_each_line(text, [&](std::string_view line) {
+    const auto colon = line.find(':');
+    if (colon == std::string_view::npos) return true;
+    const auto toks = split_ws(line.substr(colon + 1), 2);
+    std::uint64_t v = 0;
+    if (!toks.empty() && to_int(toks[0], v)) f(line.substr(0, colon), v);
+    return true;
+  });
+}
+}  // namespace
+
+Result<IoCounters> parse_io(std::string_view text) {
+  IoCounters c;
+  int found = 0;
+  for_each_number(text, [&](std::string_view key, std::uint64_t v) {
+    if (key == "read_bytes") c.read_bytes = v, found |= 1;
+    if (key == "write_bytes") c.write_bytes = v, found |= 2;
+  });
+  if (found != 3) return parse_error("io: read_bytes or write_bytes missing");
+  return c;
+}
+
+Result<SmapsRollup> parse_smaps_rollup(std::string_view text) {
+  SmapsRollup m;
+  int found = 0;
+  for_each_number(text, [&](std::string_view key, std::uint64_t kb) {
+    const std::uint64_t v = kb * 1024;
+    if (key == "Rss") m.rss = v, found |= 1;
+    if (key == "Pss") m.pss = v, found |= 2;
+    if (key == "Private_Clean" || key == "Private_Dirty") m.private_bytes += v, found |= 4;
+    if (key == "Swap") m.swap = v;
+  });
+  if (found != 7) return parse_error("smaps_rollup: Rss, Pss or Private_* missing");
+  if (m.pss > m.rss + m.swap || m.private_bytes > m.rss) {
+    return parse_error("smaps_rollup: figures that cannot hold together");
+  }
   return m;
 }
 
@@ -206,9 +251,8 @@ namespace {
 std::string unescape_octal(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' &&
-        s[i + 1] <= '3' && s[i + 2] >= '0' && s[i + 2] <= '7' && s[i + 3] >= '0' &&
-        s[i + 3] <= '7') {
+    if (s[i] == '\\' && i + 3 < s.size() && s[i + 1] >= '0' && s[i + 1] <= '3' && s[i + 2] >= '0' &&
+        s[i + 2] <= '7' && s[i + 3] >= '0' && s[i + 3] <= '7') {
       out += static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0'));
       i += 3;
     } else {
@@ -227,8 +271,8 @@ std::vector<Mount> parse_mountinfo(std::string_view text) {
     const auto left = split_ws(line.substr(0, sep), 6);
     const auto right = split_ws(line.substr(sep + 3), 3);
     if (left.size() >= 5 && right.size() >= 3) {
-      out.push_back(Mount{unescape_octal(left[3]), unescape_octal(left[4]),
-                          std::string(right[0]), std::string(right[2])});
+      out.push_back(Mount{unescape_octal(left[3]), unescape_octal(left[4]), std::string(right[0]),
+                          std::string(right[2])});
     }
     return true;
   });

@@ -82,6 +82,28 @@ struct Pressure {
 };
 Result<Pressure> parse_pressure(std::string_view text);
 
+// /proc/PID/io: the bytes the process made the storage layer read and write.
+// rchar: 323934931
+// read_bytes: 4096
+// write_bytes: 323932160
+struct IoCounters {
+  std::uint64_t read_bytes = 0;
+  std::uint64_t write_bytes = 0;
+};
+Result<IoCounters> parse_io(std::string_view text);
+
+// /proc/PID/smaps_rollup: the sums over all mappings, bytes.
+// 55f2a0b5e000-7ffd6b7f8000 ---p 00000000 00:00 0    [rollup]
+// Rss:               12345 kB
+// Pss:                6789 kB
+// Private_Clean:       100 kB
+// Private_Dirty:      2000 kB
+// Swap:                  0 kB
+struct SmapsRollup {
+  std::uint64_t rss = 0, pss = 0, private_bytes = 0, swap = 0;
+};
+Result<SmapsRollup> parse_smaps_rollup(std::string_view text);
+
 // One line of /proc/self/mountinfo:
 // 40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
 struct Mount {

@@ -44,7 +44,8 @@ serve::RuleRow rule_row(const engine::Rule& r, std::size_t i, const engine::Poli
     const auto& st = r.steps[k];
     row.steps.push_back({engine::to_string(st.action.kind), st.cpu_percent, st.memory_mb,
                          st.violations, k < ladder.streaks.size() ? ladder.streaks[k] : 0,
-                         st.action.kind == engine::ActionKind::kFreeze ? st.action.duration : 0.0});
+                         st.action.kind == engine::ActionKind::kFreeze ? st.action.duration : 0.0,
+                         st.window});
   }
   return row;
 }

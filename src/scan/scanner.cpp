@@ -6,11 +6,12 @@
 
 namespace freezr::scan {
 
-engine::OomFacts read_oom_facts(proc::ProcSource& source, Pid pid) {
+engine::OomFacts read_oom_facts(proc::ProcSource& source, Pid pid, engine::MemoryMetric metric) {
   engine::OomFacts f;
   std::string buf;
   if (source.read_pid_file(pid, "oom_score", buf)) f.oom_score = std::atoi(buf.c_str());
   if (source.read_pid_file(pid, "oom_score_adj", buf)) f.oom_score_adj = std::atoi(buf.c_str());
+  if (metric != engine::MemoryMetric::kRss) f.memory = read_memory_detail(source, pid, buf);
   return f;
 }
 
@@ -74,6 +75,7 @@ ScanResult Scanner::scan_some(Seconds now, const std::vector<Pid>& pids, std::ve
 
 void Scanner::finish(ScanResult& out) {
   out.cls = classifier_.classify(out.snap, info_);
+  details_.fill(out.snap, out.cls, classifier_.rules(), source_);
   last_ = out.snap.processes;
   // Forget static facts of exited processes now and then; they are cheap to keep a while.
   if (++scans_ % 16 == 0 || info_.size() > 2 * out.snap.processes.size() + 64) {

@@ -9,6 +9,7 @@
 #include "engine/victims.h"
 #include "proc/info_cache.h"
 #include "proc/proc_source.h"
+#include "scan/details.h"
 
 namespace freezr::scan {
 
@@ -22,8 +23,10 @@ struct ScanResult {
   std::size_t read = 0;  // processes whose stat was read
 };
 
-// oom_score and oom_score_adj of a process, read through source.
-engine::OomFacts read_oom_facts(proc::ProcSource& source, Pid pid);
+// oom_score and oom_score_adj of a process, read through source, and its smaps_rollup when
+// metric needs it.
+engine::OomFacts read_oom_facts(proc::ProcSource& source, Pid pid,
+                                engine::MemoryMetric metric = engine::MemoryMetric::kRss);
 
 class Scanner {
  public:
@@ -60,6 +63,7 @@ class Scanner {
   proc::ProcInfoCache info_;
   engine::Sampler sampler_;
   engine::Classifier classifier_;
+  Details details_;
   proc::RawScan raw_;
   std::vector<Pid> pids_;
   std::string buf_;

@@ -33,6 +33,7 @@ struct StepRow {
   int violations = 0;   // needed
   int streak = 0;       // reached
   double duration = 0;  // of a freeze, seconds
+  int window = 0;       // "violations of the last window scans"; 0: in a row
 };
 
 struct RuleRow {
@@ -48,8 +49,8 @@ struct RuleRow {
   std::uint64_t checks = 0, violating_checks = 0, cpu_violations = 0, memory_violations = 0;
   std::uint64_t actions = 0;
   std::vector<StepRow> steps;
-  int highest_tried = -1;  // the highest step that has acted for an entity now
-  double cpu_seconds = 0;  // CPU time of its processes, summed scan by scan
+  int highest_tried = -1;                 // the highest step that has acted for an entity now
+  double cpu_seconds = 0;                 // CPU time of its processes, summed scan by scan
   std::vector<std::string> action_kinds;  // what it can do: its steps' and on_exec's actions
 };
 

@@ -105,6 +105,7 @@ json steps_json(const RuleRow& r) {
               {"violations", st.violations},
               {"streak", st.streak}};
     if (st.duration > 0) j["duration"] = st.duration;
+    if (st.window > 0) j["window"] = st.window;
     steps.push_back(std::move(j));
   }
   return steps;

@@ -52,8 +52,13 @@ std::string step_text(const engine::Step& s, bool short_form) {
   std::string out;
   if (s.cpu_percent) out += fmt::format("CPU {:.1f}%", *s.cpu_percent);
   if (s.memory_mb) out += fmt::format("{}Memory {:.0f}MB", s.cpu_percent ? ", " : "", *s.memory_mb);
-  out += short_form ? fmt::format(" ×{}", s.violations)
-                    : fmt::format(" (max {} violations", s.violations);
+  if (s.window > 0) {
+    out += short_form ? fmt::format(" ×{}/{}", s.violations, s.window)
+                      : fmt::format(" ({} of {} scans", s.violations, s.window);
+  } else {
+    out += short_form ? fmt::format(" ×{}", s.violations)
+                      : fmt::format(" (max {} violations", s.violations);
+  }
   return out;
 }
 

@@ -99,6 +99,23 @@ TEST(ConfigErrors, SyntaxErrorHasLineAndColumn) {
   expect_error("[monitor]\ninterval = = 3\n", 2, 12, "");
 }
 
+TEST(Config, ViolationsWithinAWindow) {
+  const auto c = parse_config(
+      "[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=50\nviolations='3 of 5'\n", "w");
+  EXPECT_EQ(c.rules[0].steps[0].violations, 3);
+  EXPECT_EQ(c.rules[0].steps[0].window, 5);
+  // "N of N" is N in a row; the rendered form reads back the same.
+  const auto plain = parse_config(
+      "[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=50\nviolations='4 of 4'\n", "w");
+  EXPECT_EQ(plain.rules[0].steps[0].window, 0);
+  EXPECT_TRUE(engine::same_rule(parse_config(render_config(c), "w2").rules[0], c.rules[0]));
+  for (const char* bad : {"'3 of 2'", "'0 of 5'", "'3 of 65'", "'3of'", "'3 of 5 scans'", "''"}) {
+    expect_error(std::string("[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=5\nviolations=") +
+                     bad + "\n",
+                 5, 12, "\"N of M\"");
+  }
+}
+
 TEST(ConfigErrors, UnknownKeys) {
   expect_error("[monitor]\ninterval = 3\ncheck_interval_ms = 100\n", 3, 1,
                "unknown key 'check_interval_ms'");

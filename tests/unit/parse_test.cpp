@@ -140,5 +140,34 @@ TEST(ParsePressure, RejectsGarbage) {
   EXPECT_FALSE(parse_pressure("some avg10 1\n").ok());
 }
 
+TEST(ParseIo, ReadsTheStorageBytes) {
+  auto c = parse_io(
+      "rchar: 323934931\nwchar: 323929600\nsyscr: 632687\nsyscw: 632675\n"
+      "read_bytes: 4096\nwrite_bytes: 323932160\ncancelled_write_bytes: 0\n");
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->read_bytes, 4096U);
+  EXPECT_EQ(c->write_bytes, 323932160U);
+  EXPECT_FALSE(parse_io("rchar: 1\nwchar: 2\n"));
+  EXPECT_FALSE(parse_io("read_bytes: x\nwrite_bytes: 1\n"));
+  EXPECT_FALSE(parse_io(""));
+}
+
+TEST(ParseSmapsRollup, SumsPrivatePagesAndKeepsSwap) {
+  auto m = parse_smaps_rollup(
+      "55f2a0b5e000-7ffd6b7f8000 ---p 00000000 00:00 0                          [rollup]\n"
+      "Rss:               12000 kB\nPss:                6000 kB\nPss_Anon:  5000 kB\n"
+      "Shared_Clean:       4000 kB\nShared_Dirty:       2000 kB\n"
+      "Private_Clean:       1000 kB\nPrivate_Dirty:      5000 kB\nSwap:  300 kB\n"
+      "SwapPss:  300 kB\n");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->rss, 12000U * 1024);
+  EXPECT_EQ(m->pss, 6000U * 1024);
+  EXPECT_EQ(m->private_bytes, 6000U * 1024);
+  EXPECT_EQ(m->swap, 300U * 1024);
+  EXPECT_FALSE(parse_smaps_rollup("Rss: 10 kB\n"));
+  EXPECT_FALSE(parse_smaps_rollup("Rss: 10 kB\nPss: 50 kB\nPrivate_Dirty: 1 kB\n"));
+  EXPECT_FALSE(parse_smaps_rollup("garbage\n\0\n"));
+}
+
 }  // namespace
 }  // namespace freezr::proc

@@ -70,6 +70,37 @@ TEST(Policy, ActsOnlyAfterTheConfiguredConsecutiveViolations) {
   EXPECT_EQ(d[0].reason(), "cpu 96.0% > 80.0% for 3 scans");
 }
 
+TEST(Policy, AWindowCatchesAnIntermittentHogThatAStreakNeverDoes) {
+  auto windowed = kill_rule("hog", 80, 3);
+  windowed.steps[0].window = 5;
+  PolicyRun streak({kill_rule("hog", 80, 3)});
+  PolicyRun window({windowed});
+  // Hot every other scan: never three in a row, three of five by the fifth scan.
+  std::vector<Decision> last;
+  for (int t = 1; t <= 12; ++t) {
+    const double cpu = t % 2 == 1 ? 95 : 10;
+    EXPECT_TRUE(streak.tick(snap(t, {proc(10, "hog", cpu, 10)})).empty()) << t;
+    auto d = window.tick(snap(t, {proc(10, "hog", cpu, 10)}));
+    if (t < 5) EXPECT_TRUE(d.empty()) << t;
+    if (t == 5) last = d;
+  }
+  ASSERT_EQ(last.size(), 1U);
+  EXPECT_EQ(last[0].action.kind, ActionKind::kKill);
+  EXPECT_EQ(last[0].streak, 3);
+  EXPECT_EQ(last[0].reason(), "cpu 95.0% > 80.0% in 3 of the last 5 scans");
+}
+
+TEST(Policy, AWindowForgetsViolationsOlderThanItself) {
+  auto r = kill_rule("hog", 80, 3);
+  r.steps[0].window = 4;
+  PolicyRun run({r});
+  // Hot, cool, cool, hot, cool, cool, hot ...: at most two in any four scans.
+  for (int t = 1; t <= 15; ++t) {
+    const double cpu = t % 3 == 1 ? 95 : 10;
+    EXPECT_TRUE(run.tick(snap(t, {proc(10, "hog", cpu, 10)})).empty()) << t;
+  }
+}
+
 TEST(Policy, ARecoveredScanResetsTheCounter) {
   PolicyRun run({kill_rule("hog", 80, 3)});
   run.tick(snap(1, {proc(10, "hog", 95, 10)}));
@@ -379,6 +410,106 @@ TEST(Scope, TreeScopeAddsDescendantsButNotProtectedOnes) {
   EXPECT_EQ(targets, (std::vector<Pid>{10, 11, 12}));
   ASSERT_EQ(d[0].skipped.size(), 1U);
   EXPECT_EQ(d[0].skipped[0].first.id.pid, 13);
+}
+
+Snapshot with_cpu_pressure(Snapshot s, double avg10) {
+  s.cpu_pressure = proc::Pressure{proc::PressureLine{avg10, 0, 0, 0}, std::nullopt};
+  return s;
+}
+
+TEST(Gates, AStepActsOnlyWhileItsPressureGateHolds) {
+  auto r = kill_rule("build", 50, 2);
+  r.steps[0].action.kind = ActionKind::kLog;
+  r.steps[0].cpu_pressure = 40;
+  PolicyRun run({r});
+  auto hot = [](Seconds t, double psi) {
+    return with_cpu_pressure(snap(t, {proc(10, "build", 90, 10)}), psi);
+  };
+  for (int t = 1; t <= 4; ++t) EXPECT_TRUE(run.tick(hot(t, 10)).empty()) << t;
+  EXPECT_TRUE(run.tick(hot(5, 55)).empty());
+  auto d = run.tick(hot(6, 55));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].metric, "cpu");
+  EXPECT_EQ(d[0].reason(), "cpu 90.0% > 50.0% while cpu pressure 55.0% > 40.0% for 2 scans");
+  // Without PSI a gate never opens.
+  PolicyRun blind({r});
+  for (int t = 1; t <= 4; ++t)
+    EXPECT_TRUE(blind.tick(snap(t, {proc(10, "build", 90, 10)})).empty());
+}
+
+TEST(Gates, AStepOfGatesAloneActsOnTheRulesProcessesUnderPressure) {
+  Rule r;
+  r.name = "renice-build";
+  r.match.comm = {"build"};
+  Step s;
+  s.cpu_pressure = 40;
+  s.violations = 2;
+  s.action.kind = ActionKind::kRenice;
+  s.action.nice = 19;
+  r.steps = {s};
+  PolicyRun run({r});
+  EXPECT_TRUE(run.tick(with_cpu_pressure(snap(1, {proc(10, "build", 1, 10)}), 60)).empty());
+  auto d = run.tick(with_cpu_pressure(snap(2, {proc(10, "build", 1, 10)}), 61));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].metric, "cpu_pressure");
+  EXPECT_EQ(d[0].reason(), "cpu pressure 61.0% > 40.0% for 2 scans");
+  EXPECT_EQ(run.policy().counters(0).pressure_violations, 2U);
+  // The pressure gone, the renice is released.
+  run.tick(with_cpu_pressure(snap(3, {proc(10, "build", 1, 10)}), 5));
+  d = run.tick(with_cpu_pressure(snap(4, {proc(10, "build", 1, 10)}), 5));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].verdict, Verdict::kRelease);
+}
+
+TEST(IoRules, DiskWritesOverTheThresholdAct) {
+  Rule r;
+  r.name = "writer";
+  r.match.comm = {"writer"};
+  Step s;
+  s.io_write_mbps = 20;
+  s.violations = 2;
+  s.action.kind = ActionKind::kLog;
+  r.steps = {s};
+  PolicyRun run({r});
+  auto at = [](Seconds t, std::optional<double> write_mib) {
+    auto p = proc(10, "writer", 5, 10);
+    if (write_mib) p.io_write_bps = *write_mib * kMiB, p.io_read_bps = 0;
+    return snap(t, {p});
+  };
+  EXPECT_TRUE(run.tick(at(1, std::nullopt)).empty());  // no rate yet
+  EXPECT_TRUE(run.tick(at(2, 50)).empty());
+  auto d = run.tick(at(3, 50));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].metric, "io_write");
+  EXPECT_EQ(d[0].reason(), "disk writes 50.0 MiB/s > 20.0 MiB/s for 2 scans");
+  EXPECT_EQ(run.policy().counters(0).io_violations, 2U);
+}
+
+TEST(MemoryMetric, AForkedChildSharingItsParentsPagesIsJudgedByItsShare) {
+  // Parent and child each map the same 600 MiB: resident 600 each, proportional 300 each.
+  auto rule = [](MemoryMetric m) {
+    Rule r;
+    r.name = "app";
+    r.match.comm = {"app"};
+    r.aggregate = Aggregate::kGroup;
+    r.memory_metric = m;
+    Step s;
+    s.memory_mb = 1000;
+    s.violations = 1;
+    s.action.kind = ActionKind::kLog;
+    r.steps = {s};
+    return r;
+  };
+  auto shared = [](Pid pid) {
+    auto p = proc(pid, "app", 0, 600);
+    p.memory = MemoryDetail{300 * static_cast<std::uint64_t>(kMiB), 10, 0};
+    return p;
+  };
+  const auto s = snap(1, {shared(10), shared(11)});
+  PolicyRun rss({rule(MemoryMetric::kRss)});
+  PolicyRun pss({rule(MemoryMetric::kPss)});
+  EXPECT_EQ(rss.tick(s).size(), 1U);  // 1200 MiB counted: the pages twice
+  EXPECT_TRUE(pss.tick(s).empty());   // 600 MiB: what the two really hold
 }
 
 }  // namespace

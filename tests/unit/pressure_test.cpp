@@ -96,11 +96,22 @@ TEST(PressureSample, FromProcFigures) {
 }
 
 TEST(NamePattern, Parses) {
-  EXPECT_EQ(parse_name_pattern("brave"), (NamePattern{"brave", std::nullopt}));
-  EXPECT_EQ(parse_name_pattern("nvim>1024"), (NamePattern{"nvim", 1024.0}));
+  EXPECT_EQ(parse_name_pattern("brave"), (NamePattern{"brave", std::nullopt, std::nullopt}));
+  EXPECT_EQ(parse_name_pattern("nvim>1024"), (NamePattern{"nvim", 1024.0, std::nullopt}));
   EXPECT_FALSE(parse_name_pattern(""));
   EXPECT_FALSE(parse_name_pattern(">5"));
   EXPECT_FALSE(parse_name_pattern("nvim>x"));
+  const auto re = parse_name_pattern("/^(chrome|brave)$/>100");
+  ASSERT_TRUE(re);
+  EXPECT_EQ(re->name, "/^(chrome|brave)$/");
+  EXPECT_EQ(re->min_rss_mb, 100.0);
+  ASSERT_TRUE(re->regex);
+  EXPECT_TRUE(re->regex->search("brave"));
+  EXPECT_FALSE(re->regex->search("bravest"));
+  EXPECT_TRUE(parse_name_pattern("/a>b/"));  // '>' inside the expression is its own
+  EXPECT_FALSE(parse_name_pattern("/unclosed"));
+  EXPECT_FALSE(parse_name_pattern("/(/"));  // not a regular expression
+  EXPECT_FALSE(parse_name_pattern("//"));
   EXPECT_FALSE(parse_name_pattern("nvim>-1"));
 }
 
@@ -128,6 +139,34 @@ TEST_F(VictimsTest, LargestFirstThenOomScoreThenPid) {
                           proc(13, "d", 0, 300), proc(14, "e", 0, 300)});
   EXPECT_EQ(order({}, s, {{13, {900, 0}}}), (std::vector<Pid>{11, 13, 12, 14, 10}));
   EXPECT_NE(last_.ranked[0].reason.find("RSS 500 MiB"), std::string::npos);
+}
+
+TEST_F(VictimsTest, ARegularExpressionInKillOrderAndAvoid) {
+  const auto s = snap(0, {proc(10, "big", 0, 4000), proc(11, "chromium", 0, 100),
+                          proc(12, "chrome", 0, 200), proc(13, "Xwayland", 0, 50)});
+  VictimPolicy p;
+  p.kill_order = {*parse_name_pattern("/^chrom/")};
+  p.avoid = {*parse_name_pattern("/^X/")};
+  EXPECT_EQ(order(p, s), (std::vector<Pid>{12, 11, 10, 13}));
+  EXPECT_NE(last_.ranked[0].reason.find("kill_order #1 ('/^chrom/')"), std::string::npos);
+}
+
+TEST_F(VictimsTest, RankedByProportionalSetWhenAsked) {
+  // Two processes sharing one large mapping each show it all in their resident set; their
+  // proportional sets split it, and the one with more of its own memory goes first.
+  const auto s =
+      snap(0, {proc(10, "parent", 0, 1000), proc(11, "child", 0, 1000), proc(12, "loner", 0, 700)});
+  auto detail = [](double pss_mb) {
+    OomFacts f;
+    f.memory = MemoryDetail{static_cast<std::uint64_t>(pss_mb * kMiB), 0, 0};
+    return f;
+  };
+  std::map<Pid, OomFacts> facts = {{10, detail(520)}, {11, detail(500)}, {12, detail(700)}};
+  EXPECT_EQ(order({}, s, facts), (std::vector<Pid>{10, 11, 12}));  // by RSS
+  VictimPolicy p;
+  p.memory_metric = MemoryMetric::kPss;
+  EXPECT_EQ(order(p, s, facts), (std::vector<Pid>{12, 10, 11}));
+  EXPECT_NE(last_.ranked[0].reason.find("PSS 700 MiB"), std::string::npos);
 }
 
 TEST_F(VictimsTest, KillOrderFirstAvoidLastByNameRuleOrSize) {

@@ -136,7 +136,8 @@ cpu_limit = 150
            {"[[rule]]\nname=\"r\"\nmatch={comm=[\"x\"]}\non_exec={action=\"kill\"}\naction="
             "\"kill\"\n",
             "action"},
-           {"[[rule]]\nname=\"r\"\nmatch={comm=[\"x\"]}\n", "give cpu_percent, memory_mb"}}) {
+           {"[[rule]]\nname=\"r\"\nmatch={comm=[\"x\"]}\n",
+            "give at least one of cpu_percent, memory_mb"}}) {
     testing::expect_config_error(text, what);
   }
 }

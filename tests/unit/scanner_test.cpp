@@ -11,7 +11,9 @@ namespace {
 class MemProc final : public proc::ProcSource {
  public:
   std::map<Pid, std::string> stat;
+  std::map<std::pair<Pid, std::string>, std::string> files;  // io, smaps_rollup
   int stat_reads = 0;
+  std::map<std::string, int> reads;
 
   void set(Pid pid, const std::string& comm, std::uint64_t utime, Pid ppid = 1) {
     stat[pid] = std::to_string(pid) + " (" + comm + ") S " + std::to_string(ppid) +
@@ -23,7 +25,13 @@ class MemProc final : public proc::ProcSource {
     for (const auto& [pid, _] : stat) out.push_back(pid);
   }
   Result<bool> read_pid_file(Pid pid, const char* name, std::string& buf) override {
-    if (std::string(name) != "stat") return Error{ENOENT, "no"};
+    if (std::string(name) != "stat") {
+      auto f = files.find({pid, name});
+      if (f == files.end()) return Error{ENOENT, "no"};
+      ++reads[name];
+      buf = f->second;
+      return true;
+    }
     auto it = stat.find(pid);
     if (it == stat.end()) return Error{ENOENT, "gone"};
     ++stat_reads;
@@ -85,6 +93,56 @@ TEST(Scanner, LightScanBeforeAnyFullScanIsFull) {
   auto r = scanner.scan_some(0, {}, {});
   EXPECT_TRUE(r.full);
   EXPECT_EQ(r.snap.processes.size(), 1U);
+}
+
+TEST(Scanner, ReadsIoAndSmapsOnlyForTheRulesThatUseThem) {
+  MemProc src;
+  std::vector<engine::Rule> rules(2);
+  rules[0].name = "writer";
+  rules[0].match.comm = {"writer"};
+  rules[0].steps.resize(1);
+  rules[0].steps[0].io_write_mbps = 10;
+  rules[1].name = "shared";
+  rules[1].match.comm = {"shared"};
+  rules[1].memory_metric = engine::MemoryMetric::kPss;
+  rules[1].steps.resize(1);
+  rules[1].steps[0].memory_mb = 10;
+  auto io = [](std::uint64_t w) {
+    return "rchar: 0\nread_bytes: 0\nwrite_bytes: " + std::to_string(w) + "\n";
+  };
+  src.set(10, "writer", 0);
+  src.set(11, "shared", 0);
+  src.set(12, "other", 0);
+  for (Pid p : {10, 11, 12}) {
+    src.files[{p, "io"}] = io(0);
+    src.files[{p, "smaps_rollup"}] =
+        "Rss: 1024 kB\nPss: 512 kB\nPrivate_Clean: 0 kB\nPrivate_Dirty: 256 kB\nSwap: 0 kB\n";
+  }
+  Scanner scanner(src, &rules);
+  auto first = scanner.scan(0);
+  src.files[{10, "io"}] = io(30 * 1024 * 1024);
+  auto second = scanner.scan(2);
+  EXPECT_EQ(src.reads["io"], 2);            // the writer, twice
+  EXPECT_EQ(src.reads["smaps_rollup"], 2);  // the shared one, twice
+  auto find = [](const ScanResult& r, Pid pid) {
+    for (const auto& p : r.snap.processes) {
+      if (p.id.pid == pid) return p;
+    }
+    return engine::ProcessSample{};
+  };
+  EXPECT_FALSE(find(first, 10).io_write_bps);  // one reading is no rate
+  ASSERT_TRUE(find(second, 10).io_write_bps);
+  EXPECT_DOUBLE_EQ(*find(second, 10).io_write_bps, 15.0 * 1024 * 1024);
+  EXPECT_DOUBLE_EQ(find(second, 11).memory_mb(engine::MemoryMetric::kPss), 0.5);
+  EXPECT_DOUBLE_EQ(find(second, 11).memory_mb(engine::MemoryMetric::kUss), 0.25);
+  EXPECT_FALSE(find(second, 12).memory);
+  EXPECT_FALSE(find(second, 12).io_write_bps);
+  // Malformed files are skipped, not trusted.
+  src.files[{10, "io"}] = "write_bytes: lots\n";
+  src.files[{11, "smaps_rollup"}] = "Pss: 9 kB\n";
+  auto third = scanner.scan(4);
+  EXPECT_FALSE(find(third, 10).io_write_bps);
+  EXPECT_FALSE(find(third, 11).memory);
 }
 
 }  // namespace

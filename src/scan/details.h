@@ -1,0 +1,41 @@
+// Details: what a scan reads beyond /proc/PID/stat, and only where something asks for it —
+// disk I/O rates (/proc/PID/io) for the processes of rules with I/O thresholds, and the
+// smaps_rollup figures for the processes of rules whose memory_metric is not the resident set.
+// Both cost far more than a stat read (smaps_rollup walks every mapping), so nothing else is
+// read.
+#pragma once
+
+#include <unordered_map>
+#include <vector>
+
+#include "engine/classifier.h"
+#include "proc/proc_source.h"
+
+namespace freezr::scan {
+
+// smaps_rollup of one process as a sample carries it; nullopt when it cannot be read.
+std::optional<engine::MemoryDetail> read_memory_detail(proc::ProcSource& source, Pid pid,
+                                                       std::string& buf);
+
+class Details {
+ public:
+  // Fills the samples of snap that cls puts under rules using I/O or smaps. A rate needs two
+  // readings: a process read for the first time has none until the next scan.
+  void fill(engine::Snapshot& snap, const engine::Classification& cls,
+            const std::vector<engine::Rule>& rules, proc::ProcSource& source);
+  // Processes read so far (for the benchmarks and tests).
+  [[nodiscard]] std::size_t io_tracked() const { return io_.size(); }
+
+ private:
+  struct IoLast {
+    proc::IoCounters counters;
+    Seconds time = 0;
+    unsigned seen = 0;
+  };
+  std::unordered_map<ProcessId, IoLast, ProcessIdHash> io_;
+  std::vector<unsigned char> wanted_;  // per process of the snapshot: 1 io, 2 smaps
+  std::string buf_;
+  unsigned round_ = 0;
+};
+
+}  // namespace freezr::scan
