@@ -8,9 +8,15 @@
  * same name with the command line "PATH --after-exec" (--exec-after S).
  *   freezr_test_hog [--cpu] [--mem MB] [--thrash FILE MB] [--name NAME] [--ignore-term]
  *                   [--fork-burn MS] [--leak MB_PER_S] [--leak-max MB] [--rename S NAME]
- *                   [--cpu-after S] [--exec-after S] [--fork-on-usr1]
+ *                   [--cpu-after S] [--exec-after S] [--fork-on-usr1] [--write FILE MB_PER_S]
+ *                   [--pulse ON OFF] [--share-mem]
  * With --fork-on-usr1, each SIGUSR1 forks an idle child (under the same name) that dies with
- * its parent: what a test needs to see a child born while FreezR holds the parent. */
+ * its parent: what a test needs to see a child born while FreezR holds the parent.
+ * --write FILE MB_PER_S writes FILE over and over at that rate (4 MiB, synced, so each pass
+ * is I/O the kernel counts again); --pulse ON OFF burns CPU ON seconds, then rests OFF
+ * seconds, and again; --share-mem makes the --mem mapping shared and forks a child (same name,
+ * dies with the parent) that touches every page of it: both hold it all resident, each
+ * charged half of it in its proportional set. */
 #define _GNU_SOURCE
 #include <signal.h>
 #include <stdio.h>
@@ -57,6 +63,37 @@ static double cpu_seconds(void) {
 static void sleep_seconds(double s) {
   struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
   while (nanosleep(&ts, &ts) != 0) {
+  }
+}
+
+/* Rewrites the first 4 MiB of path at mb_per_s, syncing after each MiB. */
+static int write_loop(const char* path, double mb_per_s) {
+  FILE* f = fopen(path, "wb");
+  if (f == NULL) return 4;
+  static char block[1 << 20];
+  memset(block, 'w', sizeof block);
+  printf("ready\n");
+  fflush(stdout);
+  for (long i = 0;; ++i) {
+    if (fseek(f, (i % 4) << 20, SEEK_SET) != 0 || fwrite(block, 1, sizeof block, f) != sizeof block)
+      return 4;
+    fflush(f);
+    fdatasync(fileno(f));
+    sleep_seconds(1.0 / mb_per_s);
+  }
+}
+
+/* Burns CPU for on seconds, rests off seconds, for ever (wall-clock times). */
+static int pulse(double on, double off) {
+  volatile unsigned long x = 0;
+  for (;;) {
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+      ++x;
+      clock_gettime(CLOCK_MONOTONIC, &t);
+    } while ((double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9 < on);
+    sleep_seconds(off);
   }
 }
 
@@ -108,6 +145,10 @@ int main(int argc, char** argv) {
   double cpu_after = -1;
   const char* rename_to = NULL;
   double exec_after = -1;
+  const char* write_file = NULL;
+  double write_rate = 0;
+  double pulse_on = 0, pulse_off = 0;
+  int share_mem = 0;
   for (int i = 1; i < argc; ++i) {
     if (strcmp(argv[i], "--cpu") == 0) {
       cpu = 1;
@@ -139,6 +180,14 @@ int main(int argc, char** argv) {
     } else if (strcmp(argv[i], "--fork-on-usr1") == 0) {
       signal(SIGUSR1, fork_idle_child);
       signal(SIGCHLD, SIG_IGN); /* no zombies */
+    } else if (strcmp(argv[i], "--write") == 0 && i + 2 < argc) {
+      write_file = argv[++i];
+      write_rate = atof(argv[++i]);
+    } else if (strcmp(argv[i], "--pulse") == 0 && i + 2 < argc) {
+      pulse_on = atof(argv[++i]);
+      pulse_off = atof(argv[++i]);
+    } else if (strcmp(argv[i], "--share-mem") == 0) {
+      share_mem = 1;
     } else if (strcmp(argv[i], "--ignore-term") == 0) {
       signal(SIGTERM, SIG_IGN);
     } else {
@@ -149,12 +198,26 @@ int main(int argc, char** argv) {
   if (mem_mb > 0) {
     size_t n = (size_t)mem_mb * 1024 * 1024;
     /* MAP_POPULATE faults the pages in at once, far faster than touching them one by one. */
-    void* p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-                   -1, 0);
+    void* p = mmap(NULL, n, PROT_READ | PROT_WRITE,
+                   (share_mem ? MAP_SHARED : MAP_PRIVATE) | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
     if (p == MAP_FAILED) return 3;
     g_memory = p;
     for (size_t i = 0; i < n; i += 4096) g_memory[i] = 1;
+    if (share_mem) {
+      int ready[2];
+      if (pipe(ready) != 0) return 3;
+      if (fork() == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        unsigned long sum = 0;
+        for (size_t i = 0; i < n; i += 4096) sum += (unsigned long)g_memory[i];
+        if (write(ready[1], &sum, 1) != 1) _exit(1);
+        for (;;) pause();
+      }
+      char c;
+      if (read(ready[0], &c, 1) != 1) return 3;
+    }
   }
+  if (write_file != NULL) return write_loop(write_file, write_rate);
   if (thrash_file != NULL) return thrash(thrash_file, thrash_mb);
   printf("ready\n");
   fflush(stdout);
@@ -172,6 +235,7 @@ int main(int argc, char** argv) {
     return 4;
   }
   if (cpu_after > 0) sleep_seconds(cpu_after);
+  if (pulse_on > 0) return pulse(pulse_on, pulse_off);
   if (burn_ms > 0) return fork_burn(burn_ms);
   if (leak_rate > 0) return leak(leak_rate, leak_max);
   volatile unsigned long x = 0;

@@ -1,0 +1,50 @@
+"""A rule gated by CPU pressure acts only while the test's own burners raise it. It runs alone
+(RUN_SERIAL): the pressure it reads is the whole machine's."""
+import time
+import unittest
+
+from harness import TestCase, monitor, rule, wait_until
+from test_actions import nice_of
+
+GATE = 40.0
+
+
+def cpu_some_avg10():
+    with open("/proc/pressure/cpu") as f:
+        return float(f.readline().split()[1].split("=")[1])
+
+
+class CpuPressureGateTest(TestCase):
+    def quiet_phase(self, f, hog, seconds=3.0):
+        """Watches for a few seconds while the machine's CPU pressure stays under the gate;
+        returns False when it rose over it meanwhile (someone else's load), to try again."""
+        if not wait_until(lambda: cpu_some_avg10() < GATE - 10, 120, step=0.5):
+            self.fail(f"CPU pressure never fell under {GATE - 10}%: {cpu_some_avg10()}")
+        f.wait_scans(2)
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if cpu_some_avg10() >= GATE:
+                return False
+            self.assertEqual(nice_of(hog.pid), 0, "reniced with the gate closed:\n" + f.output())
+            time.sleep(0.1)
+        return True
+
+    def test_renices_while_the_burners_raise_cpu_pressure_and_releases_after(self):
+        hog = self.hog()  # idle: the gate alone is the step's condition
+        f = self.freezr(monitor(interval=0.3) +
+                        rule("gated", [hog.name], cpu_pressure=GATE, violations=2,
+                             action="renice", nice=7))
+        self.assertTrue(any(self.quiet_phase(f, hog) for _ in range(5)), f.output())
+        burners = [self.hog(cpu=True) for _ in range(6)]
+        self.assertTrue(wait_until(lambda: nice_of(hog.pid) == 7, 90), f.output())
+        f.wait_for(rf"ACTION rule=gated action=renice .*pid={hog.pid}")
+        self.assertRegex(f.output(), r"cpu pressure [0-9.]+% > 40\.0% for 2 scans")
+        for b in burners:
+            b.stop()
+        self.assertTrue(wait_until(lambda: nice_of(hog.pid) == 0, 120), f.output())
+        f.wait_for(rf"RELEASE rule=gated pid={hog.pid}")
+        self.assertEqual(f.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,101 @@
+"""Rules that see more than CPU% and RSS, against the test's own processes: disk I/O, memory as
+the kernel charges it, violations within a window."""
+import os
+import re
+import signal
+import subprocess
+import unittest
+
+from harness import FREEZR, TestCase, monitor, rule, wait_until
+
+
+def ioprio_of(pid):
+    return subprocess.run(["ionice", "-p", str(pid)], capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+class IoRuleTest(TestCase):
+    def test_a_disk_writer_is_ioniced_and_restored_when_it_stops_writing(self):
+        target = os.path.join(self.workdir, "written")
+        hog = self.hog(extra=("--write", target, "40"))
+        before = ioprio_of(hog.pid)
+        self.assertNotEqual(before, "idle")
+        f = self.freezr(monitor(interval=0.3) +
+                        rule("writer", [hog.name], io_write_mbps=5, violations=2,
+                             action="renice", ionice="idle"))
+        self.assertTrue(wait_until(lambda: ioprio_of(hog.pid) == "idle", 20), f.output())
+        f.wait_for(rf"ACTION rule=writer action=renice .*pid={hog.pid}")
+        self.assertRegex(f.output(), r"disk writes [0-9.]+ MiB/s > 5\.0 MiB/s for 2 scans")
+        # Stopped, it writes nothing: the rule no longer applies and its I/O priority returns.
+        os.kill(hog.pid, signal.SIGSTOP)
+        self.assertTrue(wait_until(lambda: ioprio_of(hog.pid) == before, 20), f.output())
+        f.wait_for(rf"RELEASE rule=writer pid={hog.pid}")
+        os.kill(hog.pid, signal.SIGCONT)
+        self.assertEqual(f.stop(), 0)
+
+    def test_check_shows_the_io_rates_of_a_rules_processes(self):
+        target = os.path.join(self.workdir, "written")
+        hog = self.hog(extra=("--write", target, "40"))
+        config = os.path.join(self.workdir, "check.toml")
+        with open(config, "w") as c:
+            c.write(rule("writer", [hog.name], io_write_mbps=5, violations=2, action="log"))
+        out = subprocess.run([FREEZR, "check", "--config", config],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        m = re.search(r"io read [0-9.]+ write ([0-9.]+) MiB/s\s+(\S+)", out.stdout)
+        self.assertIsNotNone(m, out.stdout)
+        self.assertGreater(float(m.group(1)), 5, out.stdout)
+        self.assertEqual(m.group(2), "VIOLATES", out.stdout)
+
+
+class MemoryMetricTest(TestCase):
+    def test_a_child_sharing_its_parents_memory_is_not_counted_twice_by_pss(self):
+        # Parent and child both hold the same 200 MiB resident: 400 MiB by RSS, about 200 by
+        # PSS. Two rules judge the pair as a group with a 300 MiB limit.
+        hog = self.hog(mem_mb=200, extra=("--share-mem",))
+        f = self.freezr(monitor(interval=0.3) +
+                        rule("by-rss", [hog.name], memory_mb=300, violations=2, action="log",
+                             aggregate="group") +
+                        rule("by-pss", [hog.name], memory_mb=300, violations=2, action="log",
+                             aggregate="group", memory_metric="pss"))
+        f.wait_for(r"ACTION rule=by-rss action=log", timeout=20)
+        self.assertTrue(f.wait_scans(12), f.output())
+        self.assertNotRegex(f.output(), r"ACTION rule=by-pss")
+        self.assertEqual(f.stop(), 0)
+
+    def test_oom_order_ranks_by_pss_when_asked(self):
+        sharer = self.hog(mem_mb=200, extra=("--share-mem",))
+        loner = self.hog(mem_mb=150)
+        config = os.path.join(self.workdir, "oom.toml")
+        with open(config, "w") as c:
+            c.write(f'[pressure]\nmemory_metric = "pss"\n'
+                    f'candidates = {{ comm = ["{sharer.name}", "{loner.name}"] }}\n')
+        out = subprocess.run([FREEZR, "oom-order", "--config", config], capture_output=True,
+                             text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        pids = [int(line.split()[1]) for line in out.stdout.splitlines()
+                if line.strip()[:1].isdigit()]
+        # By PSS the 150 MiB loner outweighs each of the pair's ~100 MiB halves.
+        self.assertEqual(pids[0], loner.pid, out.stdout)
+        self.assertEqual(len(pids), 3, out.stdout)
+        self.assertIn("PSS", out.stdout)
+
+
+class WindowTest(TestCase):
+    def test_three_of_nine_catches_an_intermittent_hog_that_a_streak_of_three_never_does(self):
+        # It burns for one scan interval, then rests for two: no three scans in a row see it
+        # busy, but every three scans at least one does.
+        hog = self.hog(extra=("--pulse", "0.5", "1.0"))
+        f = self.freezr(monitor(interval=0.5) +
+                        rule("streak", [hog.name], cpu_percent=15, violations=3, action="log") +
+                        rule("window", [hog.name], cpu_percent=15, violations="3 of 9",
+                             action="log"))
+        f.wait_for(r"ACTION rule=window action=log", timeout=30)
+        self.assertRegex(f.output(), r"in 3 of the last 9 scans")
+        self.assertTrue(f.wait_scans(30), f.output())
+        self.assertNotRegex(f.output(), r"ACTION rule=streak")
+        self.assertEqual(f.stop(), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
