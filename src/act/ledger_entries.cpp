@@ -1,5 +1,6 @@
 #include "act/ledger_entries.h"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,6 +8,8 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <sstream>
+
+#include "core/text.h"
 
 namespace freezr::act {
 
@@ -25,6 +28,18 @@ bool ioprio_value(const json& v) {
   if (!v.is_number_integer()) return false;
   const long long x = v.get<long long>();
   return x >= 0 && (x >> 13) <= 3 && (x & 0x1fff) <= 7;
+}
+
+// The scheduling part of a thread's priorities: a class FreezR may put back (other, batch,
+// idle: never a realtime one from a file), no realtime priority, and a CPU list ("" when
+// the affinity was not read).
+bool sched_values(const json& v) {
+  if (!v[2].is_number_integer() || !v[3].is_number_integer() || !v[4].is_string()) return false;
+  const auto policy = v[2].get<long>();
+  const bool known =
+      policy == -1 || policy == SCHED_OTHER || policy == SCHED_BATCH || policy == SCHED_IDLE;
+  const auto& cpus = v[4].get_ref<const std::string&>();
+  return known && v[3].get<long>() == 0 && (cpus.empty() || parse_cpu_list(cpus));
 }
 
 bool all_digits(const std::string& s) {
@@ -108,12 +123,33 @@ Result<void> pinned(ProcessControl& control, const ProcessId& id, F f) {
   return r;
 }
 
+// Puts the oom_score_adj back where the value FreezR set still stands.
+void undo_oom_score_adj(const store::LedgerEntry& e, const json& data, ProcessControl& control) {
+  if (!data.contains("oom_score_adj")) return;
+  const int before = data["oom_score_adj"][0].get<int>();
+  const int set = data["oom_score_adj"][1].get<int>();
+  (void)pinned(control, e.process, [&](int) -> Result<void> {
+    const auto now = control.oom_score_adj(e.process.pid);
+    if (now && *now == set) return control.set_oom_score_adj(e.process.pid, before);
+    return {};
+  });
+}
+
 Result<void> undo_renice(const store::LedgerEntry& e, const json& data, proc::ProcSource& source,
                          ProcessControl& control) {
   std::map<Pid, ThreadPriority> before;
   for (const auto& [tid, v] : data["threads"].items()) {
-    before[static_cast<Pid>(std::stol(tid))] = ThreadPriority{v[0].get<int>(), v[1].get<int>()};
+    ThreadPriority p;
+    p.nice = v[0].get<int>();
+    p.ioprio = v[1].get<int>();
+    if (v.size() == 5) {
+      p.policy = v[2].get<int>();
+      p.rt_priority = v[3].get<int>();
+      p.cpus = parse_cpu_list(v[4].get<std::string>()).value_or(std::vector<int>{});
+    }
+    before[static_cast<Pid>(std::stol(tid))] = std::move(p);
   }
+  undo_oom_score_adj(e, data, control);
   // The nice value FreezR set: where another stands now, someone else changed it since.
   const bool set = data.contains("nice");
   const int set_to = set ? data["nice"].get<int>() : 0;
@@ -151,12 +187,19 @@ engine::ActionKind kind_of(const store::LedgerEntry& e) {
 }
 
 std::string renice_data(const std::map<Pid, ThreadPriority>& before, std::optional<int> nice,
-                        std::uint64_t since_ticks) {
+                        std::uint64_t since_ticks, std::optional<OomChange> oom) {
   json threads = json::object();
-  for (const auto& [tid, v] : before) threads[std::to_string(tid)] = {v.nice, v.ioprio};
+  for (const auto& [tid, v] : before) {
+    // A realtime class is not FreezR's to put back (its unit forbids realtime): -1 leaves the
+    // class as it is at the undo.
+    const bool plain = v.policy == SCHED_OTHER || v.policy == SCHED_BATCH || v.policy == SCHED_IDLE;
+    threads[std::to_string(tid)] = {v.nice, v.ioprio, plain ? v.policy : -1, 0,
+                                    format_cpu_list(v.cpus)};
+  }
   json out = {{"threads", threads}};
   if (nice) out["nice"] = *nice;
   if (since_ticks > 0) out["since"] = since_ticks;
+  if (oom) out["oom_score_adj"] = {oom->before, oom->set};
   return out.dump();
 }
 
@@ -215,13 +258,22 @@ Result<void> validate(const store::LedgerEntry& e, const Cgroups& cgroups) {
     if (threads == d.end() || !threads->is_object() || threads->empty())
       return refuse("no threads");
     for (const auto& [tid, v] : threads->items()) {
-      if (!all_digits(tid) || !v.is_array() || v.size() != 2 || !nice_value(v[0]) ||
-          !ioprio_value(v[1])) {
+      if (!all_digits(tid) || !v.is_array() || (v.size() != 2 && v.size() != 5) ||
+          !nice_value(v[0]) || !ioprio_value(v[1]) || (v.size() == 5 && !sched_values(v))) {
         return refuse("thread " + tid + " has no valid priorities");
       }
     }
     if (d.contains("nice") && !nice_value(d["nice"])) return refuse("a nice value out of range");
     if (d.contains("since") && !d["since"].is_number_unsigned()) return refuse("a bad time");
+    if (d.contains("oom_score_adj")) {
+      const auto& o = d["oom_score_adj"];
+      const auto adj = [](const json& x) {
+        return x.is_number_integer() && x.get<long>() >= -1000 && x.get<long>() <= 1000;
+      };
+      if (!o.is_array() || o.size() != 2 || !adj(o[0]) || !adj(o[1])) {
+        return refuse("an oom_score_adj out of range");
+      }
+    }
     return {};
   }
   if (e.kind == kThrottle || e.kind == kFreezeCgroup) {

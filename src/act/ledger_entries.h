@@ -26,11 +26,16 @@ bool is_freeze(const store::LedgerEntry& e);
 // The action an entry undoes: renice, throttle or freeze.
 engine::ActionKind kind_of(const store::LedgerEntry& e);
 
+// The oom_score_adj a renice replaced, and the one it set.
+struct OomChange {
+  int before = 0;
+  int set = 0;
+};
 // The data of a renice entry: each thread's priorities before, the nice value set, and when
 // (clock ticks after boot, as start times are counted: children started since were reniced
-// by inheritance).
+// by inheritance); with oom, the oom_score_adj before and set.
 std::string renice_data(const std::map<Pid, ThreadPriority>& before, std::optional<int> nice,
-                        std::uint64_t since_ticks = 0);
+                        std::uint64_t since_ticks = 0, std::optional<OomChange> oom = {});
 // The nice value a renice entry set, when it set one.
 std::optional<int> reniced_to(const store::LedgerEntry& e);
 // The data of a throttle or cgroup freeze entry: FreezR's group and where the process was.

@@ -1,6 +1,7 @@
 // ProcessControl: every kernel call FreezR makes on a process — verified pidfds, signals,
-// memory reaping, thread priorities — behind one narrow interface, so that the actuators are
-// tested with a fake (leveldb's Env in miniature). LinuxProcessControl is the real one.
+// memory reaping, thread priorities, oom_score_adj — behind one narrow interface, so that the
+// actuators are tested with a fake (leveldb's Env in miniature). LinuxProcessControl is the real
+// one.
 #pragma once
 
 #include <map>
@@ -31,12 +32,14 @@ class ProcessControl {
   virtual void release_memory(int pidfd) = 0;
   // Nice and I/O priority of every thread of pid (empty when it is gone).
   virtual std::map<Pid, ThreadPriority> priorities(Pid pid) = 0;
-  // Sets nice and/or ionice on every thread; returns the previous values of the threads it
-  // changed. An error only when no thread could be changed.
-  virtual Result<std::map<Pid, ThreadPriority>> set_priorities(
-      Pid pid, std::optional<int> nice, std::optional<engine::IoPriority> ionice) = 0;
+  // Makes the change on every thread; returns the previous values of the threads it changed.
+  // An error only when no thread could be changed.
+  virtual Result<std::map<Pid, ThreadPriority>> set_priorities(Pid pid,
+                                                               const PriorityChange& change) = 0;
   // Puts recorded values back; returns how many threads were restored.
   virtual int restore_priorities(Pid pid, const std::map<Pid, ThreadPriority>& original) = 0;
+  virtual Result<int> oom_score_adj(Pid pid) = 0;
+  virtual Result<void> set_oom_score_adj(Pid pid, int value) = 0;
 };
 
 class LinuxProcessControl final : public ProcessControl {
@@ -51,12 +54,16 @@ class LinuxProcessControl final : public ProcessControl {
   std::map<Pid, ThreadPriority> priorities(Pid pid) override {
     return read_priorities(proc_root_, pid);
   }
-  Result<std::map<Pid, ThreadPriority>> set_priorities(
-      Pid pid, std::optional<int> nice, std::optional<engine::IoPriority> ionice) override {
-    return act::set_priorities(proc_root_, pid, nice, ionice);
+  Result<std::map<Pid, ThreadPriority>> set_priorities(Pid pid,
+                                                       const PriorityChange& change) override {
+    return act::set_priorities(proc_root_, pid, change);
   }
   int restore_priorities(Pid pid, const std::map<Pid, ThreadPriority>& original) override {
     return act::restore_priorities(proc_root_, pid, original);
+  }
+  Result<int> oom_score_adj(Pid pid) override { return read_oom_score_adj(proc_root_, pid); }
+  Result<void> set_oom_score_adj(Pid pid, int value) override {
+    return write_oom_score_adj(proc_root_, pid, value);
   }
 
  private:

@@ -1,4 +1,5 @@
-// Reversibles: the actions that are undone — renice (and ionice), throttle, freeze. Each is
+// Reversibles: the actions that are undone — renice (nice, ionice, scheduling class, CPU
+// affinity, oom_score_adj), throttle, freeze. Each is
 // written to the ledger before it is applied and removed from it after it is undone, so it
 // is undone on release, on clean exit, at the next start after a crash, or by `freezr thaw`.
 #pragma once
@@ -98,6 +99,10 @@ class Reversibles {
   void drop(const std::shared_ptr<Held>& h, const std::string& why, bool remove_group);
   // The undo outcome of h's entry.
   ActionOutcome undo_outcome(const Held& h, bool ok, std::string detail) const;
+  // The thread priorities and the oom_score_adj of a renice; the number of threads changed.
+  // A failed oom_score_adj puts the threads back: the renice is all or nothing.
+  Result<std::size_t> apply_priorities(Pid pid, const PriorityChange& change,
+                                       const std::optional<OomChange>& oom);
   void report(const engine::Decision& d, const engine::TargetInfo& t, bool ok,
               const std::string& detail);
   void freeze_with_signals(const engine::Decision& d);

@@ -56,6 +56,10 @@ std::vector<std::pair<std::string, std::string>> action_keys(const engine::Actio
   kv.emplace_back("action", quote(engine::to_string(a.kind)));
   if (a.nice) kv.emplace_back("nice", std::to_string(*a.nice));
   if (a.ionice) kv.emplace_back("ionice", quote(ionice_text(*a.ionice)));
+  if (a.sched)
+    kv.emplace_back("sched", quote(a.sched == engine::SchedClass::kIdle ? "idle" : "batch"));
+  if (!a.cpus.empty()) kv.emplace_back("cpus", quote(format_cpu_list(a.cpus)));
+  if (a.oom_score_adj) kv.emplace_back("oom_score_adj", std::to_string(*a.oom_score_adj));
   if (a.kind == engine::ActionKind::kThrottle) kv.emplace_back("cpu_limit", number(a.cpu_limit));
   if (a.kind == engine::ActionKind::kFreeze) kv.emplace_back("duration", number(a.duration));
   if (!a.service.empty()) kv.emplace_back("service", quote(a.service));

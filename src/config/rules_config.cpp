@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "config/readers.h"
+#include "core/text.h"
 
 namespace freezr::config {
 
@@ -137,8 +138,9 @@ engine::Action read_action(TableReader& t) {
       t.fail_key(key, std::string("only used with action = \"") + name + "\"");
     }
   };
-  only_with("nice", engine::ActionKind::kRenice, "renice");
-  only_with("ionice", engine::ActionKind::kRenice, "renice");
+  for (const char* key : {"nice", "ionice", "sched", "cpus", "oom_score_adj"}) {
+    only_with(key, engine::ActionKind::kRenice, "renice");
+  }
   only_with("cpu_limit", engine::ActionKind::kThrottle, "throttle");
   only_with("duration", engine::ActionKind::kFreeze, "freeze");
   only_with("service", engine::ActionKind::kRestart, "restart");
@@ -161,12 +163,24 @@ engine::Action read_action(TableReader& t) {
       t.fail_key("ionice", "must be \"idle\", \"best-effort[:0-7]\" or \"realtime[:0-7]\"");
     }
   }
+  if (auto v = t.choice("sched", {"batch", "idle"})) {
+    a.sched = *v == "idle" ? engine::SchedClass::kIdle : engine::SchedClass::kBatch;
+  }
+  if (auto v = t.string("cpus")) {
+    auto cpus = parse_cpu_list(*v);
+    if (!cpus) t.fail_key("cpus", "expected a CPU list such as \"0-1\" or \"0,2-3\"");
+    a.cpus = std::move(*cpus);
+  }
+  if (auto v = t.integer("oom_score_adj", -1000, 1000)) a.oom_score_adj = static_cast<int>(*v);
   if (auto v = t.number("cpu_limit", 1, 100000)) a.cpu_limit = *v;
   if (auto v = t.number("duration", 0.1, 86400)) a.duration = *v;
   if (auto v = t.string("service")) a.service = unit_name(*v);
   const auto here = t.raw().source();
-  if (a.kind == engine::ActionKind::kRenice && !a.nice && !a.ionice) {
-    t.fail(here, t.where() + ": action = \"renice\" needs nice, ionice or both");
+  if (a.kind == engine::ActionKind::kRenice && !a.nice && !a.ionice && !a.sched && a.cpus.empty() &&
+      !a.oom_score_adj) {
+    t.fail(here, t.where() +
+                     ": action = \"renice\" needs at least one of nice, ionice, sched, cpus, "
+                     "oom_score_adj");
   }
   if (a.kind == engine::ActionKind::kThrottle && a.cpu_limit <= 0) {
     t.fail(here, t.where() + ": action = \"throttle\" needs cpu_limit");
@@ -233,7 +247,7 @@ static void read_steps(TableReader& t, engine::Rule& r) {
   for (const char* key :
        {"cpu_percent", "memory_mb", "io_read_mbps", "io_write_mbps", "cpu_pressure", "io_pressure",
         "memory_pressure", "predict_minutes", "violations", "cooldown", "action", "nice", "ionice",
-        "cpu_limit", "duration", "service"}) {
+        "sched", "cpus", "oom_score_adj", "cpu_limit", "duration", "service"}) {
     if (t.has(key)) t.fail_key(key, "belongs inside each of the steps when a rule has steps");
   }
   int index = 0;

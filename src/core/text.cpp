@@ -113,4 +113,48 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
+std::optional<std::vector<int>> parse_cpu_list(std::string_view s) {
+  constexpr int kMaxCpu = 4095;
+  std::vector<int> out;
+  auto number = [&](std::string_view& t, int& v) {
+    std::size_t n = 0;
+    v = 0;
+    while (n < t.size() && t[n] >= '0' && t[n] <= '9' && v <= kMaxCpu) v = v * 10 + (t[n++] - '0');
+    t.remove_prefix(n);
+    return n > 0 && v <= kMaxCpu;
+  };
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
+  if (s.empty()) return std::nullopt;
+  while (!s.empty()) {
+    int a = 0, b = 0;
+    if (!number(s, a)) return std::nullopt;
+    b = a;
+    if (!s.empty() && s.front() == '-') {
+      s.remove_prefix(1);
+      if (!number(s, b) || b < a) return std::nullopt;
+    }
+    for (int c = a; c <= b; ++c) out.push_back(c);
+    if (s.empty()) break;
+    if (s.front() != ',') return std::nullopt;
+    s.remove_prefix(1);
+    if (s.empty()) return std::nullopt;
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::string format_cpu_list(const std::vector<int>& cpus) {
+  std::string out;
+  for (std::size_t i = 0; i < cpus.size();) {
+    std::size_t j = i;
+    while (j + 1 < cpus.size() && cpus[j + 1] == cpus[j] + 1) ++j;
+    if (!out.empty()) out += ',';
+    out += std::to_string(cpus[i]);
+    if (j > i) out += '-' + std::to_string(cpus[j]);
+    i = j + 1;
+  }
+  return out;
+}
+
 }  // namespace freezr

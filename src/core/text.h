@@ -2,8 +2,10 @@
 // and a name holding ESC[2J or an OSC title sequence must not reach a terminal as such.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace freezr {
 
@@ -28,5 +30,11 @@ std::string valid_utf8_or_replaced(std::string_view s);
 // Whether a and b are equal, in a time that depends on their lengths only: how secrets (a token,
 // a password hash) are compared, so that timing cannot tell how much of a guess was right.
 bool constant_time_equal(std::string_view a, std::string_view b);
+
+// A CPU list as the kernel writes one ("0-3,8,10-11"): the CPUs in increasing order, without
+// repeats; nullopt when malformed or naming a CPU over 4095.
+std::optional<std::vector<int>> parse_cpu_list(std::string_view s);
+// The list in the same form, ranges joined.
+std::string format_cpu_list(const std::vector<int>& cpus);
 
 }  // namespace freezr

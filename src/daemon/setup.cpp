@@ -65,17 +65,24 @@ Result<std::string> read_token(const std::string& path) {
 }
 
 std::vector<std::string> command_capabilities(const config::Config& cfg) {
-  if (cfg.notify.desktop) return {"CAP_SETUID", "CAP_SETGID"};  // to speak on users' buses
-  for (const auto& r : cfg.rules) {
-    for (const auto& st : r.steps) {
-      const auto& a = st.action;
-      for (const auto* c :
-           {&a.command, a.before ? &*a.before : nullptr, a.after ? &*a.after : nullptr}) {
-        if (c != nullptr && c->uid) return {"CAP_SETUID", "CAP_SETGID"};
-      }
+  bool as_user = cfg.notify.desktop;  // to speak on users' buses
+  bool oom = false;
+  auto look = [&](const engine::Action& a) {
+    for (const auto* c :
+         {&a.command, a.before ? &*a.before : nullptr, a.after ? &*a.after : nullptr}) {
+      if (c != nullptr && c->uid) as_user = true;
     }
+    if (a.oom_score_adj) oom = true;
+  };
+  for (const auto& r : cfg.rules) {
+    for (const auto& st : r.steps) look(st.action);
+    if (r.on_exec) look(*r.on_exec);
   }
-  return {};
+  std::vector<std::string> out;
+  if (as_user) out = {"CAP_SETUID", "CAP_SETGID"};
+  // /proc/PID/oom_score_adj belongs to the process's user: root writes another's by this.
+  if (oom) out.emplace_back("CAP_DAC_OVERRIDE");
+  return out;
 }
 
 std::optional<std::uint32_t> owner_of(const std::string& proc_root, Pid pid) {

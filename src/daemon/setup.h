@@ -31,8 +31,9 @@ config::Config with_overrides(config::Config c, const RunOptions& o);
 Result<std::string> read_token(const std::string& path);
 
 // FreezR's own CPU seconds, resident and virtual bytes, from /proc/self.
-// The capabilities FreezR's commands need besides its own: CAP_SETUID and CAP_SETGID when
-// one runs as another user.
+// The capabilities FreezR's actions need besides its own: CAP_SETUID and CAP_SETGID when a
+// command runs as another user (or desktop notifications are on), CAP_DAC_OVERRIDE when a
+// renice sets oom_score_adj.
 std::vector<std::string> command_capabilities(const config::Config& cfg);
 
 // The user owning process pid (of its /proc entry), if it is there.

@@ -42,10 +42,17 @@ struct Command {
   bool operator==(const Command&) const = default;
 };
 
+// The scheduling class renice may set: SCHED_BATCH or SCHED_IDLE.
+enum class SchedClass { kBatch, kIdle };
+
 struct Action {
   ActionKind kind = ActionKind::kLog;
-  std::optional<int> nice;           // renice: -20..19
-  std::optional<IoPriority> ionice;  // renice
+  // renice: any of these, all undone together
+  std::optional<int> nice;           // -20..19
+  std::optional<IoPriority> ionice;  // I/O class and level
+  std::optional<SchedClass> sched;   // scheduling class
+  std::vector<int> cpus;             // CPU affinity (empty: unchanged)
+  std::optional<int> oom_score_adj;  // -1000..1000
   double cpu_limit = 0;              // throttle: percent of one core
   double duration = 5;               // freeze: seconds
   std::string service;               // restart: systemd unit with its suffix

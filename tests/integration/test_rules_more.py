@@ -81,6 +81,49 @@ class MemoryMetricTest(TestCase):
         self.assertIn("PSS", out.stdout)
 
 
+def oom_score_adj_of(pid):
+    with open(f"/proc/{pid}/oom_score_adj") as f:
+        return int(f.read())
+
+
+class MoreLeversTest(TestCase):
+    def test_sched_class_affinity_and_oom_score_adj_are_set_and_undone(self):
+        hog = self.hog(cpu=True)
+        before = (os.sched_getscheduler(hog.pid), os.sched_getaffinity(hog.pid),
+                  oom_score_adj_of(hog.pid))
+        self.assertEqual(before[0], os.SCHED_OTHER)
+        f = self.freezr(monitor(interval=0.3) +
+                        rule("levers", [hog.name], cpu_percent=10, violations=2,
+                             action="renice", sched="idle", cpus="0", oom_score_adj=600))
+        self.assertTrue(wait_until(lambda: oom_score_adj_of(hog.pid) == 600, 20), f.output())
+        self.assertEqual(os.sched_getscheduler(hog.pid), os.SCHED_IDLE)
+        self.assertEqual(os.sched_getaffinity(hog.pid), {0})
+        f.wait_for(rf"ACTION rule=levers action=renice .*pid={hog.pid}")
+        self.assertIn("sched idle, cpus 0, oom_score_adj 600", f.output())
+        # Stopped, it burns nothing: all three are put back.
+        os.kill(hog.pid, signal.SIGSTOP)
+        self.assertTrue(wait_until(lambda: oom_score_adj_of(hog.pid) == before[2], 20),
+                        f.output())
+        self.assertEqual((os.sched_getscheduler(hog.pid), os.sched_getaffinity(hog.pid)),
+                         before[:2])
+        os.kill(hog.pid, signal.SIGCONT)
+        self.assertTrue(wait_until(lambda: oom_score_adj_of(hog.pid) == 600, 20), f.output())
+        self.assertEqual(f.stop(), 0)
+        self.assertEqual((os.sched_getscheduler(hog.pid), os.sched_getaffinity(hog.pid),
+                          oom_score_adj_of(hog.pid)), before)  # restored on exit
+
+    def test_an_oom_score_adj_changed_by_someone_else_meanwhile_is_left_alone(self):
+        hog = self.hog(cpu=True)
+        f = self.freezr(monitor(interval=0.3) +
+                        rule("levers", [hog.name], cpu_percent=10, violations=2,
+                             action="renice", oom_score_adj=300))
+        self.assertTrue(wait_until(lambda: oom_score_adj_of(hog.pid) == 300, 20), f.output())
+        with open(f"/proc/{hog.pid}/oom_score_adj", "w") as adj:
+            adj.write("450")
+        self.assertEqual(f.stop(), 0)
+        self.assertEqual(oom_score_adj_of(hog.pid), 450)
+
+
 class WindowTest(TestCase):
     def test_three_of_nine_catches_an_intermittent_hog_that_a_streak_of_three_never_does(self):
         # It burns for one scan interval, then rests for two: no three scans in a row see it

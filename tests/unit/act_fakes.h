@@ -82,12 +82,23 @@ class FakeControl final : public act::ProcessControl {
     return {{pid, prio[pid]}};
   }
   Result<std::map<Pid, act::ThreadPriority>> set_priorities(
-      Pid pid, std::optional<int> nice, std::optional<engine::IoPriority>) override {
+      Pid pid, const act::PriorityChange& change) override {
     if (fail_priorities) return Error{EPERM, "setpriority: Operation not permitted"};
     auto before = priorities(pid);
     if (before.empty()) return Error{ESRCH, "gone"};
-    if (nice) prio[pid].nice = *nice;
+    if (change.nice) prio[pid].nice = *change.nice;
+    if (change.policy) prio[pid].policy = *change.policy;
+    if (!change.cpus.empty()) prio[pid].cpus = change.cpus;
     return before;
+  }
+  Result<int> oom_score_adj(Pid pid) override {
+    if (source_.stats.count(pid) == 0U) return Error{ESRCH, "gone"};
+    return oom[pid];
+  }
+  Result<void> set_oom_score_adj(Pid pid, int value) override {
+    if (fail_oom) return Error{EACCES, "oom_score_adj: Permission denied"};
+    oom[pid] = value;
+    return {};
   }
   int restore_priorities(Pid pid, const std::map<Pid, act::ThreadPriority>& original) override {
     int n = 0;
@@ -116,7 +127,9 @@ class FakeControl final : public act::ProcessControl {
   std::vector<std::pair<Pid, int>> signals;
   std::vector<Pid> released;
   std::map<Pid, act::ThreadPriority> prio;
+  std::map<Pid, int> oom;
   bool fail_signals = false;
+  bool fail_oom = false;
   bool fail_priorities = false;
 
  private:

@@ -1,6 +1,7 @@
 // The actuators over fakes: the ledger's record -> apply -> rollback, undo by timer, crash
 // recovery, holds ended by the machine, kill escalation, and dry-run's simulated freezes.
 #include <gtest/gtest.h>
+#include <sched.h>
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
@@ -72,6 +73,46 @@ TEST(Reversibles, AReniceIsRecordedBeforeAndUndoneOnRelease) {
   EXPECT_EQ(r.control.prio[10].nice, 0);
   EXPECT_TRUE(r.ledger.all().empty());
   EXPECT_TRUE(r.outcomes.back().undo);
+}
+
+TEST(Reversibles, OomScoreAdjIsSetWithTheRestAndPutBackOnlyWhereItStillStands) {
+  Rig r;
+  r.source.add(10, 500);
+  r.control.oom[10] = 0;
+  auto d = decision(engine::ActionKind::kRenice, {10, 500});
+  d.action.oom_score_adj = 700;
+  d.action.sched = engine::SchedClass::kIdle;
+  d.action.cpus = {0, 1};
+  r.rev.renice(d);
+  EXPECT_EQ(r.control.oom[10], 700);
+  EXPECT_EQ(r.control.prio[10].policy, SCHED_IDLE);
+  EXPECT_EQ(r.control.prio[10].cpus, (std::vector<int>{0, 1}));
+  ASSERT_EQ(r.outcomes.size(), 1U);
+  EXPECT_NE(r.outcomes[0].detail.find("nice 10, sched idle, cpus 0-1, oom_score_adj 700"),
+            std::string::npos)
+      << r.outcomes[0].detail;
+  EXPECT_EQ(r.rev.undo_all(), 1);
+  EXPECT_EQ(r.control.oom[10], 0);
+  EXPECT_EQ(r.control.prio[10].nice, 0);
+  // Changed by someone else meanwhile: theirs stays.
+  r.rev.renice(d);
+  r.control.oom[10] = 100;
+  r.rev.undo_all();
+  EXPECT_EQ(r.control.oom[10], 100);
+}
+
+TEST(Reversibles, ARefusedOomScoreAdjUndoesTheRestOfTheRenice) {
+  Rig r;
+  r.source.add(10, 500);
+  r.control.fail_oom = true;
+  auto d = decision(engine::ActionKind::kRenice, {10, 500});
+  d.action.oom_score_adj = 700;
+  r.rev.renice(d);
+  EXPECT_EQ(r.control.prio[10].nice, 0);
+  EXPECT_TRUE(r.ledger.all().empty());
+  ASSERT_EQ(r.outcomes.size(), 1U);
+  EXPECT_FALSE(r.outcomes[0].ok);
+  EXPECT_NE(r.outcomes[0].detail.find("Permission denied"), std::string::npos);
 }
 
 TEST(Reversibles, AFailedReniceRollsTheLedgerBack) {
@@ -161,14 +202,9 @@ TEST(Reversibles, AHoldTheMachineEndedIsDroppedNotUndone) {
 struct KillRig : Rig {
   NoServices services;
   CommandRunner commands{io, clock};
-  LinuxActuator actuator{io,
-                         control,
-                         clock,
-                         services,
-                         rev,
-                         commands,
-                         0.05,
-                         [this](const ActionOutcome& o) { outcomes.push_back(o); }};
+  LinuxActuator actuator{
+      io,  control,  clock, services,
+      rev, commands, 0.05,  [this](const ActionOutcome& o) { outcomes.push_back(o); }};
 };
 
 TEST(LinuxActuator, SigtermThenSigkillAfterTheGracePeriod) {

@@ -116,6 +116,51 @@ TEST(Config, ViolationsWithinAWindow) {
   }
 }
 
+TEST(Config, ReniceLevers) {
+  const auto c = parse_config(
+      "[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=50\naction='renice'\n"
+      "sched='idle'\ncpus='0-1,3'\noom_score_adj=500\n",
+      "l");
+  const auto& a = c.rules[0].steps[0].action;
+  EXPECT_EQ(a.sched, engine::SchedClass::kIdle);
+  EXPECT_EQ(a.cpus, (std::vector<int>{0, 1, 3}));
+  EXPECT_EQ(a.oom_score_adj, 500);
+  EXPECT_TRUE(engine::same_rule(parse_config(render_config(c), "l2").rules[0], c.rules[0]));
+  const std::string head = "[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=5\n";
+  expect_error(head + "action='renice'\ncpus='2-1'\n", 6, 6, "CPU list");
+  expect_error(head + "action='renice'\noom_score_adj=1001\n", 6, 15, "between -1000");
+  expect_error(head + "action='renice'\nsched='fifo'\n", 6, 7, "must be one of");
+  expect_error(head + "action='kill'\nsched='idle'\n", 6, 7, "only used with action");
+}
+
+TEST(Config, MoreRuleInputs) {
+  const auto c = parse_config(
+      "[[rule]]\nname='a'\nmatch={comm=['a']}\nmemory_metric='pss'\n"
+      "steps=[{io_write_mbps=20, cpu_pressure=40, action='log'},"
+      "{memory_mb=500, io_pressure=10, memory_pressure=5, action='log'}]\n"
+      "[[rule]]\nname='b'\nmatch={comm=['b']}\ncpu_pressure=30\naction='log'\n"
+      "[pressure]\nmemory_metric='swap'\nkill_order=['/^chrom/>100']\n",
+      "m");
+  const auto& r = c.rules[0];
+  EXPECT_EQ(r.memory_metric, engine::MemoryMetric::kPss);
+  EXPECT_EQ(r.steps[0].io_write_mbps, 20);
+  EXPECT_EQ(r.steps[0].cpu_pressure, 40);
+  EXPECT_EQ(r.steps[1].memory_pressure, 5);
+  EXPECT_TRUE(r.uses_io());
+  EXPECT_TRUE(c.rules[1].steps[0].gated());
+  EXPECT_EQ(c.pressure.victims.memory_metric, engine::MemoryMetric::kSwap);
+  ASSERT_TRUE(c.pressure.victims.kill_order[0].regex);
+  const auto again = parse_config(render_config(c), "m2");
+  EXPECT_TRUE(engine::same_rule(again.rules[0], r));
+  EXPECT_TRUE(engine::same_rule(again.rules[1], c.rules[1]));
+  EXPECT_EQ(again.pressure.victims.kill_order, c.pressure.victims.kill_order);
+  EXPECT_EQ(again.pressure.victims.memory_metric, engine::MemoryMetric::kSwap);
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_pressure=101\n", 4, 14, "between 0");
+  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\nmemory_metric='vss'\ncpu_percent=1\n", 4,
+               15, "must be one of");
+  expect_error("[pressure]\nkill_order=['/(/']\n", 2, 12, "regular expression");
+}
+
 TEST(ConfigErrors, UnknownKeys) {
   expect_error("[monitor]\ninterval = 3\ncheck_interval_ms = 100\n", 3, 1,
                "unknown key 'check_interval_ms'");
@@ -312,7 +357,7 @@ steps = [
 
 TEST(ConfigErrors, ActionParameters) {
   const std::string head = "[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=5\n";
-  expect_error(head + "action='renice'\n", 1, 1, "needs nice, ionice or both");
+  expect_error(head + "action='renice'\n", 1, 1, "needs at least one of nice, ionice, sched, cpus");
   expect_error(head + "action='renice'\nnice=25\n", 6, 6, "between -20 and 19");
   expect_error(head + "action='renice'\nionice='lazy'\n", 6, 8, "must be \"idle\"");
   expect_error(head + "action='throttle'\n", 1, 1, "needs cpu_limit");

@@ -75,4 +75,14 @@ TEST(ConstantTimeEqual, EqualOnlyWhenEveryByteAndTheLengthAgree) {
 }
 
 }  // namespace
+TEST(CpuList, ParsesAndFormatsTheKernelsForm) {
+  EXPECT_EQ(parse_cpu_list("0-3,8,10-11\n"), (std::vector<int>{0, 1, 2, 3, 8, 10, 11}));
+  EXPECT_EQ(parse_cpu_list("3,1,1"), (std::vector<int>{1, 3}));
+  EXPECT_EQ(format_cpu_list({0, 1, 2, 3, 8, 10, 11}), "0-3,8,10-11");
+  EXPECT_EQ(format_cpu_list({}), "");
+  for (const char* bad : {"", "-1", "3-1", "1,", ",1", "a", "1-", "0-99999", "1 2"}) {
+    EXPECT_FALSE(parse_cpu_list(bad)) << bad;
+  }
+}
+
 }  // namespace freezr
