@@ -35,6 +35,7 @@ struct Args {
   std::optional<std::string> rule;
   std::optional<std::string> category;
   double ps_interval = 1.0;
+  bool ps_io = false;
   bool replace = false;
   std::optional<std::string> log_format;
   std::string color = "auto";
@@ -140,7 +141,9 @@ void define_inspection(CLI::App& app, Commands& c) {
   c.check->fallthrough();
   c.ps = app.add_subcommand("ps", "Show the process table with the rule of each process");
   c.ps->fallthrough();
-  c.ps->add_option("--sort", a.sort, "Sort by cpu or mem")->check(CLI::IsMember({"cpu", "mem"}));
+  c.ps->add_option("--sort", a.sort, "Sort by cpu, mem or io (disk reads plus writes)")
+      ->check(CLI::IsMember({"cpu", "mem", "io"}));
+  c.ps->add_flag("--io", a.ps_io, "Read every process's disk I/O and show its rates");
   c.ps->add_option("--rule", a.rule, "Only processes under this rule");
   c.ps->add_option("--category", a.category, "Only processes of this category");
   c.ps->add_option("--interval", a.ps_interval, "Sampling interval in seconds")
@@ -323,8 +326,8 @@ int dispatch(Commands& c, RunDaemon run_daemon) {
     return cmd_dashboard(loaded.config, c.dash_interval, colour_wanted(c.a.color).value_or(true));
   }
   if (c.ps->parsed()) {
-    return cmd_ps(loaded.config, a.proc_root, a.sort, a.rule, a.category, a.ps_interval, a.limit,
-                  a.format);
+    return cmd_ps(loaded.config, a.proc_root,
+                  {a.sort, a.rule, a.category, a.ps_interval, a.limit, a.format, a.ps_io});
   }
   daemon::RunOptions opts;
   opts.config_path = loaded.path;

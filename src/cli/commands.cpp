@@ -192,9 +192,8 @@ int cmd_check(const config::Config& cfg, const std::string& proc_root, const std
   return 0;
 }
 
-int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::string& sort,
-           const std::optional<std::string>& rule, const std::optional<std::string>& category,
-           double interval, int limit, const std::string& format) {
+int cmd_ps(const config::Config& cfg, const std::string& proc_root, const PsOptions& o) {
+  const auto& [sort, rule, category, interval, limit, format, with_io] = o;
   int category_index = -1;
   if (category) {
     for (std::size_t i = 0; i < cfg.categories.size(); ++i) {
@@ -217,6 +216,8 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::s
   }
   proc::FsProcSource source(proc_root);
   scan::Scanner scanner(source, &cfg.rules, &cfg.categories);
+  const bool io = with_io || sort == "io";
+  scanner.read_io_everywhere(io);
   const auto r = sample(scanner, interval);
   std::vector<std::size_t> rows;
   if (rule_index) {
@@ -229,24 +230,32 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::s
   if (category) {
     std::erase_if(rows, [&](std::size_t i) { return r.cls.category[i] != category_index; });
   }
-  const bool by_mem = sort == "mem";
+  const auto io_of = [](const engine::ProcessSample& p) {
+    return p.io_read_bps.value_or(0) + p.io_write_bps.value_or(0);
+  };
   std::sort(rows.begin(), rows.end(), [&](auto a, auto b) {
     const auto& pa = r.snap.processes[a];
     const auto& pb = r.snap.processes[b];
-    return by_mem ? pa.rss_bytes > pb.rss_bytes : pa.cpu_percent > pb.cpu_percent;
+    if (sort == "io") return io_of(pa) > io_of(pb);
+    return sort == "mem" ? pa.rss_bytes > pb.rss_bytes : pa.cpu_percent > pb.cpu_percent;
   });
   if (limit > 0 && rows.size() > static_cast<std::size_t>(limit))
     rows.resize(static_cast<std::size_t>(limit));
   Table t;
   t.headers = {"pid",       "name",     "cpu_percent", "child_cpu_percent",
                "rss_bytes", "category", "rules",       "state"};
+  if (io) t.headers.insert(t.headers.end(), {"io_read_bps", "io_write_bps"});
   t.when_empty = "(no process)";
   const auto frozen = frozen_in(cfg.storage.dir);
   const double now = SystemClock().wall();
   if (format == "table") {
-    fmt::print("{:>7} {:<16} {:>7} {:>7} {:>10}  {:<12} {:<16} {}\n", "PID", "NAME", "CPU%",
-               "CHILD%", "RSS(MiB)", "STATE", "CATEGORY", "RULE");
+    fmt::print("{:>7} {:<16} {:>7} {:>7} {:>10}  {}{:<12} {:<16} {}\n", "PID", "NAME", "CPU%",
+               "CHILD%", "RSS(MiB)", io ? fmt::format("{:>9} {:>9}  ", "READ/s", "WRITE/s") : "",
+               "STATE", "CATEGORY", "RULE");
   }
+  const auto mib_s = [](const std::optional<double>& v) {
+    return v ? fmt::format("{:>9.2f}", *v / kMiB) : fmt::format("{:>9}", "-");
+  };
   for (auto idx : rows) {
     const auto& p = r.snap.processes[idx];
     std::string rules;
@@ -263,10 +272,16 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::s
     if (format != "table") {
       t.rows.push_back({p.id.pid, p.comm, p.cpu_percent, p.child_cpu_percent, p.rss_bytes,
                         category_name, rules, state});
+      if (io) {
+        for (const auto& v : {p.io_read_bps, p.io_write_bps}) {
+          t.rows.back().push_back(v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr));
+        }
+      }
       continue;
     }
-    fmt::print("{:>7} {:<16} {:>7.1f} {:>7.1f} {:>10.1f}  {:<12} {:<16} {}\n", p.id.pid,
-               terminal_safe(p.comm), p.cpu_percent, p.child_cpu_percent, p.rss_mb(), state,
+    fmt::print("{:>7} {:<16} {:>7.1f} {:>7.1f} {:>10.1f}  {}{:<12} {:<16} {}\n", p.id.pid,
+               terminal_safe(p.comm), p.cpu_percent, p.child_cpu_percent, p.rss_mb(),
+               io ? mib_s(p.io_read_bps) + " " + mib_s(p.io_write_bps) + "  " : "", state,
                category_name.empty() ? "-" : category_name, rules.empty() ? "-" : rules);
   }
   if (format != "table") fmt::print("{}", render(t, format));

@@ -23,10 +23,17 @@ LoadedConfig resolve_config(const std::optional<std::string>& path);
 int cmd_check(const config::Config& cfg, const std::string& proc_root,
               const std::string& format = "table");
 
+struct PsOptions {
+  std::string sort = "cpu";  // cpu, mem or io
+  std::optional<std::string> rule, category;
+  double interval = 1;  // seconds between the two samples
+  int limit = 0;        // rows; 0: all
+  std::string format = "table";
+  bool io = false;  // read every process's disk I/O (else only where a rule uses it)
+};
+
 // `freezr ps`: the process table with each process's category and rule.
-int cmd_ps(const config::Config& cfg, const std::string& proc_root, const std::string& sort,
-           const std::optional<std::string>& rule, const std::optional<std::string>& category,
-           double interval, int limit, const std::string& format = "table");
+int cmd_ps(const config::Config& cfg, const std::string& proc_root, const PsOptions& o);
 
 // `freezr categories`: the category library in force (shipped plus the config's own).
 int cmd_categories(const config::Config& cfg, const std::string& format = "table");

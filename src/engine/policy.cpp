@@ -369,9 +369,14 @@ std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classificatio
     c.processes = members.size();
     c.cpu_percent = 0;
     c.rss_mb = 0;
+    c.io_read_bps = 0;
+    c.io_write_bps = 0;
     for (auto idx : members) {
-      c.cpu_percent += snap.processes[idx].total_cpu();
-      c.rss_mb += snap.processes[idx].rss_mb();
+      const auto& p = snap.processes[idx];
+      c.cpu_percent += p.total_cpu();
+      c.rss_mb += p.rss_mb();
+      c.io_read_bps += p.io_read_bps.value_or(0);
+      c.io_write_bps += p.io_write_bps.value_or(0);
     }
     c.cpu_seconds += c.cpu_percent / 100.0 * snap.interval;
     if (!r.enabled || r.steps.empty()) continue;

@@ -98,6 +98,7 @@ struct RuleCounters {
   std::size_t processes = 0;
   double cpu_percent = 0;  // summed over matched processes
   double rss_mb = 0;
+  double io_read_bps = 0, io_write_bps = 0;  // of those whose I/O was read
   // CPU time the rule's processes used, since the rule's state began (summed scan by scan).
   double cpu_seconds = 0;
 };

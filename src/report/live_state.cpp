@@ -31,6 +31,13 @@ serve::RuleRow rule_row(const engine::Rule& r, std::size_t i, const engine::Poli
   row.violating_checks = c.violating_checks;
   row.cpu_violations = c.cpu_violations;
   row.memory_violations = c.memory_violations;
+  row.io_violations = c.io_violations;
+  row.pressure_violations = c.pressure_violations;
+  row.memory_metric = engine::to_string(r.memory_metric);
+  if (r.uses_io()) {
+    row.io_read_bps = c.io_read_bps;
+    row.io_write_bps = c.io_write_bps;
+  }
   row.actions = c.actions;
   row.cpu_seconds = c.cpu_seconds;
   for (const auto& st : r.steps) row.action_kinds.push_back(engine::to_string(st.action.kind));
@@ -45,7 +52,8 @@ serve::RuleRow rule_row(const engine::Rule& r, std::size_t i, const engine::Poli
     row.steps.push_back({engine::to_string(st.action.kind), st.cpu_percent, st.memory_mb,
                          st.violations, k < ladder.streaks.size() ? ladder.streaks[k] : 0,
                          st.action.kind == engine::ActionKind::kFreeze ? st.action.duration : 0.0,
-                         st.window});
+                         st.window, st.io_read_mbps, st.io_write_mbps, st.cpu_pressure,
+                         st.io_pressure, st.memory_pressure});
   }
   return row;
 }
@@ -70,12 +78,24 @@ std::shared_ptr<const serve::State> build_state(PublishInput in) {
     if (p.kernel_thread || !p.alive()) continue;  // zombies are already gone
     const int r = cls.first_rule[i];
     const int c = cls.category.empty() ? -1 : cls.category[i];
-    s->processes.push_back(
-        {p.id.pid, p.comm, p.cpu_percent, p.rss_mb(),
-         r >= 0 ? rules[static_cast<std::size_t>(r)].name : std::string(),
-         r >= 0 ? in.policy->entity_streak(static_cast<std::size_t>(r), p.id) : 0,
-         c >= 0 && in.categories != nullptr ? (*in.categories)[static_cast<std::size_t>(c)].name
-                                            : std::string()});
+    serve::ProcessRow row{p.id.pid,
+                          p.comm,
+                          p.cpu_percent,
+                          p.rss_mb(),
+                          r >= 0 ? rules[static_cast<std::size_t>(r)].name : std::string(),
+                          r >= 0 ? in.policy->entity_streak(static_cast<std::size_t>(r), p.id) : 0,
+                          c >= 0 && in.categories != nullptr
+                              ? (*in.categories)[static_cast<std::size_t>(c)].name
+                              : std::string(),
+                          p.io_read_bps,
+                          p.io_write_bps,
+                          std::nullopt,
+                          std::nullopt};
+    if (p.memory) {
+      row.pss_mib = p.memory_mb(engine::MemoryMetric::kPss);
+      row.swap_mib = static_cast<double>(p.memory->swap) / kMiB;
+    }
+    s->processes.push_back(std::move(row));
   }
   std::unordered_map<Pid, const std::string*> names;
   for (const auto& f : in.frozen) names.emplace(f.process.pid, nullptr);
@@ -92,6 +112,9 @@ std::shared_ptr<const serve::State> build_state(PublishInput in) {
 
 namespace {
 double round1(double v) { return std::round(v * 10) / 10; }
+nlohmann::json optional_round(const std::optional<double>& v) {
+  return v ? nlohmann::json(std::round(*v)) : nlohmann::json(nullptr);
+}
 }  // namespace
 
 std::string live_update(const serve::State& s, const std::vector<store::Event>& feed) {
@@ -116,7 +139,9 @@ std::string live_update(const serve::State& s, const std::vector<store::Event>& 
                      {"rss", round1(p->rss_mib)},
                      {"rule", p->rule},
                      {"streak", p->streak},
-                     {"category", p->category}});
+                     {"category", p->category},
+                     {"io_read", optional_round(p->io_read_bps)},
+                     {"io_write", optional_round(p->io_write_bps)}});
   };
   for (auto* p : by_cpu) add(p);
   for (auto* p : by_mem) add(p);

@@ -19,7 +19,12 @@ constexpr unsigned char kSmaps = 2;
 void Details::fill(engine::Snapshot& snap, const engine::Classification& cls,
                    const std::vector<engine::Rule>& rules, proc::ProcSource& source) {
   wanted_.assign(snap.processes.size(), 0);
-  bool any = false;
+  bool any = io_everywhere_;
+  if (io_everywhere_) {
+    for (std::size_t i = 0; i < snap.processes.size(); ++i) {
+      if (!snap.processes[i].kernel_thread) wanted_[i] = kIo;
+    }
+  }
   for (std::size_t ri = 0; ri < rules.size() && ri < cls.members.size(); ++ri) {
     const auto& r = rules[ri];
     const unsigned char want = (r.uses_io() ? kIo : 0) | (r.uses_smaps() ? kSmaps : 0);

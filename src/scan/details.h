@@ -23,6 +23,7 @@ class Details {
   // readings: a process read for the first time has none until the next scan.
   void fill(engine::Snapshot& snap, const engine::Classification& cls,
             const std::vector<engine::Rule>& rules, proc::ProcSource& source);
+  void read_io_everywhere(bool on) { io_everywhere_ = on; }
   // Processes read so far (for the benchmarks and tests).
   [[nodiscard]] std::size_t io_tracked() const { return io_.size(); }
 
@@ -36,6 +37,7 @@ class Details {
   std::vector<unsigned char> wanted_;  // per process of the snapshot: 1 io, 2 smaps
   std::string buf_;
   unsigned round_ = 0;
+  bool io_everywhere_ = false;
 };
 
 }  // namespace freezr::scan

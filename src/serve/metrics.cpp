@@ -128,6 +128,20 @@ void rule_families(Writer& w, const State& s) {
   for (const auto& r : s.rules) {
     w.sample(rule_label(r.name) + ",metric=\"cpu\"", static_cast<double>(r.cpu_violations));
     w.sample(rule_label(r.name) + ",metric=\"memory\"", static_cast<double>(r.memory_violations));
+    w.sample(rule_label(r.name) + ",metric=\"io\"", static_cast<double>(r.io_violations));
+    w.sample(rule_label(r.name) + ",metric=\"pressure\"",
+             static_cast<double>(r.pressure_violations));
+  }
+  // Only rules with I/O thresholds read their processes' I/O.
+  w.family("freezr_rule_io_read_bytes_per_second", "gauge",
+           "Disk reads of the rule's processes, summed (rules with I/O thresholds).");
+  for (const auto& r : s.rules) {
+    if (r.io_read_bps) w.sample(rule_label(r.name), *r.io_read_bps);
+  }
+  w.family("freezr_rule_io_write_bytes_per_second", "gauge",
+           "Disk writes of the rule's processes, summed (rules with I/O thresholds).");
+  for (const auto& r : s.rules) {
+    if (r.io_write_bps) w.sample(rule_label(r.name), *r.io_write_bps);
   }
   w.family("freezr_rule_cpu_seconds_total", "counter",
            "CPU time used by the rule's processes while they were under it.");

@@ -96,6 +96,13 @@ Result<store::Page> page_of(const Request& r, long default_limit) {
 
 json next_of(std::int64_t next) { return next > 0 ? json(std::to_string(next)) : json(nullptr); }
 
+// A figure rounded to `digits` decimals, or null when it was not measured.
+json maybe(const std::optional<double>& v, int digits) {
+  if (!v) return nullptr;
+  const double scale = std::pow(10.0, digits);
+  return std::round(*v * scale) / scale;
+}
+
 Response processes(const Request& r, const State& s) {
   const auto sort = param(r, "sort").value_or("cpu");
   if (sort != "cpu" && sort != "mem") return json_error(400, "sort must be cpu or mem");
@@ -121,7 +128,11 @@ Response processes(const Request& r, const State& s) {
                    {"rss_bytes", static_cast<std::uint64_t>(p->rss_mib * 1048576.0)},
                    {"rule", p->rule},
                    {"streak", p->streak},
-                   {"category", p->category}});
+                   {"category", p->category},
+                   {"io_read_bps", maybe(p->io_read_bps, 0)},
+                   {"io_write_bps", maybe(p->io_write_bps, 0)},
+                   {"pss_mib", maybe(p->pss_mib, 1)},
+                   {"swap_mib", maybe(p->swap_mib, 1)}});
   }
   return ok_json({{"updated", s.updated}, {"total", s.processes.size()}, {"processes", out}});
 }

@@ -24,6 +24,10 @@ struct ProcessRow {
   std::string rule;  // first rule the process falls under, or empty
   int streak = 0;
   std::string category;  // from the category library, or empty
+  // Read only for the processes of rules that use them: disk I/O in bytes per second, and
+  // the proportional set and swap from smaps_rollup.
+  std::optional<double> io_read_bps, io_write_bps;
+  std::optional<double> pss_mib, swap_mib;
 };
 
 // One step of a rule's ladder, and the longest streak towards it now.
@@ -34,6 +38,8 @@ struct StepRow {
   int streak = 0;       // reached
   double duration = 0;  // of a freeze, seconds
   int window = 0;       // "violations of the last window scans"; 0: in a row
+  std::optional<double> io_read_threshold, io_write_threshold;       // MiB per second
+  std::optional<double> cpu_pressure, io_pressure, memory_pressure;  // gates, percent
 };
 
 struct RuleRow {
@@ -47,6 +53,10 @@ struct RuleRow {
   double rss_mib = 0;
   int streak = 0;
   std::uint64_t checks = 0, violating_checks = 0, cpu_violations = 0, memory_violations = 0;
+  std::uint64_t io_violations = 0, pressure_violations = 0;
+  std::string memory_metric = "rss";
+  // Disk I/O of its processes, summed, bytes per second: for rules with I/O thresholds only.
+  std::optional<double> io_read_bps, io_write_bps;
   std::uint64_t actions = 0;
   std::vector<StepRow> steps;
   int highest_tried = -1;                 // the highest step that has acted for an entity now

@@ -106,6 +106,15 @@ json steps_json(const RuleRow& r) {
               {"streak", st.streak}};
     if (st.duration > 0) j["duration"] = st.duration;
     if (st.window > 0) j["window"] = st.window;
+    const std::pair<const char*, const std::optional<double>*> more[] = {
+        {"io_read_threshold", &st.io_read_threshold},
+        {"io_write_threshold", &st.io_write_threshold},
+        {"cpu_pressure", &st.cpu_pressure},
+        {"io_pressure", &st.io_pressure},
+        {"memory_pressure", &st.memory_pressure}};
+    for (const auto& [key, v] : more) {
+      if (*v) j[key] = **v;
+    }
     steps.push_back(std::move(j));
   }
   return steps;
@@ -162,6 +171,11 @@ json rules_json(const State& s) {
          {"violating_checks", r.violating_checks},
          {"cpu_violations", r.cpu_violations},
          {"memory_violations", r.memory_violations},
+         {"io_violations", r.io_violations},
+         {"pressure_violations", r.pressure_violations},
+         {"memory_metric", r.memory_metric},
+         {"io_read_bps", r.io_read_bps ? json(std::round(*r.io_read_bps)) : json(nullptr)},
+         {"io_write_bps", r.io_write_bps ? json(std::round(*r.io_write_bps)) : json(nullptr)},
          {"actions", r.actions},
          {"steps", steps_json(r)},
          {"highest_step_taken", r.highest_tried >= 0 ? json(r.highest_tried) : json(nullptr)},

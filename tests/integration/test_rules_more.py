@@ -1,10 +1,12 @@
 """Rules that see more than CPU% and RSS, against the test's own processes: disk I/O, memory as
 the kernel charges it, violations within a window."""
+import json
 import os
 import re
 import signal
 import subprocess
 import unittest
+import urllib.request
 
 from harness import FREEZR, TestCase, monitor, rule, wait_until
 
@@ -23,9 +25,26 @@ class IoRuleTest(TestCase):
         f = self.freezr(monitor(interval=0.3) +
                         rule("writer", [hog.name], io_write_mbps=5, violations=2,
                              action="renice", ionice="idle"))
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
         self.assertTrue(wait_until(lambda: ioprio_of(hog.pid) == "idle", 20), f.output())
         f.wait_for(rf"ACTION rule=writer action=renice .*pid={hog.pid}")
         self.assertRegex(f.output(), r"disk writes [0-9.]+ MiB/s > 5\.0 MiB/s for 2 scans")
+        # The API and the metrics show the rates FreezR read.
+        url = f"http://127.0.0.1:{port}"
+        rows = json.loads(urllib.request.urlopen(
+            f"{url}/api/v1/processes?rule=writer", timeout=5).read())["processes"]
+        self.assertEqual([r["pid"] for r in rows], [hog.pid])
+        self.assertGreater(rows[0]["io_write_bps"], 5 * 2**20, rows)
+        rules = json.loads(urllib.request.urlopen(f"{url}/api/v1/rules", timeout=5).read())
+        writer = [r for r in rules["rules"] if r["name"] == "writer"][0]
+        self.assertGreater(writer["io_write_bps"], 5 * 2**20, writer)
+        self.assertEqual(writer["steps"][0]["io_write_threshold"], 5)
+        self.assertGreaterEqual(writer["io_violations"], 2)
+        metrics = urllib.request.urlopen(f"{url}/metrics", timeout=5).read().decode()
+        m = re.search(r'^freezr_rule_io_write_bytes_per_second\{rule="writer"\} (\S+)$',
+                      metrics, re.M)
+        self.assertIsNotNone(m, metrics)
+        self.assertGreater(float(m.group(1)), 5 * 2**20)
         # Stopped, it writes nothing: the rule no longer applies and its I/O priority returns.
         os.kill(hog.pid, signal.SIGSTOP)
         self.assertTrue(wait_until(lambda: ioprio_of(hog.pid) == before, 20), f.output())
@@ -46,6 +65,27 @@ class IoRuleTest(TestCase):
         self.assertIsNotNone(m, out.stdout)
         self.assertGreater(float(m.group(1)), 5, out.stdout)
         self.assertEqual(m.group(2), "VIOLATES", out.stdout)
+
+
+class PsIoTest(TestCase):
+    def test_ps_io_shows_and_sorts_by_disk_io(self):
+        hog = self.hog(extra=("--write", os.path.join(self.workdir, "w"), "40"))
+        out = subprocess.run([FREEZR, "ps", "--io", "--sort", "io", "--format", "json",
+                              "--interval", "1"], capture_output=True, text=True, timeout=60)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        rows = json.loads(out.stdout)
+        mine = [r for r in rows if r["pid"] == hog.pid]
+        self.assertEqual(len(mine), 1)
+        self.assertGreater(mine[0]["io_write_bps"], 5 * 2**20, mine)
+        # Sorted by I/O: nothing ahead of it writes less.
+        ahead = rows[:rows.index(mine[0])]
+        for r in ahead:
+            self.assertGreaterEqual((r["io_read_bps"] or 0) + (r["io_write_bps"] or 0),
+                                    mine[0]["io_write_bps"] + (mine[0]["io_read_bps"] or 0))
+        table = subprocess.run([FREEZR, "ps", "--io", "--rule", "nothing"], capture_output=True,
+                               text=True, timeout=60)
+        self.assertEqual(table.returncode, 2)
+        self.assertIn("no rule named 'nothing'", table.stderr)
 
 
 class MemoryMetricTest(TestCase):
