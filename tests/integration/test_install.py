@@ -118,7 +118,8 @@ class CompletionTest(TestCase):
         r = run("zsh", "-c", f'compdef() {{ : }}; _describe() {{ print -l -- "${{(@P)4}}" }}; '
                 f'source {path}; words=(freezr ps --so); CURRENT=3; _freezr')
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("--sort:Sort by cpu or mem", r.stdout.splitlines())
+        self.assertIn("--sort:Sort by cpu, mem or io (disk reads plus writes)", r.stdout.splitlines())
+        self.assertIn("--io:Read every process's disk I/O and show its rates", r.stdout.splitlines())
         self.assertNotIn("check:", r.stdout)
 
 
