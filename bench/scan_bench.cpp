@@ -1,6 +1,7 @@
 // Scan benchmark: one full FreezR scan of /proc against a minimal floor (list /proc and read
 // every /proc/PID/stat), the same floor with the stat files kept open (pread), and
-// `ps -e -o pid,pcpu,rss,comm`, at a given process count.
+// `ps -e -o pid,pcpu,rss,comm`, at a given process count; and the cost per process of the
+// files rules with I/O thresholds or a memory_metric read (/proc/PID/io, smaps_rollup).
 // The benchmark forks idle children to reach the count and ends them by PID.
 //   freezr_scan_bench [--procs N]... [--iterations K]
 #include <fcntl.h>
@@ -67,6 +68,23 @@ std::size_t floor_kept_scan() {
   return n;
 }
 
+// Reads and parses one per-process file of every process (io or smaps_rollup): what a rule
+// reading it costs per process it covers.
+std::size_t detail_scan(const char* name) {
+  static std::string buf;
+  static std::vector<freezr::Pid> pids;
+  freezr::proc::FsProcSource src;
+  src.list_pids(pids);
+  std::size_t n = 0;
+  const bool io = std::strcmp(name, "io") == 0;
+  for (auto pid : pids) {
+    auto r = src.read_pid_file(pid, name, buf);
+    if (!r || !*r) continue;
+    if (io ? freezr::proc::parse_io(buf).ok() : freezr::proc::parse_smaps_rollup(buf).ok()) ++n;
+  }
+  return n;
+}
+
 template <typename F>
 double median_seconds(int iterations, F&& f) {
   std::vector<double> t;
@@ -94,6 +112,8 @@ void run_at(std::size_t target, int iterations) {
   const double floor_s = median_seconds(iterations, [] { floor_scan(); });
   const double kept_s = median_seconds(iterations, [] { floor_kept_scan(); });
   const double scan_s = median_seconds(iterations, [&] { scanner.scan(now += 1.0); });
+  const double io_s = median_seconds(iterations, [] { detail_scan("io"); });
+  const double smaps_s = median_seconds(iterations, [] { detail_scan("smaps_rollup"); });
   const double ps_s = median_seconds(std::max(3, iterations / 10), [] {
     if (std::system("ps -e -o pid,pcpu,rss,comm >/dev/null") != 0) std::abort();
   });
@@ -111,6 +131,12 @@ void run_at(std::size_t target, int iterations) {
       "processes=%zu  freezr/floor=%.2fx (target <= 1.0x)  freezr/kept-open floor=%.2fx  "
       "ps/freezr=%.1fx (target >= 3x)  stat files kept=%zu\n",
       procs, scan_s / floor_s, scan_s / kept_s, ps_s / scan_s, source.stat_kept());
+  // What the rule inputs that read more than stat cost, per process they cover (these idle
+  // children map little: smaps_rollup walks every mapping, so a browser's costs far more).
+  std::printf(
+      "processes=%zu  /proc/PID/io=%.2f us/proc (%.2fx the stat floor)  "
+      "/proc/PID/smaps_rollup=%.2f us/proc (%.2fx the stat floor)\n",
+      procs, io_s * 1e6 / n, io_s / floor_s, smaps_s * 1e6 / n, smaps_s / floor_s);
 }
 
 }  // namespace

@@ -118,8 +118,8 @@ Result<bool> FsProcSource::read_pid_file(Pid pid, const char* name, std::string&
   if (ec != std::errc() || len > 40) return Error{EINVAL, "bad path"};
   std::memcpy(end, name, len + 1);
   if (std::strcmp(name, "stat") == 0) return read_stat(pid, path, buf);
-  // statm is a single-record seq file, like stat: one read.
-  return read_at(path, buf, std::strcmp(name, "statm") == 0);
+  // statm and io are single-record seq files, like stat: one read.
+  return read_at(path, buf, std::strcmp(name, "statm") == 0 || std::strcmp(name, "io") == 0);
 }
 
 Result<std::string> FsProcSource::read_exe(Pid pid) {
