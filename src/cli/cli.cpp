@@ -211,8 +211,8 @@ void define_history(CLI::App& app, Commands& c) {
   c.events
       ->add_option("--kind", hq.kind,
                    "action, violation, pressure, prediction, lifecycle or decision")
-      ->check(CLI::IsMember(
-          {"action", "violation", "pressure", "prediction", "lifecycle", "decision"}));
+      ->check(CLI::IsMember({"action", "violation", "pressure", "prediction", "lifecycle",
+                             "decision", "kernel_oom"}));
   add_format(c.events, hq);
   c.why = app.add_subcommand(
       "why",

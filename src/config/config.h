@@ -90,6 +90,8 @@ struct PressureSettings {
   // Enter the warning level (and do its action, once) when memory is predicted to reach the
   // critical level within this many minutes.
   std::optional<double> predict_minutes;
+  // Where the kernel's own OOM kills are read ("" for /proc/vmstat's counter alone).
+  std::string kernel_log = "/dev/kmsg";
   PressureSettings();
 };
 

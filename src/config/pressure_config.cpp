@@ -44,6 +44,7 @@ void read_pressure(TableReader t, PressureSettings& p,
   if (auto v = t.boolean("enabled")) p.enabled = *v;
   if (auto v = t.number("window", 0.5, 10)) p.window = *v;
   p.predict_minutes = t.number("predict_minutes", 0.01, 7 * 1440);
+  if (auto v = t.string("kernel_log")) p.kernel_log = *v;
   if (auto w = t.table("warning")) read_level(*w, p.warning);
   if (auto c = t.table("critical")) read_level(*c, p.critical);
   p.victims.kill_order = read_patterns(t, "kill_order");

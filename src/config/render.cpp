@@ -220,7 +220,8 @@ std::string render_config(const Config& c) {
     << "window = " << number(c.pressure.window) << "\n"
     << "kill_order = " << patterns(c.pressure.victims.kill_order) << "\n"
     << "avoid = " << patterns(c.pressure.victims.avoid) << "\n"
-    << "memory_metric = \"" << engine::to_string(c.pressure.victims.memory_metric) << "\"\n";
+    << "memory_metric = \"" << engine::to_string(c.pressure.victims.memory_metric) << "\"\n"
+    << "kernel_log = " << quote(c.pressure.kernel_log) << "\n";
   if (c.pressure.predict_minutes) {
     o << "predict_minutes = " << number(*c.pressure.predict_minutes) << "\n";
   }

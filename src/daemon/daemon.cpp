@@ -54,6 +54,7 @@ void Daemon::tick() {
   }
   writer_.transitions(wall, policy_.transitions());
   if (pressure_) pressure_->on_scan(result.snap);
+  for (const auto& k : kernel_oom_.poll(result.snap)) on_kernel_kill(k, result);
   writer_.scan(wall, result.snap, result.cls, cfg_->rules, policy_, degraded_, result.full);
   const double took = clock_.monotonic() - t0;
   scan_seconds_total_ += took;
@@ -80,6 +81,7 @@ void Daemon::publish(const scan::ScanResult& result, double took) {
   if (pressure_) {
     st.pressure = {engine::to_string(pressure_->level()), pressure_->mode(), pressure_->kills()};
   }
+  st.pressure.kernel_kills = kernel_oom_.kills();
   st.actions = action_counts_;
   st.updated = clock_.wall();
   st.started = started_wall_;
@@ -163,10 +165,6 @@ void Daemon::carry_out(const engine::Decision& d) {
   }
   actuator().apply(d);
 }
-
-
-
-
 
 void Daemon::on_outcome(const act::ActionOutcome& o) {
   report::log_outcome(log_, o);

@@ -21,6 +21,7 @@
 #include "daemon/daemon.h"
 #include "daemon/discovery.h"
 #include "daemon/exec_watch.h"
+#include "daemon/kernel_oom.h"
 #include "daemon/preflight.h"
 #include "daemon/pressure_watch.h"
 #include "daemon/setup.h"
@@ -131,6 +132,10 @@ class Daemon {
   void run_hook(const char* when, const engine::Command& c, const act::ActionOutcome& o,
                 act::Environment env, std::function<void()> next = {});
 
+  // A kill by the kernel's OOM killer: an event and a warning, with whom FreezR's victim order
+  // puts first now.
+  void on_kernel_kill(const KernelKill& k, const scan::ScanResult& r);
+
   void wait_signal();
 
   bool reload();
@@ -188,6 +193,7 @@ class Daemon {
   std::string http_address_;
   std::shared_ptr<const serve::State> state_;
   std::unique_ptr<PressureWatcher> pressure_;
+  KernelOomWatch kernel_oom_;
   serve::ActionCounts action_counts_;
   double scan_seconds_total_ = 0;
   serve::Histogram scan_durations_{

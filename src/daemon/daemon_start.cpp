@@ -83,6 +83,11 @@ bool Daemon::preflight() {
                               return e ? std::optional<double>(e->seconds) : std::nullopt;
                             }});
   pf.check(true, "pressure", pressure_->start());
+  if (const auto why = kernel_oom_.start(cfg_->pressure.kernel_log, source_); why.empty()) {
+    pf.check(true, "kernel OOM kills", "read from " + cfg_->pressure.kernel_log);
+  } else {
+    pf.check(true, "kernel OOM kills", "counted in /proc/vmstat, the victim guessed (" + why + ")");
+  }
   start_process_events(pf);
   pf.lock_memory();
   pf.capabilities(command_capabilities(*cfg_));
@@ -92,7 +97,6 @@ bool Daemon::preflight() {
   run_retention();
   return true;
 }
-
 
 void Daemon::open_database(Preflight& pf) {
   // Created here, 0640 and never through a link, before SQLite opens it by path (its WAL and

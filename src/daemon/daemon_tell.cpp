@@ -1,5 +1,6 @@
 // What the Daemon tells and runs around its actions: the step hooks, the notices (webhooks,
 // the desktop), and the predictions' warnings.
+#include "core/text.h"
 #include "daemon/daemon_loop.h"
 
 namespace freezr::daemon::detail {
@@ -7,6 +8,8 @@ namespace freezr::daemon::detail {
 void Daemon::start_notify(Preflight& pf) {
   writer_.set_listener([this](const store::Event& e) {
     if (e.kind == "pressure") notifier_.notify(notify::pressure_notice(e.ts, e.action, e.message));
+    if (e.kind == "kernel_oom")
+      notifier_.notify(notify::kernel_oom_notice(e.ts, e.comm, e.pid, e.message));
     if (e.kind == "lifecycle") {
       notifier_.notify(notify::lifecycle_notice(e.ts, e.action, e.ok.value_or(true), e.message));
     }
@@ -107,6 +110,39 @@ void Daemon::show_on_desktop(const notify::DesktopLaunch& l) {
         if (stopping_ && linux_.pending() == 0) io_.stop();
       },
       /*background=*/true);
+}
+
+void Daemon::on_kernel_kill(const KernelKill& k, const scan::ScanResult& r) {
+  const auto& kill = k.kill;
+  std::string what;
+  if (kill.pid == 0) {
+    what =
+        "the kernel's OOM killer killed a process (which one: none vanished since the last scan)";
+  } else {
+    what = fmt::format("the kernel's OOM killer killed {}{} (PID {}, {:.0f} MiB{}){}",
+                       k.guessed ? "probably " : "", terminal_safe(kill.comm), kill.pid,
+                       static_cast<double>(kill.anon_rss_kb) / 1024.0,
+                       k.guessed ? ", the largest process gone since the last scan" : " anonymous",
+                       kill.cgroup_limit ? " at its memory cgroup's limit" : "");
+  }
+  const auto order = engine::rank_victims(r.snap, r.cls, cfg_->rules, cfg_->pressure.victims,
+                                          protection_, scanner_.info(), [this](Pid pid) {
+                                            return scan::read_oom_facts(
+                                                source_, pid, cfg_->pressure.victims.memory_metric);
+                                          });
+  std::string chosen = "FreezR has no candidate";
+  if (!order.ranked.empty()) {
+    const auto& v = order.ranked.front();
+    const auto& p = r.snap.processes[v.index];
+    chosen = fmt::format("FreezR would have chosen {} (PID {}: {})", terminal_safe(p.comm),
+                         p.id.pid, v.reason);
+  }
+  const auto message = what + "; " + chosen;
+  log_.line(
+      level_enum::warn, "kernel-oom",
+      {{"pid", static_cast<long long>(kill.pid)}, {"name", kill.comm}, {"guessed", k.guessed}},
+      message);
+  writer_.event({clock_.wall(), "kernel_oom", "", kill.pid, kill.comm, "kill", true, message, {}});
 }
 
 }  // namespace freezr::daemon::detail

@@ -109,6 +109,20 @@ Notice pressure_notice(double ts, const std::string& to, const std::string& mess
   return n;
 }
 
+Notice kernel_oom_notice(double ts, const std::string& comm, Pid pid, const std::string& message) {
+  Notice n;
+  n.ts = ts;
+  n.kind = "pressure";
+  n.action = "kernel_oom";
+  n.severity = "critical";
+  n.pid = pid;
+  n.comm = comm;
+  n.title = "The kernel killed a process for memory";
+  n.reason = message;
+  n.message = message;
+  return n;
+}
+
 Notice prediction_notice(double ts, const std::string& rule, Pid pid, const std::string& comm,
                          const std::string& action, double seconds, const std::string& reason) {
   Notice n;

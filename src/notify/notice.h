@@ -37,6 +37,8 @@ struct Notice {
 Notice action_notice(double ts, const act::ActionOutcome& o);
 // Pressure entering a level ("none", "warning", "critical"); message: what was measured.
 Notice pressure_notice(double ts, const std::string& to, const std::string& message);
+// The kernel's OOM killer killed comm (PID pid; 0 when unknown): heard with "pressure".
+Notice kernel_oom_notice(double ts, const std::string& comm, Pid pid, const std::string& message);
 // An action a prediction says will come: "node will be killed in about 2 minutes if memory
 // keeps growing".
 Notice prediction_notice(double ts, const std::string& rule, Pid pid, const std::string& comm,

@@ -175,6 +175,57 @@ Result<SmapsRollup> parse_smaps_rollup(std::string_view text) {
   return m;
 }
 
+std::optional<KernelOomKill> parse_kmsg_oom_kill(std::string_view record) {
+  const auto semi = record.find(';');
+  if (semi == std::string_view::npos) return std::nullopt;
+  auto msg = record.substr(semi + 1);
+  constexpr std::string_view kKilled = "of memory: Killed process ";
+  const auto at = msg.find(kKilled);
+  if (at == std::string_view::npos) return std::nullopt;
+  KernelOomKill k;
+  k.cgroup_limit = msg.substr(0, at).find("cgroup") != std::string_view::npos;
+  msg.remove_prefix(at + kKilled.size());
+  const auto open = msg.find(" (");
+  // The name is up to the last ") " before the fields: a process may put ") " in its name.
+  const auto close = msg.rfind(") ");
+  const auto close_end = msg.size() >= 1 && msg.back() == ')' ? msg.size() - 1 : close;
+  const auto end = close == std::string_view::npos ? close_end : close;
+  if (open == std::string_view::npos || end == std::string_view::npos || end <= open ||
+      !to_int(msg.substr(0, open), k.pid) || k.pid <= 0) {
+    return std::nullopt;
+  }
+  k.comm = std::string(msg.substr(open + 2, end - open - 2));
+  for (auto tok : split_ws(msg.substr(end + 1), 32)) {
+    if (!tok.empty() && tok.back() == ',') tok.remove_suffix(1);
+    const auto colon = tok.find(':');
+    if (colon == std::string_view::npos) continue;
+    const auto key = tok.substr(0, colon);
+    auto val = tok.substr(colon + 1);
+    if (val.ends_with("kB")) val.remove_suffix(2);
+    if (key == "anon-rss") {
+      (void)to_int(val, k.anon_rss_kb);
+    } else if (key == "UID") {
+      std::uint32_t uid = 0;
+      if (to_int(val, uid)) k.uid = uid;
+    } else if (key == "oom_score_adj") {
+      int adj = 0;
+      if (to_int(val, adj)) k.oom_score_adj = adj;
+    }
+  }
+  return k;
+}
+
+std::optional<std::uint64_t> parse_vmstat_oom_kills(std::string_view text) {
+  std::optional<std::uint64_t> out;
+  for_each_line(text, [&](std::string_view line) {
+    if (!line.starts_with("oom_kill ")) return true;
+    std::uint64_t v = 0;
+    if (to_int(trim(line.substr(9)), v)) out = v;
+    return false;
+  });
+  return out;
+}
+
 Result<LoadAvg> parse_loadavg(std::string_view text) {
   auto toks = split_ws(text, 4);
   LoadAvg l;

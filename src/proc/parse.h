@@ -104,6 +104,23 @@ struct SmapsRollup {
 };
 Result<SmapsRollup> parse_smaps_rollup(std::string_view text);
 
+// A kernel OOM kill as /dev/kmsg records it:
+// 3,1234,5678901,-;Out of memory: Killed process 4242 (chrome) total-vm:9000kB,
+//   anon-rss:512000kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:2000kB oom_score_adj:300
+// (one line; "Memory cgroup out of memory: Killed process ..." for a cgroup's limit).
+struct KernelOomKill {
+  Pid pid = 0;
+  std::string comm;
+  std::uint64_t anon_rss_kb = 0;
+  std::optional<std::uint32_t> uid;
+  std::optional<int> oom_score_adj;
+  bool cgroup_limit = false;  // a memory cgroup's limit, not the whole machine
+};
+// nullopt for every other record; fields after the name that are missing stay unset.
+std::optional<KernelOomKill> parse_kmsg_oom_kill(std::string_view record);
+// The oom_kill counter of /proc/vmstat (kernels since 4.13); nullopt without it.
+std::optional<std::uint64_t> parse_vmstat_oom_kills(std::string_view text);
+
 // One line of /proc/self/mountinfo:
 // 40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
 struct Mount {

@@ -223,6 +223,9 @@ void system_families(Writer& w, const State& s) {
   w.family("freezr_pressure_kills_total", "counter",
            "Processes killed to relieve memory pressure.");
   w.sample("", static_cast<double>(s.pressure.kills));
+  w.family("freezr_kernel_oom_kills_total", "counter",
+           "Processes the kernel's OOM killer killed, seen since FreezR started.");
+  w.sample("", static_cast<double>(s.pressure.kernel_kills));
 }
 
 void top_process_families(Writer& w, const State& s, int per_process_top) {

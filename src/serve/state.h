@@ -91,6 +91,7 @@ struct PressureRow {
   std::string level = "none";
   std::string mode = "off";
   std::uint64_t kills = 0;
+  std::uint64_t kernel_kills = 0;  // the kernel's own OOM kills seen since the start
 };
 
 struct AnomalyRow {

@@ -164,6 +164,44 @@ class MoreLeversTest(TestCase):
         self.assertEqual(oom_score_adj_of(hog.pid), 450)
 
 
+class KernelOomTest(TestCase):
+    def test_a_kernel_oom_kill_in_the_log_becomes_an_event_with_freezrs_choice(self):
+        hog = self.hog(mem_mb=64)
+        kmsg = os.path.join(self.workdir, "kmsg")
+        with open(kmsg, "w") as k:
+            k.write("3,1,1,-;Out of memory: Killed process 999 (old) anon-rss:1kB\n")
+        f = self.freezr(monitor(interval=0.3) +
+                        f'[pressure]\nkernel_log = "{kmsg}"\n'
+                        f'candidates = {{ comm = ["{hog.name}"] }}\n')
+        f.wait_for(r"kernel OOM kills.*read from")
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        f.wait_scans(2)
+        with open(kmsg, "a") as k:
+            k.write("6,2,2,-;eth0: link up\n"
+                    "3,3,3,-;Out of memory: Killed process 424242 (fzgone) total-vm:9kB, "
+                    "anon-rss:512000kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:1kB "
+                    "oom_score_adj:300\n")
+        f.wait_for(r"the kernel's OOM killer killed fzgone \(PID 424242, 500 MiB anonymous\); "
+                   rf"FreezR would have chosen {hog.name} \(PID {hog.pid}: RSS \d+ MiB")
+        metrics = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read()
+        self.assertIn(b"freezr_kernel_oom_kills_total 1\n", metrics)
+        self.assertNotIn("old", re.findall(r"killed (\w+)", f.output()))  # history, not news
+        self.assertEqual(f.stop(), 0)
+        r = subprocess.run([FREEZR, "events", "--config", f.config_path, "--since", "10m",
+                            "--kind", "kernel_oom", "--format", "json"], capture_output=True,
+                           text=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        events = json.loads(r.stdout)
+        self.assertEqual([(e["pid"], e["name"]) for e in events], [(424242, "fzgone")], events)
+        self.assertIn(f"FreezR would have chosen {hog.name}", events[0]["message"])
+
+    def test_an_unreadable_kernel_log_falls_back_to_the_counter(self):
+        f = self.freezr(monitor(interval=0.3) +
+                        f'[pressure]\nkernel_log = "{self.workdir}/missing"\n')
+        f.wait_for(r"kernel OOM kills.*counted in /proc/vmstat.*No such file")
+        self.assertEqual(f.stop(), 0)
+
+
 class WindowTest(TestCase):
     def test_three_of_nine_catches_an_intermittent_hog_that_a_streak_of_three_never_does(self):
         # It burns for one scan interval, then rests for two: no three scans in a row see it

@@ -40,12 +40,17 @@ class FakeProcSource final : public proc::ProcSource {
     return true;
   }
   Result<std::string> read_exe(Pid) override { return std::string("/usr/bin/victim"); }
-  Result<std::string> read_system_file(const char*) override { return Error{ENOENT, "none"}; }
+  Result<std::string> read_system_file(const char* name) override {
+    const auto it = system.find(name);
+    if (it == system.end()) return Error{ENOENT, "none"};
+    return it->second;
+  }
   [[nodiscard]] long clock_ticks() const override { return 100; }
   [[nodiscard]] long page_size() const override { return 4096; }
 
   std::map<Pid, std::string> stats;
   std::map<Pid, std::string> cgroups;
+  std::map<std::string, std::string> system;  // vmstat, meminfo, ...
 };
 
 class FakeControl final : public act::ProcessControl {

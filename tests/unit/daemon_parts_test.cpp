@@ -11,8 +11,11 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "act_fakes.h"
 #include "config/config.h"
+#include "daemon/kernel_oom.h"
 #include "daemon/preflight.h"
+#include "engine_fixtures.h"
 #include "os/capabilities.h"
 #include "os/instance_lock.h"
 #include "os/log_retention.h"
@@ -281,4 +284,52 @@ TEST(Capabilities, TheUnitFileBoundsExactlyTheNeededSetAndTheEventsOne) {
 }
 
 }  // namespace
+TEST(KernelOomWatch, ReadsKillsFromTheLogAfterItsStart) {
+  const auto dir = std::filesystem::temp_directory_path() / ("kmsg-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto path = (dir / "kmsg").string();
+  std::ofstream(path) << "3,1,1,-;Out of memory: Killed process 11 (before) anon-rss:1kB\n";
+  freezr::testing::FakeProcSource source;
+  freezr::daemon::KernelOomWatch watch;
+  EXPECT_EQ(watch.start(path, source), "");
+  EXPECT_STREQ(watch.mode(), "kernel log");
+  const auto none = freezr::testing::snap(1, {});
+  EXPECT_TRUE(watch.poll(none).empty());  // what was there before the start is history
+  std::ofstream(path, std::ios::app)
+      << "6,2,2,-;eth0: link up\n3,3,3,-;Out of memory: Killed process 4242 (chrome) "
+         "total-vm:9kB, anon-rss:512000kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:1kB "
+         "oom_score_adj:300\n3,4,4,-;Out of memory: Killed process 43 (hal";
+  auto kills = watch.poll(none);
+  ASSERT_EQ(kills.size(), 1U);
+  EXPECT_EQ(kills[0].kill.comm, "chrome");
+  EXPECT_FALSE(kills[0].guessed);
+  std::ofstream(path, std::ios::app) << "f) anon-rss:10kB\n";  // the rest of the record
+  kills = watch.poll(none);
+  ASSERT_EQ(kills.size(), 1U);
+  EXPECT_EQ(kills[0].kill.comm, "half");
+  EXPECT_EQ(watch.kills(), 2U);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(KernelOomWatch, WithoutTheLogTheCounterNamesTheLargestVanishedProcess) {
+  freezr::testing::FakeProcSource source;
+  source.system["vmstat"] = "nr_free_pages 1\noom_kill 5\n";
+  freezr::daemon::KernelOomWatch watch;
+  EXPECT_NE(watch.start("/nonexistent/kmsg", source).find("No such file"), std::string::npos);
+  EXPECT_STREQ(watch.mode(), "vmstat");
+  using freezr::testing::proc;
+  EXPECT_TRUE(watch
+                  .poll(freezr::testing::snap(1, {proc(10, "small", 0, 10), proc(11, "big", 0, 900),
+                                                  proc(12, "stays", 0, 2000)}))
+                  .empty());
+  source.system["vmstat"] = "oom_kill 6\n";
+  const auto kills = watch.poll(freezr::testing::snap(2, {proc(12, "stays", 0, 2000)}));
+  ASSERT_EQ(kills.size(), 1U);
+  EXPECT_TRUE(kills[0].guessed);
+  EXPECT_EQ(kills[0].kill.pid, 11);
+  EXPECT_EQ(kills[0].kill.comm, "big");
+  EXPECT_EQ(kills[0].kill.anon_rss_kb, 900U * 1024);
+  EXPECT_TRUE(watch.poll(freezr::testing::snap(3, {proc(12, "stays", 0, 2000)})).empty());
+}
+
 }  // namespace freezr::daemon

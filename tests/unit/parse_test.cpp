@@ -169,5 +169,42 @@ TEST(ParseSmapsRollup, SumsPrivatePagesAndKeepsSwap) {
   EXPECT_FALSE(parse_smaps_rollup("garbage\n\0\n"));
 }
 
+TEST(ParseKmsg, FindsTheKernelsOomKill) {
+  auto k = parse_kmsg_oom_kill(
+      "3,1234,5678901,-;Out of memory: Killed process 4242 (chrome) total-vm:9000kB, "
+      "anon-rss:512000kB, file-rss:0kB, shmem-rss:0kB, UID:1000 pgtables:2000kB "
+      "oom_score_adj:300\n");
+  ASSERT_TRUE(k);
+  EXPECT_EQ(k->pid, 4242);
+  EXPECT_EQ(k->comm, "chrome");
+  EXPECT_EQ(k->anon_rss_kb, 512000U);
+  EXPECT_EQ(k->uid, 1000U);
+  EXPECT_EQ(k->oom_score_adj, 300);
+  EXPECT_FALSE(k->cgroup_limit);
+  auto cg = parse_kmsg_oom_kill(
+      "3,99,1,-;Memory cgroup out of memory: Killed process 77 (a) b) (c) total-vm:1kB, "
+      "anon-rss:10kB, file-rss:0kB, shmem-rss:0kB, UID:0 pgtables:1kB oom_score_adj:0");
+  ASSERT_TRUE(cg);
+  EXPECT_TRUE(cg->cgroup_limit);
+  EXPECT_EQ(cg->comm, "a) b) (c");  // cut at the last ") "
+  EXPECT_EQ(cg->anon_rss_kb, 10U);
+  // An old kernel's shorter line still names the process.
+  auto old = parse_kmsg_oom_kill("3,5,6,-;Out of memory: Killed process 12 (x)");
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->comm, "x");
+  EXPECT_FALSE(old->uid);
+  for (const char* other : {"6,1,2,-;eth0: link up", "no semicolon Killed process 1 (a)",
+                            "3,1,2,-;Out of memory: Killed process x (a) UID:0",
+                            "3,1,2,-;Out of memory: Killed process 5 a", ""}) {
+    EXPECT_FALSE(parse_kmsg_oom_kill(other)) << other;
+  }
+}
+
+TEST(ParseVmstat, ReadsTheOomKillCounter) {
+  EXPECT_EQ(parse_vmstat_oom_kills("nr_free_pages 100\noom_kill 3\nfoo 1\n"), 3U);
+  EXPECT_FALSE(parse_vmstat_oom_kills("nr_free_pages 100\n"));
+  EXPECT_FALSE(parse_vmstat_oom_kills("oom_kill x\n"));
+}
+
 }  // namespace
 }  // namespace freezr::proc
