@@ -31,6 +31,7 @@ struct Args {
   bool stats = false;
   double report_interval = 60;
   std::string proc_root = "/proc";
+  std::string sys_root = "/sys";
   std::string sort = "cpu";
   std::optional<std::string> rule;
   std::optional<std::string> category;
@@ -129,6 +130,8 @@ void define_global(CLI::App& app, Args& a) {
   app.add_option("--runtime-dir", a.runtime_dir,
                  "Directory of the lock file and the status snapshot");
   app.add_option("--proc-root", a.proc_root, "Read processes from this /proc tree")->group("");
+  app.add_option("--sys-root", a.sys_root, "Read temperature sensors from this /sys tree")
+      ->group("");
   app.add_subcommand("run", "Run the guardian in the foreground (the default)")->fallthrough();
 }
 
@@ -335,6 +338,7 @@ int dispatch(Commands& c, RunDaemon run_daemon) {
   opts.stats = a.stats;
   opts.report_interval = a.report_interval;
   opts.proc_root = a.proc_root;
+  opts.sys_root = a.sys_root;
   opts.replace = a.replace;
   if (a.log_format) opts.json_log = *a.log_format == "json";
   opts.color = colour_wanted(a.color);

@@ -325,6 +325,7 @@ Config read_config(const toml::table& root, const std::string& source) {
   if (auto t = top.table("notify")) read_notify(*t, c.notify);
   read_rules(top, c);
   read_logging_and_legacy(top, c);  // [logging] plus the Rust FreezR sections
+  read_thermal(top, c);
   top.finish();
   std::set<std::string> names;
   for (const auto& r : c.rules) {

@@ -10,6 +10,7 @@
 #include "engine/forecast.h"
 #include "engine/pressure.h"
 #include "engine/rule.h"
+#include "engine/thermal.h"
 #include "engine/victims.h"
 
 namespace freezr::config {
@@ -145,6 +146,7 @@ struct Config {
   ProtectSettings protect;
   NotifySettings notify;
   std::vector<engine::Rule> rules;
+  std::vector<engine::ThermalSpec> thermal;
   // The shipped category library with the configuration's own [[category]] tables first.
   std::vector<engine::Category> categories;
   int categories_version = 0;  // version of the shipped library

@@ -22,6 +22,8 @@ engine::Action read_action(TableReader& t);
 engine::Rule read_rule(TableReader t, const std::vector<engine::Category>& categories);
 void read_pressure(TableReader t, PressureSettings& p,
                    const std::vector<engine::Category>& categories);
+// [[thermal]] sections, after the rules and categories they name.
+void read_thermal(TableReader& top, Config& c);
 // [[category]] tables first, then the shipped library's categories of other names.
 void read_categories(TableReader& top, Config& c);
 // The shipped library alone, and its version.

@@ -255,6 +255,14 @@ std::string render_config(const Config& c) {
       << "\nqueue = " << w.queue << "\n";
   }
   for (const auto& r : c.rules) render_rule(o, r);
+  for (const auto& t : c.thermal) {
+    o << "\n[[thermal]]\nname = " << quote(t.name) << "\nsensor = " << quote(t.sensor)
+      << "\nabove = " << number(t.above) << "\nbelow = " << number(t.below)
+      << "\nviolations = " << t.violations << "\nhottest = " << t.hottest << "\n";
+    if (!t.rules.empty()) o << "rules = " << list(t.rules) << "\n";
+    if (!t.categories.empty()) o << "categories = " << list(t.categories) << "\n";
+    for (const auto& [k, v] : action_keys(t.action)) o << k << " = " << v << "\n";
+  }
   return o.str();
 }
 

@@ -55,6 +55,7 @@ void Daemon::tick() {
   writer_.transitions(wall, policy_.transitions());
   if (pressure_) pressure_->on_scan(result.snap);
   for (const auto& k : kernel_oom_.poll(result.snap)) on_kernel_kill(k, result);
+  cool_down(result);
   writer_.scan(wall, result.snap, result.cls, cfg_->rules, policy_, degraded_, result.full);
   const double took = clock_.monotonic() - t0;
   scan_seconds_total_ += took;
@@ -82,6 +83,7 @@ void Daemon::publish(const scan::ScanResult& result, double took) {
     st.pressure = {engine::to_string(pressure_->level()), pressure_->mode(), pressure_->kills()};
   }
   st.pressure.kernel_kills = kernel_oom_.kills();
+  st.thermal = thermal_rows();
   st.actions = action_counts_;
   st.updated = clock_.wall();
   st.started = started_wall_;
@@ -259,6 +261,7 @@ bool Daemon::reload() {
     log_.set_json(cfg_->logging.json);
     predictions_.reset(*cfg_);
     exec_watch_.reset();
+    for (const auto& d : thermal_.reset(&cfg_->thermal)) carry_out(d);
     discovery_.force_full();
     reversibles_.prefer_signals(!cfg_->monitor.freeze_with_cgroup);
     const auto msg =

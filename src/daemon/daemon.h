@@ -20,6 +20,7 @@ struct RunOptions {
   std::optional<std::string> data_dir;     // --data-dir, over [storage] dir
   std::optional<std::string> runtime_dir;  // --runtime-dir, over [storage] runtime_dir
   std::string proc_root = "/proc";
+  std::string sys_root = "/sys";  // where [[thermal]] sensors are read
 };
 
 // Runs until SIGTERM/SIGINT. Returns the process exit status: 0 after a clean stop, 1 when

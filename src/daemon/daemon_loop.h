@@ -33,6 +33,7 @@
 #include "os/log_retention.h"
 #include "os/logging.h"
 #include "os/notify.h"
+#include "os/thermal_sensors.h"
 #include "report/decision_log.h"
 #include "report/history_writer.h"
 #include "report/live_state.h"
@@ -135,6 +136,11 @@ class Daemon {
   // A kill by the kernel's OOM killer: an event and a warning, with whom FreezR's victim order
   // puts first now.
   void on_kernel_kill(const KernelKill& k, const scan::ScanResult& r);
+  // The [[thermal]] sections' sensors at start-up, one pre-flight line each.
+  void start_thermal(Preflight& pf);
+  // Reads the sections' sensors and carries out what they call for.
+  void cool_down(const scan::ScanResult& r);
+  [[nodiscard]] std::vector<serve::ThermalRow> thermal_rows() const;
 
   void wait_signal();
 
@@ -194,6 +200,9 @@ class Daemon {
   std::shared_ptr<const serve::State> state_;
   std::unique_ptr<PressureWatcher> pressure_;
   KernelOomWatch kernel_oom_;
+  os::ThermalSensors sensors_{opts_.sys_root};
+  engine::ThermalResponder thermal_{&cfg_->thermal};
+  std::vector<std::optional<double>> temperatures_;  // of each [[thermal]] section, last scan
   serve::ActionCounts action_counts_;
   double scan_seconds_total_ = 0;
   serve::Histogram scan_durations_{

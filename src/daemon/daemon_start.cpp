@@ -89,6 +89,7 @@ bool Daemon::preflight() {
     pf.check(true, "kernel OOM kills", "counted in /proc/vmstat, the victim guessed (" + why + ")");
   }
   start_process_events(pf);
+  start_thermal(pf);
   pf.lock_memory();
   pf.capabilities(command_capabilities(*cfg_));
   pf.summary(preflight_warnings_);

@@ -145,4 +145,40 @@ void Daemon::on_kernel_kill(const KernelKill& k, const scan::ScanResult& r) {
   writer_.event({clock_.wall(), "kernel_oom", "", kill.pid, kill.comm, "kill", true, message, {}});
 }
 
+void Daemon::start_thermal(Preflight& pf) {
+  for (const auto& t : cfg_->thermal) {
+    if (const auto c = sensors_.read(t.sensor)) {
+      pf.check(
+          true, "thermal",
+          fmt::format("{}: {} at {:.1f} °C (acts above {:g} °C)", t.name, t.sensor, *c, t.above));
+      continue;
+    }
+    std::string known;
+    for (const auto& [name, c] : sensors_.list()) known += (known.empty() ? "" : ", ") + name;
+    pf.check(false, "thermal",
+             fmt::format("{}: no sensor '{}' under {} (found: {})", t.name, t.sensor,
+                         opts_.sys_root, known.empty() ? "none" : known));
+  }
+}
+
+void Daemon::cool_down(const scan::ScanResult& r) {
+  if (cfg_->thermal.empty()) return;
+  temperatures_.clear();
+  for (const auto& t : cfg_->thermal) temperatures_.push_back(sensors_.read(t.sensor));
+  for (const auto& d :
+       thermal_.evaluate(r.snap, r.cls, temperatures_, protection_, clock_.monotonic())) {
+    carry_out(d);
+  }
+}
+
+std::vector<serve::ThermalRow> Daemon::thermal_rows() const {
+  std::vector<serve::ThermalRow> out;
+  for (std::size_t i = 0; i < cfg_->thermal.size(); ++i) {
+    const auto& t = cfg_->thermal[i];
+    out.push_back({t.name, t.sensor, i < temperatures_.size() ? temperatures_[i] : std::nullopt,
+                   thermal_.hot(i)});
+  }
+  return out;
+}
+
 }  // namespace freezr::daemon::detail

@@ -46,6 +46,8 @@ const char* to_string(Origin o) {
       return "exec";
     case Origin::kPressure:
       return "pressure";
+    case Origin::kThermal:
+      return "thermal";
   }
   return "?";
 }

@@ -39,8 +39,8 @@ struct TargetInfo {
 // ProcessId is {0, 0}.
 inline constexpr ProcessId kGroupEntity{0, 0};
 
-// What made a decision: a rule's ladder, a rule's on_exec action, or memory pressure.
-enum class Origin { kRule, kExec, kPressure };
+// What made a decision: a rule's ladder, a rule's on_exec action, memory pressure, or heat.
+enum class Origin { kRule, kExec, kPressure, kThermal };
 const char* to_string(Origin o);
 
 struct Decision {

@@ -223,6 +223,14 @@ void system_families(Writer& w, const State& s) {
   w.family("freezr_pressure_kills_total", "counter",
            "Processes killed to relieve memory pressure.");
   w.sample("", static_cast<double>(s.pressure.kills));
+  w.family("freezr_thermal_celsius", "gauge", "The sensor of each [[thermal]] section, °C.");
+  for (const auto& t : s.thermal) {
+    if (t.celsius) w.sample("section=\"" + label_value(t.name) + "\"", *t.celsius);
+  }
+  w.family("freezr_thermal_acting", "gauge",
+           "1 while a [[thermal]] section holds processes (hot, not yet cooled).");
+  for (const auto& t : s.thermal)
+    w.sample("section=\"" + label_value(t.name) + "\"", t.hot ? 1 : 0);
   w.family("freezr_kernel_oom_kills_total", "counter",
            "Processes the kernel's OOM killer killed, seen since FreezR started.");
   w.sample("", static_cast<double>(s.pressure.kernel_kills));

@@ -94,6 +94,13 @@ struct PressureRow {
   std::uint64_t kernel_kills = 0;  // the kernel's own OOM kills seen since the start
 };
 
+// A [[thermal]] section: its sensor now, and whether it is acting (hot, not yet cooled).
+struct ThermalRow {
+  std::string name, sensor;
+  std::optional<double> celsius;
+  bool hot = false;
+};
+
 struct AnomalyRow {
   double ts = 0;  // Unix seconds
   engine::AnomalyReport report;
@@ -119,6 +126,7 @@ struct State {
   bool degraded_logging = false;
   engine::Totals totals;
   PressureRow pressure;
+  std::vector<ThermalRow> thermal;
   std::vector<RuleRow> rules;
   std::vector<ProcessRow> processes;  // every non-kernel process
   std::vector<FrozenRow> frozen;

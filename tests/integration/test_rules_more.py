@@ -202,6 +202,74 @@ class KernelOomTest(TestCase):
         self.assertEqual(f.stop(), 0)
 
 
+def cgroup_lines(pid):
+    with open(f"/proc/{pid}/cgroup") as f:
+        return f.read()
+
+
+class ThermalTest(TestCase):
+    def test_a_zone_heating_up_throttles_the_hottest_process_and_cooling_releases_it(self):
+        sys_root = os.path.join(self.workdir, "sys")
+        zone = os.path.join(sys_root, "class", "thermal", "thermal_zone0")
+        os.makedirs(zone)
+        with open(os.path.join(zone, "type"), "w") as t:
+            t.write("fz_zone\n")
+        temp = os.path.join(zone, "temp")
+
+        def set_temp(celsius):
+            with open(temp + ".new", "w") as t:
+                t.write(f"{celsius * 1000}\n")
+            os.replace(temp + ".new", temp)
+
+        set_temp(45)
+        hot = self.hog(cpu=True)
+        cold = self.hog()  # under the same rule, idle: not the hottest
+        before_hot, before_cold = cgroup_lines(hot.pid), cgroup_lines(cold.pid)
+        f = self.freezr(monitor(interval=0.3) +
+                        rule("build", [hot.name, cold.name], cpu_percent=100000, action="log") +
+                        '[[thermal]]\nname = "cpu-hot"\nsensor = "fz_zone"\nabove = 80\n'
+                        'below = 60\nviolations = 2\nrules = ["build"]\n'
+                        'action = "throttle"\ncpu_limit = 20\n',
+                        args=("--sys-root", sys_root))
+        f.wait_for(r"PREFLIGHT check=thermal ok=true: cpu-hot: fz_zone at 45\.0 °C")
+        f.wait_scans(3)
+        self.assertEqual(cgroup_lines(hot.pid), before_hot)  # cool: nothing done
+        set_temp(92)
+        f.wait_for(rf"ACTION rule=thermal:cpu-hot action=throttle .*pid={hot.pid}", timeout=20)
+        self.assertTrue(wait_until(lambda: "freezr" in cgroup_lines(hot.pid), 10),
+                        cgroup_lines(hot.pid))
+        self.assertEqual(cgroup_lines(cold.pid), before_cold)
+        set_temp(70)  # between the two: still held
+        f.wait_scans(4)
+        self.assertIn("freezr", cgroup_lines(hot.pid))
+        set_temp(50)
+        self.assertTrue(wait_until(lambda: cgroup_lines(hot.pid) == before_hot, 20), f.output())
+        f.wait_for(rf"UNDO rule=thermal:cpu-hot action=throttle pid={hot.pid}")
+        self.assertEqual(f.stop(), 0)
+        why = subprocess.run([FREEZR, "why", str(hot.pid), "--config", f.config_path],
+                             capture_output=True, text=True, timeout=60)
+        self.assertEqual(why.returncode, 0, why.stderr)
+        self.assertIn("fz_zone at 92.0 °C > 80.0 °C for 2 scans", why.stdout)
+        self.assertIn("fz_zone back at 50.0 °C <= 60.0 °C", why.stdout)
+
+    def test_an_unknown_sensor_is_named_with_the_ones_there_are(self):
+        sys_root = os.path.join(self.workdir, "sys")
+        zone = os.path.join(sys_root, "class", "thermal", "thermal_zone3")
+        os.makedirs(zone)
+        with open(os.path.join(zone, "type"), "w") as t:
+            t.write("acpitz\n")
+        with open(os.path.join(zone, "temp"), "w") as t:
+            t.write("41000\n")
+        hog = self.hog()
+        f = self.freezr(monitor(interval=0.3) +
+                        rule("r", [hog.name], cpu_percent=100000, action="log") +
+                        '[[thermal]]\nname = "t"\nsensor = "nope"\nabove = 80\nrules = ["r"]\n'
+                        'action = "log"\n', args=("--sys-root", sys_root))
+        f.wait_for(r"PREFLIGHT check=thermal ok=false: t: no sensor 'nope' under .* "
+                   r"\(found: acpitz\)")
+        self.assertEqual(f.stop(), 0)
+
+
 class WindowTest(TestCase):
     def test_three_of_nine_catches_an_intermittent_hog_that_a_streak_of_three_never_does(self):
         # It burns for one scan interval, then rests for two: no three scans in a row see it
