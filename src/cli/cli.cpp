@@ -104,7 +104,7 @@ struct Commands {
   CLI::App *check = nullptr, *ps = nullptr, *cats = nullptr, *dash = nullptr, *oom = nullptr,
            *cfg = nullptr, *thaw = nullptr, *history = nullptr, *events = nullptr, *why = nullptr,
            *stats = nullptr, *exp = nullptr, *suggest = nullptr, *svc = nullptr,
-           *completion = nullptr, *desktop = nullptr;
+           *completion = nullptr, *desktop = nullptr, *sensors = nullptr;
   std::string shell;
   DesktopNotifyOptions desktop_options;
 };
@@ -130,8 +130,7 @@ void define_global(CLI::App& app, Args& a) {
   app.add_option("--runtime-dir", a.runtime_dir,
                  "Directory of the lock file and the status snapshot");
   app.add_option("--proc-root", a.proc_root, "Read processes from this /proc tree")->group("");
-  app.add_option("--sys-root", a.sys_root, "Read temperature sensors from this /sys tree")
-      ->group("");
+  app.add_option("--sys-root", a.sys_root, "Read sensors from this /sys tree")->group("");
   app.add_subcommand("run", "Run the guardian in the foreground (the default)")->fallthrough();
 }
 
@@ -154,6 +153,8 @@ void define_inspection(CLI::App& app, Commands& c) {
   c.ps->add_option("--limit,-n", a.limit, "Show at most N rows")->check(CLI::Range(0, 1000000));
   c.cats = app.add_subcommand("categories", "List the category library rules can match on");
   c.cats->fallthrough();
+  c.sensors = app.add_subcommand("sensors", "List the temperature sensors [[thermal]] can name");
+  c.sensors->fallthrough();
   c.dash = app.add_subcommand("dashboard", "A live terminal view of the running FreezR");
   c.dash->fallthrough();
   c.dash->add_option("--interval", c.dash_interval, "Seconds between refreshes")
@@ -162,7 +163,7 @@ void define_inspection(CLI::App& app, Commands& c) {
   c.oom->fallthrough();
   c.oom->add_option("--limit,-n", c.oom_limit, "Show at most N candidates")
       ->check(CLI::Range(0, 1000000));
-  for (auto* sub : {c.check, c.ps, c.cats, c.oom}) {
+  for (auto* sub : {c.check, c.ps, c.cats, c.oom, c.sensors}) {
     sub->add_option("--format", a.format, "table, json or csv")
         ->check(CLI::IsMember({"table", "json", "csv"}));
   }
@@ -315,6 +316,7 @@ int dispatch(Commands& c, RunDaemon run_daemon) {
     auto loaded = resolve_config(a.config);
     return cmd_thaw(a.data_dir.value_or(loaded.config.storage.dir), c.thaw_pid, a.proc_root);
   }
+  if (c.sensors->parsed()) return cmd_sensors(a.sys_root, a.format);
   if (c.svc->parsed()) {
     if (c.svc->got_subcommand("install")) return service_install(c.so);
     if (c.svc->got_subcommand("uninstall")) return service_uninstall(c.so);

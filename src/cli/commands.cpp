@@ -14,6 +14,7 @@
 #include "core/text.h"
 #include "engine/policy.h"
 #include "engine/victims.h"
+#include "proc/thermal_sensors.h"
 #include "scan/scanner.h"
 #include "store/ledger.h"
 
@@ -285,6 +286,15 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const PsOpti
                category_name.empty() ? "-" : category_name, rules.empty() ? "-" : rules);
   }
   if (format != "table") fmt::print("{}", render(t, format));
+  return 0;
+}
+
+int cmd_sensors(const std::string& sys_root, const std::string& format) {
+  Table t;
+  t.headers = {"sensor", "celsius"};
+  t.when_empty = "(no temperature sensor under " + sys_root + ")";
+  for (const auto& [name, c] : proc::ThermalSensors(sys_root).list()) t.rows.push_back({name, c});
+  fmt::print("{}", render(t, format));
   return 0;
 }
 

@@ -35,6 +35,10 @@ struct PsOptions {
 // `freezr ps`: the process table with each process's category and rule.
 int cmd_ps(const config::Config& cfg, const std::string& proc_root, const PsOptions& o);
 
+// `freezr sensors`: every temperature sensor under sys_root, under each name a [[thermal]]
+// section may give it, with its temperature now.
+int cmd_sensors(const std::string& sys_root, const std::string& format = "table");
+
 // `freezr categories`: the category library in force (shipped plus the config's own).
 int cmd_categories(const config::Config& cfg, const std::string& format = "table");
 

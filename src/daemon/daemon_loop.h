@@ -33,7 +33,7 @@
 #include "os/log_retention.h"
 #include "os/logging.h"
 #include "os/notify.h"
-#include "os/thermal_sensors.h"
+#include "proc/thermal_sensors.h"
 #include "report/decision_log.h"
 #include "report/history_writer.h"
 #include "report/live_state.h"
@@ -200,7 +200,7 @@ class Daemon {
   std::shared_ptr<const serve::State> state_;
   std::unique_ptr<PressureWatcher> pressure_;
   KernelOomWatch kernel_oom_;
-  os::ThermalSensors sensors_{opts_.sys_root};
+  proc::ThermalSensors sensors_{opts_.sys_root};
   engine::ThermalResponder thermal_{&cfg_->thermal};
   std::vector<std::optional<double>> temperatures_;  // of each [[thermal]] section, last scan
   serve::ActionCounts action_counts_;

@@ -9,7 +9,7 @@
 #include "config/config.h"
 #include "config_errors.h"
 #include "engine_fixtures.h"
-#include "os/thermal_sensors.h"
+#include "proc/thermal_sensors.h"
 
 namespace freezr {
 namespace {
@@ -128,7 +128,7 @@ TEST(ThermalSensors, ZonesByTypeAndHwmonByNameOrLabel) {
   put(root / "class/hwmon/hwmon1/temp3_label", "Tccd1\n");
   put(root / "class/thermal/thermal_zone1/type", "broken\n");
   put(root / "class/thermal/thermal_zone1/temp", "hot\n");
-  os::ThermalSensors s(root.string());
+  proc::ThermalSensors s(root.string());
   EXPECT_EQ(s.read("x86_pkg_temp"), 67.0);
   EXPECT_EQ(s.read("k10temp"), 71.5);
   EXPECT_EQ(s.read("Tccd1"), 50.25);

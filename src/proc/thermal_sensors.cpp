@@ -1,9 +1,9 @@
-#include "os/thermal_sensors.h"
+#include "proc/thermal_sensors.h"
 
 #include <filesystem>
 #include <fstream>
 
-namespace freezr::os {
+namespace freezr::proc {
 namespace {
 
 std::optional<std::string> first_line(const std::filesystem::path& p) {
@@ -83,4 +83,4 @@ std::vector<std::pair<std::string, double>> ThermalSensors::list() {
   return out;
 }
 
-}  // namespace freezr::os
+}  // namespace freezr::proc

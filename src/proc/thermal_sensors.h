@@ -1,7 +1,7 @@
-// Temperature sensors under a sysfs root: thermal zones (/sys/class/thermal/thermal_zone*,
-// found by their type) and hwmon sensors (/sys/class/hwmon/hwmon*, found by the chip's name,
-// a sensor's label, or "name/label"). The root is a constructor argument so tests drive the
-// sensors with files.
+// Temperature sensors under a sysfs root, the kernel's other text interface beside /proc:
+// thermal zones (/sys/class/thermal/thermal_zone*, found by their type) and hwmon sensors
+// (/sys/class/hwmon/hwmon*, found by the chip's name, a sensor's label, or "name/label"). The
+// root is a constructor argument so tests drive the sensors with files.
 #pragma once
 
 #include <map>
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace freezr::os {
+namespace freezr::proc {
 
 class ThermalSensors {
  public:
@@ -27,4 +27,4 @@ class ThermalSensors {
   std::map<std::string, std::string> paths_;
 };
 
-}  // namespace freezr::os
+}  // namespace freezr::proc
