@@ -67,49 +67,6 @@ TargetInfo target_of(const ProcessSample& p) {
   return TargetInfo{p.id, p.comm, p.total_cpu(), p.rss_mb()};
 }
 
-// A metric as a decision names it, with the measured value and the step's threshold.
-struct Observed {
-  std::string metric;
-  double value = 0;
-  double threshold = 0;
-};
-
-Observed observed(const Step& s, Metric k, const Measure& m) {
-  switch (k) {
-    case Metric::kCpu:
-      return {"cpu", m.cpu, s.cpu_percent.value_or(0)};
-    case Metric::kMemory:
-      return {"memory", m.mem, s.memory_mb.value_or(0)};
-    case Metric::kIoRead:
-      return {"io_read", m.io_read.value_or(0), s.io_read_mbps.value_or(0)};
-    case Metric::kIoWrite:
-      return {"io_write", m.io_write.value_or(0), s.io_write_mbps.value_or(0)};
-    case Metric::kPressure:
-      break;
-  }
-  static const char* const kNames[3] = {"cpu_pressure", "io_pressure", "memory_pressure"};
-  const std::optional<double> gates[3] = {s.cpu_pressure, s.io_pressure, s.memory_pressure};
-  for (std::size_t g = 0; g < 3; ++g) {
-    if (gates[g]) return {kNames[g], m.pressure[g].value_or(0), *gates[g]};
-  }
-  return {};
-}
-
-// The gates of a step in words: "cpu pressure 52.0% > 40.0%, io pressure ...".
-std::string gate_words(const Step& s, const Measure& m) {
-  static const char* const kNames[3] = {"cpu", "io", "memory"};
-  const std::optional<double> gates[3] = {s.cpu_pressure, s.io_pressure, s.memory_pressure};
-  std::string out;
-  char buf[80];
-  for (std::size_t g = 0; g < 3; ++g) {
-    if (!gates[g]) continue;
-    std::snprintf(buf, sizeof buf, "%s%s pressure %.1f%% > %.1f%%", out.empty() ? "" : ", ",
-                  kNames[g], m.pressure[g].value_or(0), *gates[g]);
-    out += buf;
-  }
-  return out;
-}
-
 // The metric whose count reached the step's violations, the first in Metric's order.
 Metric due_metric(const Step& s, const Policy::Streak& st) {
   for (std::size_t k = 0; k < kMetrics; ++k) {

@@ -139,6 +139,17 @@ struct StepViolation {
   [[nodiscard]] bool of(Metric m) const { return by[static_cast<std::size_t>(m)]; }
 };
 
+// A metric as a decision names it ("cpu", "io_write", "cpu_pressure", ...), with the measured
+// value and the step's threshold.
+struct Observed {
+  std::string metric;
+  double value = 0;
+  double threshold = 0;
+};
+Observed observed(const Step& s, Metric k, const Measure& m);
+// The pressure gates of a step in words: "cpu pressure 52.0% > 40.0%, io pressure ...".
+std::string gate_words(const Step& s, const Measure& m);
+
 // Which of the rule's steps m violates: the test the policy applies at every scan (and
 // `freezr check` once).
 std::vector<StepViolation> step_violations(const Rule& r, const Measure& m);

@@ -6,9 +6,12 @@ namespace freezr::engine {
 
 const char* to_string(PressureLevel l) {
   switch (l) {
-    case PressureLevel::kNone: return "none";
-    case PressureLevel::kWarning: return "warning";
-    case PressureLevel::kCritical: return "critical";
+    case PressureLevel::kNone:
+      return "none";
+    case PressureLevel::kWarning:
+      return "warning";
+    case PressureLevel::kCritical:
+      return "critical";
   }
   return "?";
 }
@@ -32,8 +35,8 @@ PressureSample pressure_sample(const std::optional<proc::MemInfo>& mem,
 }
 
 namespace {
-constexpr double kPsiExit = 0.7;   // leave below 70% of a PSI threshold
-constexpr double kPercentExit = 2; // leave 2 points above a percentage threshold
+constexpr double kPsiExit = 0.7;    // leave below 70% of a PSI threshold
+constexpr double kPercentExit = 2;  // leave 2 points above a percentage threshold
 
 bool memory_low(const PressureSample& s, const LevelThresholds& t, double margin) {
   if (!t.mem_available_percent) {

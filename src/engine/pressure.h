@@ -18,8 +18,8 @@ const char* to_string(PressureLevel l);
 struct PressureSample {
   std::optional<double> some_avg10;  // /proc/pressure/memory, percent
   std::optional<double> full_avg10;
-  double mem_available_percent = 100;        // MemAvailable / MemTotal
-  std::optional<double> swap_free_percent;   // nullopt when there is no swap
+  double mem_available_percent = 100;       // MemAvailable / MemTotal
+  std::optional<double> swap_free_percent;  // nullopt when there is no swap
 };
 
 PressureSample pressure_sample(const std::optional<proc::MemInfo>& mem,

@@ -5,13 +5,35 @@
 namespace freezr::engine {
 
 const std::vector<std::string>& default_protected_names() {
-  static const std::vector<std::string> kNames = {
-      "systemd",     "init",         "systemd-journal", "systemd-logind", "systemd-udevd",
-      "dbus-daemon", "dbus-broker",  "sshd",            "login",          "agetty",
-      "Xorg",        "Xwayland",     "gdm",             "gdm-session-wor", "sddm",
-      "lightdm",     "gnome-shell",  "kwin_wayland",    "kwin_x11",       "plasmashell",
-      "sway",        "Hyprland",     "pipewire",        "wireplumber",    "pulseaudio",
-      "polkitd",     "NetworkManager", "freezr",        "process-monito"};
+  static const std::vector<std::string> kNames = {"systemd",
+                                                  "init",
+                                                  "systemd-journal",
+                                                  "systemd-logind",
+                                                  "systemd-udevd",
+                                                  "dbus-daemon",
+                                                  "dbus-broker",
+                                                  "sshd",
+                                                  "login",
+                                                  "agetty",
+                                                  "Xorg",
+                                                  "Xwayland",
+                                                  "gdm",
+                                                  "gdm-session-wor",
+                                                  "sddm",
+                                                  "lightdm",
+                                                  "gnome-shell",
+                                                  "kwin_wayland",
+                                                  "kwin_x11",
+                                                  "plasmashell",
+                                                  "sway",
+                                                  "Hyprland",
+                                                  "pipewire",
+                                                  "wireplumber",
+                                                  "pulseaudio",
+                                                  "polkitd",
+                                                  "NetworkManager",
+                                                  "freezr",
+                                                  "process-monito"};
   return kNames;
 }
 
