@@ -8,7 +8,7 @@ import subprocess
 import unittest
 import urllib.request
 
-from harness import FREEZR, TestCase, monitor, rule, wait_until
+from harness import FREEZR, TestCase, cgroup_text, monitor, rule, wait_until
 
 
 def ioprio_of(pid):
@@ -202,29 +202,31 @@ class KernelOomTest(TestCase):
         self.assertEqual(f.stop(), 0)
 
 
-def cgroup_lines(pid):
-    with open(f"/proc/{pid}/cgroup") as f:
-        return f.read()
+class FakeZone:
+    """A thermal zone under a sysfs tree of the test's own, its temperature set by the test."""
+
+    def __init__(self, sys_root, number, kind, celsius):
+        self.dir = os.path.join(sys_root, "class", "thermal", f"thermal_zone{number}")
+        os.makedirs(self.dir)
+        with open(os.path.join(self.dir, "type"), "w") as t:
+            t.write(kind + "\n")
+        self.set(celsius)
+
+    def set(self, celsius):
+        temp = os.path.join(self.dir, "temp")
+        with open(temp + ".new", "w") as t:
+            t.write(f"{celsius * 1000}\n")
+        os.replace(temp + ".new", temp)
 
 
 class ThermalTest(TestCase):
     def test_a_zone_heating_up_throttles_the_hottest_process_and_cooling_releases_it(self):
         sys_root = os.path.join(self.workdir, "sys")
-        zone = os.path.join(sys_root, "class", "thermal", "thermal_zone0")
-        os.makedirs(zone)
-        with open(os.path.join(zone, "type"), "w") as t:
-            t.write("fz_zone\n")
-        temp = os.path.join(zone, "temp")
-
-        def set_temp(celsius):
-            with open(temp + ".new", "w") as t:
-                t.write(f"{celsius * 1000}\n")
-            os.replace(temp + ".new", temp)
-
-        set_temp(45)
+        zone = FakeZone(sys_root, 0, "fz_zone", 45)
+        set_temp = zone.set
         hot = self.hog(cpu=True)
         cold = self.hog()  # under the same rule, idle: not the hottest
-        before_hot, before_cold = cgroup_lines(hot.pid), cgroup_lines(cold.pid)
+        before_hot, before_cold = cgroup_text(hot.pid), cgroup_text(cold.pid)
         f = self.freezr(monitor(interval=0.3) +
                         rule("build", [hot.name, cold.name], cpu_percent=100000, action="log") +
                         '[[thermal]]\nname = "cpu-hot"\nsensor = "fz_zone"\nabove = 80\n'
@@ -233,17 +235,17 @@ class ThermalTest(TestCase):
                         args=("--sys-root", sys_root))
         f.wait_for(r"PREFLIGHT check=thermal ok=true: cpu-hot: fz_zone at 45\.0 °C")
         f.wait_scans(3)
-        self.assertEqual(cgroup_lines(hot.pid), before_hot)  # cool: nothing done
+        self.assertEqual(cgroup_text(hot.pid), before_hot)  # cool: nothing done
         set_temp(92)
         f.wait_for(rf"ACTION rule=thermal:cpu-hot action=throttle .*pid={hot.pid}", timeout=20)
-        self.assertTrue(wait_until(lambda: "freezr" in cgroup_lines(hot.pid), 10),
-                        cgroup_lines(hot.pid))
-        self.assertEqual(cgroup_lines(cold.pid), before_cold)
+        self.assertTrue(wait_until(lambda: "freezr" in cgroup_text(hot.pid), 10),
+                        cgroup_text(hot.pid))
+        self.assertEqual(cgroup_text(cold.pid), before_cold)
         set_temp(70)  # between the two: still held
         f.wait_scans(4)
-        self.assertIn("freezr", cgroup_lines(hot.pid))
+        self.assertIn("freezr", cgroup_text(hot.pid))
         set_temp(50)
-        self.assertTrue(wait_until(lambda: cgroup_lines(hot.pid) == before_hot, 20), f.output())
+        self.assertTrue(wait_until(lambda: cgroup_text(hot.pid) == before_hot, 20), f.output())
         f.wait_for(rf"UNDO rule=thermal:cpu-hot action=throttle pid={hot.pid}")
         self.assertEqual(f.stop(), 0)
         why = subprocess.run([FREEZR, "why", str(hot.pid), "--config", f.config_path],
@@ -254,12 +256,7 @@ class ThermalTest(TestCase):
 
     def test_an_unknown_sensor_is_named_with_the_ones_there_are(self):
         sys_root = os.path.join(self.workdir, "sys")
-        zone = os.path.join(sys_root, "class", "thermal", "thermal_zone3")
-        os.makedirs(zone)
-        with open(os.path.join(zone, "type"), "w") as t:
-            t.write("acpitz\n")
-        with open(os.path.join(zone, "temp"), "w") as t:
-            t.write("41000\n")
+        FakeZone(sys_root, 3, "acpitz", 41)
         hog = self.hog()
         f = self.freezr(monitor(interval=0.3) +
                         rule("r", [hog.name], cpu_percent=100000, action="log") +
