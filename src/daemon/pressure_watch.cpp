@@ -318,12 +318,14 @@ void PressureWatcher::on_outcome(const act::ActionOutcome& o) {
   // a large process is not all accounted free the instant it exits (a shared mm, the oom
   // reaper), and a second kill decided on the old figures is the worst thing a guardian does.
   victim_.reset();
-  state_.busy_until.reset();
   impl_->settle.cancel();
   if (!vanished) {
+    // Busy until then, so that a scan meanwhile cannot decide on the old figures either.
+    state_.busy_until = d_.clock.monotonic() + kSettleAfterKill;
     evaluate_later(kSettleAfterKill, "victim exited");
     return;
   }
+  state_.busy_until.reset();
   asio::post(d_.io, [this] {
     woke_at_ = d_.clock.monotonic();
     evaluate(read_sample(), "victim vanished");

@@ -13,7 +13,7 @@ clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-reco
   "$src/src/proc/proc_events.cpp" -o "$work/parsers_fuzz"
 i=0
 for f in $(find "$src/tests/fixtures/proc" -type f); do
-  for selector in 0 1 2 3 4 5 6 7 8; do
+  for selector in 0 1 2 3 4 5 6 7 8 9 10 11 12; do
     { printf "\\x$(printf %02x $selector)"; cat "$f"; } > "$work/corpus/seed-$i-$selector"
   done
   i=$((i + 1))

@@ -78,12 +78,12 @@ class SyntheticMemory:
         self.thread.start()
 
     def update(self):
-        freed = 0
-        for h, mib in self.hogs:
-            if not h.alive():
-                freed += mib
-                shutil.rmtree(os.path.join(self.root, str(h.pid)), ignore_errors=True)
-        write_meminfo(self.root, self.available + freed, self.TOTAL_MIB)
+        # The memory a dead hog held is free before its entry goes, as on a real machine: a
+        # reader never sees the entry gone and the memory still taken.
+        dead = [(h, mib) for h, mib in self.hogs if not h.alive()]
+        write_meminfo(self.root, self.available + sum(mib for _, mib in dead), self.TOTAL_MIB)
+        for h, _ in dead:
+            shutil.rmtree(os.path.join(self.root, str(h.pid)), ignore_errors=True)
 
     def run(self):
         while not self.stopped.wait(0.05):

@@ -90,6 +90,26 @@ TEST(Thermal, AProtectedProcessIsSkippedAndAFreezeWaitsForTheLastOne) {
   EXPECT_EQ(run.at(7, 90, ps, {"game"}).size(), 2U);
 }
 
+TEST(Thermal, ACategoryBringsItsProcessesInWithTheRulesOnes) {
+  auto s = spec(engine::ActionKind::kRenice);
+  s.rule_indexes.clear();
+  s.category_indexes = {1};
+  s.hottest = 2;
+  ThermalRun run({s});
+  const auto sn = snap(1, {proc(10, "firefox", 80, 1), proc(11, "cc1", 99, 1),
+                           proc(12, "chrome", 40, 1), proc(13, "vim", 1, 1)});
+  engine::Classification cls;
+  cls.members = {{1}};
+  cls.category = {1, -1, 1, 0};  // 10 and 12 are browsers, 13 another category
+  engine::Protection prot(9999, {});
+  prot.refresh(sn);
+  EXPECT_TRUE(run.responder.evaluate(sn, cls, {95}, prot, 1).empty());
+  const auto d = run.responder.evaluate(sn, cls, {95}, prot, 2);
+  ASSERT_EQ(d.size(), 2U);
+  EXPECT_EQ(d[0].targets[0].id.pid, 10);  // the hottest browser first, not the rule's cc1
+  EXPECT_EQ(d[1].targets[0].id.pid, 12);
+}
+
 TEST(Thermal, AnUnreadableSensorChangesNothing) {
   ThermalRun run({spec(engine::ActionKind::kThrottle)});
   const auto sn = snap(1, {proc(10, "cc1", 90, 1)});
