@@ -49,9 +49,7 @@ void read_pressure(TableReader t, PressureSettings& p,
   if (auto c = t.table("critical")) read_level(*c, p.critical);
   p.victims.kill_order = read_patterns(t, "kill_order");
   p.victims.avoid = read_patterns(t, "avoid");
-  if (auto v = t.choice("memory_metric", {"rss", "pss", "uss", "swap"})) {
-    p.victims.memory_metric = memory_metric_of(*v);
-  }
+  if (auto v = read_memory_metric(t)) p.victims.memory_metric = *v;
   if (auto c = t.table("candidates")) {
     engine::Match m;
     read_match(*c, m, categories);

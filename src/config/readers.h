@@ -11,8 +11,8 @@ namespace freezr::config {
 
 // "kesl" -> "kesl.service"; names with a suffix are kept.
 std::string unit_name(std::string s);
-// "rss", "pss", "uss", "swap" (checked by the caller's choice()).
-engine::MemoryMetric memory_metric_of(const std::string& name);
+// `memory_metric`: "rss", "pss", "uss" or "swap"; nullopt when absent.
+std::optional<engine::MemoryMetric> read_memory_metric(TableReader& t);
 // The name patterns of a match or a category: comm (at most 15 characters), exe, cmdline.
 void read_patterns(TableReader& t, engine::Match& m);
 // Match criteria; `category` names are resolved against categories.

@@ -9,10 +9,12 @@
 
 namespace freezr::config {
 
-engine::MemoryMetric memory_metric_of(const std::string& name) {
-  if (name == "pss") return engine::MemoryMetric::kPss;
-  if (name == "uss") return engine::MemoryMetric::kUss;
-  if (name == "swap") return engine::MemoryMetric::kSwap;
+std::optional<engine::MemoryMetric> read_memory_metric(TableReader& t) {
+  const auto v = t.choice("memory_metric", {"rss", "pss", "uss", "swap"});
+  if (!v) return std::nullopt;
+  if (*v == "pss") return engine::MemoryMetric::kPss;
+  if (*v == "uss") return engine::MemoryMetric::kUss;
+  if (*v == "swap") return engine::MemoryMetric::kSwap;
   return engine::MemoryMetric::kRss;
 }
 
@@ -215,6 +217,16 @@ static void read_violations(TableReader& t, engine::Step& s) {
   s.window = window == count ? 0 : window;
 }
 
+// The keys of a step's conditions: a step (or a rule without steps) needs one of them.
+constexpr const char* kConditionKeys[] = {"cpu_percent",    "memory_mb",    "io_read_mbps",
+                                          "io_write_mbps",  "cpu_pressure", "io_pressure",
+                                          "memory_pressure"};
+
+static bool has_condition(TableReader& t) {
+  return std::any_of(std::begin(kConditionKeys), std::end(kConditionKeys),
+                     [&](const char* k) { return t.has(k); });
+}
+
 // Reads thresholds, violations, cooldown and the action of one step from t.
 static engine::Step read_step(TableReader& t, const std::string& rule_name) {
   engine::Step s;
@@ -280,17 +292,13 @@ engine::Rule read_rule(TableReader t, const std::vector<engine::Category>& categ
   }
   if (t.has("steps")) {
     read_steps(t, r);
-  } else if (!r.on_exec || t.has("cpu_percent") || t.has("memory_mb") || t.has("io_read_mbps") ||
-             t.has("io_write_mbps") || t.has("cpu_pressure") || t.has("io_pressure") ||
-             t.has("memory_pressure")) {
+  } else if (!r.on_exec || has_condition(t)) {
     r.steps.push_back(read_step(t, r.name));
   }
   if (auto v = t.choice("aggregate", {"process", "group"})) {
     r.aggregate = *v == "group" ? engine::Aggregate::kGroup : engine::Aggregate::kProcess;
   }
-  if (auto v = t.choice("memory_metric", {"rss", "pss", "uss", "swap"})) {
-    r.memory_metric = memory_metric_of(*v);
-  }
+  if (auto v = read_memory_metric(t)) r.memory_metric = *v;
   if (auto v = t.choice("target", {"all", "hottest"})) {
     r.target = *v == "hottest" ? engine::Target::kHottest : engine::Target::kAll;
   }

@@ -113,8 +113,8 @@ bool predicted(const Step& s, const std::optional<Trend>& leak, double mem) {
 
 // Each gate given is over its value (a pressure not measured never is).
 bool gates_hold(const Step& s, const Measure& m) {
-  const std::optional<double> gates[3] = {s.cpu_pressure, s.io_pressure, s.memory_pressure};
-  for (std::size_t k = 0; k < 3; ++k) {
+  const auto gates = s.gates();
+  for (std::size_t k = 0; k < gates.size(); ++k) {
     if (gates[k] && !(m.pressure[k] && *m.pressure[k] > *gates[k])) return false;
   }
   return true;
@@ -199,6 +199,11 @@ std::vector<std::pair<ProcessId, Measure>> measures(const Rule& r, std::size_t r
   return out;
 }
 
+namespace {
+// The resources of Step::gates() and Measure::pressure, in their order.
+constexpr const char* kGateNames[3] = {"cpu", "io", "memory"};
+}  // namespace
+
 Observed observed(const Step& s, Metric k, const Measure& m) {
   switch (k) {
     case Metric::kCpu:
@@ -212,23 +217,22 @@ Observed observed(const Step& s, Metric k, const Measure& m) {
     case Metric::kPressure:
       break;
   }
-  static const char* const kNames[3] = {"cpu_pressure", "io_pressure", "memory_pressure"};
-  const std::optional<double> gates[3] = {s.cpu_pressure, s.io_pressure, s.memory_pressure};
-  for (std::size_t g = 0; g < 3; ++g) {
-    if (gates[g]) return {kNames[g], m.pressure[g].value_or(0), *gates[g]};
+  const auto gates = s.gates();
+  for (std::size_t g = 0; g < gates.size(); ++g) {
+    if (gates[g])
+      return {std::string(kGateNames[g]) + "_pressure", m.pressure[g].value_or(0), *gates[g]};
   }
   return {};
 }
 
 std::string gate_words(const Step& s, const Measure& m) {
-  static const char* const kNames[3] = {"cpu", "io", "memory"};
-  const std::optional<double> gates[3] = {s.cpu_pressure, s.io_pressure, s.memory_pressure};
+  const auto gates = s.gates();
   std::string out;
   char buf[80];
-  for (std::size_t g = 0; g < 3; ++g) {
+  for (std::size_t g = 0; g < gates.size(); ++g) {
     if (!gates[g]) continue;
     std::snprintf(buf, sizeof buf, "%s%s pressure %.1f%% > %.1f%%", out.empty() ? "" : ", ",
-                  kNames[g], m.pressure[g].value_or(0), *gates[g]);
+                  kGateNames[g], m.pressure[g].value_or(0), *gates[g]);
     out += buf;
   }
   return out;

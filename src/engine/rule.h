@@ -1,6 +1,7 @@
 // Rule: what to watch and what to do. Built by the config loader, read by the engine.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -96,6 +97,10 @@ struct Step {
   bool operator==(const Step&) const = default;
 
   [[nodiscard]] bool gated() const { return cpu_pressure || io_pressure || memory_pressure; }
+  // The gates in the order of Measure::pressure: cpu, io, memory.
+  [[nodiscard]] std::array<std::optional<double>, 3> gates() const {
+    return {cpu_pressure, io_pressure, memory_pressure};
+  }
   [[nodiscard]] bool uses_io() const { return io_read_mbps || io_write_mbps; }
 };
 
