@@ -24,17 +24,24 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+/* A file already of the size is read as it is: a test writes it beforehand, outside the small
+ * cgroup, where its dirty pages could otherwise make the kernel's own OOM killer end the
+ * thrasher before any pressure builds. */
 static int thrash(const char* path, long mb) {
-  FILE* f = fopen(path, "wb");
-  if (f == NULL) return 4;
-  static char block[1 << 20];
-  for (size_t i = 0; i < sizeof block; ++i) block[i] = (char)(i * 2654435761u >> 13);
-  for (long i = 0; i < mb; ++i) fwrite(block, 1, sizeof block, f);
-  fclose(f);
+  struct stat st;
+  if (stat(path, &st) != 0 || st.st_size < (off_t)mb << 20) {
+    FILE* f = fopen(path, "wb");
+    if (f == NULL) return 4;
+    static char block[1 << 20];
+    for (size_t i = 0; i < sizeof block; ++i) block[i] = (char)(i * 2654435761u >> 13);
+    for (long i = 0; i < mb; ++i) fwrite(block, 1, sizeof block, f);
+    fclose(f);
+  }
   FILE* r = fopen(path, "rb");
   if (r == NULL) return 4;
   const size_t n = (size_t)mb << 20;

@@ -218,6 +218,19 @@ class TriggerTest(TestCase):
             name = unique_name()
             binary = os.path.join(self.workdir, name)
             shutil.copy(HOG, binary)
+            # The file is written here, outside the 32 MiB group: written inside, its dirty
+            # pages can make the kernel's memcg OOM killer end the thrasher before FreezR sees
+            # any pressure. Inside, the thrasher only reads it (clean pages, always reclaimable).
+            data = os.path.join(self.workdir, "thrash.dat")
+            with open(data, "wb") as out:
+                block = bytes(range(256)) * 4096
+                for _ in range(128):
+                    out.write(block)
+                out.flush()
+                os.fsync(out.fileno())
+                # Out of the page cache, so that the thrasher's reads fault the pages in again,
+                # charged to its group.
+                os.posix_fadvise(out.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
             # Thresholds just above the pressure there is now (an earlier test may leave some
             # decaying). A scan only every 30 s: whatever FreezR does meanwhile, a trigger or
             # the check it schedules woke it for.
@@ -233,7 +246,7 @@ class TriggerTest(TestCase):
             f.wait_for(r"PSI trigger armed")
             thrasher = subprocess.Popen(
                 ["sh", "-c", f"echo $$ > {group}/cgroup.procs && exec {binary} --thrash "
-                             f"{self.workdir}/thrash.dat 128"],
+                             f"{data} 128"],
                 stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
             try:
                 thrasher.wait(timeout=60)
