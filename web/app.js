@@ -27,7 +27,7 @@
   const state = {
     ticks: 0, control: false, needToken: false, sortKey: "cpu", sortDesc: true, range: "live",
     backfilled: false, pending: [], now: Date.now() / 1000, interval: 1,
-    live: series(), view: series(), processes: [], rules: [],
+    live: series(), view: series(), processes: [], rules: [], profiles: [], profile: null,
   };
   window.freezr = state;  // for tests and the curious
 
@@ -147,6 +147,9 @@
     $("mode").className = "pill " + (u.dry_run ? "warning" : "on");
     $("pressure").textContent = "pressure: " + u.pressure;
     $("pressure").className = "pill " + u.pressure;
+    $("profile").hidden = !state.profiles.length;
+    $("profile").textContent = `profile: ${u.profile || "none"} (${u.profile_mode})`;
+    if (u.profile !== state.profile) { state.profile = u.profile; profilePick(); }
     const h = u.health;
     $("health").textContent = [h.load1 != null ? "load " + h.load1.toFixed(2) : "",
       h.memory_used_percent != null ? "memory " + h.memory_used_percent.toFixed(1) + "% used" : ""]
@@ -354,13 +357,45 @@
   }
   $("why-close").addEventListener("click", () => $("why").close());
 
+  // --- profile: shown in the header; with control and a token, a choice switches it ---
+  function profilePick() {
+    const box = $("profile-box");
+    box.hidden = !(state.control && savedToken() && state.profiles.length);
+    if (box.hidden) return;
+    const choices = [["", "none"], ...state.profiles.map((p) => [p.name, p.name]), ["auto", "automatic"]];
+    $("profile-pick").replaceChildren(...choices.map(([value, text]) =>
+      el("option", { value, text, selected: value === (state.profile || "") })));
+  }
+  $("profile-pick").addEventListener("change", async (e) => {
+    const v = e.target.value;
+    const body = v === "auto" ? { mode: "auto" } : { profile: v || null };
+    const r = await api("/api/v1/profile", { method: "PUT", body: JSON.stringify(body),
+      headers: { "Content-Type": "application/json" } });
+    const d = await r.json().catch(() => ({}));
+    $("frozen-msg").textContent = r.ok ? `profile: ${d.name || "none"} (${d.mode})`
+      : `profile switch failed (HTTP ${r.status}${d.error ? ": " + d.error : ""})`;
+    if (r.ok) { state.profile = d.name; $("profile").textContent = `profile: ${d.name || "none"} (${d.mode})`; }
+  });
+  function profiles() {
+    api("/api/v1/profile").then((r) => r.ok ? r.json() : null).then((p) => {
+      if (!p) return;
+      state.profiles = p.profiles;
+      state.profile = p.name;
+      $("profile").hidden = !p.profiles.length;
+      $("profile").textContent = `profile: ${p.name || "none"} (${p.mode})`;
+      profilePick();
+    }).catch(() => {});
+  }
+
   // Beyond loopback FreezR wants the token for reads too: a 401 shows the token box.
   function status() {
     api("/api/v1/status").then((r) => {
       state.needToken = r.status === 401;
       $("token-box").hidden = !state.needToken && !state.control;
       return r.ok ? r.json() : null;
-    }).then((s) => { if (s) { state.control = !!s.control; state.interval = s.interval; } }).catch(() => {});
+    }).then((s) => {
+      if (s) { state.control = !!s.control; state.interval = s.interval; profiles(); }
+    }).catch(() => {});
   }
 
   let backoff = 500;

@@ -7,13 +7,14 @@
 
 #include "cli/commands.h"
 #include "cli/completion.h"
+#include "cli/config_cmd.h"
 #include "cli/dashboard.h"
 #include "cli/desktop_notify.h"
 #include "cli/history_cmds.h"
+#include "cli/profile_cmd.h"
 #include "cli/service.h"
 #include "cli/thaw.h"
 #include "daemon/daemon.h"
-#include "serve/web_config.h"
 #include "ui/report.h"
 
 namespace freezr::cli {
@@ -59,36 +60,6 @@ int config_error(const config::ConfigError& e) {
   return 2;
 }
 
-int run_config_command(CLI::App* sub, Args& a) {
-  if (sub->got_subcommand("default")) {
-    fmt::print("{}", default_config_text());
-    return 0;
-  }
-  if (sub->got_subcommand("check")) {
-    const auto loaded = resolve_config(a.file ? a.file : a.config);
-    if (const auto& web = loaded.config.http.web_config; !web.empty()) {
-      if (auto w = serve::load_web_config(web); !w) {
-        fmt::print(stderr, "freezr: configuration error: {}\n", w.error().message);
-        return 2;
-      }
-    }
-    const auto& cfg = loaded.config;
-    if (a.print) {
-      fmt::print("{}", config::render_config(cfg));
-      return 0;
-    }
-    std::string with;
-    for (const auto& p : cfg.pieces) with += (with.empty() ? " + " : ", ") + p;
-    fmt::print("{}{}: OK, {} rule{}\n", cfg.source, with, cfg.rules.size(),
-               cfg.rules.size() == 1 ? "" : "s");
-    for (const auto& n : cfg.notes) fmt::print("note: {}\n", n);
-    return 0;
-  }
-  const auto cfg = config::load_config(*a.file);
-  fmt::print("{}", config::render_config(cfg));
-  return 0;
-}
-
 // Every option's value and every subcommand, as parsed.
 struct Commands {
   Args a;
@@ -107,6 +78,8 @@ struct Commands {
            *completion = nullptr, *desktop = nullptr, *sensors = nullptr;
   std::string shell;
   DesktopNotifyOptions desktop_options;
+  ProfileOptions profile_options;
+  CLI::App* profile = nullptr;
 };
 
 void define_global(CLI::App& app, Args& a) {
@@ -309,7 +282,7 @@ std::optional<int> run_history_command(Commands& c) {
 
 int dispatch(Commands& c, RunDaemon run_daemon) {
   auto& a = c.a;
-  if (c.cfg->parsed()) return run_config_command(c.cfg, a);
+  if (c.cfg->parsed()) return cmd_config(c.cfg, a.file ? a.file : a.config, a.print);
   if (auto status = run_history_command(c)) return *status;
   if (c.thaw->parsed()) {
     if (!c.thaw_pid && !c.thaw_all) return usage_error("thaw needs a PID or --all");
@@ -317,6 +290,12 @@ int dispatch(Commands& c, RunDaemon run_daemon) {
     return cmd_thaw(a.data_dir.value_or(loaded.config.storage.dir), c.thaw_pid, a.proc_root);
   }
   if (c.sensors->parsed()) return cmd_sensors(a.sys_root, a.format);
+  if (c.profile->parsed()) {
+    auto loaded = resolve_config(a.config);
+    if (a.data_dir) loaded.config.storage.dir = *a.data_dir;
+    if (a.runtime_dir) loaded.config.storage.runtime_dir = *a.runtime_dir;
+    return cmd_profile(loaded.config, c.profile_options);
+  }
   if (c.svc->parsed()) {
     if (c.svc->got_subcommand("install")) return service_install(c.so);
     if (c.svc->got_subcommand("uninstall")) return service_uninstall(c.so);
@@ -368,6 +347,7 @@ int main(int argc, char** argv, RunDaemon run_daemon) {
       ->required()
       ->check(CLI::IsMember({"bash", "zsh", "fish"}));
   c.desktop = define_desktop_notify(app, c.desktop_options);
+  c.profile = define_profile(app, c.profile_options);
   app.require_subcommand(0, 1);
   try {
     app.parse(argc, argv);

@@ -62,6 +62,7 @@ void read_monitor(TableReader t, MonitorSettings& m) {
   }
   if (auto v = t.boolean("process_events")) m.process_events = *v;
   if (auto v = t.integer("full_scan_every", 1, 10000)) m.full_scan_every = static_cast<int>(*v);
+  if (auto v = t.string("profile")) m.profile = *v;
   t.finish();
 }
 
@@ -285,8 +286,6 @@ bool loopback_host(const std::string& host) {
          host.rfind("127.", 0) == 0;
 }
 
-namespace {
-
 toml::table parse_table(std::string_view text, const std::string& source) {
   try {
     return toml::parse(text, source);
@@ -296,18 +295,22 @@ toml::table parse_table(std::string_view text, const std::string& source) {
   }
 }
 
-toml::table read_file(const std::string& path) {
+namespace {
+
+std::string read_text(const std::string& path) {
   auto text = fs::read_regular_file(path, kMaxConfigBytes);
   if (!text) {
     throw ConfigError(path, 0, 0, "cannot read the configuration file: " + text.error().message);
   }
-  return parse_table(*text, path);
+  return std::move(*text);
 }
 
 // The file a node came from: a conf.d piece, or the main file.
 std::string file_of(const toml::source_region& at, const std::string& source) {
   return at.path ? *at.path : source;
 }
+
+}  // namespace
 
 Config read_config(const toml::table& root, const std::string& source) {
   Config c;
@@ -326,6 +329,7 @@ Config read_config(const toml::table& root, const std::string& source) {
   read_rules(top, c);
   read_logging_and_legacy(top, c);  // [logging] plus the Rust FreezR sections
   read_thermal(top, c);
+  read_profiles(top, c);
   top.finish();
   std::set<std::string> names;
   for (const auto& r : c.rules) {
@@ -339,19 +343,29 @@ Config read_config(const toml::table& root, const std::string& source) {
   return c;
 }
 
+namespace {
+
+Config read_document(std::shared_ptr<Document> doc, const std::string& source) {
+  auto c = read_config(doc->root(), source);
+  for (std::size_t i = 1; i < doc->pieces.size(); ++i) c.pieces.push_back(doc->pieces[i].source);
+  if (!c.profiles.empty()) c.document = std::move(doc);
+  check_profiles(c);
+  return c;
+}
+
 }  // namespace
 
 Config parse_config(std::string_view text, const std::string& source) {
-  return read_config(parse_table(text, source), source);
+  auto doc = std::make_shared<Document>();
+  doc->pieces.push_back({source, std::string(text)});
+  return read_document(std::move(doc), source);
 }
 
 Config load_config(const std::string& path) {
-  auto root = read_file(path);
-  const auto pieces = conf_d_files(path);
-  for (const auto& piece : pieces) merge_into(root, read_file(piece));
-  auto c = read_config(root, path);
-  c.pieces = pieces;
-  return c;
+  auto doc = std::make_shared<Document>();
+  doc->pieces.push_back({path, read_text(path)});
+  for (const auto& piece : conf_d_files(path)) doc->pieces.push_back({piece, read_text(piece)});
+  return read_document(std::move(doc), path);
 }
 
 Config default_config() { return parse_config(default_config_text(), kEmbeddedSource); }

@@ -2,6 +2,7 @@
 // else in FreezR throws for bad input.
 #pragma once
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -31,6 +32,7 @@ class ConfigError : public std::runtime_error {
 
 struct MonitorSettings {
   double interval = 3.0;           // seconds between scans, >= 0.1
+  std::string profile;             // the [profile.NAME] used when no other is chosen ("" none)
   bool dry_run = false;            // decide as usual, only log what would be done
   double kill_grace = 5.0;         // seconds between SIGTERM and SIGKILL
   bool freeze_with_cgroup = true;  // freeze_method: "cgroup" (where possible) or "signal"
@@ -132,6 +134,24 @@ struct ProtectSettings {
   bool defaults = true;           // keep the built-in protected names
 };
 
+// [profile.NAME]: a named set of changes to the configuration (rules turned off or on, keys of
+// [monitor], [[rule]], [pressure]... overridden), switched while FreezR runs.
+struct ProfileSpec {
+  std::string name;
+  std::string description;
+  int priority = 0;  // of several automatic profiles whose condition holds, the highest wins
+  std::vector<std::string> disable, enable;  // rules turned off, and on
+  // [profile.NAME.when]: chosen automatically while a process matching `running` runs and/or
+  // (both must hold when both are given) while the machine runs on battery.
+  std::optional<engine::Match> running;
+  std::optional<bool> on_battery;
+  [[nodiscard]] bool automatic() const { return running.has_value() || on_battery.has_value(); }
+};
+
+// The configuration's TOML as read (main file and conf.d merged), kept so that a profile can be
+// applied to it while FreezR runs.
+struct Document;
+
 struct Config {
   std::string source;               // file path, or "(embedded default)"
   std::vector<std::string> pieces;  // the conf.d files merged after it, in order
@@ -149,7 +169,10 @@ struct Config {
   std::vector<engine::ThermalSpec> thermal;
   // The shipped category library with the configuration's own [[category]] tables first.
   std::vector<engine::Category> categories;
-  int categories_version = 0;  // version of the shipped library
+  int categories_version = 0;                // version of the shipped library
+  std::vector<ProfileSpec> profiles;         // by name
+  std::string profile;                       // the one applied to this configuration ("" none)
+  std::shared_ptr<const Document> document;  // set when there are profiles
   // Set when sections of the Rust FreezR format were translated; notes say how.
   bool legacy = false;
   std::vector<std::string> notes;
@@ -189,6 +212,13 @@ Config load_config(const std::string& path);
 
 // The embedded default, parsed.
 Config default_config();
+
+// base (as loaded, with no profile applied) with the profile named name applied: its rules
+// turned off and on, its sections merged over the configuration's. "" gives base. Throws
+// ConfigError for an unknown name (every profile was checked when base was loaded).
+Config with_profile(const Config& base, const std::string& name);
+// The profile of that name, or null.
+const ProfileSpec* find_profile(const Config& c, const std::string& name);
 
 // Renders a configuration as TOML in FreezR's own format (used by `config convert`).
 std::string render_config(const Config& config);

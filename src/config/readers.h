@@ -26,6 +26,27 @@ void read_pressure(TableReader t, PressureSettings& p,
 void read_thermal(TableReader& top, Config& c);
 // [[category]] tables first, then the shipped library's categories of other names.
 void read_categories(TableReader& top, Config& c);
+// Parses TOML text; source names it in errors (and in each node's place).
+toml::table parse_table(std::string_view text, const std::string& source);
+
+// The texts of a configuration: the main file (or the text given) and its conf.d pieces.
+struct Document {
+  struct Piece {
+    std::string source, text;
+  };
+  std::vector<Piece> pieces;
+  // Parsed afresh and merged in order, so that every node knows its file, line and column.
+  [[nodiscard]] toml::table root() const;
+};
+
+// The whole configuration from its merged TOML (profiles not applied).
+Config read_config(const toml::table& root, const std::string& source);
+// [profile.NAME] tables: what each is and when it is chosen (its sections are read when it is
+// applied).
+void read_profiles(TableReader& top, Config& c);
+// Applies each profile of c once, so that a profile's mistakes are found at load time, with
+// their place; checks [monitor] profile.
+void check_profiles(const Config& c);
 // The shipped library alone, and its version.
 std::vector<engine::Category> shipped_categories(int* version = nullptr);
 

@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "config/readers.h"
 #include "core/text.h"
 
 namespace freezr::config {
@@ -194,6 +195,7 @@ std::string render_config(const Config& c) {
     << "freeze_method = \"" << (c.monitor.freeze_with_cgroup ? "cgroup" : "signal") << "\"\n"
     << "process_events = " << (c.monitor.process_events ? "true" : "false") << "\n"
     << "full_scan_every = " << c.monitor.full_scan_every << "\n";
+  if (!c.monitor.profile.empty()) o << "profile = " << quote(c.monitor.profile) << "\n";
   o << "\n[logging]\ndir = " << quote(c.logging.dir) << "\n"
     << "format = \"" << (c.logging.json ? "json" : "text") << "\"\n"
     << "keep_days = " << c.logging.keep_days << "\n"
@@ -262,6 +264,12 @@ std::string render_config(const Config& c) {
     if (!t.rules.empty()) o << "rules = " << list(t.rules) << "\n";
     if (!t.categories.empty()) o << "categories = " << list(t.categories) << "\n";
     for (const auto& [k, v] : action_keys(t.action)) o << k << " = " << v << "\n";
+  }
+  if (c.document) {  // profiles as written: they are applied to this text when chosen
+    auto root = c.document->root();
+    if (auto* profiles = root["profile"].as_table()) {
+      o << "\n" << toml::table{{"profile", std::move(*profiles)}} << "\n";
+    }
   }
   return o.str();
 }

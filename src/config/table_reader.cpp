@@ -117,7 +117,14 @@ std::optional<TableReader> TableReader::table(const std::string& key) {
   if (n == nullptr) return std::nullopt;
   const auto* t = n->as_table();
   if (t == nullptr) fail_key(key, std::string("expected a table, found ") + type_name(*n));
-  return TableReader(*t, file_, where_ + " " + key);
+  // "[pressure]" under the top level, "[pressure.warning]" under "[pressure]".
+  std::string where = where_ + " " + key;
+  if (where_ == "the top level") {
+    where = "[" + key + "]";
+  } else if (where_.size() > 2 && where_.front() == '[' && where_[1] != '[') {
+    where = where_.substr(0, where_.size() - 1) + "." + key + "]";
+  }
+  return TableReader(*t, file_, where);
 }
 
 void TableReader::finish() const {

@@ -7,6 +7,8 @@ namespace freezr::daemon::detail {
 
 int Daemon::run() {
   signals_.add(SIGUSR1);
+  signals_.add(SIGUSR2);
+  start_profile();
   reversibles_.prefer_signals(!cfg_->monitor.freeze_with_cgroup);
   started_ = clock_.monotonic();
   started_wall_ = clock_.wall();
@@ -62,6 +64,7 @@ void Daemon::tick() {
   scan_durations_.observe(took);
   publish(result, took);
   write_status(*state_);
+  follow_profile();
   schedule_tick();
 }
 
@@ -101,6 +104,7 @@ void Daemon::publish(const scan::ScanResult& result, double took) {
   st.self_virtual_bytes = self.virtual_bytes;
   st.control = !token_.empty();
   st.predictions = predictions_.rows();
+  st.profile = profile_row();
   state_ = report::build_state(std::move(in));
   if (http_ && http_->ws_clients() > 0) {
     http_->broadcast(report::live_update(*state_, writer_.take_feed()));
@@ -197,6 +201,8 @@ void Daemon::wait_signal() {
       reload();
     } else if (sig == SIGUSR1) {
       log_.note(level_enum::info, ui::statistics_block(totals()));
+    } else if (sig == SIGUSR2) {
+      reread_choice();
     } else {
       shutdown(sig);
       return;
@@ -244,26 +250,17 @@ bool Daemon::reload() {
   }
   os::notify_reloading();
   try {
-    auto next = std::make_unique<config::Config>(
+    auto base = std::make_shared<const config::Config>(
         with_overrides(config::load_config(*opts_.config_path), opts_));
+    const auto chosen = wanted_profile(*base);
+    auto next = configured(*base, chosen.profile);
     const auto unchanged = settings_kept_until_restart(*next);
     const bool http = http_changed(*next);
-    next->logging.dir = cfg_->logging.dir;  // directories and the lock stay until restart
-    next->storage.dir = cfg_->storage.dir;
-    next->storage.runtime_dir = cfg_->storage.runtime_dir;
-    retired_ += policy_.reset(&next->rules);
-    scanner_.reset_rules(&next->rules, &next->categories);
-    protection_ = engine::Protection(::getpid(), next->protected_names());
-    cfg_ = std::move(next);
-    for (const auto& problem : notifier_.configure(cfg_->notify)) {
-      log_.line(level_enum::warn, "notify", {}, problem);
-    }
-    log_.set_json(cfg_->logging.json);
-    predictions_.reset(*cfg_);
-    exec_watch_.reset();
-    for (const auto& d : thermal_.reset(&cfg_->thermal)) carry_out(d);
-    discovery_.force_full();
-    reversibles_.prefer_signals(!cfg_->monitor.freeze_with_cgroup);
+    base_ = std::move(base);
+    const auto before = cfg_->profile;
+    adopt(std::move(next));
+    if (chosen.profile != before) profile_switched(before, chosen);
+    chosen_ = chosen;
     const auto msg =
         fmt::format("configuration reloaded from {}: {} rules", cfg_->source, cfg_->rules.size());
     log_.line(level_enum::info, "reload",

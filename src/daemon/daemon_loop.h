@@ -24,6 +24,7 @@
 #include "daemon/kernel_oom.h"
 #include "daemon/preflight.h"
 #include "daemon/pressure_watch.h"
+#include "daemon/profiles.h"
 #include "daemon/setup.h"
 #include "engine/policy.h"
 #include "engine/protection.h"
@@ -57,6 +58,7 @@ using spdlog::level::level_enum;
 using std::chrono::steady_clock;
 
 inline constexpr double kHousekeepingSeconds = 60;
+inline constexpr double kBatterySeconds = 10;  // how often the power supply is read
 
 class Daemon {
  public:
@@ -145,6 +147,36 @@ class Daemon {
   void wait_signal();
 
   bool reload();
+  // Puts next in force (after a reload, or for another profile): the rules, the scanner's and
+  // the policy's view of them, protection, notifications, predictions, thermal sections. The
+  // directories stay until a restart.
+  void adopt(std::unique_ptr<config::Config> next);
+
+  // Profiles (daemon_profile.cpp). base with the profile named name applied, with the flags'
+  // overrides.
+  [[nodiscard]] std::unique_ptr<config::Config> configured(const config::Config& base,
+                                                           const std::string& name) const;
+  // At start: the choice kept in the data directory, and the profile it gives before any scan.
+  void start_profile();
+  // The profile base should run under now (the choice, the last scan's processes, the power).
+  [[nodiscard]] ChosenProfile wanted_profile(const config::Config& base);
+  // Whether a process of the last scan matches m: its name and PID.
+  [[nodiscard]] std::optional<std::string> running(const engine::Match& m);
+  // After a scan (a light one sees the processes started since the last one too): switches to
+  // the profile that should be in force when another is.
+  void follow_profile();
+  // Switches to chosen when another profile is in force.
+  void switch_profile(const ChosenProfile& chosen);
+  // The line, the event and the counters of a switch from `from` to chosen.
+  void profile_switched(const std::string& from, const ChosenProfile& chosen);
+  // The published state and the status snapshot show the profile now, not after the next scan.
+  void show_profile();
+  // A user's choice (PUT /api/v1/profile, SIGUSR2): kept in the data directory, then followed.
+  // Fails for an unknown name.
+  Result<void> choose(const ProfileChoice& choice);
+  // On SIGUSR2: the choice file `freezr profile` wrote, read and followed.
+  void reread_choice();
+  [[nodiscard]] serve::ProfileRow profile_row() const;
 
   void shutdown(int sig);
 
@@ -157,7 +189,8 @@ class Daemon {
   [[nodiscard]] engine::Totals totals() const;
 
   RunOptions opts_;
-  std::unique_ptr<config::Config> cfg_;
+  std::shared_ptr<const config::Config> base_;  // as loaded (and overridden), no profile
+  std::unique_ptr<config::Config> cfg_;         // in force: base_ with the profile applied
   bool journal_ = false;  // under systemd: lines to the journal, with their fields
   os::Logging logging_;
   report::LogLines log_;
@@ -207,6 +240,12 @@ class Daemon {
   double scan_seconds_total_ = 0;
   serve::Histogram scan_durations_{
       {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}, {}, 0, 0};
+  ProfileChoice choice_;  // a user's, from the data directory
+  ChosenProfile chosen_;  // in force, and why
+  double profile_since_ = 0;
+  std::uint64_t profile_switches_ = 0;
+  std::optional<bool> on_battery_;  // read at most every kBatterySeconds
+  Seconds battery_read_ = -1e9;
   bool last_reload_ok_ = true;
   double last_reload_success_ = 0;  // the start, until a reload succeeds
   Seconds started_ = 0;

@@ -11,7 +11,8 @@ namespace freezr::daemon::detail {
 
 Daemon::Daemon(config::Config cfg, RunOptions opts)
     : opts_(std::move(opts)),
-      cfg_(std::make_unique<config::Config>(with_overrides(std::move(cfg), opts_))),
+      base_(std::make_shared<const config::Config>(with_overrides(std::move(cfg), opts_))),
+      cfg_(std::make_unique<config::Config>(*base_)),
       journal_(os::stderr_is_journal()),
       logging_(os::make_logger(cfg_->logging.dir, opts_.color, journal_)),
       log_(logging_.logger, cfg_->logging.json, journal_ ? journal_sink() : report::LineSink{}),
@@ -171,6 +172,10 @@ serve::ApiContext Daemon::api_context() {
     const auto pids = dry_run() ? dry_.thaw(pid) : reversibles_.thaw(pid);
     if (pid && pids.empty()) return Error(ESRCH, "PID is not frozen by FreezR");
     return nlohmann::json{{"thawed", pids}};
+  };
+  ctx.set_profile = [this](bool manual, const std::string& name) -> Result<nlohmann::json> {
+    if (auto done = choose({manual, name}); !done) return done.error();
+    return serve::profile_json(profile_row());
   };
   ctx.reload = [this] {
     const bool ok = reload();

@@ -74,10 +74,10 @@ bool write_holder(int fd) {
          ::pwrite(fd, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size());
 }
 
-// Sends SIGTERM to the lock's holder once it is proven to be a FreezR: the pidfd pins one
+// Sends sig to the lock's holder once it is proven to be a FreezR: the pidfd pins one
 // process, and that process must have the start time the lock records and FreezR's executable
 // (this one's path or name). Anything else is refused with the reason.
-Result<void> ask_to_stop(const Holder& holder) {
+Result<void> signal_holder(const Holder& holder, int sig) {
   const std::string pid = std::to_string(holder.pid);
   const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, holder.pid, 0));
   if (pidfd < 0) return Error(errno, "PID " + pid + " cannot be opened: " + std::strerror(errno));
@@ -98,7 +98,7 @@ Result<void> ask_to_stop(const Holder& holder) {
                                                 (theirs.empty() ? "an unknown program" : theirs) +
                                                 ", not FreezR (" + mine + ")");
   }
-  if (::syscall(SYS_pidfd_send_signal, pidfd, SIGTERM, nullptr, 0) != 0) {
+  if (::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) != 0) {
     return Error(errno, "PID " + pid + " cannot be signalled: " + std::strerror(errno));
   }
   return {};
@@ -151,8 +151,8 @@ Result<InstanceLock> InstanceLock::acquire(const std::string& path, bool replace
       return Error{EWOULDBLOCK, "another FreezR is running (PID " + who + ", lock " + path +
                                     "); use --replace to take over"};
     }
-    const auto asked =
-        holder.pid > 0 ? ask_to_stop(holder) : Result<void>(parse_error("it names no PID"));
+    const auto asked = holder.pid > 0 ? signal_holder(holder, SIGTERM)
+                                      : Result<void>(parse_error("it names no PID"));
     if (!asked) {
       ::close(fd);
       return Error{EWOULDBLOCK, "the lock " + path + " is held but its owner (PID " + who +
@@ -176,6 +176,20 @@ Result<InstanceLock> InstanceLock::acquire(const std::string& path, bool replace
     return Error{err, "cannot write PID into " + path + ": " + std::strerror(err)};
   }
   return InstanceLock(fd, path);
+}
+
+Result<Pid> InstanceLock::signal(const std::string& path, int sig) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    return Error(errno, "no FreezR is running (no lock " + path + ")", ErrorKind::kGone);
+  }
+  const bool free = ::flock(fd, LOCK_SH | LOCK_NB) == 0;
+  ::close(fd);
+  if (free) return Error(0, "no FreezR is running (nobody holds " + path + ")", ErrorKind::kGone);
+  const Holder holder = read_holder(path);
+  if (holder.pid <= 0) return parse_error("the lock " + path + " names no PID");
+  if (auto sent = signal_holder(holder, sig); !sent) return sent.error();
+  return holder.pid;
 }
 
 }  // namespace freezr::os

@@ -36,6 +36,10 @@ class InstanceLock {
   static Result<InstanceLock> acquire(const std::string& path, bool replace, double wait_seconds,
                                       const std::function<void(const std::string&)>& say);
 
+  // Sends sig to the FreezR holding the lock at path, proven as --replace proves it (its start
+  // time and executable); its PID. An error of kind gone when no FreezR holds the lock.
+  static Result<Pid> signal(const std::string& path, int sig);
+
   // Who a lock file names (pid 0 when it names nobody).
   static Holder read_holder(const std::string& path);
 

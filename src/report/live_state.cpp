@@ -160,6 +160,8 @@ std::string live_update(const serve::State& s, const std::vector<store::Event>& 
               {"scans", s.scans},
               {"dry_run", s.dry_run},
               {"pressure", s.pressure.level},
+              {"profile", s.profile.name.empty() ? json(nullptr) : json(s.profile.name)},
+              {"profile_mode", s.profile.manual ? "manual" : "auto"},
               {"health", health},
               {"rules", serve::rules_json(s)},
               {"processes", procs},

@@ -51,6 +51,8 @@ class Scanner {
     return classifier_.categories();
   }
   proc::InfoSource& info() { return info_; }
+  // The processes of the last scan, with their last samples.
+  [[nodiscard]] const std::vector<engine::ProcessSample>& processes() const { return last_; }
   // With on, every process's disk I/O is read, not only that of rules using it (`freezr ps`).
   void read_io_everywhere(bool on) { details_.read_io_everywhere(on); }
   // Forgets what is known of a process (its command line, executable, classification): after

@@ -234,6 +234,17 @@ void system_families(Writer& w, const State& s) {
   w.family("freezr_kernel_oom_kills_total", "counter",
            "Processes the kernel's OOM killer killed, seen since FreezR started.");
   w.sample("", static_cast<double>(s.pressure.kernel_kills));
+  w.family("freezr_profile_active", "gauge",
+           "1 for the [profile.NAME] in force, 0 for the others the configuration offers.");
+  for (const auto& p : s.profile.profiles) {
+    w.sample("profile=\"" + label_value(p.name) + "\"", p.name == s.profile.name ? 1 : 0);
+  }
+  w.family("freezr_profile_manual", "gauge",
+           "1 while the profile was chosen by hand, 0 while it is chosen automatically.");
+  w.sample("", s.profile.manual ? 1 : 0);
+  w.family("freezr_profile_switches_total", "counter",
+           "Switches from one profile to another since FreezR started.");
+  w.sample("", static_cast<double>(s.profile.switches));
 }
 
 void top_process_families(Writer& w, const State& s, int per_process_top) {

@@ -250,6 +250,26 @@ Response history_system(const Request& r, const ApiContext& ctx) {
   return ok_json({{"minutes", q.minutes}, {"samples", out}, {"next", next_of(next)}});
 }
 
+// PUT /api/v1/profile: {"profile": "NAME"} or {"profile": null} (none) chooses by hand;
+// {"mode": "auto"} goes back to the automatic choice.
+Response set_profile(const Request& r, const ApiContext& ctx) {
+  const auto body = json::parse(r.body, nullptr, false);
+  const char* usage = R"(give {"profile": "NAME"}, {"profile": null} or {"mode": "auto"})";
+  if (!body.is_object()) return json_error(400, usage);
+  const auto mode = body.value("mode", json(body.contains("profile") ? "manual" : ""));
+  const bool manual = mode == "manual";
+  if (!manual && mode != "auto") return json_error(400, usage);
+  const auto name = body.value("profile", json(nullptr));
+  if (manual && !name.is_null() && !(name.is_string() && !name.get<std::string>().empty())) {
+    return json_error(400, usage);
+  }
+  const auto done = ctx.set_profile(manual, name.is_string() ? name.get<std::string>() : "");
+  if (!done) {
+    return json_error(done.error().kind() == ErrorKind::kConfig ? 404 : 500, done.error().message);
+  }
+  return ok_json(*done);
+}
+
 Response control(const Request& r, const ApiContext& ctx) {
   if (ctx.token.empty()) return json_error(403, "control endpoints are off: no token configured");
   if (!authorized(r.authorization, ctx.token)) {
@@ -258,6 +278,7 @@ Response control(const Request& r, const ApiContext& ctx) {
     return res;
   }
   if (r.path == "/api/v1/reload") return ok_json(ctx.reload());
+  if (r.path == "/api/v1/profile") return set_profile(r, ctx);
   std::optional<Pid> pid;
   if (param(r, "pid")) {
     const auto n = number_of(r, "pid", 0, 1L << 22);
@@ -280,16 +301,21 @@ bool reads_history(const std::string& path) {
 
 Response route(const Request& req, const ApiContext& ctx) {
   const auto& p = req.path;
-  const bool is_control = p == "/api/v1/thaw" || p == "/api/v1/reload";
-  const std::string allow = is_control ? "POST, OPTIONS" : "GET, HEAD, OPTIONS";
+  // /api/v1/profile is read with GET and changed with PUT (a control request).
+  const bool profile = p == "/api/v1/profile";
+  const bool is_control =
+      p == "/api/v1/thaw" || p == "/api/v1/reload" || (profile && req.method == "PUT");
+  const std::string allow = profile      ? "GET, HEAD, PUT, OPTIONS"
+                            : is_control ? "POST, OPTIONS"
+                                         : "GET, HEAD, OPTIONS";
   if (req.method == "OPTIONS") {
     Response r;
     r.status = 204;
     r.headers["Allow"] = allow;
     return r;
   }
-  if (is_control ? req.method != "POST" : req.method != "GET" && req.method != "HEAD") {
-    Response r = json_error(405, is_control ? "use POST" : "use GET");
+  if (is_control ? req.method != "POST" && !profile : req.method != "GET" && req.method != "HEAD") {
+    Response r = json_error(405, profile ? "use GET or PUT" : is_control ? "use POST" : "use GET");
     r.headers["Allow"] = allow;
     return r;
   }
@@ -321,6 +347,7 @@ Response route(const Request& req, const ApiContext& ctx) {
     if (p == "/api/v1/processes") return processes(req, *state);
     if (p == "/api/v1/predictions") return ok_json(predictions_json(*state));
     if (p == "/api/v1/frozen") return ok_json({{"frozen", frozen_json(*state)}});
+    if (profile) return ok_json(profile_json(state->profile));
     if (ctx.asset) {
       if (auto a = ctx.asset(p)) {
         if (const auto at = a->body.find("{{version}}"); at != std::string::npos) {

@@ -24,6 +24,9 @@ struct ApiContext {
   // Control. thaw: the PIDs thawed, or an error of kind gone (409) when pid is not frozen.
   std::function<Result<nlohmann::json>(std::optional<Pid>)> thaw;
   std::function<nlohmann::json()> reload;
+  // PUT /api/v1/profile: manual with a name ("" none), or back to automatic (manual false).
+  // The profile's JSON, or an error of kind config (404) for an unknown name.
+  std::function<Result<nlohmann::json>(bool manual, const std::string& profile)> set_profile;
   // The dashboard's files, by path ("/", "/app.js"...). Null: no dashboard.
   std::function<std::optional<Response>(const std::string& path)> asset;
 };

@@ -114,6 +114,22 @@ struct PredictionRows {
   std::map<std::string, std::uint64_t> anomaly_counts;  // by rule, since start
 };
 
+// The profile in force and the ones the configuration offers.
+struct ProfileRow {
+  struct Offer {
+    std::string name, description;
+    bool automatic = false;  // has [profile.NAME.when]
+    int priority = 0;
+  };
+  std::string name;     // "" for none
+  bool manual = false;  // chosen by hand (else automatic)
+  std::string why;
+  double since = 0;  // Unix seconds: the last switch, or the start
+  std::uint64_t switches = 0;
+  std::optional<bool> on_battery;  // read when a profile's condition needs it
+  std::vector<Offer> profiles;
+};
+
 struct State {
   std::string version;
   long pid = 0;
@@ -146,6 +162,7 @@ struct State {
   std::uint64_t self_open_fds = 0, self_max_fds = 0;
   bool control = false;  // control endpoints enabled (a token is configured)
   PredictionRows predictions;
+  ProfileRow profile;
 };
 
 }  // namespace freezr::serve

@@ -184,6 +184,24 @@ json rules_json(const State& s) {
   return rules;
 }
 
+json profile_json(const ProfileRow& p) {
+  json offers = json::array();
+  for (const auto& o : p.profiles) {
+    offers.push_back({{"name", o.name},
+                      {"description", o.description},
+                      {"automatic", o.automatic},
+                      {"priority", o.priority},
+                      {"active", o.name == p.name}});
+  }
+  return {{"name", p.name.empty() ? json(nullptr) : json(p.name)},
+          {"mode", p.manual ? "manual" : "auto"},
+          {"why", p.why},
+          {"since", p.since},
+          {"switches", p.switches},
+          {"on_battery", p.on_battery ? json(*p.on_battery) : json(nullptr)},
+          {"profiles", offers}};
+}
+
 json status_json(const State& s) {
   return {{"version", s.version},
           {"pid", s.pid},
@@ -198,6 +216,7 @@ json status_json(const State& s) {
           {"health", health_json(s)},
           {"pressure",
            {{"level", s.pressure.level}, {"mode", s.pressure.mode}, {"kills", s.pressure.kills}}},
+          {"profile", profile_json(s.profile)},
           {"rules", rules_json(s)}};
 }
 

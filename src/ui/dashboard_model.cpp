@@ -140,9 +140,9 @@ std::string without_figures(const std::string& message) {
   std::string out;
   for (std::size_t i = 0; i < message.size(); ++i) {
     const bool digit = message[i] >= '0' && message[i] <= '9';
-    const bool in_number = digit || (message[i] == '.' && !out.empty() && out.back() == '#' &&
-                                     i + 1 < message.size() && message[i + 1] >= '0' &&
-                                     message[i + 1] <= '9');
+    const bool in_number =
+        digit || (message[i] == '.' && !out.empty() && out.back() == '#' &&
+                  i + 1 < message.size() && message[i + 1] >= '0' && message[i + 1] <= '9');
     if (!in_number) {
       out += message[i];
     } else if (out.empty() || out.back() != '#') {
@@ -294,6 +294,14 @@ DashboardModel build_dashboard(const DashboardInput& in, int width) {
   if (m.stale) {
     m.lines.push_back(
         {fmt::format("data is stale: last scan {:.0f} s ago", age), Line::Style::kBad});
+  }
+  if (const auto& p = s.value("profile", json::object());
+      !p.value("profiles", json::array()).empty()) {
+    const auto& name = p.value("name", json(nullptr));
+    m.lines.push_back({clip(
+        fmt::format("profile: {} ({}: {})", name.is_string() ? name.get<std::string>() : "none",
+                    p.value("mode", "auto"), p.value("why", "")),
+        width)});
   }
   const auto& h = s.value("health", json::object());
   std::string health = "health:";

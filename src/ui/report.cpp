@@ -94,6 +94,12 @@ std::string banner(const config::Config& config, bool dry_run) {
   for (const auto& r : config.rules) out += rule_line(r);
   if (config.rules.empty()) out += "   └─ (no rules: measuring only)\n";
   out += fmt::format("   └─ Check interval: {:g}s\n", config.monitor.interval);
+  if (!config.profiles.empty()) {
+    std::string names;
+    for (const auto& p : config.profiles) names += (names.empty() ? "" : ", ") + p.name;
+    out += fmt::format("   └─ Profile: {} (profiles: {}; `freezr profile NAME` switches)\n",
+                       config.profile.empty() ? "none" : config.profile, names);
+  }
   if (config.pressure.enabled) {
     const auto& p = config.pressure;
     out += fmt::format("   └─ Memory pressure: warning → {}, critical → {} ({})\n",
