@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "cli/table.h"
-#include "daemon/profiles.h"
+#include "config/profile_choice.h"
 #include "fs/files.h"
 #include "os/instance_lock.h"
 
@@ -81,10 +81,10 @@ int cmd_profile(const config::Config& cfg, const ProfileOptions& o) {
                names.empty() ? "none" : names);
     return 2;
   }
-  const daemon::ProfileChoice choice{!o.automatic, o.name.value_or("")};
+  const config::ProfileChoice choice{!o.automatic, o.name.value_or("")};
   auto dir = fs::Directory::open(cfg.storage.dir);
   auto written =
-      dir ? dir->write_atomically(daemon::kProfileFile, daemon::choice_text(choice), 0640, true)
+      dir ? dir->write_atomically(config::kProfileFile, config::choice_text(choice), 0640, true)
           : Result<void>(dir.error());
   if (!written) {
     fmt::print(stderr, "freezr: cannot keep the choice in {}: {}\n", cfg.storage.dir,

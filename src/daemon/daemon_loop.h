@@ -17,6 +17,7 @@
 #include "act/linux_actuator.h"
 #include "act/reversible.h"
 #include "act/systemd.h"
+#include "config/profile_choice.h"
 #include "core/clock.h"
 #include "daemon/daemon.h"
 #include "daemon/discovery.h"
@@ -24,7 +25,6 @@
 #include "daemon/kernel_oom.h"
 #include "daemon/preflight.h"
 #include "daemon/pressure_watch.h"
-#include "daemon/profiles.h"
 #include "daemon/setup.h"
 #include "engine/policy.h"
 #include "engine/protection.h"
@@ -159,21 +159,21 @@ class Daemon {
   // At start: the choice kept in the data directory, and the profile it gives before any scan.
   void start_profile();
   // The profile base should run under now (the choice, the last scan's processes, the power).
-  [[nodiscard]] ChosenProfile wanted_profile(const config::Config& base);
+  [[nodiscard]] config::ChosenProfile wanted_profile(const config::Config& base);
   // Whether a process of the last scan matches m: its name and PID.
   [[nodiscard]] std::optional<std::string> running(const engine::Match& m);
   // After a scan (a light one sees the processes started since the last one too): switches to
   // the profile that should be in force when another is.
   void follow_profile();
   // Switches to chosen when another profile is in force.
-  void switch_profile(const ChosenProfile& chosen);
+  void switch_profile(const config::ChosenProfile& chosen);
   // The line, the event and the counters of a switch from `from` to chosen.
-  void profile_switched(const std::string& from, const ChosenProfile& chosen);
+  void profile_switched(const std::string& from, const config::ChosenProfile& chosen);
   // The published state and the status snapshot show the profile now, not after the next scan.
   void show_profile();
   // A user's choice (PUT /api/v1/profile, SIGUSR2): kept in the data directory, then followed.
   // Fails for an unknown name.
-  Result<void> choose(const ProfileChoice& choice);
+  Result<void> choose(const config::ProfileChoice& choice);
   // On SIGUSR2: the choice file `freezr profile` wrote, read and followed.
   void reread_choice();
   [[nodiscard]] serve::ProfileRow profile_row() const;
@@ -240,8 +240,8 @@ class Daemon {
   double scan_seconds_total_ = 0;
   serve::Histogram scan_durations_{
       {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1}, {}, 0, 0};
-  ProfileChoice choice_;  // a user's, from the data directory
-  ChosenProfile chosen_;  // in force, and why
+  config::ProfileChoice choice_;  // a user's, from the data directory
+  config::ChosenProfile chosen_;  // in force, and why
   double profile_since_ = 0;
   std::uint64_t profile_switches_ = 0;
   std::optional<bool> on_battery_;  // read at most every kBatterySeconds

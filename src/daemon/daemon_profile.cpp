@@ -44,9 +44,9 @@ void Daemon::adopt(std::unique_ptr<config::Config> next) {
 void Daemon::start_profile() {
   profile_since_ = clock_.wall();
   if (base_->profiles.empty()) return;
-  const std::string path = cfg_->storage.dir + "/" + kProfileFile;
+  const std::string path = cfg_->storage.dir + "/" + config::kProfileFile;
   if (auto text = fs::read_regular_file(path, 4096)) {
-    if (auto c = parse_choice(*text)) {
+    if (auto c = config::parse_choice(*text)) {
       choice_ = *c;
       if (choice_.manual && !choice_.profile.empty() &&
           !config::find_profile(*base_, choice_.profile)) {
@@ -76,8 +76,8 @@ std::optional<std::string> Daemon::running(const engine::Match& m) {
   return std::nullopt;
 }
 
-ChosenProfile Daemon::wanted_profile(const config::Config& base) {
-  return choose_profile(
+config::ChosenProfile Daemon::wanted_profile(const config::Config& base) {
+  return config::choose_profile(
       base, choice_, [this](const engine::Match& m) { return running(m); }, on_battery_);
 }
 
@@ -90,7 +90,7 @@ void Daemon::follow_profile() {
   switch_profile(wanted_profile(*base_));
 }
 
-void Daemon::switch_profile(const ChosenProfile& chosen) {
+void Daemon::switch_profile(const config::ChosenProfile& chosen) {
   if (chosen.profile == cfg_->profile) {
     chosen_ = chosen;
     return;
@@ -100,7 +100,7 @@ void Daemon::switch_profile(const ChosenProfile& chosen) {
   profile_switched(from, chosen);
 }
 
-void Daemon::profile_switched(const std::string& from, const ChosenProfile& chosen) {
+void Daemon::profile_switched(const std::string& from, const config::ChosenProfile& chosen) {
   ++profile_switches_;
   profile_since_ = clock_.wall();
   const auto name = [](const std::string& p) { return p.empty() ? std::string("none") : p; };
@@ -125,7 +125,7 @@ void Daemon::show_profile() {
   write_status(*state_);
 }
 
-Result<void> Daemon::choose(const ProfileChoice& choice) {
+Result<void> Daemon::choose(const config::ProfileChoice& choice) {
   if (choice.manual && !choice.profile.empty() && !config::find_profile(*base_, choice.profile)) {
     std::string names;
     for (const auto& p : base_->profiles) names += (names.empty() ? "" : ", ") + p.name;
@@ -133,7 +133,9 @@ Result<void> Daemon::choose(const ProfileChoice& choice) {
                                             (names.empty() ? "none" : names) + ")");
   }
   if (data_dir_) {
-    if (auto w = data_dir_->write_atomically(kProfileFile, choice_text(choice), 0640, true); !w) {
+    if (auto w = data_dir_->write_atomically(config::kProfileFile, config::choice_text(choice),
+                                             0640, true);
+        !w) {
       return w.error();
     }
   }
@@ -145,8 +147,8 @@ Result<void> Daemon::choose(const ProfileChoice& choice) {
 
 void Daemon::reread_choice() {
   if (!data_dir_) return;
-  const auto text = fs::read_regular_file(data_dir_->path_of(kProfileFile), 4096);
-  auto c = text ? parse_choice(*text) : Result<ProfileChoice>(text.error());
+  const auto text = fs::read_regular_file(data_dir_->path_of(config::kProfileFile), 4096);
+  auto c = text ? config::parse_choice(*text) : Result<config::ProfileChoice>(text.error());
   if (!c) {
     log_.line(level_enum::err, "profile", {},
               "SIGUSR2: the profile choice cannot be read: " + c.error().message);

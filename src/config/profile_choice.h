@@ -10,7 +10,7 @@
 #include "config/config.h"
 #include "core/result.h"
 
-namespace freezr::daemon {
+namespace freezr::config {
 
 // The file in the data directory that keeps a user's choice.
 inline constexpr const char* kProfileFile = "profile.json";
@@ -39,8 +39,8 @@ struct ChosenProfile {
 // unknown, so no on_battery condition holds). A manual choice of a name base does not have
 // falls back to the automatic choice.
 ChosenProfile choose_profile(
-    const config::Config& base, const ProfileChoice& choice,
+    const Config& base, const ProfileChoice& choice,
     const std::function<std::optional<std::string>(const engine::Match&)>& running,
     std::optional<bool> on_battery);
 
-}  // namespace freezr::daemon
+}  // namespace freezr::config

@@ -1,8 +1,8 @@
-#include "daemon/profiles.h"
+#include "config/profile_choice.h"
 
 #include <nlohmann/json.hpp>
 
-namespace freezr::daemon {
+namespace freezr::config {
 
 std::string choice_text(const ProfileChoice& c) {
   nlohmann::json j{{"mode", c.manual ? "manual" : "auto"}};
@@ -32,13 +32,13 @@ Result<ProfileChoice> parse_choice(std::string_view text) {
 }
 
 ChosenProfile choose_profile(
-    const config::Config& base, const ProfileChoice& choice,
+    const Config& base, const ProfileChoice& choice,
     const std::function<std::optional<std::string>(const engine::Match&)>& running,
     std::optional<bool> on_battery) {
-  if (choice.manual && (choice.profile.empty() || config::find_profile(base, choice.profile))) {
+  if (choice.manual && (choice.profile.empty() || find_profile(base, choice.profile))) {
     return {choice.profile, "chosen by hand"};
   }
-  const config::ProfileSpec* best = nullptr;
+  const ProfileSpec* best = nullptr;
   std::string why;
   for (const auto& p : base.profiles) {
     if (!p.automatic()) continue;
@@ -59,4 +59,4 @@ ChosenProfile choose_profile(
   return {"", "no profile chosen"};
 }
 
-}  // namespace freezr::daemon
+}  // namespace freezr::config
