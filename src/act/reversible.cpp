@@ -292,6 +292,15 @@ int Reversibles::undo_all() {
   return static_cast<int>(all.size());
 }
 
+int Reversibles::undo_rules(const std::set<std::string>& rules, const char* why) {
+  std::vector<std::shared_ptr<Held>> theirs;
+  for (auto it = held_.rbegin(); it != held_.rend(); ++it) {  // newest first
+    if (rules.count((*it)->entry.rule) != 0U) theirs.push_back(*it);
+  }
+  for (const auto& h : theirs) undo(h, why);
+  return static_cast<int>(theirs.size());
+}
+
 std::vector<std::string> Reversibles::leftovers() {
   std::vector<std::string> lines;
   for (const auto& e : ledger_.all()) {

@@ -9,6 +9,7 @@
 #include <list>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,10 @@ class Reversibles {
   void reconcile();
   // Undoes everything in force (clean exit). Returns how many entries were undone.
   int undo_all();
+  // Undoes what the rules named in rules hold (they were changed, turned off or removed by a
+  // reload or a profile: no decision of theirs would release it); why is said in each undo.
+  // Returns how many entries were undone.
+  int undo_rules(const std::set<std::string>& rules, const char* why);
   // Undoes what the ledger holds from an earlier run, then releases the processes of any of
   // FreezR's groups no entry accounts for (left by a damaged ledger). Returns lines describing
   // each.

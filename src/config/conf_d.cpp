@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <optional>
 
+#include "config/readers.h"
+
 namespace freezr::config {
 
 std::vector<std::string> conf_d_files(const std::string& config_path) {
@@ -29,6 +31,26 @@ std::optional<std::string> name_of(const toml::node& n) {
   return t == nullptr ? std::nullopt : (*t)["name"].value<std::string>();
 }
 
+// A later [[rule]] that gives another action drops the earlier one's parameters (a renice's
+// nice is no throttle's), and its ladder; one that gives a ladder drops the earlier single
+// step.
+void replace_what_it_replaces(toml::table& earlier, const toml::table& later) {
+  auto drop = [&](const auto& keys) {
+    for (const char* k : keys) {
+      if (!later.contains(k)) earlier.erase(k);
+    }
+  };
+  if (later.contains("action")) {
+    drop(kActionParameterKeys);
+    if (!later.contains("steps")) earlier.erase("steps");
+  }
+  if (later.contains("steps")) {
+    drop(kConditionKeys);
+    drop(kStepOwnKeys);
+    drop(kActionParameterKeys);
+  }
+}
+
 // [[rule]] or [[category]]: entries of a known name take the new keys, new names are added.
 void merge_named(toml::array& base, toml::array&& more) {
   for (auto& entry : more) {
@@ -37,6 +59,7 @@ void merge_named(toml::array& base, toml::array&& more) {
                                           [&](const toml::node& b) { return name_of(b) == name; })
                            : base.end();
     if (same != base.end()) {
+      replace_what_it_replaces(*same->as_table(), *entry.as_table());
       merge_into(*same->as_table(), std::move(*entry.as_table()));
     } else {
       base.push_back(std::move(entry));

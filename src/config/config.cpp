@@ -348,8 +348,8 @@ namespace {
 Config read_document(std::shared_ptr<Document> doc, const std::string& source) {
   auto c = read_config(doc->root(), source);
   for (std::size_t i = 1; i < doc->pieces.size(); ++i) c.pieces.push_back(doc->pieces[i].source);
-  if (!c.profiles.empty()) c.document = std::move(doc);
-  check_profiles(c);
+  if (!c.profiles.empty()) c.document = doc;
+  check_profiles(c, *doc);
   return c;
 }
 

@@ -107,20 +107,14 @@ void read_profiles(TableReader& top, Config& c) {
   }
 }
 
-void check_profiles(const Config& c) {
+void check_profiles(const Config& c, const Document& doc) {
   for (const auto& p : c.profiles) with_profile(c, p.name);
   if (!c.monitor.profile.empty() && find_profile(c, c.monitor.profile) == nullptr) {
-    std::string file = c.source;
-    unsigned line = 0, column = 0;
-    if (c.document) {
-      const auto root = c.document->root();
-      if (const auto* at = root.at_path("monitor.profile").node()) {
-        file = file_of(*at, c.source);
-        line = at->source().begin.line;
-        column = at->source().begin.column;
-      }
-    }
-    throw ConfigError(file, line, column,
+    const auto root = doc.root();
+    const auto* at = root.at_path("monitor.profile").node();
+    throw ConfigError(at != nullptr ? file_of(*at, c.source) : c.source,
+                      at != nullptr ? at->source().begin.line : 0,
+                      at != nullptr ? at->source().begin.column : 0,
                       "[monitor] profile: no [profile." + c.monitor.profile + "] section");
   }
 }

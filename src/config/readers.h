@@ -2,12 +2,25 @@
 // ConfigError with the place of the problem.
 #pragma once
 
+#include <array>
 #include <string>
 
 #include "config/config.h"
 #include "config/table_reader.h"
 
 namespace freezr::config {
+
+// The parameters of the actions (each belongs to one action).
+inline constexpr std::array<const char*, 9> kActionParameterKeys = {
+    "nice",      "ionice",   "sched",   "cpus",   "oom_score_adj",
+    "cpu_limit", "duration", "service", "command"};
+// The keys of a step's conditions: a step (or a rule without steps) needs one of them.
+inline constexpr std::array<const char*, 7> kConditionKeys = {
+    "cpu_percent",  "memory_mb",   "io_read_mbps",   "io_write_mbps",
+    "cpu_pressure", "io_pressure", "memory_pressure"};
+// What a step has besides its conditions and the parameters of its action.
+inline constexpr std::array<const char*, 4> kStepOwnKeys = {"predict_minutes", "violations",
+                                                            "cooldown", "action"};
 
 // "kesl" -> "kesl.service"; names with a suffix are kept.
 std::string unit_name(std::string s);
@@ -46,7 +59,7 @@ Config read_config(const toml::table& root, const std::string& source);
 void read_profiles(TableReader& top, Config& c);
 // Applies each profile of c once, so that a profile's mistakes are found at load time, with
 // their place; checks [monitor] profile.
-void check_profiles(const Config& c);
+void check_profiles(const Config& c, const Document& doc);
 // The shipped library alone, and its version.
 std::vector<engine::Category> shipped_categories(int* version = nullptr);
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <span>
 
 #include "config/readers.h"
 #include "core/text.h"
@@ -217,13 +218,8 @@ static void read_violations(TableReader& t, engine::Step& s) {
   s.window = window == count ? 0 : window;
 }
 
-// The keys of a step's conditions: a step (or a rule without steps) needs one of them.
-constexpr const char* kConditionKeys[] = {"cpu_percent",    "memory_mb",    "io_read_mbps",
-                                          "io_write_mbps",  "cpu_pressure", "io_pressure",
-                                          "memory_pressure"};
-
 static bool has_condition(TableReader& t) {
-  return std::any_of(std::begin(kConditionKeys), std::end(kConditionKeys),
+  return std::any_of(kConditionKeys.begin(), kConditionKeys.end(),
                      [&](const char* k) { return t.has(k); });
 }
 
@@ -256,11 +252,12 @@ static void read_steps(TableReader& t, engine::Rule& r) {
   const toml::node* n = t.node("steps");
   const auto* arr = n->as_array();
   if (arr == nullptr || arr->empty()) t.fail_key("steps", "expected a non-empty list of tables");
-  for (const char* key :
-       {"cpu_percent", "memory_mb", "io_read_mbps", "io_write_mbps", "cpu_pressure", "io_pressure",
-        "memory_pressure", "predict_minutes", "violations", "cooldown", "action", "nice", "ionice",
-        "sched", "cpus", "oom_score_adj", "cpu_limit", "duration", "service"}) {
-    if (t.has(key)) t.fail_key(key, "belongs inside each of the steps when a rule has steps");
+  for (const auto& keys :
+       {std::span<const char* const>(kConditionKeys), std::span<const char* const>(kStepOwnKeys),
+        std::span<const char* const>(kActionParameterKeys)}) {
+    for (const char* key : keys) {
+      if (t.has(key)) t.fail_key(key, "belongs inside each of the steps when a rule has steps");
+    }
   }
   int index = 0;
   for (const auto& el : *arr) {

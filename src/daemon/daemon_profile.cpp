@@ -26,6 +26,18 @@ void Daemon::adopt(std::unique_ptr<config::Config> next) {
   next->logging.dir = cfg_->logging.dir;  // directories and the lock stay until restart
   next->storage.dir = cfg_->storage.dir;
   next->storage.runtime_dir = cfg_->storage.runtime_dir;
+  // What the rules that change, go or are turned off hold is undone: nothing they decide any
+  // more would release it.
+  std::set<std::string> retiring;
+  for (const auto& old : cfg_->rules) {
+    const bool kept = std::any_of(next->rules.begin(), next->rules.end(), [&](const auto& r) {
+      return r.enabled && engine::same_rule(old, r);
+    });
+    if (!kept) retiring.insert(old.name);
+  }
+  if (const int undone = reversibles_.undo_rules(retiring, "its rule changed"); undone > 0) {
+    log_.note(level_enum::info, fmt::format("undid {} action(s) of rules that changed", undone));
+  }
   retired_ += policy_.reset(&next->rules);
   scanner_.reset_rules(&next->rules, &next->categories);
   protection_ = engine::Protection(::getpid(), next->protected_names());

@@ -80,7 +80,7 @@ class OpenApiTest(TestCase):
         routes = {"/healthz", "/metrics", "/api/v1/status", "/api/v1/rules", "/api/v1/processes",
                   "/api/v1/predictions", "/api/v1/frozen", "/api/v1/events", "/api/v1/why",
                   "/api/v1/history", "/api/v1/history/system", "/api/v1/thaw", "/api/v1/reload",
-                  "/api/v1/openapi.json"}
+                  "/api/v1/openapi.json", "/api/v1/profile"}
         self.assertEqual(paths, routes)
         for path in routes - {"/api/v1/thaw", "/api/v1/reload"}:
             self.assertNotEqual(get(port, path)[0], 404, path)
