@@ -150,6 +150,9 @@
     $("profile").hidden = !state.profiles.length;
     $("profile").textContent = `profile: ${u.profile || "none"} (${u.profile_mode})`;
     if (u.profile !== state.profile) { state.profile = u.profile; profilePick(); }
+    $("thermal").replaceChildren(...(u.thermal || []).map((t) => el("span", {
+      class: "pill " + (t.hot ? "warning" : "on"),
+      text: `${t.name} ${t.celsius == null ? "unreadable" : t.celsius.toFixed(1) + " °C"}${t.hot ? " hot" : ""}` })));
     const h = u.health;
     $("health").textContent = [h.load1 != null ? "load " + h.load1.toFixed(2) : "",
       h.memory_used_percent != null ? "memory " + h.memory_used_percent.toFixed(1) + "% used" : ""]
@@ -221,11 +224,12 @@
                                    "aria-label": `why: pid ${p.pid} ${p.name}`,
                                    onclick: () => showWhy(p.pid, p.name) });
         tr = el("tr", {}, el("td"), el("td", {}, why), el("td", { class: "num" }), el("td", { class: "num" }),
-                el("td"), el("td"), el("td", { class: "num" }));
+                el("td", { class: "num" }), el("td"), el("td"), el("td", { class: "num" }));
         tr.dataset.name = p.name;
         rowOf.set(p.pid, tr);
       }
-      const texts = [p.pid, null, p.cpu.toFixed(1), p.rss.toFixed(1), p.category || "–", p.rule || "–", p.streak];
+      const disk = p.io == null ? "–" : (p.io / 1048576).toFixed(1);
+      const texts = [p.pid, null, p.cpu.toFixed(1), p.rss.toFixed(1), disk, p.category || "–", p.rule || "–", p.streak];
       texts.forEach((t, c) => { if (t != null && tr.cells[c].textContent !== String(t)) tr.cells[c].textContent = t; });
       tr.className = p.streak > 0 ? "violating" : "";
       if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] || null);
@@ -416,7 +420,9 @@
       const u = JSON.parse(m.data);
       state.ticks++;
       state.now = u.t;
-      state.processes = u.processes;
+      // Disk: reads and writes together, where FreezR reads the process's I/O (else null).
+      state.processes = u.processes.map((p) => ({ ...p,
+        io: p.io_read == null && p.io_write == null ? null : (p.io_read || 0) + (p.io_write || 0) }));
       state.rules = u.rules;
       header(u);
       if (state.backfilled) pushLive(u); else state.pending.push(u);

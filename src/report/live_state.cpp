@@ -162,6 +162,7 @@ std::string live_update(const serve::State& s, const std::vector<store::Event>& 
               {"pressure", s.pressure.level},
               {"profile", s.profile.name.empty() ? json(nullptr) : json(s.profile.name)},
               {"profile_mode", s.profile.manual ? "manual" : "auto"},
+              {"thermal", serve::thermal_json(s)},
               {"health", health},
               {"rules", serve::rules_json(s)},
               {"processes", procs},

@@ -202,6 +202,17 @@ json profile_json(const ProfileRow& p) {
           {"profiles", offers}};
 }
 
+json thermal_json(const State& s) {
+  json out = json::array();
+  for (const auto& t : s.thermal) {
+    out.push_back({{"name", t.name},
+                   {"sensor", t.sensor},
+                   {"celsius", t.celsius ? json(std::round(*t.celsius * 10) / 10) : json(nullptr)},
+                   {"hot", t.hot}});
+  }
+  return out;
+}
+
 json status_json(const State& s) {
   return {{"version", s.version},
           {"pid", s.pid},
@@ -217,6 +228,7 @@ json status_json(const State& s) {
           {"pressure",
            {{"level", s.pressure.level}, {"mode", s.pressure.mode}, {"kills", s.pressure.kills}}},
           {"profile", profile_json(s.profile)},
+          {"thermal", thermal_json(s)},
           {"rules", rules_json(s)}};
 }
 

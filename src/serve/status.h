@@ -9,6 +9,8 @@
 namespace freezr::serve {
 
 nlohmann::json status_json(const State& s);
+// The [[thermal]] sections: name, sensor, °C (null when unreadable), hot.
+nlohmann::json thermal_json(const State& s);
 // The profile in force and those on offer (GET /api/v1/profile, and "profile" in the status).
 nlohmann::json profile_json(const ProfileRow& p);
 

@@ -44,6 +44,17 @@ std::string clip(std::string s, int width) {
   return s;
 }
 
+// Reads and writes per second in MiB ("-" where nothing reads the process's I/O).
+std::string disk(const json& p) {
+  const auto rate = [&](const char* key) -> std::optional<double> {
+    return p.contains(key) && p[key].is_number() ? std::optional<double>(p[key].get<double>())
+                                                 : std::nullopt;
+  };
+  const auto r = rate("io_read_bps"), w = rate("io_write_bps");
+  if (!r && !w) return "-";
+  return fmt::format("{:.1f}", (r.value_or(0) + w.value_or(0)) / (1024.0 * 1024.0));
+}
+
 void rules(DashboardModel& m, const json& status, int width) {
   m.lines.push_back({"RULES", Line::Style::kTitle});
   for (const auto& r : status.value("rules", json::array())) {
@@ -61,6 +72,7 @@ void rules(DashboardModel& m, const json& status, int width) {
     if (cpu_max > 0) line += fmt::format(" /{:<5g} {}", cpu_max, bar(cpu, cpu_max, 12));
     line += fmt::format("  rss {:>7.1f} MiB", rss);
     if (rss_max > 0) line += fmt::format(" /{:<6g} {}", rss_max, bar(rss, rss_max, 12));
+    if (const auto io = disk(r); io != "-") line += "  disk " + io + " MiB/s";
     line += fmt::format("  {} {}", r.value("action", ""),
                         streak > 0 ? fmt::format("streak {}", streak) : "");
     if (r.contains("next") && r["next"].is_object()) {
@@ -73,6 +85,22 @@ void rules(DashboardModel& m, const json& status, int width) {
     const bool over = (cpu_max > 0 && cpu > cpu_max) || (rss_max > 0 && rss > rss_max);
     m.lines.push_back({clip(line, width), over ? Line::Style::kWarn : Line::Style::kNormal});
   }
+}
+
+// One line for the [[thermal]] sections, when there are any.
+void thermal(DashboardModel& m, const json& status, int width) {
+  const auto& sections = status.value("thermal", json::array());
+  if (sections.empty()) return;
+  std::string line = "thermal:";
+  bool hot = false;
+  for (const auto& t : sections) {
+    const auto& c = t.value("celsius", json(nullptr));
+    line += fmt::format("  {} {}{}", t.value("name", ""),
+                        c.is_number() ? fmt::format("{:.1f} °C", c.get<double>()) : "unreadable",
+                        t.value("hot", false) ? " HOT" : "");
+    hot = hot || t.value("hot", false);
+  }
+  m.lines.push_back({clip(line, width), hot ? Line::Style::kWarn : Line::Style::kNormal});
 }
 
 void processes(DashboardModel& m, const DashboardInput& in, int width) {
@@ -99,9 +127,10 @@ void processes(DashboardModel& m, const DashboardInput& in, int width) {
   m.lines.push_back({fmt::format("PROCESSES (sort: {}{})", to_string(in.sort),
                                  in.filter.empty() ? "" : ", filter: " + in.filter),
                      Line::Style::kTitle});
-  m.lines.push_back({clip(fmt::format("{:>7} {:<16} {:>7} {:>10}  {:<12} {:<10} {}", "PID", "NAME",
-                                      "CPU%", "RSS(MiB)", "RULE", "VIOLATIONS", "CATEGORY"),
-                          width)});
+  m.lines.push_back(
+      {clip(fmt::format("{:>7} {:<16} {:>7} {:>10} {:>10}  {:<12} {:<10} {}", "PID", "NAME", "CPU%",
+                        "RSS(MiB)", "DISK MiB/s", "RULE", "VIOLATIONS", "CATEGORY"),
+            width)});
   int row = 0;
   for (const auto& p : rows) {
     if (row >= in.process_rows) break;
@@ -110,10 +139,10 @@ void processes(DashboardModel& m, const DashboardInput& in, int width) {
                  : streak > 0       ? Line::Style::kWarn
                                     : Line::Style::kNormal;
     m.lines.push_back(
-        {clip(fmt::format("{:>7} {:<16} {:>7.1f} {:>10.1f}  {:<12} {:<10} {}", p.value("pid", 0),
-                          clip(terminal_safe(p.value("name", "")), 16), p.value("cpu_percent", 0.0),
-                          p.value("rss_mib", 0.0), clip(p.value("rule", ""), 12), streak,
-                          p.value("category", "")),
+        {clip(fmt::format("{:>7} {:<16} {:>7.1f} {:>10.1f} {:>10}  {:<12} {:<10} {}",
+                          p.value("pid", 0), clip(terminal_safe(p.value("name", "")), 16),
+                          p.value("cpu_percent", 0.0), p.value("rss_mib", 0.0), disk(p),
+                          clip(p.value("rule", ""), 12), streak, p.value("category", "")),
               width),
          style});
     m.pids.push_back(p.value("pid", 0));
@@ -303,6 +332,7 @@ DashboardModel build_dashboard(const DashboardInput& in, int width) {
                     p.value("mode", "auto"), p.value("why", "")),
         width)});
   }
+  thermal(m, s, width);
   const auto& h = s.value("health", json::object());
   std::string health = "health:";
   if (h.contains("load")) health += fmt::format(" load {:.2f}", h["load"][0].get<double>());

@@ -121,8 +121,9 @@ class DashboardTest(TestCase):
         self.assertEqual(rc, 0, result)
         self.assertTrue(result["ok"], result)
         self.assertEqual(result["row"][1], hog.name)
-        self.assertEqual(result["row"][4], "fz-tests")
-        self.assertEqual(result["row"][5], "hog")
+        self.assertEqual(result["row"][4], "–")  # no rule reads its disk I/O
+        self.assertEqual(result["row"][5], "fz-tests")
+        self.assertEqual(result["row"][6], "hog")
         self.assertEqual(result["live"], "live")
         self.assertLessEqual(result["overflow"], 1)
         self.assertEqual(result["thawButtons"], 0)  # nothing frozen: no thaw button
@@ -242,8 +243,8 @@ class WebSocketTest(TestCase):
         updates = result["updates"]
         self.assertEqual({u["type"] for u in updates}, {"tick"})
         self.assertEqual(updates[0]["keys"], ["dry_run", "events", "frozen", "health", "predictions",
-                                              "pressure", "processes", "rules", "scans", "t",
-                                              "type"])
+                                              "pressure", "processes", "profile", "profile_mode",
+                                              "rules", "scans", "t", "thermal", "type"])
         scans = [u["scans"] for u in updates]
         self.assertEqual(scans, list(range(scans[0], scans[0] + 12)))  # one per scan, none lost
         gaps = [b["at"] - a["at"] for a, b in zip(updates, updates[1:])]

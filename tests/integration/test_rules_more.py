@@ -219,6 +219,27 @@ class FakeZone:
         os.replace(temp + ".new", temp)
 
 
+class DashboardSeesMoreTest(TestCase):
+    def test_chromium_shows_a_writers_disk_rate_and_a_hot_sensor(self):
+        from test_dashboard import node
+        sys_root = os.path.join(self.workdir, "sys")
+        FakeZone(sys_root, 0, "fz_zone", 93)
+        writer = self.hog(extra=("--write", os.path.join(self.workdir, "written"), "20"))
+        f = self.freezr(monitor(interval=0.3) +
+                        rule("writer", [writer.name], io_write_mbps=100000, action="log") +
+                        '[[thermal]]\nname = "cpu-hot"\nsensor = "fz_zone"\nabove = 80\n'
+                        'violations = 2\nrules = ["writer"]\naction = "log"\n',
+                        args=("--sys-root", sys_root))
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        rc, result = node("disk_thermal.cjs", f"http://127.0.0.1:{port}/", writer.pid)
+        self.assertEqual(rc, 0, result)
+        self.assertEqual(result["errors"], [])
+        self.assertEqual(result["header"], "Disk MiB/s")
+        self.assertGreater(float(result["cells"][4]), 5, result)  # it writes 20 MiB/s
+        self.assertEqual(result["thermal"], [["cpu-hot 93.0 °C hot", "pill warning"]])
+        self.assertEqual(f.stop(), 0)
+
+
 class ThermalTest(TestCase):
     def test_a_zone_heating_up_throttles_the_hottest_process_and_cooling_releases_it(self):
         sys_root = os.path.join(self.workdir, "sys")

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 
 #include "config/config.h"
 #include "config/profile_choice.h"
@@ -400,6 +401,35 @@ TEST(ProfileApi, TheTerminalDashboardShowsIt) {
         shown || l.text.find("profile: gaming (auto: fzgame (PID 7) runs)") != std::string::npos;
   }
   EXPECT_TRUE(shown);
+}
+
+TEST(Dashboards, TheTerminalOneShowsDiskRatesAndTheThermalSections) {
+  ui::DashboardInput in;
+  in.now = 1000;
+  serve::State s;
+  s.updated = 1000;
+  s.thermal = {{"cpu", "x86_pkg_temp", 91.26, true}, {"gpu", "amdgpu", std::nullopt, false}};
+  serve::RuleRow r;
+  r.name = "backup";
+  r.io_write_bps = 50.0 * 1024 * 1024;
+  s.rules.push_back(r);
+  in.status = serve::status_json(s);
+  in.processes = nlohmann::json{
+      {"processes",
+       {{{"pid", 42}, {"name", "fzbackup"}, {"io_read_bps", 1048576}, {"io_write_bps", 3145728}},
+        {{"pid", 43}, {"name", "fzidle"}, {"io_read_bps", nullptr}, {"io_write_bps", nullptr}}}}};
+  in.process_rows = 10;
+  const auto m = ui::build_dashboard(in, 200);
+  std::string all;
+  for (const auto& l : m.lines) all += l.text + "\n";
+  EXPECT_NE(all.find("thermal:  cpu 91.3 °C HOT  gpu unreadable"), std::string::npos) << all;
+  EXPECT_NE(all.find("DISK MiB/s"), std::string::npos) << all;
+  EXPECT_NE(all.find("disk 50.0 MiB/s"), std::string::npos) << all;
+  std::smatch row;
+  EXPECT_TRUE(std::regex_search(all, row, std::regex(R"(\n\s+42 fzbackup\s+0\.0\s+0\.0\s+4\.0 )")))
+      << all;
+  EXPECT_TRUE(std::regex_search(all, row, std::regex(R"(\n\s+43 fzidle\s+0\.0\s+0\.0\s+- )")))
+      << all;
 }
 
 }  // namespace
