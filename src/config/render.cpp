@@ -119,6 +119,7 @@ void render_rule(std::ostringstream& o, const engine::Rule& r) {
   o << "\n[[rule]]\nname = " << quote(r.name) << "\n";
   o << "match = " << match_inline(r.match) << "\n";
   o << "aggregate = \"" << engine::to_string(r.aggregate) << "\"\n";
+  if (r.pressure_of == engine::PressureScope::kCgroup) o << "pressure_of = \"cgroup\"\n";
   if (r.memory_metric != engine::MemoryMetric::kRss) {
     o << "memory_metric = \"" << engine::to_string(r.memory_metric) << "\"\n";
   }

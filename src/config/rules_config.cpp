@@ -296,6 +296,13 @@ engine::Rule read_rule(TableReader t, const std::vector<engine::Category>& categ
     r.aggregate = *v == "group" ? engine::Aggregate::kGroup : engine::Aggregate::kProcess;
   }
   if (auto v = read_memory_metric(t)) r.memory_metric = *v;
+  if (auto v = t.choice("pressure_of", {"system", "cgroup"})) {
+    r.pressure_of =
+        *v == "cgroup" ? engine::PressureScope::kCgroup : engine::PressureScope::kSystem;
+    if (std::none_of(r.steps.begin(), r.steps.end(), [](const auto& s) { return s.gated(); })) {
+      t.fail_key("pressure_of", "only used with cpu_pressure, io_pressure or memory_pressure");
+    }
+  }
   if (auto v = t.choice("target", {"all", "hottest"})) {
     r.target = *v == "hottest" ? engine::Target::kHottest : engine::Target::kAll;
   }

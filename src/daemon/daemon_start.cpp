@@ -58,6 +58,7 @@ bool Daemon::preflight() {
   pf.system_health(source_);
   open_database(pf);
   if (!dry_run()) cgroups_.setup();
+  scanner_.set_cgroup_root(cgroups_.roots().v2);
   pf.check(true, "cgroups", cgroups_.describe());
   if (dry_run()) {
     for (const auto& line : reversibles_.leftovers()) {

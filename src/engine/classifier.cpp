@@ -55,6 +55,11 @@ bool Rule::uses_io() const {
   return std::any_of(steps.begin(), steps.end(), [](const Step& s) { return s.uses_io(); });
 }
 
+bool Rule::uses_cgroup_pressure() const {
+  return pressure_of == PressureScope::kCgroup &&
+         std::any_of(steps.begin(), steps.end(), [](const Step& s) { return s.gated(); });
+}
+
 bool same_rule(const Rule& a, const Rule& b) {
   auto pattern = [](const Match& m) {
     return m.cmdline ? std::optional<std::string>(m.cmdline->pattern()) : std::nullopt;
@@ -62,9 +67,10 @@ bool same_rule(const Rule& a, const Rule& b) {
   return a.name == b.name && a.match.comm == b.match.comm && a.match.exe == b.match.exe &&
          pattern(a.match) == pattern(b.match) && a.match.uids == b.match.uids &&
          a.match.category == b.match.category && a.steps == b.steps && a.aggregate == b.aggregate &&
-         a.memory_metric == b.memory_metric && a.target == b.target && a.scope == b.scope &&
-         a.restore == b.restore && a.max_actions == b.max_actions &&
-         a.per_seconds == b.per_seconds && a.enabled == b.enabled && a.on_exec == b.on_exec;
+         a.memory_metric == b.memory_metric && a.pressure_of == b.pressure_of &&
+         a.target == b.target && a.scope == b.scope && a.restore == b.restore &&
+         a.max_actions == b.max_actions && a.per_seconds == b.per_seconds &&
+         a.enabled == b.enabled && a.on_exec == b.on_exec;
 }
 
 std::string command_line(const Command& c) {

@@ -168,13 +168,24 @@ std::vector<std::pair<ProcessId, Measure>> measures(const Rule& r, std::size_t r
                                                     const Snapshot& snap,
                                                     const Forecast* forecast) {
   std::vector<std::pair<ProcessId, Measure>> out;
-  const auto pressure = system_pressure(snap);
+  const auto system = system_pressure(snap);
+  const bool own = r.pressure_of == PressureScope::kCgroup;
+  // A process's cgroup pressure: unknown where it was not read (its gates then stay closed).
+  auto of = [&](const ProcessSample& p) {
+    return own ? p.cgroup_pressure.value_or(std::array<std::optional<double>, 3>{}) : system;
+  };
   if (r.aggregate == Aggregate::kGroup) {
     if (members.empty()) return out;
     Measure m;
-    m.pressure = pressure;
+    if (!own) m.pressure = system;
     for (auto idx : members) {
       const auto& p = snap.processes[idx];
+      if (own) {  // the highest of the processes' cgroups
+        const auto mine = of(p);
+        for (std::size_t k = 0; k < 3; ++k) {
+          if (mine[k] && (!m.pressure[k] || *mine[k] > *m.pressure[k])) m.pressure[k] = mine[k];
+        }
+      }
       if (p.cpu_valid) m.cpu += p.total_cpu(), m.cpu_valid = true;
       m.mem += p.memory_mb(r.memory_metric);
       add(m.io_read, mib(p.io_read_bps));
@@ -192,7 +203,7 @@ std::vector<std::pair<ProcessId, Measure>> measures(const Rule& r, std::size_t r
     m.mem = p.memory_mb(r.memory_metric);
     m.io_read = mib(p.io_read_bps);
     m.io_write = mib(p.io_write_bps);
-    m.pressure = pressure;
+    m.pressure = of(p);
     if (forecast != nullptr) m.leak = forecast->leak(ri, p.id);
     out.emplace_back(p.id, std::move(m));
   }

@@ -124,6 +124,8 @@ struct Match {
   std::vector<Category> categories;   // the same, resolved: any of them
 };
 
+enum class PressureScope { kSystem, kCgroup };
+
 struct Rule {
   std::string name;
   Match match;
@@ -138,6 +140,9 @@ struct Rule {
   // What memory_mb measures: the resident set, or (read from smaps_rollup) the proportional
   // or unique set, or the resident set plus what is swapped out.
   MemoryMetric memory_metric = MemoryMetric::kRss;
+  // Whose PSI the pressure gates read: the system's, or (cgroup v2) each process's own cgroup
+  // (a group: the highest of its processes' cgroups).
+  PressureScope pressure_of = PressureScope::kSystem;
   Target target = Target::kAll;
   Scope scope = Scope::kProcess;
   bool restore = true;     // undo renice/throttle when the rule no longer applies
@@ -149,6 +154,8 @@ struct Rule {
   // scanner reads for the rule's processes beyond their stat.
   [[nodiscard]] bool uses_io() const;
   [[nodiscard]] bool uses_smaps() const { return memory_metric != MemoryMetric::kRss; }
+  // Whether the scanner reads the processes' cgroup PSI (pressure_of cgroup, with gates).
+  [[nodiscard]] bool uses_cgroup_pressure() const;
 };
 
 // True when a and b are the same rule in every setting (used to keep state across reloads).

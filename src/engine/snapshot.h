@@ -1,6 +1,7 @@
 // Snapshot: one scan of the machine, with CPU% already derived. Plain data.
 #pragma once
 
+#include <array>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +50,9 @@ struct ProcessSample {
   // smaps_rollup figures, and disk I/O rates in bytes per second since the previous reading.
   std::optional<MemoryDetail> memory;
   std::optional<double> io_read_bps, io_write_bps;
+  // PSI some avg10 of its own cgroup (v2): cpu, io, memory; read for the processes of rules
+  // whose pressure gates read the cgroup's (each nullopt where unreadable).
+  std::optional<std::array<std::optional<double>, 3>> cgroup_pressure;
 
   // Own CPU plus that of reaped children: what rules judge.
   [[nodiscard]] double total_cpu() const { return cpu_percent + child_cpu_percent; }

@@ -1,5 +1,8 @@
 #include "scan/details.h"
 
+#include <fstream>
+#include <iterator>
+
 namespace freezr::scan {
 
 std::optional<engine::MemoryDetail> read_memory_detail(proc::ProcSource& source, Pid pid,
@@ -14,7 +17,26 @@ std::optional<engine::MemoryDetail> read_memory_detail(proc::ProcSource& source,
 namespace {
 constexpr unsigned char kIo = 1;
 constexpr unsigned char kSmaps = 2;
+constexpr unsigned char kCgroupPressure = 4;
+
+std::optional<double> some_avg10(const std::string& file) {
+  std::ifstream in(file);
+  if (!in) return std::nullopt;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto p = proc::parse_pressure(text);
+  return p ? std::optional<double>(p->some.avg10) : std::nullopt;
+}
 }  // namespace
+
+std::array<std::optional<double>, 3> Details::cgroup_pressure(const std::string& path) {
+  auto [it, fresh] = pressure_of_.try_emplace(path);
+  if (fresh) {
+    const std::string dir = cgroup_root_ + (path == "/" ? "" : path) + "/";
+    it->second = {some_avg10(dir + "cpu.pressure"), some_avg10(dir + "io.pressure"),
+                  some_avg10(dir + "memory.pressure")};
+  }
+  return it->second;
+}
 
 void Details::fill(engine::Snapshot& snap, const engine::Classification& cls,
                    const std::vector<engine::Rule>& rules, proc::ProcSource& source) {
@@ -27,17 +49,24 @@ void Details::fill(engine::Snapshot& snap, const engine::Classification& cls,
   }
   for (std::size_t ri = 0; ri < rules.size() && ri < cls.members.size(); ++ri) {
     const auto& r = rules[ri];
-    const unsigned char want = (r.uses_io() ? kIo : 0) | (r.uses_smaps() ? kSmaps : 0);
+    const unsigned char want = (r.uses_io() ? kIo : 0) | (r.uses_smaps() ? kSmaps : 0) |
+                               (r.uses_cgroup_pressure() ? kCgroupPressure : 0);
     if (want == 0 || !r.enabled) continue;
     for (auto idx : cls.members[ri]) wanted_[idx] |= want;
     any = true;
   }
   if (!any && io_.empty()) return;
   ++round_;
+  pressure_of_.clear();
   for (std::size_t i = 0; i < snap.processes.size(); ++i) {
     if (wanted_[i] == 0) continue;
     auto& p = snap.processes[i];
     if ((wanted_[i] & kSmaps) != 0) p.memory = read_memory_detail(source, p.id.pid, buf_);
+    if ((wanted_[i] & kCgroupPressure) != 0 && !cgroup_root_.empty()) {
+      auto ok = source.read_pid_file(p.id.pid, "cgroup", buf_);
+      const auto path = ok && *ok ? proc::parse_cgroup_path(buf_, "") : std::nullopt;
+      if (path) p.cgroup_pressure = cgroup_pressure(*path);
+    }
     if ((wanted_[i] & kIo) == 0) continue;
     auto ok = source.read_pid_file(p.id.pid, "io", buf_);
     if (!ok || !*ok) continue;

@@ -1,10 +1,13 @@
 // Details: what a scan reads beyond /proc/PID/stat, and only where something asks for it —
 // disk I/O rates (/proc/PID/io) for the processes of rules with I/O thresholds, and the
-// smaps_rollup figures for the processes of rules whose memory_metric is not the resident set.
+// smaps_rollup figures for the processes of rules whose memory_metric is not the resident set,
+// and the PSI of their own cgroup for the processes of rules whose gates read it.
 // Both cost far more than a stat read (smaps_rollup walks every mapping), so nothing else is
 // read.
 #pragma once
 
+#include <array>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -19,6 +22,8 @@ std::optional<engine::MemoryDetail> read_memory_detail(proc::ProcSource& source,
 
 class Details {
  public:
+  // Where cgroup v2 is mounted ("" when it is not): the processes' cgroup PSI is read there.
+  void set_cgroup_root(std::string root) { cgroup_root_ = std::move(root); }
   // Fills the samples of snap that cls puts under rules using I/O or smaps. A rate needs two
   // readings: a process read for the first time has none until the next scan.
   void fill(engine::Snapshot& snap, const engine::Classification& cls,
@@ -34,7 +39,12 @@ class Details {
     unsigned seen = 0;
   };
   std::unordered_map<ProcessId, IoLast, ProcessIdHash> io_;
-  std::vector<unsigned char> wanted_;  // per process of the snapshot: 1 io, 2 smaps
+  // The PSI some avg10 (cpu, io, memory) of the cgroup at path under the root, read once a
+  // scan whatever the number of its processes.
+  std::array<std::optional<double>, 3> cgroup_pressure(const std::string& path);
+  std::vector<unsigned char> wanted_;  // per process of the snapshot: 1 io, 2 smaps, 4 cgroup
+  std::string cgroup_root_;
+  std::unordered_map<std::string, std::array<std::optional<double>, 3>> pressure_of_;
   std::string buf_;
   unsigned round_ = 0;
   bool io_everywhere_ = false;

@@ -55,6 +55,8 @@ class Scanner {
   [[nodiscard]] const std::vector<engine::ProcessSample>& processes() const { return last_; }
   // With on, every process's disk I/O is read, not only that of rules using it (`freezr ps`).
   void read_io_everywhere(bool on) { details_.read_io_everywhere(on); }
+  // Where cgroup v2 is mounted, for the rules whose pressure gates read a process's cgroup.
+  void set_cgroup_root(std::string root) { details_.set_cgroup_root(std::move(root)); }
   // Forgets what is known of a process (its command line, executable, classification): after
   // an exec it is read and matched afresh.
   void forget(const ProcessId& id) {

@@ -1,9 +1,10 @@
 """A rule gated by CPU pressure acts only while the test's own burners raise it. It runs alone
 (RUN_SERIAL): the pressure it reads is the whole machine's."""
+import os
 import time
 import unittest
 
-from harness import TestCase, monitor, rule, wait_until
+from harness import TestCase, cgroup_mounts, monitor, rule, unique_name, wait_until
 from test_actions import nice_of
 
 GATE = 40.0
@@ -43,6 +44,45 @@ class CpuPressureGateTest(TestCase):
             b.stop()
         self.assertTrue(wait_until(lambda: nice_of(hog.pid) == 0, 120), f.output())
         f.wait_for(rf"RELEASE rule=gated pid={hog.pid}")
+        self.assertEqual(f.stop(), 0)
+
+
+class CgroupPressureGateTest(TestCase):
+    def group(self, root):
+        path = os.path.join(root, unique_name("fzpsi"))
+        os.mkdir(path)
+
+        def remove():
+            for _ in range(50):
+                try:
+                    os.rmdir(path)
+                    return
+                except OSError:
+                    time.sleep(0.1)
+        self.addCleanup(remove)  # after tearDown has ended the processes in it
+        return path
+
+    def test_a_gate_of_the_cgroup_acts_on_the_process_whose_own_group_is_starved(self):
+        roots = [mount for fstype, mount, _ in cgroup_mounts() if fstype == "cgroup2"]
+        self.assertTrue(roots, "needs a cgroup v2 hierarchy")
+        root = roots[0]
+        crowded, calm = self.group(root), self.group(root)
+        starved, idle = self.hog(), self.hog()
+        burners = [self.hog(cpu=True) for _ in range(4)]  # 4 on 2 cores: always one waits
+        for h, group in [(starved, crowded), (idle, calm)] + [(b, crowded) for b in burners]:
+            with open(os.path.join(group, "cgroup.procs"), "w") as procs:
+                procs.write(str(h.pid))
+        f = self.freezr(monitor(interval=0.3) +
+                        rule("tenants", [starved.name, idle.name], cpu_pressure=50,
+                             pressure_of="cgroup", violations=2, action="renice", nice=7))
+        self.assertTrue(wait_until(lambda: nice_of(starved.pid) == 7, 90), f.output())
+        f.wait_for(rf"VIOLATION rule=tenants action=renice pid={starved.pid} .*"
+                   r'reason="cpu pressure [\d.]+% > 50\.0% for 2 scans"')
+        f.wait_for(rf"ACTION rule=tenants action=renice pid={starved.pid} ")
+        # The calm group's process: its own group waits for nothing, whatever the machine does.
+        f.wait_scans(5)
+        self.assertEqual(nice_of(idle.pid), 0, f.output())
+        self.assertEqual(f.count(rf"pid={idle.pid}"), 0, f.output())
         self.assertEqual(f.stop(), 0)
 
 

@@ -537,5 +537,24 @@ TEST(Docs, EveryTomlExampleInTheReadmeParses) {
   EXPECT_GE(blocks, 3);
 }
 
+TEST(PressureOf, GatesReadTheSystemsPressureOrTheCgroupsAndNothingElseTakesIt) {
+  const auto c = parse_config(
+      "[[rule]]\nname = \"t\"\nmatch = { comm = [\"w\"] }\nmemory_pressure = 30\n"
+      "pressure_of = \"cgroup\"\n",
+      "test.toml");
+  EXPECT_EQ(c.rules[0].pressure_of, engine::PressureScope::kCgroup);
+  EXPECT_TRUE(c.rules[0].uses_cgroup_pressure());
+  const auto back = parse_config(render_config(c), "rendered.toml");
+  EXPECT_EQ(back.rules[0].pressure_of, engine::PressureScope::kCgroup);
+  expect_error(
+      "[[rule]]\nname = \"t\"\nmatch = { comm = [\"w\"] }\ncpu_percent = 30\n"
+      "pressure_of = \"cgroup\"\n",
+      5, 15, "only used with cpu_pressure, io_pressure or memory_pressure");
+  expect_error(
+      "[[rule]]\nname = \"t\"\nmatch = { comm = [\"w\"] }\ncpu_pressure = 30\n"
+      "pressure_of = \"mine\"\n",
+      5, 15, "pressure_of");
+}
+
 }  // namespace
 }  // namespace freezr::config

@@ -461,6 +461,46 @@ TEST(Gates, AStepOfGatesAloneActsOnTheRulesProcessesUnderPressure) {
   EXPECT_EQ(d[0].verdict, Verdict::kRelease);
 }
 
+TEST(Gates, OfTheCgroupEachProcessIsJudgedOnItsOwnCgroupsPressure) {
+  Rule r;
+  r.name = "tenants";
+  r.match.comm = {"worker"};
+  r.pressure_of = PressureScope::kCgroup;
+  Step s;
+  s.memory_pressure = 30;
+  s.violations = 2;
+  s.action.kind = ActionKind::kLog;
+  r.steps = {s};
+  EXPECT_TRUE(r.uses_cgroup_pressure());
+  // The system is calm; one tenant's cgroup is thrashing, the other's is not, a third's was not
+  // read (its gate stays closed).
+  auto scan = [](Seconds t) {
+    auto sn =
+        snap(t, {proc(10, "worker", 1, 10), proc(11, "worker", 1, 10), proc(12, "worker", 1, 10)});
+    sn.memory_pressure = proc::Pressure{proc::PressureLine{1, 0, 0, 0}, std::nullopt};
+    sn.processes[0].cgroup_pressure = std::array<std::optional<double>, 3>{0, 0, 65};
+    sn.processes[1].cgroup_pressure = std::array<std::optional<double>, 3>{0, 0, 10};
+    return sn;
+  };
+  PolicyRun run({r});
+  EXPECT_TRUE(run.tick(scan(1)).empty());
+  auto d = run.tick(scan(2));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].targets[0].id.pid, 10);
+  EXPECT_EQ(d[0].reason(), "memory pressure 65.0% > 30.0% for 2 scans");
+  // Judged as a group: the highest of its processes' cgroups.
+  r.aggregate = Aggregate::kGroup;
+  PolicyRun group({r});
+  EXPECT_TRUE(group.tick(scan(1)).empty());
+  d = group.tick(scan(2));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].reason(), "memory pressure 65.0% > 30.0% for 2 scans");
+  // Of the system, the same processes are left alone: the system is calm.
+  r.pressure_of = PressureScope::kSystem;
+  PolicyRun system({r});
+  for (int t = 1; t <= 3; ++t) EXPECT_TRUE(system.tick(scan(t)).empty());
+}
+
 TEST(IoRules, DiskWritesOverTheThresholdAct) {
   Rule r;
   r.name = "writer";

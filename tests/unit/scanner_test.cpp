@@ -1,7 +1,10 @@
 #include "scan/scanner.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
 #include <map>
 
 namespace freezr::scan {
@@ -143,6 +146,57 @@ TEST(Scanner, ReadsIoAndSmapsOnlyForTheRulesThatUseThem) {
   auto third = scanner.scan(4);
   EXPECT_FALSE(find(third, 10).io_write_bps);
   EXPECT_FALSE(find(third, 11).memory);
+}
+
+TEST(Scanner, ReadsTheCgroupPressureOfTheProcessesWhoseGatesAskOnceAPerCgroup) {
+  const auto root =
+      std::filesystem::temp_directory_path() / ("freezr-cgroup-psi-" + std::to_string(::getpid()));
+  auto pressure = [&](const std::string& dir, double memory) {
+    std::filesystem::create_directories(root / dir);
+    std::ofstream(root / dir / "cpu.pressure")
+        << "some avg10=1.00 avg60=0.00 avg300=0.00 total=1\n";
+    std::ofstream(root / dir / "memory.pressure")
+        << "some avg10=" << memory << " avg60=0.00 avg300=0.00 total=1\n"
+        << "full avg10=0.00 avg60=0.00 avg300=0.00 total=0\n";
+    std::ofstream(root / dir / "io.pressure") << "garbage\n";
+  };
+  pressure("tenant-a", 65.5);
+  pressure("tenant-b", 3);
+  MemProc src;
+  std::vector<engine::Rule> rules(1);
+  rules[0].name = "tenants";
+  rules[0].match.comm = {"worker"};
+  rules[0].pressure_of = engine::PressureScope::kCgroup;
+  rules[0].steps.resize(1);
+  rules[0].steps[0].memory_pressure = 30;
+  src.set(10, "worker", 0);
+  src.set(11, "worker", 0);
+  src.set(12, "worker", 0);
+  src.set(13, "other", 0);
+  src.files[{10, "cgroup"}] = "4:memory:/x\n0::/tenant-a\n";
+  src.files[{11, "cgroup"}] = "0::/tenant-a\n";
+  src.files[{12, "cgroup"}] = "0::/tenant-b\n";
+  src.files[{13, "cgroup"}] = "0::/tenant-b\n";
+  Scanner scanner(src, &rules);
+  scanner.set_cgroup_root(root.string());
+  const auto r = scanner.scan(0);
+  auto find = [&](Pid pid) {
+    for (const auto& p : r.snap.processes) {
+      if (p.id.pid == pid) return p;
+    }
+    return engine::ProcessSample{};
+  };
+  ASSERT_TRUE(find(10).cgroup_pressure);
+  EXPECT_DOUBLE_EQ(*(*find(10).cgroup_pressure)[2], 65.5);
+  EXPECT_DOUBLE_EQ(*(*find(10).cgroup_pressure)[0], 1.0);
+  EXPECT_FALSE((*find(10).cgroup_pressure)[1]);  // a file that does not parse: unknown
+  EXPECT_DOUBLE_EQ(*(*find(12).cgroup_pressure)[2], 3.0);
+  EXPECT_FALSE(find(13).cgroup_pressure);  // under no such rule: not read
+  EXPECT_EQ(src.reads["cgroup"], 3);
+  // Without a cgroup v2 root nothing is read.
+  Scanner blind(src, &rules);
+  EXPECT_FALSE(blind.scan(0).snap.processes[0].cgroup_pressure);
+  std::filesystem::remove_all(root);
 }
 
 }  // namespace
