@@ -1,5 +1,6 @@
 #include "scan/details.h"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 
@@ -39,13 +40,25 @@ std::array<std::optional<double>, 3> Details::cgroup_pressure(const std::string&
 }
 
 void Details::fill(engine::Snapshot& snap, const engine::Classification& cls,
-                   const std::vector<engine::Rule>& rules, proc::ProcSource& source) {
+                   const std::vector<engine::Rule>& rules, proc::ProcSource& source, bool full) {
   wanted_.assign(snap.processes.size(), 0);
   bool any = io_everywhere_;
   if (io_everywhere_) {
     for (std::size_t i = 0; i < snap.processes.size(); ++i) {
       if (!snap.processes[i].kernel_thread) wanted_[i] = kIo;
     }
+  } else if (full) {  // the busiest, for the top tables
+    top_.clear();
+    for (std::size_t i = 0; i < snap.processes.size(); ++i) {
+      if (!snap.processes[i].kernel_thread) top_.push_back(i);
+    }
+    const auto n = std::min(kTopIo, top_.size());
+    std::partial_sort(top_.begin(), top_.begin() + static_cast<std::ptrdiff_t>(n), top_.end(),
+                      [&](std::size_t a, std::size_t b) {
+                        return snap.processes[a].total_cpu() > snap.processes[b].total_cpu();
+                      });
+    for (std::size_t k = 0; k < n; ++k) wanted_[top_[k]] = kIo;
+    any = any || n > 0;
   }
   for (std::size_t ri = 0; ri < rules.size() && ri < cls.members.size(); ++ri) {
     const auto& r = rules[ri];
@@ -82,8 +95,12 @@ void Details::fill(engine::Snapshot& snap, const engine::Classification& cls,
     }
     last = IoLast{*c, snap.time, round_};
   }
-  // Processes no longer read (exited, or out of the rules) are forgotten.
-  std::erase_if(io_, [&](const auto& kv) { return kv.second.seen != round_; });
+  // Processes no longer read (exited, out of the rules, or no longer among the busiest at a
+  // full scan) are forgotten; the busiest of the last full scan are kept until the next one.
+  const unsigned kept = full ? round_ : last_full_;
+  std::erase_if(io_,
+                [&](const auto& kv) { return kv.second.seen != round_ && kv.second.seen != kept; });
+  if (full) last_full_ = round_;
 }
 
 }  // namespace freezr::scan

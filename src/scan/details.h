@@ -20,14 +20,18 @@ namespace freezr::scan {
 std::optional<engine::MemoryDetail> read_memory_detail(proc::ProcSource& source, Pid pid,
                                                        std::string& buf);
 
+inline constexpr std::size_t kTopIo = 16;
+
 class Details {
  public:
   // Where cgroup v2 is mounted ("" when it is not): the processes' cgroup PSI is read there.
   void set_cgroup_root(std::string root) { cgroup_root_ = std::move(root); }
-  // Fills the samples of snap that cls puts under rules using I/O or smaps. A rate needs two
-  // readings: a process read for the first time has none until the next scan.
+  // Fills the samples of snap that cls puts under rules using I/O or smaps, and, at a full
+  // scan, the disk I/O of the kTopIo busiest processes (for the top tables: their rate is over
+  // the time since the last full scan). A rate needs two readings: a process read for the
+  // first time has none until it is read again.
   void fill(engine::Snapshot& snap, const engine::Classification& cls,
-            const std::vector<engine::Rule>& rules, proc::ProcSource& source);
+            const std::vector<engine::Rule>& rules, proc::ProcSource& source, bool full = false);
   void read_io_everywhere(bool on) { io_everywhere_ = on; }
   // Processes read so far (for the benchmarks and tests).
   [[nodiscard]] std::size_t io_tracked() const { return io_.size(); }
@@ -42,11 +46,13 @@ class Details {
   // The PSI some avg10 (cpu, io, memory) of the cgroup at path under the root, read once a
   // scan whatever the number of its processes.
   std::array<std::optional<double>, 3> cgroup_pressure(const std::string& path);
+  std::vector<std::size_t> top_;
   std::vector<unsigned char> wanted_;  // per process of the snapshot: 1 io, 2 smaps, 4 cgroup
   std::string cgroup_root_;
   std::unordered_map<std::string, std::array<std::optional<double>, 3>> pressure_of_;
   std::string buf_;
   unsigned round_ = 0;
+  unsigned last_full_ = 0;  // the round of the last full scan
   bool io_everywhere_ = false;
 };
 

@@ -75,7 +75,7 @@ ScanResult Scanner::scan_some(Seconds now, const std::vector<Pid>& pids, std::ve
 
 void Scanner::finish(ScanResult& out) {
   out.cls = classifier_.classify(out.snap, info_);
-  details_.fill(out.snap, out.cls, classifier_.rules(), source_);
+  details_.fill(out.snap, out.cls, classifier_.rules(), source_, out.full);
   last_ = out.snap.processes;
   // Forget static facts of exited processes now and then; they are cheap to keep a while.
   if (++scans_ % 16 == 0 || info_.size() > 2 * out.snap.processes.size() + 64) {

@@ -125,7 +125,7 @@ TEST(Scanner, ReadsIoAndSmapsOnlyForTheRulesThatUseThem) {
   auto first = scanner.scan(0);
   src.files[{10, "io"}] = io(30 * 1024 * 1024);
   auto second = scanner.scan(2);
-  EXPECT_EQ(src.reads["io"], 2);            // the writer, twice
+  EXPECT_EQ(src.reads["io"], 6);  // at a full scan the busiest are read too: here all three
   EXPECT_EQ(src.reads["smaps_rollup"], 2);  // the shared one, twice
   auto find = [](const ScanResult& r, Pid pid) {
     for (const auto& p : r.snap.processes) {
@@ -139,13 +139,53 @@ TEST(Scanner, ReadsIoAndSmapsOnlyForTheRulesThatUseThem) {
   EXPECT_DOUBLE_EQ(find(second, 11).memory_mb(engine::MemoryMetric::kPss), 0.5);
   EXPECT_DOUBLE_EQ(find(second, 11).memory_mb(engine::MemoryMetric::kUss), 0.25);
   EXPECT_FALSE(find(second, 12).memory);
-  EXPECT_FALSE(find(second, 12).io_write_bps);
+  EXPECT_DOUBLE_EQ(find(second, 12).io_write_bps.value_or(-1), 0);  // read: one of the busiest
   // Malformed files are skipped, not trusted.
   src.files[{10, "io"}] = "write_bytes: lots\n";
   src.files[{11, "smaps_rollup"}] = "Pss: 9 kB\n";
   auto third = scanner.scan(4);
   EXPECT_FALSE(find(third, 10).io_write_bps);
   EXPECT_FALSE(find(third, 11).memory);
+}
+
+TEST(Scanner, AtAFullScanTheBusiestProcessesDiskIoIsReadForTheTopTablesAndNoOthers) {
+  MemProc src;
+  std::vector<engine::Rule> rules;
+  const Pid n = static_cast<Pid>(kTopIo) + 10;
+  for (Pid p = 100; p < 100 + n; ++p) {
+    src.set(p, "p" + std::to_string(p), 0);
+    src.files[{p, "io"}] = "read_bytes: 0\nwrite_bytes: 0\n";
+  }
+  Scanner scanner(src, &rules);
+  scanner.scan(0);
+  src.reads.clear();
+  // The last kTopIo use CPU; the first ten stay idle.
+  for (Pid p = 100 + 10; p < 100 + n; ++p) {
+    src.set(p, "p" + std::to_string(p), 100);
+    src.files[{p, "io"}] = "read_bytes: 0\nwrite_bytes: 2097152\n";
+  }
+  scanner.scan(2);  // now the busy ones are the busiest: read for the first time
+  EXPECT_EQ(src.reads["io"], static_cast<int>(kTopIo));
+  src.reads.clear();
+  for (Pid p = 100 + 10; p < 100 + n; ++p) {
+    src.set(p, "p" + std::to_string(p), 200);
+    src.files[{p, "io"}] = "read_bytes: 0\nwrite_bytes: 4194304\n";
+  }
+  const auto r = scanner.scan(4);
+  EXPECT_EQ(src.reads["io"], static_cast<int>(kTopIo));
+  for (const auto& p : r.snap.processes) {
+    if (p.id.pid >= 110) {
+      ASSERT_TRUE(p.io_write_bps) << p.id.pid;  // read at both full scans: a rate
+      EXPECT_DOUBLE_EQ(*p.io_write_bps, 1048576.0);
+    } else {
+      EXPECT_FALSE(p.io_write_bps) << p.id.pid;
+    }
+  }
+  // A light scan reads none of them, and keeps their last rate.
+  src.reads.clear();
+  const auto light = scanner.scan_some(6, {}, {});
+  EXPECT_EQ(src.reads["io"], 0);
+  EXPECT_TRUE(light.snap.processes.back().io_write_bps);
 }
 
 TEST(Scanner, ReadsTheCgroupPressureOfTheProcessesWhoseGatesAskOnceAPerCgroup) {
