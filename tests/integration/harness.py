@@ -226,6 +226,16 @@ def cgroup_mounts():
     return out
 
 
+def remove_cgroup(path):
+    """Removes a cgroup the test made, once the processes in it are gone (a few tries)."""
+    for _ in range(50):
+        try:
+            os.rmdir(path)
+            return
+        except OSError:
+            time.sleep(0.1)
+
+
 def mem_available_percent():
     """MemAvailable of the machine in percent of MemTotal, and MemTotal in KiB."""
     fields = {}

@@ -11,7 +11,7 @@ import threading
 import time
 import unittest
 
-from harness import (FREEZR, HOG, TestCase, cgroup_mounts, monitor,
+from harness import (FREEZR, HOG, TestCase, cgroup_mounts, monitor, remove_cgroup,
                      unique_name, wait_until, write_meminfo)
 
 
@@ -261,12 +261,7 @@ class TriggerTest(TestCase):
             self.assertEqual(f.count(r"woke_by=scan"), 0)
             f.stop()
         finally:
-            for _ in range(50):
-                try:
-                    os.rmdir(group)
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            remove_cgroup(group)
 
 
 if __name__ == "__main__":

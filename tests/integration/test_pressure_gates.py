@@ -4,7 +4,8 @@ import os
 import time
 import unittest
 
-from harness import TestCase, cgroup_mounts, monitor, rule, unique_name, wait_until
+from harness import (TestCase, cgroup_mounts, monitor, remove_cgroup, rule, unique_name,
+                     wait_until)
 from test_actions import nice_of
 
 GATE = 40.0
@@ -51,15 +52,7 @@ class CgroupPressureGateTest(TestCase):
     def group(self, root):
         path = os.path.join(root, unique_name("fzpsi"))
         os.mkdir(path)
-
-        def remove():
-            for _ in range(50):
-                try:
-                    os.rmdir(path)
-                    return
-                except OSError:
-                    time.sleep(0.1)
-        self.addCleanup(remove)  # after tearDown has ended the processes in it
+        self.addCleanup(remove_cgroup, path)  # after tearDown has ended the processes in it
         return path
 
     def test_a_gate_of_the_cgroup_acts_on_the_process_whose_own_group_is_starved(self):
