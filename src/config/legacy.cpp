@@ -1,5 +1,7 @@
 #include "config/legacy.h"
 
+#include <algorithm>
+
 namespace freezr::config {
 namespace {
 
@@ -183,6 +185,69 @@ void read_memory_pressure(TableReader t, Config& c) {
   t.finish();
 }
 
+// [cgroups]: the Rust FreezR's cgroup library, which none of its programs ever called; read so
+// that its generated configuration loads, and said to do nothing (as it did).
+void read_cgroups(TableReader t, Config& c) {
+  const bool enabled = t.boolean("enabled").value_or(false);
+  t.string("root_path");
+  t.choice("strategy", {"static", "dynamic", "hybrid"});
+  t.boolean("auto_cleanup_on_stop");
+  t.boolean("restore_processes_on_stop");
+  if (const auto* groups = t.node("static_groups")) {
+    const auto* arr = groups->as_array();
+    if (arr == nullptr) t.fail_key("static_groups", "write [[cgroups.static_groups]] tables");
+    int index = 0;
+    for (const auto& el : *arr) {
+      ++index;
+      const auto* g = el.as_table();
+      if (g == nullptr) t.fail(el.source(), "each [[cgroups.static_groups]] entry must be a table");
+      TableReader gr(*g, t.file(), "[[cgroups.static_groups]] #" + std::to_string(index));
+      gr.string("name");
+      gr.string_list("process_patterns");
+      gr.number("cpu_limit_percent", 0, 1000);
+      gr.integer("memory_max_mb", 1, 1 << 30);
+      gr.integer("memory_high_mb", 1, 1 << 30);
+      gr.finish();
+    }
+  }
+  if (auto d = t.table("dynamic_settings")) {
+    d->integer("max_dynamic_cgroups", 0, 100000);
+    d->integer("cleanup_timeout_secs", 0, 7 * 86400);
+    d->number("default_cpu_limit", 0, 1000);
+    d->integer("default_memory_limit_mb", 1, 1 << 30);
+    d->finish();
+  }
+  t.finish();
+  c.notes.push_back(std::string("[cgroups]") + (enabled ? " enabled = true" : "") +
+                    " does nothing, as in the Rust FreezR (which never applied it): to cap a "
+                    "program's CPU, give its [[rule]] action = \"throttle\" and cpu_limit");
+}
+
+// [nvim]: documented by the Rust FreezR but never read (it killed nvim over a hard-coded
+// 1024 MiB under memory pressure); here its threshold is the kill order's nvim entry.
+void read_nvim(TableReader t, Config& c) {
+  const bool enabled = t.boolean("enabled").value_or(true);
+  const auto mb = t.integer("memory_threshold_mb", 1, 1 << 30).value_or(1024);
+  t.finish();
+  auto& order = c.pressure.victims.kill_order;
+  const auto at = std::find_if(order.begin(), order.end(),
+                               [](const engine::NamePattern& p) { return p.name == "nvim"; });
+  if (!enabled) {
+    if (at != order.end()) order.erase(at);
+    c.notes.push_back("[nvim] enabled = false: nvim is not killed first under memory pressure");
+    return;
+  }
+  auto pattern = *engine::parse_name_pattern("nvim>" + std::to_string(mb));
+  if (at != order.end()) {
+    *at = pattern;
+  } else {
+    order.push_back(pattern);
+  }
+  c.notes.push_back("[nvim] memory_threshold_mb = " + std::to_string(mb) +
+                    ": nvim over it is killed first under memory pressure (the Rust FreezR did "
+                    "not read [nvim] and used 1024 MiB)");
+}
+
 }  // namespace
 
 void read_logging_and_legacy(TableReader& top, Config& c) {
@@ -220,12 +285,13 @@ void read_logging_and_legacy(TableReader& top, Config& c) {
     read_memory_pressure(*t, c);
     c.legacy = true;
   }
-  for (const char* section : {"cgroups", "nvim"}) {
-    if (const auto* n = top.node(section)) {
-      top.fail(n->source(), std::string("[") + section +
-                                "] of the Rust FreezR format is not supported yet; express it "
-                                "as a [[rule]]");
-    }
+  if (auto t = top.table("cgroups")) {
+    read_cgroups(*t, c);
+    c.legacy = true;
+  }
+  if (auto t = top.table("nvim")) {  // after [memory_pressure], whose kill order it adjusts
+    read_nvim(*t, c);
+    c.legacy = true;
   }
 }
 

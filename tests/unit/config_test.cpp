@@ -279,11 +279,54 @@ TEST(LegacyConfig, DisabledAndNoAutoKillAreHonoured) {
 TEST(LegacyConfig, ValidatedLikeTheRest) {
   expect_error("[kesl]\ncpu_threshold = 150\n", 2, 17, "between 0 and 100");
   expect_error("[node]\ncpu_treshold = 50\n", 2, 1, "unknown key 'cpu_treshold'");
-  expect_error("[cgroups]\nenabled = true\n", 1, 1,
-               "[cgroups] of the Rust FreezR format is not supported yet");
+  expect_error("[cgroups]\nstrategy = \"random\"\n", 2, 12, "must be one of");
+  expect_error("[nvim]\nmemory_threshold_mb = \"big\"\n", 2, 23, "expected an integer");
   expect_error("[firefox]\ncpu_threshold_freeze = 90\ncpu_threshold_kill = 80\n", 1, 1,
                "cpu_threshold_kill must be above cpu_threshold_freeze");
   expect_error("[snap]\naction = \"explode\"\n", 2, 10, "must be one of");
+}
+
+TEST(LegacyConfig, CgroupsAndNvimOfTheRustFormatLoad) {
+  // What the Rust FreezR's generate-config writes, and the [nvim] its README documents.
+  const auto c = parse_config(R"(
+[memory_pressure]
+enabled = true
+[cgroups]
+enabled = false
+root_path = "/sys/fs/cgroup/freezr.slice"
+strategy = "hybrid"
+auto_cleanup_on_stop = true
+restore_processes_on_stop = true
+[[cgroups.static_groups]]
+name = "browsers"
+process_patterns = ["firefox", "brave"]
+cpu_limit_percent = 200.0
+memory_max_mb = 4096
+memory_high_mb = 3072
+[cgroups.dynamic_settings]
+max_dynamic_cgroups = 50
+cleanup_timeout_secs = 300
+default_cpu_limit = 50.0
+default_memory_limit_mb = 1024
+[nvim]
+enabled = true
+memory_threshold_mb = 2048
+)",
+                              "old");
+  EXPECT_TRUE(c.legacy);
+  std::vector<std::string> order;
+  for (const auto& p : c.pressure.victims.kill_order) order.push_back(p.name);
+  EXPECT_EQ(order, (std::vector<std::string>{"brave", "telegram-deskto", "nvim", "firefox"}));
+  EXPECT_DOUBLE_EQ(*c.pressure.victims.kill_order[2].min_rss_mb, 2048);
+  auto noted = [&](const std::string& what) {
+    return std::any_of(c.notes.begin(), c.notes.end(),
+                       [&](const std::string& n) { return n.find(what) != std::string::npos; });
+  };
+  EXPECT_TRUE(noted("[cgroups] does nothing"));
+  EXPECT_TRUE(noted("[nvim] memory_threshold_mb = 2048"));
+  // nvim off: not first any more.
+  const auto off = parse_config("[memory_pressure]\n[nvim]\nenabled = false\n", "old");
+  for (const auto& p : off.pressure.victims.kill_order) EXPECT_NE(p.name, "nvim");
 }
 
 TEST(LegacyConfig, SnapAndTwoTierSectionsBecomeLadders) {
