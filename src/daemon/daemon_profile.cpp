@@ -1,5 +1,5 @@
-// The Daemon's profiles: the choice kept in the data directory, automatic switches at full
-// scans, and the one path every switch takes (adopt, as a reload does).
+// The Daemon's profiles: the choice kept in the data directory, automatic switches after each
+// scan, and the one path every switch takes (adopt, as a reload does).
 #include "core/text.h"
 #include "daemon/daemon_loop.h"
 #include "proc/power_supply.h"
@@ -94,7 +94,10 @@ config::ChosenProfile Daemon::wanted_profile(const config::Config& base) {
 }
 
 void Daemon::follow_profile() {
-  if (choice_.manual || !automatic(*base_)) return;
+  // A choice by hand stands while the configuration has its profile.
+  const bool by_hand =
+      choice_.manual && (choice_.profile.empty() || config::find_profile(*base_, choice_.profile));
+  if (by_hand || !automatic(*base_)) return;
   if (uses_battery(*base_) && clock_.monotonic() - battery_read_ >= kBatterySeconds) {
     battery_read_ = clock_.monotonic();
     on_battery_ = proc::on_battery(opts_.sys_root);

@@ -180,6 +180,28 @@ class ProfileTest(TestCase):
         f.wait_for(rf'PROFILE from=none to=strict why="{game.name} \(PID {again.pid}\) runs"')
         f.stop()
 
+    def test_a_reload_that_drops_the_chosen_profile_returns_to_the_automatic_choice(self):
+        burner = self.hog(cpu=True)
+        game = self.hog()
+        automatic = f'[profile.strict.when]\nrunning = {{ comm = ["{game.name}"] }}\n'
+        f = self.freezr(monitor(interval=0.3) + profiles(burner.name) + automatic)
+        f.wait_for(r"PROFILE from=none to=strict")
+        r = self.cli(f, "quiet")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        f.wait_for(r'PROFILE from=strict to=quiet why="chosen by hand"')
+        # The configuration loses quiet: the choice by hand no longer stands.
+        with open(f.config_path) as c:
+            text = c.read()
+        text = text.replace('[profile.quiet]\ndescription = "leave the burner alone"\n'
+                            'disable = ["burn"]\n', "")
+        with open(f.config_path, "w") as c:
+            c.write(text)
+        f.signal(signal.SIGHUP)
+        f.wait_for(r"configuration reloaded")
+        f.wait_for(rf'PROFILE from=quiet to=strict why="{game.name} \(PID {game.pid}\) runs"')
+        self.assertTrue(wait_until(lambda: burner.nice() == NICE, 20), f.output())
+        self.assertEqual(f.stop(), 0)
+
     def test_a_profile_follows_the_power_supply(self):
         burner = self.hog(cpu=True)
         sys_root = os.path.join(self.workdir, "sys")
