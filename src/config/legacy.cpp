@@ -271,6 +271,19 @@ void read_logging_and_legacy(TableReader& top, Config& c) {
     c.rules.push_back(read_snap(*t));
     c.legacy = true;
   }
+  // A file of the Rust FreezR format (its required sections) gets the Rust FreezR's defaults
+  // for the optional sections it leaves out, as the Rust FreezR did, each with a note.
+  const bool rust = top.has("kesl") || top.has("node") || top.has("monitoring");
+  static const toml::table kAbsent;
+  auto absent = [&](const std::string& section, const std::string& what) {
+    c.notes.push_back("[" + section + "] absent: the Rust FreezR's default applies — " + what +
+                      "; write [" + section + "] enabled = false to turn it off");
+    return TableReader(kAbsent, top.file(), "[" + section + "]");
+  };
+  if (!top.has("snap") && rust) {
+    c.rules.push_back(read_snap(absent(
+        "snap", "snap processes over 300% of a core for 3 scans are reniced to nice 15")));
+  }
   const std::vector<std::pair<std::string, std::vector<std::string>>> two_tier = {
       {"firefox", {"firefox", "firefox-esr", "firefox-bin"}},
       {"brave", {"brave", "brave-browser"}},
@@ -279,11 +292,21 @@ void read_logging_and_legacy(TableReader& top, Config& c) {
     if (auto t = top.table(section)) {
       c.rules.push_back(read_two_tier(*t, section, exe));
       c.legacy = true;
+    } else if (rust) {
+      c.rules.push_back(read_two_tier(absent(section,
+                                             "a process over 80% of a core for 2 scans is frozen "
+                                             "for 5 s, one over 95% for 3 scans is killed"),
+                                      section, exe));
     }
   }
   if (auto t = top.table("memory_pressure")) {
     read_memory_pressure(*t, c);
     c.legacy = true;
+  } else if (rust) {
+    read_memory_pressure(absent("memory_pressure",
+                                "under critical memory pressure (PSI some 30% or full 15%) "
+                                "processes are frozen for 5 s (FreezR's own default kills)"),
+                         c);
   }
   if (auto t = top.table("cgroups")) {
     read_cgroups(*t, c);

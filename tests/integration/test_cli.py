@@ -120,10 +120,16 @@ class ConfigCommandTest(TestCase):
         self.assertIn("cooldown = 120.0", r.stdout)
         self.assertIn("cpu_percent = 70.0", r.stdout)
         self.assertNotIn("[kesl]", r.stdout)
+        # The sections the file leaves out get the Rust FreezR's defaults, each with a note.
+        for section in ("snap", "firefox", "brave", "telegram", "memory_pressure"):
+            self.assertIn(f"# note: [{section}] absent: the Rust FreezR's default applies",
+                          r.stdout)
+        critical = r.stdout.split("[pressure.critical]", 1)[1].split("\n[", 1)[0]
+        self.assertIn('action = "freeze"', critical)
         converted = self.write("new.toml", r.stdout)
         r = run("config", "check", converted)
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("OK, 2 rules", r.stdout)
+        self.assertIn("OK, 6 rules", r.stdout)
 
     def test_config_search_prefers_the_working_directory(self):
         self.write("freezr.toml", "[[rule]]\nname = 'here'\nmatch = { comm = ['x'] }\n"

@@ -258,7 +258,8 @@ TEST(LegacyConfig, RustFormatIsTranslatedIntoRules) {
   EXPECT_TRUE(c.legacy);
   EXPECT_DOUBLE_EQ(c.monitor.interval, 5.0);
   EXPECT_EQ(c.logging.dir, "./logs");
-  ASSERT_EQ(c.rules.size(), 2U);
+  // kesl and node as written; snap, firefox, brave and telegram absent: the Rust defaults.
+  ASSERT_EQ(c.rules.size(), 6U);
   EXPECT_EQ(c.rules[0].name, "kesl");
   EXPECT_DOUBLE_EQ(*c.rules[0].steps[0].cpu_percent, 25.0);
   EXPECT_DOUBLE_EQ(*c.rules[0].steps[0].memory_mb, 500.0);
@@ -268,6 +269,37 @@ TEST(LegacyConfig, RustFormatIsTranslatedIntoRules) {
   EXPECT_EQ(c.rules[1].steps[0].action.kind, engine::ActionKind::kKill);
   EXPECT_DOUBLE_EQ(*c.rules[1].steps[0].cpu_percent, 70.0);
   EXPECT_FALSE(c.notes.empty());
+}
+
+TEST(LegacyConfig, AbsentOptionalSectionsGetTheRustDefaultsWithANoteEach) {
+  const auto c = parse_config(kRustConfig, "old.toml");
+  std::vector<std::string> names;
+  for (const auto& r : c.rules) names.push_back(r.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"kesl", "node", "snap", "firefox", "brave",
+                                             "telegram"}));
+  const auto& snap = c.rules[2].steps.at(0);
+  EXPECT_DOUBLE_EQ(*snap.cpu_percent, 300);
+  EXPECT_EQ(snap.action.kind, engine::ActionKind::kRenice);
+  EXPECT_EQ(snap.action.nice, 15);
+  const auto& brave = c.rules[4];
+  ASSERT_EQ(brave.steps.size(), 2U);
+  EXPECT_EQ(brave.steps[0].action.kind, engine::ActionKind::kFreeze);
+  EXPECT_DOUBLE_EQ(*brave.steps[0].cpu_percent, 80);
+  EXPECT_EQ(brave.steps[1].action.kind, engine::ActionKind::kKill);
+  // Memory pressure as the Rust FreezR had it: critical freezes, not FreezR's kill.
+  EXPECT_EQ(c.pressure.critical.action.kind, engine::ActionKind::kFreeze);
+  EXPECT_DOUBLE_EQ(*c.pressure.critical.some_avg10, 30);
+  for (const char* section : {"[snap] absent", "[firefox] absent", "[brave] absent",
+                              "[telegram] absent", "[memory_pressure] absent"}) {
+    EXPECT_TRUE(std::any_of(c.notes.begin(), c.notes.end(), [&](const std::string& n) {
+      return n.rfind(section, 0) == 0 && n.find("enabled = false") != std::string::npos;
+    })) << section;
+  }
+  // Written, a section is what it says; FreezR's own format gets none of this.
+  const auto off = parse_config("[kesl]\n[snap]\nenabled = false\n", "old.toml");
+  EXPECT_FALSE(off.rules[1].enabled);
+  EXPECT_EQ(default_config().rules.size(), 2U);
+  EXPECT_EQ(default_config().pressure.critical.action.kind, engine::ActionKind::kKill);
 }
 
 TEST(LegacyConfig, DisabledAndNoAutoKillAreHonoured) {
