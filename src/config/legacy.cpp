@@ -274,15 +274,21 @@ void read_logging_and_legacy(TableReader& top, Config& c) {
   // A file of the Rust FreezR format (its required sections) gets the Rust FreezR's defaults
   // for the optional sections it leaves out, as the Rust FreezR did, each with a note.
   const bool rust = top.has("kesl") || top.has("node") || top.has("monitoring");
+  // A [[rule]] of the same name stands in for the section's default.
+  auto defaulted = [&](const std::string& section) {
+    return rust && !top.has(section) &&
+           std::none_of(c.rules.begin(), c.rules.end(),
+                        [&](const engine::Rule& r) { return r.name == section; });
+  };
   static const toml::table kAbsent;
   auto absent = [&](const std::string& section, const std::string& what) {
     c.notes.push_back("[" + section + "] absent: the Rust FreezR's default applies — " + what +
                       "; write [" + section + "] enabled = false to turn it off");
     return TableReader(kAbsent, top.file(), "[" + section + "]");
   };
-  if (!top.has("snap") && rust) {
-    c.rules.push_back(read_snap(absent(
-        "snap", "snap processes over 300% of a core for 3 scans are reniced to nice 15")));
+  if (defaulted("snap")) {
+    c.rules.push_back(read_snap(
+        absent("snap", "snap processes over 300% of a core for 3 scans are reniced to nice 15")));
   }
   const std::vector<std::pair<std::string, std::vector<std::string>>> two_tier = {
       {"firefox", {"firefox", "firefox-esr", "firefox-bin"}},
@@ -292,7 +298,7 @@ void read_logging_and_legacy(TableReader& top, Config& c) {
     if (auto t = top.table(section)) {
       c.rules.push_back(read_two_tier(*t, section, exe));
       c.legacy = true;
-    } else if (rust) {
+    } else if (defaulted(section)) {
       c.rules.push_back(read_two_tier(absent(section,
                                              "a process over 80% of a core for 2 scans is frozen "
                                              "for 5 s, one over 95% for 3 scans is killed"),

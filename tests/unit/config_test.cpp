@@ -275,8 +275,8 @@ TEST(LegacyConfig, AbsentOptionalSectionsGetTheRustDefaultsWithANoteEach) {
   const auto c = parse_config(kRustConfig, "old.toml");
   std::vector<std::string> names;
   for (const auto& r : c.rules) names.push_back(r.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"kesl", "node", "snap", "firefox", "brave",
-                                             "telegram"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"kesl", "node", "snap", "firefox", "brave", "telegram"}));
   const auto& snap = c.rules[2].steps.at(0);
   EXPECT_DOUBLE_EQ(*snap.cpu_percent, 300);
   EXPECT_EQ(snap.action.kind, engine::ActionKind::kRenice);
@@ -298,6 +298,13 @@ TEST(LegacyConfig, AbsentOptionalSectionsGetTheRustDefaultsWithANoteEach) {
   // Written, a section is what it says; FreezR's own format gets none of this.
   const auto off = parse_config("[kesl]\n[snap]\nenabled = false\n", "old.toml");
   EXPECT_FALSE(off.rules[1].enabled);
+  // A [[rule]] of one of those names stands in for its default.
+  const auto mine = parse_config(
+      "[kesl]\n[[rule]]\nname = \"brave\"\nmatch = { comm = [\"brave\"] }\ncpu_percent = 300\n",
+      "mixed.toml");
+  EXPECT_EQ(std::count_if(mine.rules.begin(), mine.rules.end(),
+                          [](const engine::Rule& r) { return r.name == "brave"; }),
+            1);
   EXPECT_EQ(default_config().rules.size(), 2U);
   EXPECT_EQ(default_config().pressure.critical.action.kind, engine::ActionKind::kKill);
 }
