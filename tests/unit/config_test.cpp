@@ -591,32 +591,71 @@ TEST(ConfD, AnErrorInAPieceNamesThatFileLineAndColumn) {
 
 // Every ```toml block in the README must parse (a conf.d piece, merged over the default): the
 // Rust FreezR's own examples did not.
-TEST(Docs, EveryTomlExampleInTheReadmeParses) {
-  std::ifstream in(std::string(FREEZR_SOURCE_DIR) + "/README.md");
-  ASSERT_TRUE(in);
+// The ```toml blocks of a Markdown file of the source tree.
+std::vector<std::string> toml_blocks(const std::string& relative) {
+  std::ifstream in(std::string(FREEZR_SOURCE_DIR) + "/" + relative);
+  EXPECT_TRUE(in) << relative;
   std::stringstream ss;
   ss << in.rdbuf();
   const std::string text = ss.str();
-  int blocks = 0;
+  std::vector<std::string> out;
   std::size_t pos = 0;
   while ((pos = text.find("```toml\n", pos)) != std::string::npos) {
     pos += 8;
     const auto end = text.find("```", pos);
-    ASSERT_NE(end, std::string::npos);
-    const std::string block = text.substr(pos, end - pos);
-    ++blocks;
-    const std::string piece = "# /etc/freezr/conf.d/";
-    if (block.rfind(piece, 0) == 0) {  // a conf.d piece: merged over the embedded default
-      ConfDir d;
-      d.write("config.toml", std::string(default_config_text()));
-      d.write("conf.d/" + block.substr(piece.size(), block.find('\n') - piece.size()), block);
-      EXPECT_NO_THROW(load_config(d.main())) << block;
-    } else {
-      EXPECT_NO_THROW(parse_config(block, "README.md block " + std::to_string(blocks))) << block;
-    }
+    EXPECT_NE(end, std::string::npos) << relative;
+    if (end == std::string::npos) break;
+    out.push_back(text.substr(pos, end - pos));
     pos = end + 3;
   }
-  EXPECT_GE(blocks, 3);
+  return out;
+}
+
+// Loads a documentation block: a conf.d piece (it starts with its path) merged over the
+// embedded default, else a whole configuration.
+Config load_block(const std::string& block, const std::string& source) {
+  const std::string piece = "# /etc/freezr/conf.d/";
+  if (block.rfind(piece, 0) != 0) return parse_config(block, source);
+  ConfDir d;
+  d.write("config.toml", std::string(default_config_text()));
+  d.write("conf.d/" + block.substr(piece.size(), block.find('\n') - piece.size()), block);
+  return load_config(d.main());
+}
+
+TEST(Docs, EveryTomlExampleInTheReadmeParses) {
+  const auto blocks = toml_blocks("README.md");
+  for (std::size_t i = 0; i < blocks.size(); ++i) {
+    EXPECT_NO_THROW(load_block(blocks[i], "README.md block " + std::to_string(i + 1))) << blocks[i];
+  }
+  EXPECT_GE(blocks.size(), 3U);
+}
+
+TEST(Docs, EveryTomlExampleInTheGuideParses) {
+  int blocks = 0;
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(FREEZR_SOURCE_DIR) + "/docs/guide")) {
+    if (e.path().extension() != ".md") continue;
+    const auto name = "docs/guide/" + e.path().filename().string();
+    for (const auto& block : toml_blocks(name)) {
+      ++blocks;
+      EXPECT_NO_THROW(load_block(block, name)) << block;
+    }
+  }
+  EXPECT_GE(blocks, 1);
+}
+
+// What the migration page promises of its Rust configuration.
+TEST(Docs, TheGuidesRustConfigurationLoadsAsItSays) {
+  const auto blocks = toml_blocks("docs/guide/migrating-from-rust-freezr.md");
+  ASSERT_EQ(blocks.size(), 1U);
+  const auto c = load_block(blocks[0], "guide");
+  std::vector<std::string> names;
+  for (const auto& r : c.rules) names.push_back(r.name);
+  EXPECT_EQ(names,
+            (std::vector<std::string>{"kesl", "node", "snap", "firefox", "brave", "telegram"}));
+  EXPECT_EQ(c.pressure.critical.action.kind, engine::ActionKind::kFreeze);
+  EXPECT_EQ(c.logging.dir, "/var/log/freezr");
+  EXPECT_DOUBLE_EQ(c.rules[0].steps[0].cooldown, 100);
 }
 
 TEST(PressureOf, GatesReadTheSystemsPressureOrTheCgroupsAndNothingElseTakesIt) {
