@@ -1,5 +1,5 @@
-// Reads the dashboard's process row of a writer (once its disk cell has a rate) and the
-// header's thermal pills, in headless Chromium.
+// Reads the dashboard's process row of a writer (once its disk cell has shown more than
+// 5 MiB/s) and the header's thermal pills, in headless Chromium.
 //   node disk_thermal.cjs URL PID
 const { launch, page_with_errors } = require("./browser.cjs");
 
@@ -11,7 +11,7 @@ const { launch, page_with_errors } = require("./browser.cjs");
     const page = await page_with_errors(browser, errors);
     await page.goto(url);
     await page.waitForFunction((p) => [...document.querySelectorAll("#procs tbody tr")]
-      .some((tr) => tr.cells[0].textContent === p && parseFloat(tr.cells[4].textContent) > 0),
+      .some((tr) => tr.cells[0].textContent === p && parseFloat(tr.cells[4].textContent) > 5),
       pid, { timeout: 20000 });
     const cells = await page.evaluate((p) => [...[...document.querySelectorAll("#procs tbody tr")]
       .find((tr) => tr.cells[0].textContent === p).cells].map((c) => c.textContent), pid);
