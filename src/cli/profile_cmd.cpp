@@ -75,10 +75,8 @@ CLI::App* define_profile(CLI::App& app, ProfileOptions& o) {
 int cmd_profile(const config::Config& cfg, const ProfileOptions& o) {
   if (!o.name && !o.off && !o.automatic) return list(cfg, o.format);
   if (o.name && !config::find_profile(cfg, *o.name)) {
-    std::string names;
-    for (const auto& p : cfg.profiles) names += (names.empty() ? "" : ", ") + p.name;
     fmt::print(stderr, "freezr: no profile named '{}' in {} (profiles: {})\n", *o.name, cfg.source,
-               names.empty() ? "none" : names);
+               config::profile_names(cfg));
     return 2;
   }
   const config::ProfileChoice choice{!o.automatic, o.name.value_or("")};

@@ -305,12 +305,11 @@ std::string read_text(const std::string& path) {
   return std::move(*text);
 }
 
-// The file a node came from: a conf.d piece, or the main file.
+}  // namespace
+
 std::string file_of(const toml::source_region& at, const std::string& source) {
   return at.path ? *at.path : source;
 }
-
-}  // namespace
 
 Config read_config(const toml::table& root, const std::string& source) {
   Config c;

@@ -31,13 +31,21 @@ Result<ProfileChoice> parse_choice(std::string_view text) {
   return c;
 }
 
+std::string profile_names(const Config& c) {
+  std::string names;
+  for (const auto& p : c.profiles) names += (names.empty() ? "" : ", ") + p.name;
+  return names.empty() ? "none" : names;
+}
+
+bool stands(const Config& c, const ProfileChoice& choice) {
+  return choice.manual && (choice.profile.empty() || find_profile(c, choice.profile) != nullptr);
+}
+
 ChosenProfile choose_profile(
     const Config& base, const ProfileChoice& choice,
     const std::function<std::optional<std::string>(const engine::Match&)>& running,
     std::optional<bool> on_battery) {
-  if (choice.manual && (choice.profile.empty() || find_profile(base, choice.profile))) {
-    return {choice.profile, "chosen by hand"};
-  }
+  if (stands(base, choice)) return {choice.profile, "chosen by hand"};
   const ProfileSpec* best = nullptr;
   std::string why;
   for (const auto& p : base.profiles) {

@@ -38,6 +38,11 @@ struct ChosenProfile {
 // runs; on_battery is the machine's power (nullopt:
 // unknown, so no on_battery condition holds). A manual choice of a name base does not have
 // falls back to the automatic choice.
+// The names of c's profiles, "a, b" ("none" without any): for messages.
+std::string profile_names(const Config& c);
+// Whether a choice by hand stands: it names no profile, or one c has.
+bool stands(const Config& c, const ProfileChoice& choice);
+
 ChosenProfile choose_profile(
     const Config& base, const ProfileChoice& choice,
     const std::function<std::optional<std::string>(const engine::Match&)>& running,

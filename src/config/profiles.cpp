@@ -35,10 +35,6 @@ bool valid_name(const std::string& n) {
   });
 }
 
-std::string file_of(const toml::node& n, const std::string& fallback) {
-  return n.source().path ? *n.source().path : fallback;
-}
-
 ProfileSpec read_one(const std::string& name, const toml::table& t, const std::string& file,
                      const Config& c) {
   const std::string where = "[profile." + name + "]";
@@ -103,7 +99,7 @@ void read_profiles(TableReader& top, Config& c) {
     const auto* t = node.as_table();
     const std::string name(key.str());
     if (t == nullptr) top.fail(node.source(), "profile." + name + " must be a table");
-    c.profiles.push_back(read_one(name, *t, file_of(node, top.file()), c));
+    c.profiles.push_back(read_one(name, *t, file_of(node.source(), top.file()), c));
   }
 }
 
@@ -112,7 +108,7 @@ void check_profiles(const Config& c, const Document& doc) {
   if (!c.monitor.profile.empty() && find_profile(c, c.monitor.profile) == nullptr) {
     const auto root = doc.root();
     const auto* at = root.at_path("monitor.profile").node();
-    throw ConfigError(at != nullptr ? file_of(*at, c.source) : c.source,
+    throw ConfigError(at != nullptr ? file_of(at->source(), c.source) : c.source,
                       at != nullptr ? at->source().begin.line : 0,
                       at != nullptr ? at->source().begin.column : 0,
                       "[monitor] profile: no [profile." + c.monitor.profile + "] section");
@@ -148,7 +144,7 @@ Config with_profile(const Config& base, const std::string& name) {
       const auto it = rule_named(c.rules, rule);
       if (it == c.rules.end()) {
         const auto& at = lists[key];
-        throw ConfigError(at.path ? *at.path : base.source, at.begin.line, at.begin.column,
+        throw ConfigError(file_of(at, base.source), at.begin.line, at.begin.column,
                           "[profile." + name + "] " + key + ": no rule named '" + rule + "'");
       }
       it->enabled = on;

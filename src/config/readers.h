@@ -39,6 +39,8 @@ void read_pressure(TableReader t, PressureSettings& p,
 void read_thermal(TableReader& top, Config& c);
 // [[category]] tables first, then the shipped library's categories of other names.
 void read_categories(TableReader& top, Config& c);
+// The file a node came from (a conf.d piece), else source.
+std::string file_of(const toml::source_region& at, const std::string& source);
 // Parses TOML text; source names it in errors (and in each node's place).
 toml::table parse_table(std::string_view text, const std::string& source);
 

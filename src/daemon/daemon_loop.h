@@ -165,8 +165,10 @@ class Daemon {
   // After a scan (a light one sees the processes started since the last one too): switches to
   // the profile that should be in force when another is.
   void follow_profile();
-  // Switches to chosen when another profile is in force.
-  void switch_profile(const config::ChosenProfile& chosen);
+  // Switches to chosen when another profile is in force; whether it did.
+  bool switch_profile(const config::ChosenProfile& chosen);
+  // The power supply, when a profile's condition needs it.
+  void read_battery();
   // The line, the event and the counters of a switch from `from` to chosen.
   void profile_switched(const std::string& from, const config::ChosenProfile& chosen);
   // The published state and the status snapshot show the profile now, not after the next scan.

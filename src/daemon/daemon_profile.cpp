@@ -60,8 +60,7 @@ void Daemon::start_profile() {
   if (auto text = fs::read_regular_file(path, 4096)) {
     if (auto c = config::parse_choice(*text)) {
       choice_ = *c;
-      if (choice_.manual && !choice_.profile.empty() &&
-          !config::find_profile(*base_, choice_.profile)) {
+      if (choice_.manual && !config::stands(*base_, choice_)) {
         log_.note(level_enum::warn, "profile: " + path + " chooses '" + choice_.profile +
                                         "', which the configuration does not have; choosing "
                                         "automatically");
@@ -71,10 +70,7 @@ void Daemon::start_profile() {
                 "profile: " + path + " is not a choice (" + c.error().message + "); ignored");
     }
   }
-  if (uses_battery(*base_)) {
-    battery_read_ = clock_.monotonic();
-    on_battery_ = proc::on_battery(opts_.sys_root);
-  }
+  read_battery();
   chosen_ = wanted_profile(*base_);
   if (!chosen_.profile.empty()) adopt(configured(*base_, chosen_.profile));
 }
@@ -88,6 +84,12 @@ std::optional<std::string> Daemon::running(const engine::Match& m) {
   return std::nullopt;
 }
 
+void Daemon::read_battery() {
+  if (!uses_battery(*base_)) return;
+  battery_read_ = clock_.monotonic();
+  on_battery_ = proc::on_battery(opts_.sys_root);
+}
+
 config::ChosenProfile Daemon::wanted_profile(const config::Config& base) {
   return config::choose_profile(
       base, choice_, [this](const engine::Match& m) { return running(m); }, on_battery_);
@@ -95,24 +97,20 @@ config::ChosenProfile Daemon::wanted_profile(const config::Config& base) {
 
 void Daemon::follow_profile() {
   // A choice by hand stands while the configuration has its profile.
-  const bool by_hand =
-      choice_.manual && (choice_.profile.empty() || config::find_profile(*base_, choice_.profile));
-  if (by_hand || !automatic(*base_)) return;
-  if (uses_battery(*base_) && clock_.monotonic() - battery_read_ >= kBatterySeconds) {
-    battery_read_ = clock_.monotonic();
-    on_battery_ = proc::on_battery(opts_.sys_root);
-  }
+  if (config::stands(*base_, choice_) || !automatic(*base_)) return;
+  if (clock_.monotonic() - battery_read_ >= kBatterySeconds) read_battery();
   switch_profile(wanted_profile(*base_));
 }
 
-void Daemon::switch_profile(const config::ChosenProfile& chosen) {
+bool Daemon::switch_profile(const config::ChosenProfile& chosen) {
   if (chosen.profile == cfg_->profile) {
     chosen_ = chosen;
-    return;
+    return false;
   }
   const auto from = cfg_->profile;
   adopt(configured(*base_, chosen.profile));
   profile_switched(from, chosen);
+  return true;
 }
 
 void Daemon::profile_switched(const std::string& from, const config::ChosenProfile& chosen) {
@@ -141,11 +139,9 @@ void Daemon::show_profile() {
 }
 
 Result<void> Daemon::choose(const config::ProfileChoice& choice) {
-  if (choice.manual && !choice.profile.empty() && !config::find_profile(*base_, choice.profile)) {
-    std::string names;
-    for (const auto& p : base_->profiles) names += (names.empty() ? "" : ", ") + p.name;
-    return error_of(ErrorKind::kConfig, "no profile named '" + choice.profile + "' (profiles: " +
-                                            (names.empty() ? "none" : names) + ")");
+  if (choice.manual && !config::stands(*base_, choice)) {
+    return error_of(ErrorKind::kConfig, "no profile named '" + choice.profile +
+                                            "' (profiles: " + config::profile_names(*base_) + ")");
   }
   if (data_dir_) {
     if (auto w = data_dir_->write_atomically(config::kProfileFile, config::choice_text(choice),
@@ -155,8 +151,7 @@ Result<void> Daemon::choose(const config::ProfileChoice& choice) {
     }
   }
   choice_ = choice;
-  switch_profile(wanted_profile(*base_));
-  show_profile();
+  if (!switch_profile(wanted_profile(*base_))) show_profile();  // a switch shows itself
   return {};
 }
 

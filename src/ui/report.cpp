@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "config/profile_choice.h"
+
 namespace freezr::ui {
 
 std::string format_duration(double seconds) {
@@ -95,10 +97,9 @@ std::string banner(const config::Config& config, bool dry_run) {
   if (config.rules.empty()) out += "   └─ (no rules: measuring only)\n";
   out += fmt::format("   └─ Check interval: {:g}s\n", config.monitor.interval);
   if (!config.profiles.empty()) {
-    std::string names;
-    for (const auto& p : config.profiles) names += (names.empty() ? "" : ", ") + p.name;
     out += fmt::format("   └─ Profile: {} (profiles: {}; `freezr profile NAME` switches)\n",
-                       config.profile.empty() ? "none" : config.profile, names);
+                       config.profile.empty() ? "none" : config.profile,
+                       config::profile_names(config));
   }
   if (config.pressure.enabled) {
     const auto& p = config.pressure;
