@@ -51,7 +51,7 @@ LegacyMonitoring read_monitoring(TableReader t, Config& c) {
   return m;
 }
 
-engine::Rule read_kesl(TableReader t, const LegacyMonitoring& mon) {
+engine::Rule read_kesl(TableReader t, const LegacyMonitoring& mon, Config& c) {
   engine::Rule r;
   r.name = "kesl";
   r.match.exe = {kKeslExe};
@@ -66,6 +66,9 @@ engine::Rule read_kesl(TableReader t, const LegacyMonitoring& mon) {
   r.steps = {s};
   r.aggregate = engine::Aggregate::kGroup;
   r.enabled = t.boolean("enabled").value_or(true);
+  c.notes.push_back(
+      "[kesl]: every KESL process counts, summed (the Rust FreezR measured only the first one "
+      "it found), and the restart is not preceded by a systemd daemon-reload as it was there");
   t.finish();
   return r;
 }
@@ -94,7 +97,7 @@ engine::Rule read_node(TableReader t, Config& c) {
 }
 
 // [snap]: one action (nice, freeze or kill) on snap processes above a per-process threshold.
-engine::Rule read_snap(TableReader t) {
+engine::Rule read_snap(TableReader t, Config& c) {
   engine::Rule r;
   r.name = "snap";
   r.match.comm = {"snapd", "snap", "snap-store"};
@@ -115,12 +118,19 @@ engine::Rule read_snap(TableReader t) {
   }
   r.steps = {s};
   r.enabled = t.boolean("enabled").value_or(true);
+  c.notes.push_back(
+      "[snap]: each snap process is judged on its own and acted on after " +
+      std::to_string(s.violations) +
+      " violating scans in a row of its own (the Rust FreezR counted scans in which any snap "
+      "process was over the threshold); a renice is undone once the process calms down (there "
+      "it stayed)");
   t.finish();
   return r;
 }
 
 // [firefox], [brave], [telegram]: freeze above one threshold, kill above a higher one.
-engine::Rule read_two_tier(TableReader t, const std::string& name, std::vector<std::string> exe) {
+engine::Rule read_two_tier(TableReader t, const std::string& name, std::vector<std::string> exe,
+                           Config& c) {
   engine::Rule r;
   r.name = name;
   r.match.exe = std::move(exe);
@@ -139,6 +149,12 @@ engine::Rule read_two_tier(TableReader t, const std::string& name, std::vector<s
   kill.action.kind = engine::ActionKind::kKill;
   r.steps = {freeze, kill};
   r.enabled = t.boolean("enabled").value_or(true);
+  c.notes.push_back(
+      "[" + name +
+      "]: a ladder, each process judged on its own: the kill may come only after "
+      "the freeze has acted, and counts its own scans from then (the Rust FreezR counted scans "
+      "in which any " +
+      name + " process was hot, and could kill without freezing first)");
   t.finish();
   return r;
 }
@@ -160,9 +176,21 @@ void read_memory_pressure(TableReader t, Config& c) {
     if (v == "nice") {
       a.kind = engine::ActionKind::kRenice;
       a.nice = 15;
+      c.notes.push_back(
+          std::string("[memory_pressure] ") + key +
+          " = \"nice\": the first process of the order (kill_order, then the largest) gets "
+          "nice 15 once "
+          "the level is entered, put back when it ends (the Rust FreezR reniced "
+          "every Firefox, Brave and Telegram process, for good)");
     } else if (v == "freeze") {
       a.kind = engine::ActionKind::kFreeze;
       a.duration = 5;
+      c.notes.push_back(
+          std::string("[memory_pressure] ") + key +
+          " = \"freeze\": the first process of the order (kill_order, then the largest) is "
+          "frozen for 5 s "
+          "once the level is entered (the Rust FreezR stopped every Firefox, "
+          "Brave and Telegram process, again at every check while it lasted)");
     } else {
       a.kind = v == "kill" ? engine::ActionKind::kKill : engine::ActionKind::kLog;
     }
@@ -258,7 +286,7 @@ void read_logging_and_legacy(TableReader& top, Config& c) {
     c.legacy = true;
   }
   if (auto t = top.table("kesl")) {
-    c.rules.push_back(read_kesl(*t, mon));
+    c.rules.push_back(read_kesl(*t, mon, c));
     c.legacy = true;
   } else if (mon.min_restart_interval) {
     c.notes.push_back("[monitoring] min_restart_interval_secs has no [kesl] section to apply to");
@@ -268,7 +296,7 @@ void read_logging_and_legacy(TableReader& top, Config& c) {
     c.legacy = true;
   }
   if (auto t = top.table("snap")) {
-    c.rules.push_back(read_snap(*t));
+    c.rules.push_back(read_snap(*t, c));
     c.legacy = true;
   }
   // A file of the Rust FreezR format (its required sections) gets the Rust FreezR's defaults
@@ -288,7 +316,8 @@ void read_logging_and_legacy(TableReader& top, Config& c) {
   };
   if (defaulted("snap")) {
     c.rules.push_back(read_snap(
-        absent("snap", "snap processes over 300% of a core for 3 scans are reniced to nice 15")));
+        absent("snap", "snap processes over 300% of a core for 3 scans are reniced to nice 15"),
+        c));
   }
   const std::vector<std::pair<std::string, std::vector<std::string>>> two_tier = {
       {"firefox", {"firefox", "firefox-esr", "firefox-bin"}},
@@ -296,13 +325,13 @@ void read_logging_and_legacy(TableReader& top, Config& c) {
       {"telegram", {"telegram-desktop", "Telegram"}}};
   for (const auto& [section, exe] : two_tier) {
     if (auto t = top.table(section)) {
-      c.rules.push_back(read_two_tier(*t, section, exe));
+      c.rules.push_back(read_two_tier(*t, section, exe, c));
       c.legacy = true;
     } else if (defaulted(section)) {
       c.rules.push_back(read_two_tier(absent(section,
                                              "a process over 80% of a core for 2 scans is frozen "
                                              "for 5 s, one over 95% for 3 scans is killed"),
-                                      section, exe));
+                                      section, exe, c));
     }
   }
   if (auto t = top.table("memory_pressure")) {

@@ -46,9 +46,10 @@ def wait_until(predicate, timeout, step=0.05):
 class Hog:
     """A test process: a copy of the hog binary under a unique name."""
 
-    def __init__(self, workdir, name=None, cpu=False, mem_mb=0, ignore_term=False, extra=()):
+    def __init__(self, workdir, name=None, cpu=False, mem_mb=0, ignore_term=False, extra=(),
+                 user=None):
         self.name = name or unique_name()
-        path = os.path.join(workdir, self.name)
+        self.path = path = os.path.join(workdir, self.name)
         if not os.path.exists(path):
             shutil.copy(HOG, path)
         args = [path]
@@ -62,8 +63,9 @@ class Hog:
         # A session of its own with a raised autogroup priority: the kernel shares CPU between
         # sessions first, so on a busy machine a victim in the runner's session would get a
         # fraction of a core (a plain nice does not help).
+        # user: run as that user (the work directory must then be open to it).
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
+                                     start_new_session=True, user=user)
         self.pid = self.proc.pid
         try:
             with open(f"/proc/{self.pid}/autogroup", "w") as f:
@@ -331,6 +333,47 @@ class TestCase(unittest.TestCase):
         f = Freezr(self.workdir, config, args, **kw)
         self.freezrs.append(f)
         return f
+
+
+class StandInSystemd:
+    """A private dbus-daemon with the stand-in systemd on it, which records each call it gets
+    (fail: a unit name it answers with NoSuchUnit). Pass `env` to the FreezR that calls it."""
+
+    def __init__(self, workdir, fail=""):
+        socket_path = os.path.join(workdir, "system_bus")
+        self.bus = subprocess.Popen(
+            ["dbus-daemon", "--session", "--nofork", "--nopidfile",
+             f"--address=unix:path={socket_path}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.fake = None
+        if not wait_until(lambda: os.path.exists(socket_path), 10):
+            self.close()
+            raise AssertionError("the private bus did not start")
+        self.address = f"unix:path={socket_path}"
+        self.env = {"DBUS_SYSTEM_BUS_ADDRESS": self.address}
+        self.log = os.path.join(workdir, "restart_calls.log")
+        self.fake = subprocess.Popen([FAKE_SYSTEMD, self.log],
+                                     env=dict(os.environ, FAKE_SYSTEMD_FAIL=fail, **self.env),
+                                     stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
+        if self.fake.stdout.readline() != b"ready\n":
+            self.close()
+            raise AssertionError("the stand-in systemd did not start")
+
+    def calls(self):
+        """The calls it got, one line each ("RestartUnit kesl.service replace")."""
+        if not os.path.exists(self.log):
+            return []
+        with open(self.log) as f:
+            return f.read().splitlines()
+
+    def close(self):
+        for p in (self.fake, self.bus):
+            if p is not None and p.poll() is None:
+                p.kill()
+            if p is not None:
+                p.wait()
+        if self.fake is not None:
+            self.fake.stdout.close()
 
 
 class Receiver:

@@ -1,11 +1,13 @@
 """The OpenAPI description FreezR serves, checked against its real answers."""
 import json
+import os
+import re
 import urllib.error
 import urllib.request
 
 import jsonschema
 
-from harness import TestCase, monitor, rule, wait_until
+from harness import SOURCE_DIR, TestCase, monitor, rule, wait_until
 
 
 def get(port, path):
@@ -84,6 +86,31 @@ class OpenApiTest(TestCase):
         self.assertEqual(paths, routes)
         for path in routes - {"/api/v1/thaw", "/api/v1/reload"}:
             self.assertNotEqual(get(port, path)[0], 404, path)
+        self.assertEqual(f.stop(), 0)
+
+    def test_the_guide_names_every_path_and_every_metric(self):
+        with open(os.path.join(SOURCE_DIR, "docs", "guide", "api-and-metrics.md")) as g:
+            guide = g.read()
+        top = monitor().replace('listen = "127.0.0.1:0"\n',
+                                'listen = "127.0.0.1:0"\nper_process_metrics = 3\n')
+        f = self.freezr(top + rule("r", ["fz-no-such"], cpu_percent=90))
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        f.wait_scans(2)
+        spec = json.loads(get(port, "/api/v1/openapi.json")[2])
+        for path, methods in spec["paths"].items():
+            for method in methods:
+                if method in ("get", "put", "post"):
+                    self.assertIn(f"`{method.upper()} {path}`", guide)
+        status, _, text = get(port, "/metrics")
+        self.assertEqual(status, 200)
+        served = set(re.findall(r"^# TYPE (\S+) ", text, re.M))
+        # And those that appear only with a leak, a profile, a thermal section or per-process
+        # series: every name the exporter can write.
+        with open(os.path.join(SOURCE_DIR, "src", "serve", "metrics.cpp")) as m:
+            written = set(re.findall(r"\b(freezr_[a-z0-9_]+)", m.read()))
+        self.assertGreater(len(served), 30)
+        for name in served | written:
+            self.assertIn(f"`{name}`", guide)
         self.assertEqual(f.stop(), 0)
 
 

@@ -6,6 +6,7 @@ import unittest
 
 from harness import (TestCase, cgroup_mounts, monitor, remove_cgroup, rule, unique_name,
                      wait_until)
+from guide import ScenarioCase
 from test_actions import nice_of
 
 GATE = 40.0
@@ -76,6 +77,32 @@ class CgroupPressureGateTest(TestCase):
         f.wait_scans(5)
         self.assertEqual(nice_of(idle.pid), 0, f.output())
         self.assertEqual(f.count(rf"pid={idle.pid}"), 0, f.output())
+        self.assertEqual(f.stop(), 0)
+
+
+class GuideContainerHostTest(ScenarioCase):
+    """The guide's container host (docs/guide/scenarios/13-container-host.md): its rule, as the
+    page gives it, on two "containers" of the test's making."""
+
+    group = CgroupPressureGateTest.group
+
+    def test_the_workload_in_the_crowded_container_is_reniced_and_the_calm_one_is_not(self):
+        roots = [mount for fstype, mount, _ in cgroup_mounts() if fstype == "cgroup2"]
+        self.assertTrue(roots, "needs a cgroup v2 hierarchy")
+        crowded, calm = self.group(roots[0]), self.group(roots[0])
+        starved, idle = self.hog(), self.hog()
+        burners = [self.hog(cpu=True) for _ in range(4)]
+        for h, group in [(starved, crowded), (idle, calm)] + [(b, crowded) for b in burners]:
+            with open(os.path.join(group, "cgroup.procs"), "w") as procs:
+                procs.write(str(h.pid))
+        f = self.scenario("13-container-host.md",
+                          [('"^/(app|srv|opt)/"',
+                            f'"^{self.workdir}/({starved.name}|{idle.name})$"')])
+        self.assertTrue(wait_until(lambda: nice_of(starved.pid) == 10, 90), f.output())
+        f.wait_for(rf"ACTION rule=starved action=renice pid={starved.pid} ")
+        f.wait_scans(5)
+        self.assertEqual(nice_of(idle.pid), 0, f.output())
+        self.assertEqual(f.count(rf"pid={idle.pid}\b"), 0, f.output())
         self.assertEqual(f.stop(), 0)
 
 

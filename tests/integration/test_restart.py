@@ -1,45 +1,18 @@
 """Restarts over a real D-Bus: a private dbus-daemon with a stand-in systemd on it."""
-import os
-import subprocess
 import time
 import unittest
 
-from harness import FAKE_SYSTEMD, TestCase, monitor, rule, unique_name, wait_until
+from harness import StandInSystemd, TestCase, monitor, rule, unique_name, wait_until
 
 
 class RestartTest(TestCase):
-    def setUp(self):
-        super().setUp()
-        self.socket = os.path.join(self.workdir, "system_bus")
-        self.bus = subprocess.Popen(
-            ["dbus-daemon", "--session", "--nofork", "--nopidfile",
-             f"--address=unix:path={self.socket}"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.assertTrue(wait_until(lambda: os.path.exists(self.socket), 10))
-        self.address = f"unix:path={self.socket}"
-        self.calls = os.path.join(self.workdir, "restart_calls.log")
-        self.fake = None
-
     def start_fake(self, fail=""):
-        env = dict(os.environ, DBUS_SYSTEM_BUS_ADDRESS=self.address, FAKE_SYSTEMD_FAIL=fail)
-        self.fake = subprocess.Popen([FAKE_SYSTEMD, self.calls], env=env,
-                                     stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
-        self.assertEqual(self.fake.stdout.readline(), b"ready\n")
-
-    def tearDown(self):
-        super().tearDown()
-        for p in (self.fake, self.bus):
-            if p is not None:
-                p.kill()
-                p.wait()
-        if self.fake is not None:
-            self.fake.stdout.close()
+        self.systemd = StandInSystemd(self.workdir, fail)
+        self.addCleanup(self.systemd.close)
+        self.address = self.systemd.address
 
     def calls_made(self):
-        if not os.path.exists(self.calls):
-            return []
-        with open(self.calls) as f:
-            return f.read().splitlines()
+        return self.systemd.calls()
 
     def test_restart_arrives_once_with_the_unit_and_not_again_within_the_cooldown(self):
         self.start_fake()
