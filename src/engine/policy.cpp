@@ -291,8 +291,10 @@ void Policy::escalate(std::size_t ri, const ProcessId& key, Entity& e, const Mea
       return;
     }
     // This step and the ones above count afresh: each rung gets its own scans to prove the
-    // one below did not help.
-    for (std::size_t k = i; k < e.steps.size(); ++k) e.steps[k] = Streak{};
+    // one below did not help. A step that acts again (a freeze repeated while the kill above
+    // it counts) starts only its own count again: the rungs above go on counting.
+    const std::size_t fresh_to = rung == e.highest_tried ? i + 1 : e.steps.size();
+    for (std::size_t k = i; k < fresh_to; ++k) e.steps[k] = Streak{};
     if (d.action.touches_processes() && d.targets.empty()) {
       d.verdict = Verdict::kProtected;
       out.push_back(std::move(d));

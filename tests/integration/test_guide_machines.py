@@ -36,7 +36,7 @@ class GameTest(ScenarioCase):
         f.wait_for(rf"SKIP rule=heavy action=renice pid={game.pid} .*protected")
         self.assertEqual(nice_of(game.pid), 0)
         f.wait_for(rf'PROFILE from=none to=gaming why="{launcher.name} \(PID {launcher.pid}\) runs"')
-        self.assertEqual(status(self.workdir)["profile"]["active"], "gaming")
+        self.assertEqual(status(self.workdir)["profile"]["name"], "gaming")
         r = subprocess.run([FREEZR, "oom-order", "--format", "json", "--config", f.config_path],
                            capture_output=True, text=True, cwd=self.workdir, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
@@ -106,7 +106,7 @@ class SharedServerTest(ScenarioCase):
         f.wait_for(rf"ACTION rule=alice-memory action=kill .*pid={big.pid}\b")
         f.wait_scans(5)
         self.assertTrue(small.alive() and root_own.alive(), f.output())
-        self.assertEqual(f.count(r"action=kill .*pid="), 1, f.output())
+        self.assertEqual(f.count(r"ACTION rule=\S+ action=kill .*SIGTERM sent"), 1, f.output())
         self.assertEqual(f.stop(), 0)
 
 
@@ -172,10 +172,11 @@ class NoJournalTest(ScenarioCase):
             except (OSError, ValueError):
                 return None
             return next((l for l in lines
-                         if l.get("event") == "ACTION" and l.get("pid") == hog.pid), None)
+                         if l.get("event") == "action" and l.get("pid") == hog.pid), None)
         line = wait_until(action_line, 20)
         self.assertIsNotNone(line, f.output())
-        self.assertEqual((line["rule"], line["level"]), ("runaway", "info"))
+        self.assertEqual((line["rule"], line["action"]), ("runaway", "renice"))
+        self.assertEqual(line["message"], "nice 19 on 1 thread(s)")
         self.assertEqual(f.stop(), 0)
 
 

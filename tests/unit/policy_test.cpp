@@ -319,6 +319,27 @@ TEST(Ladder, EscalatesOneStepAtATimeAndOnlyAfterThePreviousActed) {
   EXPECT_EQ(acted(run.tick(hot(11))), (std::vector<ActionKind>{ActionKind::kKill}));
 }
 
+// The Rust FreezR's two-tier policy as a ladder: the freeze needs fewer scans than the kill
+// above it and repeats while the kill counts; the kill's count goes on through the repeats.
+TEST(Ladder, ARepeatedFreezeDoesNotResetTheKillAboveIt) {
+  Rule r;
+  r.name = "ff";
+  r.match.comm = {"ff"};
+  Step freeze = step(ActionKind::kFreeze, 80, 2);
+  freeze.action.duration = 1;
+  r.steps = {freeze, step(ActionKind::kKill, 95, 3)};
+  PolicyRun run({r});
+  auto hot = [](Seconds t) { return snap(t, {proc(10, "ff", 99, 1)}); };
+  std::vector<ActionKind> all;
+  for (Seconds t = 1; t <= 20 && (all.empty() || all.back() != ActionKind::kKill); t += 1) {
+    for (auto k : acted(run.tick(hot(t)))) all.push_back(k);
+  }
+  ASSERT_FALSE(all.empty());
+  EXPECT_EQ(all.front(), ActionKind::kFreeze);
+  EXPECT_EQ(all.back(), ActionKind::kKill);
+  EXPECT_LE(all.size(), 3U);  // at most one repeat of the freeze before the kill
+}
+
 TEST(Ladder, CalmingDownReleasesAndStartsFromTheBottom) {
   PolicyRun run({ladder_rule("hog")});
   run.tick(snap(1, {proc(10, "hog", 99, 1)}));
