@@ -258,6 +258,20 @@ def write_meminfo(proc_root, available_mib, total_mib=16384):
     os.replace(tmp, os.path.join(proc_root, "meminfo"))
 
 
+def power_supply(workdir):
+    """A /sys of the test's making with mains (online) and a battery: (the --sys-root to
+    give FreezR, the mains' `online` file, which the test writes 0 or 1 to)."""
+    sys_root = os.path.join(workdir, "sys")
+    supplies = os.path.join(sys_root, "class", "power_supply")
+    for name, files in (("AC", {"type": "Mains", "online": "1"}),
+                        ("BAT0", {"type": "Battery", "status": "Charging"})):
+        os.makedirs(os.path.join(supplies, name))
+        for file, value in files.items():
+            with open(os.path.join(supplies, name, file), "w") as out:
+                out.write(value + "\n")
+    return sys_root, os.path.join(supplies, "AC", "online")
+
+
 def with_token(workdir, config):
     """A bearer token in a 0600 file, and the configuration with its control endpoints on."""
     token = "t" + unique_name("tok") * 2

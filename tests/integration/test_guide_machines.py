@@ -12,7 +12,7 @@ import urllib.error
 import urllib.request
 
 from guide import SCENARIOS, TEST_PIECE, ScenarioCase
-from harness import FREEZR, SOURCE_DIR, unique_name, wait_until
+from harness import FREEZR, SOURCE_DIR, power_supply, unique_name, wait_until
 from test_actions import cgroup_of, mounts, nice_of
 from test_pressure import SyntheticMemory
 
@@ -49,23 +49,12 @@ class GameTest(ScenarioCase):
 
 
 class BatteryTest(ScenarioCase):
-    def power_supply(self):
-        sys_root = os.path.join(self.workdir, "sys")
-        supplies = os.path.join(sys_root, "class", "power_supply")
-        for name, files in (("AC", {"type": "Mains", "online": "1"}),
-                            ("BAT0", {"type": "Battery", "status": "Charging"})):
-            os.makedirs(os.path.join(supplies, name))
-            for file, value in files.items():
-                with open(os.path.join(supplies, name, file), "w") as out:
-                    out.write(value + "\n")
-        return sys_root, os.path.join(supplies, "AC", "online")
-
     def test_the_build_is_left_alone_on_mains_throttled_on_battery_and_released_after(self):
         v2, v1_cpu = mounts()
         controller = "cpu" if v1_cpu else ""
         build = self.hog(cpu=True)
         origin = cgroup_of(build.pid, controller)
-        sys_root, online = self.power_supply()
+        sys_root, online = power_supply(self.workdir)
         f = self.scenario("10-laptop-on-battery.md",
                           [('category = "build"', f'comm = ["{build.name}"]'),
                            ("interval = 6.0", "interval = 0.5"),

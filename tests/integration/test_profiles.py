@@ -8,7 +8,7 @@ import subprocess
 import urllib.error
 import urllib.request
 
-from harness import FREEZR, TestCase, monitor, rule, wait_until, with_token
+from harness import FREEZR, TestCase, monitor, power_supply, rule, wait_until, with_token
 from test_dashboard import node
 
 NICE = 13  # the strict profile's renice: not a value anything else on the machine sets
@@ -204,24 +204,17 @@ class ProfileTest(TestCase):
 
     def test_a_profile_follows_the_power_supply(self):
         burner = self.hog(cpu=True)
-        sys_root = os.path.join(self.workdir, "sys")
-        supplies = os.path.join(sys_root, "class", "power_supply")
-        for name, files in (("AC", {"type": "Mains", "online": "1"}),
-                            ("BAT0", {"type": "Battery", "status": "Charging"})):
-            os.makedirs(os.path.join(supplies, name))
-            for file, value in files.items():
-                with open(os.path.join(supplies, name, file), "w") as out:
-                    out.write(value + "\n")
+        sys_root, online = power_supply(self.workdir)
         f = self.freezr(monitor(interval=0.3) + profiles(burner.name) +
                         '[profile.strict.when]\non_battery = true\n', args=("--sys-root", sys_root))
         f.wait_for(r"Profile: none")
         f.wait_scans(3)
         self.assertIs(self.status()["profile"]["on_battery"], False)
-        with open(os.path.join(supplies, "AC", "online"), "w") as out:
+        with open(online, "w") as out:
             out.write("0\n")
         f.wait_for(r'PROFILE from=none to=strict why="on battery"', timeout=40)
         self.assertTrue(wait_until(lambda: burner.nice() == NICE, 20), f.output())
-        with open(os.path.join(supplies, "AC", "online"), "w") as out:
+        with open(online, "w") as out:
             out.write("1\n")
         f.wait_for(r'PROFILE from=strict to=none', timeout=40)
         f.stop()
