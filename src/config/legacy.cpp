@@ -179,8 +179,7 @@ void read_memory_pressure(TableReader t, Config& c) {
       c.notes.push_back(
           std::string("[memory_pressure] ") + key +
           " = \"nice\": the first process of the order (kill_order, then the largest) gets "
-          "nice 15 once "
-          "the level is entered, put back when it ends (the Rust FreezR reniced "
+          "nice 15 once the level is entered, put back when it ends (the Rust FreezR reniced "
           "every Firefox, Brave and Telegram process, for good)");
     } else if (v == "freeze") {
       a.kind = engine::ActionKind::kFreeze;
@@ -188,8 +187,7 @@ void read_memory_pressure(TableReader t, Config& c) {
       c.notes.push_back(
           std::string("[memory_pressure] ") + key +
           " = \"freeze\": the first process of the order (kill_order, then the largest) is "
-          "frozen for 5 s "
-          "once the level is entered (the Rust FreezR stopped every Firefox, "
+          "frozen for 5 s once the level is entered (the Rust FreezR stopped every Firefox, "
           "Brave and Telegram process, again at every check while it lasted)");
     } else {
       a.kind = v == "kill" ? engine::ActionKind::kKill : engine::ActionKind::kLog;

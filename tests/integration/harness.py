@@ -248,6 +248,24 @@ def mem_available_percent():
     return 100.0 * fields["MemAvailable"] / fields["MemTotal"], fields["MemTotal"]
 
 
+def copy_proc_entry(proc_root, pid):
+    """Copies what FreezR reads of pid (stat, cmdline, status, statm) from the real /proc into
+    a synthetic one, each file replaced atomically so that a reader never sees half of it."""
+    entry = os.path.join(proc_root, str(pid))
+    os.makedirs(entry, exist_ok=True)
+    for name in ("stat", "cmdline", "status", "statm"):
+        tmp = os.path.join(entry, name + ".tmp")
+        shutil.copy(f"/proc/{pid}/{name}", tmp)
+        os.replace(tmp, os.path.join(entry, name))
+    return entry
+
+
+def write_loadavg(proc_root):
+    """A quiet loadavg of a synthetic /proc."""
+    with open(os.path.join(proc_root, "loadavg"), "w") as f:
+        f.write("0.10 0.20 0.30 1/100 12345\n")
+
+
 def write_meminfo(proc_root, available_mib, total_mib=16384):
     """A meminfo of a synthetic /proc, replaced atomically."""
     tmp = os.path.join(proc_root, "meminfo.tmp")

@@ -7,7 +7,8 @@ import threading
 import unittest
 
 from guide import ScenarioCase
-from harness import StandInSystemd, unique_name, wait_until, write_meminfo
+from harness import (StandInSystemd, copy_proc_entry, unique_name, wait_until,
+                     write_loadavg, write_meminfo)
 from test_actions import cgroup_of, fork_child, mounts, nice_of, state_of
 
 
@@ -133,25 +134,20 @@ class BuildTest(ScenarioCase):
         """A /proc with the hog's entry, copied from the real one every 50 ms (so FreezR sees
         what its actions did), plenty of memory, and a memory PSI the test sets."""
         root = os.path.join(self.workdir, "proc")
-        entry = os.path.join(root, str(hog.pid))
+        entry = copy_proc_entry(root, hog.pid)
         os.makedirs(os.path.join(entry, "task", str(hog.pid)))
-
-        def copy():
-            for name in ("stat", "cmdline", "status", "statm"):
-                tmp = os.path.join(entry, name + ".tmp")
-                shutil.copy(f"/proc/{hog.pid}/{name}", tmp)
-                os.replace(tmp, os.path.join(entry, name))
-        copy()
         shutil.copy(f"/proc/{hog.pid}/oom_score_adj", entry)
         stop = threading.Event()
-        thread = threading.Thread(target=lambda: [copy() for _ in iter(lambda: stop.wait(0.05),
-                                                                        True)], daemon=True)
+
+        def refresh():
+            while not stop.wait(0.05):
+                copy_proc_entry(root, hog.pid)
+        thread = threading.Thread(target=refresh, daemon=True)
         thread.start()
         self.addCleanup(thread.join)
         self.addCleanup(stop.set)
         os.makedirs(os.path.join(root, "pressure"))
-        with open(os.path.join(root, "loadavg"), "w") as f:
-            f.write("0.10 0.20 0.30 1/100 12345\n")
+        write_loadavg(root)
         write_meminfo(root, 12000)
         return root
 

@@ -11,8 +11,8 @@ import threading
 import time
 import unittest
 
-from harness import (FREEZR, HOG, TestCase, cgroup_mounts, monitor, remove_cgroup,
-                     unique_name, wait_until, write_meminfo)
+from harness import (FREEZR, HOG, TestCase, cgroup_mounts, copy_proc_entry, monitor,
+                     remove_cgroup, unique_name, wait_until, write_loadavg, write_meminfo)
 
 
 class PredictedPressureTest(TestCase):
@@ -26,11 +26,8 @@ class PredictedPressureTest(TestCase):
     def test_predicted_exhaustion_kills_once_before_the_critical_level(self):
         victim = self.hog(mem_mb=32)
         self.root = os.path.join(self.workdir, "proc")
-        os.makedirs(os.path.join(self.root, str(victim.pid)))
-        for name in ("stat", "cmdline", "status"):
-            shutil.copy(f"/proc/{victim.pid}/{name}", os.path.join(self.root, str(victim.pid)))
-        with open(os.path.join(self.root, "loadavg"), "w") as f:
-            f.write("0.10 0.20 0.30 1/100 12345\n")
+        copy_proc_entry(self.root, victim.pid)
+        write_loadavg(self.root)
         rate, start_mib, start = 600, 12000, time.monotonic()  # MiB per second
         self.write_meminfo(start_mib)
         f = self.freezr(monitor(interval=0.2) +
@@ -67,11 +64,8 @@ class SyntheticMemory:
     def __init__(self, root, hogs, available_mib):
         self.root, self.hogs, self.available = root, hogs, available_mib
         for h, _ in hogs:
-            os.makedirs(os.path.join(root, str(h.pid)))
-            for name in ("stat", "cmdline", "status", "statm"):
-                shutil.copy(f"/proc/{h.pid}/{name}", os.path.join(root, str(h.pid)))
-        with open(os.path.join(root, "loadavg"), "w") as f:
-            f.write("0.10 0.20 0.30 1/100 12345\n")
+            copy_proc_entry(root, h.pid)
+        write_loadavg(root)
         self.update()
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
