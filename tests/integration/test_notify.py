@@ -53,8 +53,11 @@ class WebhookTest(TestCase):
         self.assertEqual(sent["Authorization"], "Bearer s3cret")
         self.assertEqual(sent["X-Fleet"], "lab")
         self.assertEqual(sent["Content-Type"], "application/json")
-        ntfy = [(h, b) for p, h, b in receiver.requests if p == "/ntfy"]
-        self.assertTrue(ntfy)
+        # Each webhook has its own sender: the ntfy copy may arrive a moment after the other.
+        def ntfy_requests():
+            return [(h, b) for p, h, b in receiver.requests if p == "/ntfy"]
+        self.assertTrue(wait_until(ntfy_requests, 15), receiver.requests)
+        ntfy = ntfy_requests()
         self.assertEqual(ntfy[0][0]["Title"], f"FreezR: {first.name} was killed")
         self.assertEqual(ntfy[0][0]["Priority"], "4")
         self.assertEqual(ntfy[0][0]["Tags"], "freezr,action")
