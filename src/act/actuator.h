@@ -5,9 +5,11 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/policy.h"
+#include "proc/info_cache.h"
 #include "store/ledger.h"
 
 namespace freezr::act {
@@ -57,6 +59,13 @@ class ServiceManager {
   virtual void restart(const std::string& unit, Done done) = 0;
   [[nodiscard]] virtual std::size_t pending() const = 0;
 };
+
+// A restart that names no service: one decision per unit its targets belong to (each unit
+// once), with the service filled in. A target whose unit may not be restarted
+// (proc::restart_target) gets a failed outcome through refused instead.
+std::vector<engine::Decision> restarts_by_unit(const engine::Decision& d, proc::InfoSource& info,
+                                               std::string_view own_unit,
+                                               const OutcomeSink& refused);
 
 // Logs what it would do; touches nothing. Every kind of decision comes here in dry-run. The
 // freezes it would have made are kept for their duration, so that the API and dashboards show

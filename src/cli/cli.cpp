@@ -36,6 +36,7 @@ struct Args {
   std::string sort = "cpu";
   std::optional<std::string> rule;
   std::optional<std::string> category;
+  std::optional<std::string> unit;  // ps --unit
   double ps_interval = 1.0;
   bool ps_io = false;
   bool replace = false;
@@ -121,6 +122,8 @@ void define_inspection(CLI::App& app, Commands& c) {
   c.ps->add_flag("--io", a.ps_io, "Read every process's disk I/O and show its rates");
   c.ps->add_option("--rule", a.rule, "Only processes under this rule");
   c.ps->add_option("--category", a.category, "Only processes of this category");
+  c.ps->add_option("--unit", a.unit,
+                   "Only processes of systemd units matching this glob (app-firefox-*.scope)");
   c.ps->add_option("--interval", a.ps_interval, "Sampling interval in seconds")
       ->check(CLI::Range(0.05, 60.0));
   c.ps->add_option("--limit,-n", a.limit, "Show at most N rows")->check(CLI::Range(0, 1000000));
@@ -311,7 +314,7 @@ int dispatch(Commands& c, RunDaemon run_daemon) {
   }
   if (c.ps->parsed()) {
     return cmd_ps(loaded.config, a.proc_root,
-                  {a.sort, a.rule, a.category, a.ps_interval, a.limit, a.format, a.ps_io});
+                  {a.sort, a.rule, a.category, a.unit, a.ps_interval, a.limit, a.format, a.ps_io});
   }
   daemon::RunOptions opts;
   opts.config_path = loaded.path;

@@ -193,33 +193,12 @@ int cmd_check(const config::Config& cfg, const std::string& proc_root, const std
   return 0;
 }
 
-int cmd_ps(const config::Config& cfg, const std::string& proc_root, const PsOptions& o) {
-  const auto& [sort, rule, category, interval, limit, format, with_io] = o;
-  int category_index = -1;
-  if (category) {
-    for (std::size_t i = 0; i < cfg.categories.size(); ++i) {
-      if (cfg.categories[i].name == *category) category_index = static_cast<int>(i);
-    }
-    if (category_index < 0) {
-      fmt::print(stderr, "freezr: no category named '{}' (see `freezr categories`)\n", *category);
-      return 2;
-    }
-  }
-  std::optional<std::size_t> rule_index;
-  if (rule) {
-    for (std::size_t i = 0; i < cfg.rules.size(); ++i) {
-      if (cfg.rules[i].name == *rule) rule_index = i;
-    }
-    if (!rule_index) {
-      fmt::print(stderr, "freezr: no rule named '{}' in {}\n", *rule, cfg.source);
-      return 2;
-    }
-  }
-  proc::FsProcSource source(proc_root);
-  scan::Scanner scanner(source, &cfg.rules, &cfg.categories);
-  const bool io = with_io || sort == "io";
-  scanner.read_io_everywhere(io);
-  const auto r = sample(scanner, interval);
+namespace {
+// The rows `freezr ps` shows, in its order: every process (or the rule's), of the category
+// and unit asked for, sorted and cut to the limit.
+std::vector<std::size_t> ps_rows(const scan::ScanResult& r, const PsOptions& o,
+                                 std::optional<std::size_t> rule_index, int category_index,
+                                 proc::InfoSource& info) {
   std::vector<std::size_t> rows;
   if (rule_index) {
     rows = r.cls.members[*rule_index];
@@ -228,8 +207,14 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const PsOpti
       if (!r.snap.processes[i].kernel_thread) rows.push_back(i);
     }
   }
-  if (category) {
+  if (o.category) {
     std::erase_if(rows, [&](std::size_t i) { return r.cls.category[i] != category_index; });
+  }
+  if (o.unit) {
+    engine::Match by_unit;
+    by_unit.unit = {*o.unit};
+    std::erase_if(
+        rows, [&](std::size_t i) { return !engine::matches(by_unit, r.snap.processes[i], info); });
   }
   const auto io_of = [](const engine::ProcessSample& p) {
     return p.io_read_bps.value_or(0) + p.io_write_bps.value_or(0);
@@ -237,22 +222,65 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const PsOpti
   std::sort(rows.begin(), rows.end(), [&](auto a, auto b) {
     const auto& pa = r.snap.processes[a];
     const auto& pb = r.snap.processes[b];
-    if (sort == "io") return io_of(pa) > io_of(pb);
-    return sort == "mem" ? pa.rss_bytes > pb.rss_bytes : pa.cpu_percent > pb.cpu_percent;
+    if (o.sort == "io") return io_of(pa) > io_of(pb);
+    return o.sort == "mem" ? pa.rss_bytes > pb.rss_bytes : pa.cpu_percent > pb.cpu_percent;
   });
-  if (limit > 0 && rows.size() > static_cast<std::size_t>(limit))
-    rows.resize(static_cast<std::size_t>(limit));
+  if (o.limit > 0 && rows.size() > static_cast<std::size_t>(o.limit)) {
+    rows.resize(static_cast<std::size_t>(o.limit));
+  }
+  return rows;
+}
+
+// The unit as `freezr ps` shows it: the container's label for a container's process.
+std::string unit_shown(const proc::Placement& where) {
+  if (!where.container.empty()) return where.container_label();
+  return where.unit;
+}
+
+std::optional<std::size_t> rule_named(const config::Config& cfg, const std::string& name) {
+  for (std::size_t i = 0; i < cfg.rules.size(); ++i) {
+    if (cfg.rules[i].name == name) return i;
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+int cmd_ps(const config::Config& cfg, const std::string& proc_root, const PsOptions& o) {
+  int category_index = -1;
+  if (o.category) {
+    for (std::size_t i = 0; i < cfg.categories.size(); ++i) {
+      if (cfg.categories[i].name == *o.category) category_index = static_cast<int>(i);
+    }
+    if (category_index < 0) {
+      fmt::print(stderr, "freezr: no category named '{}' (see `freezr categories`)\n", *o.category);
+      return 2;
+    }
+  }
+  const auto rule_index = o.rule ? rule_named(cfg, *o.rule) : std::nullopt;
+  if (o.rule && !rule_index) {
+    fmt::print(stderr, "freezr: no rule named '{}' in {}\n", *o.rule, cfg.source);
+    return 2;
+  }
+  proc::FsProcSource source(proc_root);
+  scan::Scanner scanner(source, &cfg.rules, &cfg.categories);
+  const bool io = o.io || o.sort == "io";
+  scanner.read_io_everywhere(io);
+  const auto r = sample(scanner, o.interval);
+  const auto rows = ps_rows(r, o, rule_index, category_index, scanner.info());
+  const bool table = o.format == "table";
   Table t;
   t.headers = {"pid",       "name",     "cpu_percent", "child_cpu_percent",
-               "rss_bytes", "category", "rules",       "state"};
+               "rss_bytes", "category", "rules",       "state",
+               "unit",      "slice",    "container"};
   if (io) t.headers.insert(t.headers.end(), {"io_read_bps", "io_write_bps"});
   t.when_empty = "(no process)";
   const auto frozen = frozen_in(cfg.storage.dir);
   const double now = SystemClock().wall();
-  if (format == "table") {
-    fmt::print("{:>7} {:<16} {:>7} {:>7} {:>10}  {}{:<12} {:<16} {}\n", "PID", "NAME", "CPU%",
-               "CHILD%", "RSS(MiB)", io ? fmt::format("{:>9} {:>9}  ", "READ/s", "WRITE/s") : "",
-               "STATE", "CATEGORY", "RULE");
+  if (table) {
+    fmt::print("{:>7} {:<16} {:>7} {:>7} {:>10}  {}{:<12} {:<16} {:<16} {}\n", "PID", "NAME",
+               "CPU%", "CHILD%", "RSS(MiB)",
+               io ? fmt::format("{:>9} {:>9}  ", "READ/s", "WRITE/s") : "", "STATE", "CATEGORY",
+               "RULE", "UNIT");
   }
   const auto mib_s = [](const std::optional<double>& v) {
     return v ? fmt::format("{:>9.2f}", *v / kMiB) : fmt::format("{:>9}", "-");
@@ -270,9 +298,11 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const PsOpti
     const std::string category_name =
         cat < 0 ? "" : cfg.categories[static_cast<std::size_t>(cat)].name;
     const auto state = state_of(p, frozen, now);
-    if (format != "table") {
+    const auto where = scanner.info().placement(p.id);
+    if (!table) {
       t.rows.push_back({p.id.pid, p.comm, p.cpu_percent, p.child_cpu_percent, p.rss_bytes,
-                        category_name, rules, state});
+                        category_name, rules, state, where->unit, where->slice(),
+                        where->container_label()});
       if (io) {
         for (const auto& v : {p.io_read_bps, p.io_write_bps}) {
           t.rows.back().push_back(v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json(nullptr));
@@ -280,12 +310,14 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const PsOpti
       }
       continue;
     }
-    fmt::print("{:>7} {:<16} {:>7.1f} {:>7.1f} {:>10.1f}  {}{:<12} {:<16} {}\n", p.id.pid,
+    const auto unit = unit_shown(*where);
+    fmt::print("{:>7} {:<16} {:>7.1f} {:>7.1f} {:>10.1f}  {}{:<12} {:<16} {:<16} {}\n", p.id.pid,
                terminal_safe(p.comm), p.cpu_percent, p.child_cpu_percent, p.rss_mb(),
                io ? mib_s(p.io_read_bps) + " " + mib_s(p.io_write_bps) + "  " : "", state,
-               category_name.empty() ? "-" : category_name, rules.empty() ? "-" : rules);
+               category_name.empty() ? "-" : category_name, rules.empty() ? "-" : rules,
+               unit.empty() ? "-" : terminal_safe(unit));
   }
-  if (format != "table") fmt::print("{}", render(t, format));
+  if (!table) fmt::print("{}", render(t, o.format));
   return 0;
 }
 

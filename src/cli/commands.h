@@ -26,8 +26,9 @@ int cmd_check(const config::Config& cfg, const std::string& proc_root,
 struct PsOptions {
   std::string sort = "cpu";  // cpu, mem or io
   std::optional<std::string> rule, category;
-  double interval = 1;  // seconds between the two samples
-  int limit = 0;        // rows; 0: all
+  std::optional<std::string> unit;  // a glob of the unit (or the system manager's unit)
+  double interval = 1;              // seconds between the two samples
+  int limit = 0;                    // rows; 0: all
   std::string format = "table";
   bool io = false;  // read every process's disk I/O (else only where a rule uses it)
 };

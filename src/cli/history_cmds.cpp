@@ -202,10 +202,12 @@ class NameOnly final : public proc::InfoSource {
   const std::string& cmdline(const ProcessId&) override { return empty_; }
   const std::string& exe(const ProcessId&) override { return empty_; }
   std::optional<std::uint32_t> uid(const ProcessId&) override { return std::nullopt; }
+  std::shared_ptr<const proc::Placement> placement(const ProcessId&) override { return nowhere_; }
   void forget(const ProcessId&) override {}
 
  private:
   std::string empty_;
+  std::shared_ptr<const proc::Placement> nowhere_ = std::make_shared<proc::Placement>();
 };
 
 // A gentle rule for what was seen: renice when hot, log when big, each threshold a quarter

@@ -112,6 +112,9 @@ std::string match_inline(const engine::Match& match) {
   if (match.cmdline) add("cmdline = " + quote(match.cmdline->pattern()));
   if (!match.user.empty()) add("user = " + list(match.user));
   if (!match.category.empty()) add("category = " + list(match.category));
+  if (!match.unit.empty()) add("unit = " + list(match.unit));
+  if (!match.slice.empty()) add("slice = " + list(match.slice));
+  if (!match.container.empty()) add("container = " + list(match.container));
   return "{ " + m + " }";
 }
 

@@ -42,6 +42,37 @@ void read_patterns(TableReader& t, engine::Match& m) {
   }
 }
 
+// A string or a list of strings, none empty.
+std::vector<std::string> one_or_list(TableReader& t, const std::string& key) {
+  if (!t.has(key)) return {};
+  const auto* n = t.node(key);
+  auto v =
+      n->is_string() ? std::vector<std::string>{*n->value<std::string>()} : *t.string_list(key);
+  for (const auto& s : v) {
+    if (s.empty()) t.fail_key(key, "an empty " + key + " matches nothing");
+  }
+  return v;
+}
+
+// unit and slice (globs, with their suffix) and container.
+void read_place(TableReader& t, engine::Match& m) {
+  m.unit = one_or_list(t, "unit");
+  for (const auto& u : m.unit) {
+    if (u.find('.') == std::string::npos) {
+      t.fail_key("unit", "'" + u + "' has no unit type: write it with its suffix (\"" + u +
+                             ".service\", \"" + u + "*.scope\")");
+    }
+  }
+  m.slice = one_or_list(t, "slice");
+  for (const auto& s : m.slice) {
+    if (!s.ends_with(".slice") && !s.ends_with("*")) {
+      t.fail_key("slice",
+                 "'" + s + "' is not a slice name (they end in .slice: \"" + s + ".slice\")");
+    }
+  }
+  m.container = one_or_list(t, "container");
+}
+
 void read_match(TableReader t, engine::Match& m, const std::vector<engine::Category>& categories) {
   read_patterns(t, m);
   if (auto v = t.string_list("user")) {
@@ -53,9 +84,7 @@ void read_match(TableReader t, engine::Match& m, const std::vector<engine::Categ
     m.user = *v;
   }
   if (t.has("category")) {
-    const auto* n = t.node("category");
-    m.category = n->is_string() ? std::vector<std::string>{*n->value<std::string>()}
-                                : *t.string_list("category");
+    m.category = one_or_list(t, "category");
     for (const auto& name : m.category) {
       auto it = std::find_if(categories.begin(), categories.end(),
                              [&](const engine::Category& c) { return c.name == name; });
@@ -67,9 +96,12 @@ void read_match(TableReader t, engine::Match& m, const std::vector<engine::Categ
       m.categories.push_back(*it);
     }
   }
-  if (m.comm.empty() && m.exe.empty() && !m.cmdline && m.user.empty() && m.category.empty()) {
-    t.fail(t.raw().source(),
-           t.where() + ": give at least one of comm, exe, cmdline, user, category");
+  read_place(t, m);
+  if (m.comm.empty() && m.exe.empty() && !m.cmdline && m.user.empty() && m.category.empty() &&
+      !m.by_place()) {
+    t.fail(t.raw().source(), t.where() +
+                                 ": give at least one of comm, exe, cmdline, user, category, "
+                                 "unit, slice, container");
   }
   t.finish();
 }
@@ -187,9 +219,6 @@ engine::Action read_action(TableReader& t) {
   }
   if (a.kind == engine::ActionKind::kThrottle && a.cpu_limit <= 0) {
     t.fail(here, t.where() + ": action = \"throttle\" needs cpu_limit");
-  }
-  if (a.kind == engine::ActionKind::kRestart && a.service.empty()) {
-    t.fail(here, t.where() + ": action = \"restart\" needs 'service'");
   }
   if (a.kind == engine::ActionKind::kExec && a.command.argv.empty()) {
     t.fail(here, t.where() + ": action = \"exec\" needs command = [\"program\", \"arg\", ...]");

@@ -148,6 +148,14 @@ void Daemon::write_status(const serve::State& state) {
 }
 
 void Daemon::carry_out(const engine::Decision& d) {
+  if (d.verdict == engine::Verdict::kAct && d.action.kind == engine::ActionKind::kRestart &&
+      d.action.service.empty()) {
+    const auto refused = [this](const act::ActionOutcome& o) { on_outcome(o); };
+    for (const auto& one : act::restarts_by_unit(d, scanner_.info(), own_unit_, refused)) {
+      carry_out(one);
+    }
+    return;
+  }
   writer_.decision(clock_.wall(), d);
   if (d.verdict != engine::Verdict::kAct && d.verdict != engine::Verdict::kRelease) return;
   if (notifier_.desktop() && d.verdict == engine::Verdict::kAct) {

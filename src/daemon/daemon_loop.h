@@ -231,6 +231,7 @@ class Daemon {
   std::unique_ptr<serve::HttpServer> http_;
   std::shared_ptr<serve::AccessPolicy> access_;  // read by the server's gate at each request
   std::string token_;
+  std::string own_unit_;  // FreezR's own systemd unit: never restarted by a rule
   std::string http_address_;
   std::shared_ptr<const serve::State> state_;
   std::unique_ptr<PressureWatcher> pressure_;

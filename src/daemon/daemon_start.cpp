@@ -54,6 +54,10 @@ bool Daemon::preflight() {
   ledger_ = store::Ledger(&*data_dir_);
   lock_ = std::move(data->lock);
   preflight_warnings_ = 0;
+  std::string own;
+  if (auto r = source_.read_pid_file(::getpid(), "cgroup", own); r && *r) {
+    own_unit_ = proc::parse_placement(own).system_unit;
+  }
   check_disks(true);
   pf.system_health(source_);
   open_database(pf);

@@ -1,5 +1,7 @@
 #include "engine/classifier.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 
 namespace freezr::engine {
@@ -66,11 +68,12 @@ bool same_rule(const Rule& a, const Rule& b) {
   };
   return a.name == b.name && a.match.comm == b.match.comm && a.match.exe == b.match.exe &&
          pattern(a.match) == pattern(b.match) && a.match.uids == b.match.uids &&
-         a.match.category == b.match.category && a.steps == b.steps && a.aggregate == b.aggregate &&
-         a.memory_metric == b.memory_metric && a.pressure_of == b.pressure_of &&
-         a.target == b.target && a.scope == b.scope && a.restore == b.restore &&
-         a.max_actions == b.max_actions && a.per_seconds == b.per_seconds &&
-         a.enabled == b.enabled && a.on_exec == b.on_exec;
+         a.match.category == b.match.category && a.match.unit == b.match.unit &&
+         a.match.slice == b.match.slice && a.match.container == b.match.container &&
+         a.steps == b.steps && a.aggregate == b.aggregate && a.memory_metric == b.memory_metric &&
+         a.pressure_of == b.pressure_of && a.target == b.target && a.scope == b.scope &&
+         a.restore == b.restore && a.max_actions == b.max_actions &&
+         a.per_seconds == b.per_seconds && a.enabled == b.enabled && a.on_exec == b.on_exec;
 }
 
 std::string command_line(const Command& c) {
@@ -101,6 +104,30 @@ std::string_view basename(std::string_view path) {
   const auto slash = path.rfind('/');
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
+
+bool glob(const std::string& pattern, const std::string& name) {
+  return !name.empty() && ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+}
+
+bool any_glob(const std::vector<std::string>& patterns,
+              std::initializer_list<const std::string*> names) {
+  return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
+    return std::any_of(names.begin(), names.end(),
+                       [&](const std::string* n) { return glob(p, *n); });
+  });
+}
+
+bool placed(const Match& m, const proc::Placement& where) {
+  if (!m.unit.empty() && !any_glob(m.unit, {&where.unit, &where.system_unit})) return false;
+  if (!m.slice.empty() &&
+      std::none_of(where.slices.begin(), where.slices.end(),
+                   [&](const std::string& s) { return any_glob(m.slice, {&s}); })) {
+    return false;
+  }
+  return m.container.empty() ||
+         std::any_of(m.container.begin(), m.container.end(),
+                     [&](const std::string& c) { return proc::container_matches(where, c); });
+}
 }  // namespace
 
 bool matches(const Match& m, const ProcessSample& s, proc::InfoSource& info) {
@@ -119,6 +146,7 @@ bool matches(const Match& m, const ProcessSample& s, proc::InfoSource& info) {
     const auto uid = info.uid(s.id);
     if (!uid || std::find(m.uids.begin(), m.uids.end(), *uid) == m.uids.end()) return false;
   }
+  if (m.by_place() && !placed(m, *info.placement(s.id))) return false;
   if (m.cmdline && !m.cmdline->search(info.cmdline(s.id))) return false;
   if (!m.categories.empty() && categorize(m.categories, s, info) < 0) return false;
   return true;

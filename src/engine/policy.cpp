@@ -278,7 +278,8 @@ void Policy::escalate(std::size_t ri, const ProcessId& key, Entity& e, const Mea
     if (rung == e.highest_tried && s.action.lasting()) continue;  // already in force
     if (e.steps[i].longest() < s.violations) continue;
     const auto& last = st.step_last_action[i];
-    if (s.action.kind == ActionKind::kRestart && last && *last == snap.time) {
+    if (s.action.kind == ActionKind::kRestart && !s.action.service.empty() && last &&
+        *last == snap.time) {
       e.steps[i] = Streak{};  // another process of the rule restarted the unit this scan
       return;
     }

@@ -122,6 +122,13 @@ struct Match {
   std::vector<std::uint32_t> uids;    // the same users, resolved
   std::vector<std::string> category;  // category names as written in the config
   std::vector<Category> categories;   // the same, resolved: any of them
+  // Where the process lives (proc::Placement), each a list of alternatives: unit globs
+  // (its own unit or its system manager's), slice globs (any slice above it), containers
+  // (a name or an id prefix, optionally "engine:").
+  std::vector<std::string> unit, slice, container;
+  [[nodiscard]] bool by_place() const {
+    return !unit.empty() || !slice.empty() || !container.empty();
+  }
 };
 
 enum class PressureScope { kSystem, kCgroup };

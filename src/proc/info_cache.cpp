@@ -35,6 +35,15 @@ std::optional<std::uint32_t> ProcInfoCache::uid(const ProcessId& id) {
   return *e.uid;
 }
 
+std::shared_ptr<const Placement> ProcInfoCache::placement(const ProcessId& id) {
+  auto& e = entries_[id];
+  if (!e.placement) {
+    const auto r = source_.read_pid_file(id.pid, "cgroup", buf_);
+    e.placement = std::make_shared<const Placement>(r && *r ? parse_placement(buf_) : Placement{});
+  }
+  return e.placement;
+}
+
 bool ProcInfoCache::cmdline_changed(const ProcessId& id) {
   auto it = entries_.find(id);
   if (it == entries_.end() || !it->second.cmdline) return false;

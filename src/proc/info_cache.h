@@ -3,12 +3,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "core/types.h"
+#include "proc/placement.h"
 #include "proc/proc_source.h"
 
 namespace freezr::proc {
@@ -27,6 +29,8 @@ class InfoSource {
   virtual const std::string& exe(const ProcessId& id) = 0;
   // Real uid; nullopt when unknown.
   virtual std::optional<std::uint32_t> uid(const ProcessId& id) = 0;
+  // Where it lives (unit, slice, container); never null, empty when unknown.
+  virtual std::shared_ptr<const Placement> placement(const ProcessId& id) = 0;
   // Drops what is cached for id (after an exec).
   virtual void forget(const ProcessId& id) = 0;
 };
@@ -39,6 +43,7 @@ class ProcInfoCache final : public InfoSource {
   const std::string& cmdline(const ProcessId& id) override;
   const std::string& exe(const ProcessId& id) override;
   std::optional<std::uint32_t> uid(const ProcessId& id) override;
+  std::shared_ptr<const Placement> placement(const ProcessId& id) override;
   void forget(const ProcessId& id) override { entries_.erase(id); }
 
   // Whether the command line read earlier for id is no longer the process's one (it exec'd
@@ -54,6 +59,7 @@ class ProcInfoCache final : public InfoSource {
     std::optional<std::string> cmdline;
     std::optional<std::string> exe;
     std::optional<std::optional<std::uint32_t>> uid;
+    std::shared_ptr<const Placement> placement;
   };
   ProcSource& source_;
   std::unordered_map<ProcessId, Entry, ProcessIdHash> entries_;

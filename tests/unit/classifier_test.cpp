@@ -59,6 +59,35 @@ TEST(Matches, CmdlineRegexAndUserAreAnded) {
   EXPECT_FALSE(matches(m, proc(7, "node", 0, 0), info));
 }
 
+TEST(Matches, ByUnitSliceAndContainerAndedWithTheRest) {
+  FakeInfo info;
+  info.facts[5].placement = proc::parse_placement(
+      "0::/user.slice/user-1000.slice/user@1000.service/app.slice/app-firefox-7.scope\n");
+  info.facts[6].placement = proc::parse_placement("0::/system.slice/kesl.service\n");
+  info.facts[7].placement =
+      proc::parse_placement("0::/system.slice/docker-0123456789abcdef0123456789abcdef.scope\n");
+  Match unit;
+  unit.unit = {"app-firefox-*.scope"};
+  EXPECT_TRUE(matches(unit, proc(5, "firefox", 0, 0), info));
+  EXPECT_FALSE(matches(unit, proc(6, "kesl", 0, 0), info));
+  Match manager;  // the system manager's unit takes in every app of the user
+  manager.unit = {"user@1000.service"};
+  EXPECT_TRUE(matches(manager, proc(5, "firefox", 0, 0), info));
+  Match slice;  // any slice above the process
+  slice.slice = {"user.slice"};
+  EXPECT_TRUE(matches(slice, proc(5, "firefox", 0, 0), info));
+  EXPECT_FALSE(matches(slice, proc(6, "kesl", 0, 0), info));
+  slice.comm = {"other"};
+  EXPECT_FALSE(matches(slice, proc(5, "firefox", 0, 0), info));
+  Match container;
+  container.container = {"0123"};
+  EXPECT_TRUE(matches(container, proc(7, "nginx", 0, 0), info));
+  EXPECT_FALSE(matches(container, proc(6, "kesl", 0, 0), info));
+  Match nowhere;
+  nowhere.unit = {"*"};
+  EXPECT_FALSE(matches(nowhere, proc(8, "x", 0, 0), info));  // no unit known: no match
+}
+
 TEST(Matches, CheapCriteriaFirst) {
   FakeInfo info;
   Match m;

@@ -100,6 +100,23 @@ TEST(ConfigErrors, SyntaxErrorHasLineAndColumn) {
   expect_error("[monitor]\ninterval = = 3\n", 2, 12, "");
 }
 
+TEST(Config, MatchByPlaceReadsRendersAndRestartsWithoutService) {
+  const auto c = parse_config(
+      "[[rule]]\nname='a'\nmatch={unit='app-*.scope', slice=['user.slice', 'machine*'], "
+      "container='docker:3f2a'}\ncpu_percent=50\naction='restart'\n",
+      "p");
+  const auto& m = c.rules[0].match;
+  EXPECT_EQ(m.unit, std::vector<std::string>{"app-*.scope"});
+  EXPECT_EQ(m.slice, (std::vector<std::string>{"user.slice", "machine*"}));
+  EXPECT_EQ(m.container, std::vector<std::string>{"docker:3f2a"});
+  EXPECT_EQ(c.rules[0].steps[0].action.service, "");  // the unit of the process, when acting
+  const auto again = parse_config(render_config(c), "p2");
+  EXPECT_TRUE(engine::same_rule(again.rules[0], c.rules[0]));
+  auto other = again.rules[0];
+  other.match.slice = {"user.slice"};
+  EXPECT_FALSE(engine::same_rule(other, c.rules[0]));
+}
+
 TEST(Config, ViolationsWithinAWindow) {
   const auto c = parse_config(
       "[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=50\nviolations='3 of 5'\n", "w");
@@ -187,8 +204,13 @@ TEST(ConfigErrors, ImpossibleValues) {
                "between 1");
   expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=5\naction='explode'\n", 5, 8,
                "must be one of");
-  expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=5\naction='restart'\n", 1, 1,
-               "needs 'service'");
+  expect_error("[[rule]]\nname='a'\nmatch={unit='kesl'}\ncpu_percent=5\n", 3, 13,
+               "write it with its suffix (\"kesl.service\"");
+  expect_error("[[rule]]\nname='a'\nmatch={slice='user'}\ncpu_percent=5\n", 3, 14,
+               "not a slice name");
+  expect_error("[[rule]]\nname='a'\nmatch={container=''}\ncpu_percent=5\n", 3, 18,
+               "an empty container matches nothing");
+  expect_error("[[rule]]\nname='a'\nmatch={unit=3}\ncpu_percent=5\n", 3, 13, "");
   expect_error("[[rule]]\nname='a'\nmatch={comm=['a']}\ncpu_percent=5\nservice='x'\n", 5, 9,
                "only used with action");
   expect_error("[[rule]]\nname='a'\nmatch={comm=['averyveryverylongname']}\ncpu_percent=5\n", 3, 13,

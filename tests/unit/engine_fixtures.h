@@ -35,6 +35,7 @@ class FakeInfo final : public proc::InfoSource {
   struct Facts {
     std::string cmdline, exe;
     std::optional<std::uint32_t> uid;
+    proc::Placement placement;
   };
   std::map<Pid, Facts> facts;
   int reads = 0;
@@ -43,6 +44,9 @@ class FakeInfo final : public proc::InfoSource {
   const std::string& cmdline(const ProcessId& id) override { return get(id).cmdline; }
   const std::string& exe(const ProcessId& id) override { return get(id).exe; }
   std::optional<std::uint32_t> uid(const ProcessId& id) override { return get(id).uid; }
+  std::shared_ptr<const proc::Placement> placement(const ProcessId& id) override {
+    return std::make_shared<const proc::Placement>(get(id).placement);
+  }
   void forget(const ProcessId&) override { ++forgets; }
 
  private:
