@@ -211,7 +211,7 @@
     const f = $("filter").value.trim().toLowerCase();
     const rows = state.processes.filter((p) => !f || p.name.toLowerCase().includes(f) ||
       String(p.pid).includes(f) || (p.rule || "").toLowerCase().includes(f) ||
-      (p.category || "").toLowerCase().includes(f));
+      (p.category || "").toLowerCase().includes(f) || (p.unit || "").toLowerCase().includes(f));
     const k = state.sortKey, dir = state.sortDesc ? -1 : 1;
     rows.sort((a, b) => (a[k] > b[k] ? 1 : a[k] < b[k] ? -1 : 0) * dir);
     const body = document.querySelector("#procs tbody");
@@ -224,12 +224,12 @@
                                    "aria-label": `why: pid ${p.pid} ${p.name}`,
                                    onclick: () => showWhy(p.pid, p.name) });
         tr = el("tr", {}, el("td"), el("td", {}, why), el("td", { class: "num" }), el("td", { class: "num" }),
-                el("td", { class: "num" }), el("td"), el("td"), el("td", { class: "num" }));
+                el("td", { class: "num" }), el("td"), el("td"), el("td", { class: "num" }), el("td"));
         tr.dataset.name = p.name;
         rowOf.set(p.pid, tr);
       }
       const disk = p.io == null ? "–" : (p.io / 1048576).toFixed(1);
-      const texts = [p.pid, null, p.cpu.toFixed(1), p.rss.toFixed(1), disk, p.category || "–", p.rule || "–", p.streak];
+      const texts = [p.pid, null, p.cpu.toFixed(1), p.rss.toFixed(1), disk, p.category || "–", p.rule || "–", p.streak, p.unit || "–"];
       texts.forEach((t, c) => { if (t != null && tr.cells[c].textContent !== String(t)) tr.cells[c].textContent = t; });
       tr.className = p.streak > 0 ? "violating" : "";
       if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] || null);

@@ -74,6 +74,7 @@ void Daemon::publish(const scan::ScanResult& result, double took) {
   in.rules = &cfg_->rules;
   in.categories = &cfg_->categories;
   in.policy = &policy_;
+  in.info = &scanner_.info();
   in.frozen = dry_run() ? dry_.frozen() : reversibles_.frozen();
   auto& st = in.state;
   st.version = ui::kVersion;

@@ -1,7 +1,5 @@
 #include "engine/classifier.h"
 
-#include <fnmatch.h>
-
 #include <algorithm>
 
 namespace freezr::engine {
@@ -105,28 +103,13 @@ std::string_view basename(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
-bool glob(const std::string& pattern, const std::string& name) {
-  return !name.empty() && ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
-}
-
-bool any_glob(const std::vector<std::string>& patterns,
-              std::initializer_list<const std::string*> names) {
-  return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
-    return std::any_of(names.begin(), names.end(),
-                       [&](const std::string* n) { return glob(p, *n); });
-  });
-}
-
 bool placed(const Match& m, const proc::Placement& where) {
-  if (!m.unit.empty() && !any_glob(m.unit, {&where.unit, &where.system_unit})) return false;
-  if (!m.slice.empty() &&
-      std::none_of(where.slices.begin(), where.slices.end(),
-                   [&](const std::string& s) { return any_glob(m.slice, {&s}); })) {
-    return false;
-  }
-  return m.container.empty() ||
-         std::any_of(m.container.begin(), m.container.end(),
-                     [&](const std::string& c) { return proc::container_matches(where, c); });
+  const auto any = [](const std::vector<std::string>& wanted, auto&& hit) {
+    return wanted.empty() || std::any_of(wanted.begin(), wanted.end(), hit);
+  };
+  return any(m.unit, [&](const std::string& g) { return where.in_unit(g); }) &&
+         any(m.slice, [&](const std::string& g) { return where.in_slice(g); }) &&
+         any(m.container, [&](const std::string& c) { return proc::container_matches(where, c); });
 }
 }  // namespace
 

@@ -1,5 +1,7 @@
 #include "proc/placement.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -121,6 +123,21 @@ std::string unescape_unit(std::string_view s) {
     out += s[i];
   }
   return out;
+}
+
+namespace {
+bool glob(const std::string& pattern, const std::string& name) {
+  return !name.empty() && ::fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+}
+}  // namespace
+
+bool Placement::in_unit(const std::string& g) const {
+  return glob(g, unit) || glob(g, system_unit);
+}
+
+bool Placement::in_slice(const std::string& g) const {
+  return std::any_of(slices.begin(), slices.end(),
+                     [&](const std::string& s) { return glob(g, s); });
 }
 
 std::string Placement::container_label() const {

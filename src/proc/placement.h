@@ -31,6 +31,10 @@ struct Placement {
 
   // The innermost slice ("" when none).
   [[nodiscard]] std::string slice() const { return slices.empty() ? "" : slices.back(); }
+  // Whether the glob names its unit or its system manager's unit ("user@1000.service").
+  [[nodiscard]] bool in_unit(const std::string& glob) const;
+  // Whether the glob names any slice above it.
+  [[nodiscard]] bool in_slice(const std::string& glob) const;
   // Whether the unit is a user manager's ("app-firefox-1.scope" under user@1000.service).
   [[nodiscard]] bool user_unit() const { return !unit.empty() && unit != system_unit; }
   // The container as shown: "docker:3f2a9c1b7d0e" (ids cut to 12), "machine:web"; "" if none.

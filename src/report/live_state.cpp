@@ -90,7 +90,8 @@ std::shared_ptr<const serve::State> build_state(PublishInput in) {
                           p.io_read_bps,
                           p.io_write_bps,
                           std::nullopt,
-                          std::nullopt};
+                          std::nullopt,
+                          in.info != nullptr ? in.info->placement(p.id) : nullptr};
     if (p.memory) {
       row.pss_mib = p.memory_mb(engine::MemoryMetric::kPss);
       row.swap_mib = static_cast<double>(p.memory->swap) / kMiB;
@@ -140,6 +141,9 @@ std::string live_update(const serve::State& s, const std::vector<store::Event>& 
                      {"rule", p->rule},
                      {"streak", p->streak},
                      {"category", p->category},
+                     {"unit", p->place ? p->place->container.empty() ? p->place->unit
+                                                                     : p->place->container_label()
+                                       : std::string()},
                      {"io_read", optional_round(p->io_read_bps)},
                      {"io_write", optional_round(p->io_write_bps)}});
   };

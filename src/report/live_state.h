@@ -16,6 +16,7 @@ struct PublishInput {
   const std::vector<engine::Rule>* rules = nullptr;
   const std::vector<engine::Category>* categories = nullptr;
   const engine::Policy* policy = nullptr;
+  proc::InfoSource* info = nullptr;  // where processes live (their placement), when given
   std::vector<store::LedgerEntry> frozen;
   // The daemon's own facts (times, counters, status, actions, predictions), filled by the
   // daemon; build_state adds the rules, processes, frozen ones and system figures.

@@ -108,9 +108,15 @@ Response processes(const Request& r, const State& s) {
   if (sort != "cpu" && sort != "mem") return json_error(400, "sort must be cpu or mem");
   const auto rule = param(r, "rule");
   const auto category = param(r, "category");
+  const auto unit = param(r, "unit");
+  const auto in_unit = [&](const ProcessRow& p) {
+    return !unit || (p.place && p.place->in_unit(*unit));
+  };
   std::vector<const ProcessRow*> rows;
   for (const auto& p : s.processes) {
-    if ((!rule || p.rule == *rule) && (!category || p.category == *category)) rows.push_back(&p);
+    if ((!rule || p.rule == *rule) && (!category || p.category == *category) && in_unit(p)) {
+      rows.push_back(&p);
+    }
   }
   std::sort(rows.begin(), rows.end(), [&](auto a, auto b) {
     return sort == "mem" ? a->rss_mib > b->rss_mib : a->cpu > b->cpu;
@@ -132,7 +138,10 @@ Response processes(const Request& r, const State& s) {
                    {"io_read_bps", maybe(p->io_read_bps, 0)},
                    {"io_write_bps", maybe(p->io_write_bps, 0)},
                    {"pss_mib", maybe(p->pss_mib, 1)},
-                   {"swap_mib", maybe(p->swap_mib, 1)}});
+                   {"swap_mib", maybe(p->swap_mib, 1)},
+                   {"unit", p->place ? p->place->unit : ""},
+                   {"slice", p->place ? p->place->slice() : ""},
+                   {"container", p->place ? p->place->container_label() : ""}});
   }
   return ok_json({{"updated", s.updated}, {"total", s.processes.size()}, {"processes", out}});
 }

@@ -13,6 +13,7 @@
 #include "engine/forecast.h"
 #include "engine/totals.h"
 #include "proc/parse.h"
+#include "proc/placement.h"
 
 namespace freezr::serve {
 
@@ -28,6 +29,7 @@ struct ProcessRow {
   // the proportional set and swap from smaps_rollup.
   std::optional<double> io_read_bps, io_write_bps;
   std::optional<double> pss_mib, swap_mib;
+  std::shared_ptr<const proc::Placement> place;  // where it lives; null when not known
 };
 
 // One step of a rule's ladder, and the longest streak towards it now.

@@ -103,13 +103,19 @@ void thermal(DashboardModel& m, const json& status, int width) {
   m.lines.push_back({clip(line, width), hot ? Line::Style::kWarn : Line::Style::kNormal});
 }
 
+// A process's unit as the process table shows it: its container when it has one.
+std::string unit_of(const json& p) {
+  const auto container = p.value("container", "");
+  return container.empty() ? p.value("unit", "") : container;
+}
+
 void processes(DashboardModel& m, const DashboardInput& in, int width) {
   std::vector<json> rows;
   if (in.processes) {
     for (const auto& p : in.processes->value("processes", json::array())) {
       const auto text = terminal_safe(p.value("name", "")) + " " +
                         std::to_string(p.value("pid", 0)) + " " + p.value("rule", "") + " " +
-                        p.value("category", "");
+                        p.value("category", "") + " " + unit_of(p);
       if (in.filter.empty() || text.find(in.filter) != std::string::npos) rows.push_back(p);
     }
   }
@@ -128,8 +134,8 @@ void processes(DashboardModel& m, const DashboardInput& in, int width) {
                                  in.filter.empty() ? "" : ", filter: " + in.filter),
                      Line::Style::kTitle});
   m.lines.push_back(
-      {clip(fmt::format("{:>7} {:<16} {:>7} {:>10} {:>10}  {:<12} {:<10} {}", "PID", "NAME", "CPU%",
-                        "RSS(MiB)", "DISK MiB/s", "RULE", "VIOLATIONS", "CATEGORY"),
+      {clip(fmt::format("{:>7} {:<16} {:>7} {:>10} {:>10}  {:<12} {:<10} {:<12} {}", "PID", "NAME",
+                        "CPU%", "RSS(MiB)", "DISK MiB/s", "RULE", "VIOLATIONS", "CATEGORY", "UNIT"),
             width)});
   int row = 0;
   for (const auto& p : rows) {
@@ -139,10 +145,11 @@ void processes(DashboardModel& m, const DashboardInput& in, int width) {
                  : streak > 0       ? Line::Style::kWarn
                                     : Line::Style::kNormal;
     m.lines.push_back(
-        {clip(fmt::format("{:>7} {:<16} {:>7.1f} {:>10.1f} {:>10}  {:<12} {:<10} {}",
+        {clip(fmt::format("{:>7} {:<16} {:>7.1f} {:>10.1f} {:>10}  {:<12} {:<10} {:<12} {}",
                           p.value("pid", 0), clip(terminal_safe(p.value("name", "")), 16),
                           p.value("cpu_percent", 0.0), p.value("rss_mib", 0.0), disk(p),
-                          clip(p.value("rule", ""), 12), streak, p.value("category", "")),
+                          clip(p.value("rule", ""), 12), streak, clip(p.value("category", ""), 12),
+                          terminal_safe(unit_of(p))),
               width),
          style});
     m.pids.push_back(p.value("pid", 0));

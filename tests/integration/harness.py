@@ -238,6 +238,19 @@ def remove_cgroup(path):
             time.sleep(0.1)
 
 
+def cgroup_v2_root():
+    """Where the cgroup v2 hierarchy is mounted (the unified one on a hybrid machine)."""
+    roots = [mount for fstype, mount, _ in cgroup_mounts() if fstype == "cgroup2"]
+    if not roots:
+        raise AssertionError("needs a cgroup v2 hierarchy")
+    return roots[0]
+
+
+def unit_name(kind, suffix):
+    """A systemd-style unit name of the test's own: "fzsvc-1a2b3c4d5e.service"."""
+    return f"{kind}-{unique_name('')}{suffix}"
+
+
 def mem_available_percent():
     """MemAvailable of the machine in percent of MemTotal, and MemTotal in KiB."""
     fields = {}
@@ -355,6 +368,18 @@ class TestCase(unittest.TestCase):
             else:
                 os.environ[k] = v
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+    def cgroup(self, parent, name):
+        """A cgroup of the test's at parent/name, removed after the processes in it ended."""
+        path = os.path.join(parent, name)
+        os.mkdir(path)
+        self.addCleanup(remove_cgroup, path)  # cleanups run after tearDown ended the hogs
+        return path
+
+    def move(self, hog, group):
+        """Puts the hog (its main process) into the cgroup at group."""
+        with open(os.path.join(group, "cgroup.procs"), "w") as procs:
+            procs.write(str(hog.pid))
 
     def hog(self, **kw):
         h = Hog(self.workdir, **kw)

@@ -235,8 +235,8 @@ class InspectTest(TestCase):
         lines = r.stdout.splitlines()
         self.assertIn("PID", lines[0])
         self.assertEqual(len(lines), 2)
-        self.assertRegex(lines[1],
-                         rf"^\s*{hog.pid} {hog.name}\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d\s+-\s+-\s+hogs$")
+        self.assertRegex(lines[1], rf"^\s*{hog.pid} {hog.name}\s+\d+\.\d\s+\d+\.\d\s+\d+\.\d"
+                                   r"\s+-\s+-\s+hogs\s+\S+$")
         r = run("ps", "--config", cfg, "--interval", "0.3", "--sort", "cpu", "-n", "5")
         self.assertEqual(r.returncode, 0)
         self.assertLessEqual(len(r.stdout.splitlines()), 6)
@@ -280,9 +280,9 @@ class InspectTest(TestCase):
         lines = r.stdout.splitlines()
         self.assertIn("CATEGORY", lines[0])
         self.assertEqual(len(lines), 2, r.stdout)
-        self.assertRegex(lines[1], rf"^\s*{hog.pid} {hog.name} .* fz-tests\s+ours,by-cat$")
+        self.assertRegex(lines[1], rf"^\s*{hog.pid} {hog.name} .* fz-tests\s+ours,by-cat\s+\S+$")
         r = run("ps", "--config", cfg, "--interval", "0.1")
-        self.assertRegex(r.stdout, rf"\n\s*{other.pid} {other.name} .* -\s+-\n")
+        self.assertRegex(r.stdout, rf"\n\s*{other.pid} {other.name} .* -\s+-\s+\S+\n")
         r = run("categories", "--config", cfg)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, r"Category library version \d+")

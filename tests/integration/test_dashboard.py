@@ -9,7 +9,8 @@ import time
 import unittest
 import urllib.request
 
-from harness import TestCase, cgroup_text, monitor, rule, unique_name, wait_until, with_token
+from harness import (TestCase, cgroup_text, cgroup_v2_root, monitor, rule, unique_name, unit_name,
+                     wait_until, with_token)
 
 SOURCE = os.environ.get("FREEZR_SOURCE_DIR", "../..")
 WEB = os.path.join(SOURCE, "tests", "web")
@@ -105,6 +106,8 @@ class DashboardTest(TestCase):
 
     def test_chromium_shows_the_hog_its_chart_and_its_kill(self):
         hog = self.hog(cpu=True)
+        scope = unit_name("fzdash", ".scope")
+        self.move(hog, self.cgroup(cgroup_v2_root(), scope))
         token, base = with_token(self.workdir, monitor(interval=0.3))
         config = (base + f'[[category]]\nname = "fz-tests"\ncomm = ["{hog.name}"]\n' +
                   rule("hog", [hog.name], cpu_percent=15, violations=100000, action="kill"))
@@ -124,6 +127,7 @@ class DashboardTest(TestCase):
         self.assertEqual(result["row"][4], "–")  # no rule reads its disk I/O
         self.assertEqual(result["row"][5], "fz-tests")
         self.assertEqual(result["row"][6], "hog")
+        self.assertEqual(result["row"][8], scope)
         self.assertEqual(result["live"], "live")
         self.assertLessEqual(result["overflow"], 1)
         self.assertEqual(result["thawButtons"], 0)  # nothing frozen: no thaw button

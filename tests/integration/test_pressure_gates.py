@@ -1,10 +1,9 @@
 """A rule gated by CPU pressure acts only while the test's own burners raise it. It runs alone
 (RUN_SERIAL): the pressure it reads is the whole machine's."""
-import os
 import time
 import unittest
 
-from harness import (TestCase, cgroup_mounts, monitor, remove_cgroup, rule, unique_name,
+from harness import (TestCase, cgroup_v2_root, monitor, rule, unique_name,
                      wait_until)
 from guide import ScenarioCase
 from test_actions import nice_of
@@ -51,21 +50,15 @@ class CpuPressureGateTest(TestCase):
 
 class CgroupPressureGateTest(TestCase):
     def group(self, root):
-        path = os.path.join(root, unique_name("fzpsi"))
-        os.mkdir(path)
-        self.addCleanup(remove_cgroup, path)  # after tearDown has ended the processes in it
-        return path
+        return self.cgroup(root, unique_name("fzpsi"))
 
     def test_a_gate_of_the_cgroup_acts_on_the_process_whose_own_group_is_starved(self):
-        roots = [mount for fstype, mount, _ in cgroup_mounts() if fstype == "cgroup2"]
-        self.assertTrue(roots, "needs a cgroup v2 hierarchy")
-        root = roots[0]
+        root = cgroup_v2_root()
         crowded, calm = self.group(root), self.group(root)
         starved, idle = self.hog(), self.hog()
         burners = [self.hog(cpu=True) for _ in range(4)]  # 4 on 2 cores: always one waits
         for h, group in [(starved, crowded), (idle, calm)] + [(b, crowded) for b in burners]:
-            with open(os.path.join(group, "cgroup.procs"), "w") as procs:
-                procs.write(str(h.pid))
+            self.move(h, group)
         f = self.freezr(monitor(interval=0.3) +
                         rule("tenants", [starved.name, idle.name], cpu_pressure=50,
                              pressure_of="cgroup", violations=2, action="renice", nice=7))
@@ -87,14 +80,12 @@ class GuideContainerHostTest(ScenarioCase):
     group = CgroupPressureGateTest.group
 
     def test_the_workload_in_the_crowded_container_is_reniced_and_the_calm_one_is_not(self):
-        roots = [mount for fstype, mount, _ in cgroup_mounts() if fstype == "cgroup2"]
-        self.assertTrue(roots, "needs a cgroup v2 hierarchy")
-        crowded, calm = self.group(roots[0]), self.group(roots[0])
+        root = cgroup_v2_root()
+        crowded, calm = self.group(root), self.group(root)
         starved, idle = self.hog(), self.hog()
         burners = [self.hog(cpu=True) for _ in range(4)]
         for h, group in [(starved, crowded), (idle, calm)] + [(b, crowded) for b in burners]:
-            with open(os.path.join(group, "cgroup.procs"), "w") as procs:
-                procs.write(str(h.pid))
+            self.move(h, group)
         f = self.scenario("13-container-host.md",
                           [('"^/(app|srv|opt)/"',
                             f'"^{self.workdir}/({starved.name}|{idle.name})$"')])

@@ -5,36 +5,23 @@ import json
 import os
 import subprocess
 import unittest
+import urllib.request
 
-from harness import (FREEZR, StandInSystemd, TestCase, cgroup_mounts, monitor, remove_cgroup,
-                     unique_name, wait_until)
+from harness import (FREEZR, StandInSystemd, TestCase, cgroup_v2_root, monitor, unit_name,
+                     wait_until)
 from test_actions import nice_of
-
-
-def unit_name(kind, suffix):
-    """A unit name of the test's own: "fzsvc-1a2b3c4d5e.service"."""
-    return f"{kind}-{unique_name('')}{suffix}"
 
 
 class UnitsTest(TestCase):
     def setUp(self):
         super().setUp()
-        roots = [mount for fstype, mount, _ in cgroup_mounts() if fstype == "cgroup2"]
-        self.assertTrue(roots, "needs a cgroup v2 hierarchy")
         self.slice = unit_name("fzt", ".slice")
-        self.top = self.group(roots[0], self.slice)
-
-    def group(self, parent, name):
-        path = os.path.join(parent, name)
-        os.mkdir(path)
-        self.addCleanup(remove_cgroup, path)  # after tearDown has ended the processes in it
-        return path
+        self.top = self.cgroup(cgroup_v2_root(), self.slice)
 
     def placed(self, unit, **hog):
         """A hog of the test's in a group named unit under the test's slice."""
         h = self.hog(**hog)
-        with open(os.path.join(self.group(self.top, unit), "cgroup.procs"), "w") as procs:
-            procs.write(str(h.pid))
+        self.move(h, self.cgroup(self.top, unit))
         return h
 
     def ps(self, *args):
@@ -82,6 +69,13 @@ class UnitsTest(TestCase):
             f"match = {{ comm = [{names}], slice = \"{self.slice}\" }}\n"
             "cpu_percent = 10\nviolations = 2\naction = \"log\"\n")
         self.assertTrue(wait_until(lambda: nice_of(inside.pid) == 6, 30), f.output())
+        # The API: the unit and slice of each process, and only a unit's processes on asking.
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        url = f"http://127.0.0.1:{port}/api/v1/processes?limit=100000&unit={inside_unit}"
+        with urllib.request.urlopen(url, timeout=10) as r:
+            rows = json.load(r)["processes"]
+        self.assertEqual([(p["pid"], p["unit"], p["slice"], p["container"]) for p in rows],
+                         [(inside.pid, inside_unit, self.slice, "")])
         f.wait_for(rf"ACTION rule=by-slice action=log pid={inside.pid} ")
         f.wait_scans(f.scans() + 4)
         self.assertEqual(nice_of(outside.pid), 0)

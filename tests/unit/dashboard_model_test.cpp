@@ -33,13 +33,17 @@ DashboardInput input() {
                          {"cpu_percent", 90.0},
                          {"rss_mib", 100.0},
                          {"rule", "node"},
-                         {"streak", 2}},
+                         {"streak", 2},
+                         {"unit", "app-code-77.scope"},
+                         {"container", ""}},
                         {{"pid", 11},
                          {"name", "big\x1b[2J\xc2\x9b"},
                          {"cpu_percent", 1.0},
                          {"rss_mib", 900.0},
                          {"rule", ""},
-                         {"streak", 0}}}}};
+                         {"streak", 0},
+                         {"unit", "docker-ab12.scope"},
+                         {"container", "docker:ab12"}}}}};
   in.events = json{{"events",
                     {{{"kind", "action"},
                       {"rule", "node"},
@@ -68,6 +72,10 @@ TEST(Dashboard, ShowsHeaderRulesWithBarsProcessesAndEvents) {
   EXPECT_EQ(m.lines[0].style, Line::Style::kWarn);
   EXPECT_NE(text.find("cpu  120.0% /80    [##########]"), std::string::npos) << text;
   EXPECT_NE(text.find("PROCESSES (sort: cpu)"), std::string::npos);
+  // The unit of each process, or its container when it has one.
+  EXPECT_NE(text.find("CATEGORY     UNIT"), std::string::npos) << text;
+  EXPECT_NE(text.find(" app-code-77.scope\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(" docker:ab12\n"), std::string::npos) << text;
   // Control characters are shown escaped, never drawn.
   EXPECT_NE(text.find("big\\x1b[2J\\u009b"), std::string::npos) << text;
   EXPECT_EQ(text.find('\x1b'), std::string::npos);
