@@ -58,7 +58,7 @@ std::vector<std::string> one_or_list(TableReader& t, const std::string& key) {
 void read_place(TableReader& t, engine::Match& m) {
   m.unit = one_or_list(t, "unit");
   for (const auto& u : m.unit) {
-    if (u.find('.') == std::string::npos) {
+    if (u.find_first_of(".*?[") == std::string::npos) {
       t.fail_key("unit", "'" + u + "' has no unit type: write it with its suffix (\"" + u +
                              ".service\", \"" + u + "*.scope\")");
     }

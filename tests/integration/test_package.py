@@ -76,6 +76,27 @@ restore = false
 """
 
 
+# Restarts that name no service, of a service and of a transient scope (a cooldown is a
+# rule's, whichever unit it restarted: one rule each).
+UNIT_RULES = """
+[[rule]]
+name = "own-unit"
+match = { comm = ["freezr-burner-u"], unit = "burner-*" }
+cpu_percent = 30
+violations = 2
+action = "restart"
+cooldown = 600
+
+[[rule]]
+name = "scope-unit"
+match = { comm = ["freezr-burner-s"], unit = "burner-*.scope" }
+cpu_percent = 30
+violations = 2
+action = "restart"
+cooldown = 600
+"""
+
+
 def the_deb():
     debs = sorted(glob.glob(os.path.join(DEB_DIR, "freezr_*.deb")))
     if not debs:
@@ -98,7 +119,7 @@ class PackageTest(TestCase):
         ct = self.ct
         with open(self.deb, "rb") as src, open(ct.path("/tmp/freezr.deb"), "wb") as dst:
             dst.write(src.read())
-        for n in "rfnt":
+        for n in "rfntu":
             name = f"freezr-burner-{n}"
             ct.sh(f"cp /bin/dash /usr/local/bin/{name}")
             ct.write(f"/etc/systemd/system/burner-{n}.service", BURNER_UNIT.format(name=name))
@@ -218,6 +239,33 @@ class PackageTest(TestCase):
         self.assertEqual(ct.sh(f"ps -o ni= -p {throttled}").stdout.strip(), "0")
         self.assertEqual(ct.sh(f"ps -o ni= -p {niced}").stdout.strip(), "0")
         self.assertIn("State:\tR", ct.sh(f"cat /proc/{frozen}/status").stdout)
+
+    def test_units_are_seen_and_a_service_is_restarted_without_naming_it(self):
+        self.install(rules=UNIT_RULES)
+        ct = self.ct
+        ct.sh("systemctl start burner-u")
+        ct.sh("cp /bin/dash /usr/local/bin/freezr-burner-s")
+        ct.sh("systemd-run --quiet --scope --unit=burner-s /usr/local/bin/freezr-burner-s -c "
+              "'while :; do :; done' </dev/null >/dev/null 2>&1 &")
+        first = self.main_pid("burner-u")
+        rows = json.loads(ct.wait_for(
+            "freezr ps --interval 0.2 --format json --unit 'burner-*'",
+            lambda o: "burner-s.scope" in o and "burner-u.service" in o, timeout=60))
+        units = {r["name"]: (r["unit"], r["slice"]) for r in rows}
+        self.assertEqual(units["freezr-burner-u"], ("burner-u.service", "system.slice"))
+        self.assertEqual(units["freezr-burner-s"][0], "burner-s.scope")
+        # The rule names no service: systemd restarts the burner's own unit.
+        ct.wait_for("systemctl show -p MainPID --value burner-u",
+                    lambda o: o.strip() not in ("", "0", str(first)), timeout=60)
+        ct.wait_for("journalctl -u freezr FREEZR_RULE=own-unit -o cat --no-pager",
+                    lambda o: "service=burner-u.service" in o, timeout=30)
+        # A scope cannot be restarted: refused, with the reason, and the scope runs on.
+        refused = ct.wait_for("journalctl -u freezr FREEZR_RULE=scope-unit -p warning -o cat "
+                              "--no-pager", lambda o: "burner-s.scope is not a service" in o,
+                              timeout=30)
+        self.assertIn("ACTION FAILED", refused)
+        self.assertIn("ActiveState=active", ct.sh("systemctl show -p ActiveState burner-s.scope")
+                      .stdout)
 
     def test_the_watchdog_restarts_a_stopped_freezr_which_thaws_what_it_froze(self):
         self.install(rules=RULES.split("[[rule]]\nname = \"renice-burner\"")[0])
