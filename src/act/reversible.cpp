@@ -103,10 +103,11 @@ void Reversibles::throttle(const engine::Decision& d) {
     renice(fallback);
     return;
   }
-  const std::string leaf = cgroups_.leaf(
-      "thr",
-      d.rule + "-" +
-          (d.entity == engine::kGroupEntity ? std::string("group") : std::to_string(d.entity.pid)));
+  const std::string leaf =
+      cgroups_.leaf("thr", d.rule + "-" +
+                               (d.entity == engine::kGroupEntity ? std::string("group")
+                                : d.entity.pid == 0 ? fmt::format("{:x}", d.entity.start_time)
+                                                    : std::to_string(d.entity.pid)));
   auto dir = cgroups_.make(v2, leaf);
   if (!dir) {
     for (const auto& t : d.targets) report(d, t, false, dir.error().message);

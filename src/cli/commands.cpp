@@ -122,19 +122,23 @@ void check_rule(const engine::Rule& rule, std::size_t ri, const scan::ScanResult
     }
     return;
   }
-  const auto entities = engine::measures(rule, ri, members, r.snap, nullptr);
-  const bool group = rule.aggregate == engine::Aggregate::kGroup;
-  for (std::size_t k = 0; k < members.size(); ++k) {
-    const auto& p = r.snap.processes[members[k]];
-    const auto& m = group ? engine::Measure{} : entities[k].second;
-    fmt::print("  pid {:>7}  {:<16} cpu {:6.1f}%  rss {:8.1f} MiB{}  {}\n", p.id.pid,
-               terminal_safe(p.comm), p.total_cpu(), p.rss_mb(), group ? "" : extras(rule, m),
-               group ? "(summed below)" : verdicts(rule, m));
-  }
-  if (group) {
-    const auto& m = entities.front().second;
-    fmt::print("  group total: cpu {:.1f}%  {} {:.1f} MiB{}  {}\n", m.cpu,
-               engine::to_string(rule.memory_metric), m.mem, extras(rule, m), verdicts(rule, m));
+  const auto parts = engine::parts(rule, ri, members, r.cls);
+  const auto entities = engine::measures(rule, ri, parts, r.snap, nullptr);
+  const bool sums = rule.sums();
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    for (auto idx : parts[k].members) {
+      const auto& p = r.snap.processes[idx];
+      const auto& m = entities[k].second;
+      fmt::print("  pid {:>7}  {:<16} cpu {:6.1f}%  rss {:8.1f} MiB{}  {}\n", p.id.pid,
+                 terminal_safe(p.comm), p.total_cpu(), p.rss_mb(), sums ? "" : extras(rule, m),
+                 sums ? "(summed below)" : verdicts(rule, m));
+    }
+    if (sums) {
+      const auto& m = entities[k].second;
+      const auto who = parts[k].name.empty() ? std::string("group") : terminal_safe(parts[k].name);
+      fmt::print("  {} total: cpu {:.1f}%  {} {:.1f} MiB{}  {}\n", who, m.cpu,
+                 engine::to_string(rule.memory_metric), m.mem, extras(rule, m), verdicts(rule, m));
+    }
   }
   const auto& first = rule.steps.front();
   if (first.window > 0) {
@@ -156,21 +160,32 @@ Table check_table(const config::Config& cfg, const scan::ScanResult& r) {
   for (std::size_t ri = 0; ri < cfg.rules.size(); ++ri) {
     const auto& rule = cfg.rules[ri];
     const auto& members = r.cls.members[ri];
-    std::vector<std::pair<ProcessId, engine::Measure>> entities;
-    if (!rule.steps.empty()) entities = engine::measures(rule, ri, members, r.snap, nullptr);
-    const bool group = rule.aggregate == engine::Aggregate::kGroup && !entities.empty();
-    for (std::size_t k = 0; k < members.size(); ++k) {
-      const auto& p = r.snap.processes[members[k]];
-      const std::string verdict = rule.steps.empty() ? "acted on at exec"
-                                  : group            ? "summed in the group"
-                                                     : verdicts(rule, entities[k].second);
-      t.rows.push_back(
-          {rule.name, rule.enabled, p.id.pid, p.comm, p.total_cpu(), p.rss_bytes, verdict});
+    if (rule.steps.empty()) {
+      for (auto idx : members) {
+        const auto& p = r.snap.processes[idx];
+        t.rows.push_back({rule.name, rule.enabled, p.id.pid, p.comm, p.total_cpu(), p.rss_bytes,
+                          "acted on at exec"});
+      }
+      continue;
     }
-    if (group) {
-      const auto& m = entities.front().second;
-      t.rows.push_back({rule.name, rule.enabled, nullptr, "(group total)", m.cpu,
-                        static_cast<std::uint64_t>(m.mem * 1024 * 1024), verdicts(rule, m)});
+    const auto parts = engine::parts(rule, ri, members, r.cls);
+    const auto entities = engine::measures(rule, ri, parts, r.snap, nullptr);
+    for (std::size_t k = 0; k < parts.size(); ++k) {
+      const auto& m = entities[k].second;
+      for (auto idx : parts[k].members) {
+        const auto& p = r.snap.processes[idx];
+        t.rows.push_back(
+            {rule.name, rule.enabled, p.id.pid, p.comm, p.total_cpu(), p.rss_bytes,
+             rule.sums()
+                 ? "summed in the " + (parts[k].name.empty() ? std::string("group") : parts[k].name)
+                 : verdicts(rule, m)});
+      }
+      if (rule.sums()) {
+        t.rows.push_back({rule.name, rule.enabled, nullptr,
+                          "(" + (parts[k].name.empty() ? "group" : parts[k].name) + " total)",
+                          m.cpu, static_cast<std::uint64_t>(m.mem * 1024 * 1024),
+                          verdicts(rule, m)});
+      }
     }
   }
   return t;

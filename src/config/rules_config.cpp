@@ -321,8 +321,11 @@ engine::Rule read_rule(TableReader t, const std::vector<engine::Category>& categ
   } else if (!r.on_exec || has_condition(t)) {
     r.steps.push_back(read_step(t, r.name));
   }
-  if (auto v = t.choice("aggregate", {"process", "group"})) {
-    r.aggregate = *v == "group" ? engine::Aggregate::kGroup : engine::Aggregate::kProcess;
+  if (auto v = t.choice("aggregate", {"process", "group", "unit", "user"})) {
+    r.aggregate = *v == "group"  ? engine::Aggregate::kGroup
+                  : *v == "unit" ? engine::Aggregate::kUnit
+                  : *v == "user" ? engine::Aggregate::kUser
+                                 : engine::Aggregate::kProcess;
   }
   if (auto v = read_memory_metric(t)) r.memory_metric = *v;
   if (auto v = t.choice("pressure_of", {"system", "cgroup"})) {

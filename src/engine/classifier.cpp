@@ -24,7 +24,28 @@ const char* to_string(ActionKind a) {
   return "?";
 }
 
-const char* to_string(Aggregate a) { return a == Aggregate::kGroup ? "group" : "process"; }
+const char* to_string(Aggregate a) {
+  switch (a) {
+    case Aggregate::kGroup:
+      return "group";
+    case Aggregate::kUnit:
+      return "unit";
+    case Aggregate::kUser:
+      return "user";
+    case Aggregate::kProcess:
+      break;
+  }
+  return "process";
+}
+
+std::string place_key(Aggregate a, const ProcessSample& s, proc::InfoSource& info) {
+  if (a == Aggregate::kUnit) return info.placement(s.id)->unit;
+  if (a == Aggregate::kUser) {
+    const auto uid = info.uid(s.id);
+    return uid ? "uid " + std::to_string(*uid) : std::string();
+  }
+  return "";
+}
 const char* to_string(Target t) { return t == Target::kHottest ? "hottest" : "all"; }
 const char* to_string(Scope s) { return s == Scope::kTree ? "tree" : "process"; }
 
@@ -178,6 +199,13 @@ Classification Classifier::classify(const Snapshot& snap, proc::InfoSource& info
       if (!entry.hits[r]) continue;
       out.members[r].push_back(i);
       if (out.first_rule[i] < 0) out.first_rule[i] = static_cast<int>(r);
+    }
+  }
+  out.places.resize(rules.size());
+  for (std::size_t r = 0; r < rules.size(); ++r) {
+    if (rules[r].aggregate != Aggregate::kUnit && rules[r].aggregate != Aggregate::kUser) continue;
+    for (auto idx : out.members[r]) {
+      out.places[r].push_back(place_key(rules[r].aggregate, snap.processes[idx], info));
     }
   }
   // Entries of processes that are gone: swept when they outnumber the living.

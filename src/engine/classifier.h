@@ -26,7 +26,13 @@ struct Classification {
   std::vector<int> first_rule;
   // For each process, its category (index into the classifier's categories), or -1.
   std::vector<int> category;
+  // For rules summed per unit or per user (same order as the rule list; empty for others):
+  // each member's unit, or "uid N", parallel to members; "" where it is not known.
+  std::vector<std::vector<std::string>> places;
 };
+
+// The unit or user a process is summed under by a rule of that aggregate ("" if not known).
+std::string place_key(Aggregate a, const ProcessSample& s, proc::InfoSource& info);
 
 class Classifier {
  public:

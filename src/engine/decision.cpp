@@ -1,6 +1,7 @@
 // The vocabulary of decisions (verdicts, origins, reasons) and the one test of a rule's steps
 // against a measure, shared by the policy and `freezr check`.
 #include <cstdio>
+#include <map>
 
 #include "engine/policy.h"
 
@@ -163,8 +164,37 @@ void add(std::optional<double>& sum, const std::optional<double>& v) {
 }
 }  // namespace
 
+ProcessId part_id(const std::string& name) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (const unsigned char c : name) h = (h ^ c) * 1099511628211ULL;
+  return {0, h | 1};
+}
+
+std::vector<Part> parts(const Rule& r, std::size_t ri, const std::vector<std::size_t>& members,
+                        const Classification& cls) {
+  std::vector<Part> out;
+  if (r.aggregate == Aggregate::kProcess) {
+    for (auto idx : members) out.push_back({{}, "", {idx}});
+    return out;
+  }
+  if (r.aggregate == Aggregate::kGroup) {
+    if (!members.empty()) out.push_back({kGroupEntity, "", members});
+    return out;
+  }
+  const auto* places = ri < cls.places.size() ? &cls.places[ri] : nullptr;
+  std::map<std::string, std::size_t> at;
+  for (std::size_t k = 0; k < members.size(); ++k) {
+    const std::string& key = places != nullptr && k < places->size() ? (*places)[k] : "";
+    if (key.empty()) continue;
+    auto [it, added] = at.try_emplace(key, out.size());
+    if (added) out.push_back({part_id(key), key, {}});
+    out[it->second].members.push_back(members[k]);
+  }
+  return out;
+}
+
 std::vector<std::pair<ProcessId, Measure>> measures(const Rule& r, std::size_t ri,
-                                                    const std::vector<std::size_t>& members,
+                                                    const std::vector<Part>& ps,
                                                     const Snapshot& snap,
                                                     const Forecast* forecast) {
   std::vector<std::pair<ProcessId, Measure>> out;
@@ -174,11 +204,23 @@ std::vector<std::pair<ProcessId, Measure>> measures(const Rule& r, std::size_t r
   auto of = [&](const ProcessSample& p) {
     return own ? p.cgroup_pressure.value_or(std::array<std::optional<double>, 3>{}) : system;
   };
-  if (r.aggregate == Aggregate::kGroup) {
-    if (members.empty()) return out;
+  for (const auto& part : ps) {
+    if (!r.sums()) {
+      const auto& p = snap.processes[part.members.front()];
+      Measure m;
+      m.cpu = p.total_cpu();
+      m.cpu_valid = p.cpu_valid;
+      m.mem = p.memory_mb(r.memory_metric);
+      m.io_read = mib(p.io_read_bps);
+      m.io_write = mib(p.io_write_bps);
+      m.pressure = of(p);
+      if (forecast != nullptr) m.leak = forecast->leak(ri, p.id);
+      out.emplace_back(p.id, std::move(m));
+      continue;
+    }
     Measure m;
     if (!own) m.pressure = system;
-    for (auto idx : members) {
+    for (auto idx : part.members) {
       const auto& p = snap.processes[idx];
       if (own) {  // the highest of the processes' cgroups
         const auto mine = of(p);
@@ -191,21 +233,8 @@ std::vector<std::pair<ProcessId, Measure>> measures(const Rule& r, std::size_t r
       add(m.io_read, mib(p.io_read_bps));
       add(m.io_write, mib(p.io_write_bps));
     }
-    if (forecast != nullptr) m.leak = forecast->leak(ri, kGroupEntity);
-    out.emplace_back(kGroupEntity, std::move(m));
-    return out;
-  }
-  for (auto idx : members) {
-    const auto& p = snap.processes[idx];
-    Measure m;
-    m.cpu = p.total_cpu();
-    m.cpu_valid = p.cpu_valid;
-    m.mem = p.memory_mb(r.memory_metric);
-    m.io_read = mib(p.io_read_bps);
-    m.io_write = mib(p.io_write_bps);
-    m.pressure = of(p);
-    if (forecast != nullptr) m.leak = forecast->leak(ri, p.id);
-    out.emplace_back(p.id, std::move(m));
+    if (forecast != nullptr) m.leak = forecast->leak(ri, part.id);
+    out.emplace_back(part.id, std::move(m));
   }
   return out;
 }

@@ -84,17 +84,18 @@ void Forecaster::observe(const Snapshot& snap, const Classification& cls,
     const Rule& r = (*rules_)[ri];
     if (!r.enabled) continue;
     const auto& members = cls.members[ri];
-    if (r.aggregate == Aggregate::kGroup) {
-      if (members.empty()) continue;
-      double rss = 0, cpu = 0;
-      bool cpu_valid = false;
-      for (auto idx : members) {
-        const auto& p = snap.processes[idx];
-        rss += p.rss_mb();
-        if (p.cpu_valid) cpu += p.total_cpu(), cpu_valid = true;
+    if (r.sums()) {
+      for (const auto& part : parts(r, ri, members, cls)) {
+        double rss = 0, cpu = 0;
+        bool cpu_valid = false;
+        for (auto idx : part.members) {
+          const auto& p = snap.processes[idx];
+          rss += p.rss_mb();
+          if (p.cpu_valid) cpu += p.total_cpu(), cpu_valid = true;
+        }
+        feed(ri, part.id, part.name, rss, cpu_valid ? std::optional<double>(cpu) : std::nullopt,
+             snap.time, next);
       }
-      feed(ri, kGroupEntity, "", rss, cpu_valid ? std::optional<double>(cpu) : std::nullopt,
-           snap.time, next);
       continue;
     }
     for (auto idx : members) {

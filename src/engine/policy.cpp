@@ -42,7 +42,8 @@ int Policy::streak(std::size_t rule) const {
 
 int Policy::entity_streak(std::size_t rule, const ProcessId& id) const {
   const auto& st = states_[rule];
-  const auto key = (*rules_)[rule].aggregate == Aggregate::kGroup ? kGroupEntity : id;
+  auto key = (*rules_)[rule].aggregate == Aggregate::kGroup ? kGroupEntity : id;
+  if (auto part = st.part_of.find(id); part != st.part_of.end()) key = part->second;
   auto it = st.entities.find(key);
   if (it == st.entities.end()) return 0;
   int best = 0;
@@ -135,7 +136,7 @@ bool Policy::held_back(const Rule& r, std::size_t step, State& st, Seconds now, 
 void Policy::fill_targets(const Rule& r, Metric by, const std::vector<std::size_t>& members,
                           const Snapshot& snap, const Protection& prot, Decision& d) const {
   std::vector<std::size_t> chosen = members;
-  if (r.aggregate == Aggregate::kGroup && r.target == Target::kHottest && chosen.size() > 1) {
+  if (r.sums() && r.target == Target::kHottest && chosen.size() > 1) {
     auto key = [&](std::size_t i) { return amount(snap.processes[i], by, r.memory_metric); };
     chosen.assign(1, *std::max_element(chosen.begin(), chosen.end(),
                                        [&](auto a, auto b) { return key(a) < key(b); }));
@@ -340,7 +341,8 @@ std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classificatio
     }
     c.cpu_seconds += c.cpu_percent / 100.0 * snap.interval;
     if (!r.enabled || r.steps.empty()) continue;
-    const auto entities = measures(r, ri, members, snap, forecast);
+    const auto ps = parts(r, ri, members, cls);
+    const auto entities = measures(r, ri, ps, snap, forecast);
     if (r.aggregate == Aggregate::kGroup) {
       if (entities.empty()) {
         st.entities.erase(kGroupEntity);
@@ -350,12 +352,23 @@ std::vector<Decision> Policy::evaluate(const Snapshot& snap, const Classificatio
       continue;
     }
     std::unordered_set<ProcessId, ProcessIdHash> present;
+    st.part_of.clear();
     for (std::size_t k = 0; k < entities.size(); ++k) {
       const auto& [id, m] = entities[k];
       present.insert(id);
-      judge(ri, id, m, {members[k]}, snap, protection, out);
+      const auto decided = out.size();
+      const auto moved = transitions_.size();
+      judge(ri, id, m, ps[k].members, snap, protection, out);
+      if (ps[k].name.empty()) continue;
+      // A unit's or user's entity: named in its decisions and transitions.
+      for (auto idx : ps[k].members) st.part_of[snap.processes[idx].id] = id;
+      for (auto d = decided; d < out.size(); ++d) {
+        out[d].entity_kind = to_string(r.aggregate);
+        out[d].entity_name = ps[k].name;
+      }
+      for (auto t = moved; t < transitions_.size(); ++t) transitions_[t].comm = ps[k].name;
     }
-    // Processes that left the rule (exited, or exec'd into something else).
+    // Processes (or units, users) that left the rule (exited, or exec'd into something else).
     for (auto it = st.entities.begin(); it != st.entities.end();) {
       if (present.count(it->first) != 0U) {
         ++it;

@@ -50,7 +50,9 @@ struct Decision {
   std::size_t step = 0;  // index into the rule's steps
   Action action;
   Verdict verdict = Verdict::kAct;
-  ProcessId entity;  // the process judged, or kGroupEntity
+  ProcessId entity;  // the process judged, kGroupEntity, or a unit's or user's (part_id)
+  // For a unit's or user's entity: "unit" or "user", and its name ("kesl.service", "uid 1000").
+  std::string entity_kind, entity_name;
   // "cpu", "memory", "io_read", "io_write", or for a step judged on its gates alone
   // "cpu_pressure", "io_pressure", "memory_pressure".
   std::string metric;
@@ -154,9 +156,24 @@ std::string gate_words(const Step& s, const Measure& m);
 // `freezr check` once).
 std::vector<StepViolation> step_violations(const Rule& r, const Measure& m);
 
-// The entities rule ri judges in snap and their measures: each member, or the group.
+// One entity a rule judges: a process, the rule's whole group, or the processes of one unit or
+// one user.
+struct Part {
+  ProcessId id;                      // the process, kGroupEntity, or part_id(name)
+  std::string name;                  // the unit, or "uid N"; empty for a process and for the group
+  std::vector<std::size_t> members;  // indexes into Snapshot::processes
+};
+// The entity of a unit or user of that name: {0, a hash of the name that is never 0}.
+ProcessId part_id(const std::string& name);
+// The entities of rule ri among its members (cls: the classification they come from, whose
+// places name each member's unit or user). Members whose unit or user is not known are in no
+// entity of a rule summed per unit or user.
+std::vector<Part> parts(const Rule& r, std::size_t ri, const std::vector<std::size_t>& members,
+                        const Classification& cls);
+
+// The entities rule ri judges in snap and their measures, in the order of ps.
 std::vector<std::pair<ProcessId, Measure>> measures(const Rule& r, std::size_t ri,
-                                                    const std::vector<std::size_t>& members,
+                                                    const std::vector<Part>& ps,
                                                     const Snapshot& snap, const Forecast* forecast);
 
 class Policy {
@@ -208,6 +225,8 @@ class Policy {
   };
   struct State {
     std::unordered_map<ProcessId, Entity, ProcessIdHash> entities;
+    // For rules summed per unit or user: the entity each process of the last scan is in.
+    std::unordered_map<ProcessId, ProcessId, ProcessIdHash> part_of;
     std::vector<std::optional<Seconds>> step_last_action;
     std::vector<bool> cooldown_reported;
     std::deque<Seconds> action_times;

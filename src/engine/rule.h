@@ -13,7 +13,9 @@
 namespace freezr::engine {
 
 enum class ActionKind { kLog, kRenice, kThrottle, kFreeze, kKill, kRestart, kExec };
-enum class Aggregate { kProcess, kGroup };
+// How a rule's processes are judged: each alone, all together, or together per systemd unit
+// or per user (one entity for each unit or user their processes live in).
+enum class Aggregate { kProcess, kGroup, kUnit, kUser };
 // Which processes of a group an action hits.
 enum class Target { kAll, kHottest };
 // Whether an action on a process also hits its descendants.
@@ -144,6 +146,8 @@ struct Rule {
   // scan that finds it.
   std::optional<Action> on_exec;
   Aggregate aggregate = Aggregate::kProcess;
+  // Whether processes are summed (a group, or one per unit or user) rather than judged alone.
+  [[nodiscard]] bool sums() const { return aggregate != Aggregate::kProcess; }
   // What memory_mb measures: the resident set, or (read from smaps_rollup) the proportional
   // or unique set, or the resident set plus what is swapped out.
   MemoryMetric memory_metric = MemoryMetric::kRss;

@@ -13,6 +13,12 @@ std::optional<NamePattern> parse_name_pattern(const std::string& text) {
   const auto gt = text.find('>', slashed ? close : 0);
   NamePattern p{text.substr(0, gt), std::nullopt, std::nullopt};
   if (p.name.empty()) return std::nullopt;
+  if (!slashed) {
+    if (p.name.ends_with(".slice")) p.place = NamePattern::Place::kSlice;
+    for (const char* unit : {".service", ".scope"}) {
+      if (p.name.ends_with(unit)) p.place = NamePattern::Place::kUnit;
+    }
+  }
   if (slashed) {
     if (p.name.size() != close + 1 || close < 2) return std::nullopt;
     auto re = Regex::compile(p.name.substr(1, close - 1));
@@ -37,10 +43,13 @@ constexpr int kUnlisted = 10000;
 constexpr int kAvoided = 20000;
 
 bool pattern_hits(const NamePattern& p, const ProcessSample& s, std::size_t index,
-                  const Classification& cls, const std::vector<Rule>& rules) {
+                  const Classification& cls, const std::vector<Rule>& rules,
+                  proc::InfoSource& info) {
   if (p.min_rss_mb && s.rss_mb() <= *p.min_rss_mb) return false;
   if (p.regex) return p.regex->search(s.comm);
   if (s.comm == p.name) return true;
+  if (p.place == NamePattern::Place::kUnit) return info.placement(s.id)->in_unit(p.name);
+  if (p.place == NamePattern::Place::kSlice) return info.placement(s.id)->in_slice(p.name);
   for (std::size_t r = 0; r < rules.size(); ++r) {
     if (rules[r].name != p.name) continue;
     const auto& m = cls.members[r];
@@ -90,7 +99,7 @@ VictimOrder rank_victims(const Snapshot& snap, const Classification& cls,
     row.oom_score = f.oom_score;
     row.pid = p.id.pid;
     for (std::size_t k = 0; k < policy.kill_order.size(); ++k) {
-      if (pattern_hits(policy.kill_order[k], p, i, cls, rules)) {
+      if (pattern_hits(policy.kill_order[k], p, i, cls, rules, info)) {
         row.v.tier = static_cast<int>(k);
         row.v.reason =
             "kill_order #" + std::to_string(k + 1) + " (" + describe(policy.kill_order[k]) + ")";
@@ -99,7 +108,7 @@ VictimOrder rank_victims(const Snapshot& snap, const Classification& cls,
     }
     if (row.v.tier == kUnlisted) {
       for (const auto& a : policy.avoid) {
-        if (pattern_hits(a, p, i, cls, rules)) {
+        if (pattern_hits(a, p, i, cls, rules, info)) {
           row.v.tier = kAvoided;
           row.v.reason = "on the avoid list (" + describe(a) + ")";
           break;

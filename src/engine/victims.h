@@ -16,12 +16,15 @@
 namespace freezr::engine {
 
 // An entry of kill_order or avoid: a rule name or a process name, or a regular expression
-// between slashes searched in the process name ("/^(chrome|brave)$/"), optionally with a
-// minimum resident size ("nvim>1024": nvim processes above 1024 MiB).
+// between slashes searched in the process name ("/^(chrome|brave)$/"), or a glob of systemd
+// units or slices ("user.slice", "app-*.scope": the processes living there), optionally with
+// a minimum resident size ("nvim>1024": nvim processes above 1024 MiB).
 struct NamePattern {
+  enum class Place { kNone, kUnit, kSlice };
   std::string name;  // as written, slashes included for a regular expression
   std::optional<double> min_rss_mb;
   std::optional<Regex> regex;
+  Place place = Place::kNone;  // by its suffix: a unit's or a slice's name
   bool operator==(const NamePattern& o) const {
     return name == o.name && min_rss_mb == o.min_rss_mb;
   }

@@ -16,11 +16,14 @@ void append(std::vector<Field>& to, std::vector<Field> more) {
 }
 
 std::vector<Field> measurement(const engine::Decision& d) {
-  return {{"metric", d.metric},
-          {"value", d.value},
-          {"threshold", d.threshold},
-          {"streak", static_cast<long long>(d.streak)},
-          {"reason", d.reason()}};
+  std::vector<Field> f;
+  if (!d.entity_kind.empty()) f.push_back({d.entity_kind, d.entity_name});  // unit=, user=
+  append(f, {{"metric", d.metric},
+             {"value", d.value},
+             {"threshold", d.threshold},
+             {"streak", static_cast<long long>(d.streak)},
+             {"reason", d.reason()}});
+  return f;
 }
 
 }  // namespace
@@ -55,7 +58,9 @@ void log_decision(LogLines& log, const engine::Decision& d, double cooldown) {
     }
     case engine::Verdict::kRelease: {
       std::vector<Field> f = {{"rule", d.rule}};
-      if (d.entity != engine::kGroupEntity) {
+      if (!d.entity_kind.empty()) {
+        f.push_back({d.entity_kind, d.entity_name});
+      } else if (d.entity != engine::kGroupEntity) {
         f.push_back({"pid", static_cast<long long>(d.entity.pid)});
       }
       log.line(level_enum::info, "release", f,

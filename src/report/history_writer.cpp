@@ -68,7 +68,7 @@ void HistoryWriter::decision(double ts, const engine::Decision& d) {
   };
   for (const auto& t : d.targets) row(t, said);
   for (const auto& [t, why] : d.skipped) row(t, said + " (" + why + ")");
-  if (d.targets.empty() && d.skipped.empty() && d.entity != engine::kGroupEntity) {
+  if (d.targets.empty() && d.skipped.empty() && d.entity.pid != 0) {
     row({d.entity, "", 0, 0}, said);
   }
   if (d.verdict == engine::Verdict::kAct || d.verdict == engine::Verdict::kRelease) return;

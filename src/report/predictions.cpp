@@ -12,8 +12,9 @@ constexpr std::size_t kRecentAnomalies = 20;
 double round2(double v) { return std::round(v * 100) / 100; }
 
 std::string who(const std::string& rule, const ProcessId& id, const std::string& comm) {
-  return id == engine::kGroupEntity ? fmt::format("rule '{}' (group)", rule)
-                                    : fmt::format("{} (pid {}, rule '{}')", comm, id.pid, rule);
+  if (id == engine::kGroupEntity) return fmt::format("rule '{}' (group)", rule);
+  if (id.pid == 0) return fmt::format("{} (rule '{}')", comm, rule);  // a unit's or a user's
+  return fmt::format("{} (pid {}, rule '{}')", comm, id.pid, rule);
 }
 }  // namespace
 

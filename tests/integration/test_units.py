@@ -82,6 +82,28 @@ class UnitsTest(TestCase):
         self.assertEqual(f.count(rf"pid={outside.pid}\b"), 0, f.output())
         self.assertEqual(f.stop(), 0)
 
+    def test_a_rule_summed_per_unit_acts_on_the_unit_over_its_limit_not_its_sibling(self):
+        big_unit, small_unit = unit_name("fzbig", ".service"), unit_name("fzsml", ".service")
+        big = [self.placed(big_unit, mem_mb=60)]
+        self.move(self.hog(mem_mb=60), os.path.join(self.top, big_unit))
+        big.append(self.hogs[-1])
+        small = self.placed(small_unit, mem_mb=80)  # larger than each of big's, not than both
+        names = ", ".join(f'"{h.name}"' for h in big + [small])
+        f = self.freezr(
+            monitor(interval=0.3) +
+            "[[rule]]\nname = \"per-unit\"\n"
+            f"match = {{ comm = [{names}], slice = \"{self.slice}\" }}\n"
+            "aggregate = \"unit\"\nmemory_mb = 100\nviolations = 2\n"
+            "action = \"renice\"\nnice = 5\n")
+        self.assertTrue(wait_until(lambda: all(nice_of(h.pid) == 5 for h in big), 30),
+                        f.output())
+        f.wait_for(rf"VIOLATION rule=per-unit action=renice processes=2 unit={big_unit} "
+                   r"metric=memory")
+        f.wait_scans(f.scans() + 4)
+        self.assertEqual(nice_of(small.pid), 0)
+        self.assertEqual(f.count(rf"unit={small_unit}"), 0, f.output())
+        self.assertEqual(f.stop(), 0)
+
     def test_a_restart_without_a_service_restarts_the_processes_unit_and_refuses_a_scope(self):
         systemd = StandInSystemd(self.workdir)
         self.addCleanup(systemd.close)

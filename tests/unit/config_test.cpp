@@ -103,8 +103,14 @@ TEST(ConfigErrors, SyntaxErrorHasLineAndColumn) {
 TEST(Config, MatchByPlaceReadsRendersAndRestartsWithoutService) {
   const auto c = parse_config(
       "[[rule]]\nname='a'\nmatch={unit='app-*.scope', slice=['user.slice', 'machine*'], "
-      "container='docker:3f2a'}\ncpu_percent=50\naction='restart'\n",
+      "container='docker:3f2a'}\ncpu_percent=50\naction='restart'\naggregate='unit'\n",
       "p");
+  EXPECT_EQ(c.rules[0].aggregate, engine::Aggregate::kUnit);
+  EXPECT_EQ(
+      parse_config("[[rule]]\nname='u'\nmatch={comm=['a']}\ncpu_percent=5\naggregate='user'\n", "u")
+          .rules[0]
+          .aggregate,
+      engine::Aggregate::kUser);
   const auto& m = c.rules[0].match;
   EXPECT_EQ(m.unit, std::vector<std::string>{"app-*.scope"});
   EXPECT_EQ(m.slice, (std::vector<std::string>{"user.slice", "machine*"}));

@@ -46,6 +46,7 @@ class PolicyRun {
   }
   Policy& policy() { return policy_; }
   std::vector<Rule>& rules() { return rules_; }
+  FakeInfo& info() { return info_; }
 
  private:
   std::vector<Rule> rules_;
@@ -162,6 +163,49 @@ TEST(Policy, GroupAggregationSumsTheApplication) {
   EXPECT_DOUBLE_EQ(d[0].value, 1000.0);
   EXPECT_EQ(d[0].targets.size(), 20U);
   EXPECT_EQ(run.policy().counters(0).processes, 20U);
+}
+
+TEST(Policy, UnitAggregationJudgesEachUnitsSumOnItsOwn) {
+  Rule r = kill_rule("web", 100, 2);
+  r.aggregate = Aggregate::kUnit;
+  PolicyRun run({r});
+  for (Pid p : {10, 11, 12}) {
+    run.info().facts[p].placement = proc::parse_placement("0::/system.slice/a.service\n");
+  }
+  run.info().facts[20].placement = proc::parse_placement("0::/system.slice/b.service\n");
+  const std::vector<ProcessSample> ps = {proc(10, "web", 40, 1), proc(11, "web", 40, 1),
+                                         proc(12, "web", 40, 1), proc(20, "web", 90, 1),
+                                         proc(30, "web", 150, 1)};  // 30: in no unit known
+  EXPECT_TRUE(run.tick(snap(1, ps)).empty());
+  EXPECT_EQ(run.policy().entity_streak(0, ps[1].id), 1);  // the streak of its unit
+  EXPECT_EQ(run.policy().entity_streak(0, ps[3].id), 0);
+  const auto d = run.tick(snap(2, ps));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].entity_kind, "unit");
+  EXPECT_EQ(d[0].entity_name, "a.service");
+  EXPECT_EQ(d[0].entity, part_id("a.service"));
+  EXPECT_NE(d[0].entity, kGroupEntity);
+  EXPECT_DOUBLE_EQ(d[0].value, 120.0);
+  ASSERT_EQ(d[0].targets.size(), 3U);
+  EXPECT_EQ(d[0].targets[0].id.pid, 10);
+  EXPECT_EQ(d[0].targets[2].id.pid, 12);
+}
+
+TEST(Policy, UserAggregationSumsEachUsersProcesses) {
+  Rule r = kill_rule("job", 100, 1);
+  r.aggregate = Aggregate::kUser;
+  r.target = Target::kHottest;
+  PolicyRun run({r});
+  run.info().facts[10].uid = 1000;
+  run.info().facts[11].uid = 1000;
+  run.info().facts[20].uid = 1001;
+  const auto d =
+      run.tick(snap(1, {proc(10, "job", 70, 1), proc(11, "job", 50, 1), proc(20, "job", 95, 1)}));
+  ASSERT_EQ(d.size(), 1U);
+  EXPECT_EQ(d[0].entity_kind, "user");
+  EXPECT_EQ(d[0].entity_name, "uid 1000");
+  ASSERT_EQ(d[0].targets.size(), 1U);  // the hottest of that user's
+  EXPECT_EQ(d[0].targets[0].id.pid, 10);
 }
 
 TEST(Policy, GroupTargetHottestPicksOne) {

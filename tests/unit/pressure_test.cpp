@@ -121,17 +121,17 @@ class VictimsTest : public ::testing::Test {
                          std::map<Pid, OomFacts> facts = {}, std::vector<Rule> rules = {},
                          std::vector<std::string> protect = {}) {
     Classifier c(&rules);
-    FakeInfo info;
-    auto cls = c.classify(s, info);
+    auto cls = c.classify(s, info_);
     Protection prot(9999, std::move(protect));
     prot.refresh(s);
-    last_ = rank_victims(s, cls, rules, policy, prot, info,
+    last_ = rank_victims(s, cls, rules, policy, prot, info_,
                          [&](Pid p) { return facts.count(p) ? facts[p] : OomFacts{}; });
     std::vector<Pid> out;
     for (const auto& v : last_.ranked) out.push_back(s.processes[v.index].id.pid);
     return out;
   }
   VictimOrder last_;
+  FakeInfo info_;
 };
 
 TEST_F(VictimsTest, LargestFirstThenOomScoreThenPid) {
@@ -185,6 +185,26 @@ TEST_F(VictimsTest, KillOrderFirstAvoidLastByNameRuleOrSize) {
   EXPECT_NE(last_.ranked[0].reason.find("kill_order #1 ('brave')"), std::string::npos);
   EXPECT_NE(last_.ranked[2].reason.find("kill_order #3 ('nvim' over 1024 MiB)"), std::string::npos);
   EXPECT_NE(last_.ranked[5].reason.find("avoid list"), std::string::npos);
+}
+
+TEST_F(VictimsTest, KillOrderCanNameSlicesAndUnits) {
+  const auto s = snap(0, {proc(10, "big", 0, 4000), proc(11, "firefox", 0, 300),
+                          proc(12, "steam", 0, 500), proc(13, "postgres", 0, 900)});
+  info_.facts[11].placement = proc::parse_placement(
+      "0::/user.slice/user-1000.slice/user@1000.service/app.slice/app-firefox-9.scope\n");
+  info_.facts[12].placement =
+      proc::parse_placement("0::/user.slice/user-1000.slice/session-2.scope\n");
+  info_.facts[13].placement = proc::parse_placement("0::/system.slice/postgresql.service\n");
+  VictimPolicy p;
+  p.kill_order = {*parse_name_pattern("app-*firefox*.scope"),
+                  *parse_name_pattern("user.slice>400")};
+  p.avoid = {*parse_name_pattern("postgresql.service")};
+  EXPECT_EQ(order(p, s), (std::vector<Pid>{11, 12, 10, 13}));
+  EXPECT_NE(last_.ranked[0].reason.find("kill_order #1 ('app-*firefox*.scope')"),
+            std::string::npos);
+  EXPECT_NE(last_.ranked[1].reason.find("kill_order #2 ('user.slice' over 400 MiB)"),
+            std::string::npos);
+  EXPECT_NE(last_.ranked[3].reason.find("avoid list ('postgresql.service')"), std::string::npos);
 }
 
 TEST_F(VictimsTest, ProtectedAndUnkillableAreExcludedWithTheReason) {
