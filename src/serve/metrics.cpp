@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "core/text.h"
 #include "core/top.h"
@@ -261,6 +262,31 @@ void top_process_families(Writer& w, const State& s, int per_process_top) {
   w.family("freezr_process_memory_bytes", "gauge", "Resident memory of the same processes.");
   for (const auto* p : rows) w.sample(labels(p), p->rss_mib * kMiB);
 }
+
+// The same cap of series for the busiest systemd units: the sums over their processes.
+void top_unit_families(Writer& w, const State& s, int top) {
+  struct Sum {
+    std::string unit;
+    double cpu = 0, rss_mib = 0;
+  };
+  std::map<std::string, Sum> by_unit;
+  for (const auto& p : s.processes) {
+    if (!p.place || p.place->unit.empty()) continue;
+    auto& u = by_unit[p.place->unit];
+    u.unit = p.place->unit;
+    u.cpu += p.cpu;
+    u.rss_mib += p.rss_mib;
+  }
+  std::vector<const Sum*> rows;
+  for (const auto& [name, sum] : by_unit) rows.push_back(&sum);
+  keep_top(rows, static_cast<std::size_t>(top), [](auto u) { return u->cpu; });
+  w.family("freezr_unit_cpu_percent", "gauge",
+           "CPU of the busiest systemd units (their processes summed), percent of one core "
+           "(capped series).");
+  for (const auto* u : rows) w.sample("unit=\"" + label_value(u->unit) + "\"", u->cpu);
+  w.family("freezr_unit_memory_bytes", "gauge", "Resident memory of the same units' processes.");
+  for (const auto* u : rows) w.sample("unit=\"" + label_value(u->unit) + "\"", u->rss_mib * kMiB);
+}
 }  // namespace
 
 ProcessFds process_fds() {
@@ -314,7 +340,10 @@ std::string render_metrics(const State& s, int per_process_top, const ProcessFds
   w.family("freezr_self_resident_memory_bytes", "gauge", "FreezR's own resident memory.");
   w.sample("", static_cast<double>(s.self_rss_bytes));
   process_families(w, s, fds);
-  if (per_process_top > 0) top_process_families(w, s, per_process_top);
+  if (per_process_top > 0) {
+    top_process_families(w, s, per_process_top);
+    top_unit_families(w, s, per_process_top);
+  }
   return w.take();
 }
 

@@ -79,6 +79,23 @@ TEST(Metrics, PerProcessSeriesAreCappedAndLabelsEscaped) {
   EXPECT_EQ(text.find("pid=\"12\""), std::string::npos);  // third process: over the cap
 }
 
+TEST(Metrics, TheBusiestUnitsAreSummedUnderTheSameCap) {
+  auto s = sample_state();
+  const auto in = [](const char* cgroup) {
+    return std::make_shared<const proc::Placement>(proc::parse_placement(cgroup));
+  };
+  s.processes[0].place = in("0::/system.slice/web.service\n");
+  s.processes[1].place = in("0::/system.slice/web.service\n");
+  s.processes[2].place = in("0::/user.slice/user-1000.slice/session-1.scope\n");
+  const auto text = render_metrics(s, 1);
+  EXPECT_NE(text.find("freezr_unit_cpu_percent{unit=\"web.service\"} 150.5\n"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("freezr_unit_memory_bytes{unit=\"web.service\"} 2097152\n"),
+            std::string::npos);
+  EXPECT_EQ(text.find("session-1.scope"), std::string::npos);               // over the cap of 1
+  EXPECT_EQ(render_metrics(s, 0).find("freezr_unit_"), std::string::npos);  // off by default
+}
+
 TEST(Metrics, LabelValueKeepsUtf8AndReplacesTheRest) {
   EXPECT_EQ(label_value("caf\xc3\xa9"), "caf\xc3\xa9");
   EXPECT_EQ(label_value("a\x01"
@@ -123,6 +140,22 @@ Request req(const std::string& method, const std::string& target, const std::str
   return r;
 }
 
+TEST(Routes, ProcessesOfAUnitGlob) {
+  auto s = sample_state();
+  s.processes[1].place = std::make_shared<const proc::Placement>(proc::parse_placement(
+      "0::/user.slice/user-1000.slice/user@1000.service/app.slice/app-code-3.scope\n"));
+  auto ctx = context(std::make_shared<const State>(s));
+  for (const char* glob : {"app-code-*.scope", "user@1000.service"}) {
+    const auto j = nlohmann::json::parse(
+        route(req("GET", std::string("/api/v1/processes?unit=") + glob), ctx).body);
+    ASSERT_EQ(j["processes"].size(), 1U) << glob;
+    EXPECT_EQ(j["processes"][0]["pid"], 11);
+    EXPECT_EQ(j["processes"][0]["unit"], "app-code-3.scope");
+    EXPECT_EQ(j["processes"][0]["slice"], "app.slice");
+    EXPECT_EQ(j["processes"][0]["container"], "");
+  }
+}
+
 TEST(Routes, ReadEndpoints) {
   auto ctx = context(std::make_shared<const State>(sample_state()));
   auto m = route(req("GET", "/metrics"), ctx);
@@ -135,6 +168,7 @@ TEST(Routes, ReadEndpoints) {
   EXPECT_EQ(j["processes"][0]["pid"], 12);  // most memory first
   EXPECT_EQ(j["total"], 3);
   auto only = nlohmann::json::parse(route(req("GET", "/api/v1/processes?rule=node"), ctx).body);
+  EXPECT_EQ(j["processes"][0]["unit"], "");  // where a process lives is "" when not known
   EXPECT_EQ(only["processes"].size(), 2U);
   EXPECT_EQ(route(req("GET", "/api/v1/processes?limit=x"), ctx).status, 400);
   EXPECT_EQ(route(req("GET", "/api/v1/events"), ctx).status, 503);  // no history configured
