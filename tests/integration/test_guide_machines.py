@@ -12,7 +12,8 @@ import urllib.error
 import urllib.request
 
 from guide import SCENARIOS, TEST_PIECE, ScenarioCase
-from harness import FREEZR, SOURCE_DIR, power_supply, unique_name, wait_until
+from harness import (FREEZR, SOURCE_DIR, cgroup_v2_root, power_supply, unique_name, unit_name,
+                     wait_until)
 from test_actions import cgroup_of, mounts, nice_of
 from test_pressure import SyntheticMemory
 
@@ -83,16 +84,22 @@ class SharedServerTest(ScenarioCase):
         big = self.hog(name=name, mem_mb=35, user="nobody")
         small = self.hog(name=name, mem_mb=25, user="nobody")
         root_own = self.hog(name=name, mem_mb=35)
-        # alice is nobody (60 MiB over a 50 MiB budget), bob is root (35 under 100).
+        # The test's own "user.slice", a session scope in it for each.
+        logins = self.cgroup(cgroup_v2_root(), unit_name("fzusers", ".slice"))
+        for h in (big, small, root_own):
+            self.move(h, self.cgroup(logins, unit_name("fzsession", ".scope")))
+        # nobody has 60 MiB over a 50 MiB budget, root 35 under it; bob is root (under 100).
         f = self.scenario("11-shared-server-per-user-budgets.md",
-                          [('match = { user = ["alice"] }',
-                            f'match = {{ comm = ["{name}"], user = ["nobody"] }}'),
+                          [('match = { slice = "user.slice" }',
+                            f'match = {{ comm = ["{name}"], '
+                            f'slice = "{os.path.basename(logins)}" }}'),
                            ('match = { user = ["bob"] }',
                             f'match = {{ comm = ["{name}"], user = ["root"] }}'),
                            ("memory_mb = 65536", "memory_mb = 50"),
                            ("memory_mb = 32768", "memory_mb = 100")])
         self.assertTrue(wait_until(lambda: not big.alive(), 30), f.output())
-        f.wait_for(rf"ACTION rule=alice-memory action=kill .*pid={big.pid}\b")
+        f.wait_for(r'VIOLATION rule=user-memory action=kill .*user="uid 65534" metric=memory')
+        f.wait_for(rf"ACTION rule=user-memory action=kill .*pid={big.pid}\b")
         f.wait_scans(5)
         self.assertTrue(small.alive() and root_own.alive(), f.output())
         self.assertEqual(f.count(r"ACTION rule=\S+ action=kill .*SIGTERM sent"), 1, f.output())
