@@ -44,7 +44,7 @@ int connect_to(int port) {
 
 // One keep-alive GET; returns the body size, or -1.
 long get(int fd, const std::string& path) {
-  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
   if (write(fd, req.data(), req.size()) != static_cast<ssize_t>(req.size())) return -1;
   std::string buf;
   char chunk[65536];
@@ -92,7 +92,8 @@ int main(int argc, char** argv) {
   const int port = 20000 + getpid() % 20000;
   std::ofstream(dir / "freezr.toml")
       << "[monitor]\ninterval = 1.0\n[logging]\ndir = \"" << (dir / "logs").string()
-      << "\"\n[storage]\ndir = \"" << (dir / "data").string() << "\"\n[http]\nlisten = \"127.0.0.1:"
+      << "\"\n[storage]\ndir = \"" << (dir / "data").string() << "\"\nruntime_dir = \""
+      << (dir / "run").string() << "\"\n[http]\nlisten = \"127.0.0.1:"
       << port << "\"\n[[rule]]\nname = \"ghost\"\nmatch = { comm = [\"fzbenchnever\"] }\n"
       << "cpu_percent = 50\n";
   const pid_t freezr = fork();
@@ -118,7 +119,7 @@ int main(int argc, char** argv) {
   }
   close(fd);
   // 2. Sustained requests while scanning.
-  const auto status = dir / "data" / "status.json";
+  const auto status = dir / "run" / "status.json";
   const long checks_before = checks(status);
   std::atomic<long> done{0};
   std::atomic<bool> stop{false};
