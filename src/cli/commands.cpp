@@ -246,12 +246,6 @@ std::vector<std::size_t> ps_rows(const scan::ScanResult& r, const PsOptions& o,
   return rows;
 }
 
-// The unit as `freezr ps` shows it: the container's label for a container's process.
-std::string unit_shown(const proc::Placement& where) {
-  if (!where.container.empty()) return where.container_label();
-  return where.unit;
-}
-
 std::optional<std::size_t> rule_named(const config::Config& cfg, const std::string& name) {
   for (std::size_t i = 0; i < cfg.rules.size(); ++i) {
     if (cfg.rules[i].name == name) return i;
@@ -325,7 +319,7 @@ int cmd_ps(const config::Config& cfg, const std::string& proc_root, const PsOpti
       }
       continue;
     }
-    const auto unit = unit_shown(*where);
+    const auto unit = where->shown();
     fmt::print("{:>7} {:<16} {:>7.1f} {:>7.1f} {:>10.1f}  {}{:<12} {:<16} {:<16} {}\n", p.id.pid,
                terminal_safe(p.comm), p.cpu_percent, p.child_cpu_percent, p.rss_mb(),
                io ? mib_s(p.io_read_bps) + " " + mib_s(p.io_write_bps) + "  " : "", state,

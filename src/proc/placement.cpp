@@ -50,25 +50,32 @@ bool is_unit(std::string_view c) {
   return false;
 }
 
+// What c holds between prefix and suffix ("web" in "machine-web.scope"); nullopt unless c
+// has both and something between them.
+std::optional<std::string_view> between(std::string_view c, std::string_view prefix,
+                                        std::string_view suffix) {
+  if (c.size() <= prefix.size() + suffix.size() || !c.starts_with(prefix) || !c.ends_with(suffix)) {
+    return std::nullopt;
+  }
+  return c.substr(prefix.size(), c.size() - prefix.size() - suffix.size());
+}
+
 // The number in "user-1000.slice" or "user@1000.service".
 std::optional<std::uint32_t> uid_in(std::string_view c, std::string_view prefix,
                                     std::string_view suffix) {
-  if (!c.starts_with(prefix) || !c.ends_with(suffix)) return std::nullopt;
-  const auto digits = c.substr(prefix.size(), c.size() - prefix.size() - suffix.size());
+  const auto digits = between(c, prefix, suffix);
+  if (!digits) return std::nullopt;
   std::uint32_t v = 0;
-  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
-  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) {
-    return std::nullopt;
-  }
+  const auto [end, ec] = std::from_chars(digits->data(), digits->data() + digits->size(), v);
+  if (ec != std::errc() || end != digits->data() + digits->size()) return std::nullopt;
   return v;
 }
 
 // "<prefix><id><suffix>" with a hexadecimal id: the id.
 std::optional<std::string_view> wrapped_id(std::string_view c, std::string_view prefix,
                                            std::string_view suffix) {
-  if (!c.starts_with(prefix) || !c.ends_with(suffix)) return std::nullopt;
-  const auto id = c.substr(prefix.size(), c.size() - prefix.size() - suffix.size());
-  return hex_id(id) ? std::optional(id) : std::nullopt;
+  const auto id = between(c, prefix, suffix);
+  return id && hex_id(*id) ? id : std::nullopt;
 }
 
 struct Found {
@@ -93,15 +100,14 @@ Found container_of(std::string_view c, std::string_view prev) {
     if (auto id = wrapped_id(c, w.prefix, w.suffix)) return {w.kind, std::string(*id)};
   }
   if (prev == "docker" && hex_id(c)) return {ContainerKind::kDocker, std::string(c)};
-  if (c.starts_with("machine-") && c.ends_with(".scope") && c.size() > 14) {
-    return {ContainerKind::kMachine, unescape_unit(c.substr(8, c.size() - 14))};
+  for (const auto& [prefix, suffix] :
+       {std::pair<std::string_view, std::string_view>{"machine-", ".scope"},
+        {"systemd-nspawn@", ".service"}}) {
+    if (auto name = between(c, prefix, suffix)) {
+      return {ContainerKind::kMachine, unescape_unit(*name)};
+    }
   }
-  if (c.starts_with("systemd-nspawn@") && c.ends_with(".service") && c.size() > 23) {
-    return {ContainerKind::kMachine, unescape_unit(c.substr(15, c.size() - 23))};
-  }
-  if (c.starts_with("lxc.payload.") && c.size() > 12) {
-    return {ContainerKind::kLxc, std::string(c.substr(12))};
-  }
+  if (auto name = between(c, "lxc.payload.", "")) return {ContainerKind::kLxc, std::string(*name)};
   if (prev == "lxc" && !c.empty()) return {ContainerKind::kLxc, std::string(c)};
   return {};
 }
@@ -138,6 +144,10 @@ bool Placement::in_unit(const std::string& g) const {
 bool Placement::in_slice(const std::string& g) const {
   return std::any_of(slices.begin(), slices.end(),
                      [&](const std::string& s) { return glob(g, s); });
+}
+
+std::string Placement::shown() const {
+  return container_kind == ContainerKind::kNone ? unit : container_label();
 }
 
 std::string Placement::container_label() const {

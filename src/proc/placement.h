@@ -39,6 +39,8 @@ struct Placement {
   [[nodiscard]] bool user_unit() const { return !unit.empty() && unit != system_unit; }
   // The container as shown: "docker:3f2a9c1b7d0e" (ids cut to 12), "machine:web"; "" if none.
   [[nodiscard]] std::string container_label() const;
+  // Where it lives in a word, as the process tables show it: its container, else its unit.
+  [[nodiscard]] std::string shown() const;
   bool operator==(const Placement&) const = default;
 };
 

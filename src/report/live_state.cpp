@@ -141,9 +141,7 @@ std::string live_update(const serve::State& s, const std::vector<store::Event>& 
                      {"rule", p->rule},
                      {"streak", p->streak},
                      {"category", p->category},
-                     {"unit", p->place ? p->place->container.empty() ? p->place->unit
-                                                                     : p->place->container_label()
-                                       : std::string()},
+                     {"unit", p->place ? p->place->shown() : std::string()},
                      {"io_read", optional_round(p->io_read_bps)},
                      {"io_write", optional_round(p->io_write_bps)}});
   };
