@@ -49,7 +49,8 @@ double measure(const std::string& freezr, double interval, bool events, double s
   std::ofstream(cfg) << "[monitor]\ninterval = " << interval << "\ndry_run = true\n"
                      << "process_events = " << (events ? "true" : "false") << "\n"
                      << "[logging]\ndir = \"" << dir << "/logs\"\n"
-                     << "[storage]\ndir = \"" << dir << "/data\"\n"
+                     << "[storage]\ndir = \"" << dir << "/data\"\nruntime_dir = \"" << dir
+                     << "/run\"\n"
                      << "[http]\nlisten = \"127.0.0.1:0\"\n"
                      << "[[rule]]\nname = \"kesl\"\nmatch = { comm = [\"kesl\", \"wdserver\"] }\n"
                      << "aggregate = \"group\"\ncpu_percent = 30\nmemory_mb = 600\n"
@@ -80,7 +81,8 @@ double measure(const std::string& freezr, double interval, bool events, double s
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s FREEZR [--procs N]... [--interval S]... [--seconds T]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s FREEZR [--procs N]... [--interval S]... [--seconds T]\n",
+                 argv[0]);
     return 2;
   }
   const std::string freezr = argv[1];
@@ -88,7 +90,8 @@ int main(int argc, char** argv) {
   std::vector<double> intervals;
   double seconds = 60;
   for (int i = 2; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--procs") == 0) targets.push_back(std::strtoul(argv[i + 1], nullptr, 10));
+    if (std::strcmp(argv[i], "--procs") == 0)
+      targets.push_back(std::strtoul(argv[i + 1], nullptr, 10));
     if (std::strcmp(argv[i], "--interval") == 0) intervals.push_back(std::atof(argv[i + 1]));
     if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(argv[i + 1]);
   }
