@@ -2,6 +2,7 @@
 // (pidfd signals, systemd over D-Bus) and DryRunActuator (logs only).
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -50,13 +51,25 @@ class Actuator {
   [[nodiscard]] virtual std::size_t pending() const = 0;
 };
 
-// Restarts systemd units.
+// systemd's manager: restarts units, and freezes, throttles and kills them as a whole.
 class ServiceManager {
  public:
   using Done = std::function<void(bool ok, const std::string& detail)>;
+  // CPUQuotaPerSecUSec when a unit has no CPU quota.
+  static constexpr std::uint64_t kNoQuota = UINT64_MAX;
+  using QuotaDone = std::function<void(bool ok, const std::string& detail, std::uint64_t usec)>;
   virtual ~ServiceManager() = default;
-  // Asks for a restart of unit; done is called exactly once, later, from the event loop.
+  // Each call's done is called exactly once, later, from the event loop.
+  // Asks for a restart of unit.
   virtual void restart(const std::string& unit, Done done) = 0;
+  // FreezeUnit (freeze) or ThawUnit.
+  virtual void freeze_unit(const std::string& unit, bool freeze, Done done) = 0;
+  // The unit's CPU quota now: microseconds of CPU time per second, or kNoQuota.
+  virtual void cpu_quota(const std::string& unit, QuotaDone done) = 0;
+  // A runtime CPUQuota= (SetUnitProperties, lost at reboot), or none with kNoQuota.
+  virtual void set_cpu_quota(const std::string& unit, std::uint64_t usec, Done done) = 0;
+  // KillUnit: signal to every process of the unit.
+  virtual void kill_unit(const std::string& unit, int signal, Done done) = 0;
   [[nodiscard]] virtual std::size_t pending() const = 0;
 };
 

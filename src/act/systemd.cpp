@@ -1,21 +1,34 @@
 #include "act/systemd.h"
 
+#include <fmt/format.h>
 #include <systemd/sd-bus.h>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <list>
 
 namespace freezr::act {
 
 namespace asio = boost::asio;
 
+namespace {
+constexpr const char* kManagerPath = "/org/freedesktop/systemd1";
+constexpr const char* kManagerInterface = "org.freedesktop.systemd1.Manager";
+
+std::string describe(const sd_bus_error* e) {
+  return std::string("D-Bus error ") + (e->name ? e->name : "?") + ": " +
+         (e->message ? e->message : "");
+}
+}  // namespace
+
 struct SystemdManager::Impl {
   struct Call {
     Impl* owner = nullptr;
-    std::string unit;
+    std::function<std::string(sd_bus_message*)> read;
     Done done;
     sd_bus_slot* slot = nullptr;
   };
@@ -53,20 +66,11 @@ struct SystemdManager::Impl {
   static int on_reply(sd_bus_message* m, void* userdata, sd_bus_error* /*err*/) {
     auto* call = static_cast<Call*>(userdata);
     const sd_bus_error* e = sd_bus_message_get_error(m);
-    std::string detail;
-    bool ok = e == nullptr;
-    if (ok) {
-      const char* job = nullptr;
-      if (sd_bus_message_read(m, "o", &job) >= 0 && job != nullptr) {
-        detail = std::string("restart job queued: ") + job;
-      } else {
-        detail = "restart requested";
-      }
+    if (e == nullptr) {
+      call->owner->complete(call, true, call->read(m));
     } else {
-      detail = std::string("D-Bus error ") + (e->name ? e->name : "?") + ": " +
-               (e->message ? e->message : "");
+      call->owner->complete(call, false, describe(e));
     }
-    call->owner->complete(call, ok, detail);
     return 0;
   }
 
@@ -136,37 +140,199 @@ struct SystemdManager::Impl {
   bool ticking = false;
 };
 
+struct SystemdManager::Request {
+  std::string path = kManagerPath;
+  std::string interface = kManagerInterface;
+  std::string member;
+  std::function<int(sd_bus_message*)> append;        // the arguments
+  std::function<std::string(sd_bus_message*)> read;  // a successful reply in words
+  Done done;
+};
+
+namespace {
+
+// The D-Bus object of a unit, and the interface holding its resource-control properties.
+std::string unit_path(const std::string& unit) {
+  char* path = nullptr;
+  if (sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit.c_str(), &path) < 0) return {};
+  std::string out = path;
+  std::free(path);
+  return out;
+}
+
+std::string unit_interface(const std::string& unit) {
+  for (const char* type : {"scope", "slice", "socket", "mount", "swap"}) {
+    if (unit.ends_with(std::string(".") + type)) {
+      std::string name = type;
+      name[0] = static_cast<char>(name[0] - 'a' + 'A');
+      return "org.freedesktop.systemd1." + name;
+    }
+  }
+  return "org.freedesktop.systemd1.Service";
+}
+
+int build(sd_bus* bus, const SystemdManager::Request& r, sd_bus_message** m) {
+  int rc = sd_bus_message_new_method_call(bus, m, "org.freedesktop.systemd1", r.path.c_str(),
+                                          r.interface.c_str(), r.member.c_str());
+  if (rc >= 0 && r.append) rc = r.append(*m);
+  return rc;
+}
+
+SystemdManager::Request unit_call(const char* member, const std::string& unit, std::string said) {
+  SystemdManager::Request r;
+  r.member = member;
+  r.append = [unit](sd_bus_message* m) { return sd_bus_message_append(m, "s", unit.c_str()); };
+  r.read = [said = std::move(said)](sd_bus_message*) { return said; };
+  return r;
+}
+
+SystemdManager::Request quota_call(const std::string& unit, std::uint64_t usec) {
+  SystemdManager::Request r;
+  r.member = "SetUnitProperties";
+  r.append = [unit, usec](sd_bus_message* m) {
+    int rc = sd_bus_message_append(m, "sb", unit.c_str(), 1);  // runtime: gone at reboot
+    if (rc >= 0) rc = sd_bus_message_open_container(m, 'a', "(sv)");
+    if (rc >= 0) rc = sd_bus_message_append(m, "(sv)", "CPUQuotaPerSecUSec", "t", usec);
+    if (rc >= 0) rc = sd_bus_message_close_container(m);
+    return rc;
+  };
+  r.read = [usec](sd_bus_message*) {
+    return usec == ServiceManager::kNoQuota
+               ? std::string("CPUQuota= removed")
+               : "CPUQuota=" + std::to_string(usec / 10000) + "% set (runtime)";
+  };
+  return r;
+}
+
+Result<void> call_now(const SystemdManager::Request& r) {
+  sd_bus* bus = nullptr;
+  int rc = sd_bus_open_system(&bus);
+  if (rc < 0)
+    return Error{-rc, std::string("cannot connect to the system bus: ") + std::strerror(-rc)};
+  sd_bus_message* m = nullptr;
+  sd_bus_message* reply = nullptr;
+  sd_bus_error error = SD_BUS_ERROR_NULL;
+  rc = build(bus, r, &m);
+  if (rc >= 0) rc = sd_bus_call(bus, m, 5 * 1000 * 1000, &error, &reply);
+  Result<void> out;
+  if (rc < 0) {
+    out = Error{-rc, r.member + " failed: " +
+                         (sd_bus_error_is_set(&error) ? describe(&error) : std::strerror(-rc))};
+  }
+  sd_bus_error_free(&error);
+  sd_bus_message_unref(reply);
+  sd_bus_message_unref(m);
+  sd_bus_flush_close_unref(bus);
+  return out;
+}
+
+}  // namespace
+
 SystemdManager::SystemdManager(asio::io_context& io) : impl_(std::make_unique<Impl>(io)) {}
 SystemdManager::~SystemdManager() = default;
 
 std::size_t SystemdManager::pending() const { return impl_->calls.size(); }
 
-void SystemdManager::restart(const std::string& unit, Done done) {
+void SystemdManager::send(Request request) {
   std::string error;
   if (!impl_->connect(error)) {
-    asio::post(impl_->io, [done, error] { done(false, error); });
+    asio::post(impl_->io, [done = std::move(request.done), error] { done(false, error); });
     return;
   }
   auto& call = impl_->calls.emplace_back();
   call.owner = impl_.get();
-  call.unit = unit;
-  call.done = std::move(done);
-  const int r = sd_bus_call_method_async(impl_->bus, &call.slot, "org.freedesktop.systemd1",
-                                         "/org/freedesktop/systemd1",
-                                         "org.freedesktop.systemd1.Manager", "RestartUnit",
-                                         &Impl::on_reply, &call, "ss", unit.c_str(), "replace");
+  call.read = std::move(request.read);
+  call.done = std::move(request.done);
+  sd_bus_message* m = nullptr;
+  int r = build(impl_->bus, request, &m);
+  if (r >= 0) r = sd_bus_call_async(impl_->bus, &call.slot, m, &Impl::on_reply, &call, 0);
+  sd_bus_message_unref(m);
   if (r < 0) {
     auto failed = std::move(call.done);
     impl_->calls.pop_back();
-    const std::string msg = std::string("RestartUnit could not be sent: ") + std::strerror(-r);
+    const std::string msg = request.member + " could not be sent: " + std::strerror(-r);
     asio::post(impl_->io, [failed, msg] { failed(false, msg); });
     // The connection is suspect: the other calls in flight fail too (each is completed, so
-    // pending() falls), and the next restart connects afresh.
+    // pending() falls), and the next call connects afresh.
     impl_->fail_all("the system bus connection was dropped after a failed call");
     return;
   }
   sd_bus_flush(impl_->bus);
   impl_->pump();
+}
+
+void SystemdManager::restart(const std::string& unit, Done done) {
+  Request r;
+  r.member = "RestartUnit";
+  r.append = [unit](sd_bus_message* m) {
+    return sd_bus_message_append(m, "ss", unit.c_str(), "replace");
+  };
+  r.read = [](sd_bus_message* m) {
+    const char* job = nullptr;
+    if (sd_bus_message_read(m, "o", &job) >= 0 && job != nullptr) {
+      return std::string("restart job queued: ") + job;
+    }
+    return std::string("restart requested");
+  };
+  r.done = std::move(done);
+  send(std::move(r));
+}
+
+void SystemdManager::freeze_unit(const std::string& unit, bool freeze, Done done) {
+  auto r = freeze ? unit_call("FreezeUnit", unit, "frozen by systemd (FreezeUnit " + unit + ")")
+                  : unit_call("ThawUnit", unit, "thawed by systemd (ThawUnit " + unit + ")");
+  r.done = std::move(done);
+  send(std::move(r));
+}
+
+void SystemdManager::cpu_quota(const std::string& unit, QuotaDone done) {
+  auto value = std::make_shared<std::uint64_t>(kNoQuota);
+  Request r;
+  r.path = unit_path(unit);
+  r.interface = "org.freedesktop.DBus.Properties";
+  r.member = "Get";
+  r.append = [iface = unit_interface(unit)](sd_bus_message* m) {
+    return sd_bus_message_append(m, "ss", iface.c_str(), "CPUQuotaPerSecUSec");
+  };
+  r.read = [value](sd_bus_message* m) {
+    if (sd_bus_message_read(m, "v", "t", value.get()) < 0) *value = kNoQuota;
+    return std::string("read");
+  };
+  r.done = [done = std::move(done), value](bool ok, const std::string& detail) {
+    done(ok, detail, *value);
+  };
+  if (r.path.empty()) {
+    asio::post(impl_->io, [d = std::move(r.done), unit] { d(false, "no such unit: " + unit); });
+    return;
+  }
+  send(std::move(r));
+}
+
+void SystemdManager::set_cpu_quota(const std::string& unit, std::uint64_t usec, Done done) {
+  auto r = quota_call(unit, usec);
+  r.done = std::move(done);
+  send(std::move(r));
+}
+
+void SystemdManager::kill_unit(const std::string& unit, int signal, Done done) {
+  Request r;
+  r.member = "KillUnit";
+  r.append = [unit, signal](sd_bus_message* m) {
+    return sd_bus_message_append(m, "ssi", unit.c_str(), "all", signal);
+  };
+  r.read = [unit, signal](sd_bus_message*) {
+    return fmt::format("SIG{} sent to every process of {} (KillUnit)", sigabbrev_np(signal), unit);
+  };
+  r.done = std::move(done);
+  send(std::move(r));
+}
+
+Result<void> thaw_unit_now(const std::string& unit) {
+  return call_now(unit_call("ThawUnit", unit, ""));
+}
+
+Result<void> set_cpu_quota_now(const std::string& unit, std::uint64_t usec) {
+  return call_now(quota_call(unit, usec));
 }
 
 }  // namespace freezr::act

@@ -1,12 +1,14 @@
-// SystemdManager: restarts units with org.freedesktop.systemd1.Manager.RestartUnit over the
-// system bus (sd-bus; DBUS_SYSTEM_BUS_ADDRESS is honoured). Calls are asynchronous: the bus
-// socket is watched by the event loop. No daemon-reload is ever issued.
+// SystemdManager: systemd's manager over the system bus (sd-bus; DBUS_SYSTEM_BUS_ADDRESS is
+// honoured): RestartUnit, FreezeUnit/ThawUnit, a runtime CPUQuota= through SetUnitProperties,
+// and KillUnit. Calls are asynchronous: the bus socket is watched by the event loop. No
+// daemon-reload is ever issued.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <memory>
 
 #include "act/actuator.h"
+#include "core/result.h"
 
 namespace freezr::act {
 
@@ -18,11 +20,23 @@ class SystemdManager final : public ServiceManager {
   SystemdManager& operator=(const SystemdManager&) = delete;
 
   void restart(const std::string& unit, Done done) override;
+  void freeze_unit(const std::string& unit, bool freeze, Done done) override;
+  void cpu_quota(const std::string& unit, QuotaDone done) override;
+  void set_cpu_quota(const std::string& unit, std::uint64_t usec, Done done) override;
+  void kill_unit(const std::string& unit, int signal, Done done) override;
   [[nodiscard]] std::size_t pending() const override;
 
+  struct Request;
+
  private:
+  void send(Request request);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The same calls made at once, waiting at most a few seconds for the answer: for undoing a
+// unit's freeze or quota outside the event loop (crash recovery, `freezr thaw`).
+Result<void> thaw_unit_now(const std::string& unit);
+Result<void> set_cpu_quota_now(const std::string& unit, std::uint64_t usec);
 
 }  // namespace freezr::act

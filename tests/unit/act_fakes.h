@@ -6,10 +6,13 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "act/actuator.h"
 #include "act/process_control.h"
 #include "core/clock.h"
 #include "proc/proc_source.h"
@@ -141,6 +144,57 @@ class FakeControl final : public act::ProcessControl {
   FakeProcSource& source_;
   std::map<Pid, int> write_ends_;
   std::map<int, Pid> pids_;
+};
+
+// systemd's manager as a record of the calls made to it. Each answer waits in a queue until
+// answer() delivers it, as a D-Bus reply arrives later; with fail set every call is refused.
+class FakeServices final : public act::ServiceManager {
+ public:
+  void restart(const std::string& unit, Done done) override {
+    answer_later("RestartUnit " + unit, std::move(done));
+  }
+  void freeze_unit(const std::string& unit, bool freeze, Done done) override {
+    if (!fail) frozen[unit] = freeze;
+    answer_later((freeze ? "FreezeUnit " : "ThawUnit ") + unit, std::move(done));
+  }
+  void cpu_quota(const std::string& unit, QuotaDone done) override {
+    calls.push_back("Get CPUQuotaPerSecUSec " + unit);
+    auto it = quota.find(unit);
+    const std::uint64_t usec = it == quota.end() ? kNoQuota : it->second;
+    queue_.push_back([this, done = std::move(done), usec] {
+      done(!fail, fail ? "no systemd in a test" : "", usec);
+    });
+  }
+  void set_cpu_quota(const std::string& unit, std::uint64_t usec, Done done) override {
+    if (!fail) quota[unit] = usec;
+    answer_later("SetUnitProperties " + unit + " CPUQuotaPerSecUSec=" + std::to_string(usec),
+                 std::move(done));
+  }
+  void kill_unit(const std::string& unit, int signal, Done done) override {
+    answer_later("KillUnit " + unit + " " + std::to_string(signal), std::move(done));
+  }
+  [[nodiscard]] std::size_t pending() const override { return queue_.size(); }
+
+  // Delivers the answers waiting, in the order the calls were made.
+  void answer() {
+    auto queue = std::move(queue_);
+    queue_.clear();
+    for (auto& reply : queue) reply();
+  }
+
+  bool fail = false;
+  std::vector<std::string> calls;
+  std::map<std::string, bool> frozen;
+  std::map<std::string, std::uint64_t> quota;
+
+ private:
+  void answer_later(std::string call, Done done) {
+    calls.push_back(std::move(call));
+    queue_.push_back([this, done = std::move(done)] {
+      done(!fail, fail ? "no systemd in a test" : "done by systemd");
+    });
+  }
+  std::vector<std::function<void()>> queue_;
 };
 
 class FakeClock final : public Clock {

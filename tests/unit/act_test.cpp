@@ -20,12 +20,7 @@ using namespace std::chrono_literals;
 using testing::FakeClock;
 using testing::FakeControl;
 using testing::FakeProcSource;
-
-class NoServices final : public ServiceManager {
- public:
-  void restart(const std::string&, Done done) override { done(false, "no systemd in a test"); }
-  [[nodiscard]] std::size_t pending() const override { return 0; }
-};
+using testing::FakeServices;
 
 engine::Decision decision(engine::ActionKind kind, const ProcessId& id) {
   engine::Decision d;
@@ -200,7 +195,7 @@ TEST(Reversibles, AHoldTheMachineEndedIsDroppedNotUndone) {
 }
 
 struct KillRig : Rig {
-  NoServices services;
+  FakeServices services;
   CommandRunner commands{io, clock};
   LinuxActuator actuator{
       io,  control,  clock, services,

@@ -124,6 +124,85 @@ TEST_F(PrivateBus, RestartsArriveAndEveryCallIsAnswered) {
   EXPECT_EQ(second, "RestartUnit broken.service replace");
 }
 
+std::vector<std::string> lines_of(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> out;
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+TEST_F(PrivateBus, AUnitIsFrozenThrottledAndKilledAsAWholeAndUndoneTheSameWay) {
+  start_fake("gone.service");
+  boost::asio::io_context io;
+  SystemdManager manager(io);
+  std::vector<Answer> a(7);
+  std::uint64_t before = 0, after = 0;
+  manager.freeze_unit("kesl.service", true, [&](bool ok, const std::string& d) {
+    a[0] = {true, ok, d};
+  });
+  manager.cpu_quota("kesl.service", [&](bool ok, const std::string& d, std::uint64_t v) {
+    a[1] = {true, ok, d};
+    before = v;
+  });
+  manager.set_cpu_quota("kesl.service", 250000, [&](bool ok, const std::string& d) {
+    a[2] = {true, ok, d};
+  });
+  run(io, manager);
+  manager.cpu_quota("kesl.service", [&](bool ok, const std::string& d, std::uint64_t v) {
+    a[3] = {true, ok, d};
+    after = v;
+  });
+  manager.kill_unit("kesl.service", SIGTERM, [&](bool ok, const std::string& d) {
+    a[4] = {true, ok, d};
+  });
+  manager.freeze_unit("kesl.service", false, [&](bool ok, const std::string& d) {
+    a[5] = {true, ok, d};
+  });
+  manager.freeze_unit("gone.service", true, [&](bool ok, const std::string& d) {
+    a[6] = {true, ok, d};
+  });
+  run(io, manager);
+  EXPECT_EQ(manager.pending(), 0U);
+  for (std::size_t i = 0; i < 6; ++i) {
+    EXPECT_TRUE(a[i].done && a[i].ok) << i << ": " << a[i].detail;
+  }
+  EXPECT_EQ(before, ServiceManager::kNoQuota);
+  EXPECT_EQ(after, 250000U);
+  EXPECT_EQ(a[0].detail, "frozen by systemd (FreezeUnit kesl.service)");
+  EXPECT_EQ(a[2].detail, "CPUQuota=25% set (runtime)");
+  EXPECT_EQ(a[4].detail, "SIGTERM sent to every process of kesl.service (KillUnit)");
+  EXPECT_FALSE(a[6].ok);
+  EXPECT_NE(a[6].detail.find("NoSuchUnit"), std::string::npos) << a[6].detail;
+  const std::vector<std::string> want = {
+      "FreezeUnit kesl.service",
+      "Get kesl.service org.freedesktop.systemd1.Service CPUQuotaPerSecUSec",
+      "SetUnitProperties kesl.service CPUQuotaPerSecUSec=250000",
+      "Get kesl.service org.freedesktop.systemd1.Service CPUQuotaPerSecUSec",
+      "KillUnit kesl.service all 15",
+      "ThawUnit kesl.service",
+      "FreezeUnit gone.service"};
+  EXPECT_EQ(lines_of(calls_), want);
+}
+
+TEST_F(PrivateBus, TheUndoCallsMadeAtOnceReachSystemdOrSayWhyNot) {
+  start_fake("gone.scope");
+  ASSERT_TRUE(thaw_unit_now("app-web\\x2d1.scope").ok());
+  ASSERT_TRUE(set_cpu_quota_now("kesl.service", ServiceManager::kNoQuota).ok());
+  const auto refused = thaw_unit_now("gone.scope");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.error().message.find("ThawUnit failed: D-Bus error"), std::string::npos)
+      << refused.error().message;
+  EXPECT_EQ(lines_of(calls_),
+            (std::vector<std::string>{
+                "ThawUnit app-web\\x2d1.scope",
+                "SetUnitProperties kesl.service CPUQuotaPerSecUSec=18446744073709551615",
+                "ThawUnit gone.scope"}));
+  end(fake_);
+  fake_ = -1;
+  const auto nobody = thaw_unit_now("kesl.service");
+  EXPECT_FALSE(nobody.ok());
+}
+
 TEST_F(PrivateBus, WithoutSystemdOnTheBusEveryCallFailsAndNoneIsLeftPending) {
   boost::asio::io_context io;
   SystemdManager manager(io);
