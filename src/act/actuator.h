@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/result.h"
 #include "engine/policy.h"
 #include "proc/info_cache.h"
 #include "store/ledger.h"
@@ -20,6 +21,7 @@ struct ActionOutcome {
   engine::ActionKind action = engine::ActionKind::kLog;
   std::optional<engine::TargetInfo> target;  // the process, for kill and log
   std::string service;                       // the unit, for restart
+  std::string unit;                          // the unit acted on as a whole (whole_unit)
   bool ok = false;
   bool dry_run = false;
   bool final = true;  // false for progress reports (e.g. "SIGTERM sent")
@@ -70,6 +72,10 @@ class ServiceManager {
   virtual void set_cpu_quota(const std::string& unit, std::uint64_t usec, Done done) = 0;
   // KillUnit: signal to every process of the unit.
   virtual void kill_unit(const std::string& unit, int signal, Done done) = 0;
+  // ThawUnit and a CPU quota put back, done at once (waiting a few seconds at most): undoing
+  // never waits on the event loop.
+  virtual Result<void> thaw_unit_now(const std::string& unit) = 0;
+  virtual Result<void> set_cpu_quota_now(const std::string& unit, std::uint64_t usec) = 0;
   [[nodiscard]] virtual std::size_t pending() const = 0;
 };
 
@@ -79,6 +85,14 @@ class ServiceManager {
 std::vector<engine::Decision> restarts_by_unit(const engine::Decision& d, proc::InfoSource& info,
                                                std::string_view own_unit,
                                                const OutcomeSink& refused);
+
+// The unit d acts on as a whole through systemd, or "" to act process by process: d freezes,
+// throttles or kills a unit entity (aggregate = "unit") of a rule that picks processes by
+// where they live alone (match.unit, slice, container), every process of the unit is a
+// target (none protected, target = "all"), and the unit is the system manager's own, not a
+// slice, init.scope or FreezR's.
+std::string whole_unit(const engine::Decision& d, const engine::Rule& rule, proc::InfoSource& info,
+                       std::string_view own_unit);
 
 // Logs what it would do; touches nothing. Every kind of decision comes here in dry-run. The
 // freezes it would have made are kept for their duration, so that the API and dashboards show

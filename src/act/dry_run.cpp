@@ -40,6 +40,7 @@ ActionOutcome outcome_of(const engine::Decision& d) {
   o.threshold = d.threshold;
   o.streak = d.streak;
   o.after = d.action.after;
+  o.unit = d.whole_unit;
   return o;
 }
 
@@ -57,6 +58,8 @@ void DryRunActuator::apply(const engine::Decision& d) {
     return;
   }
   o.detail = would(d.action);
+  if (!d.whole_unit.empty())
+    o.detail += " (the unit " + d.whole_unit + " as a whole, through systemd)";
   if (d.action.kind == engine::ActionKind::kRestart) {
     o.service = d.action.service;
     sink_(o);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "act/systemd.h"
 #include "core/text.h"
 
 namespace freezr::act {
@@ -177,13 +178,32 @@ Result<void> undo_renice(const store::LedgerEntry& e, const json& data, proc::Pr
 }  // namespace
 
 bool is_freeze(const store::LedgerEntry& e) {
-  return e.kind == kFreezeSignal || e.kind == kFreezeCgroup;
+  return e.kind == kFreezeSignal || e.kind == kFreezeCgroup || e.kind == kFreezeUnit;
+}
+
+bool is_unit_hold(const store::LedgerEntry& e) {
+  return e.kind == kFreezeUnit || e.kind == kThrottleUnit;
 }
 
 engine::ActionKind kind_of(const store::LedgerEntry& e) {
-  return e.kind == kRenice     ? engine::ActionKind::kRenice
-         : e.kind == kThrottle ? engine::ActionKind::kThrottle
-                               : engine::ActionKind::kFreeze;
+  return e.kind == kRenice                                ? engine::ActionKind::kRenice
+         : e.kind == kThrottle || e.kind == kThrottleUnit ? engine::ActionKind::kThrottle
+                                                          : engine::ActionKind::kFreeze;
+}
+
+std::string unit_data(const std::string& unit, std::optional<std::uint64_t> quota_before) {
+  json out = {{"unit", unit}};
+  if (quota_before) out["quota_before"] = *quota_before;
+  return out.dump();
+}
+
+bool holdable_unit(const std::string& name) {
+  const bool chars = std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == ':' || c == '_' || c == '.' ||
+           c == '-' || c == '@' || c == '\\';
+  });
+  return chars && !name.empty() && name.size() <= 255 && name[0] != '-' && name[0] != '.' &&
+         (name.ends_with(".service") || name.ends_with(".scope"));
 }
 
 std::string renice_data(const std::map<Pid, ThreadPriority>& before, std::optional<int> nice,
@@ -229,6 +249,7 @@ std::optional<double> frozen_until(const store::LedgerEntry& e) {
 const char* freeze_method(const store::LedgerEntry& e) {
   return e.kind == kFreezeSignal   ? "SIGSTOP"
          : e.kind == kFreezeCgroup ? "cgroup.freeze"
+         : e.kind == kFreezeUnit   ? "FreezeUnit"
                                    : "dry-run";
 }
 
@@ -244,13 +265,29 @@ std::string group_of(const store::LedgerEntry& e) { return text_of(e, "group"); 
 
 std::string origin_of(const store::LedgerEntry& e) { return text_of(e, "origin"); }
 
+std::string unit_of(const store::LedgerEntry& e) {
+  return is_unit_hold(e) ? text_of(e, "unit") : std::string();
+}
+
 Result<void> validate(const store::LedgerEntry& e, const Cgroups& cgroups) {
   const auto refuse = [&](const std::string& why) {
     return parse_error("ledger entry " + std::to_string(e.id) + " (" + e.kind + " of PID " +
                        std::to_string(e.process.pid) + ") is not one FreezR writes: " + why);
   };
-  if (e.process.pid <= 1 || e.process.start_time == 0) return refuse("no real process");
   const json d = data_of(e);
+  if (is_unit_hold(e)) {
+    if (e.process != kUnitHold) return refuse("a unit hold names a process");
+    if (!d.is_object() || !d.contains("unit") || !d["unit"].is_string() ||
+        !holdable_unit(d["unit"].get<std::string>())) {
+      return refuse("no service or scope to hold");
+    }
+    if (e.kind == kThrottleUnit &&
+        (!d.contains("quota_before") || !d["quota_before"].is_number_unsigned())) {
+      return refuse("no CPU quota to put back");
+    }
+    return {};
+  }
+  if (e.process.pid <= 1 || e.process.start_time == 0) return refuse("no real process");
   if (!d.is_object()) return refuse("its data is not a JSON object");
   if (e.kind == kFreezeSignal) return {};
   if (e.kind == kRenice) {
@@ -317,9 +354,19 @@ int release_group(const std::string& dir, const std::string& origin, const std::
 
 Result<void> undo_entry(const store::LedgerEntry& e, proc::ProcSource& source,
                         ProcessControl& control, const Cgroups& cgroups,
-                        const std::vector<Pid>& others) {
+                        const std::vector<Pid>& others, ServiceManager* services) {
   if (auto valid = validate(e, cgroups); !valid) return valid;
   const json data = data_of(e);
+  if (e.kind == kFreezeUnit) {
+    const auto unit = data["unit"].get<std::string>();
+    return services != nullptr ? services->thaw_unit_now(unit) : thaw_unit_now(unit);
+  }
+  if (e.kind == kThrottleUnit) {
+    const auto unit = data["unit"].get<std::string>();
+    const auto before = data["quota_before"].get<std::uint64_t>();
+    return services != nullptr ? services->set_cpu_quota_now(unit, before)
+                               : set_cpu_quota_now(unit, before);
+  }
   if (e.kind == kFreezeCgroup || e.kind == kThrottle) {
     const auto group = data["group"].get<std::string>();
     if (e.kind == kFreezeCgroup) (void)Cgroups::write(group, "cgroup.freeze", "0");

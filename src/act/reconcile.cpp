@@ -12,6 +12,7 @@ Reversibles::Ended Reversibles::ended_outside(const Held& h) {
   const auto& e = h.entry;
   if (!ledger_.contains(e.id))
     return {Ending::kForget, "undone outside the daemon (`freezr thaw`)"};
+  if (is_unit_hold(e)) return {};  // systemd keeps it while the unit lives
   const auto st = same_process(source_, e.process);
   if (!st) return {Ending::kDrop, "the process exited"};
   if (e.kind == kFreezeSignal) {
@@ -43,7 +44,8 @@ ActionOutcome Reversibles::undo_outcome(const Held& h, bool ok, std::string deta
   ActionOutcome o;
   o.rule = h.entry.rule;
   o.action = kind_of(h.entry);
-  o.target = engine::TargetInfo{h.entry.process, "", 0, 0};
+  o.unit = unit_of(h.entry);
+  if (o.unit.empty()) o.target = engine::TargetInfo{h.entry.process, "", 0, 0};
   o.ok = ok;
   o.undo = true;
   o.detail = std::move(detail);

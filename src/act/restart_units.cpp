@@ -27,4 +27,28 @@ std::vector<engine::Decision> restarts_by_unit(const engine::Decision& d, proc::
   return out;
 }
 
+std::string whole_unit(const engine::Decision& d, const engine::Rule& rule, proc::InfoSource& info,
+                       std::string_view own_unit) {
+  using engine::ActionKind;
+  const auto kind = d.action.kind;
+  if (d.verdict != engine::Verdict::kAct || d.entity_kind != "unit" ||
+      (kind != ActionKind::kFreeze && kind != ActionKind::kThrottle && kind != ActionKind::kKill)) {
+    return "";
+  }
+  const auto& m = rule.match;
+  const bool by_place_alone = m.by_place() && m.comm.empty() && m.exe.empty() && !m.cmdline &&
+                              m.user.empty() && m.category.empty();
+  const std::string& unit = d.entity_name;
+  if (!by_place_alone || rule.target != engine::Target::kAll || !d.skipped.empty() ||
+      d.targets.empty() || unit.empty() || unit == own_unit || unit == "init.scope" ||
+      unit.ends_with(".slice")) {
+    return "";
+  }
+  for (const auto& t : d.targets) {
+    const auto p = info.placement(t.id);
+    if (!p || p->unit != unit || p->user_unit()) return "";
+  }
+  return unit;
+}
+
 }  // namespace freezr::act

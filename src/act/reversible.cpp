@@ -17,6 +17,14 @@ namespace freezr::act {
 
 namespace asio = boost::asio;
 
+namespace {
+// What an entry holds, in words: "PID 42", or a unit held as a whole.
+std::string held_what(const store::LedgerEntry& e) {
+  const auto unit = unit_of(e);
+  return unit.empty() ? fmt::format("PID {}", e.process.pid) : unit;
+}
+}  // namespace
+
 Reversibles::Pin::~Pin() { ::close(fd_); }
 
 bool Reversibles::pin_with_cgroup(const engine::Decision& d, const engine::TargetInfo& t,
@@ -86,8 +94,8 @@ void Reversibles::undo(const std::shared_ptr<Held>& h, const char* why) {
   if (h->timer) h->timer->cancel();
   // Someone (`freezr thaw`) may have undone it already: then it is not ours to undo again.
   if (!ledger_.contains(h->entry.id)) return;
-  const auto r =
-      undo_entry(h->entry, source_, control_, cgroups_, others_in_group(ledger_.all(), h->entry));
+  const auto r = undo_entry(h->entry, source_, control_, cgroups_,
+                            others_in_group(ledger_.all(), h->entry), services_);
   ledger_.remove(h->entry.id);
   sink_(undo_outcome(*h, r.ok(),
                      r ? fmt::format("undone ({}): {}", why, h->entry.kind)
@@ -95,6 +103,10 @@ void Reversibles::undo(const std::shared_ptr<Held>& h, const char* why) {
 }
 
 void Reversibles::throttle(const engine::Decision& d) {
+  if (!d.whole_unit.empty() && services_ != nullptr) {
+    throttle_unit(d);
+    return;
+  }
   const bool v2 = cgroups_.can_throttle_v2();
   if (!v2 && !cgroups_.can_throttle_v1()) {
     engine::Decision fallback = d;
@@ -136,8 +148,7 @@ void Reversibles::throttle(const engine::Decision& d) {
     const auto h = *recorded;
     auto moved = Cgroups::move(*dir, t.id.pid);
     if (!moved) {
-      held_.remove(h);
-      ledger_.remove(h->entry.id);
+      forget(h);
       report(d, t, moved.error().gone(), "cannot move into " + *dir + ": " + moved.error().message);
       continue;
     }
@@ -146,6 +157,10 @@ void Reversibles::throttle(const engine::Decision& d) {
 }
 
 void Reversibles::freeze(const engine::Decision& d) {
+  if (!d.whole_unit.empty() && services_ != nullptr) {
+    freeze_unit(d);
+    return;
+  }
   if (cgroups_.can_freeze() && !prefer_signals_) {
     freeze_with_cgroup(d);
   } else {
@@ -182,8 +197,7 @@ void Reversibles::freeze_with_signals(const engine::Decision& d) {
     const bool ok = control_.signal(*fd, SIGSTOP);
     ::close(*fd);
     if (!ok) {
-      held_.remove(h);
-      ledger_.remove(h->entry.id);
+      forget(h);
       report(d, t, errno == ESRCH, "SIGSTOP failed");
       continue;
     }
@@ -216,8 +230,7 @@ void Reversibles::freeze_with_cgroup(const engine::Decision& d) {
     }
     const auto h = *recorded;
     if (auto moved = Cgroups::move(*dir, t.id.pid); !moved) {
-      held_.remove(h);
-      ledger_.remove(h->entry.id);
+      forget(h);
       report(d, t, moved.error().gone(), "cannot move into " + *dir + ": " + moved.error().message);
       continue;
     }
@@ -305,8 +318,8 @@ int Reversibles::undo_rules(const std::set<std::string>& rules, const char* why)
 std::vector<std::string> Reversibles::leftovers() {
   std::vector<std::string> lines;
   for (const auto& e : ledger_.all()) {
-    lines.push_back(fmt::format("{} of PID {} by rule '{}' left by an earlier run", e.kind,
-                                e.process.pid, e.rule));
+    lines.push_back(
+        fmt::format("{} of {} by rule '{}' left by an earlier run", e.kind, held_what(e), e.rule));
   }
   return lines;
 }
@@ -319,10 +332,10 @@ std::vector<std::string> Reversibles::recover() {
     const auto& e = entries[i];
     const std::vector<store::LedgerEntry> rest(entries.begin() + static_cast<long>(i) + 1,
                                                entries.end());
-    const auto r = undo_entry(e, source_, control_, cgroups_, others_in_group(rest, e));
+    const auto r = undo_entry(e, source_, control_, cgroups_, others_in_group(rest, e), services_);
     ledger_.remove(e.id);
-    lines.push_back(fmt::format("{} of PID {} by rule '{}' left by an earlier run: {}", e.kind,
-                                e.process.pid, e.rule, r ? "undone" : r.error().message));
+    lines.push_back(fmt::format("{} of {} by rule '{}' left by an earlier run: {}", e.kind,
+                                held_what(e), e.rule, r ? "undone" : r.error().message));
   }
   for (auto& line : release_orphan_groups()) lines.push_back(std::move(line));
   return lines;

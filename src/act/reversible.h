@@ -1,5 +1,7 @@
 // Reversibles: the actions that are undone — renice (nice, ionice, scheduling class, CPU
-// affinity, oom_score_adj), throttle, freeze. Each is
+// affinity, oom_score_adj), throttle, freeze; a unit's freeze and throttle (a decision with
+// whole_unit) go through systemd when there is a ServiceManager, and process by process when
+// systemd refuses. Each is
 // written to the ledger before it is applied and removed from it after it is undone, so it
 // is undone on release, on clean exit, at the next start after a crash, or by `freezr thaw`.
 #pragma once
@@ -59,6 +61,9 @@ class Reversibles {
 
   // "signal" freezing even where cgroup.freeze works.
   void prefer_signals(bool yes) { prefer_signals_ = yes; }
+  // systemd's manager, for holding units as a whole (nullptr: process by process). It must
+  // outlive this object.
+  void use_services(ServiceManager* services) { services_ = services; }
 
  private:
   struct Held {
@@ -113,6 +118,15 @@ class Reversibles {
   void freeze_with_signals(const engine::Decision& d);
   void freeze_with_cgroup(const engine::Decision& d);
   void thaw_later(const engine::Decision& d, std::vector<std::shared_ptr<Held>> group);
+  // A unit held as a whole through systemd (unit_holds.cpp).
+  void freeze_unit(const engine::Decision& d);
+  void throttle_unit(const engine::Decision& d);
+  // systemd did not take d on (why): d again, process by process.
+  void by_process(const engine::Decision& d, const std::string& why);
+  void report_all(const engine::Decision& d, bool ok, const std::string& detail);
+  [[nodiscard]] bool holding(const std::shared_ptr<Held>& h) const;
+  // Ends h's hold before it was applied (the call it was recorded for failed).
+  void forget(const std::shared_ptr<Held>& h);
 
   boost::asio::io_context& io_;
   proc::ProcSource& source_;
@@ -123,6 +137,9 @@ class Reversibles {
   OutcomeSink sink_;
   std::list<std::shared_ptr<Held>> held_;
   bool prefer_signals_ = false;
+  ServiceManager* services_ = nullptr;
+  // D-Bus answers may come after this object is gone: they hold this weakly and check it.
+  std::shared_ptr<char> alive_ = std::make_shared<char>();
 };
 
 }  // namespace freezr::act

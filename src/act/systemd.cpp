@@ -335,4 +335,12 @@ Result<void> set_cpu_quota_now(const std::string& unit, std::uint64_t usec) {
   return call_now(quota_call(unit, usec));
 }
 
+Result<void> SystemdManager::thaw_unit_now(const std::string& unit) {
+  return act::thaw_unit_now(unit);
+}
+
+Result<void> SystemdManager::set_cpu_quota_now(const std::string& unit, std::uint64_t usec) {
+  return act::set_cpu_quota_now(unit, usec);
+}
+
 }  // namespace freezr::act

@@ -24,6 +24,8 @@ class SystemdManager final : public ServiceManager {
   void cpu_quota(const std::string& unit, QuotaDone done) override;
   void set_cpu_quota(const std::string& unit, std::uint64_t usec, Done done) override;
   void kill_unit(const std::string& unit, int signal, Done done) override;
+  Result<void> thaw_unit_now(const std::string& unit) override;
+  Result<void> set_cpu_quota_now(const std::string& unit, std::uint64_t usec) override;
   [[nodiscard]] std::size_t pending() const override;
 
   struct Request;

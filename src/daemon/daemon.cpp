@@ -157,6 +157,16 @@ void Daemon::carry_out(const engine::Decision& d) {
     }
     return;
   }
+  if (d.whole_unit.empty() && d.origin == engine::Origin::kRule &&
+      d.rule_index < cfg_->rules.size()) {
+    auto unit = act::whole_unit(d, cfg_->rules[d.rule_index], scanner_.info(), own_unit_);
+    if (!unit.empty()) {
+      auto whole = d;
+      whole.whole_unit = std::move(unit);
+      carry_out(whole);
+      return;
+    }
+  }
   writer_.decision(clock_.wall(), d);
   if (d.verdict != engine::Verdict::kAct && d.verdict != engine::Verdict::kRelease) return;
   if (notifier_.desktop() && d.verdict == engine::Verdict::kAct) {

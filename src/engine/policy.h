@@ -53,6 +53,9 @@ struct Decision {
   ProcessId entity;  // the process judged, kGroupEntity, or a unit's or user's (part_id)
   // For a unit's or user's entity: "unit" or "user", and its name ("kesl.service", "uid 1000").
   std::string entity_kind, entity_name;
+  // Set by the daemon when the action is carried out on a unit as a whole, through systemd
+  // (FreezeUnit, a runtime CPUQuota=, KillUnit): the unit's name. See act::whole_unit.
+  std::string whole_unit;
   // "cpu", "memory", "io_read", "io_write", or for a step judged on its gates alone
   // "cpu_pressure", "io_pressure", "memory_pressure".
   std::string metric;

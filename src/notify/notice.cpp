@@ -69,6 +69,8 @@ Notice action_notice(double ts, const act::ActionOutcome& o) {
   if (o.target) {
     n.pid = o.target->id.pid;
     n.comm = o.target->comm;
+  } else {
+    n.comm = o.unit;  // a unit held as a whole
   }
   n.service = o.service;
   n.reason = o.undo ? std::string() : o.reason;

@@ -82,9 +82,10 @@ void log_outcome(LogLines& log, const act::ActionOutcome& o) {
   auto f = head(o.rule, o.action);
   if (o.target) {
     append(f, process_fields(*o.target));
-  } else {
+  } else if (o.unit.empty()) {
     f.push_back({"service", o.service});
   }
+  if (!o.unit.empty()) f.push_back({"unit", o.unit});
   if (o.dry_run) {
     log.line(level_enum::warn, "dry-run", f, o.detail);
   } else if (o.undo) {

@@ -97,6 +97,8 @@ void HistoryWriter::outcome(double ts, const act::ActionOutcome& o) {
   if (o.target) {
     e.pid = o.target->id.pid;
     e.comm = o.target->comm;
+  } else {
+    e.comm = o.unit;  // a unit held as a whole
   }
   e.ok = o.ok;
   e.message =

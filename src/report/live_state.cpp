@@ -105,8 +105,10 @@ std::shared_ptr<const serve::State> build_state(PublishInput in) {
   }
   for (const auto& f : in.frozen) {
     const auto* comm = names[f.process.pid];
-    s->frozen.push_back({f.process.pid, comm != nullptr ? *comm : std::string(), f.rule, f.kind,
-                         act::freeze_method(f), f.applied_at, act::frozen_until(f)});
+    auto name = act::unit_of(f);  // a unit frozen as a whole is named by its unit
+    if (name.empty() && comm != nullptr) name = *comm;
+    s->frozen.push_back({f.process.pid, std::move(name), f.rule, f.kind, act::freeze_method(f),
+                         f.applied_at, act::frozen_until(f)});
   }
   return s;
 }

@@ -31,7 +31,7 @@ Result<LedgerEntry> entry_of(const json& j) {
     return it->get<std::string>();
   };
   LedgerEntry e;
-  const auto id = integer("id", 1), pid = integer("pid", 1), start = integer("start_time", 1);
+  const auto id = integer("id", 1), pid = integer("pid", 0), start = integer("start_time", 1);
   const auto kind = text("kind"), rule = text("rule"), data = text("data");
   const auto at = j.find("applied_at");
   if (!id || !pid || *pid > 0x3fffffff || !start)

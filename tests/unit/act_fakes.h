@@ -173,6 +173,19 @@ class FakeServices final : public act::ServiceManager {
   void kill_unit(const std::string& unit, int signal, Done done) override {
     answer_later("KillUnit " + unit + " " + std::to_string(signal), std::move(done));
   }
+  Result<void> thaw_unit_now(const std::string& unit) override {
+    calls.push_back("ThawUnit " + unit + " (at once)");
+    if (fail) return Error{0, "no systemd in a test"};
+    frozen[unit] = false;
+    return {};
+  }
+  Result<void> set_cpu_quota_now(const std::string& unit, std::uint64_t usec) override {
+    calls.push_back("SetUnitProperties " + unit + " CPUQuotaPerSecUSec=" + std::to_string(usec) +
+                    " (at once)");
+    if (fail) return Error{0, "no systemd in a test"};
+    quota[unit] = usec;
+    return {};
+  }
   [[nodiscard]] std::size_t pending() const override { return queue_.size(); }
 
   // Delivers the answers waiting, in the order the calls were made.
