@@ -41,7 +41,9 @@ Daemon::Daemon(config::Config cfg, RunOptions opts)
       linux_(io_, control_, clock_, services_, reversibles_, commands_, cfg_->monitor.kill_grace,
              [this](const act::ActionOutcome& o) { on_outcome(o); }),
       dry_([this](const act::ActionOutcome& o) { on_outcome(o); },
-           [this] { return clock_.wall(); }) {}
+           [this] { return clock_.wall(); }) {
+  reversibles_.use_services(&services_);
+}
 
 bool Daemon::preflight() {
   Preflight pf(log_);
