@@ -45,6 +45,7 @@ struct Rig {
   FakeClock clock;
   Cgroups cgroups;  // no hierarchies: freezes by signal, throttles fall back to renice
   store::Ledger ledger;
+  FakeServices services;  // systemd, for units held as a whole (after use_services)
   std::vector<ActionOutcome> outcomes;
   Reversibles rev{io, source, control, clock, cgroups, ledger, [this](const ActionOutcome& o) {
                     outcomes.push_back(o);
@@ -195,7 +196,6 @@ TEST(Reversibles, AHoldTheMachineEndedIsDroppedNotUndone) {
 }
 
 struct KillRig : Rig {
-  FakeServices services;
   CommandRunner commands{io, clock};
   LinuxActuator actuator{
       io,  control,  clock, services,
@@ -329,6 +329,136 @@ TEST(LedgerValidation, WhatFreezrWritesIsAccepted) {
        group_data("/sys/fs/cgroup/cpu/freezr/" + cgroups.leaf("frz", "r-1"), "/sys/fs/cgroup/cpu"),
        1},
       cgroups));
+}
+
+// A decision on the unit burn.service as a whole, as the daemon makes it (act::whole_unit).
+engine::Decision on_unit(engine::ActionKind kind) {
+  auto d = decision(kind, {10, 500});
+  d.entity = engine::part_id("burn.service");
+  d.entity_kind = "unit";
+  d.entity_name = d.whole_unit = "burn.service";
+  d.targets = {{{10, 500}, "burner", 90, 10}, {{11, 510}, "burner", 80, 10}};
+  d.action.cpu_limit = 25;
+  return d;
+}
+
+TEST(UnitHolds, AUnitIsFrozenBySystemdRecordedFirstAndThawedWhenItsTimeIsOver) {
+  Rig r;
+  r.rev.use_services(&r.services);
+  r.rev.freeze(on_unit(engine::ActionKind::kFreeze));
+  // Recorded before systemd answers: a crash now still leaves the thaw to do.
+  ASSERT_EQ(r.ledger.all().size(), 1U);
+  EXPECT_EQ(r.ledger.all()[0].kind, kFreezeUnit);
+  EXPECT_EQ(unit_of(r.ledger.all()[0]), "burn.service");
+  EXPECT_TRUE(validate(r.ledger.all()[0], r.cgroups));
+  EXPECT_EQ(r.services.calls, std::vector<std::string>{"FreezeUnit burn.service"});
+  EXPECT_TRUE(r.outcomes.empty());
+  r.services.answer();
+  ASSERT_EQ(r.outcomes.size(), 2U);  // one per process of the unit
+  EXPECT_TRUE(r.outcomes[0].ok);
+  EXPECT_EQ(r.outcomes[0].unit, "burn.service");
+  EXPECT_EQ(r.outcomes[0].detail, "frozen for 0.05s by systemd (FreezeUnit burn.service)");
+  EXPECT_TRUE(r.control.signals.empty());  // no process is signalled
+  ASSERT_EQ(r.rev.frozen().size(), 1U);
+  r.io.run_for(300ms);
+  EXPECT_EQ(r.services.calls.back(), "ThawUnit burn.service (at once)");
+  EXPECT_FALSE(r.services.frozen["burn.service"]);
+  EXPECT_TRUE(r.ledger.all().empty());
+  EXPECT_TRUE(r.outcomes.back().undo);
+  EXPECT_EQ(r.outcomes.back().unit, "burn.service");
+  EXPECT_FALSE(r.outcomes.back().target);
+}
+
+TEST(UnitHolds, AThrottleSetsARuntimeQuotaAndReleasePutsBackTheOneBefore) {
+  Rig r;
+  r.rev.use_services(&r.services);
+  r.services.quota["burn.service"] = 500000;  // CPUQuota=50% already
+  const auto d = on_unit(engine::ActionKind::kThrottle);
+  r.rev.throttle(d);
+  r.services.answer();  // the quota now
+  ASSERT_EQ(r.ledger.all().size(), 1U);
+  EXPECT_EQ(r.ledger.all()[0].kind, kThrottleUnit);
+  EXPECT_NE(r.ledger.all()[0].data.find("\"quota_before\":500000"), std::string::npos);
+  r.services.answer();  // the quota set
+  EXPECT_EQ(r.services.quota["burn.service"], 250000U);
+  ASSERT_FALSE(r.outcomes.empty());
+  EXPECT_NE(r.outcomes.back().detail.find("CPUQuota=25% on burn.service"), std::string::npos);
+  auto release = d;
+  release.verdict = engine::Verdict::kRelease;
+  r.rev.release(release);
+  EXPECT_EQ(r.services.quota["burn.service"], 500000U);
+  EXPECT_EQ(r.services.calls.back(),
+            "SetUnitProperties burn.service CPUQuotaPerSecUSec=500000 (at once)");
+  EXPECT_TRUE(r.ledger.all().empty());
+}
+
+TEST(UnitHolds, WhenSystemdRefusesTheUnitsProcessesAreFrozenOneByOne) {
+  Rig r;
+  r.rev.use_services(&r.services);
+  r.services.fail = true;
+  r.source.add(10, 500);
+  r.source.add(11, 510);
+  r.rev.freeze(on_unit(engine::ActionKind::kFreeze));
+  r.services.answer();
+  ASSERT_FALSE(r.outcomes.empty());
+  EXPECT_FALSE(r.outcomes[0].final);
+  EXPECT_NE(r.outcomes[0].detail.find("FreezeUnit burn.service failed (no systemd in a test)"),
+            std::string::npos)
+      << r.outcomes[0].detail;
+  EXPECT_EQ(r.control.signals_to(10), std::vector<int>{SIGSTOP});
+  EXPECT_EQ(r.control.signals_to(11), std::vector<int>{SIGSTOP});
+  ASSERT_EQ(r.ledger.all().size(), 2U);
+  for (const auto& e : r.ledger.all()) EXPECT_EQ(e.kind, kFreezeSignal);
+}
+
+TEST(UnitHolds, AThawBeforeSystemdAnswersThawsWhatItFroze) {
+  Rig r;
+  r.rev.use_services(&r.services);
+  r.rev.freeze(on_unit(engine::ActionKind::kFreeze));
+  EXPECT_EQ(r.rev.undo_all(), 1);  // FreezR stops with the call in flight
+  r.services.answer();
+  EXPECT_FALSE(r.services.frozen["burn.service"]);
+  EXPECT_EQ(r.services.calls.back(), "ThawUnit burn.service (at once)");
+  EXPECT_TRUE(r.ledger.all().empty());
+}
+
+TEST(UnitHolds, RecoveryAfterACrashThawsTheUnitAndPutsBackItsQuota) {
+  Rig r;
+  r.rev.use_services(&r.services);
+  ASSERT_TRUE(r.ledger.add({0, kUnitHold, kFreezeUnit, "old", unit_data("burn.service"), 1}));
+  ASSERT_TRUE(r.ledger.add(
+      {0, kUnitHold, kThrottleUnit, "old", unit_data("web.service", ServiceManager::kNoQuota), 1}));
+  const auto lines = r.rev.recover();
+  ASSERT_EQ(lines.size(), 2U);
+  EXPECT_EQ(lines[0], "throttle-unit of web.service by rule 'old' left by an earlier run: undone");
+  EXPECT_EQ(lines[1], "freeze-unit of burn.service by rule 'old' left by an earlier run: undone");
+  EXPECT_EQ(r.services.calls,
+            (std::vector<std::string>{
+                "SetUnitProperties web.service CPUQuotaPerSecUSec=18446744073709551615 (at once)",
+                "ThawUnit burn.service (at once)"}));
+  EXPECT_TRUE(r.ledger.all().empty());
+}
+
+TEST(LedgerValidation, AUnitHoldNamesAServiceOrScopeAndNoProcess) {
+  const Cgroups cgroups({"", ""});
+  const auto entry = [](ProcessId id, const char* kind, const std::string& data) {
+    return store::LedgerEntry{1, id, kind, "r", data, 1};
+  };
+  EXPECT_TRUE(validate(entry(kUnitHold, kFreezeUnit, unit_data("app-web\\x2d1.scope")), cgroups));
+  EXPECT_TRUE(validate(entry(kUnitHold, kThrottleUnit, unit_data("kesl.service", 1)), cgroups));
+  const std::vector<store::LedgerEntry> bad = {
+      entry({42, 500}, kFreezeUnit, unit_data("kesl.service")),  // names a process
+      entry(kUnitHold, kFreezeUnit, unit_data("user.slice")),    // a slice
+      entry(kUnitHold, kFreezeUnit, unit_data("../kesl.service")),
+      entry(kUnitHold, kFreezeUnit, unit_data("-.service")),
+      entry(kUnitHold, kFreezeUnit, R"({"unit":7})"),
+      entry(kUnitHold, kThrottleUnit, unit_data("kesl.service")),  // no quota to put back
+      entry(kUnitHold, kFreezeSignal, "{}"),                       // a process kind, PID 0
+  };
+  for (const auto& e : bad) {
+    const auto r = validate(e, cgroups);
+    EXPECT_FALSE(r) << e.kind << " " << e.data;
+  }
 }
 
 TEST(LedgerValidation, InvalidRowsAreNeverActedOn) {
