@@ -39,7 +39,7 @@ void log_line(const std::string& line) {
 // The unit's group under FAKE_SYSTEMD_CGROUPS, or "" when the calls only are logged.
 std::string group_of(const std::string& unit) {
   const char* root = std::getenv("FAKE_SYSTEMD_CGROUPS");
-  if (root == nullptr || unit.find('/') != std::string::npos) return {};
+  if (root == nullptr || *root == '\0' || unit.find('/') != std::string::npos) return {};
   return std::string(root) + "/" + unit;
 }
 

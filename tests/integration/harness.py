@@ -394,9 +394,11 @@ class TestCase(unittest.TestCase):
 
 class StandInSystemd:
     """A private dbus-daemon with the stand-in systemd on it, which records each call it gets
-    (fail: a unit name it answers with NoSuchUnit). Pass `env` to the FreezR that calls it."""
+    (fail: a unit name it answers with NoSuchUnit). With cgroups (a v2 directory of the
+    test's), a unit is the group of its name there and the calls take effect on it. Pass `env`
+    to the FreezR that calls it."""
 
-    def __init__(self, workdir, fail=""):
+    def __init__(self, workdir, fail="", cgroups=""):
         socket_path = os.path.join(workdir, "system_bus")
         self.bus = subprocess.Popen(
             ["dbus-daemon", "--session", "--nofork", "--nopidfile",
@@ -410,7 +412,8 @@ class StandInSystemd:
         self.env = {"DBUS_SYSTEM_BUS_ADDRESS": self.address}
         self.log = os.path.join(workdir, "restart_calls.log")
         self.fake = subprocess.Popen([FAKE_SYSTEMD, self.log],
-                                     env=dict(os.environ, FAKE_SYSTEMD_FAIL=fail, **self.env),
+                                     env=dict(os.environ, FAKE_SYSTEMD_FAIL=fail,
+                                              FAKE_SYSTEMD_CGROUPS=cgroups, **self.env),
                                      stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
         if self.fake.stdout.readline() != b"ready\n":
             self.close()

@@ -1,8 +1,10 @@
 """Where processes live: units and slices of the test's own making in the cgroup v2 tree
 (named as systemd names them), seen by `freezr ps`, matched by rules, and restarted without
-naming the service (over D-Bus, to the stand-in systemd)."""
+naming the service, and units frozen and throttled as a whole (over D-Bus, to the stand-in
+systemd, which makes its calls take effect on the test's groups)."""
 import json
 import os
+import signal
 import subprocess
 import unittest
 import urllib.request
@@ -124,6 +126,71 @@ class UnitsTest(TestCase):
                    r"not restarted: fzsc-[0-9a-f]+\.scope is not a service")
         self.assertTrue(in_service.alive() and in_scope.alive())  # restart never signals
         self.assertEqual(f.stop(), 0)
+
+    def whole_unit(self, action):
+        """A unit of two CPU-burning hogs, the stand-in systemd acting on its group, and a
+        FreezR whose rule judges the unit by its place alone with action."""
+        systemd = StandInSystemd(self.workdir, cgroups=self.top)
+        self.addCleanup(systemd.close)
+        unit = unit_name("fzwh", ".service")
+        hogs = [self.placed(unit, cpu=True)]
+        self.move(self.hog(cpu=True), os.path.join(self.top, unit))
+        hogs.append(self.hogs[-1])
+        config = (monitor(interval=0.3) +
+                  "[[rule]]\nname = \"whole\"\n"
+                  f"match = {{ unit = \"{unit}\" }}\n"
+                  "aggregate = \"unit\"\ncpu_percent = 20\nviolations = 2\n" + action)
+        return systemd, unit, hogs, config
+
+    def group_file(self, unit, name):
+        with open(os.path.join(self.top, unit, name)) as f:
+            return f.read().strip()
+
+    def test_a_unit_is_frozen_through_systemd_and_thawed_when_the_time_is_over(self):
+        systemd, unit, hogs, config = self.whole_unit("action = \"freeze\"\nduration = 2\n")
+        f = self.freezr(config, env=systemd.env)
+        f.wait_for(rf"ACTION rule=whole action=freeze pid={hogs[0].pid} .*unit={unit}: "
+                   rf"frozen for 2s by systemd \(FreezeUnit {unit}\)")
+        self.assertEqual(self.group_file(unit, "cgroup.freeze"), "1")
+        f.wait_for(rf"UNDO rule=whole action=freeze unit={unit}: undone \(freeze time over\)")
+        self.assertEqual(self.group_file(unit, "cgroup.freeze"), "0")
+        calls = systemd.calls()
+        self.assertEqual(calls[:2], [f"FreezeUnit {unit}", f"ThawUnit {unit}"], calls)
+        self.assertTrue(all(h.alive() for h in hogs))
+        self.assertEqual(f.stop(), 0)
+
+    def test_a_unit_throttled_through_systemd_gets_its_quota_back_when_freezr_stops(self):
+        systemd, unit, hogs, config = self.whole_unit(
+            "action = \"throttle\"\ncpu_limit = 20\n")
+        f = self.freezr(config, env=systemd.env)
+        f.wait_for(rf"ACTION rule=whole action=throttle pid={hogs[0].pid} .*unit={unit}: "
+                   rf"limited to 20% of a core by systemd \(runtime CPUQuota=20% on {unit}\)")
+        # The quota reaches the group where the v2 tree has the cpu controller (not on a
+        # hybrid machine's unified tree); the calls say it everywhere.
+        has_cpu = os.path.exists(os.path.join(self.top, unit, "cpu.max"))
+        if has_cpu:
+            self.assertEqual(self.group_file(unit, "cpu.max"), "20000 100000")
+        self.assertEqual(f.stop(), 0)
+        if has_cpu:
+            self.assertEqual(self.group_file(unit, "cpu.max"), "max 100000")
+        self.assertIn(f"SetUnitProperties {unit} CPUQuotaPerSecUSec=200000", systemd.calls())
+        self.assertEqual(systemd.calls()[-1],
+                         f"SetUnitProperties {unit} CPUQuotaPerSecUSec=18446744073709551615")
+
+    def test_freezr_killed_mid_freeze_of_a_unit_thaws_it_when_started_again(self):
+        systemd, unit, _, config = self.whole_unit("action = \"freeze\"\nduration = 120\n")
+        f = self.freezr(config, env=systemd.env)
+        f.wait_for(rf"unit={unit}: frozen for 120s by systemd")
+        f.signal(signal.SIGKILL)
+        f.proc.wait()
+        self.assertEqual(self.group_file(unit, "cgroup.freeze"), "1")
+        g = self.freezr(config.replace("violations = 2", "violations = 1000"),
+                        config_name="again.toml", env=systemd.env)
+        g.wait_for(rf"PREFLIGHT check=leftovers .*freeze-unit of {unit} by rule 'whole' left by "
+                   r"an earlier run: undone")
+        self.assertEqual(self.group_file(unit, "cgroup.freeze"), "0")
+        self.assertEqual(systemd.calls()[-1], f"ThawUnit {unit}")
+        self.assertEqual(g.stop(), 0)
 
 
 if __name__ == "__main__":
