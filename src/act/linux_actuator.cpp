@@ -25,6 +25,7 @@ struct LinuxActuator::PendingKill {
   bool immediate = false;  // SIGKILL first, without a grace period
   bool sent_kill = false;
   bool done = false;
+  std::string unit;  // killed as a whole: SIGKILL goes to the unit too (KillUnit)
 };
 
 LinuxActuator::LinuxActuator(asio::io_context& io, ProcessControl& control, const Clock& clock,
@@ -94,7 +95,11 @@ void LinuxActuator::apply(const engine::Decision& d) {
       reversibles_.freeze(d);
       return;
     case engine::ActionKind::kKill:
-      for (const auto& t : d.targets) kill(d, t);
+      if (!d.whole_unit.empty()) {
+        kill_unit(d);
+        return;
+      }
+      for (const auto& t : d.targets) kill(d, t, false);
       return;
     case engine::ActionKind::kRestart: {
       auto o = outcome_of(d);
@@ -113,7 +118,24 @@ void LinuxActuator::apply(const engine::Decision& d) {
   }
 }
 
-void LinuxActuator::kill(const engine::Decision& d, const engine::TargetInfo& t) {
+void LinuxActuator::kill_unit(const engine::Decision& d) {
+  const int first = d.action.immediate ? SIGKILL : SIGTERM;
+  services_.kill_unit(d.whole_unit, first, [this, d](bool ok, const std::string& detail) {
+    if (!ok && !d.targets.empty()) {
+      auto o = outcome_of(d);
+      o.target = d.targets.front();
+      o.ok = true;
+      o.final = false;
+      o.detail =
+          "KillUnit " + d.whole_unit + " failed (" + detail + "): killing process by process";
+      sink_(o);
+    }
+    // Each process is watched until it exits, and sent SIGKILL after the grace period.
+    for (const auto& t : d.targets) kill(d, t, ok);
+  });
+}
+
+void LinuxActuator::kill(const engine::Decision& d, const engine::TargetInfo& t, bool signalled) {
   auto o = outcome_of(d);
   o.target = t;
   if (kills_.count(t.id) != 0U) {
@@ -135,7 +157,7 @@ void LinuxActuator::kill(const engine::Decision& d, const engine::TargetInfo& t)
   k->started = clock_.monotonic();
   k->target = t;
   const int first = d.action.immediate ? SIGKILL : SIGTERM;
-  if (!control_.signal(*fd, first)) {
+  if (!signalled && !control_.signal(*fd, first)) {
     const int err = errno;
     o.ok = err == ESRCH;
     o.detail = fmt::format("{} failed: {}", d.action.immediate ? "SIGKILL" : "SIGTERM",
@@ -149,6 +171,11 @@ void LinuxActuator::kill(const engine::Decision& d, const engine::TargetInfo& t)
   o.ok = true;
   o.final = false;
   o.detail = d.action.immediate ? "SIGKILL sent" : "SIGTERM sent";
+  if (signalled) {
+    o.detail += " to every process of " + d.whole_unit + " (KillUnit)";
+    // The unit's SIGKILL goes once, with the kill of its first process.
+    if (t.id == d.targets.front().id) k->unit = d.whole_unit;
+  }
   sink_(o);
   kills_.emplace(t.id, k);
   watch(k);
@@ -165,6 +192,9 @@ void LinuxActuator::kill(const engine::Decision& d, const engine::TargetInfo& t)
       return;
     }
     k->sent_kill = true;
+    if (!k->unit.empty()) {  // what the unit forked since the scan goes too
+      services_.kill_unit(k->unit, SIGKILL, [](bool, const std::string&) {});
+    }
     // A process in uninterruptible sleep may take a moment; give up after 10 s more.
     give_up_after(k, 10);
   });

@@ -34,7 +34,10 @@ class LinuxActuator final : public Actuator {
 
  private:
   struct PendingKill;
-  void kill(const engine::Decision& d, const engine::TargetInfo& t);
+  // signalled: the first signal already went to t's whole unit (KillUnit).
+  void kill(const engine::Decision& d, const engine::TargetInfo& t, bool signalled);
+  // d's unit signalled as a whole through systemd, then each target watched as by kill().
+  void kill_unit(const engine::Decision& d);
   // Runs the exec action's command once per target (once for the rule without targets).
   void exec(const engine::Decision& d);
   void watch(const std::shared_ptr<PendingKill>& k);

@@ -439,6 +439,45 @@ TEST(UnitHolds, RecoveryAfterACrashThawsTheUnitAndPutsBackItsQuota) {
   EXPECT_TRUE(r.ledger.all().empty());
 }
 
+TEST(UnitHolds, AUnitIsKilledThroughKillUnitAndItsProcessesWatchedUntilTheyExit) {
+  KillRig k;
+  k.source.add(10, 500);
+  k.source.add(11, 510);
+  k.actuator.apply(on_unit(engine::ActionKind::kKill));
+  EXPECT_EQ(k.services.calls, std::vector<std::string>{"KillUnit burn.service 15"});
+  k.services.answer();
+  EXPECT_TRUE(k.control.signals_to(10).empty());  // systemd signalled them
+  ASSERT_EQ(k.outcomes.size(), 2U);
+  EXPECT_EQ(k.outcomes[0].detail, "SIGTERM sent to every process of burn.service (KillUnit)");
+  k.control.exit(11);
+  k.io.run_for(200ms);  // 10 ignores SIGTERM: SIGKILL to it, and to the unit once
+  EXPECT_EQ(k.control.signals_to(10), std::vector<int>{SIGKILL});
+  EXPECT_EQ(k.services.calls.back(), "KillUnit burn.service 9");
+  k.control.exit(10);
+  k.io.run_for(100ms);
+  k.services.answer();
+  EXPECT_EQ(k.actuator.pending(), 0U);
+  EXPECT_TRUE(k.outcomes.back().final);
+  EXPECT_TRUE(k.outcomes.back().ok);
+}
+
+TEST(UnitHolds, WhenKillUnitIsRefusedEachProcessIsSignalledItself) {
+  KillRig k;
+  k.services.fail = true;
+  k.source.add(10, 500);
+  k.source.add(11, 510);
+  k.actuator.apply(on_unit(engine::ActionKind::kKill));
+  k.services.answer();
+  EXPECT_EQ(k.control.signals_to(10), std::vector<int>{SIGTERM});
+  EXPECT_EQ(k.control.signals_to(11), std::vector<int>{SIGTERM});
+  ASSERT_FALSE(k.outcomes.empty());
+  EXPECT_NE(k.outcomes[0].detail.find("KillUnit burn.service failed"), std::string::npos);
+  k.control.exit(10);
+  k.control.exit(11);
+  k.io.run_for(100ms);
+  EXPECT_EQ(k.actuator.pending(), 0U);
+}
+
 TEST(LedgerValidation, AUnitHoldNamesAServiceOrScopeAndNoProcess) {
   const Cgroups cgroups({"", ""});
   const auto entry = [](ProcessId id, const char* kind, const std::string& data) {
