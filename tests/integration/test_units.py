@@ -177,6 +177,17 @@ class UnitsTest(TestCase):
         self.assertEqual(systemd.calls()[-1],
                          f"SetUnitProperties {unit} CPUQuotaPerSecUSec=18446744073709551615")
 
+    def test_a_unit_killed_as_a_whole_goes_through_killunit(self):
+        systemd, unit, hogs, config = self.whole_unit("action = \"kill\"\n")
+        f = self.freezr(config, env=systemd.env)
+        f.wait_for(rf"ACTION rule=whole action=kill pid={hogs[0].pid} .*unit={unit}: "
+                   rf"SIGTERM sent to every process of {unit} \(KillUnit\)")
+        self.assertTrue(wait_until(lambda: not any(h.alive() for h in hogs), 20), f.output())
+        f.wait_for(rf"ACTION rule=whole action=kill pid={hogs[1].pid} .*: exited [0-9.]+ s after "
+                   r"SIGTERM")
+        self.assertIn(f"KillUnit {unit} all 15", systemd.calls())
+        self.assertEqual(f.stop(), 0)
+
     def test_freezr_killed_mid_freeze_of_a_unit_thaws_it_when_started_again(self):
         systemd, unit, _, config = self.whole_unit("action = \"freeze\"\nduration = 120\n")
         f = self.freezr(config, env=systemd.env)
