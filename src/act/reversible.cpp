@@ -12,6 +12,7 @@
 
 #include "act/ledger_entries.h"
 #include "act/priority.h"
+#include "proc/placement.h"
 
 namespace freezr::act {
 
@@ -280,14 +281,22 @@ void Reversibles::release(const engine::Decision& d) {
 }
 
 std::vector<Pid> Reversibles::thaw(std::optional<Pid> pid) {
+  // A unit frozen as a whole is thawed by any PID of it.
+  std::string unit;
+  if (std::string buf; pid && source_.read_pid_file(*pid, "cgroup", buf)) {
+    unit = proc::parse_placement(buf).unit;
+  }
   std::vector<std::shared_ptr<Held>> mine;
   for (const auto& h : held_) {
-    if (is_freeze(h->entry) && (!pid || h->entry.process.pid == *pid)) mine.push_back(h);
+    const bool by_unit = !unit.empty() && unit_of(h->entry) == unit;
+    if (is_freeze(h->entry) && (!pid || h->entry.process.pid == *pid || by_unit)) {
+      mine.push_back(h);
+    }
   }
   std::vector<Pid> out;
   for (const auto& h : mine) {
     undo(h, "thawed on request");
-    out.push_back(h->entry.process.pid);
+    out.push_back(pid ? *pid : h->entry.process.pid);
   }
   return out;
 }

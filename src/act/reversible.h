@@ -38,7 +38,8 @@ class Reversibles {
   void freeze(const engine::Decision& d);
   // The rule no longer applies to the entity: undo its renices and throttles.
   void release(const engine::Decision& d);
-  // Thaws the frozen process pid, or every frozen process. Returns the PIDs thawed.
+  // Thaws the frozen process pid (or the unit frozen as a whole that pid lives in), or every
+  // freeze. Returns the PIDs thawed (0 for a unit under --all).
   std::vector<Pid> thaw(std::optional<Pid> pid);
   // The freezes in force.
   [[nodiscard]] std::vector<store::LedgerEntry> frozen() const;

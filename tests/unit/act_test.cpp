@@ -411,6 +411,22 @@ TEST(UnitHolds, WhenSystemdRefusesTheUnitsProcessesAreFrozenOneByOne) {
   for (const auto& e : r.ledger.all()) EXPECT_EQ(e.kind, kFreezeSignal);
 }
 
+TEST(UnitHolds, AThawOfOneOfTheUnitsPidsThawsTheUnit) {
+  Rig r;
+  r.rev.use_services(&r.services);
+  r.source.add(10, 500);
+  r.source.add(12, 520);
+  r.source.cgroups[10] = "0::/system.slice/burn.service\n";
+  r.source.cgroups[12] = "0::/system.slice/other.service\n";
+  r.rev.freeze(on_unit(engine::ActionKind::kFreeze));
+  r.services.answer();
+  EXPECT_TRUE(r.rev.thaw(12).empty());  // another unit's process
+  EXPECT_EQ(r.rev.frozen().size(), 1U);
+  EXPECT_EQ(r.rev.thaw(10), std::vector<Pid>{10});
+  EXPECT_EQ(r.services.calls.back(), "ThawUnit burn.service (at once)");
+  EXPECT_TRUE(r.rev.frozen().empty());
+}
+
 TEST(UnitHolds, AThawBeforeSystemdAnswersThawsWhatItFroze) {
   Rig r;
   r.rev.use_services(&r.services);
