@@ -42,7 +42,9 @@ for f in "$src"/tests/fixtures/hostile/ledger/*.jsonl; do
 done
 clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
   -I"$src/src" "$src/tests/fuzz/ledger_fuzz.cpp" "$src/src/store/ledger.cpp" \
-  "$src/src/store/database.cpp" "$src"/src/act/{ledger_entries,cgroups,process_control,priority}.cpp \
-  "$src"/src/proc/*.cpp "$src"/src/core/*.cpp "$src"/src/fs/*.cpp -lsqlite3 -o "$work/ledger_fuzz"
+  "$src/src/store/database.cpp" \
+  "$src"/src/act/{ledger_entries,cgroups,process_control,priority,systemd}.cpp \
+  "$src"/src/proc/*.cpp "$src"/src/core/*.cpp "$src"/src/fs/*.cpp -DFMT_SHARED \
+  -lsqlite3 -lsystemd -lfmt -o "$work/ledger_fuzz"
 "$work/ledger_fuzz" -max_total_time="$seconds" -max_len=4096 -timeout=10 -print_final_stats=1 \
   "$work/ledger-corpus"

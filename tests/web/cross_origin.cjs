@@ -6,7 +6,7 @@ const { launch, page_with_errors } = require("./browser.cjs");
 async function socket_from(page, url) {
   return page.evaluate((target) => new Promise((resolve) => {
     const ws = new WebSocket(target, ["freezr"]);
-    const timer = setTimeout(() => resolve("timeout"), 10000);
+    const timer = setTimeout(() => resolve("timeout"), 20000);
     ws.onopen = () => { clearTimeout(timer); ws.close(); resolve("open"); };
     ws.onerror = () => { clearTimeout(timer); resolve("refused"); };
   }), url);

@@ -25,17 +25,17 @@ try {
   page.on("console", (m) => { if (m.type() === "error") errors.push(m.text()); });
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.goto(url);
-  await page.waitForFunction(() => window.freezr && window.freezr.ticks >= 3, null, { timeout: 15000 });
+  await page.waitForFunction(() => window.freezr && window.freezr.ticks >= 3, null, { timeout: 30000 });
   // The hog in the process table, with its rule.
   await page.waitForFunction((pid) => [...document.querySelectorAll("#procs tbody tr")]
-    .some((tr) => tr.cells[0].textContent === pid), hogPid, { timeout: 10000 });
+    .some((tr) => tr.cells[0].textContent === pid), hogPid, { timeout: 30000 });
   const row = await page.evaluate((pid) => {
     const tr = [...document.querySelectorAll("#procs tbody tr")].find((t) => t.cells[0].textContent === pid);
     return [...tr.cells].map((c) => c.textContent);
   }, hogPid);
   // The hog's CPU in the chart data of its rule.
   await page.waitForFunction((r) => (window.freezr.live.cpu[r] || []).some((v) => v > 15), rule,
-                             { timeout: 10000 });
+                             { timeout: 30000 });
   const live = await page.textContent("#conn");
   const reloaded = await page.evaluate(async (t) => (await fetch("/api/v1/reload", {
     method: "POST", headers: { Authorization: "Bearer " + t } })).status, token);
@@ -49,7 +49,7 @@ try {
   const killLine = page.locator("#events li", { hasText: `pid ${hogPid}` }).filter({ hasText: "kill" }).first();
   await killLine.getByRole("button", { name: new RegExp(`^why: pid ${hogPid}`) }).click();
   await page.waitForFunction(() => [...document.querySelectorAll("#why-list li")]
-    .some((li) => li.textContent.includes(" decision")), null, { timeout: 10000 });
+    .some((li) => li.textContent.includes(" decision")), null, { timeout: 30000 });
   const why = await page.evaluate(() => ({
     open: document.querySelector("#why").open, title: document.querySelector("#why-title").textContent,
     entries: [...document.querySelectorAll("#why-list li")].map((li) => li.textContent) }));

@@ -12,12 +12,12 @@ const { launch, page_with_errors } = require("./browser.cjs");
     await page.goto(url);
     await page.waitForFunction((p) => [...document.querySelectorAll("#procs tbody tr")]
       .some((tr) => tr.cells[0].textContent === p && parseFloat(tr.cells[4].textContent) > 5),
-      pid, { timeout: 20000 });
+      pid, { timeout: 30000 });
     const cells = await page.evaluate((p) => [...[...document.querySelectorAll("#procs tbody tr")]
       .find((tr) => tr.cells[0].textContent === p).cells].map((c) => c.textContent), pid);
     const header = await page.evaluate(() => document.querySelector("#procs thead tr").cells[4].textContent);
     await page.waitForFunction(() => /hot$/.test(document.querySelector("#thermal").textContent),
-                               null, { timeout: 20000 });
+                               null, { timeout: 30000 });
     const thermal = await page.$$eval("#thermal .pill", (ps) => ps.map((p) => [p.textContent, p.className]));
     console.log(JSON.stringify({ ok: true, errors, cells, header, thermal }));
   } catch (e) {

@@ -45,7 +45,7 @@ async function axe(page) {
     const opened = Date.now() / 1000;
     await page.goto(url);
     await page.waitForFunction(() => window.freezr.backfilled && window.freezr.charts["cpu-chart"],
-                               null, { timeout: 15000 });
+                               null, { timeout: 30000 });
     const views = { live: await page.evaluate(charts) };
     views.live.ticks = await page.evaluate(() => window.freezr.ticks);
     views.live.opened = opened;
@@ -55,7 +55,7 @@ async function axe(page) {
         const plot = window.freezr.charts["cpu-chart"].plot;
         return window.freezr.range === r && plot.data[0].length > 0 &&
           Math.abs(plot.scales.x.max - plot.scales.x.min - s) < 1;
-      }, [range, span], { timeout: 15000 });
+      }, [range, span], { timeout: 30000 });
       views[range] = await page.evaluate(charts);
     }
     await page.screenshot({ path: `${outDir}/history-light.png`, fullPage: true });
@@ -65,7 +65,7 @@ async function axe(page) {
     await page.emulateMedia({ colorScheme: "dark" });
     await page.reload();
     await page.waitForFunction(() => window.freezr.backfilled && window.freezr.ticks >= 2, null,
-                               { timeout: 15000 });
+                               { timeout: 30000 });
     await page.screenshot({ path: `${outDir}/history-dark.png`, fullPage: true });
     const dark = await axe(page);
     const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);

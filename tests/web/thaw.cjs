@@ -11,16 +11,16 @@ const { launch, page_with_errors } = require("./browser.cjs");
     const page = await page_with_errors(browser, errors);
     await page.goto(url);
     const item = `#frozen li[data-pid="${pid}"]`;
-    await page.waitForSelector(item, { timeout: 15000 });
+    await page.waitForSelector(item, { timeout: 30000 });
     await page.fill("#token", token);
     await page.dispatchEvent("#token", "change");
     const button = page.getByRole("button", { name: `thaw pid ${pid}` });
-    await button.waitFor({ timeout: 10000 });
+    await button.waitFor({ timeout: 30000 });
     await page.waitForFunction((sel) => /left$/.test(document.querySelector(sel + " .left").textContent),
-                               item, { timeout: 10000 });
+                               item, { timeout: 30000 });
     const shown = await page.textContent(item);
     await button.click();
-    await page.waitForSelector(item, { state: "detached", timeout: 15000 });
+    await page.waitForSelector(item, { state: "detached", timeout: 30000 });
     const message = await page.textContent("#frozen-msg");
     const stored = await page.evaluate(() => [sessionStorage.getItem("freezr-token"),
                                               localStorage.getItem("freezr-token")]);

@@ -8,7 +8,7 @@ const ws = new WebSocket(url);
 const timer = setTimeout(() => { console.log(JSON.stringify({ ok: false, got: got.length })); process.exit(1); }, 30000);
 ws.on("message", (data) => {
   const u = JSON.parse(data.toString());
-  got.push({ at: Date.now() / 1000, type: u.type, scans: u.scans, keys: Object.keys(u).sort() });
+  got.push({ at: Date.now() / 1000, t: u.t, type: u.type, scans: u.scans, keys: Object.keys(u).sort() });
   if (got.length >= count) {
     clearTimeout(timer);
     console.log(JSON.stringify({ ok: true, updates: got }));
