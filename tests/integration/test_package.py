@@ -96,6 +96,27 @@ action = "restart"
 cooldown = 600
 """
 
+# Units judged and held as a whole, through systemd: a match by place alone.
+WHOLE_RULES = """
+[[rule]]
+name = "freeze-unit"
+match = { unit = "burner-w.service" }
+aggregate = "unit"
+cpu_percent = 30
+violations = 2
+action = "freeze"
+duration = 600
+
+[[rule]]
+name = "throttle-unit"
+match = { unit = "burner-q.service" }
+aggregate = "unit"
+cpu_percent = 30
+violations = 2
+action = "throttle"
+cpu_limit = 20
+"""
+
 
 def the_deb():
     debs = sorted(glob.glob(os.path.join(DEB_DIR, "freezr_*.deb")))
@@ -119,7 +140,7 @@ class PackageTest(TestCase):
         ct = self.ct
         with open(self.deb, "rb") as src, open(ct.path("/tmp/freezr.deb"), "wb") as dst:
             dst.write(src.read())
-        for n in "rfntu":
+        for n in "rfntuwq":
             name = f"freezr-burner-{n}"
             ct.sh(f"cp /bin/dash /usr/local/bin/{name}")
             ct.write(f"/etc/systemd/system/burner-{n}.service", BURNER_UNIT.format(name=name))
@@ -266,6 +287,37 @@ class PackageTest(TestCase):
         self.assertIn("ACTION FAILED", refused)
         self.assertIn("ActiveState=active", ct.sh("systemctl show -p ActiveState burner-s.scope")
                       .stdout)
+
+    def test_units_are_frozen_and_throttled_by_systemd_and_thawed_after_a_crash(self):
+        self.install(rules=WHOLE_RULES)
+        ct = self.ct
+        ct.sh("systemctl start burner-w burner-q")
+        ct.wait_for("systemctl show -p FreezerState --value burner-w",
+                    lambda o: o.strip() == "frozen", timeout=60)
+        ct.wait_for("systemctl show -p CPUQuotaPerSecUSec --value burner-q",
+                    lambda o: o.strip() == "200ms", timeout=60)
+        journal = ct.wait_for("journalctl -u freezr FREEZR_RULE=freeze-unit -o cat --no-pager",
+                              lambda o: "FreezeUnit burner-w.service" in o, timeout=30)
+        self.assertIn("unit=burner-w.service", journal)
+        # Killed mid-freeze: systemd starts FreezR again, which thaws the unit it left frozen
+        # and gives the other its quota back before judging them anew.
+        crashed = self.main_pid("freezr")
+        ct.sh(f"kill -KILL {crashed}")
+        ct.wait_for("systemctl show -p MainPID --value freezr",
+                    lambda o: o.strip() not in ("", "0", str(crashed)), timeout=120, interval=1)
+        self.wait_active()
+        ct.wait_for("journalctl -u freezr -o cat --no-pager",
+                    lambda o: "freeze-unit of burner-w.service by rule 'freeze-unit' left by an "
+                              "earlier run: undone" in o
+                              and "throttle-unit of burner-q.service by rule 'throttle-unit' "
+                                  "left by an earlier run: undone" in o, timeout=60)
+        # Whatever the new FreezR held since, its stop undoes through systemd too.
+        ct.sh("systemctl stop freezr", timeout=90)
+        self.assertEqual(ct.sh("systemctl show -p FreezerState --value burner-w").stdout.strip(),
+                         "running")
+        self.assertEqual(
+            ct.sh("systemctl show -p CPUQuotaPerSecUSec --value burner-q").stdout.strip(),
+            "infinity")
 
     def test_the_watchdog_restarts_a_stopped_freezr_which_thaws_what_it_froze(self):
         self.install(rules=RULES.split("[[rule]]\nname = \"renice-burner\"")[0])
