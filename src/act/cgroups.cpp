@@ -75,8 +75,18 @@ std::vector<Pid> Cgroups::members(const std::string& dir) {
 }
 
 std::string Cgroups::base(bool v2) const {
+  if (v2 && !delegated_.empty()) return delegated_;
   const std::string& root = v2 ? roots_.v2 : roots_.v1_cpu;
   return root.empty() ? std::string() : root + "/" + group_;
+}
+
+std::vector<std::string> Cgroups::bases(bool v2) const {
+  const std::string& root = v2 ? roots_.v2 : roots_.v1_cpu;
+  if (root.empty()) return {};
+  std::vector<std::string> out = {root + "/" + group_};
+  if (v2 && !delegated_.empty()) out.insert(out.begin(), delegated_);
+  if (v2) out.insert(out.end(), accepted_.begin(), accepted_.end());
+  return out;
 }
 
 Cgroups::Cgroups(CgroupRoots roots, std::string group, std::string instance)
@@ -101,10 +111,70 @@ std::string instance_tag(const std::string& data_dir) {
   return buf;
 }
 
+void Cgroups::delegate_to(std::string dir) { delegated_ = std::move(dir); }
+
+void Cgroups::also_accept(const std::string& dir) {
+  const auto slash = dir.rfind('/');
+  const bool service = slash != std::string::npos && dir.size() > slash + 9 &&
+                       dir.compare(dir.size() - 8, 8, ".service") == 0;
+  if (!roots_.v2.empty() && service && dir.rfind(roots_.v2 + "/", 0) == 0 &&
+      dir.find("/..") == std::string::npos && dir != delegated_) {
+    accepted_.push_back(dir);
+  }
+}
+
+void Cgroups::accept_recorded(const fs::Directory& data) {
+  if (auto text = fs::read_regular_file(data.path_of(kDelegatedFile), 4096)) {
+    const auto end = text->find('\n');
+    also_accept(text->substr(0, end));
+  }
+}
+
+Result<void> Cgroups::record(const fs::Directory& data) const {
+  if (delegated_.empty()) return {};
+  return data.write_atomically(kDelegatedFile, delegated_ + "\n", 0640, true);
+}
+
+// Moves FreezR into its own leaf of the delegated directory and enables there what systemd
+// gave it; false (and nothing kept) when FreezR cannot move.
+bool Cgroups::delegated_setup() {
+  const std::string self = delegated_ + "/" + kSelfLeaf;
+  if ((::mkdir(self.c_str(), 0755) != 0 && errno != EEXIST) || !move(self, ::getpid()).ok()) {
+    ::rmdir(self.c_str());
+    return false;
+  }
+  const std::string given = read(delegated_, "cgroup.controllers");
+  for (const char* c : {"cpu", "memory"}) {
+    if (given.find(c) != std::string::npos) {
+      (void)write(delegated_, "cgroup.subtree_control", std::string("+") + c);
+    }
+  }
+  std::error_code ec;
+  freeze_ = std::filesystem::exists(delegated_ + "/cgroup.freeze", ec);
+  throttle_v2_ = read(delegated_, "cgroup.subtree_control").find("cpu") != std::string::npos;
+  return true;
+}
+
+Result<void> Cgroups::bound_self(std::uint64_t memory_max, std::uint64_t memory_min) const {
+  const std::string self = delegated_ + "/" + kSelfLeaf;
+  if (delegated_.empty() ||
+      read(delegated_, "cgroup.subtree_control").find("memory") == std::string::npos) {
+    return Error{ENOTSUP, "no memory controller of FreezR's own to bound"};
+  }
+  if (auto r = write(self, "memory.max", memory_max ? std::to_string(memory_max) : "max"); !r) {
+    return r;
+  }
+  return write(self, "memory.min", std::to_string(memory_min));
+}
+
 void Cgroups::setup() {
   set_up_ = true;
   std::error_code ec;
-  if (!roots_.v2.empty()) {
+  if (!delegated_.empty() && !delegated_setup()) {
+    refused_ = delegated_;
+    delegated_.clear();
+  }
+  if (!roots_.v2.empty() && delegated_.empty()) {
     const std::string base = roots_.v2 + "/" + group_;
     if (std::filesystem::create_directories(base, ec) || std::filesystem::is_directory(base, ec)) {
       freeze_ = std::filesystem::exists(base + "/cgroup.freeze", ec);
@@ -125,6 +195,11 @@ std::string Cgroups::describe() const {
   if (!set_up_) return out + "not set up (dry-run: nothing is created or moved)";
   out += roots_.v2.empty() ? "no v2 hierarchy" : "v2 at " + roots_.v2;
   if (!roots_.v1_cpu.empty()) out += ", v1 cpu at " + roots_.v1_cpu;
+  if (!delegated_.empty()) {
+    out += "; groups in the delegated " + delegated_ + " (FreezR in " + kSelfLeaf + "/)";
+  } else if (!refused_.empty()) {
+    out += "; could not move into the delegated " + refused_ + ", groups at the root";
+  }
   out += "; freeze: ";
   out += freeze_ ? "cgroup.freeze" : "SIGSTOP/SIGCONT (no cgroup.freeze)";
   out += "; throttle: ";
@@ -135,7 +210,7 @@ std::string Cgroups::describe() const {
 }
 
 Result<std::string> Cgroups::make(bool v2, const std::string& leaf) {
-  const std::string dir = (v2 ? roots_.v2 : roots_.v1_cpu) + "/" + group_ + "/" + leaf;
+  const std::string dir = base(v2) + "/" + leaf;
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return Error{errno, "mkdir " + dir + ": " + std::strerror(errno)};
   }

@@ -3,11 +3,13 @@
 // given by tests.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "core/result.h"
 #include "core/types.h"
+#include "fs/files.h"
 #include "proc/parse.h"
 
 namespace freezr::act {
@@ -27,6 +29,21 @@ class Cgroups {
   // another's groups for its own leftovers. Touches nothing.
   explicit Cgroups(CgroupRoots roots, std::string group = "freezr", std::string instance = "");
 
+  // FreezR runs in a cgroup systemd delegates to it (Delegate= in its unit): dir is that
+  // cgroup's directory under the v2 root. setup() then moves FreezR into a leaf of its own
+  // there (kSelfLeaf), enables the controllers it was given below it and makes FreezR's v2
+  // groups next to that leaf rather than at the root. Call before setup().
+  void delegate_to(std::string dir);
+  // A delegated directory an earlier run made its groups in (kept in the data directory): its
+  // groups are FreezR's to release. Ignored unless it is a service's cgroup under the v2 root.
+  void also_accept(const std::string& dir);
+  static constexpr const char* kSelfLeaf = "daemon";
+  // The file of the data directory that names the delegated directory, so that a later run and
+  // `freezr thaw` know its groups for FreezR's.
+  static constexpr const char* kDelegatedFile = "cgroup-delegated";
+  void accept_recorded(const fs::Directory& data);
+  [[nodiscard]] Result<void> record(const fs::Directory& data) const;
+
   // Creates FreezR's directories and enables the cpu controller for them, and so finds out
   // what works here. Call once, after the instance lock is held; never in dry-run (until
   // then nothing can be frozen or throttled through cgroups).
@@ -37,8 +54,17 @@ class Cgroups {
   [[nodiscard]] bool can_throttle_v2() const { return throttle_v2_; }
   [[nodiscard]] bool can_throttle_v1() const { return throttle_v1_; }
   [[nodiscard]] const CgroupRoots& roots() const { return roots_; }
-  // FreezR's own directory under the v2 root or the v1 cpu root ("" when that root is absent).
+  // FreezR's own directory under the v2 root or the v1 cpu root ("" when that root is absent):
+  // where new groups are made (on v2 the delegated directory once setup() moved FreezR there).
   [[nodiscard]] std::string base(bool v2) const;
+  // Every directory FreezR's groups of a hierarchy may be in: base(), the root's when
+  // delegated, and the ones accepted.
+  [[nodiscard]] std::vector<std::string> bases(bool v2) const;
+  // The delegated directory FreezR made its groups in ("" when not delegated).
+  [[nodiscard]] const std::string& delegated() const { return delegated_; }
+  // Bounds FreezR's own leaf of a delegated directory (memory.max, memory.min in bytes; 0 for
+  // no bound): the unit's own limits would bound what FreezR holds there as well.
+  [[nodiscard]] Result<void> bound_self(std::uint64_t memory_max, std::uint64_t memory_min) const;
   // One line for the start-up log.
   [[nodiscard]] std::string describe() const;
 
@@ -62,9 +88,14 @@ class Cgroups {
   [[nodiscard]] std::string origin(std::string_view proc_pid_cgroup, bool v2) const;
 
  private:
+  [[nodiscard]] bool delegated_setup();
+
   CgroupRoots roots_;
   std::string group_;
   std::string instance_;
+  std::string delegated_;
+  std::string refused_;  // a delegated directory FreezR could not move into
+  std::vector<std::string> accepted_;
   bool set_up_ = false;
   bool freeze_ = false;
   bool throttle_v2_ = false;

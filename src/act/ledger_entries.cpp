@@ -72,18 +72,19 @@ std::string group_problem(const json& d, const std::string& kind, const Cgroups&
   const auto group = d["group"].get<std::string>(), origin = d["origin"].get<std::string>();
   for (const bool v2 : {true, false}) {
     if (kind == kFreezeCgroup && !v2) break;
-    const std::string base = cgroups.base(v2);
-    if (!under(group, base)) continue;
-    const std::string leaf = group.substr(base.size() + 1);
-    const std::string prefix = kind == kFreezeCgroup ? "frz-" : "thr-";
-    if (leaf.rfind(prefix, 0) != 0 || safe_name(leaf) != leaf) {
-      return "group " + group + " is not one FreezR names";
+    for (const auto& base : cgroups.bases(v2)) {
+      if (!under(group, base)) continue;
+      const std::string leaf = group.substr(base.size() + 1);
+      const std::string prefix = kind == kFreezeCgroup ? "frz-" : "thr-";
+      if (leaf.rfind(prefix, 0) != 0 || safe_name(leaf) != leaf) {
+        return "group " + group + " is not one FreezR names";
+      }
+      const std::string& root = v2 ? cgroups.roots().v2 : cgroups.roots().v1_cpu;
+      if (origin != root && (!under(origin, root) || origin == base || under(origin, base))) {
+        return "origin " + origin + " is not a group of the same hierarchy outside FreezR's";
+      }
+      return {};
     }
-    const std::string& root = v2 ? cgroups.roots().v2 : cgroups.roots().v1_cpu;
-    if (origin != root && (!under(origin, root) || origin == base || under(origin, base))) {
-      return "origin " + origin + " is not a group of the same hierarchy outside FreezR's";
-    }
-    return {};
   }
   return "group " + group + " is not under FreezR's own cgroup directory";
 }

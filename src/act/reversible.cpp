@@ -353,20 +353,21 @@ std::vector<std::string> Reversibles::recover() {
 std::vector<std::string> Reversibles::release_orphan_groups() {
   std::vector<std::string> lines;
   for (const bool v2 : {true, false}) {
-    const std::string base = cgroups_.base(v2);
     const std::string& root = v2 ? cgroups_.roots().v2 : cgroups_.roots().v1_cpu;
-    std::error_code ec;
-    if (base.empty() || !std::filesystem::is_directory(base, ec)) continue;
-    for (const auto& d : std::filesystem::directory_iterator(base, ec)) {
-      const auto leaf = d.path().filename().string();
-      const bool frozen = cgroups_.ours(leaf, "frz");
-      if (!d.is_directory(ec) || (!frozen && !cgroups_.ours(leaf, "thr"))) continue;
-      const std::string dir = d.path().string();
-      if (frozen) (void)Cgroups::write(dir, "cgroup.freeze", "0");
-      const int moved = release_group(dir, root, {}, source_, control_);
-      lines.push_back(fmt::format(
-          "{} had no ledger entry (a damaged ledger?): {} process(es) {} and moved to {}", dir,
-          moved, frozen ? "thawed" : "released from its limit", root));
+    for (const auto& base : cgroups_.bases(v2)) {
+      std::error_code ec;
+      if (!std::filesystem::is_directory(base, ec)) continue;
+      for (const auto& d : std::filesystem::directory_iterator(base, ec)) {
+        const auto leaf = d.path().filename().string();
+        const bool frozen = cgroups_.ours(leaf, "frz");
+        if (!d.is_directory(ec) || (!frozen && !cgroups_.ours(leaf, "thr"))) continue;
+        const std::string dir = d.path().string();
+        if (frozen) (void)Cgroups::write(dir, "cgroup.freeze", "0");
+        const int moved = release_group(dir, root, {}, source_, control_);
+        lines.push_back(fmt::format(
+            "{} had no ledger entry (a damaged ledger?): {} process(es) {} and moved to {}", dir,
+            moved, frozen ? "thawed" : "released from its limit", root));
+      }
     }
   }
   return lines;

@@ -218,6 +218,8 @@ Result<void> call_now(const SystemdManager::Request& r) {
   if (rc < 0) {
     out = Error{-rc, r.member + " failed: " +
                          (sd_bus_error_is_set(&error) ? describe(&error) : std::strerror(-rc))};
+  } else if (r.read) {
+    (void)r.read(reply);
   }
   sd_bus_error_free(&error);
   sd_bus_message_unref(reply);
@@ -333,6 +335,37 @@ Result<void> thaw_unit_now(const std::string& unit) {
 
 Result<void> set_cpu_quota_now(const std::string& unit, std::uint64_t usec) {
   return call_now(quota_call(unit, usec));
+}
+
+namespace {
+// A unit's property of a basic D-Bus type ('b' as int, 'u'), read at once.
+template <typename T>
+Result<T> property_now(const std::string& unit, const char* name, const char* type) {
+  SystemdManager::Request r;
+  r.path = unit_path(unit);
+  if (r.path.empty()) return Error{EINVAL, "no such unit: " + unit};
+  r.interface = "org.freedesktop.DBus.Properties";
+  r.member = "Get";
+  r.append = [iface = unit_interface(unit), name](sd_bus_message* m) {
+    return sd_bus_message_append(m, "ss", iface.c_str(), name);
+  };
+  auto value = std::make_shared<T>();
+  r.read = [value, type](sd_bus_message* m) {
+    if (sd_bus_message_read(m, "v", type, value.get()) < 0) *value = T{};
+    return std::string("read");
+  };
+  if (auto done = call_now(r); !done) return done.error();
+  return *value;
+}
+}  // namespace
+
+Result<bool> delegated_to(const std::string& unit, Pid pid) {
+  const auto delegated = property_now<int>(unit, "Delegate", "b");
+  if (!delegated) return delegated.error();
+  if (*delegated == 0) return false;
+  const auto main = property_now<std::uint32_t>(unit, "MainPID", "u");
+  if (!main) return main.error();
+  return static_cast<Pid>(*main) == pid;
 }
 
 Result<void> SystemdManager::thaw_unit_now(const std::string& unit) {

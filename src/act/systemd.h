@@ -40,5 +40,8 @@ class SystemdManager final : public ServiceManager {
 // unit's freeze or quota outside the event loop (crash recovery, `freezr thaw`).
 Result<void> thaw_unit_now(const std::string& unit);
 Result<void> set_cpu_quota_now(const std::string& unit, std::uint64_t usec);
+// Whether systemd delegates the unit's cgroup to it (its Delegate= property) and pid is the
+// unit's main process, asked at once.
+Result<bool> delegated_to(const std::string& unit, Pid pid);
 
 }  // namespace freezr::act

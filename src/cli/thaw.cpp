@@ -31,9 +31,9 @@ int cmd_thaw(const std::string& data_dir, std::optional<Pid> pid, const std::str
   proc::FsProcSource source(proc_root);
   act::LinuxProcessControl control(source, proc_root);
   const auto mountinfo = source.read_system_file("self/mountinfo");
-  const act::Cgroups cgroups(
-      act::find_cgroup_roots(proc::parse_mountinfo(mountinfo ? *mountinfo : "")), "freezr",
-      act::instance_tag(data_dir));
+  act::Cgroups cgroups(act::find_cgroup_roots(proc::parse_mountinfo(mountinfo ? *mountinfo : "")),
+                       "freezr", act::instance_tag(data_dir));
+  cgroups.accept_recorded(*dir);
   const auto entries = ledger.all();
   int thawed = 0, failed = 0;
   for (const auto& e : entries) {

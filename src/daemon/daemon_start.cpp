@@ -63,9 +63,14 @@ bool Daemon::preflight() {
   check_disks(true);
   pf.system_health(source_);
   open_database(pf);
-  if (!dry_run()) cgroups_.setup();
+  cgroups_.accept_recorded(*data_dir_);
+  if (!dry_run()) {
+    delegate_cgroups(own);
+    cgroups_.setup();
+  }
   scanner_.set_cgroup_root(cgroups_.roots().v2);
   pf.check(true, "cgroups", cgroups_.describe());
+  if (!cgroups_.delegated().empty()) bound_self(pf);
   if (dry_run()) {
     for (const auto& line : reversibles_.leftovers()) {
       pf.check(false, "leftovers",
@@ -105,6 +110,34 @@ bool Daemon::preflight() {
                     "FreezR " + std::string(ui::kVersion) + " started with " + cfg_->source);
   run_retention();
   return true;
+}
+
+void Daemon::delegate_cgroups(const std::string& own_cgroup) {
+  auto path = proc::parse_cgroup_path(own_cgroup, "");
+  const std::string& root = cgroups_.roots().v2;
+  if (root.empty() || !path || !own_unit_.ends_with(".service")) return;
+  std::string dir = root + (*path == "/" ? "" : *path);
+  // Started again after a crash, FreezR may find itself already in its own leaf.
+  const std::string leaf = std::string("/") + act::Cgroups::kSelfLeaf;
+  if (dir.ends_with(leaf)) dir.resize(dir.size() - leaf.size());
+  if (!dir.ends_with("/" + own_unit_)) return;
+  if (auto delegated = act::delegated_to(own_unit_, ::getpid()); delegated && *delegated) {
+    cgroups_.delegate_to(dir);
+  }
+}
+
+void Daemon::bound_self(Preflight& pf) {
+  if (auto r = cgroups_.record(*data_dir_); !r) {
+    pf.check(false, "cgroups", "cannot record the delegated cgroup: " + r.error().message);
+  }
+  constexpr std::uint64_t kMiB = 1024 * 1024;
+  const auto& d = cfg_->daemon;
+  const auto r = cgroups_.bound_self(static_cast<std::uint64_t>(d.memory_max_mb) * kMiB,
+                                     static_cast<std::uint64_t>(d.memory_min_mb) * kMiB);
+  pf.check(r.ok(), "own memory",
+           r ? fmt::format("memory.max {} MiB, memory.min {} MiB on FreezR's own group",
+                           d.memory_max_mb, d.memory_min_mb)
+             : "not bounded: " + r.error().message);
 }
 
 void Daemon::open_database(Preflight& pf) {

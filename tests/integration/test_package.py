@@ -164,6 +164,9 @@ class PackageTest(TestCase):
     def main_pid(self, unit):
         return int(self.ct.sh(f"systemctl show -p MainPID --value {unit}").stdout.strip())
 
+    def cgroup_of(self, pid):
+        return self.ct.sh(f"cat /proc/{pid}/cgroup").stdout.strip().split("::")[-1]
+
     def status(self):
         return json.loads(self.ct.sh("cat /run/freezr/status.json").stdout)
 
@@ -247,6 +250,12 @@ class PackageTest(TestCase):
         frozen, niced, throttled = (self.main_pid(f"burner-{n}") for n in "fnt")
         ct.wait_for(f"cat /proc/{frozen}/cgroup", lambda o: "freezr" in o, timeout=60)
         cg = ct.sh(f"cat /proc/{frozen}/cgroup").stdout.strip().split("::")[-1]
+        # Delegate=yes: FreezR's groups are in its own unit's cgroup, FreezR in a leaf of it.
+        self.assertRegex(cg, r"^/system\.slice/freezr\.service/frz-[0-9a-f]{8}-")
+        self.assertEqual(self.cgroup_of(self.main_pid("freezr")),
+                         "/system.slice/freezr.service/daemon")
+        self.assertIn("groups in the delegated /sys/fs/cgroup/system.slice/freezr.service",
+                      ct.sh("journalctl -u freezr -o cat --no-pager").stdout)
         ct.wait_for(f"cat /sys/fs/cgroup{cg}/cgroup.events", lambda o: "frozen 1" in o, timeout=30)
         ct.wait_for(f"ps -o ni= -p {niced}", lambda o: o.strip() == "15", timeout=60)
         # The container's controllers are the host's, read-only: without cpu.max to write the
@@ -255,7 +264,7 @@ class PackageTest(TestCase):
                     lambda o: o.split()[0] == "19" or "freezr" in o, timeout=60)
         # stop undoes every freeze, renice and throttle.
         ct.sh("systemctl stop freezr", timeout=90)
-        self.assertNotIn("freezr", ct.sh(f"cat /proc/{frozen}/cgroup").stdout)
+        self.assertEqual(self.cgroup_of(frozen), "/system.slice/burner-f.service")
         self.assertNotIn("freezr", ct.sh(f"cat /proc/{throttled}/cgroup").stdout)
         self.assertEqual(ct.sh(f"ps -o ni= -p {throttled}").stdout.strip(), "0")
         self.assertEqual(ct.sh(f"ps -o ni= -p {niced}").stdout.strip(), "0")
@@ -327,6 +336,7 @@ class PackageTest(TestCase):
         ct.wait_for(f"cat /proc/{victim}/cgroup", lambda o: "freezr" in o, timeout=60)
         cg = ct.sh(f"cat /proc/{victim}/cgroup").stdout.strip().split("::")[-1]
         ct.wait_for(f"cat /sys/fs/cgroup{cg}/cgroup.events", lambda o: "frozen 1" in o, timeout=30)
+        self.assertRegex(cg, r"^/system\.slice/freezr\.service/frz-")
         stuck = self.main_pid("freezr")
         ct.sh(f"kill -STOP {stuck}")
         # WatchdogSec=30s: systemd kills the silent FreezR and starts a new one, which finds
@@ -337,6 +347,10 @@ class PackageTest(TestCase):
         ct.wait_for("journalctl -u freezr -o cat --no-pager",
                     lambda o: "watchdog" in o.lower(), timeout=30)
         ct.wait_for(f"cat /proc/{victim}/status", lambda o: "State:\tR" in o, timeout=60)
+        # KillMode=process: systemd killed the stuck FreezR alone, not the burner it held in
+        # its cgroup; the new FreezR gave it back to its own unit.
+        self.assertEqual(self.cgroup_of(victim), "/system.slice/burner-f.service")
+        self.assertEqual(self.main_pid("burner-f"), victim)
 
     def test_unit_hardening_exposure_stays_at_its_measured_level(self):
         # 2.7 (earlyoom 8.4): what remains is justified in the unit's comments; lower needs
