@@ -527,5 +527,106 @@ TEST(LedgerValidation, InvalidRowsAreNeverActedOn) {
   EXPECT_EQ(r.control.prio[12].nice, 10);
 }
 
+// A made-up cgroup v2 tree: ROOT/system.slice/freezr.service is the unit's cgroup.
+struct DelegatedTree {
+  DelegatedTree()
+      : root(std::filesystem::temp_directory_path() /
+             ("freezr-delegated-" + std::to_string(::getpid()))),
+        unit(root / "system.slice" / "freezr.service") {
+    std::filesystem::remove_all(root);
+    std::filesystem::create_directories(unit / Cgroups::kSelfLeaf);
+    std::ofstream(unit / "cgroup.controllers") << "cpu memory pids\n";
+    std::ofstream(unit / "cgroup.subtree_control") << "";
+    std::ofstream(unit / "cgroup.freeze") << "0\n";
+    std::ofstream(unit / Cgroups::kSelfLeaf / "cgroup.procs") << "";
+  }
+  ~DelegatedTree() { std::filesystem::remove_all(root); }
+  std::filesystem::path root, unit;
+};
+
+TEST(DelegatedCgroups, FreezrMovesIntoItsLeafAndMakesItsGroupsBesideIt) {
+  DelegatedTree t;
+  Cgroups cgroups({t.root.string(), ""}, "freezr", "0badcafe");
+  cgroups.delegate_to(t.unit.string());
+  cgroups.setup();
+  EXPECT_EQ(cgroups.delegated(), t.unit.string());
+  EXPECT_EQ(Cgroups::read((t.unit / Cgroups::kSelfLeaf).string(), "cgroup.procs"),
+            std::to_string(::getpid()));
+  EXPECT_TRUE(cgroups.can_freeze());
+  EXPECT_EQ(cgroups.base(true), t.unit.string());
+  const auto made = cgroups.make(true, cgroups.leaf("frz", "r-42"));
+  ASSERT_TRUE(made) << made.error().message;
+  EXPECT_EQ(*made, (t.unit / "frz-0badcafe-r-42").string());
+  EXPECT_TRUE(std::filesystem::is_directory(*made));
+  // Nothing is made at the root, and the root's directory stays FreezR's for older holds.
+  EXPECT_FALSE(std::filesystem::exists(t.root / "freezr"));
+  EXPECT_EQ(cgroups.bases(true),
+            (std::vector<std::string>{t.unit.string(), (t.root / "freezr").string()}));
+  EXPECT_NE(cgroups.describe().find("groups in the delegated " + t.unit.string()),
+            std::string::npos);
+}
+
+TEST(DelegatedCgroups, AFreezrThatCannotMoveKeepsItsGroupsAtTheRootAndSaysSo) {
+  DelegatedTree t;
+  std::filesystem::remove_all(t.unit / Cgroups::kSelfLeaf);  // no cgroup.procs to write
+  std::filesystem::create_directories(t.unit / Cgroups::kSelfLeaf);
+  Cgroups cgroups({t.root.string(), ""}, "freezr", "0badcafe");
+  cgroups.delegate_to(t.unit.string());
+  cgroups.setup();
+  EXPECT_EQ(cgroups.delegated(), "");
+  EXPECT_EQ(cgroups.base(true), (t.root / "freezr").string());
+  EXPECT_NE(cgroups.describe().find("could not move into the delegated " + t.unit.string()),
+            std::string::npos);
+  EXPECT_FALSE(cgroups.bound_self(256 << 20, 32 << 20));
+}
+
+TEST(DelegatedCgroups, TheDelegatedDirectoryIsRecordedAndOnlyAServiceUnderTheRootAccepted) {
+  DelegatedTree t;
+  auto data = fs::Directory::open((t.root / "data").string());
+  ASSERT_TRUE(data) << data.error().message;
+  Cgroups before({t.root.string(), ""});
+  before.delegate_to(t.unit.string());
+  ASSERT_TRUE(before.record(*data));
+  Cgroups after({t.root.string(), ""});
+  after.accept_recorded(*data);
+  EXPECT_EQ(after.bases(true),
+            (std::vector<std::string>{(t.root / "freezr").string(), t.unit.string()}));
+  Cgroups picky({"/sys/fs/cgroup", ""});
+  for (const std::string bad :
+       {"/sys/fs/cgroup/user.slice", "/etc/freezr.service", "/sys/fs/cgroup/../x.service",
+        "/sys/fs/cgroup/.service", "/sys/fs/cgroupfoo/x.service"}) {
+    picky.also_accept(bad);
+  }
+  EXPECT_EQ(picky.bases(true), std::vector<std::string>{"/sys/fs/cgroup/freezr"});
+}
+
+TEST(LedgerValidation, GroupsInTheDelegatedCgroupAreFreezrsAndTheirOriginIsOutsideIt) {
+  Cgroups cgroups({"/sys/fs/cgroup", ""}, "freezr", "0badcafe");
+  const std::string unit = "/sys/fs/cgroup/system.slice/freezr.service";
+  cgroups.delegate_to(unit);
+  cgroups.also_accept("/sys/fs/cgroup/system.slice/freezr-old.service");
+  const ProcessId id{4242, 777};
+  const std::string app = "/sys/fs/cgroup/user.slice/app.scope";
+  for (const std::string& base : {unit, std::string("/sys/fs/cgroup/freezr"),
+                                  std::string("/sys/fs/cgroup/system.slice/freezr-old.service")}) {
+    const store::LedgerEntry e{
+        1, id, kFreezeCgroup, "r", group_data(base + "/" + cgroups.leaf("frz", "r-4242"), app), 1};
+    const auto r = validate(e, cgroups);
+    EXPECT_TRUE(r) << base << ": " << r.error().message;
+  }
+  const auto inside = validate(
+      {2, id, kThrottle, "r",
+       group_data(unit + "/" + cgroups.leaf("thr", "r-1"), unit + "/" + Cgroups::kSelfLeaf), 1},
+      cgroups);
+  ASSERT_FALSE(inside);
+  EXPECT_NE(inside.error().message.find("outside FreezR's"), std::string::npos);
+  const auto elsewhere =
+      validate({3, id, kFreezeCgroup, "r",
+                group_data("/sys/fs/cgroup/system.slice/sshd.service/frz-x", app), 1},
+               cgroups);
+  ASSERT_FALSE(elsewhere);
+  EXPECT_NE(elsewhere.error().message.find("not under FreezR's own"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace freezr::act
