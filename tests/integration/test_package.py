@@ -352,6 +352,30 @@ class PackageTest(TestCase):
         self.assertEqual(self.cgroup_of(victim), "/system.slice/burner-f.service")
         self.assertEqual(self.main_pid("burner-f"), victim)
 
+    def test_freezr_thaw_frees_what_a_dead_freezr_held_in_its_delegated_cgroup(self):
+        self.install(rules=RULES.split("[[rule]]\nname = \"renice-burner\"")[0])
+        ct = self.ct
+        # This time systemd does not start FreezR again: the user's `freezr thaw` is left.
+        ct.write("/run/systemd/system/freezr.service.d/no-restart.conf",
+                 "[Service]\nRestart=no\n")
+        ct.sh("systemctl daemon-reload")
+        ct.sh("systemctl start burner-f")
+        victim = self.main_pid("burner-f")
+        ct.wait_for(f"cat /proc/{victim}/cgroup", lambda o: "freezr.service/frz-" in o,
+                    timeout=60)
+        cg = self.cgroup_of(victim)
+        ct.wait_for(f"cat /sys/fs/cgroup{cg}/cgroup.events", lambda o: "frozen 1" in o, timeout=30)
+        ct.sh(f"kill -KILL {self.main_pid('freezr')}")
+        ct.wait_for("systemctl show -p ActiveState --value freezr",
+                    lambda o: o.strip() in ("failed", "inactive"), timeout=30)
+        self.assertEqual(self.cgroup_of(victim), cg)  # alive, still held
+        self.assertEqual(ct.sh("cat /var/lib/freezr/cgroup-delegated").stdout.strip(),
+                         "/sys/fs/cgroup/system.slice/freezr.service")
+        out = ct.sh("freezr thaw --all").stdout
+        self.assertIn(f"thawed PID {victim} (frozen by rule 'freeze-burner', freeze-cgroup)", out)
+        self.assertEqual(self.cgroup_of(victim), "/system.slice/burner-f.service")
+        self.assertIn("State:\tR", ct.sh(f"cat /proc/{victim}/status").stdout)
+
     def test_unit_hardening_exposure_stays_at_its_measured_level(self):
         # 2.7 (earlyoom 8.4): what remains is justified in the unit's comments; lower needs
         # PrivateNetwork=, which would cut FreezR off from the kernel's process events.
