@@ -100,7 +100,7 @@ cooldown = 600
 WHOLE_RULES = """
 [[rule]]
 name = "freeze-unit"
-match = { unit = "burner-w.service" }
+match = { unit = "burner-w*.service" }
 aggregate = "unit"
 cpu_percent = 30
 violations = 2
@@ -300,7 +300,11 @@ class PackageTest(TestCase):
     def test_units_are_frozen_and_throttled_by_systemd_and_thawed_after_a_crash(self):
         self.install(rules=WHOLE_RULES)
         ct = self.ct
-        ct.sh("systemctl start burner-w burner-q")
+        # An idle sibling the same rule matches: summed on its own, it stays under the limit.
+        ct.write("/etc/systemd/system/burner-wi.service",
+                 "[Service]\nExecStart=/usr/local/bin/freezr-burner-w -c "
+                 "'while :; do sleep 1; done'\n")
+        ct.sh("systemctl daemon-reload; systemctl start burner-wi burner-w burner-q")
         ct.wait_for("systemctl show -p FreezerState --value burner-w",
                     lambda o: o.strip() == "frozen", timeout=60)
         ct.wait_for("systemctl show -p CPUQuotaPerSecUSec --value burner-q",
@@ -308,6 +312,9 @@ class PackageTest(TestCase):
         journal = ct.wait_for("journalctl -u freezr FREEZR_RULE=freeze-unit -o cat --no-pager",
                               lambda o: "FreezeUnit burner-w.service" in o, timeout=30)
         self.assertIn("unit=burner-w.service", journal)
+        self.assertNotIn("burner-wi.service", journal)
+        self.assertEqual(ct.sh("systemctl show -p FreezerState --value burner-wi").stdout.strip(),
+                         "running")
         # Killed mid-freeze: systemd starts FreezR again, which thaws the unit it left frozen
         # and gives the other its quota back before judging them anew.
         crashed = self.main_pid("freezr")
