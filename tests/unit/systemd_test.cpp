@@ -203,6 +203,21 @@ TEST_F(PrivateBus, TheUndoCallsMadeAtOnceReachSystemdOrSayWhyNot) {
   EXPECT_FALSE(nobody.ok());
 }
 
+TEST_F(PrivateBus, WhetherAUnitIsDelegatedIsReadFromItsProperties) {
+  start_fake("gone.service");
+  const auto kesl = delegated_to("kesl.service", ::getpid());
+  ASSERT_TRUE(kesl.ok()) << kesl.error().message;
+  EXPECT_FALSE(*kesl);  // the stand-in delegates no unit
+  const auto gone = delegated_to("gone.service", ::getpid());
+  ASSERT_FALSE(gone.ok());
+  EXPECT_NE(gone.error().message.find("Get failed: D-Bus error"), std::string::npos)
+      << gone.error().message;
+  EXPECT_TRUE(lines_of(calls_).empty());  // reads, not calls
+  end(fake_);
+  fake_ = -1;
+  EXPECT_FALSE(delegated_to("kesl.service", ::getpid()).ok());
+}
+
 TEST_F(PrivateBus, WithoutSystemdOnTheBusEveryCallFailsAndNoneIsLeftPending) {
   boost::asio::io_context io;
   SystemdManager manager(io);
