@@ -75,7 +75,6 @@ std::vector<Pid> Cgroups::members(const std::string& dir) {
 }
 
 std::string Cgroups::base(bool v2) const {
-  if (v2 && !delegated_.empty()) return delegated_;
   const std::string& root = v2 ? roots_.v2 : roots_.v1_cpu;
   return root.empty() ? std::string() : root + "/" + group_;
 }
@@ -135,36 +134,17 @@ Result<void> Cgroups::record(const fs::Directory& data) const {
   return data.write_atomically(kDelegatedFile, delegated_ + "\n", 0640, true);
 }
 
-// Moves FreezR into its own leaf of the delegated directory and enables there what systemd
-// gave it; false (and nothing kept) when FreezR cannot move.
+// Moves FreezR into its own leaf of the delegated directory; false (and nothing kept) when it
+// cannot. No controller is enabled there: with one in its cgroup.subtree_control, the kernel
+// would refuse the next FreezR that systemd starts in the unit's cgroup (EBUSY) while what this
+// one froze is still there.
 bool Cgroups::delegated_setup() {
   const std::string self = delegated_ + "/" + kSelfLeaf;
   if ((::mkdir(self.c_str(), 0755) != 0 && errno != EEXIST) || !move(self, ::getpid()).ok()) {
     ::rmdir(self.c_str());
     return false;
   }
-  const std::string given = read(delegated_, "cgroup.controllers");
-  for (const char* c : {"cpu", "memory"}) {
-    if (given.find(c) != std::string::npos) {
-      (void)write(delegated_, "cgroup.subtree_control", std::string("+") + c);
-    }
-  }
-  std::error_code ec;
-  freeze_ = std::filesystem::exists(delegated_ + "/cgroup.freeze", ec);
-  throttle_v2_ = read(delegated_, "cgroup.subtree_control").find("cpu") != std::string::npos;
   return true;
-}
-
-Result<void> Cgroups::bound_self(std::uint64_t memory_max, std::uint64_t memory_min) const {
-  const std::string self = delegated_ + "/" + kSelfLeaf;
-  if (delegated_.empty() ||
-      read(delegated_, "cgroup.subtree_control").find("memory") == std::string::npos) {
-    return Error{ENOTSUP, "no memory controller of FreezR's own to bound"};
-  }
-  if (auto r = write(self, "memory.max", memory_max ? std::to_string(memory_max) : "max"); !r) {
-    return r;
-  }
-  return write(self, "memory.min", std::to_string(memory_min));
 }
 
 void Cgroups::setup() {
@@ -174,10 +154,11 @@ void Cgroups::setup() {
     refused_ = delegated_;
     delegated_.clear();
   }
-  if (!roots_.v2.empty() && delegated_.empty()) {
+  if (!roots_.v2.empty()) {
     const std::string base = roots_.v2 + "/" + group_;
     if (std::filesystem::create_directories(base, ec) || std::filesystem::is_directory(base, ec)) {
-      freeze_ = std::filesystem::exists(base + "/cgroup.freeze", ec);
+      freeze_ =
+          std::filesystem::exists((delegated_.empty() ? base : delegated_) + "/cgroup.freeze", ec);
       const bool cpu = read(roots_.v2, "cgroup.controllers").find("cpu") != std::string::npos;
       throttle_v2_ = cpu && write(roots_.v2, "cgroup.subtree_control", "+cpu").ok() &&
                      write(base, "cgroup.subtree_control", "+cpu").ok();
@@ -196,9 +177,9 @@ std::string Cgroups::describe() const {
   out += roots_.v2.empty() ? "no v2 hierarchy" : "v2 at " + roots_.v2;
   if (!roots_.v1_cpu.empty()) out += ", v1 cpu at " + roots_.v1_cpu;
   if (!delegated_.empty()) {
-    out += "; groups in the delegated " + delegated_ + " (FreezR in " + kSelfLeaf + "/)";
+    out += "; freezes in the delegated " + delegated_ + " (FreezR in " + kSelfLeaf + "/)";
   } else if (!refused_.empty()) {
-    out += "; could not move into the delegated " + refused_ + ", groups at the root";
+    out += "; could not move into the delegated " + refused_ + ", freezes at the root";
   }
   out += "; freeze: ";
   out += freeze_ ? "cgroup.freeze" : "SIGSTOP/SIGCONT (no cgroup.freeze)";
@@ -210,7 +191,8 @@ std::string Cgroups::describe() const {
 }
 
 Result<std::string> Cgroups::make(bool v2, const std::string& leaf) {
-  const std::string dir = base(v2) + "/" + leaf;
+  const bool freeze = v2 && !delegated_.empty() && ours(leaf, "frz");
+  const std::string dir = (freeze ? delegated_ : base(v2)) + "/" + leaf;
   if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
     return Error{errno, "mkdir " + dir + ": " + std::strerror(errno)};
   }

@@ -3,7 +3,6 @@
 // given by tests.
 #pragma once
 
-#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -31,8 +30,9 @@ class Cgroups {
 
   // FreezR runs in a cgroup systemd delegates to it (Delegate= in its unit): dir is that
   // cgroup's directory under the v2 root. setup() then moves FreezR into a leaf of its own
-  // there (kSelfLeaf), enables the controllers it was given below it and makes FreezR's v2
-  // groups next to that leaf rather than at the root. Call before setup().
+  // there (kSelfLeaf) and FreezR's freeze groups are made next to that leaf rather than at the
+  // root; throttle groups, which need the cpu controller, stay under the root's directory.
+  // Call before setup().
   void delegate_to(std::string dir);
   // A delegated directory an earlier run made its groups in (kept in the data directory): its
   // groups are FreezR's to release. Ignored unless it is a service's cgroup under the v2 root.
@@ -55,16 +55,14 @@ class Cgroups {
   [[nodiscard]] bool can_throttle_v1() const { return throttle_v1_; }
   [[nodiscard]] const CgroupRoots& roots() const { return roots_; }
   // FreezR's own directory under the v2 root or the v1 cpu root ("" when that root is absent):
-  // where new groups are made (on v2 the delegated directory once setup() moved FreezR there).
+  // where new groups are made, freeze groups excepted once setup() moved FreezR into a
+  // delegated directory.
   [[nodiscard]] std::string base(bool v2) const;
   // Every directory FreezR's groups of a hierarchy may be in: base(), the root's when
   // delegated, and the ones accepted.
   [[nodiscard]] std::vector<std::string> bases(bool v2) const;
-  // The delegated directory FreezR made its groups in ("" when not delegated).
+  // The delegated directory FreezR makes its freeze groups in ("" when not delegated).
   [[nodiscard]] const std::string& delegated() const { return delegated_; }
-  // Bounds FreezR's own leaf of a delegated directory (memory.max, memory.min in bytes; 0 for
-  // no bound): the unit's own limits would bound what FreezR holds there as well.
-  [[nodiscard]] Result<void> bound_self(std::uint64_t memory_max, std::uint64_t memory_min) const;
   // One line for the start-up log.
   [[nodiscard]] std::string describe() const;
 

@@ -193,15 +193,6 @@ void read_preflight(TableReader t, PreflightSettings& p) {
   t.finish();
 }
 
-void read_daemon(TableReader t, DaemonSettings& d) {
-  if (auto v = t.integer("memory_max_mb", 0, 1 << 20)) d.memory_max_mb = *v;
-  if (auto v = t.integer("memory_min_mb", 0, 1 << 20)) d.memory_min_mb = *v;
-  if (d.memory_max_mb != 0 && d.memory_min_mb > d.memory_max_mb) {
-    t.fail(t.raw().source(), "[daemon]: memory_min_mb must not be above memory_max_mb");
-  }
-  t.finish();
-}
-
 void read_protect(TableReader t, ProtectSettings& p) {
   if (auto v = t.string_list("comm")) p.comm = *v;
   if (auto v = t.boolean("defaults")) p.defaults = *v;
@@ -329,7 +320,6 @@ Config read_config(const toml::table& root, const std::string& source) {
   if (auto t = top.table("protect")) read_protect(*t, c.protect);
   if (auto t = top.table("storage")) read_storage(*t, c.storage);
   if (auto t = top.table("preflight")) read_preflight(*t, c.preflight);
-  if (auto t = top.table("daemon")) read_daemon(*t, c.daemon);
   if (auto t = top.table("history")) read_history(*t, c.history);
   if (auto t = top.table("http")) read_http(*t, c.http);
   if (auto t = top.table("pressure")) read_pressure(*t, c.pressure, c.categories);

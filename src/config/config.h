@@ -98,13 +98,6 @@ struct PressureSettings {
   PressureSettings();
 };
 
-// [daemon]: FreezR's own bounds, set on its own leaf group when systemd delegates its unit's
-// cgroup to it (in other cases the unit's MemoryMax= and MemoryMin= do, or nothing).
-struct DaemonSettings {
-  long long memory_max_mb = 256;  // memory.max of FreezR's own group (0: none)
-  long long memory_min_mb = 32;   // memory.min: memory the kernel leaves FreezR under pressure
-};
-
 struct PreflightSettings {
   double disk_warn_percent = 90;      // warn above this usage of the log/data filesystems
   double disk_critical_percent = 95;  // above this, file logging keeps only warnings
@@ -170,7 +163,6 @@ struct Config {
   PressureSettings pressure;
   engine::PredictSettings predict;
   PreflightSettings preflight;
-  DaemonSettings daemon;
   ProtectSettings protect;
   NotifySettings notify;
   std::vector<engine::Rule> rules;

@@ -220,8 +220,6 @@ std::string render_config(const Config& c) {
     << "allowed_origins = " << list(c.http.allowed_origins) << "\n";
   o << "\n[preflight]\ndisk_warn_percent = " << number(c.preflight.disk_warn_percent) << "\n"
     << "disk_critical_percent = " << number(c.preflight.disk_critical_percent) << "\n";
-  o << "\n[daemon]\nmemory_max_mb = " << c.daemon.memory_max_mb << "\n"
-    << "memory_min_mb = " << c.daemon.memory_min_mb << "\n";
   o << "\n[protect]\ndefaults = " << (c.protect.defaults ? "true" : "false") << "\n"
     << "comm = " << list(c.protect.comm) << "\n";
   o << "\n[pressure]\nenabled = " << (c.pressure.enabled ? "true" : "false") << "\n"

@@ -238,10 +238,6 @@ std::vector<std::string> Daemon::settings_kept_until_restart(const config::Confi
   kept("[logging] dir", cfg_->logging.dir, next.logging.dir);
   kept("[storage] dir", cfg_->storage.dir, next.storage.dir);
   kept("[storage] runtime_dir", cfg_->storage.runtime_dir, next.storage.runtime_dir);
-  kept("[daemon] memory_max_mb", std::to_string(cfg_->daemon.memory_max_mb),
-       std::to_string(next.daemon.memory_max_mb));
-  kept("[daemon] memory_min_mb", std::to_string(cfg_->daemon.memory_min_mb),
-       std::to_string(next.daemon.memory_min_mb));
   return out;
 }
 

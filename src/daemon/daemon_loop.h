@@ -73,7 +73,6 @@ class Daemon {
   bool preflight();
   // Under a cgroup systemd delegates to FreezR's unit, its groups go there (act::Cgroups).
   void delegate_cgroups(const std::string& own_cgroup);
-  void bound_self(Preflight& pf);
 
   // The history database (the ledger has its own file in the data directory, so a damaged
   // history never loses a freeze); entries an older FreezR kept in the database move there.

@@ -70,7 +70,9 @@ bool Daemon::preflight() {
   }
   scanner_.set_cgroup_root(cgroups_.roots().v2);
   pf.check(true, "cgroups", cgroups_.describe());
-  if (!cgroups_.delegated().empty()) bound_self(pf);
+  if (auto r = cgroups_.record(*data_dir_); !r) {
+    pf.check(false, "cgroups", "cannot record the delegated cgroup: " + r.error().message);
+  }
   if (dry_run()) {
     for (const auto& line : reversibles_.leftovers()) {
       pf.check(false, "leftovers",
@@ -124,20 +126,6 @@ void Daemon::delegate_cgroups(const std::string& own_cgroup) {
   if (auto delegated = act::delegated_to(own_unit_, ::getpid()); delegated && *delegated) {
     cgroups_.delegate_to(dir);
   }
-}
-
-void Daemon::bound_self(Preflight& pf) {
-  if (auto r = cgroups_.record(*data_dir_); !r) {
-    pf.check(false, "cgroups", "cannot record the delegated cgroup: " + r.error().message);
-  }
-  constexpr std::uint64_t kMiB = 1024 * 1024;
-  const auto& d = cfg_->daemon;
-  const auto r = cgroups_.bound_self(static_cast<std::uint64_t>(d.memory_max_mb) * kMiB,
-                                     static_cast<std::uint64_t>(d.memory_min_mb) * kMiB);
-  pf.check(r.ok(), "own memory",
-           r ? fmt::format("memory.max {} MiB, memory.min {} MiB on FreezR's own group",
-                           d.memory_max_mb, d.memory_min_mb)
-             : "not bounded: " + r.error().message);
 }
 
 void Daemon::open_database(Preflight& pf) {

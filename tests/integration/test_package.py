@@ -254,8 +254,10 @@ class PackageTest(TestCase):
         self.assertRegex(cg, r"^/system\.slice/freezr\.service/frz-[0-9a-f]{8}-")
         self.assertEqual(self.cgroup_of(self.main_pid("freezr")),
                          "/system.slice/freezr.service/daemon")
-        self.assertIn("groups in the delegated /sys/fs/cgroup/system.slice/freezr.service",
+        self.assertIn("freezes in the delegated /sys/fs/cgroup/system.slice/freezr.service",
                       ct.sh("journalctl -u freezr -o cat --no-pager").stdout)
+        self.assertEqual(ct.sh("systemctl show -p TasksMax --value freezr").stdout.strip(),
+                         "infinity")
         ct.wait_for(f"cat /sys/fs/cgroup{cg}/cgroup.events", lambda o: "frozen 1" in o, timeout=30)
         ct.wait_for(f"ps -o ni= -p {niced}", lambda o: o.strip() == "15", timeout=60)
         # The container's controllers are the host's, read-only: without cpu.max to write the

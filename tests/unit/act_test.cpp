@@ -544,7 +544,7 @@ struct DelegatedTree {
   std::filesystem::path root, unit;
 };
 
-TEST(DelegatedCgroups, FreezrMovesIntoItsLeafAndMakesItsGroupsBesideIt) {
+TEST(DelegatedCgroups, FreezrMovesIntoItsLeafAndFreezesBesideItAndEnablesNothingThere) {
   DelegatedTree t;
   Cgroups cgroups({t.root.string(), ""}, "freezr", "0badcafe");
   cgroups.delegate_to(t.unit.string());
@@ -553,16 +553,18 @@ TEST(DelegatedCgroups, FreezrMovesIntoItsLeafAndMakesItsGroupsBesideIt) {
   EXPECT_EQ(Cgroups::read((t.unit / Cgroups::kSelfLeaf).string(), "cgroup.procs"),
             std::to_string(::getpid()));
   EXPECT_TRUE(cgroups.can_freeze());
-  EXPECT_EQ(cgroups.base(true), t.unit.string());
-  const auto made = cgroups.make(true, cgroups.leaf("frz", "r-42"));
-  ASSERT_TRUE(made) << made.error().message;
-  EXPECT_EQ(*made, (t.unit / "frz-0badcafe-r-42").string());
-  EXPECT_TRUE(std::filesystem::is_directory(*made));
-  // Nothing is made at the root, and the root's directory stays FreezR's for older holds.
-  EXPECT_FALSE(std::filesystem::exists(t.root / "freezr"));
+  const auto frozen = cgroups.make(true, cgroups.leaf("frz", "r-42"));
+  ASSERT_TRUE(frozen) << frozen.error().message;
+  EXPECT_EQ(*frozen, (t.unit / "frz-0badcafe-r-42").string());
+  EXPECT_TRUE(std::filesystem::is_directory(*frozen));
+  // Throttles need the cpu controller: at the root's directory, never enabled in the unit's.
+  const auto throttled = cgroups.make(true, cgroups.leaf("thr", "r-42"));
+  ASSERT_TRUE(throttled) << throttled.error().message;
+  EXPECT_EQ(*throttled, (t.root / "freezr" / "thr-0badcafe-r-42").string());
+  EXPECT_EQ(Cgroups::read(t.unit.string(), "cgroup.subtree_control"), "");
   EXPECT_EQ(cgroups.bases(true),
             (std::vector<std::string>{t.unit.string(), (t.root / "freezr").string()}));
-  EXPECT_NE(cgroups.describe().find("groups in the delegated " + t.unit.string()),
+  EXPECT_NE(cgroups.describe().find("freezes in the delegated " + t.unit.string()),
             std::string::npos);
 }
 
@@ -577,7 +579,9 @@ TEST(DelegatedCgroups, AFreezrThatCannotMoveKeepsItsGroupsAtTheRootAndSaysSo) {
   EXPECT_EQ(cgroups.base(true), (t.root / "freezr").string());
   EXPECT_NE(cgroups.describe().find("could not move into the delegated " + t.unit.string()),
             std::string::npos);
-  EXPECT_FALSE(cgroups.bound_self(256 << 20, 32 << 20));
+  const auto frozen = cgroups.make(true, cgroups.leaf("frz", "r-42"));
+  ASSERT_TRUE(frozen) << frozen.error().message;
+  EXPECT_EQ(*frozen, (t.root / "freezr" / "frz-0badcafe-r-42").string());
 }
 
 TEST(DelegatedCgroups, TheDelegatedDirectoryIsRecordedAndOnlyAServiceUnderTheRootAccepted) {

@@ -232,22 +232,6 @@ TEST(ConfigErrors, ImpossibleValues) {
       5, 1, "duplicate name");
 }
 
-TEST(ConfigDaemon, OwnMemoryBoundsReadAndRenderBack) {
-  const auto c = parse_config("[daemon]\nmemory_max_mb = 512\nmemory_min_mb = 0\n", "d");
-  EXPECT_EQ(c.daemon.memory_max_mb, 512);
-  EXPECT_EQ(c.daemon.memory_min_mb, 0);
-  const auto again = parse_config(render_config(c), "d2");
-  EXPECT_EQ(again.daemon.memory_max_mb, 512);
-  EXPECT_EQ(again.daemon.memory_min_mb, 0);
-  const auto shipped = parse_config("", "empty");
-  EXPECT_EQ(shipped.daemon.memory_max_mb, 256);
-  EXPECT_EQ(shipped.daemon.memory_min_mb, 32);
-  expect_error("[daemon]\nmemory_max_mb = 64\nmemory_min_mb = 128\n", 1, 1,
-               "memory_min_mb must not be above memory_max_mb");
-  expect_error("[daemon]\nmemory_max_mb = -1\n", 2, 17, "between 0");
-  expect_error("[daemon]\nmemory = 1\n", 2, 1, "unknown key 'memory'");
-}
-
 TEST(ConfigErrors, BadRegex) {
   expect_error("[[rule]]\nname='a'\nmatch={cmdline='(unclosed'}\ncpu_percent=5\n", 3, 16,
                "invalid regular expression");
