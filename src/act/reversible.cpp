@@ -310,6 +310,7 @@ std::vector<store::LedgerEntry> Reversibles::frozen() const {
 }
 
 int Reversibles::undo_all() {
+  stopping_ = true;
   const std::vector<std::shared_ptr<Held>> all(held_.rbegin(), held_.rend());  // newest first
   for (const auto& h : all) undo(h, "FreezR is stopping");
   return static_cast<int>(all.size());

@@ -47,7 +47,8 @@ class Reversibles {
   // was resumed, moved out of FreezR's group or reniced by someone else, or an entry that
   // `freezr thaw` undid, ends FreezR's hold; each is reported as an undo outcome saying so.
   void reconcile();
-  // Undoes everything in force (clean exit). Returns how many entries were undone.
+  // Undoes everything in force (clean exit), and from then on answers still in flight start no
+  // new hold. Returns how many entries were undone.
   int undo_all();
   // Undoes what the rules named in rules hold (they were changed, turned off or removed by a
   // reload or a profile: no decision of theirs would release it); why is said in each undo.
@@ -141,6 +142,7 @@ class Reversibles {
   ServiceManager* services_ = nullptr;
   // D-Bus answers may come after this object is gone: they hold this weakly and check it.
   std::shared_ptr<char> alive_ = std::make_shared<char>();
+  bool stopping_ = false;  // undo_all() ran: answers still in flight start no new hold
 };
 
 }  // namespace freezr::act

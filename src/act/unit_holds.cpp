@@ -79,6 +79,10 @@ void Reversibles::throttle_unit(const engine::Decision& d) {
   services_->cpu_quota(unit, [this, alive = std::weak_ptr<char>(alive_), d, unit](
                                  bool ok, const std::string& detail, std::uint64_t before) {
     if (alive.expired()) return;
+    if (stopping_) {  // answered after everything was undone: hold nothing new
+      report_all(d, false, "not throttled: FreezR is stopping");
+      return;
+    }
     if (!ok) {
       by_process(d, "reading the CPU quota of " + unit + " failed (" + detail + ")");
       return;

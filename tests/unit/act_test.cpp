@@ -438,6 +438,28 @@ TEST(UnitHolds, AThawBeforeSystemdAnswersThawsWhatItFroze) {
   EXPECT_TRUE(r.ledger.all().empty());
 }
 
+TEST(UnitHolds, AQuotaReadAnsweredAfterFreezrStoppedThrottlesNothing) {
+  for (const bool fail : {false, true}) {  // read, or refused (no fallback to processes either)
+    Rig r;
+    r.rev.use_services(&r.services);
+    r.services.fail = fail;
+    r.source.add(10, 500);
+    r.rev.throttle(on_unit(engine::ActionKind::kThrottle));
+    EXPECT_EQ(r.rev.undo_all(), 0);  // FreezR stops with the read in flight
+    r.services.answer();
+    EXPECT_EQ(r.services.quota.count("burn.service"), 0U) << fail;
+    EXPECT_EQ(r.services.calls, std::vector<std::string>{"Get CPUQuotaPerSecUSec burn.service"})
+        << fail;  // and no SetUnitProperties
+    EXPECT_TRUE(r.ledger.all().empty()) << fail;
+    EXPECT_TRUE(r.control.signals_to(10).empty()) << fail;
+    EXPECT_EQ(r.control.prio.count(10), 0U) << fail;
+    ASSERT_FALSE(r.outcomes.empty()) << fail;
+    EXPECT_FALSE(r.outcomes.back().ok);
+    EXPECT_NE(r.outcomes.back().detail.find("FreezR is stopping"), std::string::npos)
+        << r.outcomes.back().detail;
+  }
+}
+
 TEST(UnitHolds, RecoveryAfterACrashThawsTheUnitAndPutsBackItsQuota) {
   Rig r;
   r.rev.use_services(&r.services);
