@@ -114,8 +114,8 @@ void Cgroups::delegate_to(std::string dir) { delegated_ = std::move(dir); }
 
 void Cgroups::also_accept(const std::string& dir) {
   const auto slash = dir.rfind('/');
-  const bool service = slash != std::string::npos && dir.size() > slash + 9 &&
-                       dir.compare(dir.size() - 8, 8, ".service") == 0;
+  const bool service =
+      slash != std::string::npos && dir.size() > slash + 9 && dir.ends_with(".service");
   if (!roots_.v2.empty() && service && dir.rfind(roots_.v2 + "/", 0) == 0 &&
       dir.find("/..") == std::string::npos && dir != delegated_) {
     accepted_.push_back(dir);

@@ -115,10 +115,8 @@ bool Daemon::preflight() {
 }
 
 void Daemon::delegate_cgroups(const std::string& own_cgroup) {
-  auto path = proc::parse_cgroup_path(own_cgroup, "");
-  const std::string& root = cgroups_.roots().v2;
-  if (root.empty() || !path || !own_unit_.ends_with(".service")) return;
-  std::string dir = root + (*path == "/" ? "" : *path);
+  std::string dir = cgroups_.origin(own_cgroup, true);
+  if (dir.empty() || !own_unit_.ends_with(".service")) return;
   // Started again after a crash, FreezR may find itself already in its own leaf.
   const std::string leaf = std::string("/") + act::Cgroups::kSelfLeaf;
   if (dir.ends_with(leaf)) dir.resize(dir.size() - leaf.size());
