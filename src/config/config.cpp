@@ -62,6 +62,9 @@ void read_monitor(TableReader t, MonitorSettings& m) {
   }
   if (auto v = t.boolean("process_events")) m.process_events = *v;
   if (auto v = t.integer("full_scan_every", 1, 10000)) m.full_scan_every = static_cast<int>(*v);
+  if (auto v = t.integer("unwatched_full_scan_every", 1, 10000)) {
+    m.unwatched_full_scan_every = static_cast<int>(*v);
+  }
   if (auto v = t.string("profile")) m.profile = *v;
   t.finish();
 }

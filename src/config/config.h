@@ -40,6 +40,10 @@ struct MonitorSettings {
   // With process events, scans between full sweeps read only the processes under rules;
   // every full_scan_every-th scan reads them all (1: every scan is full).
   int full_scan_every = 10;
+  // The same while nothing reads the process table (no dashboard, no /api/v1/processes
+  // request, no per-process metrics scrape in the last minute): full sweeps only feed it and
+  // the history's top consumers, so they are rarer then.
+  int unwatched_full_scan_every = 60;
 };
 
 // Where FreezR keeps its files when neither the configuration nor a flag says: the directories

@@ -198,7 +198,8 @@ std::string render_config(const Config& c) {
     << "kill_grace = " << number(c.monitor.kill_grace) << "\n"
     << "freeze_method = \"" << (c.monitor.freeze_with_cgroup ? "cgroup" : "signal") << "\"\n"
     << "process_events = " << (c.monitor.process_events ? "true" : "false") << "\n"
-    << "full_scan_every = " << c.monitor.full_scan_every << "\n";
+    << "full_scan_every = " << c.monitor.full_scan_every << "\n"
+    << "unwatched_full_scan_every = " << c.monitor.unwatched_full_scan_every << "\n";
   if (!c.monitor.profile.empty()) o << "profile = " << quote(c.monitor.profile) << "\n";
   o << "\n[logging]\ndir = " << quote(c.logging.dir) << "\n"
     << "format = \"" << (c.logging.json ? "json" : "text") << "\"\n"

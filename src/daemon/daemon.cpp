@@ -39,8 +39,10 @@ void Daemon::tick() {
   const Seconds t0 = clock_.monotonic();
   reversibles_.reconcile();  // a scan after they were made: holds the machine ended end here
   for (const auto& p : ledger_.take_problems()) log_.line(level_enum::warn, "ledger", {}, p);
-  const auto result = discovery_.scan(clock_.monotonic(), cfg_->monitor.full_scan_every);
+  const auto result =
+      discovery_.scan(clock_.monotonic(), sweep_every(), cfg_->monitor.full_scan_every);
   ++checks_;
+  if (result.full) ++full_scans_;
   load_ = result.snap.loadavg;
   mem_ = result.snap.meminfo;
   protection_.refresh(result.snap);
@@ -66,6 +68,23 @@ void Daemon::tick() {
   write_status(*state_);
   follow_profile();
   schedule_tick();
+}
+
+int Daemon::sweep_every() {
+  const auto& m = cfg_->monitor;
+  const double window = std::max(kReaderSeconds, 3 * m.interval);
+  const bool watched =
+      (http_ && http_->ws_clients() > 0) || clock_.monotonic() - table_read_.load() < window;
+  // A reader after a quiet spell gets a full table at the next scan, not after the long gap.
+  if (watched && !watched_) discovery_.force_full();
+  watched_ = watched;
+  return watched ? m.full_scan_every : m.unwatched_full_scan_every;
+}
+
+void Daemon::note_reader(const serve::Request& r) {
+  const bool reads_table = r.path == "/api/v1/processes" || r.path == "/ws" ||
+                           (r.path == "/metrics" && cfg_->http.per_process_metrics > 0);
+  if (reads_table) table_read_.store(clock_.monotonic());
 }
 
 void Daemon::publish(const scan::ScanResult& result, double took) {
@@ -94,6 +113,7 @@ void Daemon::publish(const scan::ScanResult& result, double took) {
   st.dry_run = dry_run();
   st.interval = cfg_->monitor.interval;
   st.scans = checks_;
+  st.full_scans = full_scans_;
   st.last_scan_seconds = took;
   st.scan_seconds_total = scan_seconds_total_;
   st.scan_durations = scan_durations_;

@@ -6,6 +6,7 @@
 #include <spdlog/sinks/sink.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -59,6 +60,9 @@ using std::chrono::steady_clock;
 
 inline constexpr double kHousekeepingSeconds = 60;
 inline constexpr double kBatterySeconds = 10;  // how often the power supply is read
+// How long after a read of the process table (dashboard, API, per-process metrics) it counts
+// as watched: full sweeps every full_scan_every scans, not unwatched_full_scan_every.
+inline constexpr double kReaderSeconds = 60;
 
 class Daemon {
  public:
@@ -109,6 +113,10 @@ class Daemon {
   void run_retention();
 
   void tick();
+  // How many scans apart full sweeps are now: fewer while nothing reads the process table.
+  int sweep_every();
+  // Notes a request that reads the process table (any thread).
+  void note_reader(const serve::Request& r);
 
   void publish(const scan::ScanResult& result, double took);
 
@@ -257,7 +265,10 @@ class Daemon {
   double started_wall_ = 0;
   steady_clock::time_point next_tick_;
   std::uint64_t checks_ = 0, restarts_ = 0, kills_ = 0, failed_ = 0;
-  engine::RuleCounters retired_;  // counts of rules a reload changed or removed
+  std::uint64_t full_scans_ = 0;
+  std::atomic<double> table_read_{-1e9};  // monotonic seconds of the last process-table read
+  bool watched_ = false;                  // at the last scan
+  engine::RuleCounters retired_;          // counts of rules a reload changed or removed
   std::uint64_t freezes_ = 0, throttles_ = 0, renices_ = 0;
   std::optional<proc::LoadAvg> load_;
   std::optional<proc::MemInfo> mem_;

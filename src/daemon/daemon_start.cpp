@@ -255,8 +255,12 @@ bool Daemon::start_http(Preflight& pf) {
   }
   access_->reads_need_token = beyond_loopback || access_->basic != nullptr;
   http_ = std::make_unique<serve::HttpServer>(
-      io_, [ctx](const serve::Request& r) { return serve::route(r, ctx); }, limits,
-      [access = access_](const serve::Request& r) { return serve::refusal(r, *access); });
+      io_,
+      [this, ctx](const serve::Request& r) {
+        note_reader(r);
+        return serve::route(r, ctx);
+      },
+      limits, [access = access_](const serve::Request& r) { return serve::refusal(r, *access); });
   if (web && web->tls) {
     if (auto tls = http_->use_tls(*web->tls); !tls) {
       pf.check(false, "http", tls.error().message + "; HTTP is off, monitoring continues");

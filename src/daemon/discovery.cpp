@@ -26,10 +26,10 @@ void Discovery::on_events(const std::vector<proc::ProcEvent>& events) {
   }
 }
 
-scan::ScanResult Discovery::scan(Seconds now, int full_scan_every) {
+scan::ScanResult Discovery::scan(Seconds now, int sweep_every, int recheck_every) {
   const bool lost = events_.overruns() != overruns_seen_;
   overruns_seen_ = events_.overruns();
-  const bool light = events_.active() && !lost && !full_next_ && ++since_full_ < full_scan_every;
+  const bool light = events_.active() && !lost && !full_next_ && ++since_full_ < sweep_every;
   std::vector<Pid> gone;
   gone.swap(gone_);
   scan::ScanResult result;
@@ -46,8 +46,8 @@ scan::ScanResult Discovery::scan(Seconds now, int full_scan_every) {
     full_next_ = false;
     fresh_.clear();
     // Without events an exec under the same name shows only in the command line: re-read the
-    // command lines every full_scan_every-th scan (with events, the exec event says it).
-    const bool recheck = !events_.active() && ++since_recheck_ >= full_scan_every;
+    // command lines every recheck_every-th scan (with events, the exec event says it).
+    const bool recheck = !events_.active() && ++since_recheck_ >= recheck_every;
     if (recheck) since_recheck_ = 0;
     result = scanner_.scan(now, recheck);
   }

@@ -21,8 +21,9 @@ class Discovery {
   // Subscribes to process events; the reason when they are unavailable.
   Result<void> start() { return events_.start(); }
   void stop() { events_.stop(); }
-  // Every full_scan_every-th scan is full (1: all of them).
-  scan::ScanResult scan(Seconds now, int full_scan_every);
+  // With events, every sweep_every-th scan is full (1: all of them); without, every scan is,
+  // and every recheck_every-th re-reads the command lines.
+  scan::ScanResult scan(Seconds now, int sweep_every, int recheck_every);
   // The next scan is full (after a reload).
   void force_full() { full_next_ = true; }
 

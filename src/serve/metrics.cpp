@@ -316,6 +316,9 @@ std::string render_metrics(const State& s, int per_process_top, const ProcessFds
   w.sample("", s.dry_run ? 1 : 0);
   w.family("freezr_scans_total", "counter", "Scans of /proc since start.");
   w.sample("", static_cast<double>(s.scans));
+  w.family("freezr_full_scans_total", "counter",
+           "Scans that read every process (the others read the rules' processes and new ones).");
+  w.sample("", static_cast<double>(s.full_scans));
   histogram(w, "freezr_scan_duration_seconds", "How long scans take.", s.scan_durations);
   w.family("freezr_last_scan_duration_seconds", "gauge", "Duration of the last scan.");
   w.sample("", s.last_scan_seconds);

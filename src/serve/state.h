@@ -150,6 +150,7 @@ struct State {
   std::vector<FrozenRow> frozen;
   ActionCounts actions;
   std::uint64_t scans = 0;
+  std::uint64_t full_scans = 0;  // of them, the sweeps that read every process
   double last_scan_seconds = 0;
   double scan_seconds_total = 0;
   Histogram scan_durations;

@@ -222,6 +222,8 @@ json status_json(const State& s) {
           {"started", s.started},
           {"updated", s.updated},
           {"interval", s.interval},
+          {"scans", s.scans},
+          {"full_scans", s.full_scans},
           {"degraded_logging", s.degraded_logging},
           {"totals", totals_json(s.totals)},
           {"health", health_json(s)},

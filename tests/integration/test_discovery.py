@@ -231,11 +231,61 @@ class ProcessEventsTest(TestCase):
         f.stop()
 
 
+# Scans at 0.2 s with a full sweep every fifth, read or not: the top consumers are recorded
+# at full sweeps only.
+SWEEPING = monitor(interval=0.2).replace("[monitor]\n",
+                                         "[monitor]\nunwatched_full_scan_every = 5\n")
+
+
+class SweepTest(TestCase):
+    """Full sweeps are rare while nothing reads the process table, frequent while it is read."""
+
+    def test_sweeps_follow_the_readers_of_the_process_table(self):
+        f = self.freezr(monitor(interval=0.2).replace(
+            "[monitor]\n", "[monitor]\nfull_scan_every = 2\nunwatched_full_scan_every = 1000\n") +
+            rule("r", [unique_name()], cpu_percent=90, action="log"))
+        f.wait_for(r'process events" ok=true')
+        port = int(f.wait_for(r"listening on 127\.0\.0\.1:(\d+)").group(1))
+        status = os.path.join(self.workdir, "data", "status.json")
+
+        def counts():
+            try:
+                with open(status) as fh:
+                    j = json.load(fh)
+            except (OSError, ValueError):
+                return 0, 0
+            return j["scans"], j["full_scans"]
+        self.assertTrue(wait_until(lambda: counts()[0] >= 20, 60), f.output())
+        scans, full = counts()
+        # Unread: the first scan only (and one more if events were lost at start).
+        self.assertLessEqual(full, 2, (scans, full))
+        self.assertGreaterEqual(full, 1)
+        # Metrics without per-process series do not read the table, and count the sweeps too.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+            metrics = r.read().decode()
+        m = re.search(r"^freezr_full_scans_total (\d+)", metrics, re.M)
+        self.assertIsNotNone(m, metrics[:500])
+        self.assertGreaterEqual(int(m.group(1)), full)
+        time.sleep(1)
+        self.assertLessEqual(counts()[1], 2, counts())
+        # A reader: the next scan is a full one, then every second scan is while it reads.
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/processes", timeout=10) as r:
+            self.assertEqual(r.status, 200)
+        asked_scans, asked_full = counts()
+        self.assertTrue(wait_until(lambda: counts()[0] >= asked_scans + 2, 30))
+        self.assertGreater(counts()[1], asked_full, "no full sweep after the reader came")
+        self.assertTrue(wait_until(lambda: counts()[0] >= asked_scans + 20, 60))
+        scans, full = counts()
+        self.assertGreaterEqual(full - asked_full, (scans - asked_scans) // 2 - 1,
+                                (asked_scans, asked_full, scans, full))
+        f.stop()
+
+
 class SuggestTest(TestCase):
     def test_suggests_a_rule_for_the_unruled_hog_that_parses_and_matches_it(self):
         hog = self.hog(cpu=True)
         ruled = self.hog(cpu=True)
-        f = self.freezr(monitor(interval=0.2) + "[history]\ntop = 20\n" +
+        f = self.freezr(SWEEPING + "[history]\ntop = 20\n" +
                         rule("known", [ruled.name], cpu_percent=1000, action="log"))
         cfg = f.config_path
         db = os.path.join(self.workdir, "data", "freezr.db")

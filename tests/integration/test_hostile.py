@@ -9,7 +9,7 @@ import signal
 import subprocess
 
 from harness import FREEZR, SOURCE_DIR, TestCase, monitor, unique_name, wait_until
-from test_discovery import top_rows
+from test_discovery import SWEEPING, top_rows
 
 CORPUS = os.path.join(SOURCE_DIR, "tests", "fixtures", "hostile", "config")
 
@@ -125,7 +125,7 @@ class TerminalOutputTest(TestCase):
         ruled, ruled_name, ruled_tag = self.hostile_hog("\x07")
         unruled, unruled_name, unruled_tag = self.hostile_hog("\u009d")
         toml_name = ruled_name.encode("unicode_escape").decode().replace("\\x", "\\u00")
-        f = self.freezr(monitor(interval=0.2) + "[history]\ntop = 20\n" +
+        f = self.freezr(SWEEPING + "[history]\ntop = 20\n" +
                         f'[[rule]]\nname = "hostile"\nmatch = {{ comm = ["{toml_name}"] }}\n'
                         'cpu_percent = 1\nviolations = 1\naction = "log"\n', ["--dry-run"])
         db = os.path.join(self.workdir, "data", "freezr.db")
