@@ -266,7 +266,14 @@ class SweepTest(TestCase):
         m = re.search(r"^freezr_full_scans_total (\d+)", metrics, re.M)
         self.assertIsNotNone(m, metrics[:500])
         self.assertGreaterEqual(int(m.group(1)), full)
-        time.sleep(1)
+        # The process count follows light scans all the same: they read new processes.
+        def processes_metric():
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+                return int(float(re.search(r"^freezr_processes (\S+)", r.read().decode(),
+                                           re.M).group(1)))
+        before = processes_metric()
+        hog = self.hog()
+        self.assertTrue(wait_until(lambda: processes_metric() > before, 20), before)
         self.assertLessEqual(counts()[1], 2, counts())
         # A reader: the next scan is a full one, then every second scan is while it reads.
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/processes", timeout=10) as r:
@@ -278,6 +285,10 @@ class SweepTest(TestCase):
         scans, full = counts()
         self.assertGreaterEqual(full - asked_full, (scans - asked_scans) // 2 - 1,
                                 (asked_scans, asked_full, scans, full))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/processes?limit=100000",
+                                    timeout=10) as r:
+            pids = [p["pid"] for p in json.load(r)["processes"]]
+        self.assertIn(hog.pid, pids)
         f.stop()
 
 
