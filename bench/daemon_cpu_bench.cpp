@@ -1,7 +1,8 @@
-// Daemon CPU benchmark: FreezR's own CPU use while it watches a machine of N processes, at a
-// given scan interval, with process events (light scans between full sweeps) and without
-// them (every scan full). Forks idle children to reach N, runs the freezr binary in dry-run
-// with the seed's rules, reads its utime+stime from /proc, and ends everything by PID.
+// Daemon CPU benchmark: FreezR's own CPU use and memory while it watches a machine of N
+// processes, at a given scan interval, with process events (light scans between full sweeps)
+// and without them (every scan full), beside top at the same interval in the same run. Forks
+// idle children to reach N, runs the freezr binary in dry-run with the seed's rules, reads
+// utime+stime and RSS from /proc, and ends everything by PID.
 //   freezr_daemon_cpu_bench FREEZR [--procs N]... [--interval S]... [--seconds T]
 #include <fcntl.h>
 #include <signal.h>
@@ -14,7 +15,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,22 +27,66 @@ using freezr::bench::count_pids;
 using freezr::bench::end_children;
 using freezr::bench::fill_to;
 
-// utime + stime of pid, in seconds.
+// CPU time of pid's threads, in seconds, from the scheduler's nanosecond counters
+// (/proc/PID/task/TID/schedstat): utime+stime count in clock ticks, too coarse for the
+// hundredths of a percent these runs measure. A thread that exited is not counted; FreezR's
+// threads live as long as it does.
 double cpu_seconds(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
-  std::string s((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
-  std::istringstream rest(s.substr(s.rfind(')') + 2));
-  std::string field;
-  unsigned long long utime = 0, stime = 0;
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::stoull(field);
-    if (i == 15) stime = std::stoull(field);
+  double total = 0;
+  std::error_code ec;
+  for (const auto& t : std::filesystem::directory_iterator(
+           "/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream f(t.path() / "schedstat");
+    unsigned long long ns = 0;
+    if (f >> ns) total += static_cast<double>(ns) / 1e9;
   }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  return total;
 }
 
-// Percent of one core FreezR used over `seconds`, after a warm-up of two intervals.
-double measure(const std::string& freezr, double interval, bool events, double seconds) {
+// A figure of /proc/PID/status, in KiB ("VmRSS", "RssAnon").
+long status_kib(pid_t pid, const std::string& key) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(f, line);) {
+    if (line.rfind(key + ":", 0) == 0) return std::atol(line.c_str() + key.size() + 1);
+  }
+  return 0;
+}
+
+struct Usage {
+  double cpu_percent = 0;  // of one core
+  long rss_kib = 0, anon_kib = 0;
+};
+
+// Runs argv with its output to /dev/null; its CPU over `seconds`, after a warm-up of two
+// intervals, and its memory at the end. Ends it by PID.
+Usage measure_program(const std::vector<std::string>& argv, double interval, double seconds) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_RDWR);
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(2 * interval + 1));
+  const double a = cpu_seconds(pid);
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  Usage u;
+  u.cpu_percent = 100.0 * (cpu_seconds(pid) - a) / seconds;
+  u.rss_kib = status_kib(pid, "VmRSS");
+  u.anon_kib = status_kib(pid, "RssAnon");
+  kill(pid, SIGTERM);
+  waitpid(pid, nullptr, 0);
+  return u;
+}
+
+// FreezR with its default features (HTTP, history, process events unless told not to) in
+// dry-run, with the seed's rules.
+Usage measure(const std::string& freezr, double interval, bool events, double seconds) {
   char tmpl[] = "/tmp/freezr-cpu-bench-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
   const std::string cfg = dir + "/freezr.toml";
@@ -59,22 +103,16 @@ double measure(const std::string& freezr, double interval, bool events, double s
                      << "cpu_percent = 80\nviolations = 3\naction = \"kill\"\n"
                      << "[[rule]]\nname = \"browsers\"\nmatch = { category = \"browser\" }\n"
                      << "memory_mb = 8000\naction = \"freeze\"\n";
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int null = ::open("/dev/null", O_WRONLY);
-    dup2(null, 1);
-    dup2(null, 2);
-    execl(freezr.c_str(), freezr.c_str(), "--config", cfg.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(2 * interval + 1));
-  const double a = cpu_seconds(pid);
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  const double b = cpu_seconds(pid);
-  kill(pid, SIGTERM);
-  waitpid(pid, nullptr, 0);
+  const auto u = measure_program({freezr, "--config", cfg}, interval, seconds);
   std::filesystem::remove_all(dir);
-  return 100.0 * (b - a) / seconds;
+  return u;
+}
+
+double load1() {
+  std::ifstream f("/proc/loadavg");
+  double l = 0;
+  f >> l;
+  return l;
 }
 
 }  // namespace
@@ -97,16 +135,29 @@ int main(int argc, char** argv) {
   }
   if (targets.empty()) targets = {1000, 5000};
   if (intervals.empty()) intervals = {3, 1};
-  std::printf("FreezR's own CPU, percent of one core, measured over %.0f s (dry-run, 3 rules)\n",
-              seconds);
-  std::printf("%8s %9s %12s %12s %8s\n", "procs", "interval", "events", "full scans", "ratio");
+  std::printf(
+      "FreezR's own CPU, percent of one core, over %.0f s (dry-run, 3 rules, HTTP and history "
+      "on), beside top -b at the same interval; RSS in MiB (anonymous part in brackets)\n",
+      seconds);
+  std::printf("%6s %8s %6s | %9s %14s | %9s %14s | %9s %6s | %7s %7s\n", "procs", "interval",
+              "load", "events", "RSS", "full", "RSS", "top", "RSS", "ev/top", "ev/full");
+  const auto mib = [](long kib) { return static_cast<double>(kib) / 1024.0; };
   for (const auto target : targets) {
     const auto kids = fill_to(target);
     for (const double interval : intervals) {
-      const double with = measure(freezr, interval, true, seconds);
-      const double without = measure(freezr, interval, false, seconds);
-      std::printf("%8zu %8.1fs %11.3f%% %11.3f%% %7.1fx\n", count_pids(), interval, with, without,
-                  with > 0 ? without / with : 0.0);
+      const double load = load1();
+      const auto with = measure(freezr, interval, true, seconds);
+      const auto without = measure(freezr, interval, false, seconds);
+      char delay[32];
+      std::snprintf(delay, sizeof delay, "%g", interval);
+      const auto top = measure_program({"top", "-b", "-d", delay}, interval, seconds);
+      std::printf(
+          "%6zu %7.1fs %6.2f | %8.3f%% %6.1f (%5.1f) | %8.3f%% %6.1f (%5.1f) | %8.3f%% %6.1f | "
+          "%6.2fx %6.2fx\n",
+          count_pids(), interval, load, with.cpu_percent, mib(with.rss_kib), mib(with.anon_kib),
+          without.cpu_percent, mib(without.rss_kib), mib(without.anon_kib), top.cpu_percent,
+          mib(top.rss_kib), top.cpu_percent > 0 ? with.cpu_percent / top.cpu_percent : 0.0,
+          without.cpu_percent > 0 ? with.cpu_percent / without.cpu_percent : 0.0);
       std::fflush(stdout);
     }
     end_children(kids);
