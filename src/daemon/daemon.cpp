@@ -95,9 +95,6 @@ void Daemon::publish(const scan::ScanResult& result, double took) {
   in.policy = &policy_;
   in.info = &scanner_.info();
   in.frozen = dry_run() ? dry_.frozen() : reversibles_.frozen();
-  // Unread, a light scan changes only rows nobody looks at: the sweep's rows stand until the
-  // next sweep or reader.
-  if (!result.full && !watched_ && state_) in.rows = state_->processes;
   auto& st = in.state;
   st.version = ui::kVersion;
   st.pid = ::getpid();

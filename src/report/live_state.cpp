@@ -58,13 +58,21 @@ serve::RuleRow rule_row(const engine::Rule& r, std::size_t i, const engine::Poli
   return row;
 }
 
-// One row for each live non-kernel process of the scan.
-std::shared_ptr<std::vector<serve::ProcessRow>> process_rows(const PublishInput& in) {
+}  // namespace
+
+std::shared_ptr<const serve::State> build_state(PublishInput in) {
+  auto s = std::make_shared<serve::State>(std::move(in.state));
   const auto& snap = in.result->snap;
   const auto& cls = in.result->cls;
   const auto& rules = *in.rules;
-  auto rows = std::make_shared<std::vector<serve::ProcessRow>>();
-  rows->reserve(snap.processes.size());
+  s->memory = snap.meminfo;
+  s->load = snap.loadavg;
+  s->psi_cpu = snap.cpu_pressure;
+  s->psi_io = snap.io_pressure;
+  s->psi_memory = snap.memory_pressure;
+  for (std::size_t i = 0; i < rules.size(); ++i)
+    s->rules.push_back(rule_row(rules[i], i, *in.policy));
+  s->processes.reserve(snap.processes.size());
   for (std::size_t i = 0; i < snap.processes.size(); ++i) {
     const auto& p = snap.processes[i];
     if (p.kernel_thread || !p.alive()) continue;  // zombies are already gone
@@ -88,28 +96,8 @@ std::shared_ptr<std::vector<serve::ProcessRow>> process_rows(const PublishInput&
       row.pss_mib = p.memory_mb(engine::MemoryMetric::kPss);
       row.swap_mib = static_cast<double>(p.memory->swap) / kMiB;
     }
-    rows->push_back(std::move(row));
+    s->processes.push_back(std::move(row));
   }
-  return rows;
-}
-
-}  // namespace
-
-std::shared_ptr<const serve::State> build_state(PublishInput in) {
-  auto s = std::make_shared<serve::State>(std::move(in.state));
-  const auto& snap = in.result->snap;
-  const auto& rules = *in.rules;
-  s->memory = snap.meminfo;
-  s->load = snap.loadavg;
-  s->psi_cpu = snap.cpu_pressure;
-  s->psi_io = snap.io_pressure;
-  s->psi_memory = snap.memory_pressure;
-  for (std::size_t i = 0; i < rules.size(); ++i)
-    s->rules.push_back(rule_row(rules[i], i, *in.policy));
-  s->process_count = static_cast<std::size_t>(
-      std::count_if(snap.processes.begin(), snap.processes.end(),
-                    [](const engine::ProcessSample& p) { return !p.kernel_thread && p.alive(); }));
-  s->processes = in.rows ? std::move(in.rows) : process_rows(in);
   std::unordered_map<Pid, const std::string*> names;
   for (const auto& f : in.frozen) names.emplace(f.process.pid, nullptr);
   for (const auto& p : snap.processes) {
@@ -140,7 +128,7 @@ std::string live_update(const serve::State& s, const std::vector<store::Event>& 
   if (s.psi_memory) health["psi_some_avg10"] = s.psi_memory->some.avg10;
   // The busiest 150 by CPU and 50 by memory, and every process under a rule.
   std::vector<const serve::ProcessRow*> by_cpu, by_mem;
-  for (const auto& p : *s.processes) by_cpu.push_back(&p);
+  for (const auto& p : s.processes) by_cpu.push_back(&p);
   by_mem = by_cpu;
   keep_top(by_cpu, 150, [](auto p) { return p->cpu; });
   keep_top(by_mem, 50, [](auto p) { return p->rss_mib; });
@@ -161,7 +149,7 @@ std::string live_update(const serve::State& s, const std::vector<store::Event>& 
   };
   for (auto* p : by_cpu) add(p);
   for (auto* p : by_mem) add(p);
-  for (const auto& p : *s.processes) {
+  for (const auto& p : s.processes) {
     if (!p.rule.empty()) add(&p);
   }
   json events = json::array();

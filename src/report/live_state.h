@@ -18,8 +18,6 @@ struct PublishInput {
   const engine::Policy* policy = nullptr;
   proc::InfoSource* info = nullptr;  // where processes live (their placement), when given
   std::vector<store::LedgerEntry> frozen;
-  // When given, the process rows (of an earlier state) to publish instead of building them.
-  std::shared_ptr<const std::vector<serve::ProcessRow>> rows;
   // The daemon's own facts (times, counters, status, actions, predictions), filled by the
   // daemon; build_state adds the rules, processes, frozen ones and system figures.
   serve::State state;

@@ -250,7 +250,7 @@ void system_families(Writer& w, const State& s) {
 
 void top_process_families(Writer& w, const State& s, int per_process_top) {
   std::vector<const ProcessRow*> rows;
-  for (const auto& p : *s.processes) rows.push_back(&p);
+  for (const auto& p : s.processes) rows.push_back(&p);
   keep_top(rows, static_cast<std::size_t>(per_process_top), [](auto p) { return p->cpu; });
   auto labels = [](const ProcessRow* p) {
     return fmt::format("pid=\"{}\",name=\"{}\",rule=\"{}\"", p->pid, label_value(p->comm),
@@ -270,7 +270,7 @@ void top_unit_families(Writer& w, const State& s, int top) {
     double cpu = 0, rss_mib = 0;
   };
   std::map<std::string, Sum> by_unit;
-  for (const auto& p : *s.processes) {
+  for (const auto& p : s.processes) {
     if (!p.place || p.place->unit.empty()) continue;
     auto& u = by_unit[p.place->unit];
     u.unit = p.place->unit;
@@ -332,7 +332,7 @@ std::string render_metrics(const State& s, int per_process_top, const ProcessFds
   w.sample("", s.scan_seconds_total);
   w.family("freezr_processes", "gauge",
            "Processes seen in the last scan (kernel threads excluded).");
-  w.sample("", static_cast<double>(s.process_count));
+  w.sample("", static_cast<double>(s.processes.size()));
   rule_families(w, s);
   w.family("freezr_frozen_processes", "gauge", "Processes FreezR holds frozen now.");
   w.sample("", static_cast<double>(s.frozen.size()));

@@ -113,7 +113,7 @@ Response processes(const Request& r, const State& s) {
     return !unit || (p.place && p.place->in_unit(*unit));
   };
   std::vector<const ProcessRow*> rows;
-  for (const auto& p : *s.processes) {
+  for (const auto& p : s.processes) {
     if ((!rule || p.rule == *rule) && (!category || p.category == *category) && in_unit(p)) {
       rows.push_back(&p);
     }
@@ -143,7 +143,7 @@ Response processes(const Request& r, const State& s) {
                    {"slice", p->place ? p->place->slice() : ""},
                    {"container", p->place ? p->place->container_label() : ""}});
   }
-  return ok_json({{"updated", s.updated}, {"total", s.processes->size()}, {"processes", out}});
+  return ok_json({{"updated", s.updated}, {"total", s.processes.size()}, {"processes", out}});
 }
 
 std::unique_ptr<store::Database> open_history(const ApiContext& ctx) {

@@ -146,11 +146,7 @@ struct State {
   PressureRow pressure;
   std::vector<ThermalRow> thermal;
   std::vector<RuleRow> rules;
-  // Every non-kernel process. Shared: a scan that read only the rules' processes while nobody
-  // reads the table keeps the rows of the last sweep instead of building them again.
-  std::shared_ptr<const std::vector<ProcessRow>> processes =
-      std::make_shared<const std::vector<ProcessRow>>();
-  std::size_t process_count = 0;  // in the last scan, kernel threads excluded
+  std::vector<ProcessRow> processes;  // every non-kernel process
   std::vector<FrozenRow> frozen;
   ActionCounts actions;
   std::uint64_t scans = 0;

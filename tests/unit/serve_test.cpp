@@ -26,11 +26,9 @@ State sample_state() {
   r.checks = 8;
   r.cpu_violations = 3;
   s.rules.push_back(r);
-  s.processes = std::make_shared<const std::vector<ProcessRow>>(
-      std::vector<ProcessRow>{{10, "node", 100, 1, "node", 2},
-                              {11, "bad\"na\nme\xff", 50.5, 1, "node", 1},
-                              {12, "bash", 1, 3, "", 0}});
-  s.process_count = 3;
+  s.processes = {{10, "node", 100, 1, "node", 2},
+                 {11, "bad\"na\nme\xff", 50.5, 1, "node", 1},
+                 {12, "bash", 1, 3, "", 0}};
   s.actions[{"node", "kill", "ok"}] = 2;
   proc::MemInfo m;
   m.total_kb = 1000;
@@ -86,11 +84,9 @@ TEST(Metrics, TheBusiestUnitsAreSummedUnderTheSameCap) {
   const auto in = [](const char* cgroup) {
     return std::make_shared<const proc::Placement>(proc::parse_placement(cgroup));
   };
-  auto rows = *s.processes;
-  rows[0].place = in("0::/system.slice/web.service\n");
-  rows[1].place = in("0::/system.slice/web.service\n");
-  rows[2].place = in("0::/user.slice/user-1000.slice/session-1.scope\n");
-  s.processes = std::make_shared<const std::vector<ProcessRow>>(std::move(rows));
+  s.processes[0].place = in("0::/system.slice/web.service\n");
+  s.processes[1].place = in("0::/system.slice/web.service\n");
+  s.processes[2].place = in("0::/user.slice/user-1000.slice/session-1.scope\n");
   const auto text = render_metrics(s, 1);
   EXPECT_NE(text.find("freezr_unit_cpu_percent{unit=\"web.service\"} 150.5\n"), std::string::npos)
       << text;
@@ -146,10 +142,8 @@ Request req(const std::string& method, const std::string& target, const std::str
 
 TEST(Routes, ProcessesOfAUnitGlob) {
   auto s = sample_state();
-  auto rows = *s.processes;
-  rows[1].place = std::make_shared<const proc::Placement>(proc::parse_placement(
+  s.processes[1].place = std::make_shared<const proc::Placement>(proc::parse_placement(
       "0::/user.slice/user-1000.slice/user@1000.service/app.slice/app-code-3.scope\n"));
-  s.processes = std::make_shared<const std::vector<ProcessRow>>(std::move(rows));
   auto ctx = context(std::make_shared<const State>(s));
   for (const char* glob : {"app-code-*.scope", "user@1000.service"}) {
     const auto j = nlohmann::json::parse(
