@@ -39,13 +39,14 @@ void Daemon::tick() {
   const Seconds t0 = clock_.monotonic();
   reversibles_.reconcile();  // a scan after they were made: holds the machine ended end here
   for (const auto& p : ledger_.take_problems()) log_.line(level_enum::warn, "ledger", {}, p);
-  const auto result =
+  const auto& result =
       discovery_.scan(clock_.monotonic(), sweep_every(), cfg_->monitor.full_scan_every);
   ++checks_;
   if (result.full) ++full_scans_;
   load_ = result.snap.loadavg;
   mem_ = result.snap.meminfo;
-  protection_.refresh(result.snap);
+  // FreezR's ancestors: a light scan reads few processes, and they do not change.
+  if (result.full) protection_.refresh(result.snap);
   if (checks_ == 1) warn_unmatched(result);
   exec_watch_.on_scan(result);
   const double wall = clock_.wall();
@@ -94,6 +95,7 @@ void Daemon::publish(const scan::ScanResult& result, double took) {
   in.categories = &cfg_->categories;
   in.policy = &policy_;
   in.info = &scanner_.info();
+  in.list = watched_;
   in.frozen = dry_run() ? dry_.frozen() : reversibles_.frozen();
   auto& st = in.state;
   st.version = ui::kVersion;
@@ -132,6 +134,16 @@ void Daemon::publish(const scan::ScanResult& result, double took) {
   } else {
     writer_.take_feed();
   }
+}
+
+std::shared_ptr<const serve::State> Daemon::state_with_processes() {
+  // After a reload the table's verdicts are of the old rules until the next scan.
+  if (!state_ || state_->listed || scanner_.rules_changed()) return state_;
+  auto s = std::make_shared<serve::State>(*state_);
+  report::list_processes(*s, scanner_.table(), cfg_->rules, &cfg_->categories, policy_,
+                         &scanner_.info());
+  state_ = std::move(s);
+  return state_;
 }
 
 void Daemon::schedule_tick() {

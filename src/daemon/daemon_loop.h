@@ -118,7 +118,10 @@ class Daemon {
   // Notes a request that reads the process table (any thread).
   void note_reader(const serve::Request& r);
 
+  // The state is published after each scan; it lists every process only while something
+  // reads them (watched_), else the first reader has them listed from the last scan.
   void publish(const scan::ScanResult& result, double took);
+  std::shared_ptr<const serve::State> state_with_processes();
 
   void schedule_tick();
 

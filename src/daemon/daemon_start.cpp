@@ -188,6 +188,7 @@ void Daemon::start_process_events(Preflight& pf) {
 serve::ApiContext Daemon::api_context() {
   serve::ApiContext ctx;
   ctx.state = [this] { return state_; };
+  ctx.state_with_processes = [this] { return state_with_processes(); };
   ctx.token = token_;
   ctx.history_path = db_ && history_ ? db_->path() : std::string();
   ctx.per_process_metrics = cfg_->http.per_process_metrics;

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "daemon/exec_watch.h"
@@ -23,7 +24,8 @@ class Discovery {
   void stop() { events_.stop(); }
   // With events, every sweep_every-th scan is full (1: all of them); without, every scan is,
   // and every recheck_every-th re-reads the command lines.
-  scan::ScanResult scan(Seconds now, int sweep_every, int recheck_every);
+  // The result is the scanner's table: it holds until the next scan.
+  const scan::ScanResult& scan(Seconds now, int sweep_every, int recheck_every);
   // The next scan is full (after a reload).
   void force_full() { full_next_ = true; }
 
@@ -32,7 +34,10 @@ class Discovery {
 
   scan::Scanner& scanner_;
   ExecWatch& guard_;
-  std::vector<Pid> fresh_, gone_;               // from events, for the next light scan
+  // From events, for the next light scan: the processes to read (forked, exec'd, renamed;
+  // those that exited again before it are not read), those exec'd or renamed, those gone.
+  std::unordered_set<Pid> fresh_;
+  std::vector<Pid> renewed_, gone_;
   std::vector<std::vector<Pid>> last_members_;  // each rule's processes at the last scan
   std::uint64_t overruns_seen_ = 0;
   int since_full_ = 0;

@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "engine/exec_rules.h"
@@ -25,6 +26,12 @@ void ExecWatch::on_event(const proc::ProcEvent& e) {
       (e.kind != proc::ProcEvent::Kind::kExec && e.kind != proc::ProcEvent::Kind::kComm)) {
     return;
   }
+  // Without an on_exec rule there is nothing to do at once: the next scan reads the process
+  // and matches it afresh.
+  const auto& rules = d_.config().rules;
+  if (std::none_of(rules.begin(), rules.end(),
+                   [](const auto& r) { return r.enabled && r.on_exec; }))
+    return;
   if (!d_.source.read_pid_file(e.tgid, "stat", buf_)) return;  // gone already
   auto st = proc::parse_stat(buf_);
   if (!st) return;

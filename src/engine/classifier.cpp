@@ -39,7 +39,7 @@ const char* to_string(Aggregate a) {
 }
 
 std::string place_key(Aggregate a, const ProcessSample& s, proc::InfoSource& info) {
-  if (a == Aggregate::kUnit) return info.placement(s.id)->unit;
+  if (a == Aggregate::kUnit) return s.place ? s.place->unit : info.placement(s.id)->unit;
   if (a == Aggregate::kUser) {
     const auto uid = info.uid(s.id);
     return uid ? "uid " + std::to_string(*uid) : std::string();
@@ -172,46 +172,62 @@ void Classifier::reset(const std::vector<Rule>* rules, const std::vector<Categor
   cache_.clear();
 }
 
+const Classifier::Verdicts& Classifier::lookup(const ProcessSample& p, proc::InfoSource& info) {
+  const auto& rules = *rules_;
+  auto [it, added] = cache_.try_emplace(p.id);
+  Cached& entry = it->second;
+  entry.seen = round_;
+  if (added || entry.comm != p.comm) {
+    if (!added) info.forget(p.id);  // exec: name and command line changed
+    entry.comm = p.comm;
+    auto& v = entry.verdicts;
+    v.hits.assign(rules.size(), false);
+    for (std::size_t r = 0; r < rules.size(); ++r) {
+      v.hits[r] = rules[r].enabled && matches(rules[r].match, p, info);
+    }
+    v.category = categories_ != nullptr ? categorize(*categories_, p, info) : -1;
+  }
+  return entry.verdicts;
+}
+
+void Classifier::sweep(std::size_t living) {
+  if (cache_.size() > 2 * living + 64) {
+    std::erase_if(cache_, [&](const auto& kv) { return kv.second.seen != round_; });
+  }
+  ++round_;
+}
+
+void add_places(Classification& cls, const std::vector<Rule>& rules, const Snapshot& snap,
+                proc::InfoSource& info) {
+  cls.places.resize(rules.size());
+  for (std::size_t r = 0; r < rules.size(); ++r) {
+    cls.places[r].clear();
+    if (rules[r].aggregate != Aggregate::kUnit && rules[r].aggregate != Aggregate::kUser) continue;
+    for (auto idx : cls.members[r]) {
+      cls.places[r].push_back(place_key(rules[r].aggregate, snap.processes[idx], info));
+    }
+  }
+}
+
 Classification Classifier::classify(const Snapshot& snap, proc::InfoSource& info) {
   const auto& rules = *rules_;
   Classification out;
   out.members.resize(rules.size());
   out.first_rule.assign(snap.processes.size(), -1);
   out.category.assign(snap.processes.size(), -1);
-  ++round_;
   for (std::size_t i = 0; i < snap.processes.size(); ++i) {
     const auto& p = snap.processes[i];
     if (p.kernel_thread || !p.alive()) continue;
-    auto [it, added] = cache_.try_emplace(p.id);
-    Cached& entry = it->second;
-    entry.seen = round_;
-    if (added || entry.comm != p.comm) {
-      if (!added) info.forget(p.id);  // exec: name and command line changed
-      entry.comm = p.comm;
-      entry.hits.assign(rules.size(), false);
-      for (std::size_t r = 0; r < rules.size(); ++r) {
-        entry.hits[r] = rules[r].enabled && matches(rules[r].match, p, info);
-      }
-      if (categories_ != nullptr) entry.category = categorize(*categories_, p, info);
-    }
-    out.category[i] = entry.category;
+    const auto& v = lookup(p, info);
+    out.category[i] = v.category;
     for (std::size_t r = 0; r < rules.size(); ++r) {
-      if (!entry.hits[r]) continue;
+      if (!v.hits[r]) continue;
       out.members[r].push_back(i);
       if (out.first_rule[i] < 0) out.first_rule[i] = static_cast<int>(r);
     }
   }
-  out.places.resize(rules.size());
-  for (std::size_t r = 0; r < rules.size(); ++r) {
-    if (rules[r].aggregate != Aggregate::kUnit && rules[r].aggregate != Aggregate::kUser) continue;
-    for (auto idx : out.members[r]) {
-      out.places[r].push_back(place_key(rules[r].aggregate, snap.processes[idx], info));
-    }
-  }
-  // Entries of processes that are gone: swept when they outnumber the living.
-  if (cache_.size() > 2 * snap.processes.size() + 64) {
-    std::erase_if(cache_, [&](const auto& kv) { return kv.second.seen != round_; });
-  }
+  add_places(out, rules, snap, info);
+  sweep(snap.processes.size());
   return out;
 }
 

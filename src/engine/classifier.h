@@ -34,6 +34,11 @@ struct Classification {
 // The unit or user a process is summed under by a rule of that aggregate ("" if not known).
 std::string place_key(Aggregate a, const ProcessSample& s, proc::InfoSource& info);
 
+// Fills cls.places from cls.members: for the rules summed per unit or per user, each member's
+// unit or user.
+void add_places(Classification& cls, const std::vector<Rule>& rules, const Snapshot& snap,
+                proc::InfoSource& info);
+
 class Classifier {
  public:
   explicit Classifier(const std::vector<Rule>* rules,
@@ -43,6 +48,16 @@ class Classifier {
   // rules and categories must outlive the classifier; call reset() after they change.
   void reset(const std::vector<Rule>* rules, const std::vector<Category>* categories = nullptr);
   Classification classify(const Snapshot& snap, proc::InfoSource& info);
+  // What one process falls under: the rules it matches (by rule index) and its category.
+  struct Verdicts {
+    std::vector<bool> hits;
+    int category = -1;
+  };
+  // p's verdicts, from the cache or matched now (a changed comm is an exec: matched afresh).
+  const Verdicts& lookup(const ProcessSample& p, proc::InfoSource& info);
+  // After a pass over every process: entries not looked up since the last sweep are dropped
+  // when they outnumber the living processes.
+  void sweep(std::size_t living);
   // Drops what is known of id (after an exec, whatever its name): it is matched afresh.
   void forget(const ProcessId& id) { cache_.erase(id); }
   [[nodiscard]] const std::vector<Category>* categories() const { return categories_; }
@@ -51,9 +66,8 @@ class Classifier {
  private:
   struct Cached {
     std::string comm;
-    std::vector<bool> hits;
-    int category = -1;
-    unsigned seen = 0;  // the classify() call that last saw it
+    Verdicts verdicts;
+    unsigned seen = 0;  // the sweep round that last looked it up
   };
   const std::vector<Rule>* rules_;
   const std::vector<Category>* categories_;

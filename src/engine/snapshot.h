@@ -2,12 +2,14 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/types.h"
 #include "proc/parse.h"
+#include "proc/placement.h"
 
 namespace freezr::engine {
 
@@ -53,6 +55,9 @@ struct ProcessSample {
   // PSI some avg10 of its own cgroup (v2): cpu, io, memory; read for the processes of rules
   // whose pressure gates read the cgroup's (each nullopt where unreadable).
   std::optional<std::array<std::optional<double>, 3>> cgroup_pressure;
+  // Where it lives (unit, slice, container): set by the scanner for the processes it keeps,
+  // read once per process.
+  std::shared_ptr<const proc::Placement> place;
 
   // Own CPU plus that of reaped children: what rules judge.
   [[nodiscard]] double total_cpu() const { return cpu_percent + child_cpu_percent; }

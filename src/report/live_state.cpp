@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <span>
 #include <unordered_map>
 
 #include "act/ledger_entries.h"
@@ -60,10 +61,47 @@ serve::RuleRow rule_row(const engine::Rule& r, std::size_t i, const engine::Poli
 
 }  // namespace
 
+void list_processes(serve::State& s, const scan::ScanResult& result,
+                    const std::vector<engine::Rule>& rules,
+                    const std::vector<engine::Category>* categories, const engine::Policy& policy,
+                    proc::InfoSource* info) {
+  const auto& snap = result.snap;
+  const auto& cls = result.cls;
+  s.listed = true;
+  s.processes.clear();
+  s.processes.reserve(s.process_count);
+  for (std::size_t i = 0; i < snap.processes.size(); ++i) {
+    const auto& p = snap.processes[i];
+    if (p.kernel_thread || !p.alive()) continue;
+    const int r = cls.first_rule[i];
+    const int c = cls.category.empty() ? -1 : cls.category[i];
+    serve::ProcessRow row{p.id.pid,
+                          p.comm,
+                          p.cpu_percent,
+                          p.rss_mb(),
+                          r >= 0 ? rules[static_cast<std::size_t>(r)].name : std::string(),
+                          r >= 0 ? policy.entity_streak(static_cast<std::size_t>(r), p.id) : 0,
+                          c >= 0 && categories != nullptr
+                              ? (*categories)[static_cast<std::size_t>(c)].name
+                              : std::string(),
+                          p.io_read_bps,
+                          p.io_write_bps,
+                          std::nullopt,
+                          std::nullopt,
+                          p.place           ? p.place
+                          : info != nullptr ? info->placement(p.id)
+                                            : nullptr};
+    if (p.memory) {
+      row.pss_mib = p.memory_mb(engine::MemoryMetric::kPss);
+      row.swap_mib = static_cast<double>(p.memory->swap) / kMiB;
+    }
+    s.processes.push_back(std::move(row));
+  }
+}
+
 std::shared_ptr<const serve::State> build_state(PublishInput in) {
   auto s = std::make_shared<serve::State>(std::move(in.state));
   const auto& snap = in.result->snap;
-  const auto& cls = in.result->cls;
   const auto& rules = *in.rules;
   s->memory = snap.meminfo;
   s->load = snap.loadavg;
@@ -72,35 +110,14 @@ std::shared_ptr<const serve::State> build_state(PublishInput in) {
   s->psi_memory = snap.memory_pressure;
   for (std::size_t i = 0; i < rules.size(); ++i)
     s->rules.push_back(rule_row(rules[i], i, *in.policy));
-  s->processes.reserve(snap.processes.size());
-  for (std::size_t i = 0; i < snap.processes.size(); ++i) {
-    const auto& p = snap.processes[i];
-    if (p.kernel_thread || !p.alive()) continue;  // zombies are already gone
-    const int r = cls.first_rule[i];
-    const int c = cls.category.empty() ? -1 : cls.category[i];
-    serve::ProcessRow row{p.id.pid,
-                          p.comm,
-                          p.cpu_percent,
-                          p.rss_mb(),
-                          r >= 0 ? rules[static_cast<std::size_t>(r)].name : std::string(),
-                          r >= 0 ? in.policy->entity_streak(static_cast<std::size_t>(r), p.id) : 0,
-                          c >= 0 && in.categories != nullptr
-                              ? (*in.categories)[static_cast<std::size_t>(c)].name
-                              : std::string(),
-                          p.io_read_bps,
-                          p.io_write_bps,
-                          std::nullopt,
-                          std::nullopt,
-                          in.info != nullptr ? in.info->placement(p.id) : nullptr};
-    if (p.memory) {
-      row.pss_mib = p.memory_mb(engine::MemoryMetric::kPss);
-      row.swap_mib = static_cast<double>(p.memory->swap) / kMiB;
-    }
-    s->processes.push_back(std::move(row));
+  s->listed = false;
+  for (const auto& p : snap.processes) {
+    if (!p.kernel_thread && p.alive()) ++s->process_count;  // zombies are already gone
   }
+  if (in.list) list_processes(*s, *in.result, rules, in.categories, *in.policy, in.info);
   std::unordered_map<Pid, const std::string*> names;
   for (const auto& f : in.frozen) names.emplace(f.process.pid, nullptr);
-  for (const auto& p : snap.processes) {
+  for (const auto& p : names.empty() ? std::span<const engine::ProcessSample>() : snap.processes) {
     if (auto it = names.find(p.id.pid); it != names.end()) it->second = &p.comm;
   }
   for (const auto& f : in.frozen) {

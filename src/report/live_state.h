@@ -17,6 +17,8 @@ struct PublishInput {
   const std::vector<engine::Category>* categories = nullptr;
   const engine::Policy* policy = nullptr;
   proc::InfoSource* info = nullptr;  // where processes live (their placement), when given
+  // Whether the state lists every process (else list_processes can add them later).
+  bool list = true;
   std::vector<store::LedgerEntry> frozen;
   // The daemon's own facts (times, counters, status, actions, predictions), filled by the
   // daemon; build_state adds the rules, processes, frozen ones and system figures.
@@ -24,6 +26,13 @@ struct PublishInput {
 };
 
 std::shared_ptr<const serve::State> build_state(PublishInput in);
+
+// Lists the processes of result in s (a state built without them), their rule and category by
+// name, their streaks from policy.
+void list_processes(serve::State& s, const scan::ScanResult& result,
+                    const std::vector<engine::Rule>& rules,
+                    const std::vector<engine::Category>* categories, const engine::Policy& policy,
+                    proc::InfoSource* info);
 
 // The compact message pushed to WebSocket clients after each scan: health, pressure level,
 // rules (as `GET /api/v1/rules` gives them), the busiest processes, the new events, the frozen

@@ -22,67 +22,139 @@ Scanner::Scanner(proc::ProcSource& source, const std::vector<engine::Rule>* rule
       sampler_(source.clock_ticks(), source.page_size()),
       classifier_(rules, categories) {}
 
-ScanResult Scanner::scan(Seconds now, bool recheck_cmdlines) {
+const ScanResult& Scanner::scan(Seconds now, bool recheck_cmdlines) {
   proc::read_all(source_, raw_, pids_, buf_);
-  ScanResult out;
-  out.unreadable = raw_.unreadable;
-  out.read = raw_.processes.size();
-  out.snap = sampler_.update(raw_, now);
+  table_.full = true;
+  table_.unreadable = raw_.unreadable;
+  table_.read = raw_.processes.size();
+  table_.snap = sampler_.update(raw_, now);
+  auto& procs = table_.snap.processes;
   if (recheck_cmdlines) {
-    for (const auto& p : out.snap.processes) {
+    for (const auto& p : procs) {
       if (!p.kernel_thread && info_.cmdline_changed(p.id)) forget(p.id);
     }
   }
-  finish(out);
-  return out;
-}
-
-ScanResult Scanner::scan_some(Seconds now, const std::vector<Pid>& pids, std::vector<Pid> gone) {
-  if (scans_ == 0) return scan(now);
-  proc::read_stats(source_, pids, raw_, buf_, &gone);
-  proc::read_system(source_, raw_);
-  ScanResult out;
-  out.full = false;
-  out.unreadable = raw_.unreadable;
-  out.read = raw_.processes.size();
-  auto fresh = sampler_.update(raw_, now, true, gone);
-  std::unordered_map<Pid, std::size_t> by_pid;
-  by_pid.reserve(fresh.processes.size());
-  for (std::size_t i = 0; i < fresh.processes.size(); ++i)
-    by_pid.emplace(fresh.processes[i].id.pid, i);
-  std::sort(gone.begin(), gone.end());
-  std::vector<bool> used(fresh.processes.size());
-  std::vector<engine::ProcessSample> merged;
-  merged.reserve(last_.size() + fresh.processes.size());
-  for (auto& p : last_) {
-    if (std::binary_search(gone.begin(), gone.end(), p.id.pid)) continue;
-    const auto it = by_pid.find(p.id.pid);
-    if (it == by_pid.end()) {
-      merged.push_back(std::move(p));
-    } else if (!used[it->second]) {
-      used[it->second] = true;
-      merged.push_back(std::move(fresh.processes[it->second]));
-    }
+  rules_changed_ = false;
+  width_ = classifier_.rules().size();
+  at_.clear();
+  at_.reserve(procs.size());
+  hits_.assign(procs.size() * width_, 0);
+  table_.cls.first_rule.assign(procs.size(), -1);
+  table_.cls.category.assign(procs.size(), -1);
+  for (std::size_t i = 0; i < procs.size(); ++i) {
+    at_.emplace(procs[i].id.pid, i);
+    judge(i);
   }
-  for (std::size_t i = 0; i < fresh.processes.size(); ++i) {
-    if (!used[i]) merged.push_back(std::move(fresh.processes[i]));
-  }
-  out.snap = std::move(fresh);
-  out.snap.processes = std::move(merged);
-  finish(out);
-  return out;
-}
-
-void Scanner::finish(ScanResult& out) {
-  out.cls = classifier_.classify(out.snap, info_);
-  details_.fill(out.snap, out.cls, classifier_.rules(), source_, out.full);
-  last_ = out.snap.processes;
+  classifier_.sweep(procs.size());
   // Forget static facts of exited processes now and then; they are cheap to keep a while.
-  if (++scans_ % 16 == 0 || info_.size() > 2 * out.snap.processes.size() + 64) {
+  if (++scans_ % 4 == 0 || info_.size() > 2 * procs.size() + 64) {
     alive_.clear();
-    for (const auto& p : out.snap.processes) alive_.push_back(p.id);
+    for (const auto& p : procs) alive_.push_back(p.id);
     info_.retain(alive_);
   }
+  finish();
+  return table_;
+}
+
+void Scanner::renew(const std::vector<Pid>& pids) {
+  for (const Pid pid : pids) {
+    if (const auto it = at_.find(pid); it != at_.end())
+      forget(table_.snap.processes[it->second].id);
+  }
+}
+
+const ScanResult& Scanner::scan_some(Seconds now, const std::vector<Pid>& pids,
+                                     std::vector<Pid> gone) {
+  if (scans_ == 0 || rules_changed_) return scan(now);
+  auto& procs = table_.snap.processes;
+  proc::read_stats(source_, pids, raw_, buf_, &gone);
+  proc::read_system(source_, raw_);
+  auto fresh = sampler_.update(raw_, now, true, gone);
+  for (const Pid pid : gone) {
+    const auto it = at_.find(pid);
+    if (it == at_.end()) continue;
+    forget(procs[it->second].id);  // what was cached of it goes with it
+    drop(it->second);
+  }
+  changed_.clear();
+  for (auto& p : fresh.processes) {
+    const auto [it, added] = at_.try_emplace(p.id.pid, procs.size());
+    const std::size_t i = it->second;
+    if (added) {
+      procs.push_back(std::move(p));
+      hits_.resize(hits_.size() + width_, 0);
+      table_.cls.first_rule.push_back(-1);
+      table_.cls.category.push_back(-1);
+    } else {
+      auto& slot = procs[i];
+      auto place = slot.id == p.id ? std::move(slot.place) : nullptr;  // else the PID was reused
+      slot = std::move(p);
+      slot.place = std::move(place);
+    }
+    changed_.push_back(i);
+  }
+  fresh.processes = std::move(procs);
+  table_.snap = std::move(fresh);
+  table_.full = false;
+  table_.unreadable = raw_.unreadable;
+  table_.read = raw_.processes.size();
+  for (const auto i : changed_) judge(i);
+  ++scans_;
+  finish();
+  return table_;
+}
+
+void Scanner::judge(std::size_t i) {
+  auto& p = table_.snap.processes[i];
+  auto& cls = table_.cls;
+  char* row = hits_.data() + i * width_;
+  std::fill(row, row + width_, 0);
+  cls.first_rule[i] = -1;
+  cls.category[i] = -1;
+  if (p.kernel_thread || !p.alive()) return;
+  const auto& v = classifier_.lookup(p, info_);
+  cls.category[i] = v.category;
+  for (std::size_t r = 0; r < width_; ++r) {
+    if (!v.hits[r]) continue;
+    row[r] = 1;
+    if (cls.first_rule[i] < 0) cls.first_rule[i] = static_cast<int>(r);
+  }
+  if (!p.place) p.place = info_.placement(p.id);
+}
+
+void Scanner::drop(std::size_t i) {
+  auto& procs = table_.snap.processes;
+  auto& cls = table_.cls;
+  const std::size_t last = procs.size() - 1;
+  at_.erase(procs[i].id.pid);
+  if (i != last) {
+    procs[i] = std::move(procs[last]);
+    at_[procs[i].id.pid] = i;
+    std::copy_n(hits_.begin() + static_cast<std::ptrdiff_t>(last * width_), width_,
+                hits_.begin() + static_cast<std::ptrdiff_t>(i * width_));
+    cls.first_rule[i] = cls.first_rule[last];
+    cls.category[i] = cls.category[last];
+  }
+  procs.pop_back();
+  hits_.resize(last * width_);
+  cls.first_rule.pop_back();
+  cls.category.pop_back();
+}
+
+void Scanner::finish() {
+  auto& cls = table_.cls;
+  const auto& rules = classifier_.rules();
+  cls.members.resize(width_);
+  for (auto& m : cls.members) m.clear();
+  for (std::size_t i = 0; i < table_.snap.processes.size(); ++i) {
+    if (cls.first_rule[i] < 0) continue;
+    const char* row = hits_.data() + i * width_;
+    for (std::size_t r = 0; r < width_; ++r) {
+      if (row[r] != 0) cls.members[r].push_back(i);
+    }
+  }
+  engine::add_places(cls, rules, table_.snap, info_);
+  details_.fill(table_.snap, cls, rules, source_, table_.full);
 }
 
 }  // namespace freezr::scan

@@ -332,7 +332,7 @@ std::string render_metrics(const State& s, int per_process_top, const ProcessFds
   w.sample("", s.scan_seconds_total);
   w.family("freezr_processes", "gauge",
            "Processes seen in the last scan (kernel threads excluded).");
-  w.sample("", static_cast<double>(s.processes.size()));
+  w.sample("", static_cast<double>(s.process_count));
   rule_families(w, s);
   w.family("freezr_frozen_processes", "gauge", "Processes FreezR holds frozen now.");
   w.sample("", static_cast<double>(s.frozen.size()));

@@ -104,6 +104,9 @@ json maybe(const std::optional<double>& v, int digits) {
 }
 
 Response processes(const Request& r, const State& s) {
+  if (!s.listed) {
+    return json_error(503, "the process table is matched against the new rules at the next scan");
+  }
   const auto sort = param(r, "sort").value_or("cpu");
   if (sort != "cpu" && sort != "mem") return json_error(400, "sort must be cpu or mem");
   const auto rule = param(r, "rule");
@@ -338,7 +341,8 @@ Response route(const Request& req, const ApiContext& ctx) {
       if (p == "/api/v1/history") return history(req, ctx);
       return history_system(req, ctx);
     }
-    auto state = ctx.state();
+    const bool lists = p == "/api/v1/processes" || (p == "/metrics" && ctx.per_process_metrics > 0);
+    auto state = lists && ctx.state_with_processes ? ctx.state_with_processes() : ctx.state();
     if (p == "/healthz") return ok_json({{"ok", state != nullptr}});
     if (!state) return json_error(503, "no scan yet");
     if (p == "/metrics") {

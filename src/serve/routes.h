@@ -16,6 +16,9 @@ namespace freezr::serve {
 
 struct ApiContext {
   std::function<std::shared_ptr<const State>()> state;
+  // The state with its processes listed (a State may leave them out while nobody reads them),
+  // for the routes that show them; when not given, state is used.
+  std::function<std::shared_ptr<const State>()> state_with_processes;
   std::string token;         // empty: control endpoints are off
   std::string history_path;  // SQLite file, read-only here; empty when there is none
   std::string version;       // FreezR's, for the OpenAPI description

@@ -146,7 +146,11 @@ struct State {
   PressureRow pressure;
   std::vector<ThermalRow> thermal;
   std::vector<RuleRow> rules;
-  std::vector<ProcessRow> processes;  // every non-kernel process
+  // Every non-kernel process: listed while something reads them (see ApiContext), else empty
+  // with listed false. process_count counts them either way.
+  std::vector<ProcessRow> processes;
+  bool listed = true;
+  std::size_t process_count = 0;
   std::vector<FrozenRow> frozen;
   ActionCounts actions;
   std::uint64_t scans = 0;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -18,10 +19,11 @@ class MemProc final : public proc::ProcSource {
   int stat_reads = 0;
   std::map<std::string, int> reads;
 
-  void set(Pid pid, const std::string& comm, std::uint64_t utime, Pid ppid = 1) {
+  void set(Pid pid, const std::string& comm, std::uint64_t utime, Pid ppid = 1,
+           std::uint64_t start = 0) {
     stat[pid] = std::to_string(pid) + " (" + comm + ") S " + std::to_string(ppid) +
                 " 1 1 0 -1 4194560 0 0 0 0 " + std::to_string(utime) + " 0 0 0 20 0 1 0 " +
-                std::to_string(1000 + pid) + " 1000000 256 0";
+                std::to_string(start != 0 ? start : 1000 + pid) + " 1000000 256 0";
   }
   void list_pids(std::vector<Pid>& out) override {
     out.clear();
@@ -86,6 +88,95 @@ TEST(Scanner, LightScanReadsOnlyTheGivenProcessesAndKeepsTheRest) {
   for (const auto& p : again.snap.processes) {
     if (p.id.pid == 40) EXPECT_NEAR(p.cpu_percent, 50, 1e-9);
   }
+}
+
+// The PIDs of rule r's members, sorted.
+std::vector<Pid> member_pids(const ScanResult& r, std::size_t rule) {
+  std::vector<Pid> out;
+  for (auto idx : r.cls.members[rule]) out.push_back(r.snap.processes[idx].id.pid);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(Scanner, LightScansKeepTheTableAndItsVerdictsRightAsProcessesComeAndGo) {
+  MemProc src;
+  std::vector<engine::Rule> rules(2);
+  rules[0].name = "watched";
+  rules[0].match.comm = {"watched"};
+  rules[0].steps.resize(1);
+  rules[1].name = "by-line";
+  rules[1].match.cmdline = engine::Regex::compile("--serve").value();
+  rules[1].steps.resize(1);
+  for (Pid p = 10; p < 16; ++p) src.set(p, "idle", 0);
+  src.set(20, "watched", 0);
+  src.set(21, "watched", 0);
+  src.set(22, "worker", 0);
+  src.files[{22, "cmdline"}] = std::string("worker\0--idle\0", 14);
+  src.files[{20, "cgroup"}] = "0::/system.slice/w20.service\n";
+  src.files[{21, "cgroup"}] = "0::/system.slice/w21.service\n";
+  Scanner scanner(src, &rules);
+  const auto& full = scanner.scan(0);
+  EXPECT_EQ(member_pids(full, 0), (std::vector<Pid>{20, 21}));
+  EXPECT_TRUE(full.cls.members[1].empty());
+  // 20 exits: the last process takes its place, and verdicts, indices and places follow.
+  src.stat.erase(20);
+  src.set(30, "watched", 0);  // new
+  const auto& one = scanner.scan_some(1, {21, 30}, {20});
+  EXPECT_EQ(one.snap.processes.size(), 9U);
+  EXPECT_EQ(member_pids(one, 0), (std::vector<Pid>{21, 30}));
+  for (std::size_t i = 0; i < one.snap.processes.size(); ++i) {
+    const auto& p = one.snap.processes[i];
+    EXPECT_EQ(one.cls.first_rule[i], p.comm == "watched" ? 0 : -1) << p.id.pid;
+    if (p.id.pid == 21) {
+      ASSERT_TRUE(p.place);
+      EXPECT_EQ(p.place->unit, "w21.service");
+    }
+  }
+  // 22 exec'd under the same name with another command line: renewed, it is matched afresh.
+  src.files[{22, "cmdline"}] = std::string("worker\0--serve\0", 15);
+  scanner.renew({22});
+  const auto& two = scanner.scan_some(2, {21, 22, 30}, {});
+  EXPECT_EQ(member_pids(two, 1), (std::vector<Pid>{22}));
+  // 21's PID is reused by another program: no longer a member; its old place is not kept.
+  src.set(21, "other", 0, 1, 99999);
+  src.files[{21, "cgroup"}] = "0::/system.slice/other.service\n";
+  const auto& three = scanner.scan_some(3, {21, 30}, {21});
+  EXPECT_EQ(member_pids(three, 0), (std::vector<Pid>{30}));
+  for (const auto& p : three.snap.processes) {
+    if (p.id.pid == 21) EXPECT_EQ(p.place->unit, "other.service");
+  }
+  // A process not read keeps its verdict; one renamed and read is matched by its new name.
+  src.set(30, "renamed", 0);
+  const auto& four = scanner.scan_some(4, {22, 30}, {});
+  EXPECT_TRUE(four.cls.members[0].empty());
+  EXPECT_EQ(member_pids(four, 1), (std::vector<Pid>{22}));
+  // A full scan agrees with what the light ones built.
+  const auto light_table = four.snap.processes.size();
+  const auto& again = scanner.scan(5);
+  EXPECT_EQ(again.snap.processes.size(), light_table);
+  EXPECT_TRUE(again.cls.members[0].empty());
+  EXPECT_EQ(member_pids(again, 1), (std::vector<Pid>{22}));
+}
+
+TEST(Scanner, ALightScanAfterTheRulesChangedIsFull) {
+  MemProc src;
+  src.set(10, "a", 0);
+  src.set(11, "b", 0);
+  std::vector<engine::Rule> rules(1);
+  rules[0].name = "a";
+  rules[0].match.comm = {"a"};
+  rules[0].steps.resize(1);
+  Scanner scanner(src, &rules);
+  scanner.scan(0);
+  std::vector<engine::Rule> next(2, rules[0]);
+  next[1].name = "b";
+  next[1].match.comm = {"b"};
+  scanner.reset_rules(&next);
+  const auto& r = scanner.scan_some(1, {}, {});
+  EXPECT_TRUE(r.full);
+  ASSERT_EQ(r.cls.members.size(), 2U);
+  EXPECT_EQ(member_pids(r, 1), (std::vector<Pid>{11}));
+  EXPECT_FALSE(scanner.scan_some(2, {}, {}).full);
 }
 
 TEST(Scanner, LightScanBeforeAnyFullScanIsFull) {
@@ -232,7 +323,11 @@ TEST(Scanner, ReadsTheCgroupPressureOfTheProcessesWhoseGatesAskOnceAPerCgroup) {
   EXPECT_FALSE((*find(10).cgroup_pressure)[1]);  // a file that does not parse: unknown
   EXPECT_DOUBLE_EQ(*(*find(12).cgroup_pressure)[2], 3.0);
   EXPECT_FALSE(find(13).cgroup_pressure);  // under no such rule: not read
-  EXPECT_EQ(src.reads["cgroup"], 3);
+  // Once each for where it lives (all four), once for the gates' cgroups (three).
+  EXPECT_EQ(src.reads["cgroup"], 7);
+  // The next scan reads only the gates' cgroups again: a process can move.
+  scanner.scan(1);
+  EXPECT_EQ(src.reads["cgroup"], 10);
   // Without a cgroup v2 root nothing is read.
   Scanner blind(src, &rules);
   EXPECT_FALSE(blind.scan(0).snap.processes[0].cgroup_pressure);

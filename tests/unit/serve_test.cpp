@@ -29,6 +29,7 @@ State sample_state() {
   s.processes = {{10, "node", 100, 1, "node", 2},
                  {11, "bad\"na\nme\xff", 50.5, 1, "node", 1},
                  {12, "bash", 1, 3, "", 0}};
+  s.process_count = s.processes.size();
   s.actions[{"node", "kill", "ok"}] = 2;
   proc::MemInfo m;
   m.total_kb = 1000;
@@ -178,6 +179,33 @@ TEST(Routes, ReadEndpoints) {
   EXPECT_EQ(route(req("GET", "/api/v1/thaw"), ctx).status, 405);
   auto before = context(nullptr);
   EXPECT_EQ(route(req("GET", "/metrics"), before).status, 503);
+}
+
+TEST(Routes, OnlyTheRoutesShowingProcessesAskForThemListed) {
+  auto bare = sample_state();
+  bare.processes.clear();
+  bare.listed = false;
+  bare.process_count = 3;
+  auto ctx = context(std::make_shared<const State>(bare));
+  int listings = 0;
+  ctx.state_with_processes = [&listings] {
+    ++listings;
+    return std::make_shared<const State>(sample_state());
+  };
+  EXPECT_EQ(route(req("GET", "/api/v1/status"), ctx).status, 200);
+  const auto m = route(req("GET", "/metrics"), ctx).body;
+  EXPECT_NE(m.find("\nfreezr_processes 3\n"), std::string::npos) << "counted, not listed";
+  EXPECT_EQ(listings, 0);
+  const auto j = nlohmann::json::parse(route(req("GET", "/api/v1/processes"), ctx).body);
+  EXPECT_EQ(j["total"], 3);
+  EXPECT_EQ(listings, 1);
+  ctx.per_process_metrics = 2;
+  EXPECT_NE(route(req("GET", "/metrics"), ctx).body.find("freezr_process_cpu_percent{pid=\"10\""),
+            std::string::npos);
+  EXPECT_EQ(listings, 2);
+  // A state that cannot list them yet (the rules just changed) says so.
+  ctx.state_with_processes = [&bare] { return std::make_shared<const State>(bare); };
+  EXPECT_EQ(route(req("GET", "/api/v1/processes"), ctx).status, 503);
 }
 
 TEST(Routes, MethodsByTheBook) {
