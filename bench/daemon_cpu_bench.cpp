@@ -1,20 +1,32 @@
 // Daemon CPU benchmark: FreezR's own CPU use and memory while it watches a machine of N
 // processes, at a given scan interval, with process events (light scans between full sweeps)
-// and without them (every scan full), beside top at the same interval in the same run. Forks
-// idle children to reach N, runs the freezr binary in dry-run with the seed's rules, reads
-// utime+stime and RSS from /proc, and ends everything by PID.
+// and without them (every scan full), beside, in the same run and at the same interval: the
+// floor (a loop that lists /proc and reads every /proc/PID/stat, opened each time or kept
+// open), top, btop (in a pseudo-terminal) and process-exporter (scraped each interval), where
+// they are installed. Forks idle children to reach N, runs the freezr binary in dry-run with
+// the seed's rules and its default features (HTTP, history, process events; status.json on a
+// tmpfs, as /run is under systemd), reads CPU from the scheduler and RSS from /proc, and ends
+// everything by PID.
 //   freezr_daemon_cpu_bench FREEZR [--procs N]... [--interval S]... [--seconds T]
+//   freezr_daemon_cpu_bench --floor S | --floor-kept S   (the floor loop itself)
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <pty.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,8 +46,8 @@ using freezr::bench::fill_to;
 double cpu_seconds(pid_t pid) {
   double total = 0;
   std::error_code ec;
-  for (const auto& t : std::filesystem::directory_iterator(
-           "/proc/" + std::to_string(pid) + "/task", ec)) {
+  for (const auto& t :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
     std::ifstream f(t.path() / "schedstat");
     unsigned long long ns = 0;
     if (f >> ns) total += static_cast<double>(ns) / 1e9;
@@ -57,20 +69,137 @@ struct Usage {
   long rss_kib = 0, anon_kib = 0;
 };
 
-// Runs argv with its output to /dev/null; its CPU over `seconds`, after a warm-up of two
+// The floor, forever: every interval, list /proc and read each /proc/PID/stat into a 4 KiB
+// buffer, opening and closing it each time or (kept) opening it once and reading it with
+// pread.
+[[noreturn]] void run_floor(double interval, bool kept) {
+  static char buf[4096];
+  std::map<int, int> fds;  // PID -> its stat, when kept
+  std::vector<int> pids;
+  char path[64];
+  for (;;) {
+    pids.clear();
+    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+      const auto name = e.path().filename().string();
+      if (name.find_first_not_of("0123456789") == std::string::npos)
+        pids.push_back(std::stoi(name));
+    }
+    std::map<int, int> still;
+    for (const int pid : pids) {
+      int fd = -1;
+      if (const auto it = fds.find(pid); kept && it != fds.end()) fd = it->second;
+      if (fd < 0) {
+        std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
+        fd = ::open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+      }
+      const ssize_t n = pread(fd, buf, sizeof buf, 0);
+      if (!kept || n <= 0) {
+        ::close(fd);
+      } else {
+        still[pid] = fd;
+      }
+    }
+    for (const auto& [pid, fd] : fds) {
+      if (still.count(pid) == 0) ::close(fd);
+    }
+    fds.swap(still);
+    std::this_thread::sleep_for(std::chrono::duration<double>(interval));
+  }
+}
+
+bool installed(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path != nullptr ? path : "/usr/bin:/bin";
+  for (std::size_t at = 0; at <= dirs.size();) {
+    auto end = dirs.find(':', at);
+    if (end == std::string::npos) end = dirs.size();
+    if (::access((dirs.substr(at, end - at) + "/" + program).c_str(), X_OK) == 0) return true;
+    at = end + 1;
+  }
+  return false;
+}
+
+// A free TCP port on loopback (bound, then let go).
+int free_port() {
+  const int s = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  ::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(s);
+  return ntohs(a.sin_port);
+}
+
+// GET /metrics on loopback port, reading the whole answer; whether one came.
+bool scrape(int port) {
+  const int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  bool got = false;
+  if (::connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    const std::string req = "GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n";
+    if (::write(s, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
+      char buf[65536];
+      while (::read(s, buf, sizeof buf) > 0) got = true;
+    }
+  }
+  ::close(s);
+  return got;
+}
+
+// How a measured program runs beside the benchmark.
+struct Launch {
+  std::vector<std::string> argv;
+  std::map<std::string, std::string> env;
+  bool terminal = false;  // in a pseudo-terminal whose output is read and dropped
+  int scrape_port = 0;    // scraped at each interval when not 0
+};
+
+// Runs the program with its output dropped; its CPU over `seconds`, after a warm-up of two
 // intervals, and its memory at the end. Ends it by PID.
-Usage measure_program(const std::vector<std::string>& argv, double interval, double seconds) {
-  const pid_t pid = fork();
+Usage measure_program(const Launch& l, double interval, double seconds) {
+  int master = -1;
+  winsize ws{};
+  ws.ws_row = 40;
+  ws.ws_col = 120;
+  const pid_t pid = l.terminal ? forkpty(&master, nullptr, nullptr, &ws) : fork();
   if (pid == 0) {
-    const int null = ::open("/dev/null", O_RDWR);
-    dup2(null, 0);
-    dup2(null, 1);
-    dup2(null, 2);
+    if (!l.terminal) {
+      const int null = ::open("/dev/null", O_RDWR);
+      dup2(null, 0);
+      dup2(null, 1);
+      dup2(null, 2);
+    }
+    for (const auto& [k, v] : l.env) setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : l.argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     execvp(args[0], args.data());
     _exit(127);
+  }
+  std::thread drain;
+  if (master >= 0) {
+    drain = std::thread([master] {
+      char buf[65536];
+      while (::read(master, buf, sizeof buf) > 0) {
+      }
+    });
+  }
+  std::atomic<bool> done{false};
+  std::atomic<int> scrapes{0};
+  std::thread scraper;
+  if (l.scrape_port != 0) {
+    scraper = std::thread([&] {
+      while (!done) {
+        if (scrape(l.scrape_port)) ++scrapes;
+        std::this_thread::sleep_for(std::chrono::duration<double>(interval));
+      }
+    });
   }
   std::this_thread::sleep_for(std::chrono::duration<double>(2 * interval + 1));
   const double a = cpu_seconds(pid);
@@ -79,22 +208,33 @@ Usage measure_program(const std::vector<std::string>& argv, double interval, dou
   u.cpu_percent = 100.0 * (cpu_seconds(pid) - a) / seconds;
   u.rss_kib = status_kib(pid, "VmRSS");
   u.anon_kib = status_kib(pid, "RssAnon");
+  done = true;
+  if (scraper.joinable()) scraper.join();
+  if (l.scrape_port != 0 && scrapes == 0) u.cpu_percent = -1;  // it never answered
   kill(pid, SIGTERM);
   waitpid(pid, nullptr, 0);
+  if (drain.joinable()) {
+    ::close(master);
+    drain.join();
+  }
   return u;
 }
 
 // FreezR with its default features (HTTP, history, process events unless told not to) in
-// dry-run, with the seed's rules.
-Usage measure(const std::string& freezr, double interval, bool events, double seconds) {
+// dry-run, with the seed's rules. history_bytes: the size of its history (file and WAL) at
+// the end, and its growth over the measured time.
+Usage measure(const std::string& freezr, double interval, bool events, double seconds,
+              double* history_growth = nullptr) {
   char tmpl[] = "/tmp/freezr-cpu-bench-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
+  char run_tmpl[] = "/dev/shm/freezr-cpu-bench-XXXXXX";
+  const std::string run = mkdtemp(run_tmpl);
   const std::string cfg = dir + "/freezr.toml";
   std::ofstream(cfg) << "[monitor]\ninterval = " << interval << "\ndry_run = true\n"
                      << "process_events = " << (events ? "true" : "false") << "\n"
                      << "[logging]\ndir = \"" << dir << "/logs\"\n"
-                     << "[storage]\ndir = \"" << dir << "/data\"\nruntime_dir = \"" << dir
-                     << "/run\"\n"
+                     << "[storage]\ndir = \"" << dir << "/data\"\nruntime_dir = \"" << run << "\"\n"
+                     << "[pressure]\ncandidates = { comm = [\"freezr-bench-none\"] }\n"
                      << "[http]\nlisten = \"127.0.0.1:0\"\n"
                      << "[[rule]]\nname = \"kesl\"\nmatch = { comm = [\"kesl\", \"wdserver\"] }\n"
                      << "aggregate = \"group\"\ncpu_percent = 30\nmemory_mb = 600\n"
@@ -103,8 +243,28 @@ Usage measure(const std::string& freezr, double interval, bool events, double se
                      << "cpu_percent = 80\nviolations = 3\naction = \"kill\"\n"
                      << "[[rule]]\nname = \"browsers\"\nmatch = { category = \"browser\" }\n"
                      << "memory_mb = 8000\naction = \"freeze\"\n";
-  const auto u = measure_program({freezr, "--config", cfg}, interval, seconds);
+  const auto history = [&] {
+    std::error_code ec;
+    double bytes = 0;
+    for (const char* f : {"/data/freezr.db", "/data/freezr.db-wal"}) {
+      const auto n = std::filesystem::file_size(dir + f, ec);
+      if (!ec) bytes += static_cast<double>(n);
+    }
+    return bytes;
+  };
+  Launch l{{freezr, "--config", cfg}, {}, false, 0};
+  // The history's size when the measured time starts: after the warm-up measure_program waits.
+  std::thread at_start;
+  double start_bytes = 0;
+  at_start = std::thread([&] {
+    std::this_thread::sleep_for(std::chrono::duration<double>(2 * interval + 1));
+    start_bytes = history();
+  });
+  const auto u = measure_program(l, interval, seconds);
+  at_start.join();
+  if (history_growth != nullptr) *history_growth = history() - start_bytes;
   std::filesystem::remove_all(dir);
+  std::filesystem::remove_all(run);
   return u;
 }
 
@@ -115,15 +275,35 @@ double load1() {
   return l;
 }
 
+// A figure of CPU, or "n/a" where the program is not installed or never answered.
+std::string percent(double v) {
+  char b[32];
+  if (v < 0) return "n/a";
+  std::snprintf(b, sizeof b, "%.3f%%", v);
+  return b;
+}
+
+std::string ratio(double a, double b) {
+  char r[32];
+  if (a < 0 || b <= 0) return "n/a";
+  std::snprintf(r, sizeof r, "%.2fx", a / b);
+  return r;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 3 &&
+      (std::strcmp(argv[1], "--floor") == 0 || std::strcmp(argv[1], "--floor-kept") == 0)) {
+    run_floor(std::atof(argv[2]), std::strcmp(argv[1], "--floor-kept") == 0);
+  }
   if (argc < 2) {
     std::fprintf(stderr, "usage: %s FREEZR [--procs N]... [--interval S]... [--seconds T]\n",
                  argv[0]);
     return 2;
   }
   const std::string freezr = argv[1];
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   std::vector<std::size_t> targets;
   std::vector<double> intervals;
   double seconds = 60;
@@ -135,32 +315,78 @@ int main(int argc, char** argv) {
   }
   if (targets.empty()) targets = {1000, 5000};
   if (intervals.empty()) intervals = {3, 1};
+  const bool have_btop = installed("btop");
+  const std::string exporter = "prometheus-process-exporter";
+  const bool have_exporter = installed(exporter);
+  char conf_tmpl[] = "/tmp/freezr-cpu-bench-peers-XXXXXX";
+  const std::string peers = mkdtemp(conf_tmpl);
+  std::ofstream(peers + "/process-exporter.yml")
+      << "process_names:\n  - name: \"{{.Comm}}\"\n    cmdline:\n    - '.+'\n";
   std::printf(
-      "FreezR's own CPU, percent of one core, over %.0f s (dry-run, 3 rules, HTTP and history "
-      "on), beside top -b at the same interval; RSS in MiB (anonymous part in brackets)\n",
+      "CPU, percent of one core, over %.0f s per program, one program at a time: the floor (list "
+      "/proc, read every stat; opened each time, or kept open and pread), FreezR in dry-run (3 "
+      "rules, HTTP and history on) with process events and with every scan full, top -b, btop "
+      "and process-exporter (all processes, scraped each interval) at the same interval. RSS in "
+      "MiB (anonymous part in brackets). History: growth of FreezR's file and WAL over the "
+      "measured time, per day.\n",
       seconds);
-  std::printf("%6s %8s %6s | %9s %14s | %9s %14s | %9s %6s | %7s %7s\n", "procs", "interval",
-              "load", "events", "RSS", "full", "RSS", "top", "RSS", "ev/top", "ev/full");
+  std::printf(
+      "%6s %8s %5s | %8s %8s | %8s %13s %8s %13s | %8s %8s %8s | %10s | %7s %7s %7s %7s %7s\n",
+      "procs", "interval", "load", "floor", "kept", "events", "RSS", "full", "RSS", "top", "btop",
+      "p-exp", "hist MiB/d", "ev/flr", "ful/flr", "top/flr", "btop/f", "pexp/f");
   const auto mib = [](long kib) { return static_cast<double>(kib) / 1024.0; };
   for (const auto target : targets) {
     const auto kids = fill_to(target);
     for (const double interval : intervals) {
       const double load = load1();
-      const auto with = measure(freezr, interval, true, seconds);
-      const auto without = measure(freezr, interval, false, seconds);
       char delay[32];
       std::snprintf(delay, sizeof delay, "%g", interval);
-      const auto top = measure_program({"top", "-b", "-d", delay}, interval, seconds);
+      const auto floor =
+          measure_program({{self, "--floor", delay}, {}, false, 0}, interval, seconds);
+      const auto kept =
+          measure_program({{self, "--floor-kept", delay}, {}, false, 0}, interval, seconds);
+      double growth = 0;
+      const auto with = measure(freezr, interval, true, seconds, &growth);
+      const auto without = measure(freezr, interval, false, seconds);
+      const auto top =
+          measure_program({{"top", "-b", "-d", delay}, {}, false, 0}, interval, seconds);
+      Usage btop{-1, 0, 0};
+      if (have_btop) {
+        std::filesystem::create_directories(peers + "/btop");
+        std::ofstream(peers + "/btop/btop.conf")
+            << "update_ms = " << static_cast<int>(interval * 1000) << "\n";
+        btop = measure_program(
+            {{"btop"}, {{"XDG_CONFIG_HOME", peers}, {"TERM", "xterm-256color"}}, true, 0}, interval,
+            seconds);
+      }
+      Usage pexp{-1, 0, 0};
+      if (have_exporter) {
+        const int port = free_port();
+        pexp = measure_program({{exporter, "-config.path", peers + "/process-exporter.yml",
+                                 "-web.listen-address", "127.0.0.1:" + std::to_string(port)},
+                                {},
+                                false,
+                                port},
+                               interval, seconds);
+      }
+      const double per_day = growth / (1024.0 * 1024.0) * 86400.0 / seconds;
       std::printf(
-          "%6zu %7.1fs %6.2f | %8.3f%% %6.1f (%5.1f) | %8.3f%% %6.1f (%5.1f) | %8.3f%% %6.1f | "
-          "%6.2fx %6.2fx\n",
-          count_pids(), interval, load, with.cpu_percent, mib(with.rss_kib), mib(with.anon_kib),
-          without.cpu_percent, mib(without.rss_kib), mib(without.anon_kib), top.cpu_percent,
-          mib(top.rss_kib), top.cpu_percent > 0 ? with.cpu_percent / top.cpu_percent : 0.0,
-          without.cpu_percent > 0 ? with.cpu_percent / without.cpu_percent : 0.0);
+          "%6zu %7.1fs %5.2f | %8s %8s | %8s %5.1f (%5.1f) %8s %5.1f (%5.1f) | %8s %8s %8s | "
+          "%10.1f | %7s %7s %7s %7s %7s\n",
+          count_pids(), interval, load, percent(floor.cpu_percent).c_str(),
+          percent(kept.cpu_percent).c_str(), percent(with.cpu_percent).c_str(), mib(with.rss_kib),
+          mib(with.anon_kib), percent(without.cpu_percent).c_str(), mib(without.rss_kib),
+          mib(without.anon_kib), percent(top.cpu_percent).c_str(),
+          percent(btop.cpu_percent).c_str(), percent(pexp.cpu_percent).c_str(), per_day,
+          ratio(with.cpu_percent, floor.cpu_percent).c_str(),
+          ratio(without.cpu_percent, floor.cpu_percent).c_str(),
+          ratio(top.cpu_percent, floor.cpu_percent).c_str(),
+          ratio(btop.cpu_percent, floor.cpu_percent).c_str(),
+          ratio(pexp.cpu_percent, floor.cpu_percent).c_str());
       std::fflush(stdout);
     }
     end_children(kids);
   }
+  std::filesystem::remove_all(peers);
   return 0;
 }

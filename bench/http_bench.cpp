@@ -75,7 +75,8 @@ long checks(const fs::path& status) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: %s FREEZR_BINARY [--procs N] [--seconds S] [--clients C]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s FREEZR_BINARY [--procs N] [--seconds S] [--clients C]\n",
+                 argv[0]);
     return 2;
   }
   long procs = 1000;
@@ -93,8 +94,8 @@ int main(int argc, char** argv) {
   std::ofstream(dir / "freezr.toml")
       << "[monitor]\ninterval = 1.0\n[logging]\ndir = \"" << (dir / "logs").string()
       << "\"\n[storage]\ndir = \"" << (dir / "data").string() << "\"\nruntime_dir = \""
-      << (dir / "run").string() << "\"\n[http]\nlisten = \"127.0.0.1:"
-      << port << "\"\n[[rule]]\nname = \"ghost\"\nmatch = { comm = [\"fzbenchnever\"] }\n"
+      << (dir / "run").string() << "\"\n[http]\nlisten = \"127.0.0.1:" << port
+      << "\"\n[[rule]]\nname = \"ghost\"\nmatch = { comm = [\"fzbenchnever\"] }\n"
       << "cpu_percent = 50\n";
   const pid_t freezr = fork();
   if (freezr == 0) {
@@ -143,9 +144,10 @@ int main(int argc, char** argv) {
   fs::remove_all(dir);
   std::printf("http: /metrics at %ld processes: %.2f ms per scrape (%ld bytes, mean of %d)\n",
               procs, total / scrapes, size, scrapes);
-  std::printf("http: %d keep-alive clients on /api/v1/status: %.0f requests/s for %.1f s; "
-              "scans %ld of %.0f expected at 1 s (missed: %ld)\n",
-              clients, static_cast<double>(done) / elapsed, elapsed, scanned, elapsed,
-              std::max(0L, static_cast<long>(elapsed) - 1 - scanned));
+  std::printf(
+      "http: %d keep-alive clients on /api/v1/status: %.0f requests/s for %.1f s; "
+      "scans %ld of %.0f expected at 1 s (missed: %ld)\n",
+      clients, static_cast<double>(done) / elapsed, elapsed, scanned, elapsed,
+      std::max(0L, static_cast<long>(elapsed) - 1 - scanned));
   return 0;
 }

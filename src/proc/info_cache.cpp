@@ -39,7 +39,10 @@ std::shared_ptr<const Placement> ProcInfoCache::placement(const ProcessId& id) {
   auto& e = entries_[id];
   if (!e.placement) {
     const auto r = source_.read_pid_file(id.pid, "cgroup", buf_);
-    e.placement = std::make_shared<const Placement>(r && *r ? parse_placement(buf_) : Placement{});
+    if (!r || !*r) buf_.clear();
+    auto& shared = placements_[buf_];
+    if (!shared) shared = std::make_shared<const Placement>(parse_placement(buf_));
+    e.placement = shared;
   }
   return e.placement;
 }
@@ -58,6 +61,8 @@ void ProcInfoCache::retain(const std::vector<ProcessId>& alive) {
   for (auto it = entries_.begin(); it != entries_.end();) {
     it = keep.count(it->first) != 0U ? std::next(it) : entries_.erase(it);
   }
+  // Placements no process holds any more (the cache's own reference is the last).
+  std::erase_if(placements_, [](const auto& kv) { return kv.second.use_count() == 1; });
 }
 
 }  // namespace freezr::proc

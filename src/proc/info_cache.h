@@ -63,6 +63,8 @@ class ProcInfoCache final : public InfoSource {
   };
   ProcSource& source_;
   std::unordered_map<ProcessId, Entry, ProcessIdHash> entries_;
+  // One placement per distinct /proc/PID/cgroup text: the processes of a unit share it.
+  std::unordered_map<std::string, std::shared_ptr<const Placement>> placements_;
   std::string buf_;
 };
 

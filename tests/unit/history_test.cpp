@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 namespace freezr::store {
@@ -58,6 +59,23 @@ TEST_F(HistoryTest, RecordsSamplesMinutesAndEventsAndQueriesThem) {
   EXPECT_EQ(stats[0].samples, 6);
   EXPECT_EQ(stats[0].actions, 1);
   EXPECT_DOUBLE_EQ(stats[0].cpu_max, 60.0);
+}
+
+TEST_F(HistoryTest, TheWalIsCheckpointedAndCutBackAsScansAreWritten) {
+  History h(*db_);
+  const auto wal = dir_ / "h.db-wal";
+  std::uintmax_t largest = 0;
+  for (int i = 0; i < 4000; ++i) {
+    std::vector<RuleSample> rules = {{"a", 1, 1.0 * i, 10, 0}, {"b", 2, 2.0, 20, 0}};
+    std::vector<TopSample> top;
+    for (int k = 1; k <= 5; ++k) top.push_back({"cpu", k, {k, 1}, "p", 1.0, 1.0, ""});
+    ASSERT_TRUE(h.record(1e9 + i * 3.0, rules, top, {}, true, {}));
+    std::error_code ec;
+    largest = std::max(largest, std::filesystem::file_size(wal, ec));
+  }
+  // Without the checkpoint settings the WAL grows to about 4 MiB (1,000 pages) first.
+  EXPECT_GT(std::filesystem::file_size(dir_ / "h.db"), 1U << 20) << "the history did grow";
+  EXPECT_LE(largest, 1300U * 1024U);
 }
 
 TEST_F(HistoryTest, PagesNeverRepeatOrSkipARowAndGoEitherWay) {

@@ -105,6 +105,33 @@ TEST(ProcInfoCache, SeesACommandLineChangedByAnExec) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(ProcInfoCache, ProcessesOfOneCgroupShareOnePlacement) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("freezr-place-" + std::to_string(getpid()));
+  for (const char* pid : {"60", "61", "62"}) std::filesystem::create_directories(dir / pid);
+  std::ofstream(dir / "60" / "cgroup") << "0::/system.slice/web.service\n";
+  std::ofstream(dir / "61" / "cgroup") << "0::/system.slice/web.service\n";
+  std::ofstream(dir / "62" / "cgroup") << "0::/system.slice/db.service\n";
+  FsProcSource src(dir.string());
+  ProcInfoCache cache(src);
+  auto a = cache.placement({60, 1});
+  auto b = cache.placement({61, 1});
+  auto c = cache.placement({62, 1});
+  EXPECT_EQ(a.get(), b.get());
+  EXPECT_EQ(a->unit, "web.service");
+  EXPECT_NE(a.get(), c.get());
+  EXPECT_EQ(c->unit, "db.service");
+  // Once no process holds it, a placement is let go: a new process of that cgroup gets a new
+  // one, read from its own file.
+  a.reset();
+  b.reset();
+  cache.retain({{62, 1}});
+  std::ofstream(dir / "61" / "cgroup", std::ios::trunc) << "0::/system.slice/other.service\n";
+  EXPECT_EQ(cache.placement({61, 2})->unit, "other.service");
+  EXPECT_EQ(cache.placement({62, 1}).get(), c.get());
+  std::filesystem::remove_all(dir);
+}
+
 TEST(FsProcSource, RealProcHasThisProcess) {
   FsProcSource src("/proc");
   std::string buf;
