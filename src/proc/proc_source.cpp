@@ -124,16 +124,15 @@ Result<bool> FsProcSource::read_pid_file(Pid pid, const char* name, std::string&
 
 Result<std::string> FsProcSource::read_exe(Pid pid) {
   const std::string path = std::to_string(pid) + "/exe";
-  std::string target(4096, '\0');
-  const ssize_t n = ::readlinkat(root_fd_, path.c_str(), target.data(), target.size());
+  char link[4096];
+  const ssize_t n = ::readlinkat(root_fd_, path.c_str(), link, sizeof link);
   if (n < 0) return Error{errno, "readlink " + path + ": " + std::strerror(errno)};
-  target.resize(static_cast<std::size_t>(n));
+  std::string_view target(link, static_cast<std::size_t>(n));
   constexpr std::string_view kDeleted = " (deleted)";
-  if (target.size() > kDeleted.size() &&
-      target.compare(target.size() - kDeleted.size(), kDeleted.size(), kDeleted) == 0) {
-    target.resize(target.size() - kDeleted.size());
+  if (target.size() > kDeleted.size() && target.ends_with(kDeleted)) {
+    target.remove_suffix(kDeleted.size());
   }
-  return target;
+  return std::string(target);  // its own size: the cache keeps one per process
 }
 
 Result<std::string> FsProcSource::read_system_file(const char* relative) {
