@@ -24,6 +24,10 @@ int Daemon::run() {
   tick();
   os::notify_ready(
       fmt::format("monitoring {} rules every {:g}s", cfg_->rules.size(), cfg_->monitor.interval));
+  // Start-up is over: the code pages only it ran leave the resident set.
+  const auto code = os::release_code_pages();
+  log_.note(level_enum::debug, fmt::format("released {} KiB of start-up code in {} mappings",
+                                           code.released_kib, code.mappings));
   if (opts_.stats) schedule_report();
   schedule_housekeeping();
   schedule_watchdog();

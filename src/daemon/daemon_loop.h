@@ -30,6 +30,7 @@
 #include "engine/policy.h"
 #include "engine/protection.h"
 #include "notify/notifier.h"
+#include "os/code_pages.h"
 #include "os/instance_lock.h"
 #include "os/journal.h"
 #include "os/log_retention.h"
