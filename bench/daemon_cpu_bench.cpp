@@ -221,10 +221,8 @@ Usage measure_program(const Launch& l, double interval, double seconds) {
 }
 
 // FreezR with its default features (HTTP, history, process events unless told not to) in
-// dry-run, with the seed's rules. history_bytes: the size of its history (file and WAL) at
-// the end, and its growth over the measured time.
-Usage measure(const std::string& freezr, double interval, bool events, double seconds,
-              double* history_growth = nullptr) {
+// dry-run, with the seed's rules.
+Usage measure(const std::string& freezr, double interval, bool events, double seconds) {
   char tmpl[] = "/tmp/freezr-cpu-bench-XXXXXX";
   const std::string dir = mkdtemp(tmpl);
   char run_tmpl[] = "/dev/shm/freezr-cpu-bench-XXXXXX";
@@ -234,7 +232,7 @@ Usage measure(const std::string& freezr, double interval, bool events, double se
                      << "process_events = " << (events ? "true" : "false") << "\n"
                      << "[logging]\ndir = \"" << dir << "/logs\"\n"
                      << "[storage]\ndir = \"" << dir << "/data\"\nruntime_dir = \"" << run << "\"\n"
-                     << "[pressure]\ncandidates = { comm = [\"freezr-bench-none\"] }\n"
+                     << "[pressure]\ncandidates = { comm = [\"frz-bench-none\"] }\n"
                      << "[http]\nlisten = \"127.0.0.1:0\"\n"
                      << "[[rule]]\nname = \"kesl\"\nmatch = { comm = [\"kesl\", \"wdserver\"] }\n"
                      << "aggregate = \"group\"\ncpu_percent = 30\nmemory_mb = 600\n"
@@ -243,26 +241,12 @@ Usage measure(const std::string& freezr, double interval, bool events, double se
                      << "cpu_percent = 80\nviolations = 3\naction = \"kill\"\n"
                      << "[[rule]]\nname = \"browsers\"\nmatch = { category = \"browser\" }\n"
                      << "memory_mb = 8000\naction = \"freeze\"\n";
-  const auto history = [&] {
-    std::error_code ec;
-    double bytes = 0;
-    for (const char* f : {"/data/freezr.db", "/data/freezr.db-wal"}) {
-      const auto n = std::filesystem::file_size(dir + f, ec);
-      if (!ec) bytes += static_cast<double>(n);
-    }
-    return bytes;
-  };
   Launch l{{freezr, "--config", cfg}, {}, false, 0};
-  // The history's size when the measured time starts: after the warm-up measure_program waits.
-  std::thread at_start;
-  double start_bytes = 0;
-  at_start = std::thread([&] {
-    std::this_thread::sleep_for(std::chrono::duration<double>(2 * interval + 1));
-    start_bytes = history();
-  });
-  const auto u = measure_program(l, interval, seconds);
-  at_start.join();
-  if (history_growth != nullptr) *history_growth = history() - start_bytes;
+  auto u = measure_program(l, interval, seconds);
+  if (u.rss_kib == 0) {  // it exited: say so rather than print 0%
+    std::fprintf(stderr, "freezr did not keep running with %s\n", cfg.c_str());
+    u.cpu_percent = -1;
+  }
   std::filesystem::remove_all(dir);
   std::filesystem::remove_all(run);
   return u;
@@ -327,13 +311,11 @@ int main(int argc, char** argv) {
       "/proc, read every stat; opened each time, or kept open and pread), FreezR in dry-run (3 "
       "rules, HTTP and history on) with process events and with every scan full, top -b, btop "
       "and process-exporter (all processes, scraped each interval) at the same interval. RSS in "
-      "MiB (anonymous part in brackets). History: growth of FreezR's file and WAL over the "
-      "measured time, per day.\n",
+      "MiB (anonymous part in brackets); the ratios are to the floor.\n",
       seconds);
-  std::printf(
-      "%6s %8s %5s | %8s %8s | %8s %13s %8s %13s | %8s %8s %8s | %10s | %7s %7s %7s %7s %7s\n",
-      "procs", "interval", "load", "floor", "kept", "events", "RSS", "full", "RSS", "top", "btop",
-      "p-exp", "hist MiB/d", "ev/flr", "ful/flr", "top/flr", "btop/f", "pexp/f");
+  std::printf("%6s %8s %5s | %8s %8s | %8s %13s %8s %13s | %8s %8s %8s | %7s %7s %7s %7s %7s %7s\n",
+              "procs", "interval", "load", "floor", "kept", "events", "RSS", "full", "RSS", "top",
+              "btop", "p-exp", "kept/f", "ev/flr", "ful/flr", "top/flr", "btop/f", "pexp/f");
   const auto mib = [](long kib) { return static_cast<double>(kib) / 1024.0; };
   for (const auto target : targets) {
     const auto kids = fill_to(target);
@@ -345,8 +327,7 @@ int main(int argc, char** argv) {
           measure_program({{self, "--floor", delay}, {}, false, 0}, interval, seconds);
       const auto kept =
           measure_program({{self, "--floor-kept", delay}, {}, false, 0}, interval, seconds);
-      double growth = 0;
-      const auto with = measure(freezr, interval, true, seconds, &growth);
+      const auto with = measure(freezr, interval, true, seconds);
       const auto without = measure(freezr, interval, false, seconds);
       const auto top =
           measure_program({{"top", "-b", "-d", delay}, {}, false, 0}, interval, seconds);
@@ -369,15 +350,15 @@ int main(int argc, char** argv) {
                                 port},
                                interval, seconds);
       }
-      const double per_day = growth / (1024.0 * 1024.0) * 86400.0 / seconds;
       std::printf(
           "%6zu %7.1fs %5.2f | %8s %8s | %8s %5.1f (%5.1f) %8s %5.1f (%5.1f) | %8s %8s %8s | "
-          "%10.1f | %7s %7s %7s %7s %7s\n",
+          "%7s %7s %7s %7s %7s %7s\n",
           count_pids(), interval, load, percent(floor.cpu_percent).c_str(),
           percent(kept.cpu_percent).c_str(), percent(with.cpu_percent).c_str(), mib(with.rss_kib),
           mib(with.anon_kib), percent(without.cpu_percent).c_str(), mib(without.rss_kib),
           mib(without.anon_kib), percent(top.cpu_percent).c_str(),
-          percent(btop.cpu_percent).c_str(), percent(pexp.cpu_percent).c_str(), per_day,
+          percent(btop.cpu_percent).c_str(), percent(pexp.cpu_percent).c_str(),
+          ratio(kept.cpu_percent, floor.cpu_percent).c_str(),
           ratio(with.cpu_percent, floor.cpu_percent).c_str(),
           ratio(without.cpu_percent, floor.cpu_percent).c_str(),
           ratio(top.cpu_percent, floor.cpu_percent).c_str(),

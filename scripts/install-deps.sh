@@ -18,7 +18,7 @@ if [[ $what == test ]]; then
   packages+=(
     libgtest-dev libgmock-dev libbenchmark-dev
     python3 python3-jsonschema dbus sqlite3 procps systemd prometheus prometheus-alertmanager
-    chromium tmux clang
+    chromium tmux clang btop prometheus-process-exporter
     curl openssl strace man-db groff zsh fish
     systemd-container mmdebstrap zstd
     libclang-rt-14-dev
