@@ -7,7 +7,10 @@
 // the seed's rules and its default features (HTTP, history, process events; status.json on a
 // tmpfs, as /run is under systemd), reads CPU from the scheduler and RSS from /proc, and ends
 // everything by PID.
+// Then, at the first interval, FreezR again while programs start beside it (--spawn-rate a
+// second, fork + exec of /bin/true): the CPU each start costs it.
 //   freezr_daemon_cpu_bench FREEZR [--procs N]... [--interval S]... [--seconds T]
+//                           [--spawn-rate R]
 //   freezr_daemon_cpu_bench --floor S | --floor-kept S   (the floor loop itself)
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -252,6 +255,24 @@ Usage measure(const std::string& freezr, double interval, bool events, double se
   return u;
 }
 
+// Starts programs (fork, exec /bin/true, wait) at about `rate` a second until stop; how many.
+std::size_t spawn_programs(double rate, const std::atomic<bool>& stop) {
+  std::size_t n = 0;
+  const auto step = std::chrono::duration<double>(1.0 / rate);
+  auto next = std::chrono::steady_clock::now();
+  while (!stop) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      execl("/bin/true", "true", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    if (pid > 0 && waitpid(pid, nullptr, 0) == pid) ++n;
+    next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(step);
+    std::this_thread::sleep_until(next);
+  }
+  return n;
+}
+
 double load1() {
   std::ifstream f("/proc/loadavg");
   double l = 0;
@@ -297,7 +318,16 @@ int main(int argc, char** argv) {
     if (std::strcmp(argv[i], "--interval") == 0) intervals.push_back(std::atof(argv[i + 1]));
     if (std::strcmp(argv[i], "--seconds") == 0) seconds = std::atof(argv[i + 1]);
   }
+  double spawn_rate = 200;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--spawn-rate") == 0) spawn_rate = std::atof(argv[i + 1]);
+  }
   if (targets.empty()) targets = {1000, 5000};
+  struct Starts {
+    std::size_t procs;
+    double interval, quiet, busy, rate;
+  };
+  std::vector<Starts> starts;
   if (intervals.empty()) intervals = {3, 1};
   const bool have_btop = installed("btop");
   const std::string exporter = "prometheus-process-exporter";
@@ -365,8 +395,32 @@ int main(int argc, char** argv) {
           ratio(btop.cpu_percent, floor.cpu_percent).c_str(),
           ratio(pexp.cpu_percent, floor.cpu_percent).c_str());
       std::fflush(stdout);
+      if (interval == intervals.front()) {
+        // The same FreezR while programs start beside it: what each start costs it.
+        std::atomic<bool> stop{false};
+        std::size_t spawned = 0;
+        const auto t0 = std::chrono::steady_clock::now();
+        std::thread spawner([&] { spawned = spawn_programs(spawn_rate, stop); });
+        const auto busy = measure(freezr, interval, true, seconds);
+        stop = true;
+        spawner.join();
+        const double wall =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        starts.push_back({count_pids(), interval, with.cpu_percent, busy.cpu_percent,
+                          static_cast<double>(spawned) / wall});
+      }
     }
     end_children(kids);
+  }
+  std::printf(
+      "\nPrograms started beside FreezR (fork, exec /bin/true, exit; process events on):\n");
+  std::printf("%6s %8s | %9s %10s %11s | %12s\n", "procs", "interval", "starts/s", "quiet",
+              "starting", "us per start");
+  for (const auto& s : starts) {
+    const double per_start =
+        s.rate > 0 ? (s.busy - s.quiet) / 100.0 / s.rate * 1e6 : 0.0;  // CPU s per s / starts per s
+    std::printf("%6zu %7.1fs | %9.0f %10s %11s | %12.1f\n", s.procs, s.interval, s.rate,
+                percent(s.quiet).c_str(), percent(s.busy).c_str(), per_start);
   }
   std::filesystem::remove_all(peers);
   return 0;

@@ -64,6 +64,14 @@ inline constexpr double kBatterySeconds = 10;  // how often the power supply is 
 // How long after a read of the process table (dashboard, API, per-process metrics) it counts
 // as watched: full sweeps every full_scan_every scans, not unwatched_full_scan_every.
 inline constexpr double kReaderSeconds = 60;
+// How far apart process events are read while no rule acts at exec: a burst of program starts
+// costs one wake-up, and the next scan sees them all the same.
+inline constexpr double kEventBatchSeconds = 0.1;
+inline double event_batch_seconds(const config::Config& cfg) {
+  const bool at_exec = std::any_of(cfg.rules.begin(), cfg.rules.end(),
+                                   [](const auto& r) { return r.enabled && r.on_exec; });
+  return at_exec ? 0 : kEventBatchSeconds;
+}
 
 class Daemon {
  public:

@@ -50,6 +50,7 @@ void Daemon::adopt(std::unique_ptr<config::Config> next) {
   exec_watch_.reset();
   for (const auto& d : thermal_.reset(&cfg_->thermal)) carry_out(d);
   discovery_.force_full();
+  discovery_.set_batch_seconds(event_batch_seconds(*cfg_));
   reversibles_.prefer_signals(!cfg_->monitor.freeze_with_cgroup);
 }
 

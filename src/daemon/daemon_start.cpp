@@ -177,6 +177,7 @@ void Daemon::start_process_events(Preflight& pf) {
     return;
   }
   const auto subscribed = discovery_.start();
+  discovery_.set_batch_seconds(event_batch_seconds(*cfg_));
   pf.check(subscribed.ok(), "process events",
            !subscribed ? fmt::format("unavailable ({}; needs CAP_NET_ADMIN in the host's network "
                                      "namespace): new processes are found by scanning every {:g}s",

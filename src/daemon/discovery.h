@@ -22,6 +22,8 @@ class Discovery {
   // Subscribes to process events; the reason when they are unavailable.
   Result<void> start() { return events_.start(); }
   void stop() { events_.stop(); }
+  // Events are read in batches this far apart (0: as they come; on_exec rules need that).
+  void set_batch_seconds(double s) { events_.set_batch_seconds(s); }
   // With events, every sweep_every-th scan is full (1: all of them); without, every scan is,
   // and every recheck_every-th re-reads the command lines.
   // The result is the scanner's table: it holds until the next scan.

@@ -20,7 +20,7 @@ Error errno_error(const char* what) {
 }  // namespace
 
 ProcessEvents::ProcessEvents(boost::asio::io_context& io, Handler handler)
-    : socket_(io), handler_(std::move(handler)), buf_(64 * 1024) {}
+    : socket_(io), pause_(io), handler_(std::move(handler)), buf_(64 * 1024) {}
 
 ProcessEvents::~ProcessEvents() { stop(); }
 
@@ -66,6 +66,7 @@ void ProcessEvents::stop() {
   if (!active_) return;
   active_ = false;
   boost::system::error_code ec;
+  pause_.cancel();
   socket_.cancel(ec);
   socket_.close(ec);
 }
@@ -75,11 +76,21 @@ void ProcessEvents::wait() {
                      [this](const boost::system::error_code& ec) {
                        if (ec || !active_) return;
                        drain();
-                       if (active_) wait();
+                       if (!active_) return;
+                       if (batch_seconds_ <= 0) {
+                         wait();
+                         return;
+                       }
+                       pause_.expires_after(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                           std::chrono::duration<double>(batch_seconds_)));
+                       pause_.async_wait([this](const boost::system::error_code& e) {
+                         if (!e && active_) wait();
+                       });
                      });
 }
 
 void ProcessEvents::drain() {
+  ++wakeups_;
   events_.clear();
   for (;;) {
     const ssize_t n = ::recv(socket_.native_handle(), buf_.data(), buf_.size(), 0);

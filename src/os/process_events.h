@@ -6,6 +6,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <optional>
 #include <string>
@@ -32,12 +33,20 @@ class ProcessEvents {
   // a loss the caller should not trust its event-fed view until the next full scan.
   [[nodiscard]] std::uint64_t overruns() const { return overruns_; }
   [[nodiscard]] std::uint64_t received() const { return received_; }
+  // After each read, wait this long before the next (0: hand events over as they come): the
+  // events of a burst of program starts are read in one wake-up, not one each. Nothing that
+  // must act at an exec may be waiting (on_exec rules).
+  void set_batch_seconds(double s) { batch_seconds_ = s; }
+  [[nodiscard]] std::uint64_t wakeups() const { return wakeups_; }
 
  private:
   void wait();
   void drain();
 
   boost::asio::posix::stream_descriptor socket_;
+  boost::asio::steady_timer pause_;
+  double batch_seconds_ = 0;
+  std::uint64_t wakeups_ = 0;
   Handler handler_;
   bool active_ = false;
   std::uint64_t overruns_ = 0;
