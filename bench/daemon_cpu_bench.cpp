@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "children.h"
+#include "floor.h"
 
 namespace {
 
@@ -72,41 +73,11 @@ struct Usage {
   long rss_kib = 0, anon_kib = 0;
 };
 
-// The floor, forever: every interval, list /proc and read each /proc/PID/stat into a 4 KiB
-// buffer, opening and closing it each time or (kept) opening it once and reading it with
-// pread.
+// The floor, forever: one pass every interval.
 [[noreturn]] void run_floor(double interval, bool kept) {
-  static char buf[4096];
-  std::map<int, int> fds;  // PID -> its stat, when kept
-  std::vector<int> pids;
-  char path[64];
+  freezr::bench::Floor floor(kept);
   for (;;) {
-    pids.clear();
-    for (const auto& e : std::filesystem::directory_iterator("/proc")) {
-      const auto name = e.path().filename().string();
-      if (name.find_first_not_of("0123456789") == std::string::npos)
-        pids.push_back(std::stoi(name));
-    }
-    std::map<int, int> still;
-    for (const int pid : pids) {
-      int fd = -1;
-      if (const auto it = fds.find(pid); kept && it != fds.end()) fd = it->second;
-      if (fd < 0) {
-        std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
-        fd = ::open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) continue;
-      }
-      const ssize_t n = pread(fd, buf, sizeof buf, 0);
-      if (!kept || n <= 0) {
-        ::close(fd);
-      } else {
-        still[pid] = fd;
-      }
-    }
-    for (const auto& [pid, fd] : fds) {
-      if (still.count(pid) == 0) ::close(fd);
-    }
-    fds.swap(still);
+    floor.pass();
     std::this_thread::sleep_for(std::chrono::duration<double>(interval));
   }
 }

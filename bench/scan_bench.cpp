@@ -19,6 +19,7 @@
 
 #include "children.h"
 #include "config/config.h"
+#include "floor.h"
 #include "scan/scanner.h"
 
 namespace {
@@ -27,46 +28,6 @@ using freezr::bench::count_pids;
 using freezr::bench::end_children;
 using freezr::bench::fill_to;
 using Clock = std::chrono::steady_clock;
-
-// The floor: what any /proc reader must do at least.
-std::size_t floor_scan() {
-  static char buf[4096];
-  std::size_t n = 0;
-  freezr::proc::FsProcSource src;
-  static std::vector<freezr::Pid> pids;
-  src.list_pids(pids);
-  char path[64];
-  for (auto pid : pids) {
-    std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    const int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    if (read(fd, buf, sizeof buf) > 0) ++n;
-    close(fd);
-  }
-  return n;
-}
-
-// The floor with each process's stat kept open between scans and read with pread.
-std::size_t floor_kept_scan() {
-  static char buf[4096];
-  static std::vector<std::pair<freezr::Pid, int>> kept;  // sorted by PID
-  std::size_t n = 0;
-  freezr::proc::FsProcSource src;
-  static std::vector<freezr::Pid> pids;
-  src.list_pids(pids);
-  char path[64];
-  for (auto pid : pids) {
-    auto it = std::lower_bound(kept.begin(), kept.end(), std::make_pair(pid, -1));
-    if (it == kept.end() || it->first != pid) {
-      std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
-      const int fd = open(path, O_RDONLY | O_CLOEXEC);
-      if (fd < 0) continue;
-      it = kept.insert(it, {pid, fd});
-    }
-    if (pread(it->second, buf, sizeof buf, 0) > 0) ++n;
-  }
-  return n;
-}
 
 // Reads and parses one per-process file of every process (io or smaps_rollup): what a rule
 // reading it costs per process it covers.
@@ -108,9 +69,10 @@ void run_at(std::size_t target, int iterations) {
   freezr::scan::Scanner scanner(source, &cfg.rules);
   double now = 0;
   scanner.scan(now);  // warm: the first scan reads static facts of matched processes
-  floor_kept_scan();
-  const double floor_s = median_seconds(iterations, [] { floor_scan(); });
-  const double kept_s = median_seconds(iterations, [] { floor_kept_scan(); });
+  freezr::bench::Floor floor(false), kept(true);
+  kept.pass();
+  const double floor_s = median_seconds(iterations, [&] { floor.pass(); });
+  const double kept_s = median_seconds(iterations, [&] { kept.pass(); });
   const double scan_s = median_seconds(iterations, [&] { scanner.scan(now += 1.0); });
   const double io_s = median_seconds(iterations, [] { detail_scan("io"); });
   const double smaps_s = median_seconds(iterations, [] { detail_scan("smaps_rollup"); });

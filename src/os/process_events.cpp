@@ -69,6 +69,8 @@ void ProcessEvents::stop() {
   pause_.cancel();
   socket_.cancel(ec);
   socket_.close(ec);
+  if (parked_ >= 0) ::close(parked_);
+  parked_ = -1;
 }
 
 void ProcessEvents::wait() {
@@ -81,10 +83,15 @@ void ProcessEvents::wait() {
                          wait();
                          return;
                        }
+                       // Out of the reactor while paused: arrivals wake nothing until then.
+                       parked_ = socket_.release();
                        pause_.expires_after(std::chrono::duration_cast<std::chrono::nanoseconds>(
                            std::chrono::duration<double>(batch_seconds_)));
                        pause_.async_wait([this](const boost::system::error_code& e) {
-                         if (!e && active_) wait();
+                         if (e || !active_ || parked_ < 0) return;
+                         socket_.assign(parked_);
+                         parked_ = -1;
+                         wait();
                        });
                      });
 }

@@ -45,6 +45,7 @@ class ProcessEvents {
 
   boost::asio::posix::stream_descriptor socket_;
   boost::asio::steady_timer pause_;
+  int parked_ = -1;  // the socket while a batch pause holds it out of the reactor
   double batch_seconds_ = 0;
   std::uint64_t wakeups_ = 0;
   Handler handler_;
