@@ -205,7 +205,7 @@ class InspectTest(TestCase):
                                              "json").stdout) if x["pid"] == hog.pid][0]
         self.assertIn("VIOLATES cpu", verdict["verdict"])
         status = run("service", "status", "--format", "json", "--no-systemctl", "--unit-dir",
-                     self.workdir, "--data-dir", self.workdir)
+                     self.workdir, "--data-dir", self.workdir, "--runtime-dir", self.workdir)
         self.assertEqual(status.returncode, 3)  # not installed
         doc = json.loads(status.stdout)
         self.assertFalse(doc["installed"])
