@@ -27,6 +27,7 @@
 #include "daemon/preflight.h"
 #include "daemon/pressure_watch.h"
 #include "daemon/setup.h"
+#include "engine/exec_rules.h"
 #include "engine/policy.h"
 #include "engine/protection.h"
 #include "notify/notifier.h"
@@ -68,9 +69,7 @@ inline constexpr double kReaderSeconds = 60;
 // costs one wake-up, and the next scan sees them all the same.
 inline constexpr double kEventBatchSeconds = 0.1;
 inline double event_batch_seconds(const config::Config& cfg) {
-  const bool at_exec = std::any_of(cfg.rules.begin(), cfg.rules.end(),
-                                   [](const auto& r) { return r.enabled && r.on_exec; });
-  return at_exec ? 0 : kEventBatchSeconds;
+  return engine::acts_at_exec(cfg.rules) ? 0 : kEventBatchSeconds;
 }
 
 class Daemon {

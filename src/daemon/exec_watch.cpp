@@ -2,7 +2,6 @@
 
 #include <time.h>
 
-#include <algorithm>
 #include <cmath>
 
 #include "engine/exec_rules.h"
@@ -28,10 +27,7 @@ void ExecWatch::on_event(const proc::ProcEvent& e) {
   }
   // Without an on_exec rule there is nothing to do at once: the next scan reads the process
   // and matches it afresh.
-  const auto& rules = d_.config().rules;
-  if (std::none_of(rules.begin(), rules.end(),
-                   [](const auto& r) { return r.enabled && r.on_exec; }))
-    return;
+  if (!engine::acts_at_exec(d_.config().rules)) return;
   if (!d_.source.read_pid_file(e.tgid, "stat", buf_)) return;  // gone already
   auto st = proc::parse_stat(buf_);
   if (!st) return;

@@ -1,8 +1,15 @@
 #include "engine/exec_rules.h"
 
+#include <algorithm>
+
 #include "engine/classifier.h"
 
 namespace freezr::engine {
+
+bool acts_at_exec(const std::vector<Rule>& rules) {
+  return std::any_of(rules.begin(), rules.end(),
+                     [](const Rule& r) { return r.enabled && r.on_exec; });
+}
 
 std::vector<Decision> exec_decisions(const std::vector<Rule>& rules, const ProcessSample& s,
                                      proc::InfoSource& info, const Protection& protection,

@@ -15,6 +15,9 @@ namespace freezr::engine {
 // One decision per enabled rule with on_exec that s matches and that done(rule index) says
 // has not acted on it yet. A protected process gets a kProtected decision, to be logged only.
 // via says how the process was found: "exec", "rename" or "scan".
+// Whether an enabled rule acts at exec (has on_exec).
+bool acts_at_exec(const std::vector<Rule>& rules);
+
 std::vector<Decision> exec_decisions(const std::vector<Rule>& rules, const ProcessSample& s,
                                      proc::InfoSource& info, const Protection& protection,
                                      const std::function<bool(std::size_t)>& done,
