@@ -87,9 +87,9 @@ int Daemon::sweep_every() {
 }
 
 void Daemon::note_reader(const serve::Request& r) {
-  const bool reads_table = r.path == "/api/v1/processes" || r.path == "/ws" ||
-                           (r.path == "/metrics" && cfg_->http.per_process_metrics > 0);
-  if (reads_table) table_read_.store(clock_.monotonic());
+  if (serve::reads_process_table(r.path, cfg_->http.per_process_metrics)) {
+    table_read_.store(clock_.monotonic());
+  }
 }
 
 void Daemon::publish(const scan::ScanResult& result, double took) {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
-#include <span>
 #include <unordered_map>
 
 #include "act/ledger_entries.h"
@@ -117,8 +116,10 @@ std::shared_ptr<const serve::State> build_state(PublishInput in) {
   if (in.list) list_processes(*s, *in.result, rules, in.categories, *in.policy, in.info);
   std::unordered_map<Pid, const std::string*> names;
   for (const auto& f : in.frozen) names.emplace(f.process.pid, nullptr);
-  for (const auto& p : names.empty() ? std::span<const engine::ProcessSample>() : snap.processes) {
-    if (auto it = names.find(p.id.pid); it != names.end()) it->second = &p.comm;
+  if (!names.empty()) {
+    for (const auto& p : snap.processes) {
+      if (auto it = names.find(p.id.pid); it != names.end()) it->second = &p.comm;
+    }
   }
   for (const auto& f : in.frozen) {
     const auto* comm = names[f.process.pid];

@@ -306,6 +306,11 @@ Response control(const Request& r, const ApiContext& ctx) {
 
 }  // namespace
 
+bool reads_process_table(const std::string& path, int per_process_metrics) {
+  return path == "/api/v1/processes" || path == "/ws" ||
+         (path == "/metrics" && per_process_metrics > 0);
+}
+
 bool reads_history(const std::string& path) {
   return path == "/api/v1/history" || path == "/api/v1/history/system" ||
          path == "/api/v1/events" || path == "/api/v1/why";
@@ -341,7 +346,7 @@ Response route(const Request& req, const ApiContext& ctx) {
       if (p == "/api/v1/history") return history(req, ctx);
       return history_system(req, ctx);
     }
-    const bool lists = p == "/api/v1/processes" || (p == "/metrics" && ctx.per_process_metrics > 0);
+    const bool lists = reads_process_table(p, ctx.per_process_metrics);
     auto state = lists && ctx.state_with_processes ? ctx.state_with_processes() : ctx.state();
     if (p == "/healthz") return ok_json({{"ok", state != nullptr}});
     if (!state) return json_error(503, "no scan yet");

@@ -39,6 +39,10 @@ Response route(const Request& req, const ApiContext& ctx);
 // Whether path is answered from the history file alone (on a worker thread, off the loop).
 bool reads_history(const std::string& path);
 
+// Whether a request at path shows the process table: /api/v1/processes, /ws, and /metrics when
+// it carries per-process series.
+bool reads_process_table(const std::string& path, int per_process_metrics);
+
 // Constant-time comparison of a presented "Bearer <token>" header with the token.
 bool authorized(const std::string& authorization, const std::string& token);
 
